@@ -1,0 +1,157 @@
+/**
+ * The typed bus over a transport: every message is encoded as JSON and
+ * decoded with its catalogue schema at the subscription boundary. A message
+ * that does not decode is logged and counted, never handed to an actor; a
+ * request that does not decode is answered with a 400 Status.
+ */
+import * as Schema from "effect/Schema";
+import * as Either from "effect/Either";
+import * as ParseResult from "effect/ParseResult";
+import { badRequest, serviceUnavailable, StatusError, timeout, toStatus } from "@kubeactor/api";
+import { type EventSubject, paramsOf, type Reply, type RequestSubject, type SubjectParams, subjectFor } from "./define.ts";
+import { BusError, type Transport } from "./transport.ts";
+
+export interface BusOptions {
+  /** Default request timeout; the store answers in milliseconds, so seconds mean it is gone. */
+  readonly requestTimeoutMs?: number;
+  readonly log?: (line: string) => void;
+}
+
+export interface BusStats {
+  published: number;
+  received: number;
+  decodeFailures: number;
+}
+
+export interface BusSubscription {
+  unsubscribe(): void;
+}
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+const parseJson = (data: Uint8Array): Either.Either<unknown, string> => {
+  try {
+    return Either.right(JSON.parse(decoder.decode(data)));
+  } catch (e) {
+    return Either.left(`invalid JSON: ${(e as Error).message}`);
+  }
+};
+
+export class Bus {
+  readonly stats: BusStats = { published: 0, received: 0, decodeFailures: 0 };
+  private readonly requestTimeoutMs: number;
+  private readonly log: (line: string) => void;
+
+  constructor(
+    readonly transport: Transport,
+    opts: BusOptions = {},
+  ) {
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? 10_000;
+    this.log = opts.log ?? ((line) => console.error(line));
+  }
+
+  private decode<A, I>(schema: Schema.Schema<A, I>, subject: string, data: Uint8Array): Either.Either<A, string> {
+    this.stats.received++;
+    const json = parseJson(data);
+    const result = Either.flatMap(json, (value) =>
+      Either.mapLeft(Schema.decodeUnknownEither(schema)(value), (e) => ParseResult.TreeFormatter.formatErrorSync(e)),
+    );
+    if (Either.isLeft(result)) {
+      this.stats.decodeFailures++;
+      this.log(`bus: dropped undecodable message on ${subject}: ${result.left.split("\n")[0]}`);
+    }
+    return result;
+  }
+
+  publish<A, I>(def: EventSubject<A, I>, params: SubjectParams, payload: A): void {
+    this.stats.published++;
+    this.transport.publish(subjectFor(def, params), encoder.encode(JSON.stringify(payload)));
+  }
+
+  /** Missing parameters subscribe to all values of them. The handler gets the decoded payload and the subject's parameters. */
+  subscribe<A, I>(
+    def: EventSubject<A, I>,
+    params: SubjectParams,
+    handler: (payload: A, params: Record<string, string>) => void,
+    opts?: { queue?: string },
+  ): BusSubscription {
+    return this.transport.subscribe(
+      subjectFor(def, params, true),
+      (msg) => {
+        const decoded = this.decode(def.schema, msg.subject, msg.data);
+        if (Either.isRight(decoded)) handler(decoded.right, paramsOf(def, msg.subject));
+      },
+      opts,
+    );
+  }
+
+  /**
+   * Ask and wait. Error replies are thrown as StatusError; a missing responder
+   * becomes 503 ServiceUnavailable and a timeout 504, so callers deal in Status only.
+   */
+  async request<Req, Res, ReqI, ResI>(
+    def: RequestSubject<Req, Res, ReqI, ResI>,
+    payload: Req,
+    opts: { params?: SubjectParams; timeoutMs?: number } = {},
+  ): Promise<Res> {
+    const subject = subjectFor(def, opts.params ?? {});
+    let msg;
+    try {
+      this.stats.published++;
+      msg = await this.transport.request(subject, encoder.encode(JSON.stringify(payload)), {
+        timeoutMs: opts.timeoutMs ?? this.requestTimeoutMs,
+      });
+    } catch (e) {
+      if (e instanceof BusError && e.code === "NoResponders") throw serviceUnavailable(`no responder on ${subject}: is the component running?`);
+      if (e instanceof BusError && e.code === "Timeout") throw timeout(`request on ${subject} timed out`);
+      if (e instanceof BusError && e.code === "Closed") throw serviceUnavailable("bus connection is closed");
+      throw e;
+    }
+    const reply = this.decode(def.reply, subject, msg.data);
+    if (Either.isLeft(reply)) throw serviceUnavailable(`undecodable reply on ${subject}`);
+    if (reply.right.ok) return reply.right.value;
+    throw new StatusError(reply.right.status);
+  }
+
+  /**
+   * Answer requests. Thrown errors become Status replies (StatusError keeps its
+   * status; anything else is a 500), so a responder bug never leaves a caller hanging.
+   */
+  serve<Req, Res, ReqI, ResI>(
+    def: RequestSubject<Req, Res, ReqI, ResI>,
+    handler: (req: Req, params: Record<string, string>) => Promise<Res> | Res,
+    opts: { params?: SubjectParams; queue?: string } = {},
+  ): BusSubscription {
+    const respond = (replyTo: string | undefined, reply: Reply<Res>) => {
+      if (!replyTo) return;
+      this.stats.published++;
+      try {
+        this.transport.publish(replyTo, encoder.encode(JSON.stringify(reply)));
+      } catch (e) {
+        this.log(`bus: could not reply on ${def.pattern}: ${(e as Error).message}`);
+      }
+    };
+    return this.transport.subscribe(
+      subjectFor(def, opts.params ?? {}, true),
+      (msg) => {
+        const decoded = this.decode(def.request, msg.subject, msg.data);
+        if (Either.isLeft(decoded)) {
+          respond(msg.reply, { ok: false, status: badRequest(`malformed ${def.pattern} request: ${decoded.left}`).status });
+          return;
+        }
+        Promise.resolve()
+          .then(() => handler(decoded.right, paramsOf(def, msg.subject)))
+          .then(
+            (value) => respond(msg.reply, { ok: true, value }),
+            (e) => respond(msg.reply, { ok: false, status: toStatus(e) }),
+          );
+      },
+      opts.queue ? { queue: opts.queue } : undefined,
+    );
+  }
+
+  close(): Promise<void> {
+    return this.transport.close();
+  }
+}

@@ -1,0 +1,145 @@
+/**
+ * The subject catalogue: every subject kubeactor uses, with the one schema
+ * its messages must decode with. docs/subjects.md is generated from this list
+ * (`npm run docs:subjects`), so it cannot drift.
+ */
+import * as Schema from "effect/Schema";
+import { eventSubject, requestSubject } from "./define.ts";
+
+/** Any Kubernetes object as JSON; its own schema is checked by the API server, not the bus. */
+export const JsonObject = Schema.Record({ key: Schema.String, value: Schema.Unknown });
+export type JsonObject = typeof JsonObject.Type;
+
+export const WatchEventType = Schema.Literal("ADDED", "MODIFIED", "DELETED");
+export type WatchEventType = typeof WatchEventType.Type;
+
+/** One committed change, as the store publishes it and watchers replay it. */
+export const ChangeEvent = Schema.Struct({
+  type: WatchEventType,
+  /** Store key `/<group>/<resource>/<namespace>/<name>` (core group written `core`). */
+  key: Schema.String,
+  revision: Schema.Number,
+  object: JsonObject,
+});
+export type ChangeEvent = typeof ChangeEvent.Type;
+
+const Key = Schema.Struct({ key: Schema.String });
+const ObjectReply = Schema.Struct({ object: JsonObject });
+
+export const storeCreate = requestSubject({
+  pattern: "kube.store.create",
+  description: "Create an object; fails AlreadyExists (409) when the key exists. The reply carries the stored object with its resourceVersion.",
+  publishers: ["apiserver"],
+  subscribers: ["store (queue group store)"],
+  request: Schema.Struct({ key: Schema.String, object: JsonObject }),
+  response: ObjectReply,
+});
+
+export const storeGet = requestSubject({
+  pattern: "kube.store.get",
+  description: "Read one object at the latest revision; NotFound (404) when absent.",
+  publishers: ["apiserver"],
+  subscribers: ["store (queue group store)"],
+  request: Key,
+  response: ObjectReply,
+});
+
+export const storeUpdate = requestSubject({
+  pattern: "kube.store.update",
+  description: "Replace an object. With resourceVersion it is a compare-and-swap: Conflict (409) when the stored version differs.",
+  publishers: ["apiserver"],
+  subscribers: ["store (queue group store)"],
+  request: Schema.Struct({ key: Schema.String, object: JsonObject, resourceVersion: Schema.optional(Schema.String) }),
+  response: ObjectReply,
+});
+
+export const storeDelete = requestSubject({
+  pattern: "kube.store.delete",
+  description: "Remove an object, optionally only if its uid and/or resourceVersion match (Conflict otherwise). The reply is the last state.",
+  publishers: ["apiserver"],
+  subscribers: ["store (queue group store)"],
+  request: Schema.Struct({
+    key: Schema.String,
+    precondition: Schema.optional(Schema.Struct({ uid: Schema.optional(Schema.String), resourceVersion: Schema.optional(Schema.String) })),
+  }),
+  response: ObjectReply,
+});
+
+export const storeList = requestSubject({
+  pattern: "kube.store.list",
+  description:
+    "List objects under a key prefix, filtered by label and field selectors, at a revision (default: latest). With limit, `continue` pages stay consistent at the first page's revision; a compacted revision fails Expired (410).",
+  publishers: ["apiserver"],
+  subscribers: ["store (queue group store)"],
+  request: Schema.Struct({
+    prefix: Schema.String,
+    group: Schema.String,
+    resource: Schema.String,
+    revision: Schema.optional(Schema.Number),
+    limit: Schema.optional(Schema.Number),
+    continue: Schema.optional(Schema.String),
+    labelSelector: Schema.optional(Schema.String),
+    fieldSelector: Schema.optional(Schema.String),
+  }),
+  response: Schema.Struct({
+    items: Schema.Array(JsonObject),
+    revision: Schema.Number,
+    continue: Schema.optional(Schema.String),
+    remainingItemCount: Schema.optional(Schema.Number),
+  }),
+});
+
+export const storeHistory = requestSubject({
+  pattern: "kube.store.history",
+  description:
+    "Replay committed changes under a prefix after a revision, oldest first, at most `limit` per reply (`more` says ask again). Expired (410) when the revision has been compacted. Watchers subscribe to kube.watch first, then catch up with this.",
+  publishers: ["apiserver"],
+  subscribers: ["store (queue group store)"],
+  request: Schema.Struct({ prefix: Schema.String, afterRevision: Schema.Number, limit: Schema.Number }),
+  response: Schema.Struct({ events: Schema.Array(ChangeEvent), more: Schema.Boolean, revision: Schema.Number }),
+});
+
+export const storeStatus = requestSubject({
+  pattern: "kube.store.status",
+  description: "The store's lifecycle phase and current revision; the API server's /readyz asks it.",
+  publishers: ["apiserver", "kubeactor"],
+  subscribers: ["store"],
+  request: Schema.Struct({}),
+  response: Schema.Struct({
+    phase: Schema.String,
+    revision: Schema.Number,
+    oldestRevision: Schema.Number,
+    objects: Schema.Number,
+    backend: Schema.String,
+  }),
+});
+
+export const watchChange = eventSubject({
+  pattern: "kube.watch.{group}.{resource}.{namespace}.{name}",
+  description:
+    "Every committed change, published by the store after it is durable, in revision order. Core group is `core`; a cluster-scoped object's namespace token is `_`; names are token-encoded (`.` → `~2e`).",
+  publishers: ["store"],
+  subscribers: ["apiserver (watch streams)"],
+  schema: ChangeEvent,
+});
+
+export const storeRevision = eventSubject({
+  pattern: "kube.store.revision",
+  description: "The store's latest committed revision, published every second; watchers turn it into BOOKMARK events.",
+  publishers: ["store"],
+  subscribers: ["apiserver (watch bookmarks)"],
+  schema: Schema.Struct({ revision: Schema.Number }),
+});
+
+/** Everything above, in the order docs/subjects.md lists it. */
+export const catalogue = {
+  storeCreate,
+  storeGet,
+  storeUpdate,
+  storeDelete,
+  storeList,
+  storeHistory,
+  storeStatus,
+  watchChange,
+  storeRevision,
+} as const;
