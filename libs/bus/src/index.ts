@@ -5,3 +5,5 @@ export * from "./nats-transport.ts";
 export * from "./define.ts";
 export * from "./catalogue.ts";
 export * from "./bus.ts";
+export * from "./store-keys.ts";
+export * from "./nats-server.ts";

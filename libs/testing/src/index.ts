@@ -1,2 +1,3 @@
-export * from "./nats-server.ts";
+export { findNatsServer, freePort, natsConfig, startNatsServer, waitForPort, type RunningNats } from "@kubeactor/bus";
 export * from "./transports.ts";
+export * from "./processes.ts";

@@ -4,7 +4,7 @@
  * see the same subject semantics in-process and over a real nats-server.
  */
 import { connectNats, createMemoryTransport, MemoryHub, type Transport } from "@kubeactor/bus";
-import { startNatsServer, type RunningNats } from "./nats-server.ts";
+import { startNatsServer, type RunningNats } from "@kubeactor/bus";
 
 export interface TransportCase {
   readonly name: "memory" | "nats";

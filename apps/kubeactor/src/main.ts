@@ -1,0 +1,50 @@
+/**
+ * The kubeactor CLI. `kubeactor up` runs the all-in-one cluster (what
+ * `npm start` runs). Bad flags are a one-line error and exit code 2.
+ */
+import { FlagError, flagHelp, parseFlags } from "@kubeactor/runtime";
+import { runUp, upFlags } from "./up.ts";
+
+const usage = `usage: kubeactor <command> [flags]
+
+commands:
+  up      run an all-in-one cluster in the foreground
+
+flags for up:
+${flagHelp(upFlags)}`;
+
+const main = async (argv: string[]) => {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case "up": {
+      const { values, positional } = parseFlags(upFlags, rest);
+      if (positional.length) throw new FlagError(`unexpected argument: ${positional[0]}`);
+      await runUp({
+        dataDir: values["data-dir"]!,
+        port: values.port,
+        nodes: values.nodes,
+        ...(values.nats ? { nats: values.nats } : {}),
+        natsPort: values["nats-port"],
+        embedded: values.embedded,
+      });
+      return;
+    }
+    case undefined:
+    case "help":
+    case "--help":
+    case "-h":
+      console.log(usage);
+      return;
+    default:
+      throw new FlagError(`unknown command "${command}"`);
+  }
+};
+
+main(process.argv.slice(2)).catch((e) => {
+  if (e instanceof FlagError) {
+    console.error(`kubeactor: ${e.message} (see kubeactor --help)`);
+    process.exit(2);
+  }
+  console.error(`kubeactor: ${(e as Error).message}`);
+  process.exit(1);
+});

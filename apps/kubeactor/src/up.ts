@@ -1,0 +1,72 @@
+/**
+ * `kubeactor up`: the whole cluster in one process, in the foreground — the
+ * bus (a nats-server child, a given NATS, or in-process), the store, the API
+ * server — with the kubeconfig written to the data dir.
+ */
+import { mkdirSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { startApiServer } from "@kubeactor/apiserver";
+import { chooseBus, onShutdown, writeKubeconfig } from "@kubeactor/runtime";
+import { startStoreComponent } from "@kubeactor/store";
+import { bootstrapCluster } from "./bootstrap.ts";
+
+export const upFlags = {
+  "data-dir": { type: "string", default: ".kubeactor", help: "directory for the store, the NATS data and the kubeconfig" },
+  port: { type: "int", default: 6443, help: "port of the Kubernetes API (HTTP)" },
+  nodes: { type: "int", default: 3, help: "number of simulated nodes (nodes arrive with the node agents)" },
+  nats: { type: "string", help: "use the NATS server at this URL instead of starting one" },
+  "nats-port": { type: "int", default: 4222, help: "port for the nats-server kubeactor starts" },
+  embedded: { type: "bool", default: false, help: "use the in-process bus even when nats-server is installed" },
+} as const;
+
+export interface UpOptions {
+  readonly dataDir: string;
+  readonly port: number;
+  readonly nodes: number;
+  readonly nats?: string;
+  readonly natsPort: number;
+  readonly embedded?: boolean;
+}
+
+export interface RunningCluster {
+  readonly apiUrl: string;
+  readonly kubeconfig: string;
+  readonly busDescription: string;
+  stop(): Promise<void>;
+}
+
+export const startCluster = async (opts: UpOptions, log: (line: string) => void = console.log): Promise<RunningCluster> => {
+  const dataDir = resolve(opts.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const bus = await chooseBus({ ...(opts.nats ? { nats: opts.nats } : {}), natsPort: opts.natsPort, dataDir, embedded: !!opts.embedded });
+  log(`bus: ${bus.description}`);
+  const stops: (() => Promise<void>)[] = [() => bus.stop()];
+  const stopAll = async () => {
+    for (const stop of stops.splice(0).reverse()) await stop().catch((e) => console.error(`shutdown: ${(e as Error).message}`));
+  };
+  try {
+    const store = await startStoreComponent({ bus: await bus.connect("store"), dir: join(dataDir, "store") });
+    stops.push(() => store.stop());
+    log(`store: serving revision ${store.backend.revision} (${store.backend.stats.objects} objects) from ${join(dataDir, "store")}`);
+    const created = await bootstrapCluster(await bus.connect("bootstrap"));
+    if (created.length) log(`bootstrap: created namespaces ${created.join(", ")}`);
+    const api = await startApiServer({ bus: await bus.connect("apiserver"), port: opts.port, log: console.error });
+    stops.push(() => api.close());
+    log(`apiserver: serving the Kubernetes API on ${api.url}`);
+    const kubeconfig = join(dataDir, "kubeconfig");
+    writeKubeconfig(kubeconfig, api.url);
+    return { apiUrl: api.url, kubeconfig, busDescription: bus.description, stop: stopAll };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+};
+
+export const runUp = async (opts: UpOptions): Promise<void> => {
+  const cluster = await startCluster(opts);
+  console.log(`kubeactor is up. To use it:\n\n  export KUBECONFIG=${cluster.kubeconfig}\n  kubectl get namespaces\n`);
+  onShutdown(async () => {
+    await cluster.stop();
+    console.log("kubeactor stopped");
+  });
+};

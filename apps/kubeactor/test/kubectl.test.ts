@@ -1,0 +1,89 @@
+/**
+ * What a user does on day one, with the real kubectl: start `kubeactor up`,
+ * check readiness, create / get / delete a ConfigMap from a file, stop, start
+ * again on the same data dir and find the data. Run on the nats-server child
+ * and on the in-process bus.
+ */
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { freePort } from "@kubeactor/bus";
+import { startProcess, type RunningProcess } from "@kubeactor/testing";
+
+const run = promisify(execFile);
+const KUBECTL = "/usr/lib/google-cloud-sdk/bin/kubectl.1.32";
+const DISPATCHER = "/usr/bin/kubectl";
+const haveKubectl = existsSync(KUBECTL);
+
+const up = async (dataDir: string, extra: string[]): Promise<{ proc: RunningProcess; port: number }> => {
+  const port = await freePort();
+  const natsPort = await freePort();
+  const proc = await startProcess(
+    "apps/kubeactor/src/main.ts",
+    ["up", "--data-dir", dataDir, "--port", String(port), "--nats-port", String(natsPort), ...extra],
+    { ready: /export KUBECONFIG=/ },
+  );
+  return { proc, port };
+};
+
+describe.each([
+  { bus: "nats-server child", extra: [] as string[] },
+  { bus: "in-process bus", extra: ["--embedded"] },
+])("kubectl against kubeactor up on the $bus", ({ extra }) => {
+  const dataDir = mkdtempSync(join(tmpdir(), "kubeactor-up-"));
+  const kubeconfig = join(dataDir, "kubeconfig");
+  const kubectl = async (args: string[], bin = KUBECTL) => {
+    const cache = mkdtempSync(join(tmpdir(), "kubectl-cache-"));
+    try {
+      const { stdout } = await run(bin, ["--kubeconfig", kubeconfig, "--cache-dir", cache, ...args], { timeout: 20_000 });
+      return stdout;
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+  };
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it.skipIf(!haveKubectl)(
+    "creates, lists and deletes ConfigMaps, and keeps data across a restart",
+    async () => {
+      let { proc } = await up(dataDir, extra);
+      try {
+        expect(proc.output()).toContain(`export KUBECONFIG=${kubeconfig}`);
+        expect(await kubectl(["get", "--raw", "/readyz"])).toBe("ok");
+        const nsList = JSON.parse(await kubectl(["get", "namespaces", "-o", "json"]));
+        expect(nsList.items.map((n: any) => n.metadata.name).sort()).toEqual(["default", "kube-node-lease", "kube-public", "kube-system"]);
+
+        const file = join(dataDir, "cm.json");
+        writeFileSync(file, JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "x" }, data: { greeting: "hello" } }));
+        expect(await kubectl(["create", "-f", file])).toBe("configmap/x created\n");
+        const keep = join(dataDir, "keep.json");
+        writeFileSync(keep, JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "keep" }, data: { k: "v" } }));
+        await kubectl(["create", "-f", keep], DISPATCHER);
+
+        const list = JSON.parse(await kubectl(["get", "configmaps", "-o", "json"]));
+        expect(list.items.map((i: any) => i.metadata.name).sort()).toEqual(["keep", "x"]);
+        const one = JSON.parse(await kubectl(["get", "configmap", "x", "-o", "json"]));
+        expect(one.data).toEqual({ greeting: "hello" });
+
+        const err = await kubectl(["create", "-f", file]).catch((e) => e.stderr as string);
+        expect(err).toContain('configmaps "x" already exists');
+
+        expect(await kubectl(["delete", "configmap", "x"])).toBe('configmap "x" deleted\n');
+        const gone = await kubectl(["get", "configmap", "x"]).catch((e) => e.stderr as string);
+        expect(gone).toContain('configmaps "x" not found');
+
+        expect(await proc.stop("SIGTERM")).toBe(0);
+        ({ proc } = await up(dataDir, extra));
+        const after = JSON.parse(await kubectl(["get", "configmaps", "-o", "json"]));
+        expect(after.items.map((i: any) => i.metadata.name)).toEqual(["keep"]);
+        expect(readFileSync(kubeconfig, "utf8")).toContain("server: http://127.0.0.1:");
+      } finally {
+        await proc.stop();
+      }
+    },
+    90_000,
+  );
+});

@@ -1,0 +1,29 @@
+/**
+ * The store process (etcd's role): `tsx apps/store/src/main.ts --data-dir DIR --nats URL`.
+ * Prints one readiness line; exits non-zero with the reason when recovery fails.
+ */
+import { join } from "node:path";
+import { chooseBus, FlagError, flagHelp, onShutdown, parseFlags } from "@kubeactor/runtime";
+import { startStoreComponent } from "@kubeactor/store";
+
+const flags = {
+  "data-dir": { type: "string", default: ".kubeactor", help: "directory for the store's log and snapshots (DIR/store)" },
+  nats: { type: "string", default: "nats://127.0.0.1:4222", help: "NATS server URL" },
+} as const;
+
+const main = async () => {
+  const { values } = parseFlags(flags, process.argv.slice(2));
+  const dataDir = values["data-dir"]!;
+  const bus = await chooseBus({ nats: values.nats!, natsPort: 0, dataDir });
+  const store = await startStoreComponent({ bus: await bus.connect("store"), dir: join(dataDir, "store") });
+  console.log(`store: serving revision ${store.backend.revision} (${store.backend.stats.objects} objects) from ${join(dataDir, "store")} on ${bus.description}`);
+  onShutdown(async () => {
+    await store.stop();
+    await bus.stop();
+  });
+};
+
+main().catch((e) => {
+  console.error(`store: ${e instanceof FlagError ? `${e.message}\n${flagHelp(flags)}` : (e as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,265 @@
+/**
+ * Defaulting, as Kubernetes' SetDefaults_* functions (pkg/apis/{core,apps}/v1/defaults.go)
+ * and the create-time bits of the registry strategies that users see as
+ * defaults (Namespace finalizers and phase, Service IP families). Also
+ * canonicalises resource quantities, as Kubernetes does by round-tripping them
+ * through resource.Quantity (`2000m` is stored as `2`, `1.5Gi` as `1536Mi`).
+ */
+import { formatQuantity, parseQuantity } from "./quantity.ts";
+import type { ResourceInfo } from "./registry.ts";
+
+type Obj = Record<string, unknown>;
+
+const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
+const objAt = (parent: Obj, key: string): Obj => {
+  const v = parent[key];
+  if (isObj(v)) return v;
+  const fresh: Obj = {};
+  parent[key] = fresh;
+  return fresh;
+};
+const objects = (v: unknown): Obj[] => (Array.isArray(v) ? v.filter(isObj) : []);
+const setIfAbsent = (o: Obj, key: string, value: unknown): void => {
+  if (o[key] === undefined || o[key] === "") o[key] = value;
+};
+
+/** Default file mode for configMap/secret/downwardAPI/projected volumes (0644). */
+export const DEFAULT_VOLUME_MODE = 420;
+
+/** The tag part of an image reference as parsers.ParseImageName sees it: "latest" when neither tag nor digest is given. */
+export const imageTag = (image: string): string => {
+  const at = image.indexOf("@");
+  const hasDigest = at >= 0;
+  const name = hasDigest ? image.slice(0, at) : image;
+  const lastSegment = name.slice(name.lastIndexOf("/") + 1);
+  const colon = lastSegment.indexOf(":");
+  if (colon >= 0) return lastSegment.slice(colon + 1);
+  return hasDigest ? "" : "latest";
+};
+
+/** Always for `:latest` or an untagged image, IfNotPresent otherwise (digests included). */
+export const defaultImagePullPolicy = (image: string | undefined): string =>
+  image !== undefined && image !== "" && imageTag(image) === "latest" ? "Always" : "IfNotPresent";
+
+/** Rounds a ResourceList's values up to milli precision and prints them canonically; invalid values stay (validation reports them). */
+const canonicalResourceList = (list: unknown): void => {
+  if (!isObj(list)) return;
+  for (const [k, v] of Object.entries(list)) {
+    if (typeof v !== "string" && typeof v !== "number") continue;
+    try {
+      const q = parseQuantity(v);
+      const milli = q.nanos / 1_000_000n + (q.nanos % 1_000_000n > 0n ? 1n : q.nanos % 1_000_000n < 0n ? -1n : 0n);
+      list[k] = formatQuantity({ nanos: milli * 1_000_000n, format: q.format });
+    } catch {
+      // left for validation
+    }
+  }
+};
+
+const defaultHTTPGet = (h: unknown): void => {
+  if (!isObj(h)) return;
+  setIfAbsent(h, "path", "/");
+  setIfAbsent(h, "scheme", "HTTP");
+};
+
+const defaultProbe = (p: unknown): void => {
+  if (!isObj(p)) return;
+  if (!p["timeoutSeconds"]) p["timeoutSeconds"] = 1;
+  if (!p["periodSeconds"]) p["periodSeconds"] = 10;
+  if (!p["successThreshold"]) p["successThreshold"] = 1;
+  if (!p["failureThreshold"]) p["failureThreshold"] = 3;
+  defaultHTTPGet(p["httpGet"]);
+};
+
+const defaultFieldRefs = (o: Obj): void => {
+  const fieldRef = o["fieldRef"];
+  if (isObj(fieldRef)) setIfAbsent(fieldRef, "apiVersion", "v1");
+  const resourceFieldRef = o["resourceFieldRef"];
+  // divisor is a non-pointer Quantity in Go: it always serialises, as "0" when unset.
+  if (isObj(resourceFieldRef)) setIfAbsent(resourceFieldRef, "divisor", "0");
+};
+
+const defaultContainer = (c: Obj, hostNetwork: boolean): void => {
+  if (!c["imagePullPolicy"]) c["imagePullPolicy"] = defaultImagePullPolicy(typeof c["image"] === "string" ? c["image"] : undefined);
+  setIfAbsent(c, "terminationMessagePath", "/dev/termination-log");
+  setIfAbsent(c, "terminationMessagePolicy", "File");
+  for (const port of objects(c["ports"])) {
+    setIfAbsent(port, "protocol", "TCP");
+    if (hostNetwork && !port["hostPort"] && port["containerPort"] !== undefined) port["hostPort"] = port["containerPort"];
+  }
+  for (const env of objects(c["env"])) if (isObj(env["valueFrom"])) defaultFieldRefs(env["valueFrom"]);
+  // resources is a non-pointer struct in Go: it always serialises, as {} when unset.
+  const resources = objAt(c, "resources");
+  canonicalResourceList(resources["limits"]);
+  canonicalResourceList(resources["requests"]);
+  defaultProbe(c["livenessProbe"]);
+  defaultProbe(c["readinessProbe"]);
+  defaultProbe(c["startupProbe"]);
+  const lifecycle = c["lifecycle"];
+  if (isObj(lifecycle)) {
+    if (isObj(lifecycle["postStart"])) defaultHTTPGet(lifecycle["postStart"]["httpGet"]);
+    if (isObj(lifecycle["preStop"])) defaultHTTPGet(lifecycle["preStop"]["httpGet"]);
+  }
+};
+
+const VOLUME_SOURCES_WITHOUT_NAME = (v: Obj) => Object.keys(v).filter((k) => k !== "name" && v[k] !== undefined);
+
+const defaultVolume = (v: Obj): void => {
+  if (VOLUME_SOURCES_WITHOUT_NAME(v).length === 0) v["emptyDir"] = {};
+  for (const key of ["configMap", "secret", "downwardAPI", "projected"]) {
+    const src = v[key];
+    if (isObj(src) && src["defaultMode"] === undefined) src["defaultMode"] = DEFAULT_VOLUME_MODE;
+  }
+  const hostPath = v["hostPath"];
+  if (isObj(hostPath) && hostPath["type"] === undefined) hostPath["type"] = "";
+  const emptyDir = v["emptyDir"];
+  if (isObj(emptyDir) && emptyDir["sizeLimit"] !== undefined) {
+    const holder = { sizeLimit: emptyDir["sizeLimit"] };
+    canonicalResourceList(holder);
+    emptyDir["sizeLimit"] = holder.sizeLimit;
+  }
+  const downward = v["downwardAPI"];
+  if (isObj(downward)) for (const item of objects(downward["items"])) defaultFieldRefs(item);
+  const projected = v["projected"];
+  if (isObj(projected)) {
+    for (const source of objects(projected["sources"])) {
+      const token = source["serviceAccountToken"];
+      if (isObj(token) && token["expirationSeconds"] === undefined) token["expirationSeconds"] = 3600;
+      const d = source["downwardAPI"];
+      if (isObj(d)) for (const item of objects(d["items"])) defaultFieldRefs(item);
+    }
+  }
+};
+
+/** SetDefaults_PodSpec and everything under it (containers, probes, volumes). Used for pods and pod templates. */
+export const defaultPodSpec = (spec: Obj): void => {
+  setIfAbsent(spec, "dnsPolicy", "ClusterFirst");
+  setIfAbsent(spec, "restartPolicy", "Always");
+  if (!isObj(spec["securityContext"])) spec["securityContext"] = {};
+  if (spec["terminationGracePeriodSeconds"] === undefined) spec["terminationGracePeriodSeconds"] = 30;
+  setIfAbsent(spec, "schedulerName", "default-scheduler");
+  const hostNetwork = spec["hostNetwork"] === true;
+  for (const c of objects(spec["containers"])) defaultContainer(c, hostNetwork);
+  for (const c of objects(spec["initContainers"])) defaultContainer(c, hostNetwork);
+  for (const c of objects(spec["ephemeralContainers"])) defaultContainer(c, false);
+  for (const v of objects(spec["volumes"])) defaultVolume(v);
+  canonicalResourceList(spec["overhead"]);
+  if (isObj(spec["resources"])) {
+    canonicalResourceList(spec["resources"]["limits"]);
+    canonicalResourceList(spec["resources"]["requests"]);
+  }
+};
+
+/** SetDefaults_Pod: only for Pod objects, not templates. */
+const defaultPod = (pod: Obj): void => {
+  const spec = objAt(pod, "spec");
+  defaultPodSpec(spec);
+  for (const c of [...objects(spec["containers"]), ...objects(spec["initContainers"])]) {
+    const resources = objAt(c, "resources");
+    const limits = resources["limits"];
+    if (!isObj(limits)) continue;
+    const requests = objAt(resources, "requests");
+    for (const [k, v] of Object.entries(limits)) if (requests[k] === undefined) requests[k] = v;
+  }
+  if (spec["enableServiceLinks"] === undefined) spec["enableServiceLinks"] = true;
+};
+
+const defaultTemplate = (spec: Obj): void => {
+  const template = spec["template"];
+  if (isObj(template)) defaultPodSpec(objAt(template, "spec"));
+};
+
+const defaultDeployment = (d: Obj): void => {
+  const spec = objAt(d, "spec");
+  if (spec["replicas"] === undefined) spec["replicas"] = 1;
+  const strategy = objAt(spec, "strategy");
+  setIfAbsent(strategy, "type", "RollingUpdate");
+  if (strategy["type"] === "RollingUpdate") {
+    const ru = objAt(strategy, "rollingUpdate");
+    if (ru["maxUnavailable"] === undefined) ru["maxUnavailable"] = "25%";
+    if (ru["maxSurge"] === undefined) ru["maxSurge"] = "25%";
+  }
+  if (spec["revisionHistoryLimit"] === undefined) spec["revisionHistoryLimit"] = 10;
+  if (spec["progressDeadlineSeconds"] === undefined) spec["progressDeadlineSeconds"] = 600;
+  defaultTemplate(spec);
+};
+
+const defaultReplicaSet = (rs: Obj): void => {
+  const spec = objAt(rs, "spec");
+  if (spec["replicas"] === undefined) spec["replicas"] = 1;
+  defaultTemplate(spec);
+};
+
+const defaultService = (svc: Obj): void => {
+  const spec = objAt(svc, "spec");
+  setIfAbsent(spec, "sessionAffinity", "None");
+  if (spec["sessionAffinity"] === "None") delete spec["sessionAffinityConfig"];
+  if (spec["sessionAffinity"] === "ClientIP") {
+    const cfg = objAt(spec, "sessionAffinityConfig");
+    const clientIP = objAt(cfg, "clientIP");
+    if (clientIP["timeoutSeconds"] === undefined) clientIP["timeoutSeconds"] = 10800;
+  }
+  setIfAbsent(spec, "type", "ClusterIP");
+  const type = spec["type"];
+  for (const p of objects(spec["ports"])) {
+    setIfAbsent(p, "protocol", "TCP");
+    if (p["targetPort"] === undefined || p["targetPort"] === 0 || p["targetPort"] === "") p["targetPort"] = p["port"];
+  }
+  const externalIPs = spec["externalIPs"];
+  const externallyAccessible =
+    type === "LoadBalancer" || type === "NodePort" || (type === "ClusterIP" && Array.isArray(externalIPs) && externalIPs.length > 0);
+  if (externallyAccessible) setIfAbsent(spec, "externalTrafficPolicy", "Cluster");
+  if (spec["internalTrafficPolicy"] === undefined && (type === "ClusterIP" || type === "NodePort" || type === "LoadBalancer")) {
+    spec["internalTrafficPolicy"] = "Cluster";
+  }
+  if (type === "LoadBalancer" && spec["allocateLoadBalancerNodePorts"] === undefined) spec["allocateLoadBalancerNodePorts"] = true;
+  // Set by the service REST storage (IP family allocation) in Kubernetes; single-stack IPv4 here.
+  if (type !== "ExternalName") {
+    setIfAbsent(spec, "ipFamilyPolicy", "SingleStack");
+    if (!Array.isArray(spec["ipFamilies"]) || spec["ipFamilies"].length === 0) spec["ipFamilies"] = ["IPv4"];
+  }
+};
+
+const defaultNamespace = (ns: Obj): void => {
+  const meta = isObj(ns["metadata"]) ? ns["metadata"] : undefined;
+  const name = meta?.["name"];
+  if (meta && typeof name === "string" && name.length > 0) objAt(meta, "labels")["kubernetes.io/metadata.name"] = name;
+  // namespace strategy PrepareForCreate: the "kubernetes" finalizer, phase Active.
+  const spec = objAt(ns, "spec");
+  if (!Array.isArray(spec["finalizers"])) spec["finalizers"] = ["kubernetes"];
+  setIfAbsent(objAt(ns, "status"), "phase", "Active");
+};
+
+const defaultNode = (node: Obj): void => {
+  const status = isObj(node["status"]) ? node["status"] : undefined;
+  if (!status) return;
+  canonicalResourceList(status["capacity"]);
+  canonicalResourceList(status["allocatable"]);
+  if (status["allocatable"] === undefined && isObj(status["capacity"])) status["allocatable"] = { ...status["capacity"] };
+};
+
+const defaultEndpoints = (ep: Obj): void => {
+  for (const subset of objects(ep["subsets"])) for (const p of objects(subset["ports"])) setIfAbsent(p, "protocol", "TCP");
+};
+
+const byKind: Record<string, (o: Obj) => void> = {
+  "v1/Pod": defaultPod,
+  "v1/Service": defaultService,
+  "v1/Namespace": defaultNamespace,
+  "v1/Node": defaultNode,
+  "v1/Endpoints": defaultEndpoints,
+  "v1/Secret": (s) => setIfAbsent(s, "type", "Opaque"),
+  "apps/v1/Deployment": defaultDeployment,
+  "apps/v1/ReplicaSet": defaultReplicaSet,
+};
+
+/**
+ * A defaulted deep copy of `obj` (never mutates the input). Applying it twice
+ * gives the same result as once. Unknown fields are kept.
+ */
+export function applyDefaults(info: ResourceInfo, obj: Record<string, unknown>): Record<string, unknown> {
+  const copy = structuredClone(obj);
+  const apiVersion = info.group === "" ? info.version : `${info.group}/${info.version}`;
+  byKind[`${apiVersion}/${info.kind}`]?.(copy);
+  return copy;
+}

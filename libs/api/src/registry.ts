@@ -1,0 +1,174 @@
+/**
+ * The resource registry: the one table that discovery (`/api`, `/apis`),
+ * routing, storage keys, decoding, defaulting and validation all read.
+ * Names, short names, categories, verbs and subresources are Kubernetes'.
+ */
+import type * as Schema from "effect/Schema";
+import { Deployment, ReplicaSet } from "./resources/apps.ts";
+import { ConfigMap, Endpoints, Event, Namespace, Node, Secret, Service, ServiceAccount } from "./resources/core.ts";
+import { EventsV1Event, Lease } from "./resources/misc.ts";
+import { Pod } from "./resources/pod.ts";
+
+export interface SubresourceInfo {
+  readonly name: string;
+  readonly kind: string;
+  readonly group: string;
+  readonly version: string;
+  readonly verbs: readonly string[];
+}
+
+export interface ResourceInfo {
+  /** API group; "" for core. */
+  readonly group: string;
+  readonly version: string;
+  /** Plural, lower case: the URL segment ("configmaps"). */
+  readonly resource: string;
+  readonly singular: string;
+  readonly kind: string;
+  readonly listKind: string;
+  readonly namespaced: boolean;
+  readonly shortNames: readonly string[];
+  readonly categories: readonly string[];
+  /** Verbs on the collection/object, as discovery lists them. */
+  readonly verbs: readonly string[];
+  readonly subresources: readonly SubresourceInfo[];
+  /** Decodes the wire JSON (see decodeObject for the options to use). */
+  readonly schema: Schema.Schema<any, any>;
+  /** True when spec changes bump metadata.generation (Kubernetes' strategies). */
+  readonly hasGeneration: boolean;
+}
+
+/** create, delete, deletecollection, get, list, patch, update, watch. */
+export const ALL_VERBS = ["create", "delete", "deletecollection", "get", "list", "patch", "update", "watch"] as const;
+const STATUS_VERBS = ["get", "patch", "update"] as const;
+
+const status = (group: string, version: string, kind: string): SubresourceInfo => ({ name: "status", kind, group, version, verbs: STATUS_VERBS });
+const scale: SubresourceInfo = { name: "scale", kind: "Scale", group: "autoscaling", version: "v1", verbs: STATUS_VERBS };
+
+const info = (r: Omit<ResourceInfo, "listKind" | "verbs" | "subresources" | "shortNames" | "categories"> & Partial<ResourceInfo>): ResourceInfo => ({
+  listKind: `${r.kind}List`,
+  verbs: ALL_VERBS,
+  subresources: [],
+  shortNames: [],
+  categories: [],
+  ...r,
+});
+
+export const resources: readonly ResourceInfo[] = [
+  info({
+    group: "", version: "v1", resource: "namespaces", singular: "namespace", kind: "Namespace", namespaced: false,
+    shortNames: ["ns"], schema: Namespace, hasGeneration: false,
+    // Namespaces have no deletecollection in Kubernetes.
+    verbs: ["create", "delete", "get", "list", "patch", "update", "watch"],
+    subresources: [
+      { name: "finalize", kind: "Namespace", group: "", version: "v1", verbs: ["update"] },
+      status("", "v1", "Namespace"),
+    ],
+  }),
+  info({
+    group: "", version: "v1", resource: "nodes", singular: "node", kind: "Node", namespaced: false,
+    shortNames: ["no"], schema: Node, hasGeneration: false, subresources: [status("", "v1", "Node")],
+  }),
+  info({
+    group: "", version: "v1", resource: "pods", singular: "pod", kind: "Pod", namespaced: true,
+    shortNames: ["po"], categories: ["all"], schema: Pod,
+    // Kubernetes >= 1.33 sets metadata.generation on pods and bumps it on spec updates.
+    hasGeneration: true,
+    subresources: [
+      { name: "binding", kind: "Binding", group: "", version: "v1", verbs: ["create"] },
+      { name: "eviction", kind: "Eviction", group: "policy", version: "v1", verbs: ["create"] },
+      { name: "log", kind: "Pod", group: "", version: "v1", verbs: ["get"] },
+      status("", "v1", "Pod"),
+    ],
+  }),
+  info({
+    group: "", version: "v1", resource: "services", singular: "service", kind: "Service", namespaced: true,
+    shortNames: ["svc"], categories: ["all"], schema: Service, hasGeneration: false, subresources: [status("", "v1", "Service")],
+  }),
+  info({
+    group: "", version: "v1", resource: "endpoints", singular: "endpoints", kind: "Endpoints", namespaced: true,
+    shortNames: ["ep"], schema: Endpoints, hasGeneration: false,
+  }),
+  info({
+    group: "", version: "v1", resource: "configmaps", singular: "configmap", kind: "ConfigMap", namespaced: true,
+    shortNames: ["cm"], schema: ConfigMap, hasGeneration: false,
+  }),
+  info({
+    group: "", version: "v1", resource: "secrets", singular: "secret", kind: "Secret", namespaced: true,
+    schema: Secret, hasGeneration: false,
+  }),
+  info({
+    group: "", version: "v1", resource: "serviceaccounts", singular: "serviceaccount", kind: "ServiceAccount", namespaced: true,
+    shortNames: ["sa"], schema: ServiceAccount, hasGeneration: false,
+  }),
+  // core/v1 events and events.k8s.io/v1 events share one storage in Kubernetes
+  // (the same objects seen through two shapes). Here they are separate entries
+  // with separate storage; converting between the two is left to the apiserver.
+  info({
+    group: "", version: "v1", resource: "events", singular: "event", kind: "Event", namespaced: true,
+    shortNames: ["ev"], schema: Event, hasGeneration: false,
+  }),
+  info({
+    group: "events.k8s.io", version: "v1", resource: "events", singular: "event", kind: "Event", namespaced: true,
+    shortNames: ["ev"], schema: EventsV1Event, hasGeneration: false,
+  }),
+  info({
+    group: "coordination.k8s.io", version: "v1", resource: "leases", singular: "lease", kind: "Lease", namespaced: true,
+    schema: Lease, hasGeneration: false,
+  }),
+  info({
+    group: "apps", version: "v1", resource: "deployments", singular: "deployment", kind: "Deployment", namespaced: true,
+    shortNames: ["deploy"], categories: ["all"], schema: Deployment, hasGeneration: true,
+    subresources: [scale, status("apps", "v1", "Deployment")],
+  }),
+  info({
+    group: "apps", version: "v1", resource: "replicasets", singular: "replicaset", kind: "ReplicaSet", namespaced: true,
+    shortNames: ["rs"], categories: ["all"], schema: ReplicaSet, hasGeneration: true,
+    subresources: [scale, status("apps", "v1", "ReplicaSet")],
+  }),
+];
+
+/** "v1" for core, "apps/v1" otherwise. */
+export const apiVersionOf = (info: ResourceInfo): string => (info.group === "" ? info.version : `${info.group}/${info.version}`);
+
+/** Splits "apps/v1" → { group: "apps", version: "v1" }, "v1" → { group: "", version: "v1" }. */
+export const parseApiVersion = (apiVersion: string): { group: string; version: string } => {
+  const i = apiVersion.indexOf("/");
+  return i < 0 ? { group: "", version: apiVersion } : { group: apiVersion.slice(0, i), version: apiVersion.slice(i + 1) };
+};
+
+const byPath = new Map(resources.map((r) => [`${r.group}/${r.version}/${r.resource}`, r]));
+const byKind = new Map(resources.map((r) => [`${apiVersionOf(r)}/${r.kind}`, r]));
+
+/** Exact lookup by URL coordinates (resource is the plural). */
+export function findResource(group: string, version: string, resource: string): ResourceInfo | undefined {
+  return byPath.get(`${group}/${version}/${resource}`);
+}
+
+/** Exact lookup by the object's apiVersion and kind. */
+export function findResourceByKind(apiVersion: string, kind: string): ResourceInfo | undefined {
+  return byKind.get(`${apiVersion}/${kind}`);
+}
+
+/** The API groups served, in discovery order ("" is core), with their versions. */
+export const apiGroups = (): { group: string; versions: string[] }[] => {
+  const out = new Map<string, Set<string>>();
+  for (const r of resources) {
+    if (!out.has(r.group)) out.set(r.group, new Set());
+    out.get(r.group)!.add(r.version);
+  }
+  return [...out].map(([group, versions]) => ({ group, versions: [...versions] }));
+};
+
+/** What kubectl lets users type: plural, singular, kind (any case) or short name, optionally `.group`. */
+export function resolveResourceName(name: string): ResourceInfo[] {
+  const lower = name.toLowerCase();
+  const dot = lower.indexOf(".");
+  const base = dot < 0 ? lower : lower.slice(0, dot);
+  const group = dot < 0 ? undefined : lower.slice(dot + 1);
+  return resources.filter(
+    (r) =>
+      (group === undefined || r.group === group) &&
+      (r.resource === base || r.singular === base || r.kind.toLowerCase() === base || r.shortNames.includes(base)),
+  );
+}

@@ -1,0 +1,274 @@
+/**
+ * The REST verbs on one resource: create, get, list, update (PUT), delete and
+ * deletecollection. Handlers return what to send; errors are thrown as
+ * StatusError and become Status replies in server.ts.
+ */
+import {
+  apiVersionOf,
+  conflict,
+  badRequest,
+  forbidden,
+  isStatusError,
+  methodNotSupported,
+  notFound,
+  parseFieldSelector,
+  parseLabelSelector,
+  type ResourceInfo,
+  SelectorParseError,
+  success,
+  validateFieldSelector,
+} from "@kubeactor/api";
+import type { ObjectKey } from "@kubeactor/bus";
+import type { StoreClient } from "@kubeactor/client";
+import { metaOf, nowTimestamp, type Obj, prepareCreate, prepareUpdate, readyToRemove } from "./objects.ts";
+import type { ResourceTarget } from "./routes.ts";
+
+export interface Reply {
+  readonly code: number;
+  readonly body: unknown;
+}
+
+/** Namespaces that hold the cluster's own objects: Kubernetes refuses to delete them. */
+export const PROTECTED_NAMESPACES = new Set(["default", "kube-system", "kube-public"]);
+
+const keyOf = (t: ResourceTarget, name: string): ObjectKey => ({
+  group: t.info.group,
+  resource: t.info.resource,
+  namespace: t.info.namespaced ? t.namespace : "",
+  name,
+});
+
+const nsResource = { group: "", resource: "namespaces" };
+
+export const isDryRun = (q: URLSearchParams): boolean => q.getAll("dryRun").includes("All");
+
+/** Selectors are checked here so a bad one is a 400 naming the text, before the store is asked. */
+export const checkSelectors = (info: ResourceInfo, q: URLSearchParams): { labelSelector?: string; fieldSelector?: string } => {
+  const labelSelector = q.get("labelSelector") ?? undefined;
+  const fieldSelector = q.get("fieldSelector") ?? undefined;
+  try {
+    if (labelSelector) parseLabelSelector(labelSelector);
+    if (fieldSelector) {
+      const problem = validateFieldSelector(info, parseFieldSelector(fieldSelector));
+      if (problem) throw badRequest(problem);
+    }
+  } catch (e) {
+    if (e instanceof SelectorParseError) throw badRequest(e.message);
+    throw e;
+  }
+  return { ...(labelSelector ? { labelSelector } : {}), ...(fieldSelector ? { fieldSelector } : {}) };
+};
+
+export class ResourceHandlers {
+  constructor(private readonly store: StoreClient) {}
+
+  /** NamespaceLifecycle admission: no new objects in a missing or terminating namespace. */
+  private async admitNamespace(t: ResourceTarget, name: string): Promise<void> {
+    if (!t.info.namespaced) return;
+    let ns: Obj;
+    try {
+      ns = await this.store.get({ group: "", resource: "namespaces", namespace: "", name: t.namespace });
+    } catch (e) {
+      if (isStatusError(e) && e.status.code === 404) throw notFound(nsResource, t.namespace);
+      throw e;
+    }
+    if (metaOf(ns).deletionTimestamp) {
+      throw forbidden(t.info, name, `unable to create new content in namespace ${t.namespace} because it is being terminated`);
+    }
+  }
+
+  async create(t: ResourceTarget, body: Obj, q: URLSearchParams): Promise<Reply> {
+    if (t.name !== undefined) throw methodNotSupported(t.info, "create");
+    const generated = !metaOf(body as Obj).name && !!metaOf(body as Obj).generateName;
+    // A generated name may collide; Kubernetes' clients expect the server to try again.
+    for (let attempt = 0; ; attempt++) {
+      const obj = prepareCreate(t.info, structuredClone(body), t.namespace);
+      const name = metaOf(obj).name!;
+      await this.admitNamespace(t, name);
+      if (isDryRun(q)) return { code: 201, body: obj };
+      try {
+        return { code: 201, body: await this.store.create(keyOf(t, name), obj) };
+      } catch (e) {
+        if (generated && attempt < 4 && isStatusError(e) && e.status.reason === "AlreadyExists") continue;
+        throw e;
+      }
+    }
+  }
+
+  async get(t: ResourceTarget, name: string): Promise<Reply> {
+    return { code: 200, body: await this.store.get(keyOf(t, name)) };
+  }
+
+  async list(t: ResourceTarget, q: URLSearchParams): Promise<Reply> {
+    const selectors = checkSelectors(t.info, q);
+    const limit = Number(q.get("limit") ?? "0");
+    if (!Number.isInteger(limit) || limit < 0) throw badRequest(`invalid limit: ${q.get("limit")}`);
+    const page = await this.store.listPage({
+      group: t.info.group,
+      resource: t.info.resource,
+      ...(t.namespace ? { namespace: t.namespace } : {}),
+      ...(limit > 0 ? { limit } : {}),
+      ...(q.get("continue") ? { continue: q.get("continue")! } : {}),
+      ...selectors,
+    });
+    let items = [...page.items];
+    let cont = page.continue;
+    // Without a limit the caller wants everything: follow the store's pages.
+    while (limit === 0 && cont) {
+      const next = await this.store.listPage({
+        group: t.info.group,
+        resource: t.info.resource,
+        ...(t.namespace ? { namespace: t.namespace } : {}),
+        continue: cont,
+        ...selectors,
+      });
+      items = items.concat(next.items);
+      cont = next.continue;
+    }
+    return {
+      code: 200,
+      body: {
+        kind: t.info.listKind,
+        apiVersion: apiVersionOf(t.info),
+        metadata: {
+          resourceVersion: String(page.revision),
+          ...(cont ? { continue: cont } : {}),
+          ...(cont && page.remainingItemCount !== undefined ? { remainingItemCount: page.remainingItemCount } : {}),
+        },
+        items,
+      },
+    };
+  }
+
+  async update(t: ResourceTarget, name: string, body: Obj, q: URLSearchParams, part: "main" | "status"): Promise<Reply> {
+    const key = keyOf(t, name);
+    const wanted = metaOf(body).resourceVersion;
+    // Without a resourceVersion in the body the update is unconditional: retry on races.
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.store.get(key);
+      const obj = prepareUpdate(t.info, structuredClone(body), current, part);
+      const rv = wanted ?? metaOf(current).resourceVersion;
+      if (wanted) metaOf(obj).resourceVersion = wanted;
+      if (isDryRun(q)) return { code: 200, body: obj };
+      try {
+        if (readyToRemove(obj)) {
+          const removed = await this.store.delete(key, { resourceVersion: rv!, ...(metaOf(current).uid ? { uid: metaOf(current).uid! } : {}) });
+          return { code: 200, body: removed };
+        }
+        return { code: 200, body: await this.store.update(key, obj, rv) };
+      } catch (e) {
+        if (!wanted && attempt < 5 && isStatusError(e) && e.status.reason === "Conflict") continue;
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * DELETE: objects with finalizers, namespaces and pods on a node are only
+   * marked (deletionTimestamp); the controllers or kubelet finish the job.
+   * Everything else is removed at once.
+   */
+  async delete(t: ResourceTarget, name: string, options: Obj, q: URLSearchParams): Promise<Reply> {
+    const key = keyOf(t, name);
+    if (t.info.group === "" && t.info.resource === "namespaces" && PROTECTED_NAMESPACES.has(name)) {
+      throw forbidden(t.info, name, "this namespace may not be deleted");
+    }
+    const pre = (options.preconditions ?? {}) as { uid?: string; resourceVersion?: string };
+    const policy = options.propagationPolicy as string | undefined;
+    if (policy !== undefined && !["Background", "Foreground", "Orphan"].includes(policy)) {
+      throw badRequest(`propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
+    }
+    const orphan = policy === "Orphan" || options.orphanDependents === true;
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.store.get(key);
+      const meta = metaOf(current);
+      if (pre.uid && pre.uid !== meta.uid) {
+        throw conflictPrecondition(t, name, `the UID in the precondition (${pre.uid}) does not match the UID in record (${meta.uid}). The object might have been deleted and then recreated`);
+      }
+      if (pre.resourceVersion && pre.resourceVersion !== meta.resourceVersion) {
+        throw conflictPrecondition(t, name, `the ResourceVersion in the precondition (${pre.resourceVersion}) does not match the ResourceVersion in record (${meta.resourceVersion}). The object might have been modified`);
+      }
+      const marked = markForDeletion(t.info, current, options, policy, orphan);
+      if (isDryRun(q)) return { code: 200, body: marked ?? current };
+      try {
+        if (marked && !readyToRemove(marked)) {
+          return { code: 200, body: await this.store.update(key, marked, meta.resourceVersion) };
+        }
+        const removed = await this.store.delete(key, { uid: meta.uid!, resourceVersion: meta.resourceVersion! });
+        return { code: 200, body: deletedReply(t.info, removed) };
+      } catch (e) {
+        if (attempt < 5 && isStatusError(e) && e.status.reason === "Conflict" && !pre.resourceVersion) continue;
+        throw e;
+      }
+    }
+  }
+
+  async deleteCollection(t: ResourceTarget, options: Obj, q: URLSearchParams): Promise<Reply> {
+    const selectors = checkSelectors(t.info, q);
+    const { items } = await this.store.listAll({
+      group: t.info.group,
+      resource: t.info.resource,
+      ...(t.namespace ? { namespace: t.namespace } : {}),
+      ...selectors,
+    });
+    for (const item of items) {
+      const name = metaOf(item).name!;
+      const target = { ...t, namespace: metaOf(item).namespace ?? "" };
+      try {
+        await this.delete(target, name, options, q);
+      } catch (e) {
+        if (!(isStatusError(e) && e.status.code === 404)) throw e;
+      }
+    }
+    return { code: 200, body: success() };
+  }
+}
+
+const conflictPrecondition = (t: ResourceTarget, name: string, why: string) => conflict(t.info, name, `Precondition failed: ${why}`);
+
+/** The object to write instead of deleting it, or undefined when it can go now. */
+const markForDeletion = (info: ResourceInfo, current: Obj, options: Obj, policy: string | undefined, orphan: boolean): Obj | undefined => {
+  const obj = structuredClone(current);
+  const meta = metaOf(obj);
+  const already = !!meta.deletionTimestamp;
+  const finalizers = [...(meta.finalizers ?? [])];
+  if (policy === "Foreground" && !finalizers.includes("foregroundDeletion")) finalizers.push("foregroundDeletion");
+  if (orphan && !finalizers.includes("orphan")) finalizers.push("orphan");
+
+  const isNamespace = info.group === "" && info.resource === "namespaces";
+  const isBoundPod = info.group === "" && info.resource === "pods" && !!(obj.spec as { nodeName?: string } | undefined)?.nodeName;
+  const requested = typeof options.gracePeriodSeconds === "number" ? options.gracePeriodSeconds : undefined;
+
+  if (isNamespace) {
+    const specFinalizers = ((obj.spec ?? {}) as { finalizers?: string[] }).finalizers ?? [];
+    if (finalizers.length === 0 && specFinalizers.length === 0) return undefined;
+    meta.deletionTimestamp ??= nowTimestamp();
+    meta.deletionGracePeriodSeconds = 0;
+    meta.finalizers = finalizers;
+    obj.status = { ...((obj.status ?? {}) as Obj), phase: "Terminating" };
+    return obj;
+  }
+  if (isBoundPod) {
+    // Graceful: the kubelet stops the containers, then deletes with grace 0.
+    const spec = obj.spec as { terminationGracePeriodSeconds?: number };
+    const grace = requested ?? spec.terminationGracePeriodSeconds ?? 30;
+    if (grace > 0 || finalizers.length > 0) {
+      const shortened = already ? Math.min(meta.deletionGracePeriodSeconds ?? grace, grace) : grace;
+      meta.deletionGracePeriodSeconds = shortened;
+      meta.deletionTimestamp = nowTimestamp(new Date(Date.now() + shortened * 1000));
+      if (finalizers.length) meta.finalizers = finalizers;
+      return obj;
+    }
+    if (finalizers.length === 0) return undefined;
+  }
+  if (finalizers.length === 0) return undefined;
+  meta.finalizers = finalizers;
+  meta.deletionTimestamp ??= nowTimestamp();
+  meta.deletionGracePeriodSeconds ??= 0;
+  return obj;
+};
+
+/** Kubernetes answers a completed delete with a Success Status naming the object. */
+const deletedReply = (info: ResourceInfo, removed: Obj) =>
+  success({ name: metaOf(removed).name, group: info.group, kind: info.resource, uid: metaOf(removed).uid });
+

@@ -1,0 +1,4 @@
+export * from "./server.ts";
+export * from "./routes.ts";
+export * from "./objects.ts";
+export * from "./discovery.ts";

@@ -1,0 +1,159 @@
+/**
+ * What the API server does to an object before the store sees it: the
+ * registry strategy of Kubernetes (decode, default, validate, set server-owned
+ * metadata, bump generation on spec changes, keep status and spec apart).
+ */
+import { randomUUID } from "node:crypto";
+import {
+  apiVersionOf,
+  applyDefaults,
+  badRequest,
+  decodeObject,
+  invalid,
+  type ResourceInfo,
+  validateObject,
+  validateUpdate,
+} from "@kubeactor/api";
+
+export type Obj = Record<string, unknown>;
+export type Meta = {
+  name?: string;
+  generateName?: string;
+  namespace?: string;
+  uid?: string;
+  resourceVersion?: string;
+  generation?: number;
+  creationTimestamp?: string;
+  deletionTimestamp?: string;
+  deletionGracePeriodSeconds?: number;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  finalizers?: string[];
+  ownerReferences?: unknown[];
+  managedFields?: unknown[];
+  [k: string]: unknown;
+};
+
+export const metaOf = (o: Obj): Meta => ((o.metadata ??= {}) as Meta);
+
+/** RFC 3339 at whole seconds, as Kubernetes writes metav1.Time. */
+export const nowTimestamp = (date = new Date()): string => date.toISOString().replace(/\.\d{3}Z$/, "Z");
+
+const NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789";
+/** Kubernetes' generateName suffix: five characters with no vowels, so no words. */
+export const generateNameSuffix = (): string => Array.from({ length: 5 }, () => NAME_CHARS[Math.floor(Math.random() * NAME_CHARS.length)]).join("");
+
+export const hasStatusSubresource = (info: ResourceInfo): boolean => info.subresources.some((s) => s.name === "status");
+
+const kindMismatch = (info: ResourceInfo, body: Obj) => {
+  const apiVersion = body.apiVersion;
+  const kind = body.kind;
+  if (kind !== undefined && kind !== info.kind) {
+    throw badRequest(`the API version in the data (${String(apiVersion)}) does not match the expected API version (${apiVersionOf(info)})`);
+  }
+  if (apiVersion !== undefined && apiVersion !== apiVersionOf(info)) {
+    throw badRequest(`the API version in the data (${String(apiVersion)}) does not match the expected API version (${apiVersionOf(info)})`);
+  }
+};
+
+/** Decode with the resource's schema: type errors are 400s as in Kubernetes' decoder. */
+export const decodeBody = (info: ResourceInfo, body: Obj): Obj => {
+  kindMismatch(info, body);
+  const decoded = decodeObject(info, body);
+  if (!decoded.ok) {
+    const first = decoded.causes[0];
+    throw badRequest(`${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: ${first ? `${first.field}: ${first.message}` : "invalid body"}`);
+  }
+  const obj = decoded.value;
+  obj.apiVersion = apiVersionOf(info);
+  obj.kind = info.kind;
+  return obj;
+};
+
+const throwIfInvalid = (info: ResourceInfo, obj: Obj, causes: readonly { reason: string; message: string; field: string }[]) => {
+  if (causes.length > 0) throw invalid(info.kind, info.group, metaOf(obj).name ?? metaOf(obj).generateName ?? "", causes);
+};
+
+/**
+ * A new object as the store should receive it. The name must already be
+ * decided (generateName resolved by the caller, which retries on collision).
+ */
+export const prepareCreate = (info: ResourceInfo, body: Obj, namespace: string): Obj => {
+  const obj = applyDefaults(info, decodeBody(info, body));
+  const meta = metaOf(obj);
+  if (meta.resourceVersion) throw badRequest("resourceVersion should not be set on objects to be created");
+  if (info.namespaced) {
+    if (meta.namespace && namespace && meta.namespace !== namespace) {
+      throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
+    }
+    meta.namespace = namespace || meta.namespace || "default";
+  } else delete meta.namespace;
+  if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${generateNameSuffix()}`;
+  throwIfInvalid(info, obj, validateObject(info, obj));
+  meta.uid = randomUUID();
+  meta.creationTimestamp = nowTimestamp();
+  delete meta.deletionTimestamp;
+  delete meta.deletionGracePeriodSeconds;
+  if (info.hasGeneration) meta.generation = 1;
+  else delete meta.generation;
+  return obj;
+};
+
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+/** Everything but metadata and status: what Kubernetes counts as "spec" for generation. */
+const specPart = (o: Obj) => {
+  const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = o;
+  return rest;
+};
+
+/**
+ * A full replacement (PUT) of `current`. `part` says which half the caller may
+ * change when the resource has a status subresource: the main resource keeps
+ * the old status, `/status` keeps the old spec.
+ */
+export const prepareUpdate = (info: ResourceInfo, body: Obj, current: Obj, part: "main" | "status"): Obj => {
+  let obj = applyDefaults(info, decodeBody(info, body));
+  const meta = metaOf(obj);
+  const old = metaOf(current);
+  if (meta.name !== undefined && meta.name !== old.name) {
+    throw badRequest(`the name of the object (${meta.name}) does not match the name on the URL (${old.name})`);
+  }
+  if (info.namespaced && meta.namespace !== undefined && meta.namespace !== old.namespace) {
+    throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
+  }
+  if (hasStatusSubresource(info)) {
+    if (part === "main") {
+      if (current.status === undefined) delete obj.status;
+      else obj.status = current.status;
+    } else {
+      obj = { ...current, metadata: obj.metadata, status: obj.status };
+    }
+  }
+  const next = metaOf(obj);
+  next.name = old.name;
+  if (info.namespaced) next.namespace = old.namespace;
+  next.uid = old.uid;
+  next.creationTimestamp = old.creationTimestamp;
+  if (old.deletionTimestamp) {
+    next.deletionTimestamp = old.deletionTimestamp;
+    if (old.deletionGracePeriodSeconds !== undefined) next.deletionGracePeriodSeconds = old.deletionGracePeriodSeconds;
+  } else {
+    delete next.deletionTimestamp;
+    delete next.deletionGracePeriodSeconds;
+  }
+  if (info.hasGeneration) {
+    const gen = old.generation ?? 1;
+    next.generation = part === "main" && !sameJson(specPart(obj), specPart(current)) ? gen + 1 : gen;
+  } else delete next.generation;
+  throwIfInvalid(info, obj, [...validateObject(info, obj), ...validateUpdate(info, obj, current)]);
+  return obj;
+};
+
+/** True once a terminating object has nothing left to wait for: the store may drop it. */
+export const readyToRemove = (obj: Obj): boolean => {
+  const meta = metaOf(obj);
+  // Namespaces wait on spec.finalizers (the namespace controller's), everything else on metadata.finalizers.
+  const specFinalizers = ((obj.spec ?? {}) as { finalizers?: unknown[] }).finalizers?.length ?? 0;
+  return !!meta.deletionTimestamp && (meta.finalizers?.length ?? 0) === 0 && specFinalizers === 0 && (meta.deletionGracePeriodSeconds ?? 0) === 0;
+};

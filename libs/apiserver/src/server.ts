@@ -1,0 +1,157 @@
+/**
+ * The API server: Kubernetes' REST surface over HTTP, backed by the store
+ * actor over the bus (it never touches storage directly). Every error reply
+ * is a Status; a handler bug becomes a 500 Status, never a dropped socket.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { methodNotSupported, type Status, StatusError, toStatus } from "@kubeactor/api";
+import type { Bus } from "@kubeactor/bus";
+import { StoreClient } from "@kubeactor/client";
+import { apiGroupList, apiResourceList, apiVersions, versionInfo } from "./discovery.ts";
+import { ResourceHandlers } from "./handlers.ts";
+import { parseObjectBody, readBody, sendJson, sendStatus, sendText } from "./http.ts";
+import { openApiDocument, openApiIndex } from "./openapi.ts";
+import { parseResourcePath, type ResourceTarget } from "./routes.ts";
+import { isWatchRequest, serveWatch } from "./watch.ts";
+
+export interface ApiServerOptions {
+  readonly bus: Bus;
+  readonly port: number;
+  readonly host?: string;
+  readonly log?: (line: string) => void;
+}
+
+export interface ApiServer {
+  readonly server: Server;
+  /** `http://127.0.0.1:<port>` once listening. */
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+const notFoundStatus = (): Status => ({
+  kind: "Status",
+  apiVersion: "v1",
+  metadata: {},
+  status: "Failure",
+  message: "the server could not find the requested resource",
+  reason: "NotFound",
+  details: {},
+  code: 404,
+});
+
+export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer> => {
+  const store = new StoreClient(opts.bus);
+  const handlers = new ResourceHandlers(store);
+  const log = opts.log ?? (() => {});
+  let address = `127.0.0.1:${opts.port}`;
+
+  const readyz = async (res: ServerResponse) => {
+    try {
+      const s = await store.status(2000);
+      if (s.phase !== "Serving" && s.phase !== "Snapshotting") throw new Error(`store is ${s.phase}`);
+      sendText(res, 200, "ok");
+    } catch (e) {
+      sendText(res, 500, `[-]store failed: ${(e as Error).message}\nreadyz check failed\n`);
+    }
+  };
+
+  const resource = async (t: ResourceTarget, req: IncomingMessage, res: ServerResponse, q: URLSearchParams) => {
+    const method = req.method ?? "GET";
+    const sub = t.subresource;
+    if (sub !== undefined && !t.info.subresources.some((s) => s.name === sub)) {
+      sendStatus(res, notFoundStatus());
+      return;
+    }
+    if (sub !== undefined && sub !== "status") throw methodNotSupported(t.info, `${method} on ${sub}`);
+    let reply;
+    switch (method) {
+      case "GET":
+        if (isWatchRequest(t, q)) return serveWatch(opts.bus, store, t, q, req, res);
+        reply = t.name === undefined ? await handlers.list(t, q) : await handlers.get(t, t.name);
+        break;
+      case "POST":
+        reply = await handlers.create(t, parseObjectBody(await readBody(req), req), q);
+        break;
+      case "PUT":
+        if (t.name === undefined) throw methodNotSupported(t.info, "update");
+        reply = await handlers.update(t, t.name, parseObjectBody(await readBody(req), req), q, sub === "status" ? "status" : "main");
+        break;
+      case "DELETE": {
+        const raw = await readBody(req);
+        const options = raw.length > 0 ? parseObjectBody(raw, req) : {};
+        reply = t.name === undefined ? await handlers.deleteCollection(t, options, q) : await handlers.delete(t, t.name, options, q);
+        break;
+      }
+      default:
+        throw methodNotSupported(t.info, method);
+    }
+    sendJson(res, reply.code, reply.body);
+  };
+
+  const route = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const path = url.pathname.replace(/\/+$/, "") || "/";
+    const method = req.method ?? "GET";
+    if (method === "GET") {
+      switch (path) {
+        case "/version":
+          return sendJson(res, 200, versionInfo);
+        case "/livez":
+        case "/healthz":
+          return sendText(res, 200, "ok");
+        case "/readyz":
+          return readyz(res);
+        case "/api":
+          return sendJson(res, 200, apiVersions(address));
+        case "/apis":
+          return sendJson(res, 200, apiGroupList());
+        case "/openapi/v3":
+          return sendJson(res, 200, openApiIndex());
+      }
+      if (path.startsWith("/openapi/v3/")) {
+        const doc = openApiDocument(path.slice("/openapi/v3/".length));
+        if (!doc) return sendStatus(res, notFoundStatus());
+        res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "public, immutable" });
+        return res.end(doc);
+      }
+    }
+    const target = parseResourcePath(path);
+    switch (target.kind) {
+      case "resource":
+        return resource(target, req, res, url.searchParams);
+      case "groupVersion": {
+        const list = method === "GET" ? apiResourceList(target.group, target.version) : undefined;
+        return list ? sendJson(res, 200, list) : sendStatus(res, notFoundStatus());
+      }
+      default:
+        return sendStatus(res, notFoundStatus());
+    }
+  };
+
+  const server = createServer((req, res) => {
+    route(req, res).catch((e) => {
+      if (!(e instanceof StatusError)) log(`apiserver: ${req.method} ${req.url}: ${(e as Error).stack ?? e}`);
+      sendStatus(res, toStatus(e));
+    });
+  });
+  // Watches are long-lived; Node's default request timeout would cut them.
+  server.requestTimeout = 0;
+  server.keepAliveTimeout = 65_000;
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port, opts.host ?? "127.0.0.1", () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  address = `${opts.host ?? "127.0.0.1"}:${port}`;
+  return {
+    server,
+    url: `http://${opts.host ?? "127.0.0.1"}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+};

@@ -1,0 +1,91 @@
+/**
+ * A store + API server pair on one transport case, for REST integration tests.
+ * The store and the API server get separate connections, as in production.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Bus } from "@kubeactor/bus";
+import { type ApiServer, startApiServer } from "@kubeactor/apiserver";
+import { findResource } from "@kubeactor/api";
+import { StoreClient } from "@kubeactor/client";
+import { startStoreComponent, type StoreComponent } from "@kubeactor/store";
+import type { TransportCase } from "@kubeactor/testing";
+import { prepareCreate } from "../src/objects.ts";
+
+export interface TestCluster {
+  readonly url: string;
+  readonly store: StoreComponent;
+  stop(): Promise<void>;
+}
+
+export const startTestCluster = async (tc: TransportCase): Promise<TestCluster> => {
+  const dir = mkdtempSync(join(tmpdir(), "kubeactor-api-"));
+  const quiet = { log: () => {} };
+  const store = await startStoreComponent({ bus: new Bus(await tc.connect("store"), quiet), dir });
+  const bus = new Bus(await tc.connect("apiserver"), quiet);
+  const client = new StoreClient(bus);
+  const nsInfo = findResource("", "v1", "namespaces")!;
+  for (const name of ["default", "kube-system", "kube-public"]) {
+    await client.create({ group: "", resource: "namespaces", namespace: "", name }, prepareCreate(nsInfo, { metadata: { name } }, ""));
+  }
+  const api: ApiServer = await startApiServer({ bus, port: 0 });
+  return {
+    url: api.url,
+    store,
+    stop: async () => {
+      await api.close();
+      await store.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+};
+
+export interface Response<T = any> {
+  readonly code: number;
+  readonly body: T;
+}
+
+export const call = async (base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> => {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { ...(body !== undefined && typeof body !== "string" ? { "Content-Type": "application/json" } : {}), ...headers },
+    ...(body !== undefined ? { body: typeof body === "string" ? body : JSON.stringify(body) } : {}),
+  });
+  const text = await res.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // plain-text endpoints (/livez, /readyz)
+  }
+  return { code: res.status, body: parsed };
+};
+
+/** Reads a watch stream until `count` events arrived (or the timeout), then aborts it. */
+export const watchEvents = async (base: string, path: string, count: number, timeoutMs = 5000): Promise<any[]> => {
+  const ctrl = new AbortController();
+  const timer = setTimeout(() => ctrl.abort(), timeoutMs);
+  const events: any[] = [];
+  try {
+    const res = await fetch(`${base}${path}`, { signal: ctrl.signal });
+    const reader = res.body!.getReader();
+    let buf = "";
+    while (events.length < count) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buf += new TextDecoder().decode(value);
+      let nl;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        events.push(JSON.parse(buf.slice(0, nl)));
+        buf = buf.slice(nl + 1);
+      }
+    }
+  } catch (e) {
+    if ((e as Error).name !== "AbortError") throw e;
+  } finally {
+    clearTimeout(timer);
+    ctrl.abort();
+  }
+  return events;
+};

@@ -1,0 +1,258 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { transportCases } from "@kubeactor/testing";
+import { call, startTestCluster, type TestCluster, watchEvents } from "./cluster.ts";
+
+const cm = (name: string, data: Record<string, string> = { a: "1" }, extra: Record<string, unknown> = {}) => ({
+  apiVersion: "v1",
+  kind: "ConfigMap",
+  metadata: { name, ...extra },
+  data,
+});
+
+const deployment = (name: string, replicas = 2) => ({
+  apiVersion: "apps/v1",
+  kind: "Deployment",
+  metadata: { name },
+  spec: {
+    replicas,
+    selector: { matchLabels: { app: name } },
+    template: { metadata: { labels: { app: name } }, spec: { containers: [{ name: "web", image: "nginx:1.27" }] } },
+  },
+});
+
+describe.each(transportCases())("core REST over the $name bus", (tc) => {
+  let c: TestCluster;
+  let url: string;
+  beforeAll(async () => {
+    await tc.setup();
+    c = await startTestCluster(tc);
+    url = c.url;
+  });
+  afterAll(async () => {
+    await c?.stop();
+    await tc.teardown();
+  });
+
+  it("serves /version, /livez, /readyz and discovery", async () => {
+    expect((await call(url, "GET", "/version")).body).toMatchObject({ major: "1", minor: "32" });
+    expect(await call(url, "GET", "/livez")).toEqual({ code: 200, body: "ok" });
+    expect(await call(url, "GET", "/readyz")).toEqual({ code: 200, body: "ok" });
+    expect((await call(url, "GET", "/api")).body.versions).toEqual(["v1"]);
+    const groups = (await call(url, "GET", "/apis")).body.groups.map((g: any) => g.name);
+    expect(groups).toEqual(expect.arrayContaining(["apps", "coordination.k8s.io", "events.k8s.io"]));
+    const core = (await call(url, "GET", "/api/v1")).body;
+    const pods = core.resources.find((r: any) => r.name === "pods");
+    expect(pods).toMatchObject({ kind: "Pod", namespaced: true, shortNames: ["po"] });
+    expect(core.resources.find((r: any) => r.name === "pods/eviction")).toMatchObject({ kind: "Eviction", group: "policy" });
+    expect((await call(url, "GET", "/apis/apps/v1")).body.resources.map((r: any) => r.name)).toContain("deployments/scale");
+    expect((await call(url, "GET", "/apis/nope/v1")).code).toBe(404);
+  });
+
+  it("creates, reads, lists, updates and deletes a ConfigMap with Kubernetes' codes", async () => {
+    const created = await call(url, "POST", "/api/v1/namespaces/default/configmaps", cm("one"));
+    expect(created.code).toBe(201);
+    const meta = created.body.metadata;
+    expect(meta.namespace).toBe("default");
+    expect(meta.uid).toMatch(/^[0-9a-f-]{36}$/);
+    expect(meta.creationTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(Number(meta.resourceVersion)).toBeGreaterThan(0);
+
+    const again = await call(url, "POST", "/api/v1/namespaces/default/configmaps", cm("one"));
+    expect(again.code).toBe(409);
+    expect(again.body).toMatchObject({ kind: "Status", reason: "AlreadyExists", message: 'configmaps "one" already exists' });
+
+    const got = await call(url, "GET", "/api/v1/namespaces/default/configmaps/one");
+    expect(got.body.data).toEqual({ a: "1" });
+
+    const list = await call(url, "GET", "/api/v1/namespaces/default/configmaps");
+    expect(list.body.kind).toBe("ConfigMapList");
+    expect(list.body.items.map((i: any) => i.metadata.name)).toContain("one");
+    expect(Number(list.body.metadata.resourceVersion)).toBeGreaterThanOrEqual(Number(meta.resourceVersion));
+
+    const updated = await call(url, "PUT", "/api/v1/namespaces/default/configmaps/one", { ...got.body, data: { a: "2" } });
+    expect(updated.code).toBe(200);
+    expect(Number(updated.body.metadata.resourceVersion)).toBeGreaterThan(Number(meta.resourceVersion));
+    expect(updated.body.metadata.uid).toBe(meta.uid);
+
+    const stale = await call(url, "PUT", "/api/v1/namespaces/default/configmaps/one", { ...got.body, data: { a: "3" } });
+    expect(stale.code).toBe(409);
+    expect(stale.body.reason).toBe("Conflict");
+    expect(stale.body.message).toContain("the object has been modified");
+
+    const del = await call(url, "DELETE", "/api/v1/namespaces/default/configmaps/one");
+    expect(del.code).toBe(200);
+    const gone = await call(url, "GET", "/api/v1/namespaces/default/configmaps/one");
+    expect(gone.code).toBe(404);
+    expect(gone.body).toMatchObject({ reason: "NotFound", message: 'configmaps "one" not found', details: { name: "one", kind: "configmaps" } });
+  });
+
+  it("takes the namespace from the URL, YAML bodies and generateName", async () => {
+    await call(url, "POST", "/api/v1/namespaces", { metadata: { name: "team-a" } });
+    const yaml = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  generateName: gen-\ndata:\n  k: v\n";
+    const r = await call(url, "POST", "/api/v1/namespaces/team-a/configmaps", yaml, { "Content-Type": "application/yaml" });
+    expect(r.code).toBe(201);
+    expect(r.body.metadata.name).toMatch(/^gen-[a-z0-9]{5}$/);
+    expect(r.body.metadata.namespace).toBe("team-a");
+    const mismatch = await call(url, "POST", "/api/v1/namespaces/team-a/configmaps", cm("x", {}, { namespace: "other" }));
+    expect(mismatch.code).toBe(400);
+    const missingNs = await call(url, "POST", "/api/v1/namespaces/nowhere/configmaps", cm("x"));
+    expect(missingNs.code).toBe(404);
+    expect(missingNs.body.message).toBe('namespaces "nowhere" not found');
+  });
+
+  it("answers bad input with clear Status errors", async () => {
+    const badName = await call(url, "POST", "/api/v1/namespaces/default/configmaps", cm("Bad_Name"));
+    expect(badName.code).toBe(422);
+    expect(badName.body.reason).toBe("Invalid");
+    expect(badName.body.message).toContain('ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name"');
+    expect(badName.body.details.causes[0]).toMatchObject({ reason: "FieldValueInvalid", field: "metadata.name" });
+
+    const malformed = await call(url, "POST", "/api/v1/namespaces/default/configmaps", "{not json", { "Content-Type": "application/json" });
+    expect(malformed.code).toBe(400);
+    expect(malformed.body.reason).toBe("BadRequest");
+
+    const big = await call(url, "POST", "/api/v1/namespaces/default/configmaps", cm("big", { blob: "x".repeat(3 * 1024 * 1024 + 10) }));
+    expect(big.code).toBe(413);
+
+    const method = await call(url, "PATCH", "/api/v1/namespaces/default/configmaps", {});
+    expect(method.code).toBe(405);
+
+    const unknown = await call(url, "GET", "/api/v1/widgets");
+    expect(unknown.code).toBe(404);
+    expect(unknown.body.kind).toBe("Status");
+
+    const selector = await call(url, "GET", "/api/v1/pods?labelSelector=" + encodeURIComponent("app in (a"));
+    expect(selector.code).toBe(400);
+    expect(selector.body.message).toContain("app in (a");
+    const field = await call(url, "GET", "/api/v1/pods?fieldSelector=spec.bogus=1");
+    expect(field.code).toBe(400);
+    expect(field.body.message).toContain("spec.bogus");
+
+    const wrongKind = await call(url, "POST", "/api/v1/namespaces/default/configmaps", { ...cm("k"), kind: "Secret" });
+    expect(wrongKind.code).toBe(400);
+  });
+
+  it("validates Deployments and bumps generation on spec changes only", async () => {
+    const bad = deployment("web");
+    bad.spec.template.metadata.labels = { app: "other" };
+    const invalid = await call(url, "POST", "/apis/apps/v1/namespaces/default/deployments", bad);
+    expect(invalid.code).toBe(422);
+    expect(invalid.body.message).toContain("`selector` does not match template `labels`");
+
+    const created = await call(url, "POST", "/apis/apps/v1/namespaces/default/deployments", deployment("web"));
+    expect(created.code).toBe(201);
+    expect(created.body.metadata.generation).toBe(1);
+    expect(created.body.spec.strategy).toEqual({ type: "RollingUpdate", rollingUpdate: { maxSurge: "25%", maxUnavailable: "25%" } });
+    expect(created.body.spec.revisionHistoryLimit).toBe(10);
+    expect(created.body.spec.progressDeadlineSeconds).toBe(600);
+
+    const relabel = await call(url, "PUT", "/apis/apps/v1/namespaces/default/deployments/web", {
+      ...created.body,
+      metadata: { ...created.body.metadata, labels: { tier: "front" } },
+    });
+    expect(relabel.body.metadata.generation).toBe(1);
+    const scaled = await call(url, "PUT", "/apis/apps/v1/namespaces/default/deployments/web", { ...relabel.body, spec: { ...relabel.body.spec, replicas: 5 } });
+    expect(scaled.body.metadata.generation).toBe(2);
+
+    const status = await call(url, "PUT", "/apis/apps/v1/namespaces/default/deployments/web/status", { ...scaled.body, status: { replicas: 5, observedGeneration: 2 } });
+    expect(status.code).toBe(200);
+    expect(status.body.status).toEqual({ replicas: 5, observedGeneration: 2 });
+    expect(status.body.metadata.generation).toBe(2);
+    // A main-resource PUT cannot change status.
+    const sneaky = await call(url, "PUT", "/apis/apps/v1/namespaces/default/deployments/web", { ...status.body, status: { replicas: 99 } });
+    expect(sneaky.body.status).toEqual({ replicas: 5, observedGeneration: 2 });
+
+    const newSelector = structuredClone(status.body);
+    newSelector.spec.selector = { matchLabels: { app: "web", v: "2" } };
+    newSelector.spec.template.metadata.labels = { app: "web", v: "2" };
+    const immutable = await call(url, "PUT", "/apis/apps/v1/namespaces/default/deployments/web", newSelector);
+    expect(immutable.code).toBe(422);
+    expect(immutable.body.message).toContain("field is immutable");
+  });
+
+  it("pages lists consistently at the first page's revision and filters by labels", async () => {
+    await call(url, "POST", "/api/v1/namespaces", { metadata: { name: "paging" } });
+    for (let i = 0; i < 7; i++) {
+      await call(url, "POST", "/api/v1/namespaces/paging/configmaps", cm(`cm-${i}`, {}, { labels: { parity: i % 2 ? "odd" : "even" } }));
+    }
+    const first = await call(url, "GET", "/api/v1/namespaces/paging/configmaps?limit=3");
+    expect(first.body.items).toHaveLength(3);
+    expect(first.body.metadata.continue).toBeTruthy();
+    expect(first.body.metadata.remainingItemCount).toBe(4);
+    // A write between pages must not show up in the rest of this list.
+    await call(url, "POST", "/api/v1/namespaces/paging/configmaps", cm("cm-late"));
+    const names: string[] = first.body.items.map((i: any) => i.metadata.name);
+    let cont = first.body.metadata.continue;
+    while (cont) {
+      const page = await call(url, "GET", `/api/v1/namespaces/paging/configmaps?limit=3&continue=${encodeURIComponent(cont)}`);
+      names.push(...page.body.items.map((i: any) => i.metadata.name));
+      cont = page.body.metadata.continue;
+    }
+    expect(names).toEqual([0, 1, 2, 3, 4, 5, 6].map((i) => `cm-${i}`));
+    const odd = await call(url, "GET", "/api/v1/namespaces/paging/configmaps?labelSelector=parity%3Dodd");
+    expect(odd.body.items.map((i: any) => i.metadata.name)).toEqual(["cm-1", "cm-3", "cm-5"]);
+    const notEven = await call(url, "GET", "/api/v1/configmaps?labelSelector=parity!%3Deven,parity");
+    expect(notEven.body.items).toHaveLength(3);
+    const byName = await call(url, "GET", "/api/v1/namespaces/paging/configmaps?fieldSelector=metadata.name%3Dcm-2");
+    expect(byName.body.items.map((i: any) => i.metadata.name)).toEqual(["cm-2"]);
+  });
+
+  it("watches from now and resumes from a revision, in order", async () => {
+    await call(url, "POST", "/api/v1/namespaces", { metadata: { name: "watching" } });
+    const a = await call(url, "POST", "/api/v1/namespaces/watching/configmaps", cm("a"));
+    const rv = a.body.metadata.resourceVersion;
+    const pending = watchEvents(url, `/api/v1/namespaces/watching/configmaps?watch=true&resourceVersion=${rv}`, 3);
+    await new Promise((r) => setTimeout(r, 200));
+    await call(url, "POST", "/api/v1/namespaces/watching/configmaps", cm("b"));
+    const b = await call(url, "GET", "/api/v1/namespaces/watching/configmaps/b");
+    await call(url, "PUT", "/api/v1/namespaces/watching/configmaps/b", { ...b.body, data: { a: "2" } });
+    await call(url, "DELETE", "/api/v1/namespaces/watching/configmaps/a");
+    const events = await pending;
+    expect(events.map((e) => `${e.type}:${e.object.metadata.name}`)).toEqual(["ADDED:b", "MODIFIED:b", "DELETED:a"]);
+    const revs = events.map((e) => Number(e.object.metadata.resourceVersion));
+    expect([...revs].sort((x, y) => x - y)).toEqual(revs);
+
+    // From "now" (resourceVersion=0): the existing objects first, as ADDED.
+    const initial = await watchEvents(url, "/api/v1/namespaces/watching/configmaps?watch=true&resourceVersion=0", 1);
+    expect(initial.map((e) => `${e.type}:${e.object.metadata.name}`)).toEqual(["ADDED:b"]);
+
+    // Resuming from the same revision replays the same history.
+    const replay = await watchEvents(url, `/api/v1/namespaces/watching/configmaps?watch=true&resourceVersion=${rv}`, 3);
+    expect(replay.map((e) => `${e.type}:${e.object.metadata.name}`)).toEqual(["ADDED:b", "MODIFIED:b", "DELETED:a"]);
+  });
+
+  it("keeps objects with finalizers until the finalizers are gone, and protects system namespaces", async () => {
+    const created = await call(url, "POST", "/api/v1/namespaces/default/configmaps", cm("held", {}, { finalizers: ["example.com/hold"] }));
+    const marked = await call(url, "DELETE", "/api/v1/namespaces/default/configmaps/held");
+    expect(marked.code).toBe(200);
+    expect(marked.body.metadata.deletionTimestamp).toBeTruthy();
+    const still = await call(url, "GET", "/api/v1/namespaces/default/configmaps/held");
+    expect(still.code).toBe(200);
+    const released = await call(url, "PUT", "/api/v1/namespaces/default/configmaps/held", {
+      ...still.body,
+      metadata: { ...still.body.metadata, finalizers: [] },
+    });
+    expect(released.code).toBe(200);
+    expect((await call(url, "GET", "/api/v1/namespaces/default/configmaps/held")).code).toBe(404);
+    expect(created.code).toBe(201);
+
+    const refuse = await call(url, "DELETE", "/api/v1/namespaces/kube-system");
+    expect(refuse.code).toBe(403);
+    expect(refuse.body.message).toBe('namespaces "kube-system" is forbidden: this namespace may not be deleted');
+
+    await call(url, "POST", "/api/v1/namespaces", { metadata: { name: "doomed" } });
+    const terminating = await call(url, "DELETE", "/api/v1/namespaces/doomed");
+    expect(terminating.body.status.phase).toBe("Terminating");
+    const blocked = await call(url, "POST", "/api/v1/namespaces/doomed/configmaps", cm("x"));
+    expect(blocked.code).toBe(403);
+    expect(blocked.body.message).toContain("because it is being terminated");
+  });
+
+  it("rejects deletes with stale preconditions", async () => {
+    const created = await call(url, "POST", "/api/v1/namespaces/default/configmaps", cm("pre"));
+    const wrong = await call(url, "DELETE", "/api/v1/namespaces/default/configmaps/pre", { preconditions: { uid: "not-the-uid" } });
+    expect(wrong.code).toBe(409);
+    const right = await call(url, "DELETE", "/api/v1/namespaces/default/configmaps/pre", { preconditions: { uid: created.body.metadata.uid } });
+    expect(right.code).toBe(200);
+  });
+});

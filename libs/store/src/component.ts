@@ -1,0 +1,49 @@
+/**
+ * The store as a running component: recover the backend through the
+ * lifecycle machine, then serve it on the bus. Used by apps/store (its own
+ * process) and by `kubeactor up` (in-process) alike.
+ */
+import type { Bus } from "@kubeactor/bus";
+import { createFileBackend } from "./engine/file-backend.ts";
+import type { StoreBackend } from "./engine/types.ts";
+import { startStoreLifecycle, type StoreLifecycleActor } from "./machine.ts";
+import { serveStore, type StoreServer } from "./server.ts";
+
+export interface StoreComponentOptions {
+  readonly bus: Bus;
+  /** Where the log and snapshots live. */
+  readonly dir: string;
+  /** Tests and benchmarks may pass their own backend. */
+  readonly backend?: StoreBackend;
+}
+
+export interface StoreComponent {
+  readonly backend: StoreBackend;
+  readonly lifecycle: StoreLifecycleActor;
+  /** Stop answering, flush and close the log. */
+  stop(): Promise<void>;
+}
+
+const phaseOf = (actor: StoreLifecycleActor): string => {
+  const value = actor.getSnapshot().value;
+  return typeof value === "string" ? value : JSON.stringify(value);
+};
+
+/** Rejects (with the backend's error naming file and offset) when recovery fails: never a silently empty store. */
+export const startStoreComponent = async (opts: StoreComponentOptions): Promise<StoreComponent> => {
+  const backend = opts.backend ?? createFileBackend({ dir: opts.dir });
+  const lifecycle = await startStoreLifecycle(backend);
+  let server: StoreServer | undefined = serveStore({ bus: opts.bus, backend, phase: () => phaseOf(lifecycle), backendName: "file" });
+  const unlisten = backend.subscribe(() => lifecycle.send({ type: "WRITE_COMMITTED" }));
+  return {
+    backend,
+    lifecycle,
+    stop: async () => {
+      unlisten();
+      await server?.stop();
+      server = undefined;
+      lifecycle.stop();
+      await backend.close();
+    },
+  };
+};

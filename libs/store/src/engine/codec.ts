@@ -1,0 +1,90 @@
+/**
+ * Log record format: `[u32 LE length][u32 LE crc32(payload)][payload]`, the
+ * payload being JSON `{"rev":N,"type":"ADDED"|"MODIFIED"|"DELETED","key":K,"obj":{...}}`
+ * (`obj` absent for DELETED). `rev` is always the first field, which lets the
+ * torn-tail check recognise a record start cheaply.
+ */
+import { crc32 } from "node:zlib";
+import { StoreError, type ChangeType, type JsonObject } from "./types.ts";
+
+export const HEADER_BYTES = 8;
+const REV_MARK = Buffer.from('{"rev":');
+
+export interface LogRecord {
+  readonly rev: number;
+  readonly type: ChangeType;
+  readonly key: string;
+  /** Raw object JSON text is parsed lazily by the caller. */
+  readonly obj?: JsonObject;
+}
+
+/** Builds the payload text around an already-serialised object (so objects are stringified once). */
+export function payloadText(rev: number, type: ChangeType, key: string, objText: string | undefined): string {
+  const head = `{"rev":${rev},"type":"${type}","key":${JSON.stringify(key)}`;
+  return objText === undefined ? head + "}" : `${head},"obj":${objText}}`;
+}
+
+export function encodeRecord(payload: string): Buffer {
+  const len = Buffer.byteLength(payload);
+  const buf = Buffer.allocUnsafe(HEADER_BYTES + len);
+  buf.write(payload, HEADER_BYTES, "utf8");
+  buf.writeUInt32LE(len, 0);
+  buf.writeUInt32LE(crc32(buf.subarray(HEADER_BYTES)), 4);
+  return buf;
+}
+
+export interface ScanResult {
+  readonly records: LogRecord[];
+  /** Byte offset just after the last valid record. */
+  readonly validBytes: number;
+  /** Set when bytes after `validBytes` do not form a valid record. */
+  readonly damageAt?: number;
+  /** True when a valid record was found after the damage: not a torn tail. */
+  readonly validAfterDamage: boolean;
+}
+
+/** Decodes the record at `off`, or returns undefined if it is incomplete or invalid. */
+function recordAt(buf: Buffer, off: number): { rec: LogRecord; next: number } | undefined {
+  if (off + HEADER_BYTES > buf.length) return undefined;
+  const len = buf.readUInt32LE(off);
+  if (len === 0 || off + HEADER_BYTES + len > buf.length) return undefined;
+  const payload = buf.subarray(off + HEADER_BYTES, off + HEADER_BYTES + len);
+  if (crc32(payload) !== buf.readUInt32LE(off + 4)) return undefined;
+  let rec: LogRecord;
+  try {
+    rec = JSON.parse(payload.toString("utf8")) as LogRecord;
+  } catch {
+    return undefined;
+  }
+  if (typeof rec.rev !== "number" || typeof rec.key !== "string") return undefined;
+  return { rec, next: off + HEADER_BYTES + len };
+}
+
+/** Looks for any valid record start after a damaged one (bounded, so a big torn tail stays cheap). */
+function validRecordAfter(buf: Buffer, from: number): boolean {
+  const natural = from + HEADER_BYTES <= buf.length ? from + HEADER_BYTES + buf.readUInt32LE(from) : -1;
+  if (natural > from && natural < buf.length && recordAt(buf, natural)) return true;
+  const end = Math.min(buf.length - HEADER_BYTES - REV_MARK.length, from + 4 * 1024 * 1024);
+  for (let p = from + 1; p < end; p++) {
+    // Cheap pre-check: every payload starts with `{"rev":`.
+    if (buf[p + HEADER_BYTES] !== 0x7b) continue;
+    if (buf.compare(REV_MARK, 0, REV_MARK.length, p + HEADER_BYTES, p + HEADER_BYTES + REV_MARK.length) !== 0) continue;
+    if (recordAt(buf, p)) return true;
+  }
+  return false;
+}
+
+export function scanSegment(buf: Buffer): ScanResult {
+  const records: LogRecord[] = [];
+  let off = 0;
+  while (off < buf.length) {
+    const r = recordAt(buf, off);
+    if (!r) return { records, validBytes: off, damageAt: off, validAfterDamage: validRecordAfter(buf, off) };
+    records.push(r.rec);
+    off = r.next;
+  }
+  return { records, validBytes: off, validAfterDamage: false };
+}
+
+export const corrupt = (file: string, offset: number, why: string): StoreError =>
+  new StoreError("Corrupt", `${file}: byte offset ${offset}: ${why}`, { file, offset });

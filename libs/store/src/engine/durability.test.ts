@@ -1,0 +1,179 @@
+import { appendFileSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createFileBackend } from "./file-backend.ts";
+import { cm, cmKey, removeDir, tempDir } from "./test-helpers.ts";
+import { StoreError, type FileBackendOptions, type JsonObject, type StoreBackend } from "./types.ts";
+
+let dir: string;
+const opened: StoreBackend[] = [];
+async function openStore(opts: Partial<FileBackendOptions> = {}): Promise<StoreBackend> {
+  const s = createFileBackend({ dir, snapshotEvery: 0, ...opts });
+  opened.push(s);
+  await s.open();
+  return s;
+}
+const dump = (s: StoreBackend): Array<[unknown, JsonObject]> => s.list("/").items.map((o) => [o["metadata"], o]);
+const files = (suffix: string): string[] => readdirSync(dir).filter((f) => f.endsWith(suffix)).sort();
+
+async function writeSome(s: StoreBackend, n: number, tag = "w"): Promise<void> {
+  const ps: Promise<unknown>[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = cmKey("ns", `${tag}${i % 37}`);
+    // Mix creates, updates and deletes deterministically.
+    if (!s.get(k)) ps.push(s.create(k, cm("ns", `${tag}${i % 37}`, { i: String(i) })).catch(() => undefined));
+    else if (i % 5 === 0) ps.push(s.delete(k).catch(() => undefined));
+    else ps.push(s.update(k, cm("ns", `${tag}${i % 37}`, { i: String(i) })).catch(() => undefined));
+    if (i % 10 === 9) await Promise.all(ps.splice(0));
+  }
+  await Promise.all(ps);
+}
+
+beforeEach(() => {
+  dir = tempDir();
+});
+afterEach(async () => {
+  for (const s of opened.splice(0)) await s.close().catch(() => undefined);
+  removeDir(dir);
+});
+
+async function expectCorrupt(p: Promise<unknown>, fileSuffix: string): Promise<StoreError> {
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(StoreError);
+  const se = err as StoreError;
+  expect(se.code).toBe("Corrupt");
+  expect(se.message).toContain(fileSuffix);
+  expect(se.message).toMatch(/byte offset \d+/);
+  expect(se.detail?.file).toContain(fileSuffix);
+  expect(typeof se.detail?.offset).toBe("number");
+  return se;
+}
+
+describe("file backend durability", () => {
+  it("reopens to identical state, revision and history", async () => {
+    const a = await openStore();
+    await writeSome(a, 300);
+    const state = dump(a);
+    const rev = a.revision;
+    const hist = a.history("/", 0, 0).events;
+    expect(a.stats.fsyncs).toBeLessThan(a.stats.writes); // group commit batched something
+    await a.close();
+    const b = await openStore();
+    expect(b.revision).toBe(rev);
+    expect(dump(b)).toEqual(state);
+    expect(b.history("/", 0, 0).events).toEqual(hist);
+    // Writes continue with the next revision.
+    expect((await b.create(cmKey("ns", "after"), cm("ns", "after"))).revision).toBe(rev + 1);
+  });
+
+  it("recovers from a snapshot plus the log after it, and drops covered segments", async () => {
+    const a = await openStore();
+    await writeSome(a, 200);
+    await a.snapshot();
+    const snapRev = a.revision;
+    await writeSome(a, 100, "z");
+    const state = dump(a);
+    const rev = a.revision;
+    await a.close();
+    expect(files(".snap")).toEqual([`snapshot-${String(snapRev).padStart(16, "0")}.snap`]);
+    expect(files(".log").every((f) => Number(f.slice(4, 20)) > snapRev)).toBe(true);
+    const b = await openStore();
+    expect(b.revision).toBe(rev);
+    expect(dump(b)).toEqual(state);
+    expect(b.oldestRevision).toBe(snapRev + 1); // history rebuilt from the log after the snapshot
+    await b.snapshot();
+    await b.close();
+    const c = await openStore();
+    expect(dump(c)).toEqual(state);
+    expect(files(".log")).toEqual([]);
+  });
+
+  it("snapshots automatically every N records without losing concurrent writes", async () => {
+    const a = await openStore({ snapshotEvery: 50 });
+    await writeSome(a, 400);
+    const state = dump(a);
+    await a.close();
+    expect(files(".snap").length).toBe(1);
+    const b = await openStore();
+    expect(dump(b)).toEqual(state);
+  });
+
+  it("truncates a torn tail (record cut mid-way) and keeps everything before it", async () => {
+    const a = await openStore();
+    for (let i = 0; i < 20; i++) await a.create(cmKey("ns", `k${i}`), cm("ns", `k${i}`));
+    await a.close();
+    const seg = join(dir, files(".log").at(-1)!);
+    truncateSync(seg, statSync(seg).size - 10);
+    const b = await openStore();
+    expect(b.revision).toBe(19);
+    expect(b.get(cmKey("ns", "k18"))).toBeDefined();
+    expect(b.get(cmKey("ns", "k19"))).toBeUndefined();
+    await b.create(cmKey("ns", "k19"), cm("ns", "k19"));
+    await b.close();
+    const c = await openStore();
+    expect(c.revision).toBe(20);
+  });
+
+  it("truncates appended garbage and zero-filled tails", async () => {
+    const a = await openStore();
+    for (let i = 0; i < 5; i++) await a.create(cmKey("ns", `k${i}`), cm("ns", `k${i}`));
+    await a.close();
+    const seg = join(dir, files(".log").at(-1)!);
+    appendFileSync(seg, Buffer.from("\x10\x00\x00\x00garbage-garbage-garbage"));
+    let b = await openStore();
+    expect(b.revision).toBe(5);
+    await b.close();
+    appendFileSync(seg, Buffer.alloc(4096));
+    b = await openStore();
+    expect(b.revision).toBe(5);
+  });
+
+  it("refuses mid-log corruption, naming the file and byte offset", async () => {
+    const a = await openStore();
+    for (let i = 0; i < 10; i++) await a.create(cmKey("ns", `k${i}`), cm("ns", `k${i}`));
+    await a.close();
+    const name = files(".log").at(-1)!;
+    const seg = join(dir, name);
+    const buf = readFileSync(seg);
+    // Flip a byte inside the payload of the 4th record.
+    let off = 0;
+    for (let i = 0; i < 3; i++) off += 8 + buf.readUInt32LE(off);
+    buf[off + 20] = buf[off + 20]! ^ 0xff;
+    writeFileSync(seg, buf);
+    const err = await expectCorrupt(openStore(), name);
+    expect(err.detail?.offset).toBe(off);
+  });
+
+  it("refuses a damaged non-final segment and a revision gap", async () => {
+    const a = await openStore();
+    for (let i = 0; i < 5; i++) await a.create(cmKey("ns", `k${i}`), cm("ns", `k${i}`));
+    await a.close();
+    const b = await openStore(); // a fresh segment after recovery
+    for (let i = 5; i < 10; i++) await b.create(cmKey("ns", `k${i}`), cm("ns", `k${i}`));
+    await b.close();
+    const [first, second] = files(".log");
+    const firstPath = join(dir, first!);
+    const size = statSync(firstPath).size;
+    truncateSync(firstPath, size - 3);
+    await expectCorrupt(openStore(), first!);
+    // Remove the first segment entirely: revisions 1..5 missing → gap.
+    removeDir(firstPath);
+    await expectCorrupt(openStore(), second!);
+  });
+
+  it("refuses an unreadable snapshot with no older fallback, never starting empty", async () => {
+    const a = await openStore();
+    for (let i = 0; i < 5; i++) await a.create(cmKey("ns", `k${i}`), cm("ns", `k${i}`));
+    await a.snapshot();
+    await a.close();
+    const snap = files(".snap")[0]!;
+    const p = join(dir, snap);
+    const buf = readFileSync(p);
+    buf[buf.indexOf("k2")] = 0x4b; // "K2": valid JSON, wrong checksum
+    writeFileSync(p, buf);
+    await expectCorrupt(openStore(), snap);
+  });
+});

@@ -1,0 +1,280 @@
+/**
+ * Committed in-memory state: current objects, their keys in sorted order and
+ * the bounded event history used for watch replay and lists at an older
+ * revision. Pure data structure, no I/O; both backends share it.
+ */
+import { StoreError, type ChangeEvent, type HistoryResult, type JsonObject, type ListOptions, type ListResult } from "./types.ts";
+
+/** Index of the first element of sorted `a` that is >= k (or > k when `after`). */
+function bound(a: readonly string[], k: string, after: boolean): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const v = a[mid] as string;
+    if (v < k || (after && v === k)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+const CHUNK_MAX = 1024;
+
+/**
+ * Sorted key set as a list of sorted chunks (a flat B-tree): inserts and
+ * removes in random order cost O(log n + CHUNK_MAX) instead of O(n) splices
+ * on one big array, which matters at 100k+ keys.
+ */
+export class SortedKeys {
+  private chunks: string[][] = [];
+  private count = 0;
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Chunk that holds (or would hold) k. */
+  private chunkIndex(k: string): number {
+    const cs = this.chunks;
+    let lo = 0;
+    let hi = cs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if ((cs[mid]![0] as string) <= k) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  insert(k: string): void {
+    if (this.chunks.length === 0) {
+      this.chunks.push([k]);
+      this.count = 1;
+      return;
+    }
+    const ci = this.chunkIndex(k);
+    const c = this.chunks[ci]!;
+    const i = bound(c, k, false);
+    if (c[i] === k) return;
+    if (i === c.length) c.push(k);
+    else c.splice(i, 0, k);
+    this.count++;
+    if (c.length > CHUNK_MAX) this.chunks.splice(ci + 1, 0, c.splice(CHUNK_MAX >>> 1));
+  }
+
+  remove(k: string): void {
+    if (this.chunks.length === 0) return;
+    const ci = this.chunkIndex(k);
+    const c = this.chunks[ci]!;
+    const i = bound(c, k, false);
+    if (c[i] !== k) return;
+    c.splice(i, 1);
+    this.count--;
+    if (c.length === 0) this.chunks.splice(ci, 1);
+  }
+
+  /** Keys >= k (or > k when `after`), in order, while `keep` holds. */
+  *from(k: string, after: boolean): Generator<string, void, undefined> {
+    if (this.chunks.length === 0) return;
+    let ci = this.chunkIndex(k);
+    let i = bound(this.chunks[ci]!, k, after);
+    for (; ci < this.chunks.length; ci++, i = 0) {
+      const c = this.chunks[ci]!;
+      for (; i < c.length; i++) yield c[i] as string;
+    }
+  }
+
+  /** Number of keys in (lo, hi) — exclusive bounds. */
+  countBetween(lo: string, hi: string): number {
+    let n = 0;
+    for (const c of this.chunks) {
+      if (c.length === 0 || (c[c.length - 1] as string) <= lo || (c[0] as string) >= hi) continue;
+      n += bound(c, hi, false) - bound(c, lo, true);
+    }
+    return n;
+  }
+
+  *all(): Generator<string, void, undefined> {
+    for (const c of this.chunks) yield* c;
+  }
+}
+
+/** Recursively freezes a freshly parsed JSON value. */
+export function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === "object" && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const k in v) deepFreeze((v as Record<string, unknown>)[k]);
+  }
+  return v;
+}
+
+/**
+ * Objects loaded at recovery are frozen lazily, on their way out, so a restart
+ * with 100k objects does not pay for freezing all of them up front.
+ */
+export function expose<T extends JsonObject | undefined>(o: T): T {
+  if (o !== undefined && !Object.isFrozen(o)) deepFreeze(o);
+  return o;
+}
+
+const exposeEvent = (e: ChangeEvent): ChangeEvent => {
+  expose(e.object);
+  expose(e.prevObject);
+  return e;
+};
+
+export const resourceVersionOf = (obj: JsonObject | undefined): string | undefined => {
+  const md = obj?.["metadata"];
+  if (md === null || typeof md !== "object") return undefined;
+  const rv = (md as Record<string, unknown>)["resourceVersion"];
+  return typeof rv === "string" ? rv : undefined;
+};
+
+export class VersionedState {
+  readonly objects = new Map<string, JsonObject>();
+  readonly keys = new SortedKeys();
+  /** Consecutive revisions: events[i].revision === events[head].revision + (i - head). */
+  private events: ChangeEvent[] = [];
+  private head = 0;
+  revision = 0;
+
+  constructor(readonly historyLimit: number) {}
+
+  get historyLength(): number {
+    return this.events.length - this.head;
+  }
+
+  /** Oldest event revision retained; revision + 1 when no history is retained. */
+  get oldestRevision(): number {
+    const first = this.events[this.head];
+    return first ? first.revision : this.revision + 1;
+  }
+
+  /** Load one object without an event (snapshot load). Keys must be supplied in ascending order for speed, any order works. */
+  load(key: string, obj: JsonObject): void {
+    this.objects.set(key, obj);
+    this.keys.insert(key);
+  }
+
+  apply(e: ChangeEvent): void {
+    if (e.revision !== this.revision + 1) {
+      throw new StoreError("Corrupt", `revision gap: applying ${e.revision} after ${this.revision}`, { currentRevision: this.revision });
+    }
+    if (e.type === "DELETED") {
+      this.objects.delete(e.key);
+      this.keys.remove(e.key);
+    } else {
+      if (e.type === "ADDED") this.keys.insert(e.key);
+      this.objects.set(e.key, e.object);
+    }
+    this.revision = e.revision;
+    if (this.historyLimit > 0) {
+      this.events.push(e);
+      if (this.events.length - this.head > this.historyLimit) this.head++;
+      // Compact occasionally so the array does not grow without bound.
+      if (this.head > 4096 && this.head > this.historyLimit) {
+        this.events = this.events.slice(this.head);
+        this.head = 0;
+      }
+    }
+  }
+
+  /** Sorted snapshot of the current objects (objects are frozen, so sharing them is safe). */
+  entries(): Array<[string, JsonObject]> {
+    const out: Array<[string, JsonObject]> = [];
+    for (const k of this.keys.all()) out.push([k, this.objects.get(k) as JsonObject]);
+    return out;
+  }
+
+  private checkRevision(rev: number, what: string): void {
+    if (rev < this.oldestRevision - 1) {
+      throw new StoreError("Expired", `${what} revision ${rev} is older than the oldest retained revision ${this.oldestRevision - 1}`, {
+        currentRevision: this.revision,
+      });
+    }
+  }
+
+  history(prefix: string, afterRevision: number, limit: number): HistoryResult {
+    this.checkRevision(afterRevision, "watch");
+    const events: ChangeEvent[] = [];
+    const max = limit > 0 ? limit : Infinity;
+    let more = false;
+    const oldest = this.oldestRevision;
+    for (let i = this.head + Math.max(0, afterRevision + 1 - oldest); i < this.events.length; i++) {
+      const e = this.events[i] as ChangeEvent;
+      if (!e.key.startsWith(prefix)) continue;
+      if (events.length >= max) {
+        more = true;
+        break;
+      }
+      events.push(exposeEvent(e));
+    }
+    return { events, more, revision: this.revision };
+  }
+
+  list(prefix: string, opts: ListOptions = {}): ListResult {
+    const rev = opts.revision ?? this.revision;
+    if (rev > this.revision) {
+      throw new StoreError("Expired", `list revision ${rev} is newer than the current revision ${this.revision}`, { currentRevision: this.revision });
+    }
+    this.checkRevision(rev, "list");
+    const limit = opts.limit && opts.limit > 0 ? opts.limit : Infinity;
+    const start = opts.continueAfter !== undefined && opts.continueAfter >= prefix ? opts.continueAfter : undefined;
+    const filter = opts.filter;
+
+    // State at `rev` = current state with events newer than rev undone. Walking
+    // newest → oldest, the last write wins and leaves the state before the
+    // oldest undone event, i.e. the state at `rev`.
+    const overrides = new Map<string, JsonObject | null>();
+    for (let i = this.events.length - 1; i >= this.head; i--) {
+      const e = this.events[i] as ChangeEvent;
+      if (e.revision <= rev) break;
+      if (!e.key.startsWith(prefix)) continue;
+      overrides.set(e.key, e.type === "ADDED" ? null : (e.prevObject ?? null));
+    }
+    // Keys that exist at `rev` but not now, merged in order with current keys.
+    const extra = [...overrides.keys()].filter((k) => !this.objects.has(k) && overrides.get(k) !== null).sort();
+    let xi = 0;
+    if (start !== undefined) while (xi < extra.length && (extra[xi] as string) <= start) xi++;
+    const cursor = this.keys.from(start ?? prefix, start !== undefined);
+    let ck = cursor.next().value;
+
+    const items: JsonObject[] = [];
+    let lastKey: string | undefined;
+    let more = false;
+    for (;;) {
+      const cur = ck !== undefined && ck.startsWith(prefix) ? ck : undefined;
+      const ex = extra[xi];
+      let key: string;
+      if (cur === undefined && ex === undefined) break;
+      if (ex === undefined || (cur !== undefined && cur < ex)) {
+        key = cur as string;
+        ck = cursor.next().value;
+      } else {
+        key = ex;
+        xi++;
+      }
+      if (items.length >= limit) {
+        more = true;
+        break;
+      }
+      const o = overrides.has(key) ? overrides.get(key) : this.objects.get(key);
+      if (!o) continue;
+      if (filter && !filter(o)) continue;
+      items.push(expose(o));
+      lastKey = key;
+    }
+    if (!more) return { items, revision: rev };
+    const result: { items: JsonObject[]; revision: number; lastKey?: string; remaining?: number } = { items, revision: rev, lastKey };
+    if (!filter && rev === this.revision && lastKey !== undefined) {
+      result.remaining = this.keys.countBetween(lastKey, prefixEnd(prefix));
+    }
+    return result;
+  }
+}
+
+/** Smallest string greater than every string starting with `prefix`. */
+function prefixEnd(prefix: string): string {
+  if (prefix === "") return "\uffff\uffff";
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+}

@@ -1,0 +1,147 @@
+/**
+ * The storage engine contract (etcd's role). The engine knows nothing about
+ * Kubernetes except `metadata.resourceVersion`: it stores JSON objects under
+ * string keys `/<group>/<resource>/<namespace>/<name>` and versions every write
+ * with one global, strictly increasing revision.
+ */
+
+export type JsonObject = Record<string, unknown>;
+
+export type ChangeType = "ADDED" | "MODIFIED" | "DELETED";
+
+export interface ChangeEvent {
+  readonly type: ChangeType;
+  readonly key: string;
+  /** The global revision of this write. */
+  readonly revision: number;
+  /** New state; for DELETED the last state with metadata.resourceVersion = deletion revision. */
+  readonly object: JsonObject;
+  /** State before the write (MODIFIED, DELETED). */
+  readonly prevObject?: JsonObject;
+}
+
+export interface ListOptions {
+  /** List as of this revision (must be >= oldestRevision - 1 and <= revision; else StoreError "Expired"). */
+  readonly revision?: number;
+  /** Page size; 0/undefined = all. */
+  readonly limit?: number;
+  /** Exclusive start key (the `lastKey` of a previous page). */
+  readonly continueAfter?: string;
+  /** Applied before limit, like Kubernetes' storage does. */
+  readonly filter?: (obj: JsonObject) => boolean;
+}
+
+export interface ListResult {
+  readonly items: JsonObject[];
+  readonly revision: number;
+  /** Set when more keys remain after this page. */
+  readonly lastKey?: string;
+  /** Keys left after this page (only when no filter is given). */
+  readonly remaining?: number;
+}
+
+export interface HistoryResult {
+  readonly events: ChangeEvent[];
+  /** True when `limit` cut the answer short: ask again after the last event's revision. */
+  readonly more: boolean;
+  /** The current (committed) revision. */
+  readonly revision: number;
+}
+
+export type StoreErrorCode = "NotFound" | "AlreadyExists" | "Conflict" | "Expired" | "Corrupt" | "Closed" | "TooLarge";
+
+export interface StoreErrorDetail {
+  readonly file?: string;
+  readonly offset?: number;
+  readonly currentRevision?: number;
+}
+
+/** Errors inside the store are tagged values handled by `code`. */
+export class StoreError extends Error {
+  readonly _tag = "StoreError";
+  constructor(
+    readonly code: StoreErrorCode,
+    message: string,
+    readonly detail?: StoreErrorDetail,
+  ) {
+    super(message);
+    this.name = "StoreError";
+  }
+}
+
+export const isStoreError = (e: unknown, code?: StoreErrorCode): e is StoreError =>
+  e instanceof StoreError && (code === undefined || e.code === code);
+
+export interface Precondition {
+  readonly uid?: string;
+  readonly resourceVersion?: string;
+}
+
+export interface StoreStats {
+  /** Acknowledged (durable) writes since open. */
+  readonly writes: number;
+  /** fdatasync calls since open (one per group-commit batch). */
+  readonly fsyncs: number;
+  /** Bytes appended to the log since open. */
+  readonly logBytes: number;
+  /** Objects currently stored. */
+  readonly objects: number;
+}
+
+/**
+ * Backend contract. Writes are linearised in call order. A write's promise
+ * resolves only after its record is durable (fsynced); listeners are called
+ * after durability, in strictly increasing revision order.
+ *
+ * Validation (exists / compare-and-swap) happens synchronously at call time
+ * against the latest state including writes not yet durable, so a chain of
+ * CAS writes issued without awaiting is judged correctly. Reads (`get`, `list`,
+ * `history`, `revision`) only ever show committed (durable) writes.
+ *
+ * Objects returned are deep-frozen: callers must copy before changing them.
+ */
+export interface StoreBackend {
+  /** Last committed revision (0 when empty). */
+  readonly revision: number;
+  /** Oldest revision a watch/list may start from (history floor). */
+  readonly oldestRevision: number;
+  /** Recovery. Throws StoreError("Corrupt", message naming file and byte offset) on corruption that is not a torn tail. */
+  open(): Promise<void>;
+  /** AlreadyExists if present; sets metadata.resourceVersion = String(rev) on the stored copy. */
+  create(key: string, obj: JsonObject): Promise<ChangeEvent>;
+  /** NotFound if absent; Conflict if `expectedResourceVersion` is given and differs from the current one. */
+  update(key: string, obj: JsonObject, expectedResourceVersion?: string): Promise<ChangeEvent>;
+  /** NotFound if absent; Conflict on a failed precondition. */
+  delete(key: string, pre?: Precondition): Promise<ChangeEvent>;
+  /** Current state, deep-frozen. */
+  get(key: string): JsonObject | undefined;
+  /** Keys in ascending order under `prefix`. */
+  list(prefix: string, opts?: ListOptions): ListResult;
+  /** Events with revision > afterRevision for keys under prefix; Expired if afterRevision < oldestRevision - 1. */
+  history(prefix: string, afterRevision: number, limit: number): HistoryResult;
+  subscribe(listener: (e: ChangeEvent) => void): () => void;
+  /** Write a snapshot and drop covered log segments. */
+  snapshot(): Promise<void>;
+  readonly stats: StoreStats;
+  /** Flush pending, fsync, close files; later calls throw StoreError("Closed"). Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface FileBackendOptions {
+  dir: string;
+  /** Events kept for watch replay, default 20000. */
+  historyLimit?: number;
+  /** Automatic snapshot after this many records, default 50000; 0 disables. */
+  snapshotEvery?: number;
+  /** Default 3 MiB + 64 KiB slack; larger → TooLarge. */
+  maxObjectBytes?: number;
+  /** Default true. false is for benchmarks only: acknowledged writes may be lost on power failure. */
+  fsync?: boolean;
+  /** Roll to a new log segment past this size, default 64 MiB. */
+  segmentBytes?: number;
+}
+
+export interface MemoryBackendOptions {
+  historyLimit?: number;
+  maxObjectBytes?: number;
+}

@@ -1,0 +1,4 @@
+export * from "./engine/index.ts";
+export * from "./machine.ts";
+export * from "./server.ts";
+export * from "./component.ts";

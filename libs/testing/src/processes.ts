@@ -1,0 +1,60 @@
+/**
+ * Runs kubeactor's own entry points as real child processes (through tsx),
+ * waiting for their readiness line, for tests that kill, restart and talk to
+ * them like users do.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The repository root, whatever the test's working directory. */
+export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+
+export interface RunningProcess {
+  readonly child: ChildProcess;
+  /** Everything it printed so far (stdout and stderr). */
+  output(): string;
+  /** SIGTERM (or the given signal) and wait for the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+  exited: Promise<number | null>;
+}
+
+export const startProcess = async (
+  entry: string,
+  args: readonly string[],
+  opts: { ready: RegExp; timeoutMs?: number; env?: NodeJS.ProcessEnv } = { ready: /./ },
+): Promise<RunningProcess> => {
+  const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, entry), ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...opts.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let out = "";
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${entry} not ready after ${opts.timeoutMs ?? 20000}ms:\n${out}`)), opts.timeoutMs ?? 20_000);
+    const onData = (d: Buffer) => {
+      out += String(d);
+      if (opts.ready.test(out)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`${entry} exited with ${code} before it was ready:\n${out}`));
+    });
+  });
+  return {
+    child,
+    output: () => out,
+    exited,
+    stop: async (signal = "SIGTERM") => {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      return exited;
+    },
+  };
+};
