@@ -28,6 +28,7 @@ const ObjectReply = Schema.Struct({ object: JsonObject });
 
 export const storeCreate = requestSubject({
   pattern: "kube.store.create",
+  example: `nats request kube.store.create '{"key":"/core/configmaps/default/demo","object":{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"demo","namespace":"default"},"data":{"k":"v"}}}'`,
   description: "Create an object; fails AlreadyExists (409) when the key exists. The reply carries the stored object with its resourceVersion.",
   publishers: ["apiserver"],
   subscribers: ["store (queue group store)"],
@@ -37,6 +38,7 @@ export const storeCreate = requestSubject({
 
 export const storeGet = requestSubject({
   pattern: "kube.store.get",
+  example: `nats request kube.store.get '{"key":"/core/configmaps/default/demo"}'`,
   description: "Read one object at the latest revision; NotFound (404) when absent.",
   publishers: ["apiserver"],
   subscribers: ["store (queue group store)"],
@@ -46,6 +48,7 @@ export const storeGet = requestSubject({
 
 export const storeUpdate = requestSubject({
   pattern: "kube.store.update",
+  example: `nats request kube.store.update '{"key":"/core/configmaps/default/demo","resourceVersion":"42","object":{"metadata":{"name":"demo","namespace":"default"},"data":{"k":"v2"}}}'`,
   description: "Replace an object. With resourceVersion it is a compare-and-swap: Conflict (409) when the stored version differs.",
   publishers: ["apiserver"],
   subscribers: ["store (queue group store)"],
@@ -55,6 +58,7 @@ export const storeUpdate = requestSubject({
 
 export const storeDelete = requestSubject({
   pattern: "kube.store.delete",
+  example: `nats request kube.store.delete '{"key":"/core/configmaps/default/demo"}'`,
   description: "Remove an object, optionally only if its uid and/or resourceVersion match (Conflict otherwise). The reply is the last state.",
   publishers: ["apiserver"],
   subscribers: ["store (queue group store)"],
@@ -67,6 +71,7 @@ export const storeDelete = requestSubject({
 
 export const storeList = requestSubject({
   pattern: "kube.store.list",
+  example: `nats request kube.store.list '{"prefix":"/core/configmaps/default/","group":"","resource":"configmaps","limit":10,"labelSelector":"app=web"}'`,
   description:
     "List objects under a key prefix, filtered by label and field selectors, at a revision (default: latest). With limit, `continue` pages stay consistent at the first page's revision; a compacted revision fails Expired (410).",
   publishers: ["apiserver"],
@@ -91,6 +96,7 @@ export const storeList = requestSubject({
 
 export const storeHistory = requestSubject({
   pattern: "kube.store.history",
+  example: `nats request kube.store.history '{"prefix":"/core/configmaps/","afterRevision":0,"limit":100}'`,
   description:
     "Replay committed changes under a prefix after a revision, oldest first, at most `limit` per reply (`more` says ask again). Expired (410) when the revision has been compacted. Watchers subscribe to kube.watch first, then catch up with this.",
   publishers: ["apiserver"],
@@ -101,6 +107,7 @@ export const storeHistory = requestSubject({
 
 export const storeStatus = requestSubject({
   pattern: "kube.store.status",
+  example: `nats request kube.store.status '{}'`,
   description: "The store's lifecycle phase and current revision; the API server's /readyz asks it.",
   publishers: ["apiserver", "kubeactor"],
   subscribers: ["store"],
@@ -116,8 +123,9 @@ export const storeStatus = requestSubject({
 
 export const watchChange = eventSubject({
   pattern: "kube.watch.{group}.{resource}.{namespace}.{name}",
+  example: `nats sub 'kube.watch._.configmaps.default.>'`,
   description:
-    "Every committed change, published by the store after it is durable, in revision order. Core group is `core`; a cluster-scoped object's namespace token is `_`; names are token-encoded (`.` → `~2e`).",
+    "Every committed change, published by the store after it is durable, in revision order. The core group's token is `_`, as is a cluster-scoped object's namespace; names are token-encoded (`.` → `~2e`).",
   publishers: ["store"],
   subscribers: ["apiserver (watch streams)"],
   schema: ChangeEvent,
@@ -125,6 +133,7 @@ export const watchChange = eventSubject({
 
 export const storeRevision = eventSubject({
   pattern: "kube.store.revision",
+  example: `nats sub kube.store.revision`,
   description: "The store's latest committed revision, published every second; watchers turn it into BOOKMARK events.",
   publishers: ["store"],
   subscribers: ["apiserver (watch bookmarks)"],

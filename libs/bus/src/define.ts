@@ -14,6 +14,8 @@ interface SubjectDoc {
   readonly description: string;
   readonly publishers: readonly string[];
   readonly subscribers: readonly string[];
+  /** A copy-paste command for the `nats` CLI, shown in docs/subjects.md. */
+  readonly example?: string;
 }
 
 export interface EventSubject<A, I = A> extends SubjectDoc {

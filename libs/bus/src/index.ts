@@ -7,3 +7,4 @@ export * from "./catalogue.ts";
 export * from "./bus.ts";
 export * from "./store-keys.ts";
 export * from "./nats-server.ts";
+export * from "./docs.ts";

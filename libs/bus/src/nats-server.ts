@@ -1,10 +1,10 @@
 /**
- * Starts a real nats-server for integration tests and benchmarks: a free
- * loopback port, JetStream in a temp dir, killed on stop. Tests that need it
- * call `findNatsServer()` first so a missing binary fails with a clear message.
+ * Starts a real nats-server as a child process — for `kubeactor up`, the
+ * integration tests and the benchmarks: loopback only, JetStream in its store
+ * dir (a temp dir unless given), stopped with SIGTERM on `stop()`.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -68,14 +68,33 @@ export interface RunningNats {
   stop(): Promise<void>;
 }
 
+/**
+ * A nats-server left running by a parent that was SIGKILLed still holds its
+ * port; the pid file in its store dir lets the next start end it first.
+ */
+const reapStale = async (pidFile: string): Promise<void> => {
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, "utf8").trim());
+  let cmdline = "";
+  try {
+    cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+  } catch {
+    return; // not running any more
+  }
+  if (!cmdline.includes("nats-server")) return;
+  process.kill(pid, "SIGTERM");
+  for (let i = 0; i < 50 && existsSync(`/proc/${pid}`); i++) await new Promise((r) => setTimeout(r, 100));
+};
+
 export const startNatsServer = async (opts: { port?: number; jetstream?: boolean; storeDir?: string } = {}): Promise<RunningNats> => {
   const bin = findNatsServer();
   if (!bin) throw new Error("nats-server is not installed: apt-get install -y nats-server");
+  if (opts.storeDir) await reapStale(join(opts.storeDir, "nats-server.pid"));
   const port = opts.port ?? (await freePort());
   const storeDir = opts.storeDir ?? mkdtempSync(join(tmpdir(), "kubeactor-nats-"));
   const ownsDir = opts.storeDir === undefined;
   const confPath = join(storeDir, "nats.conf");
-  writeFileSync(confPath, natsConfig({ port, storeDir, jetstream: opts.jetstream !== false }));
+  writeFileSync(confPath, natsConfig({ port, storeDir, jetstream: opts.jetstream !== false }) + `pid_file: "${join(storeDir, "nats-server.pid")}"\n`);
   const child = spawn(bin, ["-c", confPath], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr?.on("data", (d) => (stderr += String(d)));

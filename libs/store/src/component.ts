@@ -13,8 +13,9 @@ export interface StoreComponentOptions {
   readonly bus: Bus;
   /** Where the log and snapshots live. */
   readonly dir: string;
-  /** Tests and benchmarks may pass their own backend. */
+  /** Tests and benchmarks may pass their own backend (named in kube.store.status). */
   readonly backend?: StoreBackend;
+  readonly backendName?: string;
 }
 
 export interface StoreComponent {
@@ -33,7 +34,7 @@ const phaseOf = (actor: StoreLifecycleActor): string => {
 export const startStoreComponent = async (opts: StoreComponentOptions): Promise<StoreComponent> => {
   const backend = opts.backend ?? createFileBackend({ dir: opts.dir });
   const lifecycle = await startStoreLifecycle(backend);
-  let server: StoreServer | undefined = serveStore({ bus: opts.bus, backend, phase: () => phaseOf(lifecycle), backendName: "file" });
+  let server: StoreServer | undefined = serveStore({ bus: opts.bus, backend, phase: () => phaseOf(lifecycle), backendName: opts.backendName ?? (opts.backend ? "custom" : "file") });
   const unlisten = backend.subscribe(() => lifecycle.send({ type: "WRITE_COMMITTED" }));
   return {
     backend,

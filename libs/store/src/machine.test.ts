@@ -19,14 +19,18 @@ describe("storeLifecycleMachine", () => {
       },
     });
     const actor = await startStoreLifecycle(backend, { snapshotEvery: 5, machine });
+    backend.subscribe(() => actor.send({ type: "WRITE_COMMITTED" }));
     expect(actor.getSnapshot().value).toBe("Serving");
     for (let i = 0; i < 12; i++) await backend.create(key(i), obj(i));
     await waitFor(actor, (s) => s.matches("Serving"));
     expect(snapshots).toBe(2);
     expect(actor.getSnapshot().context.writesSinceSnapshot).toBe(2);
-    actor.send({ type: "SNAPSHOT" });
+    actor.send({ type: "WRITE_COMMITTED", count: 3 }); // batched reports count too
     await waitFor(actor, (s) => s.matches("Serving"));
     expect(snapshots).toBe(3);
+    actor.send({ type: "SNAPSHOT" });
+    await waitFor(actor, (s) => s.matches("Serving"));
+    expect(snapshots).toBe(4);
     actor.stop();
     await backend.close();
   });

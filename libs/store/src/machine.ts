@@ -5,10 +5,12 @@
  *        │                    └── SNAPSHOT / N commits / interval ──▲
  *        └──── open failed ───┴──── FATAL / snapshot failed ──▶ Failed (final, error in context)
  *
- * All I/O sits in named actors (`openBackend`, `takeSnapshot`, `commitFeed`) so
- * tests swap them with `machine.provide({ actors })`.
+ * All I/O sits in named actors (`openBackend`, `takeSnapshot`) so tests swap
+ * them with `machine.provide({ actors })`. The owner reports commits with
+ * WRITE_COMMITTED (e.g. from `backend.subscribe`, as component.ts does); the
+ * machine does not subscribe itself, so commits are never counted twice.
  */
-import { assign, createActor, fromCallback, fromPromise, setup, type ActorRefFrom } from "xstate";
+import { assign, createActor, fromPromise, setup, type ActorRefFrom } from "xstate";
 import type { StoreBackend } from "./engine/types.ts";
 
 export interface StoreLifecycleInput {
@@ -42,10 +44,6 @@ export const storeLifecycleMachine = setup({
     /** Recovery. The backend's open() is not cancellable; an abort only stops us waiting. */
     openBackend: fromPromise<void, { backend: StoreBackend }>(({ input }) => input.backend.open()),
     takeSnapshot: fromPromise<void, { backend: StoreBackend }>(({ input }) => input.backend.snapshot()),
-    /** Reports every committed write as WRITE_COMMITTED; returns the unsubscribe. */
-    commitFeed: fromCallback<StoreLifecycleEvent, { backend: StoreBackend }>(({ input, sendBack }) =>
-      input.backend.subscribe(() => sendBack({ type: "WRITE_COMMITTED" })),
-    ),
   },
   guards: {
     snapshotDue: ({ context, event }) =>
@@ -70,8 +68,6 @@ export const storeLifecycleMachine = setup({
     snapshotIntervalMs: input.snapshotIntervalMs ?? 10 * 60_000,
     writesSinceSnapshot: 0,
   }),
-  // The commit feed lives at the root so no commit goes uncounted across Serving ↔ Snapshotting.
-  invoke: { src: "commitFeed", input: ({ context }) => ({ backend: context.backend }) },
   on: {
     FATAL: { target: ".Failed", actions: "recordFatal" },
   },

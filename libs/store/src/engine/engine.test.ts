@@ -169,3 +169,35 @@ describe.each(backendCases)("$name backend", ({ create }) => {
     await s.close(); // idempotent
   });
 });
+
+describe("fail closed", () => {
+  it("rejects the failed batch and every later write when the log write/fsync fails, never acknowledging", async () => {
+    const { Engine } = await import("./engine.ts");
+    let fail = false;
+    const engine = new Engine({
+      encodes: true,
+      fsyncs: 0,
+      logBytes: 0,
+      recover: async () => undefined,
+      append: async () => {
+        if (fail) throw new Error("EIO: fdatasync failed");
+      },
+      roll: () => undefined,
+      writeSnapshot: async () => undefined,
+      close: async () => undefined,
+    });
+    await engine.open();
+    await engine.create(cmKey("ns", "ok"), cm("ns", "ok"));
+    fail = true;
+    const seen: number[] = [];
+    engine.subscribe((e) => seen.push(e.revision));
+    const results = await Promise.allSettled([engine.create(cmKey("ns", "a"), cm("ns", "a")), engine.create(cmKey("ns", "b"), cm("ns", "b"))]);
+    expect(results.every((r) => r.status === "rejected")).toBe(true);
+    expect(seen).toEqual([]);
+    expect(engine.revision).toBe(1);
+    expect(() => engine.get(cmKey("ns", "ok"))).toThrow(expect.objectContaining({ code: "Closed" })); // reads fail closed too
+    fail = false;
+    await rejects(engine.create(cmKey("ns", "c"), cm("ns", "c")), "Closed");
+    await engine.close();
+  });
+});

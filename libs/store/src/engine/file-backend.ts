@@ -7,6 +7,12 @@
  *   wal-<firstRevision, 16 digits>.log   records `[u32 len][u32 crc32][payload]` (see codec.ts)
  *   snapshot-<revision, 16 digits>.snap  header line, one `[key,object]` line per object, trailer line with crc32
  *   *.tmp                                 half-written snapshots; deleted at open
+ *
+ * Known limits: after a restart the watch history holds only the records after
+ * the newest snapshot (snapshots do not carry history), so `oldestRevision` can
+ * jump forward across a restart and old watchers get Expired and re-list.
+ * Objects loaded at recovery are frozen lazily on first read, so the first
+ * full list after a restart is slower than later ones.
  */
 import { constants as fsc } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from "node:fs/promises";
@@ -24,7 +30,7 @@ const segmentName = (firstRev: number): string => `wal-${pad(firstRev)}.log`;
 const snapshotName = (rev: number): string => `snapshot-${pad(rev)}.snap`;
 const SNAPSHOT_FORMAT = "kubeactor-store-snapshot";
 const SNAPSHOT_CHUNK = 1000;
-const SNAPSHOT_SYNC_BYTES = 4 * 1024 * 1024;
+const SNAPSHOT_SYNC_BYTES = 1024 * 1024;
 
 export const DEFAULT_SNAPSHOT_EVERY = 50_000;
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;

@@ -1,0 +1,45 @@
+/**
+ * The kubeactor side as it runs in production: a real nats-server and the
+ * store as its own process (apps/store/src/main.ts through tsx), so every
+ * request crosses two sockets and a process boundary, as etcd's do.
+ */
+import { join } from "node:path";
+import { performance } from "node:perf_hooks";
+import { Bus, connectNats, type RunningNats, startNatsServer } from "@kubeactor/bus";
+import { StoreClient } from "@kubeactor/client";
+import { startProcess, type RunningProcess } from "@kubeactor/testing";
+import { stopChild, trackChild } from "./cleanup.ts";
+
+export interface RunningStore {
+  readonly proc: RunningProcess;
+  /** Milliseconds from spawn to the `store: serving` line. */
+  readonly readyMs: number;
+  /** The object count the store printed when it became ready. */
+  readonly objects: number;
+  stop(): Promise<void>;
+}
+
+export const startNats = async (): Promise<RunningNats> => {
+  const nats = await startNatsServer({ jetstream: false });
+  trackChild(nats.process);
+  return nats;
+};
+
+export const startStoreProcess = async (dataDir: string, natsUrl: string): Promise<RunningStore> => {
+  const t0 = performance.now();
+  const proc = await startProcess("apps/store/src/main.ts", ["--data-dir", dataDir, "--nats", natsUrl], {
+    ready: /store: serving/,
+    timeoutMs: 60_000,
+  });
+  const readyMs = performance.now() - t0;
+  trackChild(proc.child);
+  const m = /\((\d+) objects\)/.exec(proc.output());
+  return { proc, readyMs, objects: m ? Number(m[1]) : Number.NaN, stop: () => stopChild(proc.child) };
+};
+
+export const storeDirOf = (dataDir: string): string => join(dataDir, "store");
+
+export const connectClient = async (url: string, name: string): Promise<{ bus: Bus; client: StoreClient }> => {
+  const bus = new Bus(await connectNats({ servers: url, name }), { log: (l) => console.error(`bench: ${l}`) });
+  return { bus, client: new StoreClient(bus) };
+};

@@ -1,0 +1,51 @@
+/**
+ * Renders docs/subjects.md from the catalogue: each subject's pattern, who
+ * publishes and subscribes, and its payload as JSON Schema (Effect's
+ * JSONSchema of the very schema the bus decodes with). A test compares the
+ * file with this output, so the document cannot drift from the code.
+ */
+import * as JSONSchema from "effect/JSONSchema";
+import type * as Schema from "effect/Schema";
+import { catalogue } from "./catalogue.ts";
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any catalogue schema renders the same way
+const schemaBlock = (schema: Schema.Schema<any, any>) => {
+  const json = JSONSchema.make(schema) as unknown as Record<string, unknown>;
+  delete json.$schema;
+  return "```json\n" + JSON.stringify(json, null, 2) + "\n```";
+};
+
+export const renderSubjectsDoc = (): string => {
+  const parts: string[] = [
+    "# Subject catalogue",
+    "",
+    "<!-- Generated from libs/bus/src/catalogue.ts by `npm run docs:subjects`; do not edit by hand. -->",
+    "",
+    "Every message on the bus is JSON and is decoded with the schema below at the",
+    "subscription boundary; a message that does not decode is logged and counted,",
+    "and a request that does not decode is answered with a 400 `Status`.",
+    "",
+    "Tokens built from Kubernetes names are encoded so a name never splits a subject:",
+    "every character outside `[A-Za-z0-9-]` becomes `~xx` (hex of its UTF-8 bytes) and",
+    "the empty string becomes `_` — the core API group is `_`, a cluster-scoped",
+    "object's namespace is `_`, and `my.config` is `my~2econfig`.",
+    "",
+    "Requests are answered with `{\"ok\": true, \"value\": <response>}` or",
+    "`{\"ok\": false, \"status\": <Kubernetes Status>}`.",
+    "",
+    "| subject | kind | publishers | subscribers |",
+    "| --- | --- | --- | --- |",
+    ...Object.values(catalogue).map((d) => `| \`${d.pattern}\` | ${d.kind} | ${d.publishers.join(", ")} | ${d.subscribers.join(", ")} |`),
+    "",
+  ];
+  for (const def of Object.values(catalogue)) {
+    parts.push(`## \`${def.pattern}\``, "", def.description, "");
+    if (def.example) parts.push("Try it with the `nats` CLI:", "", "```sh", def.example, "```", "");
+    if (def.kind === "request") {
+      parts.push("Request:", "", schemaBlock(def.request), "", "Response value:", "", schemaBlock(def.response), "");
+    } else {
+      parts.push("Payload:", "", schemaBlock(def.schema), "");
+    }
+  }
+  return parts.join("\n");
+};
