@@ -1,9 +1,7 @@
 /**
- * Watch streams (`?watch=true`): one JSON event per line over a chunked 200.
- * Subscribe to the resource's `kube.watch` subject first, then catch up from
- * the store (a list when starting from "now", history when resuming), then
- * release what arrived meanwhile — skipping anything already replayed by
- * revision — so no change is lost or doubled.
+ * Watch streams (`?watch=true`): one JSON event per line over a chunked 200,
+ * fed by the gap-free watch stream of libs/client and filtered here by name,
+ * label and field selectors.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import {
@@ -17,8 +15,8 @@ import {
   type ResourceInfo,
   toStatus,
 } from "@kubeactor/api";
-import { type Bus, type ChangeEvent, type JsonObject, storeKey, storePrefix, storeRevision, watchChange } from "@kubeactor/bus";
-import type { StoreClient } from "@kubeactor/client";
+import { type Bus, type ChangeEvent, type JsonObject, storeKey } from "@kubeactor/bus";
+import { openWatchStream, type StoreClient, type WatchStream } from "@kubeactor/client";
 import { checkSelectors } from "./handlers.ts";
 import { metaOf } from "./objects.ts";
 import type { ResourceTarget } from "./routes.ts";
@@ -54,27 +52,23 @@ export const serveWatch = async (
   const filter = buildFilter(info, t.name, q);
   const rvParam = q.get("resourceVersion") ?? "";
   const fromNow = rvParam === "" || rvParam === "0";
-  let lastRevision = fromNow ? 0 : Number(rvParam);
-  if (!fromNow && (!Number.isInteger(lastRevision) || lastRevision < 0)) throw badRequest(`invalid resource version: ${rvParam}`);
+  const resumeAfter = Number(rvParam);
+  if (!fromNow && (!Number.isInteger(resumeAfter) || resumeAfter < 0)) throw badRequest(`invalid resource version: ${rvParam}`);
   const timeoutSeconds = Number(q.get("timeoutSeconds") ?? "0");
   const bookmarks = q.get("allowWatchBookmarks") === "true";
   const namespace = info.namespaced && t.namespace ? t.namespace : undefined;
-  const prefix = storePrefix(info.group, info.resource, namespace);
 
   // Keys this watcher has told the client about, so selector changes become ADDED/DELETED.
   const known = new Set<string>();
   const trackKnown = fromNow && filter !== undefined;
-  let live = false;
   let closed = false;
-  const buffered: ChangeEvent[] = [];
+  let lastBookmark = Date.now();
 
   const write = (type: string, object: unknown) => {
     if (!closed) res.write(`${JSON.stringify({ type, object })}\n`);
   };
 
-  const deliver = (e: ChangeEvent) => {
-    if (e.revision <= lastRevision) return;
-    lastRevision = e.revision;
+  const onEvent = (e: ChangeEvent) => {
     if (!filter) return write(e.type, e.object);
     const matches = filter(e.object);
     if (e.type === "DELETED") {
@@ -89,57 +83,51 @@ export const serveWatch = async (
     }
   };
 
-  const changes = bus.subscribe(watchChange, { group: info.group, resource: info.resource, ...(namespace ? { namespace } : {}) }, (e) => {
-    if (live) deliver(e);
-    else buffered.push(e);
-  });
-  let lastBookmark = Date.now();
-  const ticks = bookmarks
-    ? bus.subscribe(storeRevision, {}, ({ revision }) => {
-        if (!live || Date.now() - lastBookmark < BOOKMARK_EVERY_MS || revision < lastRevision) return;
-        lastBookmark = Date.now();
-        lastRevision = revision;
-        write("BOOKMARK", { kind: info.kind, apiVersion: apiVersionOf(info), metadata: { resourceVersion: String(revision) } });
-      })
-    : undefined;
+  let stream: WatchStream | undefined;
   let timer: NodeJS.Timeout | undefined;
   const stop = () => {
     if (closed) return;
     closed = true;
-    changes.unsubscribe();
-    ticks?.unsubscribe();
+    stream?.stop();
     clearTimeout(timer);
     res.end();
   };
   req.on("close", stop);
   res.on("close", stop);
-
   res.writeHead(200, { "Content-Type": "application/json", "Transfer-Encoding": "chunked", "Cache-Control": "no-cache, private" });
-  try {
-    await bus.transport.flush();
-    if (fromNow) {
-      const { items, revision } = await store.listAll({ group: info.group, resource: info.resource, ...(namespace ? { namespace } : {}) });
-      for (const item of items) {
-        if (filter && !filter(item)) continue;
-        write("ADDED", item);
-        const meta = metaOf(item);
-        known.add(storeKey({ group: info.group, resource: info.resource, namespace: info.namespaced ? (meta.namespace ?? "") : "", name: meta.name ?? "" }));
-      }
-      lastRevision = revision;
-    }
-    // Replay history from the list's revision (or the one the client resumes from), then go live.
-    for (let more = true; more && !closed; ) {
-      const page = await store.history(prefix, lastRevision);
-      for (const e of page.events) deliver(e);
-      more = page.more;
-    }
-    for (const e of buffered.splice(0)) deliver(e);
-    live = true;
-    if (timeoutSeconds > 0) timer = setTimeout(stop, timeoutSeconds * 1000);
-  } catch (e) {
+
+  const fail = (e: unknown) => {
     // Failures after the 200 (410 Expired above all) are an ERROR event, as Kubernetes sends them.
     write("ERROR", toStatus(e));
     stop();
+  };
+  try {
+    stream = await openWatchStream(
+      bus,
+      store,
+      { group: info.group, resource: info.resource, ...(namespace ? { namespace } : {}), ...(fromNow ? {} : { afterRevision: resumeAfter }) },
+      {
+        onList: (items) => {
+          for (const item of items) {
+            if (filter && !filter(item)) continue;
+            write("ADDED", item);
+            const meta = metaOf(item);
+            known.add(storeKey({ group: info.group, resource: info.resource, namespace: info.namespaced ? (meta.namespace ?? "") : "", name: meta.name ?? "" }));
+          }
+        },
+        onEvent,
+        onProgress: (revision) => {
+          if (!bookmarks || Date.now() - lastBookmark < BOOKMARK_EVERY_MS) return;
+          lastBookmark = Date.now();
+          write("BOOKMARK", { kind: info.kind, apiVersion: apiVersionOf(info), metadata: { resourceVersion: String(revision) } });
+        },
+        onError: fail,
+      },
+    );
+    if (closed) stream.stop();
+    else if (timeoutSeconds > 0) timer = setTimeout(stop, timeoutSeconds * 1000);
+  } catch (e) {
+    fail(e);
   }
 };
 

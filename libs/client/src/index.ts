@@ -1,1 +1,4 @@
 export * from "./store-client.ts";
+export * from "./watch-stream.ts";
+export * from "./informer.ts";
+export * from "./workqueue.ts";
