@@ -9,6 +9,7 @@ import { methodNotSupported, type Status, StatusError, toStatus } from "@kubeact
 import type { Bus } from "@kubeactor/bus";
 import { StoreClient } from "@kubeactor/client";
 import { apiGroupList, apiResourceList, apiVersions, versionInfo } from "./discovery.ts";
+import { serveBusApi } from "./bus-api.ts";
 import { ResourceHandlers } from "./handlers.ts";
 import { parseObjectBody, readBody, sendJson, sendStatus, sendText } from "./http.ts";
 import { openApiDocument, openApiIndex } from "./openapi.ts";
@@ -43,6 +44,7 @@ const notFoundStatus = (): Status => ({
 export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer> => {
   const store = new StoreClient(opts.bus);
   const handlers = new ResourceHandlers(store);
+  const busApi = serveBusApi(opts.bus, handlers);
   const log = opts.log ?? (() => {});
   let address = `127.0.0.1:${opts.port}`;
 
@@ -150,6 +152,7 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
     url: `http://${opts.host ?? "127.0.0.1"}:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
+        busApi.unsubscribe();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { Bus } from "@kubeactor/bus";
 import { type ApiServer, startApiServer } from "@kubeactor/apiserver";
 import { findResource } from "@kubeactor/api";
-import { StoreClient } from "@kubeactor/client";
+import { ApiClient, StoreClient } from "@kubeactor/client";
 import { startStoreComponent, type StoreComponent } from "@kubeactor/store";
 import type { TransportCase } from "@kubeactor/testing";
 import { prepareCreate } from "../src/objects.ts";
@@ -16,6 +16,8 @@ import { prepareCreate } from "../src/objects.ts";
 export interface TestCluster {
   readonly url: string;
   readonly store: StoreComponent;
+  /** The Kubernetes API over the bus, from a connection of its own. */
+  readonly api: ApiClient;
   stop(): Promise<void>;
 }
 
@@ -30,9 +32,11 @@ export const startTestCluster = async (tc: TransportCase): Promise<TestCluster> 
     await client.create({ group: "", resource: "namespaces", namespace: "", name }, prepareCreate(nsInfo, { metadata: { name } }, ""));
   }
   const api: ApiServer = await startApiServer({ bus, port: 0 });
+  const clientBus = new Bus(await tc.connect("component"), quiet);
   return {
     url: api.url,
     store,
+    api: new ApiClient(clientBus),
     stop: async () => {
       await api.close();
       await store.stop();

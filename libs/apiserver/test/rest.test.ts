@@ -255,4 +255,19 @@ describe.each(transportCases())("core REST over the $name bus", (tc) => {
     const right = await call(url, "DELETE", "/api/v1/namespaces/default/configmaps/pre", { preconditions: { uid: created.body.metadata.uid } });
     expect(right.code).toBe(200);
   });
+
+  it("serves the same API on the bus for components", async () => {
+    const cms = { group: "", version: "v1", resource: "configmaps" };
+    const created = await c.api.create(cms, "default", { metadata: { name: "from-bus" }, data: { k: "v" } });
+    expect(created).toMatchObject({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "from-bus", namespace: "default" } });
+    const over = await call(url, "GET", "/api/v1/namespaces/default/configmaps/from-bus");
+    expect(over.body.metadata.uid).toBe((created.metadata as any).uid);
+    const bad = await c.api.create(cms, "default", { metadata: { name: "Nope!" } }).catch((e) => e);
+    expect(bad.status).toMatchObject({ code: 422, reason: "Invalid" });
+    const stale = await c.api.update(cms, "default", { ...created, metadata: { ...(created.metadata as object), resourceVersion: "1" } }).catch((e) => e);
+    expect(stale.status.code).toBe(409);
+    await c.api.delete(cms, "default", "from-bus");
+    const gone = await c.api.get(cms, "default", "from-bus").catch((e) => e);
+    expect(gone.status.code).toBe(404);
+  });
 });

@@ -121,6 +121,31 @@ export const storeStatus = requestSubject({
   }),
 });
 
+export const ApiVerb = Schema.Literal("create", "get", "list", "update", "updateStatus", "delete", "deletecollection", "patch");
+export type ApiVerb = typeof ApiVerb.Type;
+
+export const apiRequest = requestSubject({
+  pattern: "kube.api.request",
+  example: `nats request kube.api.request '{"verb":"create","group":"","version":"v1","resource":"configmaps","namespace":"default","body":{"metadata":{"name":"demo"},"data":{"k":"v"}}}'`,
+  description:
+    "The Kubernetes API on the bus, with the same semantics as the REST API (defaulting, validation, admission, generation, finalizers): what controllers, the scheduler and kubelets use to write. `query` carries the REST query parameters (dryRun, labelSelector, ...); `contentType` selects the patch type for verb patch.",
+  publishers: ["controller-manager", "scheduler", "kubelet", "any NATS client"],
+  subscribers: ["apiserver (queue group apiserver)"],
+  request: Schema.Struct({
+    verb: ApiVerb,
+    group: Schema.String,
+    version: Schema.String,
+    resource: Schema.String,
+    namespace: Schema.optional(Schema.String),
+    name: Schema.optional(Schema.String),
+    subresource: Schema.optional(Schema.String),
+    body: Schema.optional(JsonObject),
+    query: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.String })),
+    contentType: Schema.optional(Schema.String),
+  }),
+  response: Schema.Struct({ object: JsonObject }),
+});
+
 export const watchChange = eventSubject({
   pattern: "kube.watch.{group}.{resource}.{namespace}.{name}",
   example: `nats sub 'kube.watch._.configmaps.default.>'`,
@@ -149,6 +174,7 @@ export const catalogue = {
   storeList,
   storeHistory,
   storeStatus,
+  apiRequest,
   watchChange,
   storeRevision,
 } as const;

@@ -2,3 +2,4 @@ export * from "./store-client.ts";
 export * from "./watch-stream.ts";
 export * from "./informer.ts";
 export * from "./workqueue.ts";
+export * from "./api-client.ts";

@@ -1,0 +1,60 @@
+/**
+ * The API server's second front door: `kube.api.request` on the bus, served
+ * by the same handlers as HTTP, so a component's write gets exactly what a
+ * kubectl write gets. Watches are not here: components read through informers.
+ */
+import { badRequest, findResource, methodNotSupported, notAcceptable } from "@kubeactor/api";
+import { apiRequest, type Bus, type BusSubscription, type JsonObject } from "@kubeactor/bus";
+import type { ResourceHandlers } from "./handlers.ts";
+import type { ResourceTarget } from "./routes.ts";
+
+export const serveBusApi = (bus: Bus, handlers: ResourceHandlers): BusSubscription =>
+  bus.serve(
+    apiRequest,
+    async (req) => {
+      const info = findResource(req.group, req.version, req.resource);
+      if (!info) throw notAcceptable(`the server could not find the requested resource ${req.group}/${req.version}/${req.resource}`);
+      const t: ResourceTarget = {
+        kind: "resource",
+        info,
+        namespace: info.namespaced ? (req.namespace ?? "") : "",
+        ...(req.name !== undefined ? { name: req.name } : {}),
+        ...(req.subresource !== undefined ? { subresource: req.subresource } : {}),
+        watchPrefix: false,
+      };
+      const q = new URLSearchParams(req.query ?? {});
+      const body = (req.body ?? {}) as JsonObject;
+      const needName = () => {
+        if (!t.name) throw badRequest(`verb ${req.verb} needs a name`);
+        return t.name;
+      };
+      let reply;
+      switch (req.verb) {
+        case "create":
+          reply = await handlers.create(t, body, q);
+          break;
+        case "get":
+          reply = await handlers.get(t, needName());
+          break;
+        case "list":
+          reply = await handlers.list(t, q);
+          break;
+        case "update":
+          reply = await handlers.update(t, needName(), body, q, "main");
+          break;
+        case "updateStatus":
+          reply = await handlers.update(t, needName(), body, q, "status");
+          break;
+        case "delete":
+          reply = await handlers.delete(t, needName(), body, q);
+          break;
+        case "deletecollection":
+          reply = await handlers.deleteCollection(t, body, q);
+          break;
+        default:
+          throw methodNotSupported(info, req.verb);
+      }
+      return { object: reply.body as JsonObject };
+    },
+    { queue: "apiserver" },
+  );

@@ -1,0 +1,48 @@
+/**
+ * The Kubernetes API for components, over `kube.api.request`: same verbs,
+ * same semantics and the same Status errors as the REST API. Nothing retries
+ * here; controllers requeue on failure.
+ */
+import { apiRequest, type ApiVerb, type Bus, type JsonObject } from "@kubeactor/bus";
+
+export interface ResourceRef {
+  readonly group: string;
+  readonly version: string;
+  readonly resource: string;
+}
+
+export class ApiClient {
+  constructor(private readonly bus: Bus) {}
+
+  private async call(verb: ApiVerb, r: ResourceRef, extra: { namespace?: string; name?: string; subresource?: string; body?: JsonObject; query?: Record<string, string> }) {
+    return (await this.bus.request(apiRequest, { verb, group: r.group, version: r.version, resource: r.resource, ...extra })).object;
+  }
+
+  create(r: ResourceRef, namespace: string, body: JsonObject, query?: Record<string, string>): Promise<JsonObject> {
+    return this.call("create", r, { namespace, body, ...(query ? { query } : {}) });
+  }
+
+  get(r: ResourceRef, namespace: string, name: string): Promise<JsonObject> {
+    return this.call("get", r, { namespace, name });
+  }
+
+  list(r: ResourceRef, namespace = "", query?: Record<string, string>): Promise<JsonObject> {
+    return this.call("list", r, { namespace, ...(query ? { query } : {}) });
+  }
+
+  /** Conditional on body.metadata.resourceVersion when it is set (409 Conflict when stale). */
+  update(r: ResourceRef, namespace: string, body: JsonObject): Promise<JsonObject> {
+    const name = (body.metadata as { name?: string } | undefined)?.name ?? "";
+    return this.call("update", r, { namespace, name, body });
+  }
+
+  updateStatus(r: ResourceRef, namespace: string, body: JsonObject): Promise<JsonObject> {
+    const name = (body.metadata as { name?: string } | undefined)?.name ?? "";
+    return this.call("updateStatus", r, { namespace, name, body });
+  }
+
+  /** `options` is a DeleteOptions (propagationPolicy, gracePeriodSeconds, preconditions). */
+  delete(r: ResourceRef, namespace: string, name: string, options?: JsonObject): Promise<JsonObject> {
+    return this.call("delete", r, { namespace, name, ...(options ? { body: options } : {}) });
+  }
+}
