@@ -48,6 +48,9 @@ export const serveBusApi = (bus: Bus, handlers: ResourceHandlers): BusSubscripti
         case "delete":
           reply = await handlers.delete(t, needName(), body, q);
           break;
+        case "bind":
+          reply = await handlers.bind(t, needName(), body, q);
+          break;
         case "deletecollection":
           reply = await handlers.deleteCollection(t, body, q);
           break;

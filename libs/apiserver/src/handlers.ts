@@ -21,7 +21,10 @@ import {
 import type { ObjectKey } from "@kubeactor/bus";
 import type { StoreClient } from "@kubeactor/client";
 import { metaOf, nowTimestamp, type Obj, prepareCreate, prepareUpdate, readyToRemove } from "./objects.ts";
+import { bindPod, initialPodStatus } from "./pods.ts";
 import type { ResourceTarget } from "./routes.ts";
+
+const isPods = (info: ResourceInfo) => info.group === "" && info.resource === "pods";
 
 export interface Reply {
   readonly code: number;
@@ -83,6 +86,7 @@ export class ResourceHandlers {
     // A generated name may collide; Kubernetes' clients expect the server to try again.
     for (let attempt = 0; ; attempt++) {
       const obj = prepareCreate(t.info, structuredClone(body), t.namespace);
+      if (isPods(t.info)) initialPodStatus(obj);
       const name = metaOf(obj).name!;
       await this.admitNamespace(t, name);
       if (isDryRun(q)) return { code: 201, body: obj };
@@ -90,6 +94,23 @@ export class ResourceHandlers {
         return { code: 201, body: await this.store.create(keyOf(t, name), obj) };
       } catch (e) {
         if (generated && attempt < 4 && isStatusError(e) && e.status.reason === "AlreadyExists") continue;
+        throw e;
+      }
+    }
+  }
+
+  /** POST pods/{name}/binding: place the pod on a node (the scheduler's write). */
+  async bind(t: ResourceTarget, name: string, binding: Obj, q: URLSearchParams): Promise<Reply> {
+    const key = keyOf(t, name);
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.store.get(key);
+      const bound = bindPod(current, binding);
+      if (isDryRun(q)) return { code: 201, body: success() };
+      try {
+        await this.store.update(key, bound, metaOf(current).resourceVersion);
+        return { code: 201, body: success() };
+      } catch (e) {
+        if (attempt < 5 && isStatusError(e) && e.status.reason === "Conflict") continue;
         throw e;
       }
     }

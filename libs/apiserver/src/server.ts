@@ -65,6 +65,10 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
       sendStatus(res, notFoundStatus());
       return;
     }
+    if (sub === "binding" && method === "POST" && t.name !== undefined) {
+      const reply = await handlers.bind(t, t.name, parseObjectBody(await readBody(req), req), q);
+      return sendJson(res, reply.code, reply.body);
+    }
     if (sub !== undefined && sub !== "status") throw methodNotSupported(t.info, `${method} on ${sub}`);
     let reply;
     switch (method) {

@@ -270,4 +270,37 @@ describe.each(transportCases())("core REST over the $name bus", (tc) => {
     const gone = await c.api.get(cms, "default", "from-bus").catch((e) => e);
     expect(gone.status.code).toBe(404);
   });
+
+  it("starts pods Pending with their QoS class, binds them once, and deletes bound pods gracefully", async () => {
+    const pod = (name: string, resources?: object) => ({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name },
+      spec: { containers: [{ name: "c", image: "busybox", ...(resources ? { resources } : {}) }] },
+    });
+    const created = await call(url, "POST", "/api/v1/namespaces/default/pods", pod("p1"));
+    expect(created.code).toBe(201);
+    expect(created.body.status).toEqual({ phase: "Pending", qosClass: "BestEffort" });
+    const guaranteed = await call(url, "POST", "/api/v1/namespaces/default/pods", pod("p2", { limits: { cpu: "500m", memory: "64Mi" } }));
+    expect(guaranteed.body.status.qosClass).toBe("Guaranteed");
+
+    const binding = { apiVersion: "v1", kind: "Binding", metadata: { name: "p1" }, target: { apiVersion: "v1", kind: "Node", name: "node-1" } };
+    const bound = await call(url, "POST", "/api/v1/namespaces/default/pods/p1/binding", binding);
+    expect(bound.code).toBe(201);
+    const got = await call(url, "GET", "/api/v1/namespaces/default/pods/p1");
+    expect(got.body.spec.nodeName).toBe("node-1");
+    expect(got.body.status.conditions).toEqual([expect.objectContaining({ type: "PodScheduled", status: "True" })]);
+    const twice = await call(url, "POST", "/api/v1/namespaces/default/pods/p1/binding", { ...binding, target: { kind: "Node", name: "node-2" } });
+    expect(twice.code).toBe(409);
+    expect(twice.body.message).toContain('is already assigned to node "node-1"');
+    await c.api.bind("default", "p2", "node-2");
+
+    const graceful = await call(url, "DELETE", "/api/v1/namespaces/default/pods/p1");
+    expect(graceful.body.metadata.deletionTimestamp).toBeTruthy();
+    expect(graceful.body.metadata.deletionGracePeriodSeconds).toBe(30);
+    expect((await call(url, "GET", "/api/v1/namespaces/default/pods/p1")).code).toBe(200);
+    const force = await call(url, "DELETE", "/api/v1/namespaces/default/pods/p1", { gracePeriodSeconds: 0 });
+    expect(force.code).toBe(200);
+    expect((await call(url, "GET", "/api/v1/namespaces/default/pods/p1")).code).toBe(404);
+  });
 });

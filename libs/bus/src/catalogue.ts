@@ -121,7 +121,7 @@ export const storeStatus = requestSubject({
   }),
 });
 
-export const ApiVerb = Schema.Literal("create", "get", "list", "update", "updateStatus", "delete", "deletecollection", "patch");
+export const ApiVerb = Schema.Literal("create", "get", "list", "update", "updateStatus", "delete", "deletecollection", "patch", "bind");
 export type ApiVerb = typeof ApiVerb.Type;
 
 export const apiRequest = requestSubject({

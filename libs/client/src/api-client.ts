@@ -45,4 +45,14 @@ export class ApiClient {
   delete(r: ResourceRef, namespace: string, name: string, options?: JsonObject): Promise<JsonObject> {
     return this.call("delete", r, { namespace, name, ...(options ? { body: options } : {}) });
   }
+
+  /** The scheduler's placement: POST pods/{name}/binding. 409 when the pod is already bound. */
+  async bind(namespace: string, pod: string, node: string): Promise<void> {
+    await this.call("bind", { group: "", version: "v1", resource: "pods" }, {
+      namespace,
+      name: pod,
+      subresource: "binding",
+      body: { apiVersion: "v1", kind: "Binding", metadata: { name: pod, namespace }, target: { apiVersion: "v1", kind: "Node", name: node } },
+    });
+  }
 }

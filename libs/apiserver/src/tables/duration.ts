@@ -44,7 +44,7 @@ export function humanDuration(ms: number): string {
 }
 
 /** Go's zero time.Time (0001-01-01T00:00:00Z) in Unix milliseconds. */
-const GO_ZERO_TIME_MS = Date.UTC(1, 0, 1) - Date.UTC(1900, 0, 1) + Date.UTC(1900, 0, 1);
+const GO_ZERO_TIME_MS = -62_135_596_800_000;
 
 /**
  * A metav1.Time / metav1.MicroTime as JSON (RFC3339 string) to Unix ms, or

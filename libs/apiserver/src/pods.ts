@@ -1,0 +1,52 @@
+/**
+ * Pod specifics of the registry: the status a new pod starts with (phase
+ * Pending, its QoS class) and the `binding` subresource the scheduler uses to
+ * place it — both as kube-apiserver's pod strategy does them.
+ */
+import { conflict, parseQuantity, compareQuantity, badRequest } from "@kubeactor/api";
+import { metaOf, nowTimestamp, type Obj } from "./objects.ts";
+
+type Resources = { requests?: Record<string, string | number>; limits?: Record<string, string | number> };
+type Container = { resources?: Resources };
+
+/** Guaranteed: every container limits cpu and memory and requests equal limits; BestEffort: nothing set; else Burstable. */
+export const qosClass = (spec: { containers?: Container[]; initContainers?: Container[] }): string => {
+  const all = [...(spec.containers ?? []), ...(spec.initContainers ?? [])];
+  let anySet = false;
+  let guaranteed = all.length > 0;
+  for (const c of all) {
+    const req = c.resources?.requests ?? {};
+    const lim = c.resources?.limits ?? {};
+    for (const r of ["cpu", "memory"]) {
+      const has = (m: Record<string, string | number>) => m[r] !== undefined && compareQuantity(parseQuantity(m[r]!), parseQuantity(0)) !== 0;
+      if (has(req) || has(lim)) anySet = true;
+      if (!has(lim)) guaranteed = false;
+      else if (req[r] !== undefined && compareQuantity(parseQuantity(req[r]!), parseQuantity(lim[r]!)) !== 0) guaranteed = false;
+    }
+  }
+  if (!anySet) return "BestEffort";
+  return guaranteed ? "Guaranteed" : "Burstable";
+};
+
+/** Kubernetes resets a new pod's status: Pending, with its QoS class. */
+export const initialPodStatus = (pod: Obj): void => {
+  pod.status = { phase: "Pending", qosClass: qosClass((pod.spec ?? {}) as never) };
+};
+
+/** The pod after a Binding: its node set and PodScheduled=True. 409 when it is already bound. */
+export const bindPod = (pod: Obj, binding: Obj): Obj => {
+  const target = (binding.target ?? {}) as { kind?: string; name?: string };
+  if (!target.name) throw badRequest("target.name: Required value");
+  if (target.kind !== undefined && target.kind !== "" && target.kind !== "Node") throw badRequest(`target.kind: Unsupported value: "${target.kind}"`);
+  const spec = (pod.spec ?? {}) as { nodeName?: string };
+  const name = metaOf(pod).name ?? "";
+  if (spec.nodeName) throw conflict({ group: "", resource: "pods/binding" }, name, `pod ${name} is already assigned to node "${spec.nodeName}"`);
+  if (metaOf(pod).deletionTimestamp) throw conflict({ group: "", resource: "pods/binding" }, name, `pod ${name} is being deleted, cannot be assigned to a host`);
+  const next = structuredClone(pod);
+  (next.spec as { nodeName?: string }).nodeName = target.name;
+  const status = (next.status ?? {}) as { conditions?: { type: string }[] };
+  const conditions = (status.conditions ?? []).filter((c) => c.type !== "PodScheduled");
+  conditions.push({ type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: nowTimestamp() } as never);
+  next.status = { ...status, conditions };
+  return next;
+};
