@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { transportCases } from "@kubeactor/testing";
-import { call, startTestCluster, type TestCluster, watchEvents } from "./cluster.ts";
+import { EventRecorder } from "@kubeactor/client";
+import { call, startTestCluster, type TestCluster, transportCases, watchEvents } from "@kubeactor/testing";
 
 const cm = (name: string, data: Record<string, string> = { a: "1" }, extra: Record<string, unknown> = {}) => ({
   apiVersion: "v1",
@@ -302,5 +302,18 @@ describe.each(transportCases())("core REST over the $name bus", (tc) => {
     const force = await call(url, "DELETE", "/api/v1/namespaces/default/pods/p1", { gracePeriodSeconds: 0 });
     expect(force.code).toBe(200);
     expect((await call(url, "GET", "/api/v1/namespaces/default/pods/p1")).code).toBe(404);
+  });
+
+  it("records events and aggregates repeats into one with a count", async () => {
+    const recorder = new EventRecorder(c.api, { component: "test-controller" });
+    const pod = await call(url, "POST", "/api/v1/namespaces/default/pods", { metadata: { name: "evt" }, spec: { containers: [{ name: "c", image: "x" }] } });
+    await recorder.record(pod.body, "Warning", "BackOff", "Back-off restarting failed container");
+    await recorder.record(pod.body, "Warning", "BackOff", "Back-off restarting failed container");
+    await recorder.record(pod.body, "Normal", "Pulled", "Successfully pulled image");
+    const events = await call(url, "GET", "/api/v1/namespaces/default/events?fieldSelector=involvedObject.name%3Devt");
+    const byReason = Object.fromEntries(events.body.items.map((e: any) => [e.reason, e]));
+    expect(events.body.items).toHaveLength(2);
+    expect(byReason.BackOff).toMatchObject({ count: 2, type: "Warning", source: { component: "test-controller" }, involvedObject: { kind: "Pod", name: "evt" } });
+    expect(byReason.Pulled.count).toBe(1);
   });
 });

@@ -3,3 +3,4 @@ export * from "./watch-stream.ts";
 export * from "./informer.ts";
 export * from "./workqueue.ts";
 export * from "./api-client.ts";
+export * from "./events.ts";

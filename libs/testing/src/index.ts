@@ -1,3 +1,4 @@
 export { findNatsServer, freePort, natsConfig, startNatsServer, waitForPort, type RunningNats } from "@kubeactor/bus";
 export * from "./transports.ts";
 export * from "./processes.ts";
+export * from "./cluster.ts";

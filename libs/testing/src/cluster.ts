@@ -11,7 +11,7 @@ import { findResource } from "@kubeactor/api";
 import { ApiClient, StoreClient } from "@kubeactor/client";
 import { startStoreComponent, type StoreComponent } from "@kubeactor/store";
 import type { TransportCase } from "@kubeactor/testing";
-import { prepareCreate } from "../src/objects.ts";
+import { prepareCreate } from "@kubeactor/apiserver";
 
 export interface TestCluster {
   readonly url: string;
