@@ -22,6 +22,7 @@ import type { ObjectKey } from "@kubeactor/bus";
 import type { StoreClient } from "@kubeactor/client";
 import { metaOf, nowTimestamp, type Obj, prepareCreate, prepareUpdate, readyToRemove } from "./objects.ts";
 import { bindPod, initialPodStatus } from "./pods.ts";
+import { applyScale, toScale } from "./scale.ts";
 import type { ResourceTarget } from "./routes.ts";
 
 const isPods = (info: ResourceInfo) => info.group === "" && info.resource === "pods";
@@ -111,6 +112,27 @@ export class ResourceHandlers {
         return { code: 201, body: success() };
       } catch (e) {
         if (attempt < 5 && isStatusError(e) && e.status.reason === "Conflict") continue;
+        throw e;
+      }
+    }
+  }
+
+  async getScale(t: ResourceTarget, name: string): Promise<Reply> {
+    return { code: 200, body: toScale(await this.store.get(keyOf(t, name))) };
+  }
+
+  /** PUT .../scale: change spec.replicas only, through the same update strategy as a full PUT. */
+  async updateScale(t: ResourceTarget, name: string, scale: Obj, q: URLSearchParams): Promise<Reply> {
+    const key = keyOf(t, name);
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.store.get(key);
+      const { next, resourceVersion } = applyScale(current, scale);
+      const obj = prepareUpdate(t.info, next, current, "main");
+      if (isDryRun(q)) return { code: 200, body: toScale(obj) };
+      try {
+        return { code: 200, body: toScale(await this.store.update(key, obj, resourceVersion ?? metaOf(current).resourceVersion)) };
+      } catch (e) {
+        if (!resourceVersion && attempt < 5 && isStatusError(e) && e.status.reason === "Conflict") continue;
         throw e;
       }
     }

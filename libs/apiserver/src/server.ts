@@ -69,6 +69,11 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
       const reply = await handlers.bind(t, t.name, parseObjectBody(await readBody(req), req), q);
       return sendJson(res, reply.code, reply.body);
     }
+    if (sub === "scale" && t.name !== undefined && (method === "GET" || method === "PUT")) {
+      const reply =
+        method === "GET" ? await handlers.getScale(t, t.name) : await handlers.updateScale(t, t.name, parseObjectBody(await readBody(req), req), q);
+      return sendJson(res, reply.code, reply.body);
+    }
     if (sub !== undefined && sub !== "status") throw methodNotSupported(t.info, `${method} on ${sub}`);
     let reply;
     switch (method) {

@@ -162,7 +162,14 @@ describe.each(transportCases())("core REST over the $name bus", (tc) => {
     const sneaky = await call(url, "PUT", "/apis/apps/v1/namespaces/default/deployments/web", { ...status.body, status: { replicas: 99 } });
     expect(sneaky.body.status).toEqual({ replicas: 5, observedGeneration: 2 });
 
-    const newSelector = structuredClone(status.body);
+    const scale = await call(url, "GET", "/apis/apps/v1/namespaces/default/deployments/web/scale");
+    expect(scale.body).toMatchObject({ kind: "Scale", apiVersion: "autoscaling/v1", spec: { replicas: 5 }, status: { replicas: 5, selector: "app=web" } });
+    const rescaled = await call(url, "PUT", "/apis/apps/v1/namespaces/default/deployments/web/scale", { ...scale.body, spec: { replicas: 7 } });
+    expect(rescaled.body.spec.replicas).toBe(7);
+    const afterScale = await call(url, "GET", "/apis/apps/v1/namespaces/default/deployments/web");
+    expect(afterScale.body.spec.replicas).toBe(7);
+    expect(afterScale.body.metadata.generation).toBe(3);
+    const newSelector = structuredClone(afterScale.body);
     newSelector.spec.selector = { matchLabels: { app: "web", v: "2" } };
     newSelector.spec.template.metadata.labels = { app: "web", v: "2" };
     const immutable = await call(url, "PUT", "/apis/apps/v1/namespaces/default/deployments/web", newSelector);
