@@ -12,6 +12,7 @@ import { apiGroupList, apiResourceList, apiVersions, versionInfo } from "./disco
 import { serveBusApi } from "./bus-api.ts";
 import { ResourceHandlers } from "./handlers.ts";
 import { parseObjectBody, readBody, sendJson, sendStatus, sendText } from "./http.ts";
+import { asTable, negotiate } from "./negotiate.ts";
 import { openApiDocument, openApiIndex } from "./openapi.ts";
 import { parseResourcePath, type ResourceTarget } from "./routes.ts";
 import { isWatchRequest, serveWatch } from "./watch.ts";
@@ -77,10 +78,13 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
     if (sub !== undefined && sub !== "status") throw methodNotSupported(t.info, `${method} on ${sub}`);
     let reply;
     switch (method) {
-      case "GET":
-        if (isWatchRequest(t, q)) return serveWatch(opts.bus, store, t, q, req, res);
+      case "GET": {
+        const rep = negotiate(req, q);
+        if (isWatchRequest(t, q)) return serveWatch(opts.bus, store, t, q, req, res, (o) => asTable(t.info, o, rep));
         reply = t.name === undefined ? await handlers.list(t, q) : await handlers.get(t, t.name);
+        if (sub === undefined) reply = { code: reply.code, body: asTable(t.info, reply.body, rep) };
         break;
+      }
       case "POST":
         reply = await handlers.create(t, parseObjectBody(await readBody(req), req), q);
         break;

@@ -47,6 +47,8 @@ export const serveWatch = async (
   q: URLSearchParams,
   req: IncomingMessage,
   res: ServerResponse,
+  /** How each event's object is shown (a one-row Table for kubectl's `get -w`). */
+  present: (object: JsonObject) => unknown = (o) => o,
 ): Promise<void> => {
   const info = t.info;
   const filter = buildFilter(info, t.name, q);
@@ -65,7 +67,9 @@ export const serveWatch = async (
   let lastBookmark = Date.now();
 
   const write = (type: string, object: unknown) => {
-    if (!closed) res.write(`${JSON.stringify({ type, object })}\n`);
+    if (closed) return;
+    const shown = type === "ERROR" || type === "BOOKMARK" ? object : present(object as JsonObject);
+    res.write(`${JSON.stringify({ type, object: shown })}\n`);
   };
 
   const onEvent = (e: ChangeEvent) => {

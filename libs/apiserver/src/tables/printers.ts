@@ -1,0 +1,672 @@
+/**
+ * Per-kind column definitions and row printers, ported from kube-apiserver's
+ * pkg/printers/internalversion/printers.go (Kubernetes 1.32/1.33). The server
+ * always prints with `Wide: true` (pkg/printers/storage TableConvertor), so
+ * every row carries the priority-1 cells too; kubectl hides them without -o wide.
+ *
+ * Objects arrive as their versioned JSON (v1 / apps/v1 / events.k8s.io/v1); the
+ * Go printers read the internal types, so where the internal type differs
+ * (lastState vs LastTerminationState, events.k8s.io field names, defaulted
+ * fields) the mapping kube-apiserver's conversion/defaulting would do is done here.
+ */
+import { formatLabelSelector, type LabelSelector, labelSelectorFromApi } from "@kubeactor/api";
+import { D } from "./descriptions.ts";
+import { humanDuration, parseTime, translateTimestampSince } from "./duration.ts";
+
+export interface TableColumn {
+  name: string;
+  type: "string" | "integer" | "number" | "boolean" | "date";
+  format: string;
+  description: string;
+  priority: number;
+}
+
+export type Cell = string | number | boolean;
+
+export interface TableRowCondition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+}
+
+export interface PrintedRow {
+  cells: Cell[];
+  conditions?: TableRowCondition[];
+}
+
+export type Printer = (obj: Record<string, unknown>, now: Date) => PrintedRow;
+
+export interface PrinterEntry {
+  columns: TableColumn[];
+  print: Printer;
+}
+
+// ---- JSON access helpers ----
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+const rec = (v: unknown): Obj => (isObj(v) ? v : {});
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const str = (v: unknown): string => (typeof v === "string" ? v : "");
+const int = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? Math.trunc(v) : 0);
+const keyCount = (v: unknown): number => (isObj(v) ? Object.keys(v).length : 0);
+
+const col = (name: string, type: TableColumn["type"], description: string, priority = 0, format = ""): TableColumn => ({
+  name,
+  type,
+  format,
+  description,
+  priority,
+});
+const nameCol = (priority = 0) => col("Name", "string", D.name, priority, "name");
+const ageCol = () => col("Age", "string", D.creationTimestamp);
+
+const nameOf = (o: Obj) => str(rec(o.metadata).name);
+const ageOf = (o: Obj, now: Date) => translateTimestampSince(rec(o.metadata).creationTimestamp, now);
+
+/** labels.FormatLabels: sorted `k=v` joined by ",", `<none>` when empty. */
+export function formatLabels(m: unknown): string {
+  const entries = Object.entries(rec(m))
+    .map(([k, v]) => [k, str(v)] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const s = entries.map(([k, v]) => `${k}=${v}`).join(",");
+  return s === "" ? "<none>" : s;
+}
+
+/** metav1.FormatLabelSelector: `<none>` for a nil or empty selector, `<error>` for an invalid one. */
+export function formatApiLabelSelector(sel: unknown): string {
+  try {
+    const s = formatLabelSelector(labelSelectorFromApi(isObj(sel) ? (sel as LabelSelector) : undefined));
+    return s === "" ? "<none>" : s;
+  } catch {
+    return "<error>";
+  }
+}
+
+/** layoutContainerCells: container names and images, each comma-joined. */
+function layoutContainerCells(containers: unknown): [string, string] {
+  const cs = arr(containers).map(rec);
+  return [cs.map((c) => str(c.name)).join(","), cs.map((c) => str(c.image)).join(",")];
+}
+
+// ---- pods ----
+
+const isRestartableInitContainer = (c: Obj | undefined) => c !== undefined && c.restartPolicy === "Always";
+
+const hasCondition = (conditions: unknown, type: string) =>
+  arr(conditions).some((c) => rec(c).type === type && rec(c).status === "True");
+
+/** isPodInitializedConditionTrue: the first Initialized condition decides. */
+const isPodInitializedConditionTrue = (status: Obj) => {
+  for (const c of arr(status.conditions).map(rec)) {
+    if (c.type !== "Initialized") continue;
+    return c.status === "True";
+  }
+  return false;
+};
+
+const podSuccessConditions: TableRowCondition[] = [
+  { type: "Completed", status: "True", reason: "Succeeded", message: "The pod has completed successfully." },
+];
+const podFailedConditions: TableRowCondition[] = [{ type: "Completed", status: "True", reason: "Failed", message: "The pod failed." }];
+
+/** time.Time.Before for possibly-zero (undefined) times. */
+const later = (current: number | undefined, candidate: number | undefined) =>
+  candidate !== undefined && (current === undefined || current < candidate) ? candidate : current;
+
+export function printPod(pod: Obj, now: Date): PrintedRow {
+  const meta = rec(pod.metadata);
+  const spec = rec(pod.spec);
+  const status = rec(pod.status);
+
+  let restarts = 0;
+  let restartableInitContainerRestarts = 0;
+  let totalContainers = arr(spec.containers).length;
+  let readyContainers = 0;
+  let lastRestartDate: number | undefined;
+  let lastRestartableInitContainerRestartDate: number | undefined;
+
+  const podPhase = str(status.phase);
+  let reason = podPhase;
+  if (str(status.reason) !== "") reason = str(status.reason);
+
+  // {type: PodScheduled, reason: SchedulingGated} → SchedulingGated
+  for (const c of arr(status.conditions).map(rec)) {
+    if (c.type === "PodScheduled" && c.reason === "SchedulingGated") reason = "SchedulingGated";
+  }
+
+  const row: PrintedRow = { cells: [] };
+  if (podPhase === "Succeeded") row.conditions = podSuccessConditions.map((c) => ({ ...c }));
+  else if (podPhase === "Failed") row.conditions = podFailedConditions.map((c) => ({ ...c }));
+
+  const specInit = arr(spec.initContainers).map(rec);
+  const initContainers = new Map<string, Obj>();
+  for (const c of specInit) {
+    initContainers.set(str(c.name), c);
+    if (isRestartableInitContainer(c)) totalContainers++;
+  }
+
+  let initializing = false;
+  const initStatuses = arr(status.initContainerStatuses).map(rec);
+  for (let i = 0; i < initStatuses.length; i++) {
+    const container = initStatuses[i]!;
+    restarts += int(container.restartCount);
+    const lastTerminated = rec(container.lastState).terminated;
+    if (isObj(lastTerminated)) lastRestartDate = later(lastRestartDate, parseTime(lastTerminated.finishedAt));
+    const restartable = isRestartableInitContainer(initContainers.get(str(container.name)));
+    if (restartable) {
+      restartableInitContainerRestarts += int(container.restartCount);
+      if (isObj(lastTerminated)) {
+        lastRestartableInitContainerRestartDate = later(lastRestartableInitContainerRestartDate, parseTime(lastTerminated.finishedAt));
+      }
+    }
+    const state = rec(container.state);
+    const terminated = isObj(state.terminated) ? state.terminated : undefined;
+    const waiting = isObj(state.waiting) ? state.waiting : undefined;
+    if (terminated !== undefined && int(terminated.exitCode) === 0) continue;
+    if (restartable && container.started === true) {
+      if (container.ready === true) readyContainers++;
+      continue;
+    }
+    if (terminated !== undefined) {
+      // initialization failed
+      if (str(terminated.reason) === "") {
+        reason = int(terminated.signal) !== 0 ? `Init:Signal:${int(terminated.signal)}` : `Init:ExitCode:${int(terminated.exitCode)}`;
+      } else {
+        reason = `Init:${str(terminated.reason)}`;
+      }
+    } else if (waiting !== undefined && str(waiting.reason) !== "" && waiting.reason !== "PodInitializing") {
+      reason = `Init:${str(waiting.reason)}`;
+    } else {
+      reason = `Init:${i}/${specInit.length}`;
+    }
+    initializing = true;
+    break;
+  }
+
+  if (!initializing || isPodInitializedConditionTrue(status)) {
+    restarts = restartableInitContainerRestarts;
+    lastRestartDate = lastRestartableInitContainerRestartDate;
+    let hasRunning = false;
+    const statuses = arr(status.containerStatuses).map(rec);
+    for (let i = statuses.length - 1; i >= 0; i--) {
+      const container = statuses[i]!;
+      restarts += int(container.restartCount);
+      const lastTerminated = rec(container.lastState).terminated;
+      if (isObj(lastTerminated)) lastRestartDate = later(lastRestartDate, parseTime(lastTerminated.finishedAt));
+      const state = rec(container.state);
+      const terminated = isObj(state.terminated) ? state.terminated : undefined;
+      const waiting = isObj(state.waiting) ? state.waiting : undefined;
+      if (waiting !== undefined && str(waiting.reason) !== "") {
+        reason = str(waiting.reason);
+      } else if (terminated !== undefined && str(terminated.reason) !== "") {
+        reason = str(terminated.reason);
+      } else if (terminated !== undefined) {
+        reason = int(terminated.signal) !== 0 ? `Signal:${int(terminated.signal)}` : `ExitCode:${int(terminated.exitCode)}`;
+      } else if (container.ready === true && isObj(state.running)) {
+        hasRunning = true;
+        readyContainers++;
+      }
+    }
+    // back to Running if at least one container is still running
+    if (reason === "Completed" && hasRunning) {
+      reason = hasCondition(status.conditions, "Ready") ? "Running" : "NotReady";
+    }
+  }
+
+  const deleting = meta.deletionTimestamp !== undefined && meta.deletionTimestamp !== null;
+  if (deleting && status.reason === "NodeLost") {
+    reason = "Unknown";
+  } else if (deleting && podPhase !== "Failed" && podPhase !== "Succeeded") {
+    reason = "Terminating";
+  }
+
+  let restartsStr = String(restarts);
+  if (restarts !== 0 && lastRestartDate !== undefined) {
+    restartsStr = `${restarts} (${humanDuration(now.getTime() - lastRestartDate)} ago)`;
+  }
+
+  // wide
+  let nodeName = str(spec.nodeName);
+  let nominatedNodeName = str(status.nominatedNodeName);
+  const podIPs = arr(status.podIPs).map(rec);
+  let podIP = podIPs.length > 0 ? str(podIPs[0]!.ip) : str(status.podIP);
+  if (podIP === "") podIP = "<none>";
+  if (nodeName === "") nodeName = "<none>";
+  if (nominatedNodeName === "") nominatedNodeName = "<none>";
+  let readinessGates = "<none>";
+  const gates = arr(spec.readinessGates).map(rec);
+  if (gates.length > 0) {
+    let trueConditions = 0;
+    for (const gate of gates) {
+      const found = arr(status.conditions)
+        .map(rec)
+        .find((c) => c.type === gate.conditionType);
+      if (found !== undefined && found.status === "True") trueConditions++;
+    }
+    readinessGates = `${trueConditions}/${gates.length}`;
+  }
+
+  row.cells = [
+    nameOf(pod),
+    `${readyContainers}/${totalContainers}`,
+    reason,
+    restartsStr,
+    ageOf(pod, now),
+    podIP,
+    nodeName,
+    nominatedNodeName,
+    readinessGates,
+  ];
+  return row;
+}
+
+const podColumns: TableColumn[] = [
+  nameCol(),
+  col("Ready", "string", D.podReady),
+  col("Status", "string", D.podStatus),
+  col("Restarts", "string", D.podRestarts),
+  ageCol(),
+  col("IP", "string", D.podIP, 1),
+  col("Node", "string", D.nodeName, 1),
+  col("Nominated Node", "string", D.nominatedNodeName, 1),
+  col("Readiness Gates", "string", D.readinessGates, 1),
+];
+
+// ---- namespaces ----
+const namespaceColumns = [nameCol(), col("Status", "string", D.namespaceStatus), ageCol()];
+const printNamespace: Printer = (o, now) => ({ cells: [nameOf(o), str(rec(o.status).phase), ageOf(o, now)] });
+
+// ---- nodes ----
+const labelNodeRolePrefix = "node-role.kubernetes.io/";
+const nodeLabelRole = "kubernetes.io/role";
+
+function findNodeRoles(node: Obj): string[] {
+  const roles = new Set<string>();
+  for (const [k, v] of Object.entries(rec(rec(node.metadata).labels))) {
+    if (k.startsWith(labelNodeRolePrefix)) {
+      const role = k.slice(labelNodeRolePrefix.length);
+      if (role.length > 0) roles.add(role);
+    } else if (k === nodeLabelRole && str(v) !== "") {
+      roles.add(str(v));
+    }
+  }
+  return [...roles].sort();
+}
+
+const nodeAddress = (node: Obj, type: string) => {
+  const a = arr(rec(node.status).addresses)
+    .map(rec)
+    .find((x) => x.type === type);
+  return a === undefined ? "<none>" : str(a.address);
+};
+
+const nodeColumns = [
+  nameCol(),
+  col("Status", "string", D.nodeStatus),
+  col("Roles", "string", D.nodeRoles),
+  ageCol(),
+  col("Version", "string", D.kubeletVersion),
+  col("Internal-IP", "string", D.nodeAddresses, 1),
+  col("External-IP", "string", D.nodeAddresses, 1),
+  col("OS-Image", "string", D.osImage, 1),
+  col("Kernel-Version", "string", D.kernelVersion, 1),
+  col("Container-Runtime", "string", D.containerRuntimeVersion, 1),
+];
+
+export const printNode: Printer = (node, now) => {
+  const status = rec(node.status);
+  // conditionMap: the last condition of each type wins
+  const conditionMap = new Map<string, Obj>();
+  for (const c of arr(status.conditions).map(rec)) conditionMap.set(str(c.type), c);
+  const out: string[] = [];
+  for (const valid of ["Ready"]) {
+    const c = conditionMap.get(valid);
+    if (c !== undefined) out.push(c.status === "True" ? valid : `Not${valid}`);
+  }
+  if (out.length === 0) out.push("Unknown");
+  if (rec(node.spec).unschedulable === true) out.push("SchedulingDisabled");
+  const roles = findNodeRoles(node).join(",") || "<none>";
+  const info = rec(status.nodeInfo);
+  const orUnknown = (v: unknown) => str(v) || "<unknown>";
+  return {
+    cells: [
+      nameOf(node),
+      out.join(","),
+      roles,
+      ageOf(node, now),
+      str(info.kubeletVersion),
+      nodeAddress(node, "InternalIP"),
+      nodeAddress(node, "ExternalIP"),
+      orUnknown(info.osImage),
+      orUnknown(info.kernelVersion),
+      orUnknown(info.containerRuntimeVersion),
+    ],
+  };
+};
+
+// ---- services ----
+const serviceColumns = [
+  nameCol(),
+  col("Type", "string", D.serviceType),
+  col("Cluster-IP", "string", D.clusterIP),
+  col("External-IP", "string", D.externalIPs),
+  col("Port(s)", "string", D.servicePorts),
+  ageCol(),
+  col("Selector", "string", D.serviceSelector, 1),
+];
+
+/** loadBalancerStatusStringer with wide=true (the server never clips). */
+function loadBalancerStatusStringer(lb: unknown): string {
+  const result = new Set<string>();
+  for (const ing of arr(rec(lb).ingress).map(rec)) {
+    if (str(ing.ip) !== "") result.add(str(ing.ip));
+    else if (str(ing.hostname) !== "") result.add(str(ing.hostname));
+  }
+  return [...result].sort().join(",");
+}
+
+function getServiceExternalIP(svc: Obj, svcType: string): string {
+  const spec = rec(svc.spec);
+  const externalIPs = arr(spec.externalIPs).map(str);
+  switch (svcType) {
+    case "ClusterIP":
+    case "NodePort":
+      return externalIPs.length > 0 ? externalIPs.join(",") : "<none>";
+    case "LoadBalancer": {
+      const lbIps = loadBalancerStatusStringer(rec(svc.status).loadBalancer);
+      if (externalIPs.length > 0) {
+        const results: string[] = [];
+        if (lbIps.length > 0) results.push(...lbIps.split(","));
+        results.push(...externalIPs);
+        return results.join(",");
+      }
+      return lbIps.length > 0 ? lbIps : "<pending>";
+    }
+    case "ExternalName":
+      return str(spec.externalName);
+  }
+  return "<unknown>";
+}
+
+function makePortString(ports: unknown): string {
+  return arr(ports)
+    .map(rec)
+    .map((p) => {
+      const protocol = str(p.protocol) || "TCP"; // SetDefaults_ServicePort
+      return int(p.nodePort) > 0 ? `${int(p.port)}:${int(p.nodePort)}/${protocol}` : `${int(p.port)}/${protocol}`;
+    })
+    .join(",");
+}
+
+export const printService: Printer = (svc, now) => {
+  const spec = rec(svc.spec);
+  const svcType = str(spec.type) || "ClusterIP"; // SetDefaults_Service
+  const clusterIPs = arr(spec.clusterIPs).map(str);
+  // the service registry normalizes clusterIP into clusterIPs; accept either
+  const internalIP = clusterIPs.length > 0 ? clusterIPs[0]! : str(spec.clusterIP) || "<none>";
+  const ports = makePortString(spec.ports) || "<none>";
+  return {
+    cells: [nameOf(svc), svcType, internalIP, getServiceExternalIP(svc, svcType), ports, ageOf(svc, now), formatLabels(spec.selector)],
+  };
+};
+
+// ---- endpoints ----
+const endpointsColumns = [nameCol(), col("Endpoints", "string", D.endpointsSubsets), ageCol()];
+
+const joinHostPort = (host: string, port: number) => (host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`);
+
+/** formatEndpoints(endpoints, nil). */
+export function formatEndpoints(ep: Obj): string {
+  const subsets = arr(ep.subsets).map(rec);
+  if (subsets.length === 0) return "<none>";
+  const list: string[] = [];
+  const max = 3;
+  let more = false;
+  let count = 0;
+  for (const ss of subsets) {
+    const addresses = arr(ss.addresses).map(rec);
+    const ports = arr(ss.ports).map(rec);
+    if (ports.length === 0) {
+      // headless services with no ports
+      count += addresses.length;
+      for (const a of addresses) {
+        if (list.length === max) {
+          more = true;
+          break;
+        }
+        list.push(str(a.ip));
+      }
+      continue;
+    }
+    for (const port of ports) {
+      count += addresses.length;
+      for (const a of addresses) {
+        if (list.length === max) {
+          more = true;
+          break;
+        }
+        list.push(joinHostPort(str(a.ip), int(port.port)));
+      }
+    }
+  }
+  const ret = list.join(",");
+  return more ? `${ret} + ${count - max} more...` : ret;
+}
+
+const printEndpoints: Printer = (o, now) => ({ cells: [nameOf(o), formatEndpoints(o), ageOf(o, now)] });
+
+// ---- configmaps, secrets, serviceaccounts, leases ----
+const configMapColumns = [nameCol(), col("Data", "string", D.configMapData), ageCol()];
+const printConfigMap: Printer = (o, now) => ({ cells: [nameOf(o), keyCount(o.data) + keyCount(o.binaryData), ageOf(o, now)] });
+
+const secretColumns = [nameCol(), col("Type", "string", D.secretType), col("Data", "string", D.secretData), ageCol()];
+const printSecret: Printer = (o, now) => {
+  // v1 → internal conversion merges stringData into data
+  const keys = new Set([...Object.keys(rec(o.data)), ...Object.keys(rec(o.stringData))]);
+  return { cells: [nameOf(o), str(o.type) || "Opaque", keys.size, ageOf(o, now)] };
+};
+
+const serviceAccountColumns = [nameCol(), col("Secrets", "string", D.serviceAccountSecrets), ageCol()];
+const printServiceAccount: Printer = (o, now) => ({ cells: [nameOf(o), arr(o.secrets).length, ageOf(o, now)] });
+
+const leaseColumns = [nameCol(), col("Holder", "string", D.leaseHolder), ageCol()];
+const printLease: Printer = (o, now) => ({ cells: [nameOf(o), str(rec(o.spec).holderIdentity), ageOf(o, now)] });
+
+// ---- events (core/v1 and events.k8s.io/v1 share the internal printer) ----
+const eventColumns = [
+  col("Last Seen", "string", D.eventLastTimestamp),
+  col("Type", "string", D.eventType),
+  col("Reason", "string", D.eventReason),
+  col("Object", "string", D.eventInvolvedObject),
+  col("Subobject", "string", D.eventFieldPath, 1),
+  col("Source", "string", D.eventSource, 1),
+  col("Message", "string", D.eventMessage),
+  col("First Seen", "string", D.eventFirstTimestamp, 1),
+  col("Count", "string", D.eventCount, 1),
+  nameCol(1),
+];
+
+interface InternalEvent {
+  name: string;
+  involvedObject: Obj;
+  message: string;
+  type: string;
+  reason: string;
+  source: Obj;
+  firstTimestamp: unknown;
+  lastTimestamp: unknown;
+  eventTime: unknown;
+  count: number;
+  series: Obj | undefined;
+  reportingController: string;
+  reportingInstance: string;
+}
+
+/** The internal api.Event fields, from either versioned form. */
+function internalEvent(e: Obj, eventsAPI: boolean): InternalEvent {
+  const series = isObj(e.series) ? e.series : undefined;
+  const common = { name: nameOf(e), type: str(e.type), reason: str(e.reason), eventTime: e.eventTime, series };
+  if (eventsAPI) {
+    return {
+      ...common,
+      involvedObject: rec(e.regarding),
+      message: str(e.note),
+      source: rec(e.deprecatedSource),
+      firstTimestamp: e.deprecatedFirstTimestamp,
+      lastTimestamp: e.deprecatedLastTimestamp,
+      count: int(e.deprecatedCount),
+      reportingController: str(e.reportingController),
+      reportingInstance: str(e.reportingInstance),
+    };
+  }
+  return {
+    ...common,
+    involvedObject: rec(e.involvedObject),
+    message: str(e.message),
+    source: rec(e.source),
+    firstTimestamp: e.firstTimestamp,
+    lastTimestamp: e.lastTimestamp,
+    count: int(e.count),
+    reportingController: str(e.reportingComponent),
+    reportingInstance: str(e.reportingInstance),
+  };
+}
+
+const firstNonEmpty = (...ss: string[]) => ss.find((s) => s.length > 0) ?? "";
+
+/** formatEventSource: component[, instance], falling back to reportingController / reportingInstance. */
+function formatEventSource(source: Obj, reportingController: string, reportingInstance: string): string {
+  const component = firstNonEmpty(str(source.component), reportingController);
+  const instance = firstNonEmpty(str(source.host), reportingInstance);
+  return instance.length === 0 ? component : `${component}, ${instance}`;
+}
+
+const makeEventPrinter =
+  (eventsAPI: boolean): Printer =>
+  (raw, now) => {
+    const e = internalEvent(raw, eventsAPI);
+    let firstTimestamp = translateTimestampSince(e.firstTimestamp, now);
+    if (parseTime(e.firstTimestamp) === undefined) firstTimestamp = translateTimestampSince(e.eventTime, now);
+    let lastTimestamp = translateTimestampSince(e.lastTimestamp, now);
+    if (parseTime(e.lastTimestamp) === undefined) lastTimestamp = firstTimestamp;
+    let count = e.count;
+    if (e.series !== undefined) {
+      lastTimestamp = translateTimestampSince(e.series.lastObservedTime, now);
+      count = int(e.series.count);
+    } else if (count === 0) {
+      count = 1; // singleton events don't set count in the new API
+    }
+    const kind = str(e.involvedObject.kind).toLowerCase();
+    const target = str(e.involvedObject.name).length > 0 ? `${kind}/${str(e.involvedObject.name)}` : kind;
+    return {
+      cells: [
+        lastTimestamp,
+        e.type,
+        e.reason,
+        target,
+        str(e.involvedObject.fieldPath),
+        formatEventSource(e.source, e.reportingController, e.reportingInstance),
+        e.message.trim(),
+        firstTimestamp,
+        count,
+        e.name,
+      ],
+    };
+  };
+
+// ---- replicasets, deployments ----
+const replicaSetColumns = [
+  nameCol(),
+  col("Desired", "integer", D.rsSpecReplicas),
+  col("Current", "integer", D.rsStatusReplicas),
+  col("Ready", "integer", D.rsReadyReplicas),
+  ageCol(),
+  col("Containers", "string", D.containers, 1),
+  col("Images", "string", D.images, 1),
+  col("Selector", "string", D.rsSelector, 1),
+];
+
+/** spec.replicas, defaulted to 1 as SetDefaults_ReplicaSet / SetDefaults_Deployment do. */
+const desiredReplicas = (spec: Obj) => (typeof spec.replicas === "number" ? int(spec.replicas) : 1);
+
+const printReplicaSet: Printer = (o, now) => {
+  const spec = rec(o.spec);
+  const status = rec(o.status);
+  const [names, images] = layoutContainerCells(rec(rec(spec.template).spec).containers);
+  return {
+    cells: [
+      nameOf(o),
+      desiredReplicas(spec),
+      int(status.replicas),
+      int(status.readyReplicas),
+      ageOf(o, now),
+      names,
+      images,
+      formatApiLabelSelector(spec.selector),
+    ],
+  };
+};
+
+const deploymentColumns = [
+  nameCol(),
+  col("Ready", "string", D.deploymentReady),
+  col("Up-to-date", "string", D.deploymentUpdated),
+  col("Available", "string", D.deploymentAvailable),
+  ageCol(),
+  col("Containers", "string", D.containers, 1),
+  col("Images", "string", D.images, 1),
+  col("Selector", "string", D.deploymentSelector, 1),
+];
+
+const printDeployment: Printer = (o, now) => {
+  const spec = rec(o.spec);
+  const status = rec(o.status);
+  const [names, images] = layoutContainerCells(rec(rec(spec.template).spec).containers);
+  // printDeployment uses LabelSelectorAsSelector(...).String() directly: "" when empty, <invalid> on error
+  let selector: string;
+  try {
+    selector = formatLabelSelector(labelSelectorFromApi(isObj(spec.selector) ? (spec.selector as LabelSelector) : undefined));
+  } catch {
+    selector = "<invalid>";
+  }
+  return {
+    cells: [
+      nameOf(o),
+      `${int(status.readyReplicas)}/${desiredReplicas(spec)}`,
+      int(status.updatedReplicas),
+      int(status.availableReplicas),
+      ageOf(o, now),
+      names,
+      images,
+      selector,
+    ],
+  };
+};
+
+// ---- default table convertor (k8s.io/apiserver/pkg/registry/rest/table.go) ----
+export const defaultColumns: TableColumn[] = [nameCol(), col("Created At", "date", D.creationTimestamp)];
+
+/** m.GetCreationTimestamp().Time.UTC().Format(time.RFC3339) — zero time prints as 0001-01-01T00:00:00Z. */
+export const printDefault: Printer = (o) => {
+  const t = parseTime(rec(o.metadata).creationTimestamp);
+  const created = t === undefined ? "0001-01-01T00:00:00Z" : new Date(Math.floor(t / 1000) * 1000).toISOString().replace(".000Z", "Z");
+  return { cells: [nameOf(o), created] };
+};
+
+/** Printers by `${group}/${resource}`. */
+export const printers: ReadonlyMap<string, PrinterEntry> = new Map<string, PrinterEntry>([
+  ["/pods", { columns: podColumns, print: printPod }],
+  ["/namespaces", { columns: namespaceColumns, print: printNamespace }],
+  ["/nodes", { columns: nodeColumns, print: printNode }],
+  ["/services", { columns: serviceColumns, print: printService }],
+  ["/endpoints", { columns: endpointsColumns, print: printEndpoints }],
+  ["/configmaps", { columns: configMapColumns, print: printConfigMap }],
+  ["/secrets", { columns: secretColumns, print: printSecret }],
+  ["/serviceaccounts", { columns: serviceAccountColumns, print: printServiceAccount }],
+  ["/events", { columns: eventColumns, print: makeEventPrinter(false) }],
+  ["events.k8s.io/events", { columns: eventColumns, print: makeEventPrinter(true) }],
+  ["coordination.k8s.io/leases", { columns: leaseColumns, print: printLease }],
+  ["apps/replicasets", { columns: replicaSetColumns, print: printReplicaSet }],
+  ["apps/deployments", { columns: deploymentColumns, print: printDeployment }],
+]);
