@@ -95,6 +95,7 @@ describe.each(transportCases())("transport: $name", (tc) => {
     expect(isStatusError(boom) && boom.status.code).toBe(500);
     expect(server.stats.decodeFailures).toBe(1);
     sub.unsubscribe();
+    await b.flush(); // the server must have processed the UNSUB before we ask again
     const gone = await client.request(ping, { n: 1 }, { params: { who: "me" }, timeoutMs: 500 }).catch((e) => e);
     expect(isStatusError(gone) && gone.status.code).toBe(503);
   });
