@@ -128,7 +128,7 @@ export const isConfigMapKey = (value: string): string[] => {
   else if (value.startsWith("..")) errs.push("must not start with '..'");
   return errs;
 };
-/** IANA_SVC_NAME, as container and service port names. */
+/** IANA_SVC_NAME: container port names and named target ports (Service port names are DNS-1123 labels). */
 export const isValidPortName = (port: string): string[] => {
   const errs: string[] = [];
   if (port.length > 15) errs.push(maxLenError(15));
@@ -484,7 +484,8 @@ const validateService = (obj: Obj): FieldCause[] => {
     const name = str(p["name"]) ?? "";
     if (ports.length > 1 && !name) out.push(requiredCause(`${pp}.name`));
     if (name) {
-      for (const m of isValidPortName(name)) out.push(invalidCause(`${pp}.name`, name, m));
+      // Kubernetes checks Service port names as DNS-1123 labels: `kubectl create service --tcp=80:8080` names one "80-8080".
+      for (const m of isDNS1123Label(name)) out.push(invalidCause(`${pp}.name`, name, m));
       if (names.has(name)) out.push(duplicateCause(`${pp}.name`, name));
       names.add(name);
     }

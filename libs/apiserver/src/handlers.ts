@@ -21,6 +21,7 @@ import {
 import type { ObjectKey } from "@kubeactor/bus";
 import type { StoreClient } from "@kubeactor/client";
 import { metaOf, nowTimestamp, type Obj, prepareCreate, prepareUpdate, readyToRemove } from "./objects.ts";
+import { applyPatch, isNotFound, type PatchType } from "./patching.ts";
 import { bindPod, initialPodStatus } from "./pods.ts";
 import { applyScale, toScale } from "./scale.ts";
 import type { ResourceTarget } from "./routes.ts";
@@ -112,6 +113,51 @@ export class ResourceHandlers {
         return { code: 201, body: success() };
       } catch (e) {
         if (attempt < 5 && isStatusError(e) && e.status.reason === "Conflict") continue;
+        throw e;
+      }
+    }
+  }
+
+  /**
+   * PATCH of the object (`main`), its `status` or its `scale`. A patch that
+   * names a resourceVersion is conditional on it; otherwise races are retried.
+   * Server-side apply of an absent object creates it (201).
+   */
+  async patch(t: ResourceTarget, name: string, type: PatchType, patch: unknown, q: URLSearchParams, part: "main" | "status" | "scale"): Promise<Reply> {
+    const key = keyOf(t, name);
+    for (let attempt = 0; ; attempt++) {
+      let current: Obj;
+      try {
+        current = await this.store.get(key);
+      } catch (e) {
+        if (isNotFound(e) && type === "application/apply-patch+yaml" && part === "main") {
+          const body = structuredClone(patch) as Obj;
+          metaOf(body).name ??= name;
+          return this.create({ ...t, name: undefined } as ResourceTarget, body, q);
+        }
+        throw e;
+      }
+      const currentRv = metaOf(current).resourceVersion;
+      let obj: Obj;
+      let wantedRv: string | undefined;
+      if (part === "scale") {
+        const scale = applyPatch(type, toScale(current), patch, "Scale");
+        const { next, resourceVersion } = applyScale(current, scale);
+        wantedRv = resourceVersion !== currentRv ? resourceVersion : undefined;
+        obj = prepareUpdate(t.info, next, current, "main");
+      } else {
+        const patched = applyPatch(type, structuredClone(current) as Obj, patch, t.info.kind);
+        const rv = metaOf(patched).resourceVersion;
+        wantedRv = rv !== currentRv ? rv : undefined;
+        obj = prepareUpdate(t.info, patched, current, part);
+      }
+      const present = (o: Obj) => (part === "scale" ? toScale(o) : o);
+      if (isDryRun(q)) return { code: 200, body: present(obj) };
+      try {
+        if (readyToRemove(obj)) return { code: 200, body: await this.store.delete(key, { resourceVersion: (wantedRv ?? currentRv)! }) };
+        return { code: 200, body: present(await this.store.update(key, obj, wantedRv ?? currentRv)) };
+      } catch (e) {
+        if (!wantedRv && attempt < 5 && isStatusError(e) && e.status.reason === "Conflict") continue;
         throw e;
       }
     }

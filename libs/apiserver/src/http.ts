@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { parse as parseYaml } from "yaml";
 import { badRequest, requestEntityTooLarge, type Status, StatusError, unsupportedMediaType } from "@kubeactor/api";
+import { decodeKubernetesProtobuf, PROTOBUF_CONTENT_TYPE, ProtobufDecodeError } from "./protobuf/index.ts";
 
 /** Kubernetes rejects request bodies over 3 MiB. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -36,7 +37,7 @@ export const readBody = (req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
 
 const mediaType = (req: IncomingMessage) => (req.headers["content-type"] ?? "application/json").split(";")[0]!.trim().toLowerCase();
 
-/** JSON or YAML by Content-Type (JSON when none is given), always a single JSON object. */
+/** JSON, YAML or Kubernetes protobuf by Content-Type (JSON when none is given), always a single JSON object. */
 export const parseObjectBody = (body: Buffer, req: IncomingMessage): Record<string, unknown> => {
   const type = mediaType(req);
   let value: unknown;
@@ -46,6 +47,14 @@ export const parseObjectBody = (body: Buffer, req: IncomingMessage): Record<stri
       value = JSON.parse(text);
     } catch (e) {
       throw badRequest(`json: ${(e as Error).message}`);
+    }
+  } else if (type === PROTOBUF_CONTENT_TYPE) {
+    // kubectl's generators (create configmap/deployment/...) send k8s protobuf.
+    try {
+      value = decodeKubernetesProtobuf(body);
+    } catch (e) {
+      if (e instanceof ProtobufDecodeError) throw badRequest(`protobuf: ${e.message}`);
+      throw e;
     }
   } else if (type === "application/yaml" || type === "application/x-yaml" || type === "text/yaml") {
     try {

@@ -13,6 +13,7 @@ import { serveBusApi } from "./bus-api.ts";
 import { ResourceHandlers } from "./handlers.ts";
 import { parseObjectBody, readBody, sendJson, sendStatus, sendText } from "./http.ts";
 import { asTable, negotiate } from "./negotiate.ts";
+import { parsePatch, patchTypeOf } from "./patching.ts";
 import { openApiDocument, openApiIndex } from "./openapi.ts";
 import { parseResourcePath, type ResourceTarget } from "./routes.ts";
 import { isWatchRequest, serveWatch } from "./watch.ts";
@@ -68,6 +69,11 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
     }
     if (sub === "binding" && method === "POST" && t.name !== undefined) {
       const reply = await handlers.bind(t, t.name, parseObjectBody(await readBody(req), req), q);
+      return sendJson(res, reply.code, reply.body);
+    }
+    if (method === "PATCH" && t.name !== undefined && (sub === undefined || sub === "status" || sub === "scale")) {
+      const type = patchTypeOf(req.headers["content-type"]);
+      const reply = await handlers.patch(t, t.name, type, parsePatch(type, await readBody(req)), q, sub ?? "main");
       return sendJson(res, reply.code, reply.body);
     }
     if (sub === "scale" && t.name !== undefined && (method === "GET" || method === "PUT")) {

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EventRecorder } from "@kubeactor/client";
 import { call, startTestCluster, type TestCluster, transportCases, watchEvents } from "@kubeactor/testing";
@@ -322,5 +324,50 @@ describe.each(transportCases())("core REST over the $name bus", (tc) => {
     expect(events.body.items).toHaveLength(2);
     expect(byReason.BackOff).toMatchObject({ count: 2, type: "Warning", source: { component: "test-controller" }, involvedObject: { kind: "Pod", name: "evt" } });
     expect(byReason.Pulled.count).toBe(1);
+  });
+
+  it("patches with JSON patch, merge patch, strategic merge patch and server-side apply", async () => {
+    await call(url, "POST", "/apis/apps/v1/namespaces/default/deployments", deployment("patched"));
+    const path = "/apis/apps/v1/namespaces/default/deployments/patched";
+    const merge = await call(url, "PATCH", path, { metadata: { labels: { tier: "web" } } }, { "Content-Type": "application/merge-patch+json" });
+    expect(merge.code).toBe(200);
+    expect(merge.body.metadata.labels).toEqual({ tier: "web" });
+    expect(merge.body.metadata.generation).toBe(1);
+
+    // what `kubectl set image` sends: only the named container changes
+    const smp = { spec: { template: { spec: { containers: [{ name: "web", image: "nginx:1.28" }] } } } };
+    const strategic = await call(url, "PATCH", path, smp, { "Content-Type": "application/strategic-merge-patch+json" });
+    expect(strategic.body.spec.template.spec.containers).toEqual([expect.objectContaining({ name: "web", image: "nginx:1.28", imagePullPolicy: "IfNotPresent" })]);
+    expect(strategic.body.metadata.generation).toBe(2);
+
+    const json = await call(url, "PATCH", path, [{ op: "replace", path: "/spec/replicas", value: 4 }], { "Content-Type": "application/json-patch+json" });
+    expect(json.body.spec.replicas).toBe(4);
+    const failedTest = await call(url, "PATCH", path, [{ op: "test", path: "/spec/replicas", value: 9 }], { "Content-Type": "application/json-patch+json" });
+    expect(failedTest.code).toBe(422);
+
+    const scale = await call(url, "PATCH", `${path}/scale`, { spec: { replicas: 6 } }, { "Content-Type": "application/merge-patch+json" });
+    expect(scale.body).toMatchObject({ kind: "Scale", spec: { replicas: 6 } });
+
+    const invalidPatch = await call(url, "PATCH", path, { spec: { replicas: -1 } }, { "Content-Type": "application/merge-patch+json" });
+    expect(invalidPatch.code).toBe(422);
+    const unknownType = await call(url, "PATCH", path, {}, { "Content-Type": "text/plain" });
+    expect(unknownType.code).toBe(415);
+
+    const apply = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "applied" }, data: { a: "1" } };
+    const created = await call(url, "PATCH", "/api/v1/namespaces/default/configmaps/applied?fieldManager=kubectl", apply, { "Content-Type": "application/apply-patch+yaml" });
+    expect(created.code).toBe(201);
+    const reapplied = await call(url, "PATCH", "/api/v1/namespaces/default/configmaps/applied?fieldManager=kubectl", { ...apply, data: { a: "2" } }, { "Content-Type": "application/apply-patch+yaml" });
+    expect(reapplied.body.data).toEqual({ a: "2" });
+  });
+
+  it("accepts the protobuf bodies kubectl's generators send", async () => {
+    const body = readFileSync(join(import.meta.dirname, "..", "src", "protobuf", "fixtures", "kubectl-1.32", "configmap.pb"));
+    const res = await fetch(`${url}/api/v1/namespaces/default/configmaps`, { method: "POST", headers: { "Content-Type": "application/vnd.kubernetes.protobuf" }, body });
+    expect(res.status).toBe(201);
+    const created = (await res.json()) as any;
+    expect(created.kind).toBe("ConfigMap");
+    expect(created.data).toBeTruthy();
+    const garbage = await fetch(`${url}/api/v1/namespaces/default/configmaps`, { method: "POST", headers: { "Content-Type": "application/vnd.kubernetes.protobuf" }, body: "nope" });
+    expect(garbage.status).toBe(400);
   });
 });

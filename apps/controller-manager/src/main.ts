@@ -1,0 +1,28 @@
+/** The controller manager process: `tsx apps/controller-manager/src/main.ts --nats URL --controllers '*'`. */
+import { startControllerManager } from "@kubeactor/controllers";
+import { chooseBus, FlagError, flagHelp, onShutdown, parseFlags } from "@kubeactor/runtime";
+
+const flags = {
+  nats: { type: "string", default: "nats://127.0.0.1:4222", help: "NATS server URL" },
+  controllers: { type: "string", default: "*", help: "controllers to run: '*', names, '-name' to leave one out (comma-separated)" },
+} as const;
+
+const main = async () => {
+  const { values } = parseFlags(flags, process.argv.slice(2));
+  const bus = await chooseBus({ nats: values.nats!, natsPort: 0, dataDir: "." });
+  const manager = await startControllerManager({
+    bus: await bus.connect("controller-manager"),
+    controllers: values.controllers!.split(",").map((s) => s.trim()).filter(Boolean),
+    log: (line) => console.error(`controller-manager: ${line}`),
+  });
+  console.log(`controller-manager: ready (${manager.controllers.join(", ")})`);
+  onShutdown(async () => {
+    await manager.stop();
+    await bus.stop();
+  });
+};
+
+main().catch((e) => {
+  console.error(`controller-manager: ${e instanceof FlagError ? `${e.message}\n${flagHelp(flags)}` : (e as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,23 @@
+/** The scheduler process: `tsx apps/scheduler/src/main.ts --nats URL`. */
+import { startScheduler } from "@kubeactor/scheduler";
+import { chooseBus, FlagError, flagHelp, onShutdown, parseFlags } from "@kubeactor/runtime";
+
+const flags = {
+  nats: { type: "string", default: "nats://127.0.0.1:4222", help: "NATS server URL" },
+} as const;
+
+const main = async () => {
+  const { values } = parseFlags(flags, process.argv.slice(2));
+  const bus = await chooseBus({ nats: values.nats!, natsPort: 0, dataDir: "." });
+  const scheduler = await startScheduler({ bus: await bus.connect("scheduler"), log: (line) => console.error(`scheduler: ${line}`) });
+  console.log("scheduler: ready");
+  onShutdown(async () => {
+    await scheduler.stop();
+    await bus.stop();
+  });
+};
+
+main().catch((e) => {
+  console.error(`scheduler: ${e instanceof FlagError ? `${e.message}\n${flagHelp(flags)}` : (e as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { createActor, fromPromise, waitFor } from "xstate";
+import { controllerManagerMachine, selectControllers } from "./manager.ts";
+import type { ControllerRuntime } from "./runtime.ts";
+
+describe("controller manager", () => {
+  it("selects controllers like --controllers", () => {
+    expect(selectControllers()).toEqual(["replicaset", "deployment", "garbagecollector", "namespace", "serviceaccount"]);
+    expect(selectControllers(["*", "-namespace"])).toEqual(["replicaset", "deployment", "garbagecollector", "serviceaccount"]);
+    expect(selectControllers(["deployment", "replicaset"])).toEqual(["replicaset", "deployment"]);
+    expect(() => selectControllers(["nope"])).toThrow(/unknown controller "nope"/);
+  });
+
+  it("goes Starting → Syncing → Running → Stopping → Stopped, and Failed when a sync fails", async () => {
+    let ran = 0;
+    const runtime = { runWorkers: () => void ran++ } as unknown as ControllerRuntime;
+    let release!: () => void;
+    const machine = controllerManagerMachine.provide({
+      actors: {
+        registerControllers: fromPromise(async () => {}),
+        syncInformers: fromPromise(() => new Promise<void>((r) => (release = r))),
+        stopRuntime: fromPromise(async () => {}),
+      },
+    });
+    const actor = createActor(machine, { input: { runtime, controllers: [] } }).start();
+    await waitFor(actor, (s) => s.matches("Syncing"));
+    expect(ran).toBe(0);
+    release();
+    await waitFor(actor, (s) => s.matches("Running"));
+    expect(ran).toBe(1);
+    actor.send({ type: "STOP" });
+    await waitFor(actor, (s) => s.matches("Stopped"));
+
+    const failing = controllerManagerMachine.provide({
+      actors: { registerControllers: fromPromise(async () => {}), syncInformers: fromPromise(async (): Promise<void> => Promise.reject(new Error("no store"))) },
+    });
+    const a2 = createActor(failing, { input: { runtime, controllers: [] } }).start();
+    const s = await waitFor(a2, (x) => x.status === "done");
+    expect(s.value).toBe("Failed");
+    expect((s.context.error as Error).message).toBe("no store");
+  });
+});

@@ -1,0 +1,189 @@
+/**
+ * The ReplicaSet controller: keeps `spec.replicas` active pods matching the
+ * selector. Creates in slow-start batches (1, 2, 4, ...), deletes the pods
+ * ranked cheapest first, adopts matching orphans and releases pods that no
+ * longer match, and writes status (replicas, fullyLabeled, ready, available,
+ * observedGeneration, ReplicaFailure). Expectations keep a reconcile from
+ * acting again before the informer has seen its own creates and deletes.
+ */
+import { selectorFromSet } from "@kubeactor/api";
+import { objectKey, type WorkQueue } from "@kubeactor/client";
+import { Expectations } from "./expectations.ts";
+import { type Controller, PODS, REPLICASETS } from "./runtime.ts";
+import {
+  clone, controllerOf, controllerRef, isNotFound, isPodActive, isPodAvailable, isPodReady, jsonEqual, matches, meta, now, type Obj,
+  rankPodsForDeletion, selectorOf, slowStartBatch,
+} from "./util.ts";
+
+/** Most pods created or deleted in one reconcile (Kubernetes' burstReplicas). */
+const BURST_REPLICAS = 500;
+
+export const replicaSetController: Controller = {
+  name: "replicaset-controller",
+  workers: 5,
+  setup(ctx, queue: WorkQueue) {
+    const rsInf = ctx.informer(REPLICASETS);
+    const podInf = ctx.informer(PODS);
+    const events = ctx.recorder("replicaset-controller");
+    const expectations = new Expectations();
+
+    /** The key of the ReplicaSet controlling `pod`, when that ReplicaSet is in the cache. */
+    const ownerKey = (pod: Obj): string | undefined => {
+      const ref = controllerOf(pod);
+      if (ref?.kind !== "ReplicaSet") return undefined;
+      const key = `${meta(pod).namespace}/${ref.name}`;
+      return meta(rsInf.get(key) ?? { metadata: {} }).uid === ref.uid ? key : undefined;
+    };
+    const enqueueMatching = (pod: Obj) => {
+      for (const rs of rsInf.byIndex("namespace", meta(pod).namespace ?? "") as Obj[]) if (matches(selectorOf(rs), pod)) queue.add(objectKey(rs));
+    };
+    const podGone = (pod: Obj) => {
+      const key = ownerKey(pod);
+      if (!key) return;
+      expectations.deletionObserved(key, objectKey(pod));
+      queue.add(key);
+    };
+
+    rsInf.addHandler({
+      onAdd: (rs) => queue.add(objectKey(rs)),
+      onUpdate: (_, rs) => queue.add(objectKey(rs)),
+      onDelete: (rs) => {
+        expectations.delete(objectKey(rs));
+        queue.add(objectKey(rs));
+      },
+    });
+    podInf.addHandler({
+      onAdd: (p) => {
+        const pod = p as Obj;
+        if (meta(pod).deletionTimestamp) return podGone(pod);
+        const key = ownerKey(pod);
+        if (key) {
+          expectations.creationObserved(key);
+          queue.add(key);
+        } else if (!controllerOf(pod)) enqueueMatching(pod);
+      },
+      onUpdate: (o, p) => {
+        const [old, pod] = [o as Obj, p as Obj];
+        if (meta(pod).deletionTimestamp && !meta(old).deletionTimestamp) return podGone(pod);
+        const oldKey = ownerKey(old), key = ownerKey(pod);
+        if (oldKey && oldKey !== key) queue.add(oldKey);
+        if (key) queue.add(key);
+        else if (!controllerOf(pod)) enqueueMatching(pod);
+      },
+      onDelete: (p) => podGone(p as Obj),
+    });
+
+    /** Adopt matching orphans, release owned pods that stopped matching; returns the pods this RS owns. */
+    const claimPods = async (rs: Obj, pods: Obj[]): Promise<Obj[]> => {
+      const sel = selectorOf(rs);
+      const deleting = !!meta(rs).deletionTimestamp;
+      const owned: Obj[] = [];
+      for (const pod of pods) {
+        const ref = controllerOf(pod);
+        if (ref && ref.uid !== meta(rs).uid) continue;
+        if (ref && matches(sel, pod)) owned.push(pod);
+        else if (ref && !deleting) {
+          const released = clone(pod);
+          released.metadata.ownerReferences = released.metadata.ownerReferences!.filter((r) => r.uid !== meta(rs).uid);
+          await ctx.api.update(PODS, meta(pod).namespace!, released).catch((e) => { if (!isNotFound(e)) throw e; });
+        } else if (!ref && matches(sel, pod) && !deleting && !meta(pod).deletionTimestamp) {
+          const adopted = clone(pod);
+          adopted.metadata.ownerReferences = [...(adopted.metadata.ownerReferences ?? []), controllerRef(rs)];
+          owned.push((await ctx.api.update(PODS, meta(pod).namespace!, adopted)) as Obj);
+        }
+      }
+      return owned;
+    };
+
+    const createPod = async (rs: Obj): Promise<void> => {
+      const template = rs.spec?.template ?? {};
+      const body = {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: {
+          generateName: `${meta(rs).name}-`,
+          namespace: meta(rs).namespace,
+          ...(template.metadata?.labels ? { labels: template.metadata.labels } : {}),
+          ...(template.metadata?.annotations ? { annotations: template.metadata.annotations } : {}),
+          ownerReferences: [controllerRef(rs)],
+        },
+        spec: template.spec,
+      };
+      try {
+        const pod = await ctx.api.create(PODS, meta(rs).namespace!, body);
+        void events.record(rs, "Normal", "SuccessfulCreate", `Created pod: ${meta(pod).name}`);
+      } catch (e) {
+        // A terminating namespace refuses new pods; that is not this controller's failure.
+        if (/being terminated/.test((e as Error).message)) return;
+        void events.record(rs, "Warning", "FailedCreate", `Error creating: ${(e as Error).message}`);
+        throw e;
+      }
+    };
+
+    const manageReplicas = async (key: string, rs: Obj, pods: Obj[]): Promise<void> => {
+      const diff = pods.length - (rs.spec?.replicas ?? 1);
+      if (diff < 0) {
+        const n = Math.min(-diff, BURST_REPLICAS);
+        expectations.expectCreations(key, n);
+        const { successes, error } = await slowStartBatch(n, 1, () => createPod(rs));
+        for (let i = successes; i < n; i++) expectations.creationObserved(key);
+        if (error) throw error;
+      } else if (diff > 0) {
+        const victims = rankPodsForDeletion(pods).slice(0, Math.min(diff, BURST_REPLICAS));
+        expectations.expectDeletions(key, victims.map((p) => objectKey(p)));
+        const results = await Promise.allSettled(victims.map(async (pod) => {
+          try {
+            await ctx.api.delete(PODS, meta(pod).namespace!, meta(pod).name);
+            void events.record(rs, "Normal", "SuccessfulDelete", `Deleted pod: ${meta(pod).name}`);
+          } catch (e) {
+            expectations.deletionObserved(key, objectKey(pod));
+            if (isNotFound(e)) return;
+            void events.record(rs, "Warning", "FailedDelete", `Error deleting: ${(e as Error).message}`);
+            throw e;
+          }
+        }));
+        const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+        if (failed) throw failed.reason;
+      }
+    };
+
+    return async (key) => {
+      const rs = rsInf.get(key) as Obj | undefined;
+      if (!rs) return void expectations.delete(key);
+      const needsSync = expectations.satisfied(key) && !meta(rs).deletionTimestamp;
+      const active = (podInf.byIndex("namespace", meta(rs).namespace ?? "") as Obj[]).filter(isPodActive);
+      const pods = await claimPods(rs, active);
+      let failure: unknown;
+      if (needsSync) await manageReplicas(key, rs, pods).catch((e) => (failure = e));
+      const status = replicaSetStatus(rs, pods, failure);
+      if (!jsonEqual(status, rs.status ?? {})) await ctx.api.updateStatus(REPLICASETS, meta(rs).namespace!, { ...clone(rs), status });
+      if (failure) throw failure;
+      const minReady = rs.spec?.minReadySeconds ?? 0;
+      if (minReady > 0 && status.readyReplicas === status.replicas && status.availableReplicas !== status.replicas) return { requeueAfterMs: minReady * 1000 };
+    };
+  },
+};
+
+/** calculateStatus: counts of the owned active pods, and a ReplicaFailure condition while creates or deletes fail. */
+export const replicaSetStatus = (rs: Obj, pods: Obj[], failure?: unknown, at = Date.now()) => {
+  const templateLabels = selectorFromSet(rs.spec?.template?.metadata?.labels ?? {});
+  const minReady = rs.spec?.minReadySeconds ?? 0;
+  const count = (f: (p: Obj) => boolean) => pods.filter(f).length;
+  const fully = count((p) => matches(templateLabels, p));
+  const ready = count(isPodReady);
+  const available = count((p) => isPodAvailable(p, minReady, at));
+  let conditions = ((rs.status?.conditions ?? []) as { type: string }[]).filter((c) => c.type !== "ReplicaFailure" || failure);
+  if (failure && !conditions.some((c) => c.type === "ReplicaFailure")) {
+    const reason = pods.length < (rs.spec?.replicas ?? 1) ? "FailedCreate" : "FailedDelete";
+    conditions = [...conditions, { type: "ReplicaFailure", status: "True", lastTransitionTime: now(), reason, message: (failure as Error).message } as { type: string }];
+  }
+  // Kubernetes' JSON omits zero counts except replicas.
+  return {
+    replicas: pods.length,
+    ...(fully ? { fullyLabeledReplicas: fully } : {}),
+    ...(ready ? { readyReplicas: ready } : {}),
+    ...(available ? { availableReplicas: available } : {}),
+    ...(meta(rs).generation ? { observedGeneration: meta(rs).generation } : {}),
+    ...(conditions.length ? { conditions } : {}),
+  };
+};

@@ -1,0 +1,182 @@
+/**
+ * A kubelet process: any number of simulated nodes sharing one pod informer
+ * (dispatched by the `nodeName` index), one API client, one event recorder
+ * per node and one subscription per fault subject.
+ */
+import { createActor, type Actor, type InspectionEvent } from "xstate";
+import type { Bus, JsonObject } from "@kubeactor/bus";
+import { ApiClient, EventRecorder, Informer, StoreClient } from "@kubeactor/client";
+import { nodeMachine, type PodSource, type PodSourceEvent } from "./node-machine.ts";
+import type { PodApi } from "./pod-machine.ts";
+import { SimRuntime } from "./runtime/sim.ts";
+import { hostIpFor, podCidrFor } from "./runtime/ipam.ts";
+import { nodeCrashContainer, nodeSetCondition, nodeStart, nodeStop } from "./subjects.ts";
+import type { Backoff } from "./container-machine.ts";
+
+export interface KubeletOptions {
+  readonly bus: Bus;
+  /** How many nodes (named `<namePrefix><i>`), or their names. */
+  readonly nodes: number | readonly string[];
+  /** Default `kubeactor-worker-`... see README; default "node-". */
+  readonly namePrefix?: string;
+  /** Index of the first node: decides podCIDR, InternalIP and zone, so processes sharing a cluster must not overlap. */
+  readonly firstIndex?: number;
+  readonly cpu?: string;
+  readonly memory?: string;
+  readonly maxPods?: number;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly taints?: readonly { key: string; value?: string; effect: string }[];
+  readonly log?: (line: string) => void;
+  readonly inspect?: (e: InspectionEvent) => void;
+  /** Sim image pull latency (default 300 ms). */
+  readonly pullMs?: number;
+  /** CrashLoopBackOff timing (default 10 s doubling to 5 min, reset after 10 min). */
+  readonly backoff?: Backoff;
+  /** Lease renewal period (default 10 s). */
+  readonly leaseRenewMs?: number;
+  /** Resolve only once every node registered (default true). */
+  readonly waitForReady?: boolean;
+}
+
+export interface Kubelet {
+  readonly nodes: string[];
+  /** The sim runtime of a node, for tests and tools. */
+  runtime(node: string): SimRuntime | undefined;
+  /** The node actor, for tests and the inspector. */
+  actor(node: string): Actor<typeof nodeMachine> | undefined;
+  stop(): Promise<void>;
+}
+
+const PODS = { group: "", version: "v1", resource: "pods" };
+
+export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
+  const log = opts.log ?? (() => {});
+  const api = new ApiClient(opts.bus);
+  const names = typeof opts.nodes === "number" ? Array.from({ length: opts.nodes }, (_, i) => `${opts.namePrefix ?? "node-"}${(opts.firstIndex ?? 0) + i}`) : [...opts.nodes];
+  const informer = new Informer(opts.bus, new StoreClient(opts.bus), { group: "", resource: "pods", log });
+
+  // One informer, many nodes: handlers dispatch by spec.nodeName.
+  const listeners = new Map<string, (e: PodSourceEvent) => void>();
+  const nodeOf = (p: JsonObject) => (p.spec as { nodeName?: string } | undefined)?.nodeName;
+  informer.addHandler({
+    onAdd: (p) => listeners.get(nodeOf(p) ?? "")?.({ type: "POD", pod: p }),
+    onUpdate: (_o, p) => listeners.get(nodeOf(p) ?? "")?.({ type: "POD", pod: p }),
+    onDelete: (p) => listeners.get(nodeOf(p) ?? "")?.({ type: "POD_DELETED", pod: p }),
+  });
+  const podSource: PodSource = (node, listener) => {
+    listeners.set(node, listener);
+    for (const p of informer.byIndex("nodeName", node)) listener({ type: "POD", pod: p });
+    return () => {
+      if (listeners.get(node) === listener) listeners.delete(node);
+    };
+  };
+  await informer.start();
+  // `kubeactor up` bootstraps kube-node-lease; a kubelet started against a bare API server makes sure it exists.
+  await api
+    .create({ group: "", version: "v1", resource: "namespaces" }, "", { apiVersion: "v1", kind: "Namespace", metadata: { name: "kube-node-lease" } })
+    .catch(() => {});
+
+  const podApi: PodApi = {
+    getPod: (ns, name) => api.get(PODS, ns, name),
+    updatePodStatus: (pod) => api.updateStatus(PODS, (pod.metadata as { namespace: string }).namespace, pod),
+    deletePod: async (ns, name, uid) => {
+      try {
+        await api.delete(PODS, ns, name, { gracePeriodSeconds: 0, preconditions: { uid } });
+      } catch (e) {
+        const code = (e as { status?: { code?: number } }).status?.code;
+        if (code !== 404 && code !== 409) throw e; // 409: a newer pod of the same name; ours is gone
+      }
+    },
+  };
+
+  const runtimes = new Map<string, SimRuntime>();
+  const actors = new Map<string, Actor<typeof nodeMachine>>();
+  names.forEach((name, i) => {
+    const index = (opts.firstIndex ?? 0) + i;
+    const podCIDR = podCidrFor(index);
+    const runtime = new SimRuntime({ podCIDR, ...(opts.pullMs !== undefined ? { pullMs: opts.pullMs } : {}) });
+    const recorder = new EventRecorder(api, { component: "kubelet", host: name }, log);
+    runtimes.set(name, runtime);
+    const actor = createActor(nodeMachine, {
+      id: `kubelet/${name}`,
+      input: {
+        config: {
+          name,
+          index,
+          podCIDR,
+          hostIP: hostIpFor(index),
+          cpu: opts.cpu ?? "4",
+          memory: opts.memory ?? "8Gi",
+          maxPods: opts.maxPods ?? 110,
+          labels: opts.labels ?? {},
+          taints: opts.taints ?? [],
+          runtimeVersion: runtime.version,
+        },
+        api,
+        podSource,
+        podDeps: {
+          runtime,
+          api: podApi,
+          record: (pod, type, reason, message, fieldPath) => void recorder.record(pod, type, reason, message, fieldPath),
+          log,
+          ...(opts.backoff ? { backoff: opts.backoff } : {}),
+        },
+        record: (node, type, reason, message) => void recorder.record(node, type, reason, message),
+        log,
+        ...(opts.leaseRenewMs ? { leaseRenewMs: opts.leaseRenewMs } : {}),
+      },
+      ...(opts.inspect ? { inspect: opts.inspect } : {}),
+    });
+    actors.set(name, actor);
+  });
+  for (const a of actors.values()) a.start();
+
+  const subs = [
+    opts.bus.subscribe(nodeStop, {}, (_m, p) => actors.get(p.node!)?.send({ type: "STOP" })),
+    opts.bus.subscribe(nodeStart, {}, (_m, p) => actors.get(p.node!)?.send({ type: "START" })),
+    opts.bus.subscribe(nodeSetCondition, {}, (m, p) =>
+      actors.get(p.node!)?.send({
+        type: "SET_CONDITION",
+        condition: m.type,
+        status: m.status,
+        ...(m.reason ? { reason: m.reason } : {}),
+        ...(m.message ? { message: m.message } : {}),
+      }),
+    ),
+    opts.bus.subscribe(nodeCrashContainer, {}, (m, p) => {
+      const rt = runtimes.get(p.node!);
+      if (rt && !rt.crash(m, m.exitCode ?? 1)) log(`crash-container: no running container ${m.namespace}/${m.pod}/${m.container} on ${p.node}`);
+    }),
+  ];
+  await opts.bus.transport.flush();
+
+  if (opts.waitForReady ?? true) {
+    await Promise.all(
+      [...actors.values()].map(
+        (a) =>
+          new Promise<void>((resolve) => {
+            const check = () => a.getSnapshot().matches({ Active: "Registered" });
+            if (check()) return resolve();
+            const sub = a.subscribe(() => {
+              if (check()) {
+                sub.unsubscribe();
+                resolve();
+              }
+            });
+          }),
+      ),
+    );
+  }
+
+  return {
+    nodes: names,
+    runtime: (n) => runtimes.get(n),
+    actor: (n) => actors.get(n),
+    stop: async () => {
+      for (const s of subs) s.unsubscribe();
+      informer.stop();
+      for (const a of actors.values()) a.stop();
+      for (const r of runtimes.values()) r.close();
+    },
+  };
+};

@@ -1,0 +1,402 @@
+/**
+ * The node actor — one per simulated node:
+ *
+ *   Active ─ Registering → Registered (parallel regions)
+ *     │        condition: Ready ↔ NotReady   (Ready=False forced by set-condition)
+ *     │        lease:     Renewing → Waiting  (every 10 s, first one staggered by node index)
+ *     │        status:    Reporting → Waiting (on entry, on every condition change, then every 5 min)
+ *     └─ STOP → Stopped ─ START → Active     (a dead kubelet: no lease, no status, pod actors stopped;
+ *                                             containers keep running and are adopted on START)
+ *
+ * Pods arrive through the `podSource` actor (the process' one shared pod
+ * informer, dispatched by nodeName); each gets a pod actor (pod-machine.ts)
+ * as a spawned child `pod:<uid>`.
+ */
+import { assign, enqueueActions, fromCallback, fromPromise, setup } from "xstate";
+import type { JsonObject } from "@kubeactor/bus";
+import type { ApiClient } from "@kubeactor/client";
+import { podMachine, podMeta, type PodDeps } from "./pod-machine.ts";
+import { microTime, rfc3339 } from "./runtime/clock.ts";
+
+export const NODES = { group: "", version: "v1", resource: "nodes" };
+export const LEASES = { group: "coordination.k8s.io", version: "v1", resource: "leases" };
+export const LEASE_NAMESPACE = "kube-node-lease";
+export const LEASE_DURATION_SECONDS = 40;
+export const KUBELET_VERSION = "v1.32.0";
+
+export type NodeConditionType = "Ready" | "MemoryPressure" | "DiskPressure" | "PIDPressure";
+export type ConditionStatus = "True" | "False" | "Unknown";
+
+export type PodSourceEvent = { type: "POD"; pod: JsonObject } | { type: "POD_DELETED"; pod: JsonObject };
+/** Subscribes a node to its pods: replays the ones bound to it now, then forwards changes; returns the unsubscribe. */
+export type PodSource = (node: string, listener: (e: PodSourceEvent) => void) => () => void;
+
+export interface NodeConfig {
+  readonly name: string;
+  readonly index: number;
+  readonly podCIDR: string;
+  readonly hostIP: string;
+  readonly cpu: string;
+  readonly memory: string;
+  readonly maxPods: number;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly taints: readonly { key: string; value?: string; effect: string }[];
+  /** Runtime version for nodeInfo. */
+  readonly runtimeVersion: string;
+}
+
+export interface NodeInput {
+  readonly config: NodeConfig;
+  readonly api: ApiClient;
+  readonly podSource: PodSource;
+  readonly podDeps: PodDeps;
+  /** Events about the Node object. */
+  readonly record: (node: JsonObject, type: "Normal" | "Warning", reason: string, message: string) => void;
+  readonly log?: (line: string) => void;
+  readonly now?: () => number;
+  /** Lease renewal period (default 10 s); the first renewal is staggered across it. */
+  readonly leaseRenewMs?: number;
+}
+
+export interface NodeContext extends NodeInput {
+  /** Fault-injected condition statuses, over the healthy defaults. */
+  overrides: Partial<Record<NodeConditionType, { status: ConditionStatus; reason?: string; message?: string }>>;
+  nodeUid?: string;
+  lease?: JsonObject;
+  nextLeaseMs: number;
+  /** Pod actors by uid. */
+  pods: Record<string, true>;
+}
+
+export type NodeEvent =
+  | PodSourceEvent
+  | { type: "STOP" }
+  | { type: "START" }
+  | { type: "SET_CONDITION"; condition: NodeConditionType; status: ConditionStatus; reason?: string; message?: string }
+  | { type: `xstate.done.actor.${string}` };
+
+const HEALTHY: Record<NodeConditionType, [ConditionStatus, string, string]> = {
+  MemoryPressure: ["False", "KubeletHasSufficientMemory", "kubelet has sufficient memory available"],
+  DiskPressure: ["False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"],
+  PIDPressure: ["False", "KubeletHasSufficientPID", "kubelet has sufficient PID available"],
+  Ready: ["True", "KubeletReady", "kubelet is posting ready status"],
+};
+const UNHEALTHY: Record<NodeConditionType, [string, string]> = {
+  MemoryPressure: ["KubeletHasInsufficientMemory", "kubelet has insufficient memory available"],
+  DiskPressure: ["KubeletHasDiskPressure", "kubelet has disk pressure"],
+  PIDPressure: ["KubeletHasInsufficientPID", "kubelet has insufficient PID available"],
+  Ready: ["KubeletNotReady", "container runtime status check may not have completed yet"],
+};
+
+const nodeRef = (c: NodeContext): JsonObject => ({ apiVersion: "v1", kind: "Node", metadata: { name: c.config.name, uid: c.config.name } });
+
+const resources = (c: NodeConfig) => ({
+  cpu: c.cpu,
+  "ephemeral-storage": "100Gi",
+  "hugepages-1Gi": "0",
+  "hugepages-2Mi": "0",
+  memory: c.memory,
+  pods: String(c.maxPods),
+});
+
+/** The Node object a kubelet registers. */
+export const nodeObject = (c: NodeConfig): JsonObject => ({
+  apiVersion: "v1",
+  kind: "Node",
+  metadata: {
+    name: c.name,
+    labels: {
+      "beta.kubernetes.io/arch": "amd64",
+      "beta.kubernetes.io/os": "linux",
+      "kubernetes.io/arch": "amd64",
+      "kubernetes.io/hostname": c.name,
+      "kubernetes.io/os": "linux",
+      "node.kubernetes.io/instance-type": "kubeactor-sim",
+      "topology.kubernetes.io/zone": `zone-${"abc"[c.index % 3]}`,
+      ...c.labels,
+    },
+    annotations: { "node.alpha.kubernetes.io/ttl": "0", "volumes.kubernetes.io/controller-managed-attach-detach": "true" },
+  },
+  spec: { podCIDR: c.podCIDR, podCIDRs: [c.podCIDR], providerID: `kubeactor://${c.name}`, ...(c.taints.length ? { taints: c.taints } : {}) },
+});
+
+/** The kubelet-owned node status; condition times carried over from `previous` where the status did not change. */
+export const nodeStatus = (ctx: NodeContext, previous: JsonObject | undefined, nowMs: number): JsonObject => {
+  const c = ctx.config;
+  const now = rfc3339(nowMs);
+  const prevConds = ((previous?.conditions ?? []) as { type: string; status: string; lastTransitionTime?: string }[]).slice();
+  const ours = (["MemoryPressure", "DiskPressure", "PIDPressure", "Ready"] as const).map((type) => {
+    const o = ctx.overrides[type];
+    const healthy = HEALTHY[type];
+    const status = o?.status ?? healthy[0];
+    const bad = status !== healthy[0];
+    const old = prevConds.find((p) => p.type === type);
+    return {
+      type,
+      status,
+      lastHeartbeatTime: now,
+      lastTransitionTime: old && old.status === status && old.lastTransitionTime ? old.lastTransitionTime : now,
+      reason: o?.reason ?? (bad ? UNHEALTHY[type][0] : healthy[1]),
+      message: o?.message ?? (bad ? UNHEALTHY[type][1] : healthy[2]),
+    };
+  });
+  const others = prevConds.filter((p) => !ours.some((o) => o.type === p.type));
+  const seed = `${c.name}`.split("").reduce((h, ch) => (h * 31 + ch.charCodeAt(0)) >>> 0, 7).toString(16).padStart(8, "0");
+  return {
+    ...(previous ?? {}),
+    addresses: [
+      { type: "InternalIP", address: c.hostIP },
+      { type: "Hostname", address: c.name },
+    ],
+    allocatable: resources(c),
+    capacity: resources(c),
+    conditions: [...others, ...ours] as unknown as JsonObject[],
+    daemonEndpoints: { kubeletEndpoint: { Port: 10250 } },
+    nodeInfo: {
+      architecture: "amd64",
+      bootID: `${seed}-0000-4000-8000-${seed}0000`,
+      containerRuntimeVersion: c.runtimeVersion,
+      kernelVersion: "6.8.0-kubeactor",
+      kubeProxyVersion: KUBELET_VERSION,
+      kubeletVersion: KUBELET_VERSION,
+      machineID: `${seed}${seed}${seed}${seed}`,
+      operatingSystem: "linux",
+      osImage: "Debian GNU/Linux 12 (bookworm) (kubeactor sim)",
+      systemUUID: `${seed}-0000-4000-8000-${seed}0000`,
+    },
+  };
+};
+
+const codeOf = (e: unknown) => (e as { status?: { code?: number } }).status?.code;
+
+export const nodeMachine = setup({
+  types: { context: {} as NodeContext, input: {} as NodeInput, events: {} as NodeEvent },
+  actors: {
+    pod: podMachine,
+    podSource: fromCallback<PodSourceEvent, { source: PodSource; node: string }>(({ input, sendBack }) => input.source(input.node, sendBack)),
+    /** Creates the Node (or adopts an existing one of the same name, keeping its podCIDR) and writes its status. */
+    registerNode: fromPromise<string, { ctx: NodeContext }>(async ({ input: { ctx } }) => {
+      const want = nodeObject(ctx.config);
+      const now = (ctx.now ?? Date.now)();
+      let node: JsonObject;
+      try {
+        // A new Node carries its status already (nodes accept status on create, as in Kubernetes).
+        node = await ctx.api.create(NODES, "", { ...want, status: nodeStatus(ctx, undefined, now) });
+        return (node.metadata as { uid: string }).uid;
+      } catch (e) {
+        if (codeOf(e) !== 409) throw e;
+        const existing = await ctx.api.get(NODES, "", ctx.config.name);
+        const meta = existing.metadata as { labels?: Record<string, string> };
+        node = await ctx.api.update(NODES, "", {
+          ...existing,
+          metadata: { ...(existing.metadata as object), labels: { ...(meta.labels ?? {}), ...((want.metadata as { labels: object }).labels) } },
+        });
+      }
+      await writeNodeStatus(ctx, node);
+      return (node.metadata as { uid: string }).uid;
+    }),
+    /** A newer report cancels this one (signal): a stale status never retries over a newer one. */
+    reportStatus: fromPromise<void, { ctx: NodeContext }>(async ({ input: { ctx }, signal }) => {
+      await writeNodeStatus(ctx, await ctx.api.get(NODES, "", ctx.config.name), signal);
+    }),
+    /** Renews kube-node-lease/<node>; a conflict or a missing lease re-reads or recreates it. */
+    renewLease: fromPromise<JsonObject, { ctx: NodeContext }>(async ({ input: { ctx } }) => {
+      const name = ctx.config.name;
+      const spec = { holderIdentity: name, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: microTime((ctx.now ?? Date.now)()) };
+      let lease = ctx.lease;
+      for (let attempt = 0; attempt < 3; attempt++) {
+        try {
+          if (!lease) {
+            let created = false;
+            lease = await ctx.api.get(LEASES, LEASE_NAMESPACE, name).catch(async (e) => {
+              if (codeOf(e) !== 404) throw e;
+              created = true;
+              return ctx.api.create(LEASES, LEASE_NAMESPACE, {
+                apiVersion: "coordination.k8s.io/v1",
+                kind: "Lease",
+                metadata: {
+                  name,
+                  namespace: LEASE_NAMESPACE,
+                  ...(ctx.nodeUid ? { ownerReferences: [{ apiVersion: "v1", kind: "Node", name, uid: ctx.nodeUid }] } : {}),
+                },
+                spec: { ...spec, acquireTime: spec.renewTime },
+              });
+            });
+            if (created) return lease;
+          }
+          return await ctx.api.update(LEASES, LEASE_NAMESPACE, { ...lease, spec: { ...((lease.spec as object) ?? {}), ...spec } });
+        } catch (e) {
+          if (codeOf(e) !== 409 && codeOf(e) !== 404) throw e;
+          lease = undefined;
+        }
+      }
+      throw new Error(`lease ${name}: too many conflicts`);
+    }),
+  },
+  guards: {
+    readyOverridden: ({ context }) => (context.overrides.Ready?.status ?? "True") !== "True",
+    knownPod: ({ context, event }) => "pod" in event && !!context.pods[podMeta(event.pod).uid],
+  },
+  delays: {
+    leaseRenew: ({ context }) => context.nextLeaseMs,
+    nodeStatusReport: 5 * 60_000,
+    registerRetry: 2000,
+  },
+  actions: {
+    record: ({ context }, params: { type: "Normal" | "Warning"; reason: string; message: string }) => context.record(nodeRef(context), params.type, params.reason, params.message),
+    spawnOrForward: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "POD") return;
+      const uid = podMeta(event.pod).uid;
+      if (context.pods[uid]) {
+        enqueue.sendTo(`pod:${uid}`, { type: "POD_UPDATED", pod: event.pod });
+        return;
+      }
+      enqueue.spawnChild("pod", {
+        id: `pod:${uid}`,
+        input: { pod: event.pod, nodeName: context.config.name, hostIP: context.config.hostIP, deps: context.podDeps },
+      });
+      enqueue.assign({ pods: { ...context.pods, [uid]: true } });
+    }),
+    forwardRemoval: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "POD_DELETED") return;
+      const uid = podMeta(event.pod).uid;
+      if (context.pods[uid]) enqueue.sendTo(`pod:${uid}`, { type: "POD_REMOVED" });
+    }),
+    forgetPod: enqueueActions(({ context, event, enqueue }) => {
+      const uid = event.type.replace(/^xstate\.done\.actor\.pod:/, "");
+      if (!context.pods[uid]) return;
+      const { [uid]: _gone, ...rest } = context.pods;
+      enqueue.stopChild(`pod:${uid}`);
+      enqueue.assign({ pods: rest });
+    }),
+    stopPods: enqueueActions(({ context, enqueue }) => {
+      for (const uid of Object.keys(context.pods)) enqueue.stopChild(`pod:${uid}`);
+      enqueue.assign({ pods: {} });
+    }),
+    setOverride: assign(({ context, event }) => {
+      if (event.type !== "SET_CONDITION") return {};
+      return {
+        overrides: {
+          ...context.overrides,
+          [event.condition]: { status: event.status, ...(event.reason ? { reason: event.reason } : {}), ...(event.message ? { message: event.message } : {}) },
+        },
+      };
+    }),
+  },
+}).createMachine({
+  id: "node",
+  context: ({ input }) => {
+    const period = input.leaseRenewMs ?? 10_000;
+    // Spread first renewals over the period (golden-ratio sequence) so thousands of nodes never renew together.
+    const stagger = Math.floor(((input.config.index * 0.618033988749895) % 1) * period);
+    return { ...input, overrides: {}, nextLeaseMs: stagger, pods: {} };
+  },
+  initial: "Active",
+  states: {
+    Active: {
+      invoke: { src: "podSource", input: ({ context }) => ({ source: context.podSource, node: context.config.name }) },
+      on: {
+        POD: { actions: "spawnOrForward" },
+        POD_DELETED: { actions: "forwardRemoval" },
+        "xstate.done.actor.*": { actions: "forgetPod" },
+        STOP: { target: "Stopped" },
+        SET_CONDITION: { actions: "setOverride" },
+      },
+      initial: "Registering",
+      states: {
+        Registering: {
+          entry: { type: "record", params: { type: "Normal", reason: "Starting", message: "Starting kubelet." } },
+          invoke: {
+            src: "registerNode",
+            input: ({ context }) => ({ ctx: context }),
+            onDone: { target: "Registered", actions: assign({ nodeUid: ({ event }) => event.output }) },
+            onError: {
+              target: "RegisterBackOff",
+              actions: ({ context, event }) => context.log?.(`node ${context.config.name}: registration failed: ${(event.error as Error).message}`),
+            },
+          },
+        },
+        RegisterBackOff: { after: { registerRetry: "Registering" } },
+        /** Registered: whether it is Ready, plus the lease and status loops, side by side. */
+        Registered: {
+          type: "parallel",
+          states: {
+            condition: {
+              initial: "Ready",
+              states: {
+                Ready: {
+                  entry: { type: "record", params: ({ context }) => ({ type: "Normal", reason: "NodeReady", message: `Node ${context.config.name} status is now: NodeReady` }) },
+                  always: { guard: "readyOverridden", target: "NotReady" },
+                },
+                NotReady: {
+                  entry: { type: "record", params: ({ context }) => ({ type: "Normal", reason: "NodeNotReady", message: `Node ${context.config.name} status is now: NodeNotReady` }) },
+                  always: { guard: ({ context }) => (context.overrides.Ready?.status ?? "True") === "True", target: "Ready" },
+                },
+              },
+            },
+            lease: {
+              initial: "Renewing",
+              states: {
+                Waiting: { after: { leaseRenew: "Renewing" } },
+                Renewing: {
+                  invoke: {
+                    src: "renewLease",
+                    input: ({ context }) => ({ ctx: context }),
+                    onDone: { target: "Waiting", actions: assign(({ context, event }) => ({ lease: event.output, nextLeaseMs: context.leaseRenewMs ?? 10_000 })) },
+                    onError: {
+                      target: "Waiting",
+                      actions: [
+                        assign(({ context }) => ({ lease: undefined, nextLeaseMs: context.leaseRenewMs ?? 10_000 })),
+                        ({ context, event }) => context.log?.(`node ${context.config.name}: lease renewal failed: ${(event.error as Error).message}`),
+                      ],
+                    },
+                  },
+                },
+              },
+            },
+            status: {
+              initial: "Reporting",
+              on: { SET_CONDITION: { target: ".Reporting", reenter: true, actions: "setOverride" } },
+              states: {
+                Reporting: {
+                  invoke: {
+                    src: "reportStatus",
+                    input: ({ context }) => ({ ctx: context }),
+                    onDone: "Waiting",
+                    onError: {
+                      target: "Waiting",
+                      actions: ({ context, event }) => context.log?.(`node ${context.config.name}: status update failed: ${(event.error as Error).message}`),
+                    },
+                  },
+                },
+                Waiting: { after: { nodeStatusReport: "Reporting" } },
+              },
+            },
+          },
+        },
+      },
+    },
+    Stopped: {
+      entry: "stopPods",
+      on: {
+        START: "Active",
+        SET_CONDITION: { actions: "setOverride" },
+      },
+    },
+  },
+});
+
+/** Writes the status subresource from a fresh read, retrying conflicts (the node lifecycle controller writes conditions too). */
+const writeNodeStatus = async (ctx: NodeContext, node: JsonObject, signal?: AbortSignal): Promise<void> => {
+  for (let attempt = 0; ; attempt++) {
+    if (signal?.aborted) return;
+    try {
+      await ctx.api.updateStatus(NODES, "", { ...node, status: nodeStatus(ctx, node.status as JsonObject | undefined, (ctx.now ?? Date.now)()) });
+      return;
+    } catch (e) {
+      if (codeOf(e) !== 409 || attempt >= 4) throw e;
+      node = await ctx.api.get(NODES, "", ctx.config.name);
+    }
+  }
+};
+

@@ -1,0 +1,400 @@
+/**
+ * The pod lifecycle, one actor per pod bound to the node:
+ *
+ *   Start → Creating (sandbox + IP) → Initializing (init containers in order)
+ *         → Running (one container actor per container) → Succeeded | Failed
+ *   any → Terminating (deletionTimestamp: stop containers within the grace
+ *         period) → Deleting (delete with grace 0) → Deleted
+ *   any → Cleanup (the object vanished without us: tear down) → Deleted
+ *
+ * Containers are child actors (container-machine.ts) that report their view;
+ * the pod derives phase and conditions from those views and hands the status
+ * to its `statusWriter` actor, which writes only changes and re-reads on 409.
+ */
+import { assign, enqueueActions, fromCallback, fromPromise, sendTo, setup, type ActorRefFrom } from "xstate";
+import type { JsonObject } from "@kubeactor/bus";
+import type { ContainerRuntime, PodSandboxConfig } from "./runtime/cri.ts";
+import { rfc3339 } from "./runtime/clock.ts";
+import { type Backoff, containerMachine, type ContainerReport, type Recorder } from "./container-machine.ts";
+import { computePodStatus, type ContainerSpec, type ContainerView, mergePodStatus, pendingView, podPhase, type PodPhase, sameStatus } from "./pod-status.ts";
+
+/** The API calls a pod actor makes; the kubelet adapts ApiClient, tests pass fakes. */
+export interface PodApi {
+  getPod(namespace: string, name: string): Promise<JsonObject>;
+  /** Rejects with a StatusError-like `{ status: { code } }` (409 on a stale resourceVersion, 404 when gone). */
+  updatePodStatus(pod: JsonObject): Promise<JsonObject>;
+  /** Delete with grace 0 and a uid precondition; resolves when gone (404 counts as gone). */
+  deletePod(namespace: string, name: string, uid: string): Promise<void>;
+}
+
+export interface PodDeps {
+  readonly runtime: ContainerRuntime;
+  readonly api: PodApi;
+  /** Kubernetes Events about the pod (best effort, never throws). */
+  readonly record: (pod: JsonObject, type: "Normal" | "Warning", reason: string, message: string, fieldPath?: string) => void;
+  readonly log?: (line: string) => void;
+  readonly backoff?: Backoff;
+  readonly now?: () => number;
+}
+
+export interface PodInput {
+  readonly pod: JsonObject;
+  readonly nodeName: string;
+  readonly hostIP: string;
+  readonly deps: PodDeps;
+}
+
+type Meta = { name: string; namespace: string; uid: string; deletionTimestamp?: string; deletionGracePeriodSeconds?: number; annotations?: Record<string, string>; labels?: Record<string, string>; resourceVersion?: string };
+type Spec = { containers?: ContainerSpec[]; initContainers?: ContainerSpec[]; restartPolicy?: string; terminationGracePeriodSeconds?: number };
+
+export const podMeta = (pod: JsonObject) => pod.metadata as unknown as Meta;
+export const podSpec = (pod: JsonObject) => (pod.spec ?? {}) as Spec;
+
+export interface PodContext {
+  pod: JsonObject;
+  readonly nodeName: string;
+  readonly hostIP: string;
+  readonly deps: PodDeps;
+  readonly startTime: string;
+  sandboxId?: string;
+  podIP?: string;
+  sandboxReady: boolean;
+  /** Every init container completed (or there were none). */
+  initialized: boolean;
+  initIndex: number;
+  initViews: ContainerView[];
+  views: ContainerView[];
+  /** Set once the phase is terminal; never goes back (Kubernetes forbids it). */
+  terminalPhase?: "Succeeded" | "Failed";
+}
+
+export type PodEvent =
+  | { type: "POD_UPDATED"; pod: JsonObject }
+  | { type: "POD_REMOVED" }
+  | ContainerReport;
+
+const sandboxConfig = (pod: JsonObject): PodSandboxConfig => {
+  const m = podMeta(pod);
+  return { name: m.name, namespace: m.namespace, uid: m.uid, labels: m.labels ?? {}, annotations: m.annotations ?? {} };
+};
+
+const restartCountOf = (pod: JsonObject, field: "containerStatuses" | "initContainerStatuses", name: string): number =>
+  (((pod.status as Record<string, unknown> | undefined)?.[field] ?? []) as { name: string; restartCount?: number }[]).find((s) => s.name === name)?.restartCount ?? 0;
+
+export const phaseOf = (ctx: PodContext, initializing: boolean): PodPhase => {
+  if (ctx.terminalPhase) return ctx.terminalPhase;
+  const failedInit = ctx.initViews.some((v) => v.done && "terminated" in v.state && v.state.terminated.exitCode !== 0);
+  if (failedInit) return "Failed";
+  if (initializing) return "Pending";
+  return podPhase(ctx.views, podSpec(ctx.pod).restartPolicy ?? "Always");
+};
+
+export const desiredStatus = (ctx: PodContext, initializing: boolean): JsonObject =>
+  computePodStatus({
+    phase: phaseOf(ctx, initializing),
+    sandboxReady: ctx.sandboxReady,
+    initialized: !initializing,
+    initViews: ctx.initViews,
+    views: ctx.views,
+    hostIP: ctx.hostIP,
+    ...(ctx.podIP ? { podIP: ctx.podIP } : {}),
+    startTime: ctx.startTime,
+  });
+
+type WriteEvent = { type: "WRITE"; pod: JsonObject; status: JsonObject };
+
+const rvOf = (o: JsonObject | undefined) => Number(podMeta(o ?? { metadata: {} })?.resourceVersion ?? 0);
+const codeOf = (e: unknown) => (e as { status?: { code?: number } }).status?.code;
+
+export const podMachine = setup({
+  types: {
+    context: {} as PodContext,
+    input: {} as PodInput,
+    events: {} as PodEvent,
+  },
+  actors: {
+    container: containerMachine,
+    /** Reuses the sandbox a previous kubelet left (same IP), else runs a new one. */
+    createSandbox: fromPromise<{ sandboxId: string; ip: string }, { runtime: ContainerRuntime; config: PodSandboxConfig }>(async ({ input }) => {
+      const existing = (await input.runtime.listPodSandboxes({ uid: input.config.uid })).find((s) => s.state === "SANDBOX_READY");
+      if (existing) return { sandboxId: existing.id, ip: existing.ip };
+      const sandboxId = await input.runtime.runPodSandbox(input.config);
+      return { sandboxId, ip: (await input.runtime.podSandboxStatus(sandboxId)).ip };
+    }),
+    /** Stops every container (SIGTERM, SIGKILL after the grace period) and removes the sandbox, freeing its IP. */
+    killPod: fromPromise<void, { runtime: ContainerRuntime; uid: string; graceSeconds: number; record: Recorder }>(async ({ input }) => {
+      const sandboxes = await input.runtime.listPodSandboxes({ uid: input.uid });
+      for (const sb of sandboxes) {
+        const running = (await input.runtime.listContainers({ sandboxId: sb.id })).filter((c) => c.state === "CONTAINER_RUNNING");
+        for (const c of running) input.record("Normal", "Killing", `Stopping container ${c.name}`, undefined);
+        await Promise.all(running.map((c) => input.runtime.stopContainer(c.id, input.graceSeconds)));
+        await input.runtime.removePodSandbox(sb.id);
+      }
+    }),
+    /** Stops the sandbox of a finished pod (its IP returns to the pool); containers are already gone. */
+    stopSandbox: fromPromise<void, { runtime: ContainerRuntime; sandboxId?: string }>(async ({ input }) => {
+      if (input.sandboxId) await input.runtime.stopPodSandbox(input.sandboxId);
+    }),
+    deletePod: fromPromise<void, { api: PodApi; pod: JsonObject }>(async ({ input }) => {
+      const m = podMeta(input.pod);
+      await input.api.deletePod(m.namespace, m.name, m.uid);
+    }),
+    /**
+     * Writes the latest status it was given, one write at a time (newer
+     * requests replace queued ones), skipping writes that change nothing;
+     * a 409 re-reads the pod and retries, a 404 means the pod is gone.
+     */
+    statusWriter: fromCallback<WriteEvent, { api: PodApi; log?: (line: string) => void; now: () => number }>(({ input, receive }) => {
+      let queued: WriteEvent | undefined;
+      let busy = false;
+      let stopped = false;
+      let latest: JsonObject | undefined;
+      const write = async (job: WriteEvent) => {
+        let pod = rvOf(latest) > rvOf(job.pod) ? latest! : job.pod;
+        for (let attempt = 0; attempt < 5 && !stopped; attempt++) {
+          const current = pod.status as JsonObject | undefined;
+          const next = mergePodStatus(current, job.status, rfc3339(input.now()));
+          if (sameStatus(next, current)) return;
+          try {
+            latest = await input.api.updatePodStatus({ ...pod, status: next });
+            return;
+          } catch (e) {
+            if (codeOf(e) === 404) return;
+            if (codeOf(e) !== 409) {
+              input.log?.(`status of ${podMeta(pod).namespace}/${podMeta(pod).name}: ${(e as Error).message}`);
+              return;
+            }
+            pod = latest = await input.api.getPod(podMeta(pod).namespace, podMeta(pod).name).catch(() => pod);
+          }
+        }
+      };
+      const pump = async () => {
+        if (busy) return;
+        busy = true;
+        while (queued && !stopped) {
+          const job = queued;
+          queued = undefined;
+          await write(job).catch((e) => input.log?.(`status write failed: ${(e as Error).message}`));
+        }
+        busy = false;
+      };
+      receive((e) => {
+        queued = e;
+        void pump();
+      });
+      return () => {
+        stopped = true;
+      };
+    }),
+  },
+  guards: {
+    deleting: ({ context }) => !!podMeta(context.pod).deletionTimestamp,
+    updateMarksDeletion: ({ event }) => event.type === "POD_UPDATED" && !!podMeta(event.pod).deletionTimestamp,
+    wasTerminal: ({ context }) => {
+      const phase = (context.pod.status as { phase?: string } | undefined)?.phase;
+      return phase === "Succeeded" || phase === "Failed";
+    },
+    noInitContainers: ({ context }) => (podSpec(context.pod).initContainers ?? []).length === 0,
+    initFailed: ({ context }) => phaseOf(context, true) === "Failed",
+    currentInitDone: ({ context }) => {
+      const v = context.initViews[context.initIndex];
+      return !!v && v.done && "terminated" in v.state && v.state.terminated.exitCode === 0;
+    },
+    allInitDone: ({ context }) => context.initIndex >= context.initViews.length,
+    podSucceeded: ({ context }) => phaseOf(context, false) === "Succeeded",
+    podFailed: ({ context }) => phaseOf(context, false) === "Failed",
+  },
+  delays: {
+    sandboxRetry: 2000,
+    deleteRetry: 1000,
+  },
+  actions: {
+    recordEvent: ({ context }, params: { type: "Normal" | "Warning"; reason: string; message: string }) =>
+      context.deps.record(context.pod, params.type, params.reason, params.message),
+    storeContainerView: assign(({ context, event }) => {
+      if (event.type !== "CONTAINER") return {};
+      if (event.kind === "init") {
+        const initViews = context.initViews.slice();
+        initViews[event.index] = event.view;
+        return { initViews };
+      }
+      const views = context.views.slice();
+      views[event.index] = event.view;
+      return { views };
+    }),
+    publishStatus: sendTo("status", ({ context }): WriteEvent => ({ type: "WRITE", pod: context.pod, status: desiredStatus(context, !context.initialized) })),
+    spawnInit: enqueueActions(({ context, enqueue }) => {
+      const spec = podSpec(context.pod).initContainers![context.initIndex]!;
+      enqueue.spawnChild("container", {
+        id: `init:${spec.name}`,
+        input: containerInput(context, "init", context.initIndex, spec),
+      });
+    }),
+    spawnContainers: enqueueActions(({ context, enqueue }) => {
+      (podSpec(context.pod).containers ?? []).forEach((spec, index) =>
+        enqueue.spawnChild("container", { id: `container:${spec.name}`, input: containerInput(context, "regular", index, spec) }),
+      );
+    }),
+    stopContainers: enqueueActions(({ context, enqueue }) => {
+      for (const c of podSpec(context.pod).initContainers ?? []) enqueue.stopChild(`init:${c.name}`);
+      for (const c of podSpec(context.pod).containers ?? []) enqueue.stopChild(`container:${c.name}`);
+    }),
+  },
+}).createMachine({
+  id: "pod",
+  context: ({ input }) => {
+    const spec = podSpec(input.pod);
+    const inits = spec.initContainers ?? [];
+    const existingStart = (input.pod.status as { startTime?: string } | undefined)?.startTime;
+    return {
+      ...input,
+      startTime: existingStart ?? rfc3339((input.deps.now ?? Date.now)()),
+      sandboxReady: false,
+      initialized: false,
+      initIndex: 0,
+      initViews: inits.map((c) => pendingView(c, "PodInitializing")),
+      views: (spec.containers ?? []).map((c) => pendingView(c, inits.length > 0 ? "PodInitializing" : "ContainerCreating")),
+    };
+  },
+  invoke: { id: "status", src: "statusWriter", input: ({ context }) => ({ api: context.deps.api, now: context.deps.now ?? Date.now, ...(context.deps.log ? { log: context.deps.log } : {}) }) },
+  on: {
+    POD_UPDATED: [
+      { guard: "updateMarksDeletion", target: ".Terminating", actions: assign({ pod: ({ event }) => event.pod }) },
+      { actions: assign({ pod: ({ event }) => event.pod }) },
+    ],
+    POD_REMOVED: ".Cleanup",
+    CONTAINER: { actions: ["storeContainerView", "publishStatus"] },
+  },
+  initial: "Start",
+  states: {
+    Start: {
+      always: [
+        { guard: "deleting", target: "Terminating" },
+        // A pod that finished before this kubelet started stays finished.
+        { guard: "wasTerminal", target: "Finished" },
+        { target: "Creating" },
+      ],
+    },
+    Creating: {
+      entry: "publishStatus",
+      invoke: {
+        src: "createSandbox",
+        input: ({ context }) => ({ runtime: context.deps.runtime, config: sandboxConfig(context.pod) }),
+        onDone: {
+          target: "Initializing",
+          actions: assign(({ event }) => ({ sandboxId: event.output.sandboxId, podIP: event.output.ip, sandboxReady: true })),
+        },
+        onError: {
+          target: "SandboxBackOff",
+          actions: { type: "recordEvent", params: ({ event }) => ({ type: "Warning", reason: "FailedCreatePodSandBox", message: `Failed to create pod sandbox: ${(event.error as Error).message}` }) },
+        },
+      },
+    },
+    SandboxBackOff: { after: { sandboxRetry: "Creating" } },
+    Initializing: {
+      entry: "publishStatus",
+      always: [
+        { guard: "noInitContainers", target: "Starting" },
+        { guard: "initFailed", target: "Failed" },
+        { guard: "allInitDone", target: "Starting" },
+        { guard: "currentInitDone", target: "Initializing", reenter: true, actions: assign({ initIndex: ({ context }) => context.initIndex + 1 }) },
+      ],
+      initial: "Run",
+      states: {
+        Run: {
+          always: { guard: ({ context }) => context.initIndex < context.initViews.length, actions: "spawnInit", target: "Started" },
+        },
+        Started: {},
+      },
+    },
+    Starting: {
+      entry: [assign({ initialized: true }), "spawnContainers", "publishStatus"],
+      always: "Running",
+    },
+    Running: {
+      always: [
+        { guard: "podSucceeded", target: "Succeeded" },
+        { guard: "podFailed", target: "Failed" },
+      ],
+    },
+    Succeeded: {
+      entry: [assign({ terminalPhase: "Succeeded" as const }), "stopContainers"],
+      always: "Finishing",
+    },
+    Failed: {
+      entry: [assign({ terminalPhase: "Failed" as const }), "stopContainers"],
+      always: "Finishing",
+    },
+    Finishing: {
+      invoke: {
+        src: "stopSandbox",
+        input: ({ context }) => ({ runtime: context.deps.runtime, ...(context.sandboxId ? { sandboxId: context.sandboxId } : {}) }),
+        onDone: { target: "Finished", actions: assign({ sandboxReady: false }) },
+        onError: { target: "Finished", actions: assign({ sandboxReady: false }) },
+      },
+    },
+    Finished: {
+      entry: [
+        assign(({ context }) => ({
+          terminalPhase: context.terminalPhase ?? ((context.pod.status as { phase?: "Succeeded" | "Failed" } | undefined)?.phase ?? "Succeeded"),
+        })),
+        "publishStatus",
+      ],
+    },
+    Terminating: {
+      entry: "stopContainers",
+      invoke: {
+        src: "killPod",
+        input: ({ context }) => ({
+          runtime: context.deps.runtime,
+          uid: podMeta(context.pod).uid,
+          graceSeconds: podMeta(context.pod).deletionGracePeriodSeconds ?? podSpec(context.pod).terminationGracePeriodSeconds ?? 30,
+          record: (type, reason, message, fieldPath) => context.deps.record(context.pod, type, reason, message, fieldPath),
+        }),
+        onDone: "Deleting",
+        onError: "Deleting",
+      },
+      on: { CONTAINER: {}, POD_UPDATED: { actions: assign({ pod: ({ event }) => event.pod }) } },
+    },
+    Deleting: {
+      invoke: {
+        src: "deletePod",
+        input: ({ context }) => ({ api: context.deps.api, pod: context.pod }),
+        onDone: "Deleted",
+        onError: "DeleteBackOff",
+      },
+      on: { CONTAINER: {}, POD_UPDATED: { actions: assign({ pod: ({ event }) => event.pod }) } },
+    },
+    DeleteBackOff: {
+      after: { deleteRetry: "Deleting" },
+      on: { CONTAINER: {}, POD_UPDATED: { actions: assign({ pod: ({ event }) => event.pod }) } },
+    },
+    Cleanup: {
+      entry: "stopContainers",
+      invoke: {
+        src: "killPod",
+        input: ({ context }) => ({ runtime: context.deps.runtime, uid: podMeta(context.pod).uid, graceSeconds: 0, record: () => {} }),
+        onDone: "Deleted",
+        onError: "Deleted",
+      },
+      on: { CONTAINER: {}, POD_UPDATED: {}, POD_REMOVED: {} },
+    },
+    Deleted: { type: "final" },
+  },
+});
+
+export type PodActor = ActorRefFrom<typeof podMachine>;
+
+const containerInput = (ctx: PodContext, kind: "init" | "regular", index: number, spec: ContainerSpec) => ({
+  kind,
+  index,
+  spec,
+  sandboxId: ctx.sandboxId!,
+  sandbox: sandboxConfig(ctx.pod),
+  restartPolicy: podSpec(ctx.pod).restartPolicy ?? "Always",
+  runtime: ctx.deps.runtime,
+  record: ((type, reason, message, fieldPath) => ctx.deps.record(ctx.pod, type, reason, message, fieldPath)) as Recorder,
+  restartCount: restartCountOf(ctx.pod, kind === "init" ? "initContainerStatuses" : "containerStatuses", spec.name),
+  ...(ctx.deps.backoff ? { backoff: ctx.deps.backoff } : {}),
+  ...(ctx.deps.now ? { now: ctx.deps.now } : {}),
+});

@@ -1,0 +1,181 @@
+/**
+ * The pod status a kubelet reports, computed from what the pod actor knows —
+ * pure functions, so tests compare them directly. Field order and wording
+ * follow kubelet 1.32 (`generateAPIPodStatus`, `getPhase`).
+ */
+import type { JsonObject } from "@kubeactor/bus";
+
+export type K8sContainerState =
+  | { waiting: { reason: string; message?: string } }
+  | { running: { startedAt: string } }
+  | { terminated: { exitCode: number; reason: string; message?: string; startedAt?: string; finishedAt: string; containerID?: string } };
+
+/** One entry of containerStatuses / initContainerStatuses, plus whether it will ever run again. */
+export interface ContainerView {
+  readonly name: string;
+  readonly image: string;
+  readonly imageID: string;
+  readonly containerID?: string;
+  readonly state: K8sContainerState;
+  readonly lastState: Partial<K8sContainerState>;
+  readonly ready: boolean;
+  readonly started: boolean;
+  readonly restartCount: number;
+  /** Terminated for good (restartPolicy says no more restarts). */
+  readonly done: boolean;
+}
+
+export interface PodCondition {
+  type: string;
+  status: "True" | "False" | "Unknown";
+  lastProbeTime: null;
+  lastTransitionTime: string;
+  reason?: string;
+  message?: string;
+}
+
+export type PodPhase = "Pending" | "Running" | "Succeeded" | "Failed";
+
+export interface ContainerSpec {
+  name: string;
+  image?: string;
+  imagePullPolicy?: string;
+}
+
+export const pendingView = (c: ContainerSpec, reason: string): ContainerView => ({
+  name: c.name,
+  image: c.image ?? "",
+  imageID: "",
+  state: { waiting: { reason } },
+  lastState: {},
+  ready: false,
+  started: false,
+  restartCount: 0,
+  done: false,
+});
+
+export const toApiContainerStatus = (v: ContainerView): JsonObject => ({
+  ...(v.containerID ? { containerID: v.containerID } : {}),
+  image: v.image,
+  imageID: v.imageID,
+  lastState: v.lastState,
+  name: v.name,
+  ready: v.ready,
+  restartCount: v.restartCount,
+  started: v.started,
+  state: v.state,
+});
+
+const isTerminated = (v: ContainerView): v is ContainerView & { state: { terminated: { exitCode: number } } } => "terminated" in v.state;
+
+/**
+ * kubelet's getPhase for the regular containers: waiting ones that never ran
+ * keep the pod Pending, a crash-looping container counts as stopped (the pod
+ * stays Running under Always), and restartPolicy decides what all-stopped means.
+ */
+export const podPhase = (views: readonly ContainerView[], restartPolicy: string): PodPhase => {
+  let running = 0;
+  let waiting = 0;
+  let stopped = 0;
+  let succeeded = 0;
+  for (const v of views) {
+    if ("running" in v.state) running++;
+    else if (isTerminated(v)) {
+      stopped++;
+      if (v.state.terminated.exitCode === 0) succeeded++;
+    } else if ("terminated" in v.lastState) stopped++;
+    else waiting++;
+  }
+  if (waiting > 0) return "Pending";
+  if (running > 0) return "Running";
+  if (stopped === 0) return "Pending";
+  const allDone = views.every((v) => v.done);
+  if (!allDone) return "Running";
+  if (restartPolicy === "Always") return "Running";
+  return succeeded === stopped ? "Succeeded" : "Failed";
+};
+
+export interface PodStatusInput {
+  readonly phase: PodPhase;
+  readonly sandboxReady: boolean;
+  readonly initialized: boolean;
+  readonly initViews: readonly ContainerView[];
+  readonly views: readonly ContainerView[];
+  readonly hostIP: string;
+  readonly podIP?: string;
+  readonly startTime: string;
+}
+
+const cond = (type: string, ok: boolean, reason?: string, message?: string): PodCondition => ({
+  type,
+  status: ok ? "True" : "False",
+  lastProbeTime: null,
+  lastTransitionTime: "",
+  ...(reason ? { reason } : {}),
+  ...(message ? { message } : {}),
+});
+
+/** The kubelet-owned part of status; PodScheduled, qosClass and others are kept from the current object. */
+export const computePodStatus = (s: PodStatusInput): JsonObject => {
+  const completed = s.phase === "Succeeded" || s.phase === "Failed";
+  const incompleteInit = s.initViews.filter((v) => !(isTerminated(v) && v.state.terminated.exitCode === 0)).map((v) => v.name);
+  const unready = s.views.filter((v) => !v.ready).map((v) => v.name);
+  const ready = unready.length === 0 && !completed;
+  const readyReason = completed && s.phase === "Succeeded" ? "PodCompleted" : ready ? undefined : "ContainersNotReady";
+  const readyMessage = ready || readyReason === "PodCompleted" ? undefined : `containers with unready status: [${unready.join(" ")}]`;
+  const conditions = [
+    cond("PodReadyToStartContainers", s.sandboxReady),
+    s.initialized || incompleteInit.length === 0
+      ? cond("Initialized", true, completed && s.phase === "Succeeded" && s.initViews.length > 0 ? "PodCompleted" : undefined)
+      : cond("Initialized", false, "ContainersNotInitialized", `containers with incomplete status: [${incompleteInit.join(" ")}]`),
+    cond("Ready", ready, readyReason, readyMessage),
+    cond("ContainersReady", ready, readyReason, readyMessage),
+  ];
+  return {
+    conditions: conditions as unknown as JsonObject[],
+    containerStatuses: s.views.map(toApiContainerStatus),
+    hostIP: s.hostIP,
+    hostIPs: [{ ip: s.hostIP }],
+    ...(s.initViews.length > 0 ? { initContainerStatuses: s.initViews.map(toApiContainerStatus) } : {}),
+    phase: s.phase,
+    ...(s.podIP ? { podIP: s.podIP, podIPs: [{ ip: s.podIP }] } : {}),
+    startTime: s.startTime,
+  };
+};
+
+/**
+ * The status to write: the kubelet's part over the current status (keeping
+ * PodScheduled, qosClass, nominatedNodeName, ...), with lastTransitionTime
+ * carried over for conditions whose status did not change.
+ */
+export const mergePodStatus = (current: JsonObject | undefined, computed: JsonObject, now: string): JsonObject => {
+  const prev = ((current?.conditions ?? []) as PodCondition[]).slice();
+  const next = (computed.conditions as unknown as PodCondition[]).map((c) => {
+    const old = prev.find((p) => p.type === c.type);
+    return { ...c, lastTransitionTime: old && old.status === c.status ? old.lastTransitionTime : now };
+  });
+  const ours = new Set(next.map((c) => c.type));
+  const kept = prev.filter((c) => !ours.has(c.type));
+  const merged: Record<string, unknown> = { ...(current ?? {}), ...computed, conditions: [...next, ...kept] as unknown as JsonObject[] };
+  if (!computed.podIP && current?.podIP) {
+    merged.podIP = current.podIP;
+    merged.podIPs = current.podIPs;
+  }
+  return merged;
+};
+
+export const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+/** Order-insensitive deep equality for status objects (the store may reorder keys). */
+export const sameStatus = (a: unknown, b: unknown): boolean => JSON.stringify(canon(a)) === JSON.stringify(canon(b));
+const canon = (v: unknown): unknown => {
+  if (Array.isArray(v)) return v.map(canon);
+  if (v && typeof v === "object") {
+    return Object.fromEntries(
+      Object.keys(v as object)
+        .sort()
+        .map((k) => [k, canon((v as Record<string, unknown>)[k])]),
+    );
+  }
+  return v;
+};

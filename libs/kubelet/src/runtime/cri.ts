@@ -1,0 +1,120 @@
+/**
+ * The container runtime interface, shaped like Kubernetes' CRI
+ * (RuntimeService + ImageService): pod sandboxes own the network (the pod IP),
+ * containers live in a sandbox, images are pulled per node. One runtime
+ * instance serves one node. Every call may reject with a `RuntimeError`;
+ * nothing here retries — the pod machine owns back-off.
+ *
+ * `events` stands in for CRI's GetContainerEvents stream (evented PLEG): the
+ * kubelet learns that a container exited from it instead of polling.
+ */
+
+/** CRI labels the kubelet puts on containers; the runtime only stores them. */
+export const LABEL_POD_NAME = "io.kubernetes.pod.name";
+export const LABEL_POD_NAMESPACE = "io.kubernetes.pod.namespace";
+export const LABEL_POD_UID = "io.kubernetes.pod.uid";
+export const LABEL_CONTAINER_NAME = "io.kubernetes.container.name";
+
+export interface PodSandboxConfig {
+  readonly name: string;
+  readonly namespace: string;
+  readonly uid: string;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly annotations?: Readonly<Record<string, string>>;
+}
+
+export interface PodSandboxStatus {
+  readonly id: string;
+  readonly state: "SANDBOX_READY" | "SANDBOX_NOTREADY";
+  readonly createdAt: number;
+  readonly ip: string;
+  readonly config: PodSandboxConfig;
+}
+
+export interface ContainerConfig {
+  readonly name: string;
+  readonly image: string;
+  /** Which of the pod's containers this is: regular or init (the sim scripts them differently). */
+  readonly kind: "init" | "regular";
+  /** The restart attempt, as CRI's ContainerMetadata.attempt. */
+  readonly attempt: number;
+  readonly labels?: Readonly<Record<string, string>>;
+  readonly annotations?: Readonly<Record<string, string>>;
+}
+
+export type ContainerState = "CONTAINER_CREATED" | "CONTAINER_RUNNING" | "CONTAINER_EXITED" | "CONTAINER_UNKNOWN";
+
+export interface ContainerStatus {
+  readonly id: string;
+  readonly sandboxId: string;
+  readonly name: string;
+  readonly attempt: number;
+  readonly state: ContainerState;
+  readonly image: string;
+  /** `sim://sha256:...` for the sim runtime. */
+  readonly imageRef: string;
+  readonly createdAt: number;
+  readonly startedAt?: number;
+  readonly finishedAt?: number;
+  readonly exitCode?: number;
+  /** Runtime reason for the exit (`Completed`, `Error`, `OOMKilled`). */
+  readonly reason?: string;
+  readonly message?: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface ImageStatus {
+  readonly image: string;
+  readonly id: string;
+  readonly size: number;
+}
+
+export interface ContainerFilter {
+  readonly sandboxId?: string;
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+export type ContainerEvent =
+  | { readonly type: "started"; readonly container: ContainerStatus }
+  | { readonly type: "exited"; readonly container: ContainerStatus };
+
+/** A pull error carries the kubelet's waiting reason (`ErrImagePull`, `ErrImageNeverPull`). */
+export class RuntimeError extends Error {
+  readonly _tag = "RuntimeError";
+  constructor(
+    readonly reason: "ErrImagePull" | "ErrImageNeverPull" | "NotFound" | "CreateContainerError" | "RunContainerError",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ContainerRuntime {
+  /** `sim://0.1.0`: the Node's containerRuntimeVersion. */
+  readonly version: string;
+
+  runPodSandbox(config: PodSandboxConfig): Promise<string>;
+  /** Stops every container of the sandbox (grace 0) and releases its IP. Idempotent. */
+  stopPodSandbox(sandboxId: string): Promise<void>;
+  removePodSandbox(sandboxId: string): Promise<void>;
+  podSandboxStatus(sandboxId: string): Promise<PodSandboxStatus>;
+  listPodSandboxes(filter?: { readonly uid?: string }): Promise<PodSandboxStatus[]>;
+
+  createContainer(sandboxId: string, config: ContainerConfig, sandbox: PodSandboxConfig): Promise<string>;
+  startContainer(containerId: string): Promise<void>;
+  /** SIGTERM, then SIGKILL after `timeoutSeconds`; resolves once the container exited. Idempotent. */
+  stopContainer(containerId: string, timeoutSeconds: number): Promise<void>;
+  removeContainer(containerId: string): Promise<void>;
+  containerStatus(containerId: string): Promise<ContainerStatus>;
+  listContainers(filter?: ContainerFilter): Promise<ContainerStatus[]>;
+
+  /**
+   * Pulls the image honouring the pod's imagePullPolicy (`Always`,
+   * `IfNotPresent`, `Never` → ErrImageNeverPull when absent); resolves to the image ref.
+   */
+  pullImage(image: string, policy: string, sandbox: PodSandboxConfig): Promise<string>;
+  imageStatus(image: string): Promise<ImageStatus | undefined>;
+
+  /** Subscribe to container lifecycle events; returns the unsubscribe. */
+  events(listener: (e: ContainerEvent) => void): () => void;
+}

@@ -1,0 +1,154 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Bus } from "@kubeactor/bus";
+import { startTestCluster, transportCases, type TestCluster } from "@kubeactor/testing";
+import { startKubelet, type Kubelet } from "../src/index.ts";
+import { nodeCrashContainer, nodeSetCondition } from "../src/subjects.ts";
+
+const PODS = { group: "", version: "v1", resource: "pods" };
+const NODES = { group: "", version: "v1", resource: "nodes" };
+const LEASES = { group: "coordination.k8s.io", version: "v1", resource: "leases" };
+
+const until = async <T>(what: string, probe: () => Promise<T | undefined | false>, ms = 8000): Promise<T> => {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ""}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+const podBody = (name: string, annotations: Record<string, string> = {}, restartPolicy = "Always") => ({
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { name, annotations },
+  spec: { restartPolicy, terminationGracePeriodSeconds: 5, containers: [{ name: "app", image: "nginx:1.27" }] },
+});
+
+describe.each(transportCases())("kubelet over $name", (tc) => {
+  let cluster: TestCluster;
+  let kubelet: Kubelet;
+  let bus: Bus;
+
+  beforeAll(async () => {
+    await tc.setup();
+    cluster = await startTestCluster(tc);
+    bus = new Bus(await tc.connect("kubelet"), { log: () => {} });
+    kubelet = await startKubelet({ bus, nodes: 3, pullMs: 20, backoff: { initialMs: 200, maxMs: 1000, resetMs: 60_000 } });
+  });
+
+  afterAll(async () => {
+    await kubelet?.stop();
+    await cluster?.stop();
+    await tc.teardown();
+  });
+
+  it("registers three Ready nodes with leases", async () => {
+    expect(kubelet.nodes).toEqual(["node-0", "node-1", "node-2"]);
+    for (const [i, name] of kubelet.nodes.entries()) {
+      const node: any = await until(`node ${name} Ready`, async () => {
+        const n: any = await cluster.api.get(NODES, "", name);
+        return n.status?.conditions?.find((c: any) => c.type === "Ready")?.status === "True" && n;
+      });
+      expect(node.metadata.labels).toMatchObject({
+        "kubernetes.io/hostname": name,
+        "kubernetes.io/os": "linux",
+        "kubernetes.io/arch": "amd64",
+        "node.kubernetes.io/instance-type": "kubeactor-sim",
+        "topology.kubernetes.io/zone": `zone-${"abc"[i]}`,
+      });
+      expect(node.spec.podCIDR).toBe(`10.244.${i}.0/24`);
+      expect(node.status.capacity).toMatchObject({ cpu: "4", memory: "8Gi", pods: "110" });
+      expect(node.status.nodeInfo).toMatchObject({ kubeletVersion: "v1.32.0", containerRuntimeVersion: "sim://0.1.0", operatingSystem: "linux", architecture: "amd64" });
+      expect(node.status.addresses.map((a: any) => a.type)).toEqual(["InternalIP", "Hostname"]);
+      expect(node.status.conditions.map((c: any) => `${c.type}=${c.status}`)).toEqual(["MemoryPressure=False", "DiskPressure=False", "PIDPressure=False", "Ready=True"]);
+      const lease: any = await until(`lease ${name}`, () => cluster.api.get(LEASES, "kube-node-lease", name));
+      expect(lease.spec).toMatchObject({ holderIdentity: name, leaseDurationSeconds: 40 });
+      expect(lease.spec.renewTime).toMatch(/\.\d{6}Z$/);
+    }
+  });
+
+  it("runs a bound pod: Running, Ready, an IP from the node's CIDR", async () => {
+    await cluster.api.create(PODS, "default", podBody("web"));
+    await cluster.api.bind("default", "web", "node-1");
+    const pod: any = await until("web Running and Ready", async () => {
+      const p: any = await cluster.api.get(PODS, "default", "web");
+      return p.status.phase === "Running" && p.status.conditions.find((c: any) => c.type === "Ready")?.status === "True" && p;
+    });
+    expect(pod.status.podIP).toMatch(/^10\.244\.1\.\d+$/);
+    expect(pod.status.hostIP).toMatch(/^172\.18\.0\.\d+$/);
+    expect(pod.status.qosClass).toBe("BestEffort");
+    expect(pod.status.startTime).toBeTruthy();
+    expect(pod.status.conditions.map((c: any) => c.type).sort()).toEqual(["ContainersReady", "Initialized", "PodReadyToStartContainers", "PodScheduled", "Ready"]);
+    expect(pod.status.containerStatuses[0]).toMatchObject({ name: "app", ready: true, started: true, restartCount: 0, image: "nginx:1.27" });
+  });
+
+  it("restarts a container that exits by script, counting restarts", async () => {
+    await cluster.api.create(PODS, "default", podBody("flaky", { "sim.kubeactor.io/run-seconds": "0.3", "sim.kubeactor.io/exit-code": "1" }));
+    await cluster.api.bind("default", "flaky", "node-2");
+    const pod: any = await until("flaky restarted twice", async () => {
+      const p: any = await cluster.api.get(PODS, "default", "flaky");
+      return (p.status.containerStatuses?.[0]?.restartCount ?? 0) >= 2 && p;
+    });
+    expect(pod.status.phase).toBe("Running");
+    expect(pod.status.containerStatuses[0].lastState.terminated).toMatchObject({ exitCode: 1, reason: "Error" });
+  });
+
+  it("crash-container over the bus increments restartCount", async () => {
+    const pod: any = await cluster.api.get(PODS, "default", "web");
+    const before = pod.status.containerStatuses[0].restartCount;
+    const injector = new Bus(await tc.connect("injector"), { log: () => {} });
+    injector.publish(nodeCrashContainer, { node: "node-1" }, { namespace: "default", pod: "web", container: "app", exitCode: 137 });
+    const after: any = await until("web restarted", async () => {
+      const p: any = await cluster.api.get(PODS, "default", "web");
+      const cs = p.status.containerStatuses[0];
+      return cs.restartCount === before + 1 && cs.state.running && p;
+    });
+    expect(after.status.containerStatuses[0].lastState.terminated).toMatchObject({ exitCode: 137, reason: "Error" });
+  });
+
+  it("deletes a pod after stopping it gracefully", async () => {
+    await cluster.api.create(PODS, "default", podBody("bye", { "sim.kubeactor.io/stop-seconds": "0.3" }));
+    await cluster.api.bind("default", "bye", "node-0");
+    await until("bye Running", async () => ((await cluster.api.get(PODS, "default", "bye")) as any).status.phase === "Running");
+    const ip = ((await cluster.api.get(PODS, "default", "bye")) as any).status.podIP;
+    expect(kubelet.runtime("node-0")!.ipsInUse).toBe(1);
+    const t0 = Date.now();
+    const marked: any = await cluster.api.delete(PODS, "default", "bye");
+    expect(marked.metadata.deletionTimestamp).toBeTruthy();
+    await until("bye gone", async () => {
+      try {
+        await cluster.api.get(PODS, "default", "bye");
+        return false;
+      } catch (e) {
+        return (e as any).status?.code === 404;
+      }
+    });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
+    expect(ip).toMatch(/^10\.244\.0\./);
+    expect(kubelet.runtime("node-0")!.ipsInUse).toBe(0);
+  });
+
+  it("set-condition over the bus reports the condition; Ready=False makes the node NotReady", async () => {
+    const injector = new Bus(await tc.connect("injector2"), { log: () => {} });
+    injector.publish(nodeSetCondition, { node: "node-2" }, { type: "MemoryPressure", status: "True" });
+    injector.publish(nodeSetCondition, { node: "node-2" }, { type: "Ready", status: "False" });
+    const node: any = await until("node-2 NotReady with MemoryPressure", async () => {
+      const n: any = await cluster.api.get(NODES, "", "node-2");
+      const c = (t: string) => n.status.conditions.find((x: any) => x.type === t);
+      return c("MemoryPressure").status === "True" && c("Ready").status === "False" && n;
+    });
+    expect(node.status.conditions.find((x: any) => x.type === "MemoryPressure").reason).toBe("KubeletHasInsufficientMemory");
+    expect(kubelet.actor("node-2")!.getSnapshot().matches({ Active: { Registered: { condition: "NotReady" } } })).toBe(true);
+    injector.publish(nodeSetCondition, { node: "node-2" }, { type: "Ready", status: "True" });
+    await until("node-2 Ready again", async () => {
+      const n: any = await cluster.api.get(NODES, "", "node-2");
+      return n.status.conditions.find((x: any) => x.type === "Ready").status === "True";
+    });
+  });
+});

@@ -1,0 +1,150 @@
+/**
+ * One scheduling cycle's decision, pure: filter every node (a node's verdict
+ * is its first failing filter, as in kube-scheduler), score the feasible ones
+ * (normalise, weight, sum), pick the highest total with ties broken at random
+ * (kube's reservoir sampling), and on no fit build kube-scheduler's message.
+ * Every (node, plugin, verdict) and (node, plugin, score) is returned so the
+ * caller can publish and show why.
+ */
+import { type Code, CycleState, type NodeInfo, type NodeSource, type Pod, podInfoOf, type Status } from "./framework.ts";
+import type { Profile } from "./profile.ts";
+
+export interface FilterRecord {
+  readonly node: string;
+  readonly plugin: string;
+  readonly code: Code;
+  readonly reasons: readonly string[];
+}
+
+export interface ScoreRecord {
+  readonly node: string;
+  readonly plugin: string;
+  readonly raw: number;
+  readonly normalized: number;
+  readonly weight: number;
+}
+
+export interface CycleResult {
+  /** Nodes considered. */
+  readonly numNodes: number;
+  readonly feasible: readonly string[];
+  /** Failing verdicts only: one per infeasible node (its first failing plugin). */
+  readonly filters: readonly FilterRecord[];
+  readonly scores: readonly ScoreRecord[];
+  readonly totals: readonly { node: string; score: number }[];
+  /** The chosen node, or undefined when nothing fits. */
+  readonly node?: string;
+  /** kube-scheduler's FailedScheduling message when nothing fits. */
+  readonly message?: string;
+}
+
+/** kube-scheduler's ErrNoNodesAvailable. */
+export const ErrNoNodesAvailable = "no nodes available to schedule pods";
+export const ErrPreemptionNotHelpful = "Preemption is not helpful for scheduling";
+export const ErrNoPreemptionVictims = "No preemption victims found for incoming pod";
+/** kubeactor's own wording: kube would preempt here, kubeactor does not preempt yet. */
+export const ErrPreemptionNotImplemented = "preemption of lower-priority pods is not implemented";
+
+export const runFilters = (profile: Profile, state: CycleState, pod: Pod, node: NodeInfo): { plugin: string; status: Status } | undefined => {
+  for (const f of profile.filters) {
+    const status = f.filter(state, pod, node);
+    if (status.code !== "Success") return { plugin: f.name, status };
+  }
+  return undefined;
+};
+
+/**
+ * `0/N nodes are available: <count reason, ...>.` — FitError.Error(): every
+ * reason of every failing node counted, `"<count> <reason>"` strings sorted as
+ * strings, joined with ", ".
+ */
+export const nodesAvailableMessage = (numNodes: number, statuses: readonly Status[]): string => {
+  const counts = new Map<string, number>();
+  for (const s of statuses) for (const r of s.reasons) counts.set(r, (counts.get(r) ?? 0) + 1);
+  const parts = [...counts].map(([r, n]) => `${n} ${r}`).sort();
+  return `0/${numNodes} nodes are available${parts.length ? `: ${parts.join(", ")}` : ""}`;
+};
+
+const priorityOf = (pod: Pod) => pod.spec?.priority ?? 0;
+
+/**
+ * What DefaultPreemption's PostFilter prints when it finds no victims: nodes
+ * whose failure no eviction can fix are "not helpful", nodes without
+ * lower-priority pods have "no victims", and nodes that still do not fit with
+ * every lower-priority pod gone report that filter's reasons.
+ */
+export const preemptionMessage = (profile: Profile, pod: Pod, failures: readonly { node: NodeInfo; status: Status }[]): string => {
+  if ((pod.spec as { preemptionPolicy?: string } | undefined)?.preemptionPolicy === "Never") return "preemption: not eligible due to preemptionPolicy=Never";
+  const statuses: Status[] = failures.map(({ node, status }) => {
+    if (status.code === "UnschedulableAndUnresolvable") return { code: status.code, reasons: [ErrPreemptionNotHelpful] };
+    const victims = [...node.pods.values()].filter((p) => priorityOf(p.pod) < priorityOf(pod));
+    if (victims.length === 0) return { code: "UnschedulableAndUnresolvable", reasons: [ErrNoPreemptionVictims] };
+    const without = node.clone();
+    for (const v of victims) without.removePod(v.key);
+    const verdict = runFilters(profile, new CycleState(), pod, without);
+    return verdict ? verdict.status : { code: "Unschedulable", reasons: [ErrPreemptionNotImplemented] };
+  });
+  return `preemption: ${nodesAvailableMessage(failures.length, statuses)}`;
+};
+
+/** kube's FitError with its PostFilter (preemption) message: each part ends with one period. */
+export const fitErrorMessage = (numNodes: number, filterStatuses: readonly Status[], postFilterMsg?: string): string => {
+  let msg = `${nodesAvailableMessage(numNodes, filterStatuses)}.`;
+  if (postFilterMsg) msg += ` ${postFilterMsg.replace(/\.$/, "")}.`;
+  return msg;
+};
+
+export const scheduleOne = (profile: Profile, source: NodeSource, pod: Pod, random: () => number = Math.random): CycleResult => {
+  const state = new CycleState();
+  const infos = source.nodeInfos();
+  if (infos.length === 0) return { numNodes: 0, feasible: [], filters: [], scores: [], totals: [], message: ErrNoNodesAvailable };
+
+  const feasible: NodeInfo[] = [];
+  const filters: FilterRecord[] = [];
+  const failures: { node: NodeInfo; status: Status }[] = [];
+  for (const info of infos) {
+    const verdict = runFilters(profile, state, pod, info);
+    if (!verdict) feasible.push(info);
+    else {
+      filters.push({ node: info.name, plugin: verdict.plugin, code: verdict.status.code, reasons: verdict.status.reasons });
+      failures.push({ node: info, status: verdict.status });
+    }
+  }
+
+  if (feasible.length === 0) {
+    const statuses = failures.map((f) => f.status);
+    const message = fitErrorMessage(infos.length, statuses, preemptionMessage(profile, pod, failures));
+    return { numNodes: infos.length, feasible: [], filters, scores: [], totals: [], message };
+  }
+
+  const base = { numNodes: infos.length, feasible: feasible.map((n) => n.name), filters };
+  // As kube-scheduler: one feasible node needs no scoring.
+  if (feasible.length === 1) return { ...base, scores: [], totals: [{ node: feasible[0]!.name, score: 0 }], node: feasible[0]!.name };
+
+  const scores: ScoreRecord[] = [];
+  const totals = feasible.map(() => 0);
+  for (const { plugin, weight } of profile.scores) {
+    const raw = feasible.map((n) => plugin.score(state, pod, n));
+    const normalized = plugin.normalize ? plugin.normalize(state, pod, raw) : raw;
+    feasible.forEach((n, i) => {
+      scores.push({ node: n.name, plugin: plugin.name, raw: raw[i]!, normalized: normalized[i]!, weight });
+      totals[i]! += normalized[i]! * weight;
+    });
+  }
+  // selectHost: reservoir sampling among the highest totals.
+  let best = 0;
+  let ties = 0;
+  totals.forEach((t, i) => {
+    if (t > totals[best]!) {
+      best = i;
+      ties = 1;
+    } else if (t === totals[best]) {
+      ties++;
+      if (Math.floor(random() * ties) === 0) best = i;
+    }
+  });
+  return { ...base, scores, totals: feasible.map((n, i) => ({ node: n.name, score: totals[i]! })), node: feasible[best]!.name };
+};
+
+/** For convenience in tests and tools: the pod info a NodeInfo would hold. */
+export { podInfoOf };

@@ -1,0 +1,127 @@
+/**
+ * The scheduler's cache: one NodeInfo per node with the pods counted against
+ * it, fed by the node and pod informers (scheduled, non-terminal pods count
+ * against their node). A pod the scheduler has chosen a node for is *assumed*
+ * onto it at once, before the binding is written, so the next cycles see the
+ * node's capacity as taken and a burst never double-books a node; a failed
+ * binding *forgets* it, and the informer seeing the pod bound *confirms* it
+ * (replacing the assumed copy with the real object, wherever it landed).
+ */
+import { type Node, NodeInfo, type NodeSource, type Pod, podInfoOf, podKey } from "./framework.ts";
+
+interface Slot {
+  info: NodeInfo;
+  /** false while only pods (no Node object) have been seen for this name. */
+  hasNode: boolean;
+}
+
+export class SchedulerCache implements NodeSource {
+  private readonly slots = new Map<string, Slot>();
+  /** Pod key → the node it is counted on. */
+  private readonly podNode = new Map<string, string>();
+  private readonly assumed = new Set<string>();
+
+  nodeInfos(): readonly NodeInfo[] {
+    const out: NodeInfo[] = [];
+    for (const s of this.slots.values()) if (s.hasNode) out.push(s.info);
+    return out;
+  }
+
+  nodeInfo(name: string): NodeInfo | undefined {
+    const s = this.slots.get(name);
+    return s?.hasNode ? s.info : undefined;
+  }
+
+  get nodeCount(): number {
+    return this.nodeInfos().length;
+  }
+
+  addNode(node: Node): void {
+    const name = node.metadata?.name ?? "";
+    const slot = this.slots.get(name);
+    if (slot) {
+      slot.info.setNode(node);
+      slot.hasNode = true;
+    } else this.slots.set(name, { info: new NodeInfo(node), hasNode: true });
+  }
+
+  updateNode(node: Node): void {
+    this.addNode(node);
+  }
+
+  removeNode(name: string): void {
+    const slot = this.slots.get(name);
+    if (!slot) return;
+    // Pods still bound to a deleted node keep counting until they go (kube keeps a ghost NodeInfo too).
+    if (slot.info.pods.size > 0) slot.hasNode = false;
+    else this.slots.delete(name);
+  }
+
+  private slotFor(nodeName: string): Slot {
+    let slot = this.slots.get(nodeName);
+    if (!slot) {
+      slot = { info: new NodeInfo({ metadata: { name: nodeName } } as Node), hasNode: false };
+      this.slots.set(nodeName, slot);
+    }
+    return slot;
+  }
+
+  private place(pod: Pod, nodeName: string): void {
+    const key = podKey(pod);
+    this.unplace(key);
+    this.slotFor(nodeName).info.addPod(podInfoOf(pod));
+    this.podNode.set(key, nodeName);
+  }
+
+  private unplace(key: string): void {
+    const nodeName = this.podNode.get(key);
+    if (nodeName === undefined) return;
+    this.podNode.delete(key);
+    const slot = this.slots.get(nodeName);
+    if (!slot) return;
+    slot.info.removePod(key);
+    if (!slot.hasNode && slot.info.pods.size === 0) this.slots.delete(nodeName);
+  }
+
+  /**
+   * A pod from the informer: bound and not finished → counted on its node
+   * (confirming an assumption); otherwise not counted, unless it is assumed.
+   */
+  upsertPod(pod: Pod): void {
+    const key = podKey(pod);
+    const nodeName = pod.spec?.nodeName;
+    const finished = pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed";
+    if (nodeName && !finished) {
+      this.assumed.delete(key);
+      this.place(pod, nodeName);
+    } else if (!this.assumed.has(key)) this.unplace(key);
+  }
+
+  removePod(pod: Pod): void {
+    const key = podKey(pod);
+    this.assumed.delete(key);
+    this.unplace(key);
+  }
+
+  /** Count the pod on `nodeName` now, before its binding is written. */
+  assume(pod: Pod, nodeName: string): void {
+    const key = podKey(pod);
+    const copy = { ...pod, spec: { ...pod.spec, nodeName } } as Pod;
+    this.place(copy, nodeName);
+    this.assumed.add(key);
+  }
+
+  /** The binding failed: give the node its room back (only if the informer has not confirmed the pod meanwhile). */
+  forget(key: string): void {
+    if (!this.assumed.delete(key)) return;
+    this.unplace(key);
+  }
+
+  isAssumed(key: string): boolean {
+    return this.assumed.has(key);
+  }
+
+  get assumedCount(): number {
+    return this.assumed.size;
+  }
+}

@@ -1,0 +1,316 @@
+/**
+ * The scheduling framework, after kube-scheduler's: a cycle state shared by
+ * the plugins for one pod, filter plugins that say whether a node can take
+ * the pod (with kube-scheduler's reasons), score plugins that rank the nodes
+ * that can, and NodeInfo — a node with the pods on it and what they use.
+ *
+ * Plugins are pure functions of (cycle state, pod, node info): they never do
+ * I/O and never change the NodeInfo they are given.
+ */
+import { milliValue, parseQuantity, value, type Node as NodeSchema, type Pod as PodSchema } from "@kubeactor/api";
+
+export type Pod = PodSchema;
+export type Node = typeof NodeSchema.Type;
+type Container = NonNullable<NonNullable<Pod["spec"]>["containers"]>[number];
+
+/** kube-scheduler's status codes for filters (Error is a thrown exception here). */
+export type Code = "Success" | "Unschedulable" | "UnschedulableAndUnresolvable";
+
+export interface Status {
+  readonly code: Code;
+  /** Human reasons, exactly as kube-scheduler words them; they are counted into `0/N nodes are available: ...`. */
+  readonly reasons: readonly string[];
+}
+
+export const success: Status = { code: "Success", reasons: [] };
+export const unschedulable = (...reasons: string[]): Status => ({ code: "Unschedulable", reasons });
+export const unresolvable = (...reasons: string[]): Status => ({ code: "UnschedulableAndUnresolvable", reasons });
+
+/** kube-scheduler's MaxNodeScore: every score plugin's normalised output lies in [0, 100]. */
+export const MAX_NODE_SCORE = 100;
+
+/** Per-cycle data: plugins compute what depends only on the pod once (PreFilter/PreScore) and read it per node. */
+export class CycleState {
+  private readonly data = new Map<string, unknown>();
+  read<T>(key: string, compute: () => T): T {
+    if (!this.data.has(key)) this.data.set(key, compute());
+    return this.data.get(key) as T;
+  }
+  write(key: string, v: unknown): void {
+    this.data.set(key, v);
+  }
+}
+
+export interface FilterPlugin {
+  readonly name: string;
+  filter(state: CycleState, pod: Pod, node: NodeInfo): Status;
+}
+
+export interface ScorePlugin {
+  readonly name: string;
+  /** A raw score; without `normalize` it must already lie in [0, MAX_NODE_SCORE]. */
+  score(state: CycleState, pod: Pod, node: NodeInfo): number;
+  /** Rewrites the raw scores of all feasible nodes (same order) into [0, MAX_NODE_SCORE]. */
+  normalize?(state: CycleState, pod: Pod, scores: number[]): number[];
+}
+
+/** kube-scheduler's pluginhelper.DefaultNormalizeScore: scale to [0, max], optionally reversed. */
+export const defaultNormalize = (scores: number[], reverse: boolean, max = MAX_NODE_SCORE): number[] => {
+  const highest = Math.max(0, ...scores);
+  if (highest === 0) return scores.map(() => (reverse ? max : 0));
+  return scores.map((s) => {
+    const n = Math.trunc((max * s) / highest);
+    return reverse ? max - n : n;
+  });
+};
+
+// ---------------------------------------------------------------- resources
+
+/** CPU in millicores, memory and ephemeral storage in bytes, extended resources in their units. */
+export interface Resources {
+  milliCPU: number;
+  memory: number;
+  ephemeralStorage: number;
+  scalar: Record<string, number>;
+}
+
+export const emptyResources = (): Resources => ({ milliCPU: 0, memory: 0, ephemeralStorage: 0, scalar: {} });
+
+/** kube-scheduler's defaults for containers that request nothing, so scoring still spreads them (pkg/scheduler/util). */
+export const DEFAULT_MILLI_CPU_REQUEST = 100;
+export const DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024;
+
+type ResourceList = Readonly<Record<string, string | number>> | undefined;
+
+const num = (q: string | number, milli: boolean): number => {
+  const parsed = parseQuantity(q);
+  return Number(milli ? milliValue(parsed) : value(parsed));
+};
+
+/** What the scheduler accounts: cpu, memory, ephemeral-storage and extended/hugepages resources (not `pods`). */
+export const isScalarResource = (name: string): boolean =>
+  name.startsWith("hugepages-") || name.startsWith("attachable-volumes-") || (name.includes("/") && !name.startsWith("kubernetes.io/"));
+
+export const resourcesFromList = (list: ResourceList): Resources => {
+  const r = emptyResources();
+  for (const [name, q] of Object.entries(list ?? {})) {
+    if (name === "cpu") r.milliCPU = num(q, true);
+    else if (name === "memory") r.memory = num(q, false);
+    else if (name === "ephemeral-storage") r.ephemeralStorage = num(q, false);
+    else if (isScalarResource(name)) r.scalar[name] = num(q, false);
+  }
+  return r;
+};
+
+export const addResources = (a: Resources, b: Resources, sign = 1): Resources => {
+  const scalar = { ...a.scalar };
+  for (const [k, v] of Object.entries(b.scalar)) scalar[k] = (scalar[k] ?? 0) + sign * v;
+  return {
+    milliCPU: a.milliCPU + sign * b.milliCPU,
+    memory: a.memory + sign * b.memory,
+    ephemeralStorage: a.ephemeralStorage + sign * b.ephemeralStorage,
+    scalar,
+  };
+};
+
+const maxResources = (a: Resources, b: Resources): Resources => {
+  const scalar = { ...a.scalar };
+  for (const [k, v] of Object.entries(b.scalar)) scalar[k] = Math.max(scalar[k] ?? 0, v);
+  return {
+    milliCPU: Math.max(a.milliCPU, b.milliCPU),
+    memory: Math.max(a.memory, b.memory),
+    ephemeralStorage: Math.max(a.ephemeralStorage, b.ephemeralStorage),
+    scalar,
+  };
+};
+
+const containerRequests = (c: Container, nonZero: boolean): Resources => {
+  const req = (c.resources?.requests ?? undefined) as ResourceList;
+  const r = resourcesFromList(req);
+  if (nonZero) {
+    if (req?.cpu === undefined) r.milliCPU = DEFAULT_MILLI_CPU_REQUEST;
+    if (req?.memory === undefined) r.memory = DEFAULT_MEMORY_REQUEST;
+  }
+  return r;
+};
+
+/**
+ * A pod's effective request, as kube-scheduler computes it (k8s.io/component-helpers
+ * resource.PodRequests): the larger of (sum of app containers + restartable init
+ * containers, i.e. sidecars) and each regular init container's request plus the
+ * sidecars started before it; then the pod overhead on top. `nonZero` applies the
+ * scoring defaults (100m CPU, 200Mi memory) to containers that request nothing.
+ */
+export const podRequests = (pod: Pod, nonZero = false): Resources => {
+  const spec = pod.spec;
+  let sum = emptyResources();
+  for (const c of spec?.containers ?? []) sum = addResources(sum, containerRequests(c, nonZero));
+  let sidecars = emptyResources();
+  let initMax = emptyResources();
+  for (const c of spec?.initContainers ?? []) {
+    const r = containerRequests(c, nonZero);
+    if ((c as { restartPolicy?: string }).restartPolicy === "Always") {
+      sidecars = addResources(sidecars, r);
+      initMax = maxResources(initMax, sidecars);
+    } else {
+      initMax = maxResources(initMax, addResources(r, sidecars));
+    }
+  }
+  let total = maxResources(addResources(sum, sidecars), initMax);
+  if (spec?.overhead) total = addResources(total, resourcesFromList(spec.overhead as ResourceList));
+  return total;
+};
+
+// ---------------------------------------------------------------- node info
+
+export interface HostPort {
+  readonly ip: string;
+  readonly protocol: string;
+  readonly port: number;
+}
+
+/** The host ports a pod asks for (containers and sidecars), with kube's defaults (0.0.0.0, TCP). */
+export const podHostPorts = (pod: Pod): HostPort[] => {
+  const out: HostPort[] = [];
+  const containers = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? []).filter((c) => (c as { restartPolicy?: string }).restartPolicy === "Always")];
+  for (const c of containers)
+    for (const p of c.ports ?? []) {
+      if (!p.hostPort || p.hostPort <= 0) continue;
+      out.push({ ip: p.hostIP || "0.0.0.0", protocol: p.protocol || "TCP", port: p.hostPort });
+    }
+  return out;
+};
+
+export interface PodInfo {
+  readonly key: string;
+  readonly pod: Pod;
+  readonly requests: Resources;
+  readonly nonZeroRequests: Resources;
+  readonly ports: readonly HostPort[];
+}
+
+export const podKey = (pod: Pod): string => `${pod.metadata?.namespace ?? ""}/${pod.metadata?.name ?? ""}`;
+
+export const podInfoOf = (pod: Pod): PodInfo => ({
+  key: podKey(pod),
+  pod,
+  requests: podRequests(pod),
+  nonZeroRequests: podRequests(pod, true),
+  ports: podHostPorts(pod),
+});
+
+export interface ImageState {
+  readonly size: number;
+  /** How many nodes have the image (ImageLocality spreads its score by it). */
+  numNodes: number;
+}
+
+/**
+ * A node as the plugins see it: the Node object, the pods counted against it
+ * (bound or assumed), what they request, the host ports they hold and the
+ * images the node has. Mutated only by the cache (and fake sources in tests).
+ */
+export class NodeInfo {
+  readonly pods = new Map<string, PodInfo>();
+  requested: Resources = emptyResources();
+  /** Requests with the scoring defaults for containers that request nothing. */
+  nonZeroRequested: Resources = emptyResources();
+  usedPorts: HostPort[] = [];
+  allocatable: Resources = emptyResources();
+  allowedPodNumber = 0;
+  /** Image name → state, for ImageLocality. */
+  imageStates = new Map<string, ImageState>();
+
+  constructor(public node: Node) {
+    this.setNode(node);
+  }
+
+  get name(): string {
+    return this.node.metadata?.name ?? "";
+  }
+
+  setNode(node: Node): void {
+    this.node = node;
+    // kube-scheduler reads status.allocatable only; a node without it falls back to capacity here,
+    // which is what allocatable defaults to when the kubelet reserves nothing.
+    const list = (node.status?.allocatable ?? node.status?.capacity) as ResourceList;
+    this.allocatable = resourcesFromList(list);
+    this.allowedPodNumber = list?.pods !== undefined ? num(list.pods, false) : 0;
+    this.imageStates = new Map();
+    for (const image of node.status?.images ?? [])
+      for (const name of image.names ?? []) this.imageStates.set(name, { size: image.sizeBytes ?? 0, numNodes: 1 });
+  }
+
+  addPod(info: PodInfo): void {
+    if (this.pods.has(info.key)) this.removePod(info.key);
+    this.pods.set(info.key, info);
+    this.requested = addResources(this.requested, info.requests);
+    this.nonZeroRequested = addResources(this.nonZeroRequested, info.nonZeroRequests);
+    this.usedPorts = [...this.usedPorts, ...info.ports];
+  }
+
+  removePod(key: string): boolean {
+    const info = this.pods.get(key);
+    if (!info) return false;
+    this.pods.delete(key);
+    this.requested = addResources(this.requested, info.requests, -1);
+    this.nonZeroRequested = addResources(this.nonZeroRequested, info.nonZeroRequests, -1);
+    const remaining = [...info.ports];
+    this.usedPorts = this.usedPorts.filter((p) => {
+      const i = remaining.findIndex((q) => q.ip === p.ip && q.protocol === p.protocol && q.port === p.port);
+      if (i < 0) return true;
+      remaining.splice(i, 1);
+      return false;
+    });
+    return true;
+  }
+
+  /** A copy the caller may change (preemption dry runs, tests). */
+  clone(): NodeInfo {
+    const c = new NodeInfo(this.node);
+    for (const p of this.pods.values()) c.addPod(p);
+    c.imageStates = this.imageStates;
+    return c;
+  }
+}
+
+/** Where a scheduling cycle gets its nodes: the cache in production, a fixed list in tests. */
+export interface NodeSource {
+  /** Every node, in a stable order (the order feasible nodes and scores are reported in). */
+  nodeInfos(): readonly NodeInfo[];
+}
+
+/** A fixed-order node source for tests: the nodes as given, with the given pods bound to them. */
+export class FakeNodeSource implements NodeSource {
+  readonly infos: NodeInfo[];
+  constructor(nodes: readonly Node[], pods: readonly Pod[] = []) {
+    this.infos = nodes.map((n) => new NodeInfo(n));
+    for (const p of pods) this.infos.find((i) => i.name === p.spec?.nodeName)?.addPod(podInfoOf(p));
+  }
+  nodeInfos(): readonly NodeInfo[] {
+    return this.infos;
+  }
+}
+
+// ---------------------------------------------------------------- helpers shared by plugins
+
+type Taint = NonNullable<NonNullable<Node["spec"]>["taints"]>[number];
+type Toleration = NonNullable<NonNullable<Pod["spec"]>["tolerations"]>[number];
+
+/** v1helper.Toleration.ToleratesTaint. */
+export const toleratesTaint = (t: Toleration, taint: { key: string; value?: string | undefined; effect: string }): boolean => {
+  if (t.effect && t.effect !== taint.effect) return false;
+  if (t.key && t.key !== taint.key) return false;
+  switch (t.operator ?? "Equal") {
+    case "Exists":
+      return true;
+    case "Equal":
+    case "":
+      return (t.value ?? "") === (taint.value ?? "");
+    default:
+      return false;
+  }
+};
+
+export const tolerationsTolerateTaint = (ts: readonly Toleration[] | undefined, taint: Taint | { key: string; value?: string; effect: string }): boolean =>
+  (ts ?? []).some((t) => toleratesTaint(t, taint));

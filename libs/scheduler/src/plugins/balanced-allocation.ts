@@ -1,0 +1,30 @@
+/**
+ * NodeResourcesBalancedAllocation (pkg/scheduler/framework/plugins/noderesources/balanced_allocation.go):
+ * favours nodes whose cpu and memory would be used in equal proportion after
+ * placing the pod: score = (1 − standard deviation of the fractions) × 100,
+ * on actual requests (not the non-zero defaults).
+ */
+import { MAX_NODE_SCORE, podRequests, type ScorePlugin } from "../framework.ts";
+
+export const BALANCED_ALLOCATION = "NodeResourcesBalancedAllocation";
+
+export const balancedAllocation: ScorePlugin = {
+  name: BALANCED_ALLOCATION,
+  score: (state, pod, node) => {
+    const req = state.read(`${BALANCED_ALLOCATION}/requests`, () => podRequests(pod));
+    const fractions: number[] = [];
+    const add = (requested: number, capacity: number) => {
+      if (capacity === 0) return;
+      fractions.push(Math.min(1, requested / capacity));
+    };
+    add(node.requested.milliCPU + req.milliCPU, node.allocatable.milliCPU);
+    add(node.requested.memory + req.memory, node.allocatable.memory);
+    let std = 0;
+    if (fractions.length === 2) std = Math.abs(fractions[0]! - fractions[1]!) / 2;
+    else if (fractions.length > 2) {
+      const mean = fractions.reduce((a, b) => a + b, 0) / fractions.length;
+      std = Math.sqrt(fractions.reduce((a, f) => a + (f - mean) ** 2, 0) / fractions.length);
+    }
+    return Math.trunc((1 - std) * MAX_NODE_SCORE);
+  },
+};

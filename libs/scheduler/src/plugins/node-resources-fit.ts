@@ -1,0 +1,110 @@
+/**
+ * NodeResourcesFit (pkg/scheduler/framework/plugins/noderesources/fit.go).
+ * The filter checks the pod count and every resource the pod requests against
+ * the node's allocatable minus what its pods (bound and assumed) request; it
+ * reports every shortage, and a shortage the node could never satisfy
+ * (request > allocatable) makes the status unresolvable, so preemption skips it.
+ * The score is a resource-allocation strategy over cpu and memory (weight 1
+ * each): LeastAllocated (the default), MostAllocated or RequestedToCapacityRatio.
+ */
+import {
+  type CycleState,
+  type FilterPlugin,
+  MAX_NODE_SCORE,
+  type NodeInfo,
+  type Pod,
+  podRequests,
+  type Resources,
+  type ScorePlugin,
+  type Status,
+  success,
+} from "../framework.ts";
+
+export const NODE_RESOURCES_FIT = "NodeResourcesFit";
+export const ErrReasonTooManyPods = "Too many pods";
+export const insufficient = (resource: string) => `Insufficient ${resource}`;
+
+const requestsOf = (state: CycleState, pod: Pod): Resources => state.read(`${NODE_RESOURCES_FIT}/requests`, () => podRequests(pod));
+
+export const nodeResourcesFitFilter: FilterPlugin = {
+  name: NODE_RESOURCES_FIT,
+  filter: (state, pod, node): Status => {
+    const reasons: string[] = [];
+    let unresolvable = false;
+    if (node.pods.size + 1 > node.allowedPodNumber) reasons.push(ErrReasonTooManyPods);
+    const req = requestsOf(state, pod);
+    const check = (name: string, want: number, allocatable: number, used: number) => {
+      if (want > 0 && want > allocatable - used) {
+        reasons.push(insufficient(name));
+        if (want > allocatable) unresolvable = true;
+      }
+    };
+    check("cpu", req.milliCPU, node.allocatable.milliCPU, node.requested.milliCPU);
+    check("memory", req.memory, node.allocatable.memory, node.requested.memory);
+    check("ephemeral-storage", req.ephemeralStorage, node.allocatable.ephemeralStorage, node.requested.ephemeralStorage);
+    for (const [name, want] of Object.entries(req.scalar)) check(name, want, node.allocatable.scalar[name] ?? 0, node.requested.scalar[name] ?? 0);
+    if (reasons.length === 0) return success;
+    return { code: unresolvable ? "UnschedulableAndUnresolvable" : "Unschedulable", reasons };
+  },
+};
+
+export type ScoringStrategy =
+  | { readonly type: "LeastAllocated" }
+  | { readonly type: "MostAllocated" }
+  /** Points (utilisation %, score 0..10) as in the scheduler config; scores are scaled by 10 like kube's. */
+  | { readonly type: "RequestedToCapacityRatio"; readonly shape: readonly { utilization: number; score: number }[] };
+
+const RESOURCES = [
+  { name: "cpu", weight: 1 },
+  { name: "memory", weight: 1 },
+] as const;
+
+const amount = (r: Resources, name: "cpu" | "memory") => (name === "cpu" ? r.milliCPU : r.memory);
+
+const leastRequested = (requested: number, capacity: number) =>
+  capacity === 0 || requested > capacity ? 0 : Math.trunc(((capacity - requested) * MAX_NODE_SCORE) / capacity);
+
+const mostRequested = (requested: number, capacity: number) =>
+  capacity === 0 ? 0 : Math.trunc((Math.min(requested, capacity) * MAX_NODE_SCORE) / capacity);
+
+/** helper.BuildBrokenLinearFunction over the shape, after scaling its scores to [0, 100]. */
+const brokenLinear = (shape: readonly { utilization: number; score: number }[]) => {
+  const pts = shape.map((p) => ({ u: p.utilization, s: p.score * (MAX_NODE_SCORE / 10) }));
+  return (u: number): number => {
+    for (let i = 0; i < pts.length; i++) {
+      const p = pts[i]!;
+      if (u <= p.u) {
+        if (i === 0) return pts[0]!.s;
+        const q = pts[i - 1]!;
+        return q.s + Math.trunc(((p.s - q.s) * (u - q.u)) / (p.u - q.u));
+      }
+    }
+    return pts[pts.length - 1]?.s ?? 0;
+  };
+};
+
+/** The score half of NodeResourcesFit: requests counted with the non-zero defaults, so empty pods still spread. */
+export const nodeResourcesFitScore = (strategy: ScoringStrategy = { type: "LeastAllocated" }): ScorePlugin => {
+  const rtc = strategy.type === "RequestedToCapacityRatio" ? brokenLinear(strategy.shape) : undefined;
+  const one = (requested: number, capacity: number): number => {
+    if (strategy.type === "LeastAllocated") return leastRequested(requested, capacity);
+    if (strategy.type === "MostAllocated") return mostRequested(requested, capacity);
+    if (capacity === 0) return 0;
+    return rtc!(Math.trunc((Math.min(requested, capacity) * 100) / capacity));
+  };
+  return {
+    name: NODE_RESOURCES_FIT,
+    score: (state, pod, node: NodeInfo) => {
+      const req = state.read(`${NODE_RESOURCES_FIT}/nonZeroRequests`, () => podRequests(pod, true));
+      let total = 0;
+      let weights = 0;
+      for (const r of RESOURCES) {
+        const capacity = amount(node.allocatable, r.name);
+        if (capacity === 0) continue; // kube skips resources the node does not have
+        total += one(amount(node.nonZeroRequested, r.name) + amount(req, r.name), capacity) * r.weight;
+        weights += r.weight;
+      }
+      return weights === 0 ? 0 : Math.trunc(total / weights);
+    },
+  };
+};

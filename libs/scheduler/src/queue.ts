@@ -1,0 +1,283 @@
+/**
+ * The scheduling queue, after kube-scheduler's PriorityQueue:
+ * - activeQ: pods to try now, highest `spec.priority` first, then oldest
+ *   (creation time, then arrival);
+ * - backoffQ: pods that failed recently, held for 1 s doubling per attempt up
+ *   to 10 s, moved to activeQ by `flushBackoff()` (call it every second);
+ * - unschedulable: pods no node fits, parked until a cluster event that could
+ *   help one of the plugins that rejected them (`onClusterEvent`), or until
+ *   they have waited 5 minutes (`flushUnschedulable()`).
+ * A pod whose scheduling cycle overlapped a helpful event goes to backoffQ
+ * instead of being parked, so the event is not lost (kube's moveRequestCycle).
+ * The queue holds the latest pod object per `namespace/name`; it does no I/O
+ * and reads time only through `now`.
+ */
+import { type Pod, podKey } from "./framework.ts";
+
+export const INITIAL_BACKOFF_MS = 1_000;
+export const MAX_BACKOFF_MS = 10_000;
+export const MAX_UNSCHEDULABLE_MS = 5 * 60_000;
+
+/** Cluster events that can make an unschedulable pod schedulable, and which plugins' verdicts they can change. */
+export type ClusterEvent = "NodeAdd" | "NodeUpdate" | "AssignedPodDelete" | "AssignedPodUpdate";
+const ALL = "*";
+const helps: Record<ClusterEvent, readonly string[]> = {
+  NodeAdd: [ALL],
+  NodeUpdate: [ALL],
+  // A pod leaving frees resources and host ports.
+  AssignedPodDelete: ["NodeResourcesFit", "NodePorts"],
+  // A pod scaled down in place frees resources.
+  AssignedPodUpdate: ["NodeResourcesFit"],
+};
+
+export interface QueuedPod {
+  readonly key: string;
+  pod: Pod;
+  /** Scheduling attempts so far. */
+  attempts: number;
+  /** When it first entered the queue (ms). */
+  readonly enqueuedAt: number;
+  /** When its last attempt failed (ms). */
+  lastFailure: number;
+  /** Plugins that rejected it in its last attempt; empty means "unknown", and any event moves it. */
+  unschedulablePlugins: ReadonlySet<string>;
+  /** Arrival order, the last tie-breaker. */
+  seq: number;
+}
+
+export interface QueueOptions {
+  readonly now?: () => number;
+  readonly initialBackoffMs?: number;
+  readonly maxBackoffMs?: number;
+  readonly maxUnschedulableMs?: number;
+  /** Called when activeQ gains a pod (the machine wakes on it). */
+  readonly onActive?: () => void;
+}
+
+const creationMs = (pod: Pod): number => {
+  const t = pod.metadata?.creationTimestamp;
+  const ms = t ? Date.parse(String(t)) : NaN;
+  return Number.isNaN(ms) ? 0 : ms;
+};
+
+/** activeQ order: priority desc, then creation time, then arrival. */
+const before = (a: QueuedPod, b: QueuedPod): boolean => {
+  const pa = a.pod.spec?.priority ?? 0;
+  const pb = b.pod.spec?.priority ?? 0;
+  if (pa !== pb) return pa > pb;
+  const ca = creationMs(a.pod);
+  const cb = creationMs(b.pod);
+  if (ca !== cb) return ca < cb;
+  return a.seq < b.seq;
+};
+
+export class SchedulingQueue {
+  private readonly active: QueuedPod[] = []; // binary heap
+  private readonly backoff = new Map<string, QueuedPod>();
+  private readonly unschedulable = new Map<string, QueuedPod>();
+  /** Pods popped and not yet returned (done or failed). */
+  private readonly inFlight = new Map<string, { info: QueuedPod; cycle: number }>();
+  private schedulingCycle = 0;
+  private moveRequestCycle = -1;
+  private seq = 0;
+  private readonly now: () => number;
+
+  constructor(private readonly opts: QueueOptions = {}) {
+    this.now = opts.now ?? Date.now;
+  }
+
+  get lengths(): { active: number; backoff: number; unschedulable: number; inFlight: number } {
+    return { active: this.active.length, backoff: this.backoff.size, unschedulable: this.unschedulable.size, inFlight: this.inFlight.size };
+  }
+
+  has(key: string): boolean {
+    return this.active.some((p) => p.key === key) || this.backoff.has(key) || this.unschedulable.has(key) || this.inFlight.has(key);
+  }
+
+  /** A new pending pod. */
+  add(pod: Pod): void {
+    const key = podKey(pod);
+    if (this.has(key)) return this.update(pod);
+    this.pushActive({ key, pod, attempts: 0, enqueuedAt: this.now(), lastFailure: 0, unschedulablePlugins: new Set(), seq: this.seq++ });
+  }
+
+  /**
+   * The pod changed. A parked pod whose spec/labels changed gets another try
+   * (it may fit now); status-only changes (our own PodScheduled writes) only
+   * refresh the stored object, or every failure would retrigger itself.
+   */
+  update(pod: Pod): void {
+    const key = podKey(pod);
+    const flight = this.inFlight.get(key);
+    if (flight) {
+      flight.info.pod = pod;
+      return;
+    }
+    const idx = this.active.findIndex((p) => p.key === key);
+    if (idx >= 0) {
+      this.active[idx]!.pod = pod;
+      return;
+    }
+    const b = this.backoff.get(key);
+    if (b) {
+      b.pod = pod;
+      return;
+    }
+    const u = this.unschedulable.get(key);
+    if (u) {
+      const changed = schedulingRelevant(u.pod) !== schedulingRelevant(pod);
+      u.pod = pod;
+      if (changed) {
+        this.unschedulable.delete(key);
+        this.requeue(u);
+      }
+      return;
+    }
+    this.add(pod);
+  }
+
+  /** The pod is gone, bound elsewhere, or no longer ours. */
+  delete(key: string): void {
+    const idx = this.active.findIndex((p) => p.key === key);
+    if (idx >= 0) this.removeActiveAt(idx);
+    this.backoff.delete(key);
+    this.unschedulable.delete(key);
+    this.inFlight.delete(key);
+  }
+
+  /** The next pod to schedule, or undefined when activeQ is empty. */
+  pop(): QueuedPod | undefined {
+    const info = this.popActive();
+    if (!info) return undefined;
+    info.attempts++;
+    this.schedulingCycle++;
+    this.inFlight.set(info.key, { info, cycle: this.schedulingCycle });
+    return info;
+  }
+
+  /** The popped pod was placed (or deleted meanwhile): forget it. */
+  done(key: string): void {
+    this.inFlight.delete(key);
+  }
+
+  /**
+   * The popped pod did not fit (`plugins` rejected it) or its binding failed
+   * (`plugins` empty: retry after backoff).
+   */
+  failed(key: string, plugins: Iterable<string>, unschedulable: boolean): void {
+    const flight = this.inFlight.get(key);
+    if (!flight) return; // deleted while in flight
+    this.inFlight.delete(key);
+    const info = flight.info;
+    info.lastFailure = this.now();
+    info.unschedulablePlugins = new Set(plugins);
+    if (unschedulable && this.moveRequestCycle < flight.cycle) this.unschedulable.set(key, info);
+    else this.backoff.set(key, info);
+  }
+
+  backoffMs(info: QueuedPod): number {
+    const base = this.opts.initialBackoffMs ?? INITIAL_BACKOFF_MS;
+    const max = this.opts.maxBackoffMs ?? MAX_BACKOFF_MS;
+    return Math.min(max, base * 2 ** Math.max(0, info.attempts - 1));
+  }
+
+  private backingOff(info: QueuedPod): boolean {
+    return info.attempts > 0 && this.now() < info.lastFailure + this.backoffMs(info);
+  }
+
+  /** Something changed in the cluster: retry the parked pods it could help. */
+  onClusterEvent(event: ClusterEvent): number {
+    const plugins = helps[event];
+    let moved = 0;
+    for (const [key, info] of this.unschedulable) {
+      const relevant =
+        plugins.includes(ALL) || info.unschedulablePlugins.size === 0 || [...info.unschedulablePlugins].some((p) => plugins.includes(p));
+      if (!relevant) continue;
+      this.unschedulable.delete(key);
+      this.requeue(info);
+      moved++;
+    }
+    this.moveRequestCycle = this.schedulingCycle;
+    return moved;
+  }
+
+  /** Backed-off pods whose time is up go to activeQ. Returns how many moved. */
+  flushBackoff(): number {
+    let moved = 0;
+    for (const [key, info] of this.backoff) {
+      if (this.backingOff(info)) continue;
+      this.backoff.delete(key);
+      this.pushActive(info);
+      moved++;
+    }
+    return moved;
+  }
+
+  /** Pods parked longer than 5 minutes get another try whatever happened. */
+  flushUnschedulable(): number {
+    const max = this.opts.maxUnschedulableMs ?? MAX_UNSCHEDULABLE_MS;
+    let moved = 0;
+    for (const [key, info] of this.unschedulable) {
+      if (this.now() - info.lastFailure < max) continue;
+      this.unschedulable.delete(key);
+      this.requeue(info);
+      moved++;
+    }
+    return moved;
+  }
+
+  private requeue(info: QueuedPod): void {
+    if (this.backingOff(info)) this.backoff.set(info.key, info);
+    else this.pushActive(info);
+  }
+
+  // ---- binary heap on `before`
+  private pushActive(info: QueuedPod): void {
+    const h = this.active;
+    h.push(info);
+    let i = h.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(h[i]!, h[parent]!)) break;
+      [h[i], h[parent]] = [h[parent]!, h[i]!];
+      i = parent;
+    }
+    this.opts.onActive?.();
+  }
+
+  private popActive(): QueuedPod | undefined {
+    if (this.active.length === 0) return undefined;
+    const top = this.active[0]!;
+    this.removeActiveAt(0);
+    return top;
+  }
+
+  private removeActiveAt(idx: number): void {
+    const h = this.active;
+    const last = h.pop()!;
+    if (idx === h.length) return;
+    h[idx] = last;
+    // Restore the heap both ways from idx.
+    let i = idx;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (!before(h[i]!, h[parent]!)) break;
+      [h[i], h[parent]] = [h[parent]!, h[i]!];
+      i = parent;
+    }
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && before(h[l]!, h[m]!)) m = l;
+      if (r < h.length && before(h[r]!, h[m]!)) m = r;
+      if (m === i) break;
+      [h[i], h[m]] = [h[m]!, h[i]!];
+      i = m;
+    }
+  }
+}
+
+/** What a pod update must change to deserve a new attempt: spec, labels, annotations (kube's isPodUpdated). */
+const schedulingRelevant = (pod: Pod): string =>
+  JSON.stringify([pod.spec ?? null, pod.metadata?.labels ?? null, pod.metadata?.annotations ?? null]);

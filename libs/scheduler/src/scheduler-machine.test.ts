@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { createActor, fromPromise, waitFor } from "xstate";
+import { SchedulerCache } from "./cache.ts";
+import { defaultProfile } from "./profile.ts";
+import { SchedulingQueue } from "./queue.ts";
+import { type BindInput, createSchedulerMachine, type ReportInput } from "./scheduler-machine.ts";
+import type { SchedulingCycle } from "./subjects.ts";
+import { makeNode, makePod } from "./test-helpers.ts";
+
+const setupMachine = (bind: (input: BindInput) => Promise<BindInput>) => {
+  let actor: ReturnType<typeof createActor<ReturnType<typeof createSchedulerMachine>>> | undefined;
+  const queue = new SchedulingQueue({ onActive: () => actor?.send({ type: "PODS_QUEUED" }) });
+  const cache = new SchedulerCache();
+  const cycles: SchedulingCycle[] = [];
+  const reports: ReportInput[] = [];
+  const machine = createSchedulerMachine({ queue, cache, profile: defaultProfile(), publishCycle: (c) => cycles.push(c) }).provide({
+    actors: {
+      bindPod: fromPromise<BindInput, BindInput>(({ input }) => bind(input)),
+      reportUnschedulable: fromPromise<void, ReportInput>(async ({ input }) => {
+        reports.push(input);
+      }),
+    },
+  });
+  actor = createActor(machine);
+  actor.start();
+  return { actor, queue, cache, cycles, reports };
+};
+
+describe("scheduler machine", () => {
+  it("assumes before binding, so a burst never double-books", async () => {
+    const binds: BindInput[] = [];
+    const { actor, queue, cache } = setupMachine(async (input) => {
+      binds.push(input);
+      await new Promise((r) => setTimeout(r, 5)); // bindings overlap
+      return input;
+    });
+    cache.addNode(makeNode("a", { cpu: "1" }));
+    cache.addNode(makeNode("b", { cpu: "1" }));
+    for (let i = 0; i < 5; i++) queue.add(makePod(`p${i}`, { cpu: "400m" }));
+    await waitFor(actor, (s) => s.context.scheduled === 4 && s.context.unschedulable === 1);
+    const perNode = binds.reduce<Record<string, number>>((m, b) => ({ ...m, [b.node]: (m[b.node] ?? 0) + 1 }), {});
+    expect(perNode).toEqual({ a: 2, b: 2 });
+    expect(cache.assumedCount).toBe(4);
+    expect(actor.getSnapshot().value).toMatchObject({ Cycle: "WaitingForPods" });
+    actor.stop();
+  });
+
+  it("forgets the assumption and backs off when binding fails", async () => {
+    let fail = true;
+    const { actor, queue, cache, cycles, reports } = setupMachine(async (input) => {
+      if (fail) {
+        fail = false;
+        throw Object.assign(new Error("conflict"), { status: { code: 409 } });
+      }
+      return input;
+    });
+    cache.addNode(makeNode("a", { cpu: "1" }));
+    queue.add(makePod("p", { cpu: "1" }));
+    await waitFor(actor, (s) => s.context.bindFailures === 1);
+    expect(cache.assumedCount).toBe(0);
+    expect(queue.lengths.backoff).toBe(1);
+    queue.add(makePod("q", { cpu: "2" })); // cannot fit: reported
+    await waitFor(actor, (s) => s.context.unschedulable === 1);
+    expect(reports[0]?.message).toMatch(/^0\/1 nodes are available: 1 Insufficient cpu\./);
+    expect(cycles.map((c) => [c.pod.name, c.result])).toEqual([
+      ["p", "Assumed"],
+      ["q", "Unschedulable"],
+    ]);
+    actor.stop();
+  });
+});

@@ -1,0 +1,51 @@
+/** Builders for tests: nodes and pods as plain objects. */
+import type { Node, Pod } from "./framework.ts";
+
+export const makeNode = (
+  name: string,
+  opts: {
+    cpu?: string;
+    memory?: string;
+    pods?: string;
+    extra?: Record<string, string>;
+    labels?: Record<string, string>;
+    taints?: { key: string; value?: string; effect: string }[];
+    unschedulable?: boolean;
+  } = {},
+): Node => {
+  const allocatable = { cpu: opts.cpu ?? "4", memory: opts.memory ?? "8Gi", pods: opts.pods ?? "110", ...(opts.extra ?? {}) };
+  return {
+    apiVersion: "v1",
+    kind: "Node",
+    metadata: { name, labels: { "kubernetes.io/hostname": name, ...(opts.labels ?? {}) } },
+    spec: { ...(opts.taints ? { taints: opts.taints } : {}), ...(opts.unschedulable ? { unschedulable: true } : {}) },
+    status: { capacity: allocatable, allocatable },
+  } as unknown as Node;
+};
+
+export const makePod = (
+  name: string,
+  opts: {
+    cpu?: string;
+    memory?: string;
+    requests?: Record<string, string>;
+    nodeName?: string;
+    spec?: Record<string, unknown>;
+    priority?: number;
+    namespace?: string;
+    created?: string;
+  } = {},
+): Pod => {
+  const requests = { ...(opts.cpu ? { cpu: opts.cpu } : {}), ...(opts.memory ? { memory: opts.memory } : {}), ...(opts.requests ?? {}) };
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name, namespace: opts.namespace ?? "default", uid: `uid-${name}`, ...(opts.created ? { creationTimestamp: opts.created } : {}) },
+    spec: {
+      containers: [{ name: "c", image: "busybox", ...(Object.keys(requests).length ? { resources: { requests } } : {}) }],
+      ...(opts.nodeName ? { nodeName: opts.nodeName } : {}),
+      ...(opts.priority !== undefined ? { priority: opts.priority } : {}),
+      ...(opts.spec ?? {}),
+    },
+  } as unknown as Pod;
+};
