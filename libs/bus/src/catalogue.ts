@@ -5,6 +5,11 @@
  */
 import * as Schema from "effect/Schema";
 import { eventSubject, requestSubject } from "./define.ts";
+import { nodeCrashContainer, nodeSetCondition, nodeStart, nodeStop } from "./subjects/node.ts";
+import { schedulerCycle } from "./subjects/scheduler.ts";
+
+export * from "./subjects/node.ts";
+export * from "./subjects/scheduler.ts";
 
 /** Any Kubernetes object as JSON; its own schema is checked by the API server, not the bus. */
 export const JsonObject = Schema.Record({ key: Schema.String, value: Schema.Unknown });
@@ -177,4 +182,9 @@ export const catalogue = {
   apiRequest,
   watchChange,
   storeRevision,
+  schedulerCycle,
+  nodeStop,
+  nodeStart,
+  nodeCrashContainer,
+  nodeSetCondition,
 } as const;

@@ -1,5 +1,4 @@
 export * from "./kubelet.ts";
-export * from "./subjects.ts";
 export * from "./node-machine.ts";
 export * from "./pod-machine.ts";
 export * from "./container-machine.ts";

@@ -10,7 +10,7 @@ import { nodeMachine, type PodSource, type PodSourceEvent } from "./node-machine
 import type { PodApi } from "./pod-machine.ts";
 import { SimRuntime } from "./runtime/sim.ts";
 import { hostIpFor, podCidrFor } from "./runtime/ipam.ts";
-import { nodeCrashContainer, nodeSetCondition, nodeStart, nodeStop } from "./subjects.ts";
+import { nodeCrashContainer, nodeSetCondition, nodeStart, nodeStop } from "@kubeactor/bus";
 import type { Backoff } from "./container-machine.ts";
 
 export interface KubeletOptions {

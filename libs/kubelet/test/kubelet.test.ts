@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bus } from "@kubeactor/bus";
 import { startTestCluster, transportCases, type TestCluster } from "@kubeactor/testing";
 import { startKubelet, type Kubelet } from "../src/index.ts";
-import { nodeCrashContainer, nodeSetCondition } from "../src/subjects.ts";
+import { nodeCrashContainer, nodeSetCondition } from "@kubeactor/bus";
 
 const PODS = { group: "", version: "v1", resource: "pods" };
 const NODES = { group: "", version: "v1", resource: "nodes" };

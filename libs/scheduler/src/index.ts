@@ -3,7 +3,6 @@ export * from "./algorithm.ts";
 export * from "./profile.ts";
 export * from "./queue.ts";
 export * from "./cache.ts";
-export * from "./subjects.ts";
 export * from "./report.ts";
 export * from "./scheduler-machine.ts";
 export * from "./scheduler.ts";

@@ -4,7 +4,7 @@ import { SchedulerCache } from "./cache.ts";
 import { defaultProfile } from "./profile.ts";
 import { SchedulingQueue } from "./queue.ts";
 import { type BindInput, createSchedulerMachine, type ReportInput } from "./scheduler-machine.ts";
-import type { SchedulingCycle } from "./subjects.ts";
+import type { SchedulingCycle } from "@kubeactor/bus";
 import { makeNode, makePod } from "./test-helpers.ts";
 
 const setupMachine = (bind: (input: BindInput) => Promise<BindInput>) => {

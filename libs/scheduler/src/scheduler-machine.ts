@@ -20,7 +20,7 @@ import type { SchedulerCache } from "./cache.ts";
 import type { Pod } from "./framework.ts";
 import type { Profile } from "./profile.ts";
 import type { QueuedPod, SchedulingQueue } from "./queue.ts";
-import type { SchedulingCycle } from "./subjects.ts";
+import type { SchedulingCycle } from "@kubeactor/bus";
 
 export interface SchedulerDeps {
   readonly queue: SchedulingQueue;

@@ -13,7 +13,7 @@ import { defaultProfile, type Profile } from "./profile.ts";
 import { SchedulingQueue } from "./queue.ts";
 import { reportUnschedulable, Scheduled, scheduledMessage } from "./report.ts";
 import { type BindInput, createSchedulerMachine, type ReportInput } from "./scheduler-machine.ts";
-import { schedulerCycle } from "./subjects.ts";
+import { schedulerCycle } from "@kubeactor/bus";
 
 export interface SchedulerOptions {
   readonly bus: Bus;

@@ -1,8 +1,8 @@
 /** The scheduler against a real store + API server, on the in-memory bus and on nats-server. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Bus } from "@kubeactor/bus";
+import { Bus, schedulerCycle, type SchedulingCycle } from "@kubeactor/bus";
 import { startTestCluster, type TestCluster, transportCases } from "@kubeactor/testing";
-import { type RunningScheduler, schedulerCycle, type SchedulingCycle, startScheduler } from "../src/index.ts";
+import { type RunningScheduler, startScheduler } from "../src/index.ts";
 import { makeNode, makePod } from "../src/test-helpers.ts";
 
 const NODES = { group: "", version: "v1", resource: "nodes" };

@@ -2,10 +2,9 @@
  * The scheduler's bus subject: one message per scheduling cycle with every
  * node's verdict and score, so a pending pod's "why" can be read live with
  * any NATS client (`nats sub 'kube.scheduler.cycle.default.>'`).
- * (To be moved into the catalogue in libs/bus.)
  */
 import * as Schema from "effect/Schema";
-import { eventSubject } from "@kubeactor/bus";
+import { eventSubject } from "../define.ts";
 
 const Code = Schema.Literal("Success", "Unschedulable", "UnschedulableAndUnresolvable");
 

@@ -4,11 +4,11 @@
  * node names are one encoded token, so `a.b` never splits a subject.
  */
 import * as Schema from "effect/Schema";
-import { eventSubject } from "@kubeactor/bus";
+import { eventSubject } from "../define.ts";
 
 export const nodeStop = eventSubject({
   pattern: "kube.node.{node}.stop",
-  example: `nats pub kube.node.node-0.stop '{}'`,
+  example: `nats pub kube.node.node-1.stop '{}'`,
   description:
     "The node's kubelet dies: it stops renewing its Lease and reporting status, and its pod actors stop (containers keep their state). The node lifecycle controller later marks the node Unknown/NotReady.",
   publishers: ["kubeactor inject", "any NATS client"],
@@ -18,7 +18,7 @@ export const nodeStop = eventSubject({
 
 export const nodeStart = eventSubject({
   pattern: "kube.node.{node}.start",
-  example: `nats pub kube.node.node-0.start '{}'`,
+  example: `nats pub kube.node.node-1.start '{}'`,
   description: "A stopped kubelet comes back: it re-registers, reports Ready, renews its Lease and re-adopts its pods' sandboxes and containers.",
   publishers: ["kubeactor inject", "any NATS client"],
   subscribers: ["kubelet"],
@@ -27,7 +27,7 @@ export const nodeStart = eventSubject({
 
 export const nodeCrashContainer = eventSubject({
   pattern: "kube.node.{node}.crash-container",
-  example: `nats pub kube.node.node-0.crash-container '{"namespace":"default","pod":"web","container":"nginx","exitCode":137}'`,
+  example: `nats pub kube.node.node-1.crash-container '{"namespace":"default","pod":"web","container":"nginx","exitCode":137}'`,
   description: "The running (sim) container exits now with exitCode (default 1); the kubelet restarts it per the pod's restartPolicy and back-off.",
   publishers: ["kubeactor inject", "any NATS client"],
   subscribers: ["kubelet"],
@@ -41,7 +41,7 @@ export const nodeCrashContainer = eventSubject({
 
 export const nodeSetCondition = eventSubject({
   pattern: "kube.node.{node}.set-condition",
-  example: `nats pub kube.node.node-0.set-condition '{"type":"MemoryPressure","status":"True"}'`,
+  example: `nats pub kube.node.node-1.set-condition '{"type":"MemoryPressure","status":"True"}'`,
   description:
     "Forces one kubelet-owned node condition (Ready, MemoryPressure, DiskPressure, PIDPressure) until set again; the node reports it at once. Ready=False makes the node NotReady.",
   publishers: ["kubeactor inject", "any NATS client"],
