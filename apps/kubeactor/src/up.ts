@@ -1,11 +1,16 @@
 /**
  * `kubeactor up`: the whole cluster in one process, in the foreground — the
  * bus (a nats-server child, a given NATS, or in-process), the store, the API
- * server — with the kubeconfig written to the data dir.
+ * server, the controller manager, the scheduler and N simulated nodes, each on
+ * its own bus connection as separate processes would be — with the kubeconfig
+ * written to the data dir.
  */
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { startApiServer } from "@kubeactor/apiserver";
+import { startControllerManager } from "@kubeactor/controllers";
+import { startKubelet } from "@kubeactor/kubelet";
+import { startScheduler } from "@kubeactor/scheduler";
 import { chooseBus, onShutdown, writeKubeconfig } from "@kubeactor/runtime";
 import { startStoreComponent } from "@kubeactor/store";
 import { bootstrapCluster } from "./bootstrap.ts";
@@ -13,7 +18,7 @@ import { bootstrapCluster } from "./bootstrap.ts";
 export const upFlags = {
   "data-dir": { type: "string", default: ".kubeactor", help: "directory for the store, the NATS data and the kubeconfig" },
   port: { type: "int", default: 6443, help: "port of the Kubernetes API (HTTP)" },
-  nodes: { type: "int", default: 3, help: "number of simulated nodes (nodes arrive with the node agents)" },
+  nodes: { type: "int", default: 3, help: "number of simulated nodes (node-1 … node-N)" },
   nats: { type: "string", help: "use the NATS server at this URL instead of starting one" },
   "nats-port": { type: "int", default: 4222, help: "port for the nats-server kubeactor starts" },
   embedded: { type: "bool", default: false, help: "use the in-process bus even when nats-server is installed" },
@@ -53,6 +58,17 @@ export const startCluster = async (opts: UpOptions, log: (line: string) => void 
     const api = await startApiServer({ bus: await bus.connect("apiserver"), port: opts.port, log: console.error });
     stops.push(() => api.close());
     log(`apiserver: serving the Kubernetes API on ${api.url}`);
+    const controllers = await startControllerManager({ bus: await bus.connect("controller-manager"), log: console.error });
+    stops.push(() => controllers.stop());
+    log("controller-manager: ready");
+    const scheduler = await startScheduler({ bus: await bus.connect("scheduler"), log: console.error });
+    stops.push(() => scheduler.stop());
+    log("scheduler: ready");
+    if (opts.nodes > 0) {
+      const kubelet = await startKubelet({ bus: await bus.connect("kubelet"), nodes: opts.nodes, log: console.error });
+      stops.push(() => kubelet.stop());
+      log(`kubelet: ${kubelet.nodes.length} simulated nodes ready (${kubelet.nodes.join(", ")})`);
+    }
     const kubeconfig = join(dataDir, "kubeconfig");
     writeKubeconfig(kubeconfig, api.url);
     return { apiUrl: api.url, kubeconfig, busDescription: bus.description, stop: stopAll };

@@ -75,10 +75,34 @@ describe.each([
         const gone = await kubectl(["get", "configmap", "x"]).catch((e) => e.stderr as string);
         expect(gone).toContain('configmaps "x" not found');
 
+        // kubectl's generators send protobuf; tables come back rendered by the server
+        expect(await kubectl(["create", "configmap", "gen", "--from-literal=a=b"])).toBe("configmap/gen created\n");
+        expect(await kubectl(["label", "configmap", "gen", "tier=web"])).toBe("configmap/gen labeled\n");
+        const table = await kubectl(["get", "configmaps", "--show-labels"]);
+        expect(table.split("\n")[0]).toMatch(/^NAME\s+DATA\s+AGE\s+LABELS$/);
+        expect(table).toMatch(/gen\s+1\s+\S+\s+tier=web/);
+        await kubectl(["delete", "configmap", "gen"]);
+
+        // the pod-creation workflow: deployment → replicaset → pods scheduled onto simulated nodes → Running
+        expect(await kubectl(["get", "nodes", "-o", "jsonpath={.items[*].metadata.name}"])).toBe("node-1 node-2 node-3");
+        await kubectl(["create", "deployment", "web", "--image=nginx:1.27", "--replicas=3"]);
+        expect(await kubectl(["rollout", "status", "deployment/web", "--timeout=60s"])).toContain('deployment "web" successfully rolled out');
+        const pods = JSON.parse(await kubectl(["get", "pods", "-l", "app=web", "-o", "json"]));
+        expect(pods.items).toHaveLength(3);
+        for (const pod of pods.items) {
+          expect(pod.status.phase).toBe("Running");
+          expect(pod.spec.nodeName).toMatch(/^node-[123]$/);
+        }
+        await kubectl(["delete", "deployment", "web"]);
+
         expect(await proc.stop("SIGTERM")).toBe(0);
         ({ proc } = await up(dataDir, extra));
         const after = JSON.parse(await kubectl(["get", "configmaps", "-o", "json"]));
         expect(after.items.map((i: any) => i.metadata.name)).toEqual(["keep"]);
+        // the deployment's garbage (replicasets, pods) was collected before the restart or right after it
+        const leftovers = async () => JSON.parse(await kubectl(["get", "replicasets,pods", "-o", "json"])).items.length;
+        for (let i = 0; i < 50 && (await leftovers()) > 0; i++) await new Promise((r) => setTimeout(r, 200));
+        expect(await leftovers()).toBe(0);
         expect(readFileSync(kubeconfig, "utf8")).toContain("server: http://127.0.0.1:");
       } finally {
         await proc.stop();

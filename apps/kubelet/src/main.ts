@@ -5,7 +5,7 @@ import { chooseBus, FlagError, flagHelp, onShutdown, parseFlags } from "@kubeact
 const flags = {
   nodes: { type: "int", default: 3, help: "how many simulated nodes this process runs" },
   "name-prefix": { type: "string", default: "node-", help: "node names are <prefix><index>" },
-  "first-index": { type: "int", default: 0, help: "index of the first node (podCIDR, IP, zone); give each kubelet process its own range" },
+  "first-index": { type: "int", default: 1, help: "index of the first node (podCIDR, IP, zone); give each kubelet process its own range" },
   cpu: { type: "string", default: "4", help: "CPU capacity of each node" },
   memory: { type: "string", default: "8Gi", help: "memory capacity of each node" },
   "max-pods": { type: "int", default: 110, help: "pod capacity of each node" },

@@ -17,7 +17,7 @@ export interface KubeletOptions {
   readonly bus: Bus;
   /** How many nodes (named `<namePrefix><i>`), or their names. */
   readonly nodes: number | readonly string[];
-  /** Default `kubeactor-worker-`... see README; default "node-". */
+  /** Node names are `<namePrefix><index>`; default "node-", so node-1 … node-N. */
   readonly namePrefix?: string;
   /** Index of the first node: decides podCIDR, InternalIP and zone, so processes sharing a cluster must not overlap. */
   readonly firstIndex?: number;
@@ -52,7 +52,7 @@ const PODS = { group: "", version: "v1", resource: "pods" };
 export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
   const log = opts.log ?? (() => {});
   const api = new ApiClient(opts.bus);
-  const names = typeof opts.nodes === "number" ? Array.from({ length: opts.nodes }, (_, i) => `${opts.namePrefix ?? "node-"}${(opts.firstIndex ?? 0) + i}`) : [...opts.nodes];
+  const names = typeof opts.nodes === "number" ? Array.from({ length: opts.nodes }, (_, i) => `${opts.namePrefix ?? "node-"}${(opts.firstIndex ?? 1) + i}`) : [...opts.nodes];
   const informer = new Informer(opts.bus, new StoreClient(opts.bus), { group: "", resource: "pods", log });
 
   // One informer, many nodes: handlers dispatch by spec.nodeName.
@@ -92,7 +92,7 @@ export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
   const runtimes = new Map<string, SimRuntime>();
   const actors = new Map<string, Actor<typeof nodeMachine>>();
   names.forEach((name, i) => {
-    const index = (opts.firstIndex ?? 0) + i;
+    const index = (opts.firstIndex ?? 1) + i;
     const podCIDR = podCidrFor(index);
     const runtime = new SimRuntime({ podCIDR, ...(opts.pullMs !== undefined ? { pullMs: opts.pullMs } : {}) });
     const recorder = new EventRecorder(api, { component: "kubelet", host: name }, log);

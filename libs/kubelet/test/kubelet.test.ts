@@ -49,7 +49,7 @@ describe.each(transportCases())("kubelet over $name", (tc) => {
   });
 
   it("registers three Ready nodes with leases", async () => {
-    expect(kubelet.nodes).toEqual(["node-0", "node-1", "node-2"]);
+    expect(kubelet.nodes).toEqual(["node-1", "node-2", "node-3"]);
     for (const [i, name] of kubelet.nodes.entries()) {
       const node: any = await until(`node ${name} Ready`, async () => {
         const n: any = await cluster.api.get(NODES, "", name);
@@ -60,9 +60,9 @@ describe.each(transportCases())("kubelet over $name", (tc) => {
         "kubernetes.io/os": "linux",
         "kubernetes.io/arch": "amd64",
         "node.kubernetes.io/instance-type": "kubeactor-sim",
-        "topology.kubernetes.io/zone": `zone-${"abc"[i]}`,
+        "topology.kubernetes.io/zone": `zone-${"abc"[(i + 1) % 3]}`,
       });
-      expect(node.spec.podCIDR).toBe(`10.244.${i}.0/24`);
+      expect(node.spec.podCIDR).toBe(`10.244.${i + 1}.0/24`);
       expect(node.status.capacity).toMatchObject({ cpu: "4", memory: "8Gi", pods: "110" });
       expect(node.status.nodeInfo).toMatchObject({ kubeletVersion: "v1.32.0", containerRuntimeVersion: "sim://0.1.0", operatingSystem: "linux", architecture: "amd64" });
       expect(node.status.addresses.map((a: any) => a.type)).toEqual(["InternalIP", "Hostname"]);
@@ -114,10 +114,10 @@ describe.each(transportCases())("kubelet over $name", (tc) => {
 
   it("deletes a pod after stopping it gracefully", async () => {
     await cluster.api.create(PODS, "default", podBody("bye", { "sim.kubeactor.io/stop-seconds": "0.3" }));
-    await cluster.api.bind("default", "bye", "node-0");
+    await cluster.api.bind("default", "bye", "node-3");
     await until("bye Running", async () => ((await cluster.api.get(PODS, "default", "bye")) as any).status.phase === "Running");
     const ip = ((await cluster.api.get(PODS, "default", "bye")) as any).status.podIP;
-    expect(kubelet.runtime("node-0")!.ipsInUse).toBe(1);
+    expect(kubelet.runtime("node-3")!.ipsInUse).toBe(1);
     const t0 = Date.now();
     const marked: any = await cluster.api.delete(PODS, "default", "bye");
     expect(marked.metadata.deletionTimestamp).toBeTruthy();
@@ -130,8 +130,8 @@ describe.each(transportCases())("kubelet over $name", (tc) => {
       }
     });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
-    expect(ip).toMatch(/^10\.244\.0\./);
-    expect(kubelet.runtime("node-0")!.ipsInUse).toBe(0);
+    expect(ip).toMatch(/^10\.244\.3\./);
+    expect(kubelet.runtime("node-3")!.ipsInUse).toBe(0);
   });
 
   it("set-condition over the bus reports the condition; Ready=False makes the node NotReady", async () => {
