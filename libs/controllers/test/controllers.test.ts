@@ -33,6 +33,13 @@ const deployment = (name: string, replicas: number, strategy: unknown = { type: 
 
 describe.each(transportCases())("controllers over the $name bus", (tc) => {
   let c: TestCluster;
+  /**
+   * An unconditional update (no resourceVersion), as `kubectl replace` without one:
+   * the controllers write status concurrently, and a test's read-modify-write must
+   * not lose to them with a 409.
+   */
+  const put = (ref: { group: string; version: string; resource: string }, ns: string, obj: any) =>
+    c.api.update(ref, ns, { ...obj, metadata: { ...obj.metadata, resourceVersion: undefined } });
   let manager: ControllerManager;
   const logs: string[] = [];
   const items = async (ref: typeof PODS, ns: string, labelSelector?: string) =>
@@ -92,7 +99,7 @@ describe.each(transportCases())("controllers over the $name bus", (tc) => {
       return s.readyReplicas === 3 && s.availableReplicas === 3 && s.fullyLabeledReplicas === 3 && s.observedGeneration === 1;
     });
     const current = (await c.api.get(REPLICASETS, ns, "web")) as any;
-    await c.api.update(REPLICASETS, ns, { ...current, spec: { ...current.spec, replicas: 1 } });
+    await put(REPLICASETS, ns, { ...current, spec: { ...current.spec, replicas: 1 } });
     await until("1 pod", async () => (await items(PODS, ns)).length === 1);
     await until("status replicas 1", async () => {
       const s = ((await c.api.get(REPLICASETS, ns, "web")) as any).status;
@@ -111,7 +118,7 @@ describe.each(transportCases())("controllers over the $name bus", (tc) => {
       return pods.length === 2 && pods.every((p) => p.metadata.ownerReferences?.[0]?.uid === rs.metadata.uid);
     });
     const stray = (await c.api.get(PODS, ns, "stray")) as any;
-    await c.api.update(PODS, ns, { ...stray, metadata: { ...stray.metadata, labels: { app: "other" } } });
+    await put(PODS, ns, { ...stray, metadata: { ...stray.metadata, labels: { app: "other" } } });
     await until("release and replacement", async () => {
       const pods = await items(PODS, ns);
       const released = pods.find((p) => p.metadata.name === "stray");
@@ -149,7 +156,7 @@ describe.each(transportCases())("controllers over the $name bus", (tc) => {
     expect(await eventMessages(ns, "ScalingReplicaSet")).toContain(`Scaled up replica set ${rs1.metadata.name} from 0 to 3`);
 
     // Roll out a new image; a "kubelet" marks pods ready as they come, and every look respects maxSurge 1 / maxUnavailable 0.
-    await c.api.update(DEPLOYMENTS, ns, {
+    await put(DEPLOYMENTS, ns, {
       ...d,
       metadata: { ...d.metadata, annotations: { ...d.metadata.annotations, "kubernetes.io/change-cause": "image 1.28" } },
       spec: { ...d.spec, template: template("web", "nginx:1.28") },
@@ -177,7 +184,7 @@ describe.each(transportCases())("controllers over the $name bus", (tc) => {
     expect(scaling).toContain(`Scaled down replica set ${rs1.metadata.name} from 3 to 2`);
 
     // kubectl rollout undo: the template goes back; the old ReplicaSet becomes current with revision 3.
-    await c.api.update(DEPLOYMENTS, ns, { ...d2, spec: { ...d2.spec, template: template("web") } });
+    await put(DEPLOYMENTS, ns, { ...d2, spec: { ...d2.spec, template: template("web") } });
     await until("rollback to the first ReplicaSet", async () => {
       await markReady(ns);
       const old = (await c.api.get(REPLICASETS, ns, rs1.metadata.name)) as any;
@@ -196,7 +203,7 @@ describe.each(transportCases())("controllers over the $name bus", (tc) => {
     await c.api.create(DEPLOYMENTS, ns, deployment("web", 2, { type: "Recreate" }));
     await until("2 pods", async () => (await items(PODS, ns)).length === 2);
     const d = (await c.api.get(DEPLOYMENTS, ns, "web")) as any;
-    await c.api.update(DEPLOYMENTS, ns, { ...d, spec: { ...d.spec, template: template("web", "nginx:1.28") } });
+    await put(DEPLOYMENTS, ns, { ...d, spec: { ...d.spec, template: template("web", "nginx:1.28") } });
     await until("2 new pods", async () => {
       const pods = await items(PODS, ns);
       const list = await items(REPLICASETS, ns);
@@ -217,11 +224,11 @@ describe.each(transportCases())("controllers over the $name bus", (tc) => {
     const d = (await c.api.get(DEPLOYMENTS, ns, "web")) as any;
     expect(created.metadata.uid).toBe(d.metadata.uid);
     // Resume with a 1 s deadline; no pod ever becomes ready.
-    await c.api.update(DEPLOYMENTS, ns, { ...d, spec: { ...d.spec, paused: false, progressDeadlineSeconds: 1 } });
+    await put(DEPLOYMENTS, ns, { ...d, spec: { ...d.spec, paused: false, progressDeadlineSeconds: 1 } });
     const stuck = await until("ProgressDeadlineExceeded", async () => {
       const x = (await c.api.get(DEPLOYMENTS, ns, "web")) as any;
       const p = x.status?.conditions?.find((k: any) => k.type === "Progressing");
-      return p?.reason === "ProgressDeadlineExceeded" ? { x, p } : undefined;
+      return p?.reason === "ProgressDeadlineExceeded" && x.status.replicas === 2 && x.status.unavailableReplicas === 2 ? { x, p } : undefined;
     }, 8000);
     const rs = (await items(REPLICASETS, ns))[0];
     expect(stuck.p).toMatchObject({ status: "False", message: `ReplicaSet "${rs.metadata.name}" has timed out progressing.` });
@@ -236,7 +243,7 @@ describe.each(transportCases())("controllers over the $name bus", (tc) => {
     const pods = await until("2 pods", async () => ((await items(PODS, ns)).length === 2 ? items(PODS, ns) : undefined));
     // A finalizer keeps one pod (and so its owners) from going away.
     const held = pods[0];
-    await c.api.update(PODS, ns, { ...held, metadata: { ...held.metadata, finalizers: ["test.kubeactor.io/hold"] } });
+    await put(PODS, ns, { ...held, metadata: { ...held.metadata, finalizers: ["test.kubeactor.io/hold"] } });
     await c.api.delete(DEPLOYMENTS, ns, "web", { propagationPolicy: "Foreground" });
     await until("the held pod marked", async () => ((await c.api.get(PODS, ns, held.metadata.name)) as any).metadata.deletionTimestamp);
     await new Promise((r) => setTimeout(r, 500));
@@ -245,7 +252,7 @@ describe.each(transportCases())("controllers over the $name bus", (tc) => {
     expect(waiting.metadata.finalizers).toContain("foregroundDeletion");
     expect((await items(REPLICASETS, ns)).length).toBe(1);
     const p = (await c.api.get(PODS, ns, held.metadata.name)) as any;
-    await c.api.update(PODS, ns, { ...p, metadata: { ...p.metadata, finalizers: [] } });
+    await put(PODS, ns, { ...p, metadata: { ...p.metadata, finalizers: [] } });
     await until("everything gone", async () =>
       (await items(DEPLOYMENTS, ns)).length === 0 && (await items(REPLICASETS, ns)).length === 0 && (await items(PODS, ns)).length === 0);
 
