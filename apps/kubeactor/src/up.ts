@@ -13,7 +13,6 @@ import { startKubelet } from "@kubeactor/kubelet";
 import { startScheduler } from "@kubeactor/scheduler";
 import { chooseBus, onShutdown, writeKubeconfig } from "@kubeactor/runtime";
 import { startStoreComponent } from "@kubeactor/store";
-import { bootstrapCluster } from "./bootstrap.ts";
 
 export const upFlags = {
   "data-dir": { type: "string", default: ".kubeactor", help: "directory for the store, the NATS data and the kubeconfig" },
@@ -53,9 +52,7 @@ export const startCluster = async (opts: UpOptions, log: (line: string) => void 
     const store = await startStoreComponent({ bus: await bus.connect("store"), dir: join(dataDir, "store") });
     stops.push(() => store.stop());
     log(`store: serving revision ${store.backend.revision} (${store.backend.stats.objects} objects) from ${join(dataDir, "store")}`);
-    const created = await bootstrapCluster(await bus.connect("bootstrap"));
-    if (created.length) log(`bootstrap: created namespaces ${created.join(", ")}`);
-    const api = await startApiServer({ bus: await bus.connect("apiserver"), port: opts.port, log: console.error });
+    const api = await startApiServer({ bus: await bus.connect("apiserver"), port: opts.port, log });
     stops.push(() => api.close());
     log(`apiserver: serving the Kubernetes API on ${api.url}`);
     const controllers = await startControllerManager({ bus: await bus.connect("controller-manager"), log: console.error });

@@ -22,7 +22,7 @@ import type { ObjectKey } from "@kubeactor/bus";
 import type { StoreClient } from "@kubeactor/client";
 import { metaOf, nowTimestamp, type Obj, prepareCreate, prepareUpdate, readyToRemove } from "./objects.ts";
 import { applyPatch, isNotFound, type PatchType } from "./patching.ts";
-import { bindPod, initialPodStatus } from "./pods.ts";
+import { addDefaultTolerations, bindPod, initialPodStatus } from "./pods.ts";
 import { applyScale, toScale } from "./scale.ts";
 import type { ResourceTarget } from "./routes.ts";
 
@@ -88,7 +88,10 @@ export class ResourceHandlers {
     // A generated name may collide; Kubernetes' clients expect the server to try again.
     for (let attempt = 0; ; attempt++) {
       const obj = prepareCreate(t.info, structuredClone(body), t.namespace);
-      if (isPods(t.info)) initialPodStatus(obj);
+      if (isPods(t.info)) {
+        addDefaultTolerations(obj);
+        initialPodStatus(obj);
+      }
       const name = metaOf(obj).name!;
       await this.admitNamespace(t, name);
       if (isDryRun(q)) return { code: 201, body: obj };

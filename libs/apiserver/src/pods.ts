@@ -28,6 +28,22 @@ export const qosClass = (spec: { containers?: Container[]; initContainers?: Cont
   return guaranteed ? "Guaranteed" : "Burstable";
 };
 
+/**
+ * The DefaultTolerationSeconds admission plugin: a pod that does not tolerate
+ * the not-ready / unreachable NoExecute taints gets 300-second tolerations, so
+ * it is evicted five minutes after its node goes away, not at once.
+ */
+export const addDefaultTolerations = (pod: Obj): void => {
+  const spec = (pod.spec ??= {}) as { tolerations?: { key?: string; operator?: string; effect?: string; tolerationSeconds?: number }[] };
+  const tolerations = (spec.tolerations ??= []);
+  for (const key of ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"]) {
+    const covered = tolerations.some(
+      (t) => (t.operator === "Exists" && (t.key === undefined || t.key === "") && (!t.effect || t.effect === "NoExecute")) || (t.key === key && (!t.effect || t.effect === "NoExecute")),
+    );
+    if (!covered) tolerations.push({ key, operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 });
+  }
+};
+
 /** Kubernetes resets a new pod's status: Pending, with its QoS class. */
 export const initialPodStatus = (pod: Obj): void => {
   pod.status = { phase: "Pending", qosClass: qosClass((pod.spec ?? {}) as never) };

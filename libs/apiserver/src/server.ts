@@ -9,6 +9,7 @@ import { methodNotSupported, type Status, StatusError, toStatus } from "@kubeact
 import type { Bus } from "@kubeactor/bus";
 import { StoreClient } from "@kubeactor/client";
 import { apiGroupList, apiResourceList, apiVersions, versionInfo } from "./discovery.ts";
+import { bootstrapCluster } from "./bootstrap.ts";
 import { serveBusApi } from "./bus-api.ts";
 import { ResourceHandlers } from "./handlers.ts";
 import { parseObjectBody, readBody, sendJson, sendStatus, sendText } from "./http.ts";
@@ -20,6 +21,8 @@ import { isWatchRequest, serveWatch } from "./watch.ts";
 
 export interface ApiServerOptions {
   readonly bus: Bus;
+  /** Create the system namespaces first (waiting for the store), as kube-apiserver does. Default true. */
+  readonly bootstrap?: boolean;
   readonly port: number;
   readonly host?: string;
   readonly log?: (line: string) => void;
@@ -45,6 +48,10 @@ const notFoundStatus = (): Status => ({
 
 export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer> => {
   const store = new StoreClient(opts.bus);
+  if (opts.bootstrap !== false) {
+    const created = await bootstrapCluster(opts.bus, opts.log);
+    if (created.length) (opts.log ?? console.log)(`apiserver: created namespaces ${created.join(", ")}`);
+  }
   const handlers = new ResourceHandlers(store);
   const busApi = serveBusApi(opts.bus, handlers);
   const log = opts.log ?? (() => {});

@@ -290,6 +290,11 @@ describe.each(transportCases())("core REST over the $name bus", (tc) => {
     const created = await call(url, "POST", "/api/v1/namespaces/default/pods", pod("p1"));
     expect(created.code).toBe(201);
     expect(created.body.status).toEqual({ phase: "Pending", qosClass: "BestEffort" });
+    // DefaultTolerationSeconds admission
+    expect(created.body.spec.tolerations).toEqual([
+      { key: "node.kubernetes.io/not-ready", operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 },
+      { key: "node.kubernetes.io/unreachable", operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 },
+    ]);
     const guaranteed = await call(url, "POST", "/api/v1/namespaces/default/pods", pod("p2", { limits: { cpu: "500m", memory: "64Mi" } }));
     expect(guaranteed.body.status.qosClass).toBe("Guaranteed");
 

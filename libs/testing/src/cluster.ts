@@ -7,11 +7,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Bus } from "@kubeactor/bus";
 import { type ApiServer, startApiServer } from "@kubeactor/apiserver";
-import { findResource } from "@kubeactor/api";
-import { ApiClient, StoreClient } from "@kubeactor/client";
+import { ApiClient } from "@kubeactor/client";
 import { startStoreComponent, type StoreComponent } from "@kubeactor/store";
 import type { TransportCase } from "@kubeactor/testing";
-import { prepareCreate } from "@kubeactor/apiserver";
 
 export interface TestCluster {
   readonly url: string;
@@ -26,12 +24,8 @@ export const startTestCluster = async (tc: TransportCase): Promise<TestCluster> 
   const quiet = { log: () => {} };
   const store = await startStoreComponent({ bus: new Bus(await tc.connect("store"), quiet), dir });
   const bus = new Bus(await tc.connect("apiserver"), quiet);
-  const client = new StoreClient(bus);
-  const nsInfo = findResource("", "v1", "namespaces")!;
-  for (const name of ["default", "kube-system", "kube-public"]) {
-    await client.create({ group: "", resource: "namespaces", namespace: "", name }, prepareCreate(nsInfo, { metadata: { name } }, ""));
-  }
-  const api: ApiServer = await startApiServer({ bus, port: 0 });
+  // The API server creates default, kube-system, kube-public and kube-node-lease itself.
+  const api: ApiServer = await startApiServer({ bus, port: 0, log: () => {} });
   const clientBus = new Bus(await tc.connect("component"), quiet);
   return {
     url: api.url,

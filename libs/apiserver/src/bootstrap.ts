@@ -1,0 +1,44 @@
+/**
+ * First-start objects every cluster has: the namespaces default, kube-system,
+ * kube-public and kube-node-lease — kube-apiserver's bootstrap controller does
+ * the same. Idempotent: existing ones are left alone. Waits for the store
+ * (a component started before it, e.g. under `turbo dev`).
+ */
+import { findResource, isStatusError } from "@kubeactor/api";
+import { prepareCreate } from "./objects.ts";
+import type { Bus } from "@kubeactor/bus";
+import { StoreClient } from "@kubeactor/client";
+
+export const SYSTEM_NAMESPACES = ["default", "kube-system", "kube-public", "kube-node-lease"] as const;
+
+export const bootstrapCluster = async (bus: Bus, log: (line: string) => void = () => {}): Promise<string[]> => {
+  const store = new StoreClient(bus);
+  await waitForStore(store, log);
+  const info = findResource("", "v1", "namespaces")!;
+  const created: string[] = [];
+  for (const name of SYSTEM_NAMESPACES) {
+    const obj = prepareCreate(info, { apiVersion: "v1", kind: "Namespace", metadata: { name } }, "");
+    try {
+      await store.create({ group: "", resource: "namespaces", namespace: "", name }, obj);
+      created.push(name);
+    } catch (e) {
+      if (!(isStatusError(e) && e.status.reason === "AlreadyExists")) throw e;
+    }
+  }
+  return created;
+};
+
+/** Until the store answers: a missing store is the normal state for a moment at start-up. */
+export const waitForStore = async (store: StoreClient, log: (line: string) => void, timeoutMs = 120_000): Promise<void> => {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await store.status(1000);
+      return;
+    } catch (e) {
+      if (Date.now() > deadline) throw new Error(`the store did not answer within ${timeoutMs / 1000}s: ${(e as Error).message}`);
+      if (attempt === 2) log("waiting for the store (kube.store.status) to answer...");
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+};
