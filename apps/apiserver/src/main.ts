@@ -1,10 +1,16 @@
-/** The API server process: `tsx apps/apiserver/src/main.ts --port 6443 --nats URL`. */
+/**
+ * The API server process: `tsx apps/apiserver/src/main.ts --port 6443 --nats URL [--data-dir DIR]`.
+ * With a data dir it writes DIR/kubeconfig, as `kubeactor up` does.
+ */
+import { join, resolve } from "node:path";
+import { mkdirSync } from "node:fs";
 import { startApiServer } from "@kubeactor/apiserver";
-import { chooseBus, FlagError, flagHelp, onShutdown, parseFlags } from "@kubeactor/runtime";
+import { chooseBus, defaultNatsUrl, FlagError, flagHelp, onShutdown, parseFlags, writeKubeconfig } from "@kubeactor/runtime";
 
 const flags = {
   port: { type: "int", default: 6443, help: "port of the Kubernetes API (HTTP)" },
-  nats: { type: "string", default: "nats://127.0.0.1:4222", help: "NATS server URL" },
+  nats: { type: "string", default: defaultNatsUrl(), help: "NATS server URL (default: loopback on KUBEACTOR_NATS_PORT, 4222)" },
+  "data-dir": { type: "string", help: "write DIR/kubeconfig for this API server" },
 } as const;
 
 const main = async () => {
@@ -12,6 +18,12 @@ const main = async () => {
   const bus = await chooseBus({ nats: values.nats!, natsPort: 0, dataDir: "." });
   const api = await startApiServer({ bus: await bus.connect("apiserver"), port: values.port, log: console.error });
   console.log(`apiserver: serving the Kubernetes API on ${api.url}`);
+  if (values["data-dir"]) {
+    const dir = resolve(values["data-dir"]);
+    mkdirSync(dir, { recursive: true });
+    writeKubeconfig(join(dir, "kubeconfig"), api.url);
+    console.log(`apiserver: export KUBECONFIG=${join(dir, "kubeconfig")}`);
+  }
   onShutdown(async () => {
     await api.close();
     await bus.stop();

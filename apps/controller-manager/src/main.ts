@@ -1,9 +1,9 @@
 /** The controller manager process: `tsx apps/controller-manager/src/main.ts --nats URL --controllers '*'`. */
 import { startControllerManager } from "@kubeactor/controllers";
-import { chooseBus, FlagError, flagHelp, onShutdown, parseFlags } from "@kubeactor/runtime";
+import { chooseBus, defaultNatsUrl, FlagError, flagHelp, onShutdown, parseFlags } from "@kubeactor/runtime";
 
 const flags = {
-  nats: { type: "string", default: "nats://127.0.0.1:4222", help: "NATS server URL" },
+  nats: { type: "string", default: defaultNatsUrl(), help: "NATS server URL (default: loopback on KUBEACTOR_NATS_PORT, 4222)" },
   controllers: { type: "string", default: "*", help: "controllers to run: '*', names, '-name' to leave one out (comma-separated)" },
 } as const;
 

@@ -1,6 +1,6 @@
 /** The kubelet process: `tsx apps/kubelet/src/main.ts --nodes 3 --nats URL` runs that many simulated nodes. */
 import { startKubelet } from "@kubeactor/kubelet";
-import { chooseBus, FlagError, flagHelp, onShutdown, parseFlags } from "@kubeactor/runtime";
+import { chooseBus, defaultNatsUrl, FlagError, flagHelp, onShutdown, parseFlags } from "@kubeactor/runtime";
 
 const flags = {
   nodes: { type: "int", default: 3, help: "how many simulated nodes this process runs" },
@@ -11,7 +11,7 @@ const flags = {
   "max-pods": { type: "int", default: 110, help: "pod capacity of each node" },
   "node-labels": { type: "string", help: "extra node labels, k=v,k2=v2" },
   "register-with-taints": { type: "string", help: "taints to register with, k=v:NoSchedule,k2:NoExecute" },
-  nats: { type: "string", default: "nats://127.0.0.1:4222", help: "NATS server URL" },
+  nats: { type: "string", default: defaultNatsUrl(), help: "NATS server URL (default: loopback on KUBEACTOR_NATS_PORT, 4222)" },
 } as const;
 
 const parseLabels = (s: string | undefined): Record<string, string> =>

@@ -1,9 +1,9 @@
 /** The scheduler process: `tsx apps/scheduler/src/main.ts --nats URL`. */
 import { startScheduler } from "@kubeactor/scheduler";
-import { chooseBus, FlagError, flagHelp, onShutdown, parseFlags } from "@kubeactor/runtime";
+import { chooseBus, defaultNatsUrl, FlagError, flagHelp, onShutdown, parseFlags } from "@kubeactor/runtime";
 
 const flags = {
-  nats: { type: "string", default: "nats://127.0.0.1:4222", help: "NATS server URL" },
+  nats: { type: "string", default: defaultNatsUrl(), help: "NATS server URL (default: loopback on KUBEACTOR_NATS_PORT, 4222)" },
 } as const;
 
 const main = async () => {

@@ -3,12 +3,12 @@
  * Prints one readiness line; exits non-zero with the reason when recovery fails.
  */
 import { join } from "node:path";
-import { chooseBus, FlagError, flagHelp, onShutdown, parseFlags } from "@kubeactor/runtime";
+import { chooseBus, defaultNatsUrl, FlagError, flagHelp, onShutdown, parseFlags } from "@kubeactor/runtime";
 import { startStoreComponent } from "@kubeactor/store";
 
 const flags = {
   "data-dir": { type: "string", default: ".kubeactor", help: "directory for the store's log and snapshots (DIR/store)" },
-  nats: { type: "string", default: "nats://127.0.0.1:4222", help: "NATS server URL" },
+  nats: { type: "string", default: defaultNatsUrl(), help: "NATS server URL (default: loopback on KUBEACTOR_NATS_PORT, 4222)" },
 } as const;
 
 const main = async () => {

@@ -59,3 +59,6 @@ export const chooseBus = async (opts: { nats?: string; natsPort: number; dataDir
     stop: closeAll,
   };
 };
+
+/** The NATS URL components use by default: loopback on KUBEACTOR_NATS_PORT (4222). */
+export const defaultNatsUrl = (env: NodeJS.ProcessEnv = process.env): string => `nats://127.0.0.1:${env.KUBEACTOR_NATS_PORT ?? "4222"}`;
