@@ -2,16 +2,20 @@
  * The kubeactor CLI. `kubeactor up` runs the all-in-one cluster (what
  * `npm start` runs). Bad flags are a one-line error and exit code 2.
  */
-import { FlagError, flagHelp, parseFlags } from "@kubeactor/runtime";
+import { defaultNatsUrl, FlagError, flagHelp, parseFlags } from "@kubeactor/runtime";
+import { injectUsage, runInject } from "./inject.ts";
 import { runUp, upFlags } from "./up.ts";
 
 const usage = `usage: kubeactor <command> [flags]
 
 commands:
   up      run an all-in-one cluster in the foreground
+  inject  send a fault-injection event to a running cluster (over NATS)
 
 flags for up:
-${flagHelp(upFlags)}`;
+${flagHelp(upFlags)}
+
+${injectUsage}`;
 
 const main = async (argv: string[]) => {
   const [command, ...rest] = argv;
@@ -27,6 +31,11 @@ const main = async (argv: string[]) => {
         natsPort: values["nats-port"],
         embedded: values.embedded,
       });
+      return;
+    }
+    case "inject": {
+      const { values, positional } = parseFlags({ nats: { type: "string", default: defaultNatsUrl(), help: "NATS URL" } } as const, rest);
+      console.log(await runInject(positional, values.nats!));
       return;
     }
     case undefined:

@@ -11,14 +11,14 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, describe, expect, it } from "vitest";
 import { freePort } from "@kubeactor/bus";
-import { startProcess, type RunningProcess } from "@kubeactor/testing";
+import { repoRoot, startProcess, type RunningProcess } from "@kubeactor/testing";
 
 const run = promisify(execFile);
 const KUBECTL = "/usr/lib/google-cloud-sdk/bin/kubectl.1.32";
 const DISPATCHER = "/usr/bin/kubectl";
 const haveKubectl = existsSync(KUBECTL);
 
-const up = async (dataDir: string, extra: string[]): Promise<{ proc: RunningProcess; port: number }> => {
+const up = async (dataDir: string, extra: string[]): Promise<{ proc: RunningProcess; port: number; natsPort: number }> => {
   const port = await freePort();
   const natsPort = await freePort();
   const proc = await startProcess(
@@ -26,7 +26,7 @@ const up = async (dataDir: string, extra: string[]): Promise<{ proc: RunningProc
     ["up", "--data-dir", dataDir, "--port", String(port), "--nats-port", String(natsPort), ...extra],
     { ready: /export KUBECONFIG=/ },
   );
-  return { proc, port };
+  return { proc, port, natsPort };
 };
 
 describe.each([
@@ -49,7 +49,7 @@ describe.each([
   it.skipIf(!haveKubectl)(
     "creates, lists and deletes ConfigMaps, and keeps data across a restart",
     async () => {
-      let { proc } = await up(dataDir, extra);
+      let { proc, natsPort } = await up(dataDir, extra);
       try {
         expect(proc.output()).toContain(`export KUBECONFIG=${kubeconfig}`);
         expect(await kubectl(["get", "--raw", "/readyz"])).toBe("ok");
@@ -92,6 +92,21 @@ describe.each([
         for (const pod of pods.items) {
           expect(pod.status.phase).toBe("Running");
           expect(pod.spec.nodeName).toMatch(/^node-[123]$/);
+        }
+        if (!extra.includes("--embedded")) {
+          // break a container from outside, over NATS: the kubelet restarts it
+          const [pod] = pods.items;
+          const { stdout } = await run(process.execPath, [
+            "--import", "tsx", "apps/kubeactor/src/main.ts", "inject", "crash-container",
+            pod.spec.nodeName, `default/${pod.metadata.name}`, "nginx", "137", "--nats", `nats://127.0.0.1:${natsPort}`,
+          ], { cwd: repoRoot });
+          expect(stdout).toContain("sent");
+          let restarts = 0;
+          for (let i = 0; i < 50 && restarts === 0; i++) {
+            await new Promise((r) => setTimeout(r, 100));
+            restarts = JSON.parse(await kubectl(["get", "pod", pod.metadata.name, "-o", "json"])).status.containerStatuses[0].restartCount;
+          }
+          expect(restarts).toBe(1);
         }
         await kubectl(["delete", "deployment", "web"]);
 
