@@ -97,10 +97,10 @@ describe.each([
           // break a container from outside, over NATS: the kubelet restarts it
           const [pod] = pods.items;
           const { stdout } = await run(process.execPath, [
-            "--import", "tsx", "apps/kubeactor/src/main.ts", "inject", "crash-container",
+            "--import", "tsx", "apps/kubeactor/src/main.ts", "inject", "container.exit",
             pod.spec.nodeName, `default/${pod.metadata.name}`, "nginx", "137", "--nats", `nats://127.0.0.1:${natsPort}`,
           ], { cwd: repoRoot });
-          expect(stdout).toContain("sent");
+          expect(stdout).toContain("exited with 137");
           let restarts = 0;
           for (let i = 0; i < 50 && restarts === 0; i++) {
             await new Promise((r) => setTimeout(r, 100));

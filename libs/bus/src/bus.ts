@@ -38,6 +38,12 @@ const parseJson = (data: Uint8Array): Either.Either<unknown, string> => {
   }
 };
 
+/**
+ * Returned by a `serve` handler that is not the one to answer (e.g. a kubelet
+ * process asked about a node another process runs): no reply is sent.
+ */
+export const NO_REPLY: unique symbol = Symbol("NO_REPLY");
+
 export class Bus {
   readonly stats: BusStats = { published: 0, received: 0, decodeFailures: 0 };
   private readonly requestTimeoutMs: number;
@@ -65,6 +71,12 @@ export class Bus {
   }
 
   publish<A, I>(def: EventSubject<A, I>, params: SubjectParams, payload: A): void {
+    this.stats.published++;
+    this.transport.publish(subjectFor(def, params), encoder.encode(JSON.stringify(payload)));
+  }
+
+  /** A request-shaped message sent without waiting for an answer (fire and forget, as `nats pub`). */
+  notify<Req, Res, ReqI, ResI>(def: RequestSubject<Req, Res, ReqI, ResI>, params: SubjectParams, payload: Req): void {
     this.stats.published++;
     this.transport.publish(subjectFor(def, params), encoder.encode(JSON.stringify(payload)));
   }
@@ -120,7 +132,7 @@ export class Bus {
    */
   serve<Req, Res, ReqI, ResI>(
     def: RequestSubject<Req, Res, ReqI, ResI>,
-    handler: (req: Req, params: Record<string, string>) => Promise<Res> | Res,
+    handler: (req: Req, params: Record<string, string>) => Promise<Res | typeof NO_REPLY> | Res | typeof NO_REPLY,
     opts: { params?: SubjectParams; queue?: string } = {},
   ): BusSubscription {
     const respond = (replyTo: string | undefined, reply: Reply<Res>) => {
@@ -143,7 +155,7 @@ export class Bus {
         Promise.resolve()
           .then(() => handler(decoded.right, paramsOf(def, msg.subject)))
           .then(
-            (value) => respond(msg.reply, { ok: true, value }),
+            (value) => value !== NO_REPLY && respond(msg.reply, { ok: true, value }),
             (e) => respond(msg.reply, { ok: false, status: toStatus(e) }),
           );
       },

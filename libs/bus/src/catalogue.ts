@@ -5,7 +5,7 @@
  */
 import * as Schema from "effect/Schema";
 import { eventSubject, requestSubject } from "./define.ts";
-import { nodeCrashContainer, nodeSetCondition, nodeStart, nodeStop } from "./subjects/node.ts";
+import { nodeInject } from "./subjects/node.ts";
 import { schedulerCycle } from "./subjects/scheduler.ts";
 
 export * from "./subjects/node.ts";
@@ -183,8 +183,5 @@ export const catalogue = {
   watchChange,
   storeRevision,
   schedulerCycle,
-  nodeStop,
-  nodeStart,
-  nodeCrashContainer,
-  nodeSetCondition,
+  nodeInject,
 } as const;

@@ -15,6 +15,22 @@ const schemaBlock = (schema: Schema.Schema<any, any>) => {
   return "```json\n" + JSON.stringify(json, null, 2) + "\n```";
 };
 
+/** The same example as a five-line Node script (`@nats-io/transport-node`). */
+const nodeScript = (example: string): string | undefined => {
+  const m = /^nats (request|pub|sub) '?([^' ]+)'?(?: '(.*)')?$/.exec(example.trim());
+  if (!m) return undefined;
+  const [, verb, subject, payload] = m;
+  const lines = ['import { connect } from "@nats-io/transport-node";', 'const nc = await connect({ servers: "nats://127.0.0.1:4222" });'];
+  if (verb === "request") {
+    lines.push(`const reply = await nc.request("${subject}", JSON.stringify(${payload}), { timeout: 3000 });`, "console.log(reply.json());", "await nc.close();");
+  } else if (verb === "pub") {
+    lines.push(`nc.publish("${subject}", JSON.stringify(${payload}));`, "await nc.flush();", "await nc.close();");
+  } else {
+    lines.push(`const sub = nc.subscribe("${subject}");`, "for await (const m of sub) console.log(m.subject, m.json());");
+  }
+  return lines.join("\n");
+};
+
 export const renderSubjectsDoc = (): string => {
   const parts: string[] = [
     "# Subject catalogue",
@@ -40,7 +56,11 @@ export const renderSubjectsDoc = (): string => {
   ];
   for (const def of Object.values(catalogue)) {
     parts.push(`## \`${def.pattern}\``, "", def.description, "");
-    if (def.example) parts.push("Try it with the `nats` CLI:", "", "```sh", def.example, "```", "");
+    if (def.example) {
+      parts.push("Try it with the `nats` CLI:", "", "```sh", def.example, "```", "");
+      const script = nodeScript(def.example);
+      if (script) parts.push("Or from Node (`npm i @nats-io/transport-node`, save as `try.mjs`, `node try.mjs`):", "", "```js", script, "```", "");
+    }
     if (def.kind === "request") {
       parts.push("Request:", "", schemaBlock(def.request), "", "Response value:", "", schemaBlock(def.response), "");
     } else {

@@ -10,7 +10,8 @@ import { nodeMachine, type PodSource, type PodSourceEvent } from "./node-machine
 import type { PodApi } from "./pod-machine.ts";
 import { SimRuntime } from "./runtime/sim.ts";
 import { hostIpFor, podCidrFor } from "./runtime/ipam.ts";
-import { nodeCrashContainer, nodeSetCondition, nodeStart, nodeStop } from "@kubeactor/bus";
+import { NO_REPLY, nodeInject, type NodeInjectEvent } from "@kubeactor/bus";
+import { badRequest } from "@kubeactor/api";
 import type { Backoff } from "./container-machine.ts";
 
 export interface KubeletOptions {
@@ -131,21 +132,43 @@ export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
   });
   for (const a of actors.values()) a.start();
 
+  const inject = (node: string, e: NodeInjectEvent): string => {
+    const actor = actors.get(node)!;
+    switch (e.type) {
+      case "node.stop":
+        actor.send({ type: "STOP" });
+        return "stopped";
+      case "node.start":
+        actor.send({ type: "START" });
+        return "started";
+      case "node.pressure":
+        actor.send({ type: "SET_CONDITION", condition: e.condition, status: e.status ? "True" : "False" });
+        return `${e.condition}=${e.status ? "True" : "False"}`;
+      case "node.condition":
+        actor.send({
+          type: "SET_CONDITION",
+          condition: e.condition,
+          status: e.status,
+          ...(e.reason ? { reason: e.reason } : {}),
+          ...(e.message ? { message: e.message } : {}),
+        });
+        return `${e.condition}=${e.status}`;
+      case "container.exit": {
+        if (!runtimes.get(node)!.crash(e, e.exitCode ?? 1)) {
+          throw badRequest(`no running container ${e.container} in pod ${e.namespace}/${e.pod} on node ${node}`);
+        }
+        return `container ${e.namespace}/${e.pod}/${e.container} exited with ${e.exitCode ?? 1}`;
+      }
+    }
+  };
   const subs = [
-    opts.bus.subscribe(nodeStop, {}, (_m, p) => actors.get(p.node!)?.send({ type: "STOP" })),
-    opts.bus.subscribe(nodeStart, {}, (_m, p) => actors.get(p.node!)?.send({ type: "START" })),
-    opts.bus.subscribe(nodeSetCondition, {}, (m, p) =>
-      actors.get(p.node!)?.send({
-        type: "SET_CONDITION",
-        condition: m.type,
-        status: m.status,
-        ...(m.reason ? { reason: m.reason } : {}),
-        ...(m.message ? { message: m.message } : {}),
-      }),
-    ),
-    opts.bus.subscribe(nodeCrashContainer, {}, (m, p) => {
-      const rt = runtimes.get(p.node!);
-      if (rt && !rt.crash(m, m.exitCode ?? 1)) log(`crash-container: no running container ${m.namespace}/${m.pod}/${m.container} on ${p.node}`);
+    // One wildcard subscription per process; only the process running the node answers.
+    opts.bus.serve(nodeInject, (e, p) => {
+      const node = p.node!;
+      if (!actors.has(node)) return NO_REPLY;
+      const result = inject(node, e);
+      log(`inject ${node}: ${result}`);
+      return { node, result };
     }),
   ];
   await opts.bus.transport.flush();

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bus } from "@kubeactor/bus";
 import { startTestCluster, transportCases, type TestCluster } from "@kubeactor/testing";
 import { startKubelet, type Kubelet } from "../src/index.ts";
-import { nodeCrashContainer, nodeSetCondition } from "@kubeactor/bus";
+import { nodeInject } from "@kubeactor/bus";
 
 const PODS = { group: "", version: "v1", resource: "pods" };
 const NODES = { group: "", version: "v1", resource: "nodes" };
@@ -103,7 +103,13 @@ describe.each(transportCases())("kubelet over $name", (tc) => {
     const pod: any = await cluster.api.get(PODS, "default", "web");
     const before = pod.status.containerStatuses[0].restartCount;
     const injector = new Bus(await tc.connect("injector"), { log: () => {} });
-    injector.publish(nodeCrashContainer, { node: "node-1" }, { namespace: "default", pod: "web", container: "app", exitCode: 137 });
+    const answer = await injector.request(nodeInject, { type: "container.exit", namespace: "default", pod: "web", container: "app", exitCode: 137 }, { params: { node: "node-1" } });
+    expect(answer).toEqual({ node: "node-1", result: "container default/web/app exited with 137" });
+    // a clear error for a container that is not there; a malformed event never reaches the node
+    const missing = await injector.request(nodeInject, { type: "container.exit", namespace: "default", pod: "nope", container: "app" }, { params: { node: "node-1" } }).catch((e) => e);
+    expect(missing.status).toMatchObject({ code: 400, message: "no running container app in pod default/nope on node node-1" });
+    const malformed = await injector.request(nodeInject, { type: "node.explode" } as never, { params: { node: "node-1" } }).catch((e) => e);
+    expect(malformed.status.code).toBe(400);
     const after: any = await until("web restarted", async () => {
       const p: any = await cluster.api.get(PODS, "default", "web");
       const cs = p.status.containerStatuses[0];
@@ -136,8 +142,8 @@ describe.each(transportCases())("kubelet over $name", (tc) => {
 
   it("set-condition over the bus reports the condition; Ready=False makes the node NotReady", async () => {
     const injector = new Bus(await tc.connect("injector2"), { log: () => {} });
-    injector.publish(nodeSetCondition, { node: "node-2" }, { type: "MemoryPressure", status: "True" });
-    injector.publish(nodeSetCondition, { node: "node-2" }, { type: "Ready", status: "False" });
+    injector.notify(nodeInject, { node: "node-2" }, { type: "node.pressure", condition: "MemoryPressure", status: true });
+    injector.notify(nodeInject, { node: "node-2" }, { type: "node.condition", condition: "Ready", status: "False" });
     const node: any = await until("node-2 NotReady with MemoryPressure", async () => {
       const n: any = await cluster.api.get(NODES, "", "node-2");
       const c = (t: string) => n.status.conditions.find((x: any) => x.type === t);
@@ -145,7 +151,7 @@ describe.each(transportCases())("kubelet over $name", (tc) => {
     });
     expect(node.status.conditions.find((x: any) => x.type === "MemoryPressure").reason).toBe("KubeletHasInsufficientMemory");
     expect(kubelet.actor("node-2")!.getSnapshot().matches({ Active: { Registered: { condition: "NotReady" } } })).toBe(true);
-    injector.publish(nodeSetCondition, { node: "node-2" }, { type: "Ready", status: "True" });
+    injector.notify(nodeInject, { node: "node-2" }, { type: "node.condition", condition: "Ready", status: "True" });
     await until("node-2 Ready again", async () => {
       const n: any = await cluster.api.get(NODES, "", "node-2");
       return n.status.conditions.find((x: any) => x.type === "Ready").status === "True";

@@ -1,57 +1,50 @@
 /**
- * Node agent commands and fault injections. Every kubelet process subscribes
- * to each subject once (node as a wildcard) and acts for the nodes it runs;
- * node names are one encoded token, so `a.b` never splits a subject.
+ * Fault injection into node agents: one subject per node, one JSON event per
+ * message. Publish it (fire and forget) or send it as a request to get the
+ * node's answer (`ok` or a clear error). Every kubelet process subscribes once
+ * with the node as a wildcard and answers only for the nodes it runs; node
+ * names are one encoded token, so `a.b` never splits a subject.
  */
 import * as Schema from "effect/Schema";
-import { eventSubject } from "../define.ts";
+import { requestSubject } from "../define.ts";
 
-export const nodeStop = eventSubject({
-  pattern: "kube.node.{node}.stop",
-  example: `nats pub kube.node.node-1.stop '{}'`,
-  description:
-    "The node's kubelet dies: it stops renewing its Lease and reporting status, and its pod actors stop (containers keep their state). The node lifecycle controller later marks the node Unknown/NotReady.",
-  publishers: ["kubeactor inject", "any NATS client"],
-  subscribers: ["kubelet"],
-  schema: Schema.Struct({ reason: Schema.optional(Schema.String) }),
-});
-
-export const nodeStart = eventSubject({
-  pattern: "kube.node.{node}.start",
-  example: `nats pub kube.node.node-1.start '{}'`,
-  description: "A stopped kubelet comes back: it re-registers, reports Ready, renews its Lease and re-adopts its pods' sandboxes and containers.",
-  publishers: ["kubeactor inject", "any NATS client"],
-  subscribers: ["kubelet"],
-  schema: Schema.Struct({}),
-});
-
-export const nodeCrashContainer = eventSubject({
-  pattern: "kube.node.{node}.crash-container",
-  example: `nats pub kube.node.node-1.crash-container '{"namespace":"default","pod":"web","container":"nginx","exitCode":137}'`,
-  description: "The running (sim) container exits now with exitCode (default 1); the kubelet restarts it per the pod's restartPolicy and back-off.",
-  publishers: ["kubeactor inject", "any NATS client"],
-  subscribers: ["kubelet"],
-  schema: Schema.Struct({
+export const NodeInjectEvent = Schema.Union(
+  /** Heartbeats and status updates stop, as on a partitioned node; pods keep running. */
+  Schema.Struct({ type: Schema.Literal("node.stop"), reason: Schema.optional(Schema.String) }),
+  /** A stopped node comes back: re-registers, reports Ready, re-adopts its pods. */
+  Schema.Struct({ type: Schema.Literal("node.start") }),
+  /** The running container exits now; the kubelet restarts it per restartPolicy and back-off. */
+  Schema.Struct({
+    type: Schema.Literal("container.exit"),
     namespace: Schema.String,
     pod: Schema.String,
     container: Schema.String,
     exitCode: Schema.optional(Schema.Number),
   }),
-});
-
-export const nodeSetCondition = eventSubject({
-  pattern: "kube.node.{node}.set-condition",
-  example: `nats pub kube.node.node-1.set-condition '{"type":"MemoryPressure","status":"True"}'`,
-  description:
-    "Forces one kubelet-owned node condition (Ready, MemoryPressure, DiskPressure, PIDPressure) until set again; the node reports it at once. Ready=False makes the node NotReady.",
-  publishers: ["kubeactor inject", "any NATS client"],
-  subscribers: ["kubelet"],
-  schema: Schema.Struct({
-    type: Schema.Literal("Ready", "MemoryPressure", "DiskPressure", "PIDPressure"),
+  /** A resource pressure condition on or off. */
+  Schema.Struct({
+    type: Schema.Literal("node.pressure"),
+    condition: Schema.Literal("MemoryPressure", "DiskPressure", "PIDPressure"),
+    status: Schema.Boolean,
+  }),
+  /** Any kubelet-owned condition forced to a value (Ready=False makes the node NotReady). */
+  Schema.Struct({
+    type: Schema.Literal("node.condition"),
+    condition: Schema.Literal("Ready", "MemoryPressure", "DiskPressure", "PIDPressure"),
     status: Schema.Literal("True", "False", "Unknown"),
     reason: Schema.optional(Schema.String),
     message: Schema.optional(Schema.String),
   }),
-});
+);
+export type NodeInjectEvent = typeof NodeInjectEvent.Type;
 
-export const kubeletSubjects = [nodeStop, nodeStart, nodeCrashContainer, nodeSetCondition] as const;
+export const nodeInject = requestSubject({
+  pattern: "kube.node.{node}.inject",
+  example: `nats request kube.node.node-1.inject '{"type":"container.exit","namespace":"default","pod":"web-7d4b9c6f8-abcde","container":"nginx","exitCode":137}'`,
+  description:
+    'Fault injection into one node: `{"type":"node.stop"}`, `{"type":"node.start"}`, `{"type":"container.exit","namespace":"...","pod":"...","container":"...","exitCode":1}`, `{"type":"node.pressure","condition":"MemoryPressure","status":true}`, `{"type":"node.condition","condition":"Ready","status":"False"}`. Publish it, or send it as a request to get the node\'s answer; an invalid event is rejected with a 400 Status and never reaches the node.',
+  publishers: ["kubeactor inject", "any NATS client"],
+  subscribers: ["kubelet (the process running the node)"],
+  request: NodeInjectEvent,
+  response: Schema.Struct({ node: Schema.String, result: Schema.String }),
+});
