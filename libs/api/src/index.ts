@@ -5,6 +5,7 @@ export * from "./resources/pod.ts";
 export * from "./resources/core.ts";
 export * from "./resources/apps.ts";
 export * from "./resources/misc.ts";
+export * from "./resources/discovery.ts";
 export * from "./registry.ts";
 export * from "./decode.ts";
 export * from "./defaults.ts";

@@ -6,6 +6,7 @@
 import type * as Schema from "effect/Schema";
 import { Deployment, ReplicaSet } from "./resources/apps.ts";
 import { ConfigMap, Endpoints, Event, Namespace, Node, Secret, Service, ServiceAccount } from "./resources/core.ts";
+import { EndpointSlice } from "./resources/discovery.ts";
 import { EventsV1Event, Lease } from "./resources/misc.ts";
 import { Pod } from "./resources/pod.ts";
 
@@ -125,6 +126,10 @@ export const resources: readonly ResourceInfo[] = [
     group: "apps", version: "v1", resource: "replicasets", singular: "replicaset", kind: "ReplicaSet", namespaced: true,
     shortNames: ["rs"], categories: ["all"], schema: ReplicaSet, hasGeneration: true,
     subresources: [scale, status("apps", "v1", "ReplicaSet")],
+  }),
+  info({
+    group: "discovery.k8s.io", version: "v1", resource: "endpointslices", singular: "endpointslice", kind: "EndpointSlice", namespaced: true,
+    schema: EndpointSlice, hasGeneration: false,
   }),
 ];
 

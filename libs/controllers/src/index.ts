@@ -7,4 +7,7 @@ export * from "./deployment.ts";
 export * from "./garbage-collector.ts";
 export * from "./namespace.ts";
 export * from "./serviceaccount.ts";
+export * from "./node-lifecycle.ts";
+export * from "./endpoints.ts";
+export * from "./endpointslice.ts";
 export * from "./manager.ts";

@@ -12,8 +12,11 @@
 import type { Bus } from "@kubeactor/bus";
 import { type ActorRefFrom, assign, createActor, fromPromise, setup, type InspectionEvent } from "xstate";
 import { deploymentController } from "./deployment.ts";
+import { endpointsController } from "./endpoints.ts";
+import { endpointSliceController } from "./endpointslice.ts";
 import { garbageCollector } from "./garbage-collector.ts";
 import { namespaceController } from "./namespace.ts";
+import { nodeLifecycleController } from "./node-lifecycle.ts";
 import { replicaSetController } from "./replicaset.ts";
 import { type Controller, ControllerRuntime, RESYNC_MS } from "./runtime.ts";
 import { serviceAccountController } from "./serviceaccount.ts";
@@ -25,6 +28,9 @@ export const CONTROLLERS: Record<string, Controller> = {
   garbagecollector: garbageCollector,
   namespace: namespaceController,
   serviceaccount: serviceAccountController,
+  nodelifecycle: nodeLifecycleController,
+  endpoints: endpointsController,
+  endpointslice: endpointSliceController,
 };
 
 /** kube-controller-manager's `--controllers` syntax: `*`, names, `-name` to leave one out. */
