@@ -1,0 +1,5 @@
+export * from "./subject.ts";
+export * from "./sanitize.ts";
+export * from "./publisher.ts";
+export * from "./viewer.ts";
+export * from "./stately-bridge.ts";
