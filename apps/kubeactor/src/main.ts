@@ -4,6 +4,7 @@
  */
 import { defaultNatsUrl, FlagError, flagHelp, parseFlags } from "@kubeactor/runtime";
 import { injectUsage, runInject } from "./inject.ts";
+import { inspectFlags, runInspect } from "./inspect.ts";
 import { runUp, upFlags } from "./up.ts";
 
 const usage = `usage: kubeactor <command> [flags]
@@ -11,6 +12,7 @@ const usage = `usage: kubeactor <command> [flags]
 commands:
   up      run an all-in-one cluster in the foreground
   inject  send a fault-injection event to a running cluster (over NATS)
+  inspect watch every component's state machines live (text view; --stately-port N for the Stately inspector)
 
 flags for up:
 ${flagHelp(upFlags)}
@@ -30,12 +32,18 @@ const main = async (argv: string[]) => {
         ...(values.nats ? { nats: values.nats } : {}),
         natsPort: values["nats-port"],
         embedded: values.embedded,
+        inspect: values.inspect,
       });
       return;
     }
     case "inject": {
       const { values, positional } = parseFlags({ nats: { type: "string", default: defaultNatsUrl(), help: "NATS URL" } } as const, rest);
       console.log(await runInject(positional, values.nats!));
+      return;
+    }
+    case "inspect": {
+      const { values, positional } = parseFlags(inspectFlags, rest);
+      await runInspect({ nats: values.nats!, components: positional, statelyPort: values["stately-port"] });
       return;
     }
     case undefined:

@@ -9,6 +9,7 @@ import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { startApiServer } from "@kubeactor/apiserver";
 import { startControllerManager } from "@kubeactor/controllers";
+import { createInspector } from "@kubeactor/inspect";
 import { startKubelet } from "@kubeactor/kubelet";
 import { startScheduler } from "@kubeactor/scheduler";
 import { chooseBus, onShutdown, writeKubeconfig } from "@kubeactor/runtime";
@@ -21,6 +22,7 @@ export const upFlags = {
   nats: { type: "string", help: "use the NATS server at this URL instead of starting one" },
   "nats-port": { type: "int", default: 4222, help: "port for the nats-server kubeactor starts" },
   embedded: { type: "bool", default: false, help: "use the in-process bus even when nats-server is installed" },
+  inspect: { type: "bool", default: false, help: "publish every component's XState inspection on kube.inspect.<component> (see kubeactor inspect)" },
 } as const;
 
 export interface UpOptions {
@@ -30,6 +32,8 @@ export interface UpOptions {
   readonly nats?: string;
   readonly natsPort: number;
   readonly embedded?: boolean;
+  /** Publish XState inspection events (opt-in: XState's inspect hook costs throughput). */
+  readonly inspect?: boolean;
 }
 
 export interface RunningCluster {
@@ -55,14 +59,22 @@ export const startCluster = async (opts: UpOptions, log: (line: string) => void 
     const api = await startApiServer({ bus: await bus.connect("apiserver"), port: opts.port, log });
     stops.push(() => api.close());
     log(`apiserver: serving the Kubernetes API on ${api.url}`);
-    const controllers = await startControllerManager({ bus: await bus.connect("controller-manager"), log: console.error });
+    /** A component's bus connection, and its inspector when --inspect is on. */
+    const componentBus = async (name: string) => {
+      const b = await bus.connect(name);
+      if (!opts.inspect) return { bus: b };
+      const inspector = createInspector({ bus: b, component: name });
+      stops.push(async () => inspector.stop());
+      return { bus: b, inspect: inspector.inspect };
+    };
+    const controllers = await startControllerManager({ ...(await componentBus("controller-manager")), log: console.error });
     stops.push(() => controllers.stop());
     log("controller-manager: ready");
-    const scheduler = await startScheduler({ bus: await bus.connect("scheduler"), log: console.error });
+    const scheduler = await startScheduler({ ...(await componentBus("scheduler")), log: console.error });
     stops.push(() => scheduler.stop());
     log("scheduler: ready");
     if (opts.nodes > 0) {
-      const kubelet = await startKubelet({ bus: await bus.connect("kubelet"), nodes: opts.nodes, log: console.error });
+      const kubelet = await startKubelet({ ...(await componentBus("kubelet")), nodes: opts.nodes, log: console.error });
       stops.push(() => kubelet.stop());
       log(`kubelet: ${kubelet.nodes.length} simulated nodes ready (${kubelet.nodes.join(", ")})`);
     }

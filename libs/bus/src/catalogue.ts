@@ -7,9 +7,11 @@ import * as Schema from "effect/Schema";
 import { eventSubject, requestSubject } from "./define.ts";
 import { nodeInject } from "./subjects/node.ts";
 import { schedulerCycle } from "./subjects/scheduler.ts";
+import { inspectAnnounce, inspectSubject } from "./subjects/inspect.ts";
 
 export * from "./subjects/node.ts";
 export * from "./subjects/scheduler.ts";
+export * from "./subjects/inspect.ts";
 
 /** Any Kubernetes object as JSON; its own schema is checked by the API server, not the bus. */
 export const JsonObject = Schema.Record({ key: Schema.String, value: Schema.Unknown });
@@ -184,4 +186,6 @@ export const catalogue = {
   storeRevision,
   schedulerCycle,
   nodeInject,
+  inspectSubject,
+  inspectAnnounce,
 } as const;

@@ -1,4 +1,4 @@
-export * from "./subject.ts";
+export * from "@kubeactor/bus";
 export * from "./sanitize.ts";
 export * from "./publisher.ts";
 export * from "./viewer.ts";

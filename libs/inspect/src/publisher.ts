@@ -9,7 +9,7 @@
 import type { InspectionEvent } from "xstate";
 import { type Bus, type BusSubscription, subjectFor } from "@kubeactor/bus";
 import { fit, jsonBytes, sanitize, truncatedMarker } from "./sanitize.ts";
-import { inspectAnnounce, type InspectedEvent, type InspectionRecord, inspectSubject } from "./subject.ts";
+import { inspectAnnounce, type InspectedEvent, type InspectionRecord, inspectSubject } from "@kubeactor/bus";
 
 export interface InspectorOptions {
   readonly bus: Bus;

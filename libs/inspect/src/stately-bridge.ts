@@ -18,7 +18,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocket, WebSocketServer } from "ws";
 import type { Bus } from "@kubeactor/bus";
-import type { InspectionRecord } from "./subject.ts";
+import type { InspectionRecord } from "@kubeactor/bus";
 import { createInspectModel, startInspectFeed } from "./viewer.ts";
 
 /** The @statelyai/inspect protocol version these messages follow. */

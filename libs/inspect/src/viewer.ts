@@ -7,7 +7,7 @@
 import * as Schema from "effect/Schema";
 import * as Either from "effect/Either";
 import { type Bus, paramsOf, subjectFor } from "@kubeactor/bus";
-import { ANNOUNCE_COMPONENT, inspectAnnounce, type InspectionRecord, InspectionRecord as RecordSchema, inspectSubject } from "./subject.ts";
+import { ANNOUNCE_COMPONENT, inspectAnnounce, type InspectionRecord, InspectionRecord as RecordSchema, inspectSubject } from "@kubeactor/bus";
 
 export interface ActorView {
   readonly actorId: string;

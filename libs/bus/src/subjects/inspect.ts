@@ -11,7 +11,7 @@
  * sees the whole tree without waiting for the next transition.
  */
 import * as Schema from "effect/Schema";
-import { eventSubject } from "@kubeactor/bus";
+import { eventSubject } from "../define.ts";
 
 export const InspectionRecordType = Schema.Literal("@xstate.actor", "@xstate.event", "@xstate.snapshot");
 export type InspectionRecordType = typeof InspectionRecordType.Type;
