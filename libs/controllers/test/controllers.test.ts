@@ -1,27 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bus } from "@kubeactor/bus";
-import { startTestCluster, type TestCluster, transportCases } from "@kubeactor/testing";
+import { startTestCluster, type TestCluster, transportCases, until } from "@kubeactor/testing";
 import { type ControllerManager, DEPLOYMENTS, NAMESPACES, PODS, REPLICASETS, SERVICEACCOUNTS, startControllerManager } from "../src/index.ts";
 
 const CONFIGMAPS = { group: "", version: "v1", resource: "configmaps" };
 const EVENTS = { group: "", version: "v1", resource: "events" };
 
-/** Polls `fn` until it returns a truthy value; fails with the last value after `ms`. */
-const until = async <T>(what: string, fn: () => Promise<T | undefined | false>, ms = 10_000): Promise<T> => {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 const template = (app: string, image = "nginx:1.27") => ({ metadata: { labels: { app } }, spec: { containers: [{ name: "web", image }] } });
 const replicaSet = (name: string, replicas: number) => ({

@@ -1,25 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { findResource } from "@kubeactor/api";
 import { Bus } from "@kubeactor/bus";
-import { startTestCluster, type TestCluster, transportCases } from "@kubeactor/testing";
+import { startTestCluster, type TestCluster, transportCases, until } from "@kubeactor/testing";
 import { type ControllerManager, ENDPOINTS, ENDPOINTSLICES, NAMESPACES, PODS, SERVICES, selectControllers, startControllerManager } from "../src/index.ts";
 
-/** Polls `fn` until it returns a truthy value; fails with the last value after `ms`. */
-const until = async <T>(what: string, fn: () => Promise<T | undefined | false>, ms = 5_000): Promise<T> => {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last: ${last instanceof Error ? last.message : JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 const service = (name: string, extra: Record<string, unknown> = {}) => ({
   apiVersion: "v1", kind: "Service", metadata: { name, labels: { tier: "front" } },

@@ -2,3 +2,4 @@ export { findNatsServer, freePort, natsConfig, startNatsServer, waitForPort, typ
 export * from "./transports.ts";
 export * from "./processes.ts";
 export * from "./cluster.ts";
+export * from "./until.ts";
