@@ -33,6 +33,14 @@ export interface Reply {
   readonly body: unknown;
 }
 
+/**
+ * How often a server-side read-modify-write retries a lost compare-and-swap
+ * before answering 409. Controllers write status many times a second, so a
+ * user's unconditional update or delete must outlast them, as Kubernetes'
+ * GuaranteedUpdate does; a write the caller made conditional is never retried.
+ */
+const MAX_RETRIES = 50;
+
 /** Namespaces that hold the cluster's own objects: Kubernetes refuses to delete them. */
 export const PROTECTED_NAMESPACES = new Set(["default", "kube-system", "kube-public"]);
 
@@ -98,7 +106,7 @@ export class ResourceHandlers {
       try {
         return { code: 201, body: await this.store.create(keyOf(t, name), obj) };
       } catch (e) {
-        if (generated && attempt < 4 && isStatusError(e) && e.status.reason === "AlreadyExists") continue;
+        if (generated && attempt < MAX_RETRIES && isStatusError(e) && e.status.reason === "AlreadyExists") continue;
         throw e;
       }
     }
@@ -115,7 +123,7 @@ export class ResourceHandlers {
         await this.store.update(key, bound, metaOf(current).resourceVersion);
         return { code: 201, body: success() };
       } catch (e) {
-        if (attempt < 5 && isStatusError(e) && e.status.reason === "Conflict") continue;
+        if (attempt < MAX_RETRIES && isStatusError(e) && e.status.reason === "Conflict") continue;
         throw e;
       }
     }
@@ -160,7 +168,7 @@ export class ResourceHandlers {
         if (readyToRemove(obj)) return { code: 200, body: await this.store.delete(key, { resourceVersion: (wantedRv ?? currentRv)! }) };
         return { code: 200, body: present(await this.store.update(key, obj, wantedRv ?? currentRv)) };
       } catch (e) {
-        if (!wantedRv && attempt < 5 && isStatusError(e) && e.status.reason === "Conflict") continue;
+        if (!wantedRv && attempt < MAX_RETRIES && isStatusError(e) && e.status.reason === "Conflict") continue;
         throw e;
       }
     }
@@ -181,7 +189,7 @@ export class ResourceHandlers {
       try {
         return { code: 200, body: toScale(await this.store.update(key, obj, resourceVersion ?? metaOf(current).resourceVersion)) };
       } catch (e) {
-        if (!resourceVersion && attempt < 5 && isStatusError(e) && e.status.reason === "Conflict") continue;
+        if (!resourceVersion && attempt < MAX_RETRIES && isStatusError(e) && e.status.reason === "Conflict") continue;
         throw e;
       }
     }
@@ -249,7 +257,7 @@ export class ResourceHandlers {
         }
         return { code: 200, body: await this.store.update(key, obj, rv) };
       } catch (e) {
-        if (!wanted && attempt < 5 && isStatusError(e) && e.status.reason === "Conflict") continue;
+        if (!wanted && attempt < MAX_RETRIES && isStatusError(e) && e.status.reason === "Conflict") continue;
         throw e;
       }
     }
@@ -289,7 +297,7 @@ export class ResourceHandlers {
         const removed = await this.store.delete(key, { uid: meta.uid!, resourceVersion: meta.resourceVersion! });
         return { code: 200, body: deletedReply(t.info, removed) };
       } catch (e) {
-        if (attempt < 5 && isStatusError(e) && e.status.reason === "Conflict" && !pre.resourceVersion) continue;
+        if (attempt < MAX_RETRIES && isStatusError(e) && e.status.reason === "Conflict" && !pre.resourceVersion) continue;
         throw e;
       }
     }

@@ -68,7 +68,8 @@ const toStatusError = (e: unknown, key: string): unknown => {
     case "AlreadyExists":
       return alreadyExists(r, r.name);
     case "Conflict":
-      return conflict(r, r.name, e.message.includes("precondition") || e.message.includes("UID") ? e.message : CONFLICT_STALE);
+      // The engine says "<key>: precondition failed: ..."; Kubernetes says "Precondition failed: ...".
+      return conflict(r, r.name, e.message.includes("precondition failed") ? `Precondition failed: ${e.message.split("precondition failed: ")[1]}` : CONFLICT_STALE);
     case "Expired":
       return expired(e.message);
     case "TooLarge":
