@@ -41,6 +41,9 @@ export interface Reply {
  */
 const MAX_RETRIES = 50;
 
+/** A short, growing, jittered pause between CAS retries, so a busy writer cannot starve us forever. */
+const retryPause = (attempt: number): Promise<void> => new Promise((r) => setTimeout(r, Math.random() * Math.min(attempt, 10) * 5));
+
 /** Namespaces that hold the cluster's own objects: Kubernetes refuses to delete them. */
 export const PROTECTED_NAMESPACES = new Set(["default", "kube-system", "kube-public"]);
 
@@ -123,7 +126,10 @@ export class ResourceHandlers {
         await this.store.update(key, bound, metaOf(current).resourceVersion);
         return { code: 201, body: success() };
       } catch (e) {
-        if (attempt < MAX_RETRIES && isStatusError(e) && e.status.reason === "Conflict") continue;
+        if (attempt < MAX_RETRIES && isStatusError(e) && e.status.reason === "Conflict") {
+          await retryPause(attempt);
+          continue;
+        }
         throw e;
       }
     }
@@ -168,7 +174,10 @@ export class ResourceHandlers {
         if (readyToRemove(obj)) return { code: 200, body: await this.store.delete(key, { resourceVersion: (wantedRv ?? currentRv)! }) };
         return { code: 200, body: present(await this.store.update(key, obj, wantedRv ?? currentRv)) };
       } catch (e) {
-        if (!wantedRv && attempt < MAX_RETRIES && isStatusError(e) && e.status.reason === "Conflict") continue;
+        if (!wantedRv && attempt < MAX_RETRIES && isStatusError(e) && e.status.reason === "Conflict") {
+          await retryPause(attempt);
+          continue;
+        }
         throw e;
       }
     }
@@ -189,7 +198,10 @@ export class ResourceHandlers {
       try {
         return { code: 200, body: toScale(await this.store.update(key, obj, resourceVersion ?? metaOf(current).resourceVersion)) };
       } catch (e) {
-        if (!resourceVersion && attempt < MAX_RETRIES && isStatusError(e) && e.status.reason === "Conflict") continue;
+        if (!resourceVersion && attempt < MAX_RETRIES && isStatusError(e) && e.status.reason === "Conflict") {
+          await retryPause(attempt);
+          continue;
+        }
         throw e;
       }
     }
@@ -257,7 +269,10 @@ export class ResourceHandlers {
         }
         return { code: 200, body: await this.store.update(key, obj, rv) };
       } catch (e) {
-        if (!wanted && attempt < MAX_RETRIES && isStatusError(e) && e.status.reason === "Conflict") continue;
+        if (!wanted && attempt < MAX_RETRIES && isStatusError(e) && e.status.reason === "Conflict") {
+          await retryPause(attempt);
+          continue;
+        }
         throw e;
       }
     }
@@ -297,7 +312,10 @@ export class ResourceHandlers {
         const removed = await this.store.delete(key, { uid: meta.uid!, resourceVersion: meta.resourceVersion! });
         return { code: 200, body: deletedReply(t.info, removed) };
       } catch (e) {
-        if (attempt < MAX_RETRIES && isStatusError(e) && e.status.reason === "Conflict" && !pre.resourceVersion) continue;
+        if (attempt < MAX_RETRIES && isStatusError(e) && e.status.reason === "Conflict" && !pre.resourceVersion) {
+          await retryPause(attempt);
+          continue;
+        }
         throw e;
       }
     }

@@ -264,7 +264,7 @@ describe.each(transportCases())("controllers over the $name bus", (tc) => {
       } catch (e) {
         return (e as { status?: { code?: number } }).status?.code === 404;
       }
-    });
+    }, 30_000);
     expect(await items(CONFIGMAPS, ns)).toEqual([]);
     expect(await items(PODS, ns)).toEqual([]);
   });
