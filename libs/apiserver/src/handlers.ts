@@ -44,6 +44,37 @@ const MAX_RETRIES = 50;
 /** A short, growing, jittered pause between CAS retries, so a busy writer cannot starve us forever. */
 const retryPause = (attempt: number): Promise<void> => new Promise((r) => setTimeout(r, Math.random() * Math.min(attempt, 10) * 5));
 
+/** A store write's 409 that only means "someone wrote in between": the whole read-modify-write may run again. */
+class LostRace extends Error {
+  constructor(readonly conflict: unknown) {
+    super("lost a compare-and-swap race");
+  }
+}
+
+/**
+ * Marks the compare-and-swap write of a read-modify-write. Its Conflict is a
+ * lost race, retried by `retryOnConflict`, unless the caller named the version
+ * (`retryable` false); every other error, and every other 409 (e.g. a pod
+ * already bound), passes through untouched.
+ */
+const cas = <T>(write: Promise<T>, retryable = true): Promise<T> =>
+  write.catch((e: unknown) => {
+    throw retryable && isStatusError(e) && e.status.reason === "Conflict" ? new LostRace(e) : e;
+  });
+
+/** Runs `once` (read, modify, `cas` write) until it wins, at most MAX_RETRIES more times, then answers the 409. */
+const retryOnConflict = async <T>(once: () => Promise<T>): Promise<T> => {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await once();
+    } catch (e) {
+      if (!(e instanceof LostRace)) throw e;
+      if (attempt >= MAX_RETRIES) throw e.conflict;
+      await retryPause(attempt);
+    }
+  }
+};
+
 /** Namespaces that hold the cluster's own objects: Kubernetes refuses to delete them. */
 export const PROTECTED_NAMESPACES = new Set(["default", "kube-system", "kube-public"]);
 
@@ -118,21 +149,13 @@ export class ResourceHandlers {
   /** POST pods/{name}/binding: place the pod on a node (the scheduler's write). */
   async bind(t: ResourceTarget, name: string, binding: Obj, q: URLSearchParams): Promise<Reply> {
     const key = keyOf(t, name);
-    for (let attempt = 0; ; attempt++) {
+    return retryOnConflict(async () => {
       const current = await this.store.get(key);
       const bound = bindPod(current, binding);
       if (isDryRun(q)) return { code: 201, body: success() };
-      try {
-        await this.store.update(key, bound, metaOf(current).resourceVersion);
-        return { code: 201, body: success() };
-      } catch (e) {
-        if (attempt < MAX_RETRIES && isStatusError(e) && e.status.reason === "Conflict") {
-          await retryPause(attempt);
-          continue;
-        }
-        throw e;
-      }
-    }
+      await cas(this.store.update(key, bound, metaOf(current).resourceVersion));
+      return { code: 201, body: success() };
+    });
   }
 
   /**
@@ -142,7 +165,7 @@ export class ResourceHandlers {
    */
   async patch(t: ResourceTarget, name: string, type: PatchType, patch: unknown, q: URLSearchParams, part: "main" | "status" | "scale"): Promise<Reply> {
     const key = keyOf(t, name);
-    for (let attempt = 0; ; attempt++) {
+    return retryOnConflict(async () => {
       let current: Obj;
       try {
         current = await this.store.get(key);
@@ -170,17 +193,10 @@ export class ResourceHandlers {
       }
       const present = (o: Obj) => (part === "scale" ? toScale(o) : o);
       if (isDryRun(q)) return { code: 200, body: present(obj) };
-      try {
-        if (readyToRemove(obj)) return { code: 200, body: await this.store.delete(key, { resourceVersion: (wantedRv ?? currentRv)! }) };
-        return { code: 200, body: present(await this.store.update(key, obj, wantedRv ?? currentRv)) };
-      } catch (e) {
-        if (!wantedRv && attempt < MAX_RETRIES && isStatusError(e) && e.status.reason === "Conflict") {
-          await retryPause(attempt);
-          continue;
-        }
-        throw e;
-      }
-    }
+      const retryable = !wantedRv;
+      if (readyToRemove(obj)) return { code: 200, body: await cas(this.store.delete(key, { resourceVersion: (wantedRv ?? currentRv)! }), retryable) };
+      return { code: 200, body: present(await cas(this.store.update(key, obj, wantedRv ?? currentRv), retryable)) };
+    });
   }
 
   async getScale(t: ResourceTarget, name: string): Promise<Reply> {
@@ -190,21 +206,13 @@ export class ResourceHandlers {
   /** PUT .../scale: change spec.replicas only, through the same update strategy as a full PUT. */
   async updateScale(t: ResourceTarget, name: string, scale: Obj, q: URLSearchParams): Promise<Reply> {
     const key = keyOf(t, name);
-    for (let attempt = 0; ; attempt++) {
+    return retryOnConflict(async () => {
       const current = await this.store.get(key);
       const { next, resourceVersion } = applyScale(current, scale);
       const obj = prepareUpdate(t.info, next, current, "main");
       if (isDryRun(q)) return { code: 200, body: toScale(obj) };
-      try {
-        return { code: 200, body: toScale(await this.store.update(key, obj, resourceVersion ?? metaOf(current).resourceVersion)) };
-      } catch (e) {
-        if (!resourceVersion && attempt < MAX_RETRIES && isStatusError(e) && e.status.reason === "Conflict") {
-          await retryPause(attempt);
-          continue;
-        }
-        throw e;
-      }
-    }
+      return { code: 200, body: toScale(await cas(this.store.update(key, obj, resourceVersion ?? metaOf(current).resourceVersion), !resourceVersion)) };
+    });
   }
 
   async get(t: ResourceTarget, name: string): Promise<Reply> {
@@ -256,26 +264,18 @@ export class ResourceHandlers {
     const key = keyOf(t, name);
     const wanted = metaOf(body).resourceVersion;
     // Without a resourceVersion in the body the update is unconditional: retry on races.
-    for (let attempt = 0; ; attempt++) {
+    return retryOnConflict(async () => {
       const current = await this.store.get(key);
       const obj = prepareUpdate(t.info, structuredClone(body), current, part);
       const rv = wanted ?? metaOf(current).resourceVersion;
       if (wanted) metaOf(obj).resourceVersion = wanted;
       if (isDryRun(q)) return { code: 200, body: obj };
-      try {
-        if (readyToRemove(obj)) {
-          const removed = await this.store.delete(key, { resourceVersion: rv!, ...(metaOf(current).uid ? { uid: metaOf(current).uid! } : {}) });
-          return { code: 200, body: removed };
-        }
-        return { code: 200, body: await this.store.update(key, obj, rv) };
-      } catch (e) {
-        if (!wanted && attempt < MAX_RETRIES && isStatusError(e) && e.status.reason === "Conflict") {
-          await retryPause(attempt);
-          continue;
-        }
-        throw e;
+      if (readyToRemove(obj)) {
+        const removed = await cas(this.store.delete(key, { resourceVersion: rv!, ...(metaOf(current).uid ? { uid: metaOf(current).uid! } : {}) }), !wanted);
+        return { code: 200, body: removed };
       }
-    }
+      return { code: 200, body: await cas(this.store.update(key, obj, rv), !wanted) };
+    });
   }
 
   /**
@@ -294,7 +294,7 @@ export class ResourceHandlers {
       throw badRequest(`propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
     }
     const orphan = policy === "Orphan" || options.orphanDependents === true;
-    for (let attempt = 0; ; attempt++) {
+    return retryOnConflict(async () => {
       const current = await this.store.get(key);
       const meta = metaOf(current);
       if (pre.uid && pre.uid !== meta.uid) {
@@ -305,20 +305,13 @@ export class ResourceHandlers {
       }
       const marked = markForDeletion(t.info, current, options, policy, orphan);
       if (isDryRun(q)) return { code: 200, body: marked ?? current };
-      try {
-        if (marked && !readyToRemove(marked)) {
-          return { code: 200, body: await this.store.update(key, marked, meta.resourceVersion) };
-        }
-        const removed = await this.store.delete(key, { uid: meta.uid!, resourceVersion: meta.resourceVersion! });
-        return { code: 200, body: deletedReply(t.info, removed) };
-      } catch (e) {
-        if (attempt < MAX_RETRIES && isStatusError(e) && e.status.reason === "Conflict" && !pre.resourceVersion) {
-          await retryPause(attempt);
-          continue;
-        }
-        throw e;
+      const retryable = !pre.resourceVersion;
+      if (marked && !readyToRemove(marked)) {
+        return { code: 200, body: await cas(this.store.update(key, marked, meta.resourceVersion), retryable) };
       }
-    }
+      const removed = await cas(this.store.delete(key, { uid: meta.uid!, resourceVersion: meta.resourceVersion! }), retryable);
+      return { code: 200, body: deletedReply(t.info, removed) };
+    });
   }
 
   async deleteCollection(t: ResourceTarget, options: Obj, q: URLSearchParams): Promise<Reply> {
