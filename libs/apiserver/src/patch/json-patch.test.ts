@@ -1,16 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { applyJsonPatch, applyMergePatch, PatchError } from "./index.ts";
-
-function err(f: () => unknown): PatchError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof PatchError) return e;
-    throw e;
-  }
-  throw new Error("expected a PatchError");
-}
+import { patchError } from "./test-helpers.ts";
 
 describe("RFC 6902 appendix A", () => {
   const cases: [string, unknown, unknown[], unknown][] = [
@@ -53,17 +44,17 @@ describe("RFC 6902 appendix A", () => {
   }
 
   it("A.9 test failure (evanphx wording, 422)", () => {
-    const e = err(() => applyJsonPatch({ baz: "qux" }, [{ op: "test", path: "/baz", value: "bar" }]));
+    const e = patchError(() => applyJsonPatch({ baz: "qux" }, [{ op: "test", path: "/baz", value: "bar" }]));
     expect(e.code).toBe(422);
     expect(e.message).toBe("testing value /baz failed: test failed");
   });
   it("A.12 add to a nonexistent target", () => {
-    const e = err(() => applyJsonPatch({ foo: "bar" }, [{ op: "add", path: "/baz/bat", value: "qux" }]));
+    const e = patchError(() => applyJsonPatch({ foo: "bar" }, [{ op: "add", path: "/baz/bat", value: "qux" }]));
     expect(e.code).toBe(422);
     expect(e.message).toBe('add operation does not apply: doc is missing path: "/baz/bat": missing value');
   });
   it("A.15 strings and numbers differ", () => {
-    expect(err(() => applyJsonPatch({ "/": 9, "~1": 10 }, [{ op: "test", path: "/~01", value: "10" }])).message).toBe(
+    expect(patchError(() => applyJsonPatch({ "/": 9, "~1": 10 }, [{ op: "test", path: "/~01", value: "10" }])).message).toBe(
       "testing value /~01 failed: test failed",
     );
   });
@@ -81,14 +72,14 @@ describe("RFC 6902 appendix A", () => {
 
 describe("evanphx/json-patch v4 behaviour the apiserver exposes", () => {
   it("replace of a missing array index fails with 'doc is missing key'", () => {
-    const e = err(() => applyJsonPatch({ spec: { x: [1] } }, [{ op: "replace", path: "/spec/x/3", value: 1 }]));
+    const e = patchError(() => applyJsonPatch({ spec: { x: [1] } }, [{ op: "replace", path: "/spec/x/3", value: 1 }]));
     expect([e.code, e.message]).toEqual([422, "replace operation does not apply: doc is missing key: /spec/x/3: missing value"]);
   });
   it("replace of a missing object member adds it (v4 partialDoc.get never fails)", () => {
     expect(applyJsonPatch({ spec: {} }, [{ op: "replace", path: "/spec/x", value: 1 }])).toEqual({ spec: { x: 1 } });
   });
   it("replace below a missing parent fails with 'doc is missing path'", () => {
-    expect(err(() => applyJsonPatch({}, [{ op: "replace", path: "/spec/x", value: 1 }])).message).toBe(
+    expect(patchError(() => applyJsonPatch({}, [{ op: "replace", path: "/spec/x", value: 1 }])).message).toBe(
       "replace operation does not apply: doc is missing path: /spec/x: missing value",
     );
   });
@@ -96,7 +87,7 @@ describe("evanphx/json-patch v4 behaviour the apiserver exposes", () => {
     expect(applyJsonPatch({ a: [1, 2, 3] }, [{ op: "remove", path: "/a/-1" }])).toEqual({ a: [1, 2] });
   });
   it("index out of range on add", () => {
-    expect(err(() => applyJsonPatch({ a: [1] }, [{ op: "add", path: "/a/5", value: 0 }])).message).toBe(
+    expect(patchError(() => applyJsonPatch({ a: [1] }, [{ op: "add", path: "/a/5", value: 0 }])).message).toBe(
       "error in add for path: '/a/5': Unable to access invalid index: 5: invalid index referenced",
     );
   });
@@ -104,16 +95,16 @@ describe("evanphx/json-patch v4 behaviour the apiserver exposes", () => {
     expect(applyJsonPatch({ a: 1 }, [{ op: "test", path: "/b", value: null }])).toEqual({ a: 1 });
   });
   it("unknown op, missing path", () => {
-    expect(err(() => applyJsonPatch({}, [{ op: "frob", path: "/a" }])).message).toBe("Unexpected kind: frob");
-    expect(err(() => applyJsonPatch({}, [{ op: "add", value: 1 }])).message).toBe("add operation failed to decode path: missing value");
+    expect(patchError(() => applyJsonPatch({}, [{ op: "frob", path: "/a" }])).message).toBe("Unexpected kind: frob");
+    expect(patchError(() => applyJsonPatch({}, [{ op: "add", value: 1 }])).message).toBe("add operation failed to decode path: missing value");
   });
   it("a body that is not a list of operations is a 400", () => {
-    const e = err(() => applyJsonPatch({}, { op: "add", path: "/a", value: 1 }));
+    const e = patchError(() => applyJsonPatch({}, { op: "add", path: "/a", value: 1 }));
     expect(e.code).toBe(400);
     expect(e._tag).toBe("PatchError");
   });
   it("move of a missing member", () => {
-    expect(err(() => applyJsonPatch({ a: {} }, [{ op: "move", from: "/a/x", path: "/b" }])).message).toBe(
+    expect(patchError(() => applyJsonPatch({ a: {} }, [{ op: "move", from: "/a/x", path: "/b" }])).message).toBe(
       "error in move for path: 'x': Unable to remove nonexistent key: x: missing value",
     );
   });

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { applyMergePatch, applyStrategicMergePatch, listStrategy, normalizeKind, PatchError } from "./index.ts";
+import { applyMergePatch, applyStrategicMergePatch, listStrategy, normalizeKind } from "./index.ts";
+import { patchError } from "./test-helpers.ts";
 
 type Obj = Record<string, unknown>;
 
@@ -21,16 +22,6 @@ const podSpecOf = (d: Obj) => ((d.spec as Obj).template as Obj).spec as Obj;
 
 const web = { name: "web", image: "nginx:1", env: [{ name: "A", value: "1" }, { name: "X", value: "x" }, { name: "B", value: "2" }] };
 const sidecar = { name: "sidecar", image: "envoy:1" };
-
-function patchError(f: () => unknown): PatchError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof PatchError) return e;
-    throw e;
-  }
-  throw new Error("expected a PatchError");
-}
 
 describe("kubectl set image / edit (containers merge by name)", () => {
   it("changes one container's image only", () => {
