@@ -4,7 +4,7 @@
  * dir (a temp dir unless given), stopped with SIGTERM on `stop()`.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, connect as tcpConnect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -93,6 +93,7 @@ export const startNatsServer = async (opts: { port?: number; jetstream?: boolean
   const port = opts.port ?? (await freePort());
   const storeDir = opts.storeDir ?? mkdtempSync(join(tmpdir(), "kubeactor-nats-"));
   const ownsDir = opts.storeDir === undefined;
+  mkdirSync(storeDir, { recursive: true });
   const confPath = join(storeDir, "nats.conf");
   writeFileSync(confPath, natsConfig({ port, storeDir, jetstream: opts.jetstream !== false }) + `pid_file: "${join(storeDir, "nats-server.pid")}"\n`);
   const child = spawn(bin, ["-c", confPath], { stdio: ["ignore", "ignore", "pipe"] });
