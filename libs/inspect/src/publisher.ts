@@ -4,7 +4,15 @@
  * `kube.inspect.<component>`, sampling high-rate actors so that inspection
  * costs little when an actor is busy: per actor at most `maxPerSecond`
  * event/snapshot records a second, except that a snapshot whose state value
- * (or status) changed is always published. Microsteps and actions are skipped.
+ * (or status) changed is published. Microsteps and actions are skipped.
+ *
+ * A cost governor bounds what inspection takes from the component as a
+ * whole, whatever the number of actors: the time spent in `inspect` is
+ * measured, and once it reaches `maxCostShare` of the current one-second
+ * window, events are dropped and each actor's newest snapshot is kept aside
+ * instead of published. At the next window those kept snapshots are
+ * published (within that window's budget), so a viewer always converges on
+ * every actor's current state, at most a second or two late under load.
  */
 import type { InspectionEvent } from "xstate";
 import { type Bus, type BusSubscription, subjectFor } from "@kubeactor/bus";
@@ -25,14 +33,41 @@ export interface InspectorOptions {
   readonly context?: boolean;
   /** Answer `kube.inspect.announce` (default true). */
   readonly answerAnnounce?: boolean;
+  /** The cost budget this inspector draws on (default: the one shared by every inspector in the process). */
+  readonly ledger?: CostLedger;
   readonly now?: () => number;
 }
+
+/**
+ * Inspection's cost budget: at most `share` of each one-second window may be
+ * spent inspecting. One ledger serves every inspector of a process, so
+ * `kubeactor up` (all components in one process) is bounded as a whole.
+ */
+export interface CostLedger {
+  readonly budgetMs: number;
+  readonly clock: () => number;
+  windowStart: number;
+  spent: number;
+  /** Called when a new window opens, so inspectors publish what they kept aside. */
+  readonly onWindow: Set<() => void>;
+}
+
+export const createCostLedger = (opts: { share?: number; clock?: () => number } = {}): CostLedger => {
+  const clock = opts.clock ?? (() => performance.now());
+  return { budgetMs: (opts.share ?? 0.03) * 1000, clock, windowStart: clock(), spent: 0, onWindow: new Set() };
+};
+
+const processLedger = createCostLedger();
 
 export interface InspectorStats {
   /** Records published. */
   published: number;
-  /** Event/snapshot records not published because the actor was over its budget. */
+  /** Event/snapshot records not published because the actor or the component was over its budget. */
   dropped: number;
+  /** Snapshots kept aside while the component was over its cost budget, published at a later window. */
+  deferred: number;
+  /** Milliseconds spent inside `inspect` and the deferred flushes. */
+  costMs: number;
   /** Records that had fields truncated to fit maxBytes. */
   truncated: number;
   /** Inspection events seen (all types, microsteps included). */
@@ -70,6 +105,8 @@ interface Tracked {
   lastKey: string;
   windowStart: number;
   count: number;
+  /** The newest snapshot kept aside by the cost governor, and the event type that produced it. */
+  pending?: { readonly snap: unknown; readonly eventType: string; readonly announce: boolean };
 }
 
 const MAX_TRACKED = 20_000;
@@ -94,9 +131,11 @@ export const createInspector = (opts: InspectorOptions): Inspector => {
   const definitionBytes = opts.definitionBytes ?? 32 * 1024;
   const withContext = opts.context ?? true;
   const now = opts.now ?? Date.now;
+  const ledger = opts.ledger ?? processLedger;
+  const costClock = ledger.clock;
   const instance = Math.random().toString(36).slice(2, 10);
   const subject = subjectFor(inspectSubject, { component });
-  const stats: InspectorStats = { published: 0, dropped: 0, truncated: 0, seen: 0, errors: 0, actors: 0 };
+  const stats: InspectorStats = { published: 0, dropped: 0, deferred: 0, costMs: 0, truncated: 0, seen: 0, errors: 0, actors: 0 };
   const live = new Map<string, Tracked>();
   const definitions = new WeakMap<object, string | null>();
   let seq = 0;
@@ -220,27 +259,92 @@ export const createInspector = (opts: InspectorOptions): Inspector => {
     return true;
   };
 
+  // The cost governor: time spent in the current one-second window, and the
+  // actors whose newest snapshot waits for a window with budget left.
+  const waiting = new Set<Tracked>();
+  const charge = (t0: number) => {
+    const d = costClock() - t0;
+    ledger.spent += d;
+    stats.costMs += d;
+  };
+  const overBudget = (): boolean => {
+    const n = costClock();
+    if (n - ledger.windowStart >= 1000) {
+      ledger.windowStart = n;
+      ledger.spent = 0;
+      for (const flush of ledger.onWindow) flush();
+    }
+    return ledger.spent >= ledger.budgetMs;
+  };
+
+  const publishPending = (t: Tracked): void => {
+    const p = t.pending!;
+    t.pending = undefined;
+    if (p.announce) publishActor(t, p.snap);
+    else publish({ ...base("@xstate.snapshot", t.ref, t), event: { type: p.eventType }, snapshot: snapshotOf(p.snap) });
+    if ((p.snap as { status?: unknown } | undefined)?.status !== undefined && (p.snap as { status?: unknown }).status !== "active") {
+      live.delete(t.ref.sessionId);
+      stats.actors = live.size;
+    }
+  };
+
+  /** Publishes kept-aside snapshots, oldest actor first, while this window's budget lasts. */
+  function flushWaiting(): void {
+    if (stopped || waiting.size === 0) return;
+    const t0 = costClock();
+    try {
+      for (const t of waiting) {
+        if (ledger.spent + (costClock() - t0) >= ledger.budgetMs) break;
+        waiting.delete(t);
+        if (t.pending) publishPending(t);
+      }
+    } catch {
+      stats.errors++;
+    } finally {
+      charge(t0);
+    }
+  }
+  ledger.onWindow.add(flushWaiting);
+  const flushTimer = setInterval(() => {
+    if (waiting.size > 0) overBudget();
+  }, 1000);
+  flushTimer.unref?.();
+
+  /** Keeps the actor's newest snapshot for a later window (an unannounced actor stays unannounced until then). */
+  const keepAside = (t: Tracked, snap: unknown, eventType: string, announce: boolean): void => {
+    t.pending = { snap, eventType, announce: announce || !!t.pending?.announce };
+    waiting.add(t);
+    stats.deferred++;
+  };
+
+  const snapshotOfActor = (ref: Ref): unknown => {
+    // XState announces an actor from its constructor, before its first snapshot exists.
+    try {
+      return ref.getSnapshot();
+    } catch {
+      return undefined;
+    }
+  };
+
   const inspect = (ev: InspectionEvent): void => {
     stats.seen++;
     if (stopped) return;
+    if (ev.type !== "@xstate.actor" && ev.type !== "@xstate.event" && ev.type !== "@xstate.snapshot") return; // microsteps and actions: too fine-grained to publish
+    const t0 = costClock();
     try {
+      const shedding = overBudget();
       switch (ev.type) {
         case "@xstate.actor": {
           const t = track(asRef(ev.actorRef), ev.rootId);
-          // XState announces an actor from its constructor, before its first snapshot exists.
-          let snap: unknown;
-          try {
-            snap = asRef(ev.actorRef).getSnapshot();
-          } catch {
-            snap = undefined;
-          }
+          const snap = snapshotOfActor(t.ref);
           t.lastKey = valueKey(snap as { value?: unknown; status?: unknown } | undefined);
-          publishActor(t, snap);
+          if (shedding) keepAside(t, snap, "", true);
+          else publishActor(t, snap);
           return;
         }
         case "@xstate.event": {
           const t = live.get(ev.actorRef.sessionId) ?? track(asRef(ev.actorRef), ev.rootId);
-          if (!allow(t)) {
+          if (shedding || !allow(t)) {
             stats.dropped++;
             return;
           }
@@ -254,30 +358,40 @@ export const createInspector = (opts: InspectorOptions): Inspector => {
         case "@xstate.snapshot": {
           const t = live.get(ev.actorRef.sessionId) ?? track(asRef(ev.actorRef), ev.rootId);
           const snap = ev.snapshot as { value?: unknown; status?: unknown };
+          const eventType = typeof ev.event?.type === "string" ? ev.event.type : "<unknown>";
           const key = valueKey(snap);
           const changed = key !== t.lastKey;
           t.lastKey = key;
+          if (shedding) {
+            // Over budget: only the newest snapshot matters, and a state change must not be lost.
+            if (changed || t.pending || snap.status !== "active") keepAside(t, snap, eventType, false);
+            else stats.dropped++;
+            return;
+          }
+          if (t.pending) {
+            // Budget is back: the newest snapshot supersedes the one kept aside.
+            t.pending = { snap, eventType, announce: t.pending.announce };
+            waiting.delete(t);
+            publishPending(t);
+            return;
+          }
           if (!changed && !allow(t)) {
             stats.dropped++;
             return;
           }
           if (changed && maxPerSecond !== Infinity) t.count++;
-          publish({
-            ...base("@xstate.snapshot", asRef(ev.actorRef), t),
-            event: { type: typeof ev.event?.type === "string" ? ev.event.type : "<unknown>" },
-            snapshot: snapshotOf(snap),
-          });
+          publish({ ...base("@xstate.snapshot", asRef(ev.actorRef), t), event: { type: eventType }, snapshot: snapshotOf(snap) });
           if (snap.status !== "active") {
             live.delete(ev.actorRef.sessionId);
             stats.actors = live.size;
           }
           return;
         }
-        default:
-          return; // microsteps and actions: too fine-grained to publish
       }
     } catch {
       stats.errors++;
+    } finally {
+      charge(t0);
     }
   };
 
@@ -311,6 +425,9 @@ export const createInspector = (opts: InspectorOptions): Inspector => {
     announce,
     stop: () => {
       stopped = true;
+      clearInterval(flushTimer);
+      ledger.onWindow.delete(flushWaiting);
+      waiting.clear();
       sub?.unsubscribe();
       live.clear();
       stats.actors = 0;

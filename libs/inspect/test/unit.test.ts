@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Bus, createMemoryTransport, MemoryHub } from "@kubeactor/bus";
 import { assign, createActor, setup } from "xstate";
-import { createInspectModel, createInspector, fit, jsonBytes, REDACTED, renderTree, sanitize, type InspectionRecord } from "../src/index.ts";
+import { createCostLedger, createInspectModel, createInspector, fit, jsonBytes, REDACTED, renderTree, sanitize, type InspectionRecord } from "../src/index.ts";
 import { startInspectFeed } from "../src/viewer.ts";
 
 const memBus = () => {
@@ -15,6 +15,9 @@ const collect = (bus: Bus) => {
   bus.transport.subscribe("kube.inspect.>", (m) => raw.push(new TextDecoder().decode(m.data)));
   return raw;
 };
+
+/** Tests that count records must not be subject to the process-wide cost budget. */
+const unlimited = () => createCostLedger({ share: Infinity });
 
 const secret = { apiVersion: "v1", kind: "Secret", metadata: { name: "db", namespace: "default" }, data: { password: "aHVudGVyMg==" }, stringData: { token: "s3cr3t-value" } };
 
@@ -60,7 +63,7 @@ describe("createInspector", () => {
   it("never publishes a Secret carried by an event or in context", async () => {
     const { bus } = memBus();
     const raw = collect(bus);
-    const inspector = createInspector({ bus, component: "test", maxPerSecond: Infinity });
+    const inspector = createInspector({ bus, component: "test", maxPerSecond: Infinity, ledger: unlimited() });
     const actor = createActor(machine, { inspect: inspector.inspect }).start();
     actor.send({ type: "STORE", obj: { items: [secret] } });
     inspector.announce();
@@ -78,7 +81,7 @@ describe("createInspector", () => {
   it("truncates records to maxBytes", async () => {
     const { bus } = memBus();
     const raw = collect(bus);
-    const inspector = createInspector({ bus, component: "test", maxBytes: 2048, maxPerSecond: Infinity });
+    const inspector = createInspector({ bus, component: "test", maxBytes: 2048, maxPerSecond: Infinity, ledger: unlimited() });
     const actor = createActor(machine, { inspect: inspector.inspect }).start();
     actor.send({ type: "STORE", obj: { blob: "q".repeat(50_000), list: Array.from({ length: 500 }, (_, i) => ({ i, name: `item-${i}` })) } });
     actor.stop();
@@ -95,7 +98,7 @@ describe("createInspector", () => {
     const { bus } = memBus();
     const raw = collect(bus);
     let t = 1_000_000;
-    const inspector = createInspector({ bus, component: "test", maxPerSecond: 20, now: () => t });
+    const inspector = createInspector({ bus, component: "test", maxPerSecond: 20, now: () => t, ledger: unlimited() });
     const actor = createActor(machine, { inspect: inspector.inspect }).start();
     await bus.transport.flush();
     const before = raw.length;
@@ -116,6 +119,32 @@ describe("createInspector", () => {
     await bus.transport.flush();
     expect(raw.length).toBe(n + 2);
     actor.stop();
+    inspector.stop();
+  });
+});
+
+describe("the cost governor", () => {
+  it("sheds events once inspection used its share of the window, then publishes each actor's newest state", async () => {
+    const { bus } = memBus();
+    const raw = collect(bus);
+    // Every inspection event costs 1 ms of fake time; the budget is 10 ms per second.
+    let cost = 0;
+    const inspector = createInspector({ bus, component: "test", maxPerSecond: Infinity, ledger: createCostLedger({ share: 0.01, clock: () => (cost += 0.5) }) });
+    const actors = Array.from({ length: 5 }, () => createActor(machine, { inspect: inspector.inspect }).start());
+    for (let i = 0; i < 50; i++) for (const a of actors) a.send({ type: i % 2 === 0 ? "GO" : "TICK" });
+    await bus.transport.flush();
+    // 5 actors x 50 sends x 2 records each would be 500; the 10 ms budget allows about 10.
+    expect(raw.length).toBeLessThan(20);
+    expect(inspector.stats.dropped + inspector.stats.deferred).toBeGreaterThan(400);
+    // Each actor flipped state 25 times: it ends "busy". A new window publishes the kept-aside newest snapshots.
+    cost += 1000;
+    actors[0]!.send({ type: "TICK" });
+    await bus.transport.flush();
+    const latest = new Map<string, unknown>();
+    for (const r of raw.map((x) => JSON.parse(x) as InspectionRecord)) if (r.snapshot) latest.set(r.actorId, r.snapshot.value);
+    expect([...latest.values()]).toHaveLength(5);
+    expect(new Set(latest.values())).toEqual(new Set(["busy"]));
+    for (const a of actors) a.stop();
     inspector.stop();
   });
 });

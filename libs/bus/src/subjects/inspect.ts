@@ -65,7 +65,7 @@ export const inspectSubject = eventSubject({
   pattern: "kube.inspect.{component}",
   example: `nats sub 'kube.inspect.>'`,
   description:
-    "State-machine inspection stream: one sanitised record per XState inspection event (@xstate.actor / @xstate.event / @xstate.snapshot) of the component's actors. Secrets are redacted, records are capped (default 8 KiB) and high-rate actors are sampled (state-value changes always pass). The token `announce` is reserved for kube.inspect.announce.",
+    "State-machine inspection stream: one sanitised record per XState inspection event (@xstate.actor / @xstate.event / @xstate.snapshot) of the component's actors. Secrets are redacted, records are capped (default 8 KiB) and high-rate actors are sampled. When inspection has used 3 % of the process's time in the current second, events are dropped and each actor's newest snapshot is published in a later second instead, so a viewer always converges on every actor's current state. The token `announce` is reserved for kube.inspect.announce.",
   publishers: ["kube-scheduler", "kubelet", "kube-controller-manager", "store"],
   subscribers: ["kubeactor inspect", "Stately inspector bridge", "dashboard"],
   schema: InspectionRecord,
