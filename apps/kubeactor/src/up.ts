@@ -9,10 +9,9 @@ import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { startApiServer } from "@kubeactor/apiserver";
 import { startControllerManager } from "@kubeactor/controllers";
-import { createInspector } from "@kubeactor/inspect";
 import { startKubelet } from "@kubeactor/kubelet";
 import { startScheduler } from "@kubeactor/scheduler";
-import { chooseBus, onShutdown, writeKubeconfig } from "@kubeactor/runtime";
+import { chooseBus, inspectFlag, onShutdown, startInspection, writeKubeconfig } from "@kubeactor/runtime";
 import { startStoreComponent } from "@kubeactor/store";
 
 export const upFlags = {
@@ -22,7 +21,7 @@ export const upFlags = {
   nats: { type: "string", help: "use the NATS server at this URL instead of starting one" },
   "nats-port": { type: "int", default: 4222, help: "port for the nats-server kubeactor starts" },
   embedded: { type: "bool", default: false, help: "use the in-process bus even when nats-server is installed" },
-  inspect: { type: "bool", default: false, help: "publish every component's XState inspection on kube.inspect.<component> (see kubeactor inspect)" },
+  inspect: { ...inspectFlag, help: "publish every component's XState inspection on kube.inspect.<component> (see kubeactor inspect)" },
 } as const;
 
 export interface UpOptions {
@@ -53,20 +52,19 @@ export const startCluster = async (opts: UpOptions, log: (line: string) => void 
     for (const stop of stops.splice(0).reverse()) await stop().catch((e) => console.error(`shutdown: ${(e as Error).message}`));
   };
   try {
-    const store = await startStoreComponent({ bus: await bus.connect("store"), dir: join(dataDir, "store") });
+    /** A component's bus connection, and its inspector when --inspect is on. */
+    const componentBus = async (name: string) => {
+      const b = await bus.connect(name);
+      const inspection = startInspection(b, name, !!opts.inspect);
+      stops.push(async () => inspection.stop());
+      return { bus: b, ...(inspection.inspect ? { inspect: inspection.inspect } : {}) };
+    };
+    const store = await startStoreComponent({ ...(await componentBus("store")), dir: join(dataDir, "store") });
     stops.push(() => store.stop());
     log(`store: serving revision ${store.backend.revision} (${store.backend.stats.objects} objects) from ${join(dataDir, "store")}`);
     const api = await startApiServer({ bus: await bus.connect("apiserver"), port: opts.port, log });
     stops.push(() => api.close());
     log(`apiserver: serving the Kubernetes API on ${api.url}`);
-    /** A component's bus connection, and its inspector when --inspect is on. */
-    const componentBus = async (name: string) => {
-      const b = await bus.connect(name);
-      if (!opts.inspect) return { bus: b };
-      const inspector = createInspector({ bus: b, component: name });
-      stops.push(async () => inspector.stop());
-      return { bus: b, inspect: inspector.inspect };
-    };
     const controllers = await startControllerManager({ ...(await componentBus("controller-manager")), log: console.error });
     stops.push(() => controllers.stop());
     log("controller-manager: ready");

@@ -3,22 +3,26 @@
  * Prints one readiness line; exits non-zero with the reason when recovery fails.
  */
 import { join } from "node:path";
-import { chooseBus, defaultNatsUrl, FlagError, flagHelp, onShutdown, parseFlags } from "@kubeactor/runtime";
+import { chooseBus, defaultNatsUrl, FlagError, flagHelp, inspectFlag, onShutdown, parseFlags, startInspection } from "@kubeactor/runtime";
 import { startStoreComponent } from "@kubeactor/store";
 
 const flags = {
   "data-dir": { type: "string", default: ".kubeactor", help: "directory for the store's log and snapshots (DIR/store)" },
   nats: { type: "string", default: defaultNatsUrl(), help: "NATS server URL (default: loopback on KUBEACTOR_NATS_PORT, 4222)" },
+  inspect: inspectFlag,
 } as const;
 
 const main = async () => {
   const { values } = parseFlags(flags, process.argv.slice(2));
   const dataDir = values["data-dir"]!;
   const bus = await chooseBus({ nats: values.nats!, natsPort: 0, dataDir });
-  const store = await startStoreComponent({ bus: await bus.connect("store"), dir: join(dataDir, "store") });
+  const storeBus = await bus.connect("store");
+  const inspection = startInspection(storeBus, "store", values.inspect);
+  const store = await startStoreComponent({ bus: storeBus, dir: join(dataDir, "store"), ...(inspection.inspect ? { inspect: inspection.inspect } : {}) });
   console.log(`store: serving revision ${store.backend.revision} (${store.backend.stats.objects} objects) from ${join(dataDir, "store")} on ${bus.description}`);
   onShutdown(async () => {
     await store.stop();
+    inspection.stop();
     await bus.stop();
   });
 };

@@ -3,6 +3,7 @@
  * lifecycle machine, then serve it on the bus. Used by apps/store (its own
  * process) and by `kubeactor up` (in-process) alike.
  */
+import type { InspectionEvent } from "xstate";
 import type { Bus } from "@kubeactor/bus";
 import { createFileBackend } from "./engine/file-backend.ts";
 import type { StoreBackend } from "./engine/types.ts";
@@ -16,6 +17,8 @@ export interface StoreComponentOptions {
   /** Tests and benchmarks may pass their own backend (named in kube.store.status). */
   readonly backend?: StoreBackend;
   readonly backendName?: string;
+  /** XState's inspect hook for the lifecycle machine (`--inspect`). */
+  readonly inspect?: (ev: InspectionEvent) => void;
 }
 
 export interface StoreComponent {
@@ -33,7 +36,7 @@ const phaseOf = (actor: StoreLifecycleActor): string => {
 /** Rejects (with the backend's error naming file and offset) when recovery fails: never a silently empty store. */
 export const startStoreComponent = async (opts: StoreComponentOptions): Promise<StoreComponent> => {
   const backend = opts.backend ?? createFileBackend({ dir: opts.dir });
-  const lifecycle = await startStoreLifecycle(backend);
+  const lifecycle = await startStoreLifecycle(backend, opts.inspect ? { inspect: opts.inspect } : {});
   let server: StoreServer | undefined = serveStore({ bus: opts.bus, backend, phase: () => phaseOf(lifecycle), backendName: opts.backendName ?? (opts.backend ? "custom" : "file") });
   const unlisten = backend.subscribe(() => lifecycle.send({ type: "WRITE_COMMITTED" }));
   return {

@@ -10,7 +10,7 @@
  * WRITE_COMMITTED (e.g. from `backend.subscribe`, as component.ts does); the
  * machine does not subscribe itself, so commits are never counted twice.
  */
-import { assign, createActor, fromPromise, setup, type ActorRefFrom } from "xstate";
+import { assign, createActor, fromPromise, setup, type ActorRefFrom, type InspectionEvent } from "xstate";
 import type { StoreBackend } from "./engine/types.ts";
 
 export interface StoreLifecycleInput {
@@ -112,10 +112,10 @@ export type StoreLifecycleActor = ActorRefFrom<typeof storeLifecycleMachine>;
  */
 export function startStoreLifecycle(
   backend: StoreBackend,
-  opts: Omit<StoreLifecycleInput, "backend"> & { machine?: typeof storeLifecycleMachine } = {},
+  opts: Omit<StoreLifecycleInput, "backend"> & { machine?: typeof storeLifecycleMachine; inspect?: (ev: InspectionEvent) => void } = {},
 ): Promise<StoreLifecycleActor> {
-  const { machine = storeLifecycleMachine, ...input } = opts;
-  const actor = createActor(machine, { input: { backend, ...input }, systemId: "store-lifecycle" });
+  const { machine = storeLifecycleMachine, inspect, ...input } = opts;
+  const actor = createActor(machine, { input: { backend, ...input }, systemId: "store-lifecycle", ...(inspect ? { inspect } : {}) });
   return new Promise((resolve, reject) => {
     const sub = actor.subscribe((snap) => {
       if (snap.matches("Serving")) {
