@@ -465,9 +465,11 @@ export const nodeMachine = setup({
             },
             status: {
               initial: "Reporting",
-              on: { SET_CONDITION: { target: ".Reporting", reenter: true, actions: "setOverride" } },
+              // The handlers sit on the leaves: a re-entering transition on the region itself would have
+              // the parallel parent as its domain and restart the lease and condition regions too.
               states: {
                 Reporting: {
+                  on: { SET_CONDITION: { target: "Reporting", reenter: true, actions: "setOverride" } },
                   invoke: {
                     src: "reportStatus",
                     input: ({ context }) => ({ ctx: context }),
@@ -478,7 +480,7 @@ export const nodeMachine = setup({
                     },
                   },
                 },
-                Waiting: { after: { nodeStatusReport: "Reporting" } },
+                Waiting: { after: { nodeStatusReport: "Reporting" }, on: { SET_CONDITION: { target: "Reporting", actions: "setOverride" } } },
               },
             },
           },
