@@ -11,12 +11,19 @@ const flags = {
   port: { type: "int", default: 6443, help: "port of the Kubernetes API (HTTP)" },
   nats: { type: "string", default: defaultNatsUrl(), help: "NATS server URL (default: loopback on KUBEACTOR_NATS_PORT, 4222)" },
   "data-dir": { type: "string", help: "write DIR/kubeconfig for this API server" },
+  "default-not-ready-toleration-seconds": { type: "int", default: 300, help: "tolerationSeconds of the not-ready:NoExecute toleration added to pods without one" },
+  "default-unreachable-toleration-seconds": { type: "int", default: 300, help: "tolerationSeconds of the unreachable:NoExecute toleration added to pods without one" },
 } as const;
 
 const main = async () => {
   const { values } = parseFlags(flags, process.argv.slice(2));
   const bus = await chooseBus({ nats: values.nats!, natsPort: 0, dataDir: "." });
-  const api = await startApiServer({ bus: await bus.connect("apiserver"), port: values.port, log: console.error });
+  const api = await startApiServer({
+    bus: await bus.connect("apiserver"),
+    port: values.port,
+    log: console.error,
+    defaultTolerationSeconds: { notReady: values["default-not-ready-toleration-seconds"], unreachable: values["default-unreachable-toleration-seconds"] },
+  });
   console.log(`apiserver: serving the Kubernetes API on ${api.url}`);
   if (values["data-dir"]) {
     const dir = resolve(values["data-dir"]);

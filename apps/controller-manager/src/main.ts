@@ -1,18 +1,27 @@
 /** The controller manager process: `tsx apps/controller-manager/src/main.ts --nats URL --controllers '*'`. */
-import { startControllerManager } from "@kubeactor/controllers";
+import { nodeLifecycleFlags, nodeLifecycleOptionsFrom, startControllerManager } from "@kubeactor/controllers";
 import { chooseBus, defaultNatsUrl, FlagError, flagHelp, onShutdown, parseFlags } from "@kubeactor/runtime";
 
 const flags = {
   nats: { type: "string", default: defaultNatsUrl(), help: "NATS server URL (default: loopback on KUBEACTOR_NATS_PORT, 4222)" },
   controllers: { type: "string", default: "*", help: "controllers to run: '*', names, '-name' to leave one out (comma-separated)" },
+  ...nodeLifecycleFlags,
 } as const;
 
 const main = async () => {
   const { values } = parseFlags(flags, process.argv.slice(2));
+  const nodeLifecycle = (() => {
+    try {
+      return nodeLifecycleOptionsFrom(values);
+    } catch (e) {
+      throw new FlagError((e as Error).message);
+    }
+  })();
   const bus = await chooseBus({ nats: values.nats!, natsPort: 0, dataDir: "." });
   const manager = await startControllerManager({
     bus: await bus.connect("controller-manager"),
     controllers: values.controllers!.split(",").map((s) => s.trim()).filter(Boolean),
+    nodeLifecycle,
     log: (line) => console.error(`controller-manager: ${line}`),
   });
   console.log(`controller-manager: ready (${manager.controllers.join(", ")})`);

@@ -2,6 +2,7 @@
  * The kubeactor CLI. `kubeactor up` runs the all-in-one cluster (what
  * `npm start` runs). Bad flags are a one-line error and exit code 2.
  */
+import { nodeLifecycleOptionsFrom } from "@kubeactor/controllers";
 import { defaultNatsUrl, FlagError, flagHelp, parseFlags } from "@kubeactor/runtime";
 import { injectUsage, runInject } from "./inject.ts";
 import { inspectFlags, runInspect } from "./inspect.ts";
@@ -19,6 +20,15 @@ ${flagHelp(upFlags)}
 
 ${injectUsage}`;
 
+/** The node lifecycle flags' parse errors are flag errors (exit 2). */
+const asFlagError = <T>(f: () => T): T => {
+  try {
+    return f();
+  } catch (e) {
+    throw new FlagError((e as Error).message);
+  }
+};
+
 const main = async (argv: string[]) => {
   const [command, ...rest] = argv;
   switch (command) {
@@ -33,6 +43,8 @@ const main = async (argv: string[]) => {
         natsPort: values["nats-port"],
         embedded: values.embedded,
         inspect: values.inspect,
+        defaultTolerationSeconds: { notReady: values["default-not-ready-toleration-seconds"], unreachable: values["default-unreachable-toleration-seconds"] },
+        nodeLifecycle: asFlagError(() => nodeLifecycleOptionsFrom(values)),
       });
       return;
     }

@@ -8,7 +8,7 @@
 import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { startApiServer } from "@kubeactor/apiserver";
-import { startControllerManager } from "@kubeactor/controllers";
+import { nodeLifecycleFlags, type NodeLifecycleOptions, startControllerManager } from "@kubeactor/controllers";
 import { startKubelet } from "@kubeactor/kubelet";
 import { startScheduler } from "@kubeactor/scheduler";
 import { chooseBus, inspectFlag, onShutdown, startInspection, writeKubeconfig } from "@kubeactor/runtime";
@@ -22,6 +22,9 @@ export const upFlags = {
   "nats-port": { type: "int", default: 4222, help: "port for the nats-server kubeactor starts" },
   embedded: { type: "bool", default: false, help: "use the in-process bus even when nats-server is installed" },
   inspect: { ...inspectFlag, help: "publish every component's XState inspection on kube.inspect.<component> (see kubeactor inspect)" },
+  "default-not-ready-toleration-seconds": { type: "int", default: 300, help: "tolerationSeconds of the not-ready:NoExecute toleration added to pods without one" },
+  "default-unreachable-toleration-seconds": { type: "int", default: 300, help: "tolerationSeconds of the unreachable:NoExecute toleration added to pods without one" },
+  ...nodeLifecycleFlags,
 } as const;
 
 export interface UpOptions {
@@ -33,6 +36,10 @@ export interface UpOptions {
   readonly embedded?: boolean;
   /** Publish XState inspection events (opt-in: XState's inspect hook costs throughput). */
   readonly inspect?: boolean;
+  /** The API server's DefaultTolerationSeconds (300 s each by default). */
+  readonly defaultTolerationSeconds?: { readonly notReady?: number; readonly unreachable?: number };
+  /** The node lifecycle controller's grace period and eviction rates. */
+  readonly nodeLifecycle?: NodeLifecycleOptions;
 }
 
 export interface RunningCluster {
@@ -62,10 +69,19 @@ export const startCluster = async (opts: UpOptions, log: (line: string) => void 
     const store = await startStoreComponent({ ...(await componentBus("store")), dir: join(dataDir, "store") });
     stops.push(() => store.stop());
     log(`store: serving revision ${store.backend.revision} (${store.backend.stats.objects} objects) from ${join(dataDir, "store")}`);
-    const api = await startApiServer({ bus: await bus.connect("apiserver"), port: opts.port, log });
+    const api = await startApiServer({
+      bus: await bus.connect("apiserver"),
+      port: opts.port,
+      log,
+      ...(opts.defaultTolerationSeconds ? { defaultTolerationSeconds: opts.defaultTolerationSeconds } : {}),
+    });
     stops.push(() => api.close());
     log(`apiserver: serving the Kubernetes API on ${api.url}`);
-    const controllers = await startControllerManager({ ...(await componentBus("controller-manager")), log: console.error });
+    const controllers = await startControllerManager({
+      ...(await componentBus("controller-manager")),
+      log: console.error,
+      ...(opts.nodeLifecycle ? { nodeLifecycle: opts.nodeLifecycle } : {}),
+    });
     stops.push(() => controllers.stop());
     log("controller-manager: ready");
     const scheduler = await startScheduler({ ...(await componentBus("scheduler")), log: console.error });

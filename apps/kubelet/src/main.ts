@@ -11,6 +11,7 @@ const flags = {
   "max-pods": { type: "int", default: 110, help: "pod capacity of each node" },
   "node-labels": { type: "string", help: "extra node labels, k=v,k2=v2" },
   "register-with-taints": { type: "string", help: "taints to register with, k=v:NoSchedule,k2:NoExecute" },
+  "extended-resources": { type: "string", help: "extended resources each node advertises, example.com/gpu=4,..." },
   nats: { type: "string", default: defaultNatsUrl(), help: "NATS server URL (default: loopback on KUBEACTOR_NATS_PORT, 4222)" },
 } as const;
 
@@ -36,10 +37,23 @@ const parseTaints = (s: string | undefined) =>
       return { key: m[1]!, ...(m[2] !== undefined ? { value: m[2] } : {}), effect: m[3]! };
     });
 
+const parseExtended = (s: string | undefined): Record<string, string> =>
+  Object.fromEntries(
+    (s ?? "")
+      .split(",")
+      .filter(Boolean)
+      .map((kv) => {
+        const m = /^([^=/]+\/[^=/]+)=(\d+)$/.exec(kv);
+        if (!m || m[1]!.startsWith("kubernetes.io/")) throw new FlagError(`invalid value "${kv}" for flag --extended-resources: want example.com/name=<whole number>`);
+        return [m[1]!, m[2]!];
+      }),
+  );
+
 const main = async () => {
   const { values } = parseFlags(flags, process.argv.slice(2));
   const labels = parseLabels(values["node-labels"]);
   const taints = parseTaints(values["register-with-taints"]);
+  const extendedResources = parseExtended(values["extended-resources"]);
   const bus = await chooseBus({ nats: values.nats!, natsPort: 0, dataDir: "." });
   const kubelet = await startKubelet({
     bus: await bus.connect("kubelet"),
@@ -51,6 +65,7 @@ const main = async () => {
     maxPods: values["max-pods"],
     labels,
     taints,
+    extendedResources,
     log: console.error,
   });
   console.log(`kubelet: ${kubelet.nodes.length} nodes ready`);

@@ -22,7 +22,7 @@ import type { ObjectKey } from "@kubeactor/bus";
 import type { StoreClient } from "@kubeactor/client";
 import { metaOf, nowTimestamp, type Obj, prepareCreate, prepareUpdate, readyToRemove } from "./objects.ts";
 import { applyPatch, isNotFound, type PatchType } from "./patching.ts";
-import { addDefaultTolerations, bindPod, initialPodStatus } from "./pods.ts";
+import { addDefaultTolerations, bindPod, DEFAULT_TOLERATION_SECONDS, type DefaultTolerationSeconds, initialPodStatus } from "./pods.ts";
 import { applyScale, toScale } from "./scale.ts";
 import type { ResourceTarget } from "./routes.ts";
 
@@ -107,7 +107,10 @@ export const checkSelectors = (info: ResourceInfo, q: URLSearchParams): { labelS
 };
 
 export class ResourceHandlers {
-  constructor(private readonly store: StoreClient) {}
+  constructor(
+    private readonly store: StoreClient,
+    private readonly tolerationSeconds: DefaultTolerationSeconds = DEFAULT_TOLERATION_SECONDS,
+  ) {}
 
   /** NamespaceLifecycle admission: no new objects in a missing or terminating namespace. */
   private async admitNamespace(t: ResourceTarget, name: string): Promise<void> {
@@ -131,7 +134,7 @@ export class ResourceHandlers {
     for (let attempt = 0; ; attempt++) {
       const obj = prepareCreate(t.info, structuredClone(body), t.namespace);
       if (isPods(t.info)) {
-        addDefaultTolerations(obj);
+        addDefaultTolerations(obj, this.tolerationSeconds);
         initialPodStatus(obj);
       }
       const name = metaOf(obj).name!;

@@ -28,19 +28,27 @@ export const qosClass = (spec: { containers?: Container[]; initContainers?: Cont
   return guaranteed ? "Guaranteed" : "Burstable";
 };
 
+/** `--default-not-ready-toleration-seconds` / `--default-unreachable-toleration-seconds` (Kubernetes: 300 each). */
+export interface DefaultTolerationSeconds {
+  readonly notReady: number;
+  readonly unreachable: number;
+}
+export const DEFAULT_TOLERATION_SECONDS: DefaultTolerationSeconds = { notReady: 300, unreachable: 300 };
+
 /**
  * The DefaultTolerationSeconds admission plugin: a pod that does not tolerate
- * the not-ready / unreachable NoExecute taints gets 300-second tolerations, so
- * it is evicted five minutes after its node goes away, not at once.
+ * the not-ready / unreachable NoExecute taints gets tolerations for them
+ * (300 s unless the flags say otherwise), so it is evicted that long after
+ * its node goes away, not at once.
  */
-export const addDefaultTolerations = (pod: Obj): void => {
+export const addDefaultTolerations = (pod: Obj, seconds: DefaultTolerationSeconds = DEFAULT_TOLERATION_SECONDS): void => {
   const spec = (pod.spec ??= {}) as { tolerations?: { key?: string; operator?: string; effect?: string; tolerationSeconds?: number }[] };
   const tolerations = (spec.tolerations ??= []);
-  for (const key of ["node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"]) {
+  for (const [key, tolerationSeconds] of [["node.kubernetes.io/not-ready", seconds.notReady], ["node.kubernetes.io/unreachable", seconds.unreachable]] as const) {
     const covered = tolerations.some(
       (t) => (t.operator === "Exists" && (t.key === undefined || t.key === "") && (!t.effect || t.effect === "NoExecute")) || (t.key === key && (!t.effect || t.effect === "NoExecute")),
     );
-    if (!covered) tolerations.push({ key, operator: "Exists", effect: "NoExecute", tolerationSeconds: 300 });
+    if (!covered) tolerations.push({ key, operator: "Exists", effect: "NoExecute", tolerationSeconds });
   }
 };
 

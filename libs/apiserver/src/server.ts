@@ -12,6 +12,7 @@ import { apiGroupList, apiResourceList, apiVersions, versionInfo } from "./disco
 import { bootstrapCluster } from "./bootstrap.ts";
 import { serveBusApi } from "./bus-api.ts";
 import { ResourceHandlers } from "./handlers.ts";
+import { DEFAULT_TOLERATION_SECONDS, type DefaultTolerationSeconds } from "./pods.ts";
 import { parseObjectBody, readBody, sendJson, sendStatus, sendText } from "./http.ts";
 import { asTable, negotiate } from "./negotiate.ts";
 import { parsePatch, patchTypeOf } from "./patching.ts";
@@ -26,6 +27,8 @@ export interface ApiServerOptions {
   readonly port: number;
   readonly host?: string;
   readonly log?: (line: string) => void;
+  /** DefaultTolerationSeconds admission: `--default-not-ready-toleration-seconds` / `--default-unreachable-toleration-seconds` (300 each). */
+  readonly defaultTolerationSeconds?: Partial<DefaultTolerationSeconds>;
 }
 
 export interface ApiServer {
@@ -52,7 +55,7 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
     const created = await bootstrapCluster(opts.bus, opts.log);
     if (created.length) (opts.log ?? console.log)(`apiserver: created namespaces ${created.join(", ")}`);
   }
-  const handlers = new ResourceHandlers(store);
+  const handlers = new ResourceHandlers(store, { ...DEFAULT_TOLERATION_SECONDS, ...opts.defaultTolerationSeconds });
   const busApi = serveBusApi(opts.bus, handlers);
   const log = opts.log ?? (() => {});
   let address = `127.0.0.1:${opts.port}`;

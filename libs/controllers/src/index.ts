@@ -11,3 +11,5 @@ export * from "./node-lifecycle.ts";
 export * from "./endpoints.ts";
 export * from "./endpointslice.ts";
 export * from "./manager.ts";
+export * from "./node-eviction.ts";
+export * from "./node-lifecycle-flags.ts";

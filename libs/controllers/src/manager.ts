@@ -16,7 +16,7 @@ import { endpointsController } from "./endpoints.ts";
 import { endpointSliceController } from "./endpointslice.ts";
 import { garbageCollector } from "./garbage-collector.ts";
 import { namespaceController } from "./namespace.ts";
-import { nodeLifecycleController } from "./node-lifecycle.ts";
+import { nodeLifecycleController, nodeLifecycleControllerWith, type NodeLifecycleOptions } from "./node-lifecycle.ts";
 import { replicaSetController } from "./replicaset.ts";
 import { type Controller, ControllerRuntime, RESYNC_MS } from "./runtime.ts";
 import { serviceAccountController } from "./serviceaccount.ts";
@@ -50,18 +50,20 @@ export const selectControllers = (spec: readonly string[] = ["*"]): string[] => 
 interface ManagerContext {
   readonly runtime: ControllerRuntime;
   readonly controllers: readonly string[];
+  /** Controllers built from options, used instead of the defaults of the same name. */
+  readonly configured?: Readonly<Record<string, Controller>>;
   readonly error?: unknown;
 }
 
 export const controllerManagerMachine = setup({
   types: {
-    input: {} as { runtime: ControllerRuntime; controllers: readonly string[] },
+    input: {} as { runtime: ControllerRuntime; controllers: readonly string[]; configured?: Readonly<Record<string, Controller>> },
     context: {} as ManagerContext,
     events: {} as { type: "STOP" },
   },
   actors: {
     registerControllers: fromPromise<void, ManagerContext>(async ({ input }) => {
-      for (const name of input.controllers) input.runtime.register(CONTROLLERS[name]!);
+      for (const name of input.controllers) input.runtime.register(input.configured?.[name] ?? CONTROLLERS[name]!);
     }),
     syncInformers: fromPromise<void, ManagerContext>(({ input }) => input.runtime.syncInformers()),
     stopRuntime: fromPromise<void, ManagerContext>(({ input }) => input.runtime.stop()),
@@ -72,7 +74,7 @@ export const controllerManagerMachine = setup({
   },
 }).createMachine({
   id: "controllerManager",
-  context: ({ input }) => ({ runtime: input.runtime, controllers: input.controllers }),
+  context: ({ input }) => ({ runtime: input.runtime, controllers: input.controllers, ...(input.configured ? { configured: input.configured } : {}) }),
   initial: "Starting",
   states: {
     Starting: {
@@ -101,6 +103,8 @@ export interface ControllerManagerOptions {
   readonly inspect?: (event: InspectionEvent) => void;
   /** Informer resync period (default 30 s). */
   readonly resyncMs?: number;
+  /** Node lifecycle flags (grace period, eviction rates); Kubernetes' defaults when absent. */
+  readonly nodeLifecycle?: NodeLifecycleOptions;
 }
 
 export interface ControllerManager {
@@ -115,7 +119,7 @@ export const startControllerManager = (opts: ControllerManagerOptions): Promise<
   const runtime = new ControllerRuntime(opts.bus, opts.log ?? (() => {}), opts.resyncMs ?? RESYNC_MS);
   const controllers = selectControllers(opts.controllers);
   const actor = createActor(controllerManagerMachine, {
-    input: { runtime, controllers },
+    input: { runtime, controllers, ...(opts.nodeLifecycle ? { configured: { nodelifecycle: nodeLifecycleControllerWith(opts.nodeLifecycle) } } : {}) },
     systemId: "controller-manager",
     ...(opts.inspect ? { inspect: opts.inspect } : {}),
   });

@@ -8,6 +8,11 @@
  *                   Unknown; the Ready condition decides the taints
  *                   (False → not-ready, Unknown → unreachable, True → none, each
  *                   NoExecute + NoSchedule). Requeued every `nodeMonitorPeriodMs`.
+ *                   A new NoExecute taint waits for a token of the node's zone
+ *                   (node-eviction.ts: per-zone states and rates, none at all
+ *                   while every zone is fully disrupted).
+ *   `zones`         recomputes every zone's state each `nodeMonitorPeriodMs`
+ *                   (handleDisruption) and sets the zones' eviction rates.
  *   `pod:<ns>/<n>`  the taint manager: a pod bound to a node with NoExecute taints
  *                   it does not tolerate is deleted at once; one it tolerates for
  *                   `tolerationSeconds` is deleted that long after the taint was
@@ -19,6 +24,9 @@
  * so clock skew between kubelet and controller does not matter.
  */
 import { objectKey } from "@kubeactor/client";
+import {
+  allFullyDisrupted, computeZoneState, DEFAULT_EVICTION_RATES, type EvictionRates, TokenBucket, zoneEvictionRate, zoneKey, type ZoneState,
+} from "./node-eviction.ts";
 import { type Controller, PODS } from "./runtime.ts";
 import { clone, isNotFound, jsonEqual, meta, now as metaNow, type Obj } from "./util.ts";
 
@@ -53,7 +61,7 @@ interface NodeCondition {
   message?: string;
 }
 
-export interface NodeLifecycleOptions {
+export interface NodeLifecycleOptions extends Partial<EvictionRates> {
   /** How long a node may go without a renewed lease / Ready heartbeat before it is Unknown (Kubernetes: 40 s). */
   readonly nodeMonitorGracePeriodMs?: number;
   /** How often every node's health is checked (Kubernetes: 5 s). */
@@ -154,6 +162,22 @@ export const nodeLifecycleControllerWith = (opts: NodeLifecycleOptions = {}): Co
     const leaseInf = ctx.informer(LEASE_REF);
     const podInf = ctx.informer(PODS);
     const events = ctx.recorder("node-controller");
+    const rates: EvictionRates = {
+      evictionRate: opts.evictionRate ?? DEFAULT_EVICTION_RATES.evictionRate,
+      secondaryEvictionRate: opts.secondaryEvictionRate ?? DEFAULT_EVICTION_RATES.secondaryEvictionRate,
+      unhealthyZoneThreshold: opts.unhealthyZoneThreshold ?? DEFAULT_EVICTION_RATES.unhealthyZoneThreshold,
+      largeClusterSizeThreshold: opts.largeClusterSizeThreshold ?? DEFAULT_EVICTION_RATES.largeClusterSizeThreshold,
+    };
+    let zoneStates = new Map<string, ZoneState>();
+    const zoneSizes = new Map<string, number>();
+    /** One token bucket per zone: how fast its nodes get the NoExecute taint. */
+    const buckets = new Map<string, TokenBucket>();
+    const bucketFor = (zone: string, t: number) => {
+      let b = buckets.get(zone);
+      if (!b) buckets.set(zone, (b = new TokenBucket(zoneEvictionRate(zoneStates.get(zone) ?? "Normal", zoneSizes.get(zone) ?? 0, rates), t)));
+      return b;
+    };
+    const masterDisruption = () => allFullyDisrupted(zoneStates);
     const health = new Map<string, NodeHealth>();
     /** Exact (ms) times of the taints this controller added; timeAdded only has seconds. */
     const addedAt = new Map<string, number>();
@@ -183,6 +207,42 @@ export const nodeLifecycleControllerWith = (opts: NodeLifecycleOptions = {}): Co
       onAdd: (p) => (p as Obj).spec?.nodeName && queue.add(`pod:${objectKey(p)}`),
       onUpdate: (_, p) => (p as Obj).spec?.nodeName && queue.add(`pod:${objectKey(p)}`),
     });
+
+    /**
+     * handleDisruption: every zone's state from its nodes' Ready statuses
+     * (`overlay` is a status this controller just wrote and its cache may
+     * not hold yet); entering or leaving "all zones fully disrupted" requeues
+     * every node so taints follow.
+     */
+    const refreshZones = (t: number, overlay?: { name: string; ready: string | undefined }) => {
+      const groups = new Map<string, (string | undefined)[]>();
+      for (const n of nodeInf.list() as Obj[]) {
+        const zone = zoneKey(meta(n).labels);
+        const ready = overlay && meta(n).name === overlay.name ? overlay.ready : readyOf(n)?.status;
+        (groups.get(zone) ?? groups.set(zone, []).get(zone)!).push(ready);
+      }
+      const next = new Map([...groups].map(([zone, ready]) => [zone, computeZoneState(ready, rates.unhealthyZoneThreshold).state] as const));
+      zoneSizes.clear();
+      for (const [zone, ready] of groups) zoneSizes.set(zone, ready.length);
+      const wasAll = masterDisruption();
+      const isAll = allFullyDisrupted(next);
+      for (const zone of buckets.keys()) if (!next.has(zone)) buckets.delete(zone);
+      if (isAll) {
+        for (const b of buckets.values()) b.setRate(0, t);
+      } else {
+        for (const [zone, state] of next) {
+          if (wasAll || zoneStates.get(zone) !== state) bucketFor(zone, t).setRate(zoneEvictionRate(state, zoneSizes.get(zone)!, rates), t);
+          if (zoneStates.has(zone) && zoneStates.get(zone) !== state) ctx.log(`node-lifecycle: zone "${zone.replace("\x00", "")}" is now ${state}`);
+        }
+      }
+      zoneStates = next;
+      if (isAll !== wasAll) {
+        ctx.log(isAll
+          ? "node-lifecycle: Controller detected that all Nodes are not-Ready. Entering master disruption mode."
+          : "node-lifecycle: Controller detected that some Nodes are Ready. Exiting master disruption mode.");
+        for (const n of nodeInf.list()) queue.add(`node:${meta(n).name}`);
+      }
+    };
 
     /** MarkPodsNotReady: the node's pods stop being Ready (so endpoints drop them). */
     const markPodsNotReady = async (nodeName: string) => {
@@ -226,7 +286,20 @@ export const nodeLifecycleControllerWith = (opts: NodeLifecycleOptions = {}): Co
       }
 
       // No Ready condition yet (a kubelet that never posted): no taint until the grace period marks it Unknown.
-      const taints = currentReady === undefined ? taintsOf(node) : reconcileTaints(taintsOf(node), currentReady, at);
+      let taints = currentReady === undefined ? taintsOf(node) : reconcileTaints(taintsOf(node), currentReady, at);
+      let requeueAfterMs = period;
+      const ourNoExecute = (x: Taint) => OUR_KEYS.has(x.key) && x.effect === "NoExecute";
+      if (taints.some(ourNoExecute)) {
+        const fresh = !taintsOf(node).some(ourNoExecute);
+        // A new eviction is decided on an up-to-date view of the zones, as upstream's taint pass runs after handleDisruption.
+        if (fresh) refreshZones(t, { name, ready: currentReady });
+        const zone = zoneKey(meta(node).labels);
+        if (masterDisruption()) taints = taints.filter((x) => !ourNoExecute(x));
+        else if (fresh && !bucketFor(zone, t).tryAccept(t)) {
+          taints = taints.filter((x) => !ourNoExecute(x));
+          requeueAfterMs = Math.min(period, Math.max(10, bucketFor(zone, t).waitMs(t)));
+        }
+      }
       if (!jsonEqual(taints, taintsOf(node))) {
         const before = new Set(taintsOf(node).map((x) => taintId(name, x)));
         const next = clone(node);
@@ -246,7 +319,7 @@ export const nodeLifecycleControllerWith = (opts: NodeLifecycleOptions = {}): Co
         for (const id of before) if (!after.has(id)) addedAt.delete(id);
         ctx.log(`node-lifecycle: node ${name} taints now ${taints.map((x) => `${x.key}:${x.effect}`).join(",") || "none"}`);
       }
-      return { requeueAfterMs: period };
+      return { requeueAfterMs };
     };
 
     const syncPod = async (key: string) => {
@@ -269,7 +342,12 @@ export const nodeLifecycleControllerWith = (opts: NodeLifecycleOptions = {}): Co
         .catch((e) => { if (!isNotFound(e)) throw e; });
     };
 
+    queue.add("zones");
     return async (key) => {
+      if (key === "zones") {
+        refreshZones(clock());
+        return { requeueAfterMs: period };
+      }
       if (key.startsWith("node:")) return syncNode(key.slice(5));
       if (key.startsWith("pod:")) return syncPod(key.slice(4));
     };

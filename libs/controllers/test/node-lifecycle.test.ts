@@ -7,6 +7,7 @@ const NODES = { group: "", version: "v1", resource: "nodes" };
 const LEASES = { group: "coordination.k8s.io", version: "v1", resource: "leases" };
 const EVENTS = { group: "", version: "v1", resource: "events" };
 
+const jsonEq = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const metaTime = () => new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
 const microTime = () => new Date().toISOString().replace(/Z$/, "000Z");
@@ -22,7 +23,7 @@ describe.each(transportCases())("node lifecycle controller over the $name bus", 
     await tc.setup();
     c = await startTestCluster(tc);
     runtime = new ControllerRuntime(new Bus(await tc.connect("controller-manager"), { log: () => {} }), (l) => logs.push(l));
-    runtime.register(nodeLifecycleControllerWith({ nodeMonitorGracePeriodMs: 1500, nodeMonitorPeriodMs: 200 }));
+    runtime.register(nodeLifecycleControllerWith({ nodeMonitorGracePeriodMs: 1500, nodeMonitorPeriodMs: 200, evictionRate: 1 }));
     await runtime.syncInformers();
     runtime.runWorkers();
   });
@@ -33,10 +34,12 @@ describe.each(transportCases())("node lifecycle controller over the $name bus", 
     await tc.teardown();
   });
 
-  const getNode = async () => (await c.api.get(NODES, "", NODE)) as any;
-  const postReady = () => until("Ready posted", () => postReadyOnce().then(() => true));
-  const postReadyOnce = async () => {
-    const node = await getNode();
+  // A second, healthy node: with every node down the controller would enter master disruption mode and evict nothing.
+  const OTHER = "node-2";
+  const getNode = async (name = NODE) => (await c.api.get(NODES, "", name)) as any;
+  const postReady = (name = NODE) => until("Ready posted", () => postReadyOnce(name).then(() => true));
+  const postReadyOnce = async (name: string) => {
+    const node = await getNode(name);
     const at = metaTime();
     const conditions = ["MemoryPressure", "DiskPressure", "PIDPressure"].map((type) => ({
       type, status: "False", reason: `KubeletHas${type === "PIDPressure" ? "SufficientPID" : "No" + type}`, lastHeartbeatTime: at, lastTransitionTime: at,
@@ -44,10 +47,31 @@ describe.each(transportCases())("node lifecycle controller over the $name bus", 
     conditions.push({ type: "Ready", status: "True", reason: "KubeletReady", lastHeartbeatTime: at, lastTransitionTime: at });
     await c.api.updateStatus(NODES, "", { ...node, status: { ...node.status, conditions } });
   };
-  const renew = async () => {
-    const lease: any = await c.api.get(LEASES, "kube-node-lease", NODE);
+  const renew = async (name = NODE) => {
+    const lease: any = await c.api.get(LEASES, "kube-node-lease", name);
     await c.api.update(LEASES, "kube-node-lease", { ...lease, spec: { ...lease.spec, renewTime: microTime() } });
   };
+  const register = async (name: string) => {
+    await c.api.create(NODES, "", { apiVersion: "v1", kind: "Node", metadata: { name } });
+    await postReady(name);
+    await c.api.create(LEASES, "kube-node-lease", {
+      apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name, namespace: "kube-node-lease" },
+      spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: microTime() },
+    });
+  };
+  /** A kubelet renewing `name`'s lease every 300 ms until stopped. */
+  const startRenewing = (name: string) => {
+    let on = true;
+    let last = Date.now();
+    const loop = (async () => {
+      while (on) {
+        await renew(name).then(() => (last = Date.now()), () => {});
+        await sleep(300);
+      }
+    })();
+    return { lastRenewAt: () => last, stop: async () => { on = false; await loop; } };
+  };
+  let other: ReturnType<typeof startRenewing> | undefined;
   const pod = (name: string, tolerations?: unknown[]) => ({
     apiVersion: "v1", kind: "Pod", metadata: { name, namespace: NS },
     spec: { nodeName: NODE, containers: [{ name: "c", image: "nginx" }], ...(tolerations ? { tolerations } : {}) },
@@ -56,12 +80,9 @@ describe.each(transportCases())("node lifecycle controller over the $name bus", 
   const ourTaints = (node: any) => ((node.spec?.taints ?? []) as any[]).filter((t) => t.key.startsWith("node.kubernetes.io/"));
 
   it("taints an unreachable node, evicts by toleration and untaints it on recovery", async () => {
-    await c.api.create(NODES, "", { apiVersion: "v1", kind: "Node", metadata: { name: NODE } });
-    await postReady();
-    await c.api.create(LEASES, "kube-node-lease", {
-      apiVersion: "coordination.k8s.io/v1", kind: "Lease", metadata: { name: NODE, namespace: "kube-node-lease" },
-      spec: { holderIdentity: NODE, leaseDurationSeconds: 40, renewTime: microTime() },
-    });
+    await register(OTHER);
+    other = startRenewing(OTHER);
+    await register(NODE);
     const unreachableFor = (s: number) => [{ key: TAINT_NODE_UNREACHABLE, operator: "Exists", effect: "NoExecute", tolerationSeconds: s }];
     await c.api.create(PODS, NS, pod("tolerates-3s", unreachableFor(3)));
     await c.api.create(PODS, NS, pod("tolerates-0s", unreachableFor(0)));
@@ -72,21 +93,14 @@ describe.each(transportCases())("node lifecycle controller over the $name bus", 
     await c.api.updateStatus(PODS, NS, { ...p, status: { ...p.status, phase: "Running", conditions: [{ type: "Ready", status: "True", lastTransitionTime: metaTime() }] } });
 
     // A kubelet renewing every 300 ms keeps the node healthy past the grace period.
-    let renewing = true;
-    let lastRenewAt = Date.now();
-    const renewer = (async () => {
-      while (renewing) {
-        await renew().then(() => (lastRenewAt = Date.now()), () => {});
-        await sleep(300);
-      }
-    })();
+    const renewer = startRenewing(NODE);
     await sleep(2500);
     expect(ourTaints(await getNode())).toEqual([]);
     expect((await getNode()).status.conditions.find((x: any) => x.type === "Ready").status).toBe("True");
 
     // The kubelet goes away.
-    renewing = false;
-    await renewer;
+    await renewer.stop();
+    const lastRenewAt = renewer.lastRenewAt();
     const tainted = await until("unreachable taint", async () => {
       const n = await getNode();
       return ourTaints(n).some((t) => t.key === TAINT_NODE_UNREACHABLE && t.effect === "NoExecute") ? n : undefined;
@@ -127,5 +141,29 @@ describe.each(transportCases())("node lifecycle controller over the $name bus", 
     expect(ourTaints(healthy)).toEqual([]);
     expect(healthy.status.conditions.find((x: any) => x.type === "Ready").status).toBe("True");
     expect(await exists("default-tolerations")).toBe(true);
+    expect(ourTaints(await getNode(OTHER))).toEqual([]);
   }, 15_000);
+
+  it("evicts nothing while every zone is fully disrupted (master disruption mode)", async () => {
+    await other!.stop();
+    // Both nodes lose their leases: the only zone has no Ready node left. (Whichever goes first may be tainted NoExecute
+    // while the other is still Ready; entering master disruption mode lifts that taint again.)
+    const unknown = async (name: string) => (await getNode(name)).status.conditions.find((x: any) => x.type === "Ready").status === "Unknown";
+    await until("both nodes Unknown", async () => (await unknown(NODE)) && (await unknown(OTHER)));
+    await until("master disruption mode", () => logs.includes("node-lifecycle: Controller detected that all Nodes are not-Ready. Entering master disruption mode."));
+    const onlyNoSchedule = [`${TAINT_NODE_UNREACHABLE}:NoSchedule`];
+    const taintList = async (name: string) => ourTaints(await getNode(name)).map((t) => `${t.key}:${t.effect}`);
+    await until("NoExecute taints lifted", async () => jsonEq(await taintList(NODE), onlyNoSchedule) && jsonEq(await taintList(OTHER), onlyNoSchedule));
+    await c.api.create(PODS, NS, pod("stays", [{ key: TAINT_NODE_UNREACHABLE, operator: "Exists", effect: "NoExecute", tolerationSeconds: 0 }]));
+    await sleep(1500); // several monitor periods
+    for (const name of [NODE, OTHER]) expect(await taintList(name)).toEqual(onlyNoSchedule);
+    expect(await exists("stays")).toBe(true);
+
+    // One node back: the zone is no longer fully disrupted; after one token (1/s here, the bucket starts drained) the other node is tainted NoExecute and the pod goes.
+    const back = startRenewing(OTHER);
+    await postReady(OTHER);
+    await until("stays evicted", async () => !(await exists("stays")), 12_000);
+    expect(ourTaints(await getNode()).map((t) => `${t.key}:${t.effect}`).sort()).toEqual([`${TAINT_NODE_UNREACHABLE}:NoExecute`, `${TAINT_NODE_UNREACHABLE}:NoSchedule`]);
+    await back.stop();
+  }, 30_000);
 });

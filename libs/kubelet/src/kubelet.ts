@@ -27,6 +27,8 @@ export interface KubeletOptions {
   readonly maxPods?: number;
   readonly labels?: Readonly<Record<string, string>>;
   readonly taints?: readonly { key: string; value?: string; effect: string }[];
+  /** Extended resources every node advertises, e.g. `{ "example.com/gpu": "4" }`. */
+  readonly extendedResources?: Readonly<Record<string, string>>;
   readonly log?: (line: string) => void;
   readonly inspect?: (e: InspectionEvent) => void;
   /** Sim image pull latency (default 300 ms). */
@@ -64,14 +66,18 @@ export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
     onUpdate: (_o, p) => listeners.get(nodeOf(p) ?? "")?.({ type: "POD", pod: p }),
     onDelete: (p) => listeners.get(nodeOf(p) ?? "")?.({ type: "POD_DELETED", pod: p }),
   });
+  const created = (p: JsonObject) => String((p.metadata as { creationTimestamp?: string } | undefined)?.creationTimestamp ?? "");
   const podSource: PodSource = (node, listener) => {
     listeners.set(node, listener);
-    for (const p of informer.byIndex("nodeName", node)) listener({ type: "POD", pod: p });
+    // Oldest first, as the kubelet admits pods (HandlePodAdditions): what ran before a restart fits again.
+    for (const p of informer.byIndex("nodeName", node).sort((a, b) => created(a).localeCompare(created(b)))) listener({ type: "POD", pod: p });
     return () => {
       if (listeners.get(node) === listener) listeners.delete(node);
     };
   };
-  await informer.start();
+  // The process' Node objects (labels, taints, allocatable), for admission.
+  const nodeInformer = new Informer(opts.bus, new StoreClient(opts.bus), { group: "", resource: "nodes", log });
+  await Promise.all([informer.start(), nodeInformer.start()]);
   // `kubeactor up` bootstraps kube-node-lease; a kubelet started against a bare API server makes sure it exists.
   await api
     .create({ group: "", version: "v1", resource: "namespaces" }, "", { apiVersion: "v1", kind: "Namespace", metadata: { name: "kube-node-lease" } })
@@ -112,7 +118,9 @@ export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
           labels: opts.labels ?? {},
           taints: opts.taints ?? [],
           runtimeVersion: runtime.version,
+          ...(opts.extendedResources ? { extendedResources: opts.extendedResources } : {}),
         },
+        getNode: (n) => nodeInformer.get(n),
         api,
         podSource,
         podDeps: {
@@ -198,6 +206,7 @@ export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
     stop: async () => {
       for (const s of subs) s.unsubscribe();
       informer.stop();
+      nodeInformer.stop();
       for (const a of actors.values()) a.stop();
       for (const r of runtimes.values()) r.close();
     },

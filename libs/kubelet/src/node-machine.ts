@@ -9,13 +9,17 @@
  *                                             containers keep running and are adopted on START)
  *
  * Pods arrive through the `podSource` actor (the process' one shared pod
- * informer, dispatched by nodeName); each gets a pod actor (pod-machine.ts)
- * as a spawned child `pod:<uid>`.
+ * informer, dispatched by nodeName). A new pod is admitted first
+ * (admission.ts, against the node's allocatable and the pods already
+ * admitted); an admitted one gets a pod actor (pod-machine.ts) as a spawned
+ * child `pod:<uid>`, a rejected one is written Failed (`rejectPod`) and, when
+ * deleted, removed at once (`deleteRejected`) — it never ran.
  */
 import { assign, enqueueActions, fromCallback, fromPromise, setup } from "xstate";
 import type { JsonObject } from "@kubeactor/bus";
 import type { ApiClient } from "@kubeactor/client";
-import { podMachine, podMeta, type PodDeps } from "./pod-machine.ts";
+import { admitPod, REJECTED_PREFIX } from "./admission.ts";
+import { podMachine, podMeta, type PodApi, type PodDeps } from "./pod-machine.ts";
 import { microTime, rfc3339 } from "./runtime/clock.ts";
 
 export const NODES = { group: "", version: "v1", resource: "nodes" };
@@ -43,6 +47,8 @@ export interface NodeConfig {
   readonly taints: readonly { key: string; value?: string; effect: string }[];
   /** Runtime version for nodeInfo. */
   readonly runtimeVersion: string;
+  /** Extended resources the node advertises (`example.com/gpu: "4"`), in capacity and allocatable. */
+  readonly extendedResources?: Readonly<Record<string, string>>;
 }
 
 export interface NodeInput {
@@ -56,6 +62,8 @@ export interface NodeInput {
   readonly now?: () => number;
   /** Lease renewal period (default 10 s); the first renewal is staggered across it. */
   readonly leaseRenewMs?: number;
+  /** The Node object as the process' node informer last saw it (labels, taints, allocatable for admission). */
+  readonly getNode?: (name: string) => JsonObject | undefined;
 }
 
 export interface NodeContext extends NodeInput {
@@ -66,6 +74,10 @@ export interface NodeContext extends NodeInput {
   nextLeaseMs: number;
   /** Pod actors by uid. */
   pods: Record<string, true>;
+  /** Admitted pods that have not finished, by uid: what admission counts against allocatable. */
+  active: Record<string, JsonObject>;
+  /** Pods this node rejected at admission, by uid ("deleting" once their deletion was sent). */
+  rejected: Record<string, "rejected" | "deleting">;
 }
 
 export type NodeEvent =
@@ -97,6 +109,7 @@ const resources = (c: NodeConfig) => ({
   "hugepages-2Mi": "0",
   memory: c.memory,
   pods: String(c.maxPods),
+  ...c.extendedResources,
 });
 
 /** The Node object a kubelet registers. */
@@ -169,10 +182,65 @@ export const nodeStatus = (ctx: NodeContext, previous: JsonObject | undefined, n
 
 const codeOf = (e: unknown) => (e as { status?: { code?: number } }).status?.code;
 
+const phaseOf = (pod: JsonObject) => (pod.status as { phase?: string } | undefined)?.phase;
+const isTerminal = (pod: JsonObject) => phaseOf(pod) === "Succeeded" || phaseOf(pod) === "Failed";
+
+/** The node admission judges against: the informer's copy, else the one this kubelet registers (getNodeAnyWay). */
+const admissionNode = (ctx: NodeContext): JsonObject =>
+  ctx.getNode?.(ctx.config.name) ?? { ...nodeObject(ctx.config), status: { allocatable: resources(ctx.config), capacity: resources(ctx.config) } };
+
+interface Rejection {
+  readonly api: PodApi;
+  readonly pod: JsonObject;
+  readonly reason: string;
+  readonly message: string;
+  readonly now: () => number;
+  readonly log?: ((line: string) => void) | undefined;
+}
+
+/** The status kubelet's rejectPod writes: Failed with the reason, QoS class, start time and the conditions others own kept. */
+export const rejectedStatus = (pod: JsonObject, reason: string, message: string, nowMs: number): JsonObject => {
+  const old = (pod.status ?? {}) as { qosClass?: string; startTime?: string; conditions?: { type: string }[] };
+  const kept = (old.conditions ?? []).filter((c) => !["Ready", "ContainersReady", "Initialized", "PodReadyToStartContainers"].includes(c.type));
+  return {
+    phase: "Failed",
+    reason,
+    message: `${REJECTED_PREFIX}${message}`,
+    ...(kept.length ? { conditions: kept as unknown as JsonObject[] } : {}),
+    ...(old.qosClass ? { qosClass: old.qosClass } : {}),
+    startTime: old.startTime ?? rfc3339(nowMs),
+  };
+};
+
 export const nodeMachine = setup({
   types: { context: {} as NodeContext, input: {} as NodeInput, events: {} as NodeEvent },
   actors: {
     pod: podMachine,
+    /** Writes a rejected pod's Failed status, re-reading on conflicts; failures are logged (a spawned child has no onError). */
+    rejectPod: fromPromise<void, Rejection>(async ({ input }) => {
+      let pod = input.pod;
+      const m = podMeta(pod);
+      try {
+        for (let attempt = 0; attempt < 5; attempt++) {
+          try {
+            await input.api.updatePodStatus({ ...pod, status: rejectedStatus(pod, input.reason, input.message, input.now()) });
+            return;
+          } catch (e) {
+            if (codeOf(e) === 404) return;
+            if (codeOf(e) !== 409) throw e;
+            pod = await input.api.getPod(m.namespace, m.name);
+            if (podMeta(pod).uid !== m.uid) return;
+          }
+        }
+      } catch (e) {
+        input.log?.(`rejecting pod ${m.namespace}/${m.name}: ${(e as Error).message}`);
+      }
+    }),
+    /** A rejected pod never ran: its deletion needs no grace. */
+    deleteRejected: fromPromise<void, { api: PodApi; pod: JsonObject; log?: (line: string) => void }>(async ({ input }) => {
+      const m = podMeta(input.pod);
+      await input.api.deletePod(m.namespace, m.name, m.uid).catch((e) => input.log?.(`deleting rejected pod ${m.namespace}/${m.name}: ${(e as Error).message}`));
+    }),
     podSource: fromCallback<PodSourceEvent, { source: PodSource; node: string }>(({ input, sendBack }) => input.source(input.node, sendBack)),
     /** Creates the Node (or adopts an existing one of the same name, keeping its podCIDR) and writes its status. */
     registerNode: fromPromise<string, { ctx: NodeContext }>(async ({ input: { ctx } }) => {
@@ -246,32 +314,73 @@ export const nodeMachine = setup({
     record: ({ context }, params: { type: "Normal" | "Warning"; reason: string; message: string }) => context.record(nodeRef(context), params.type, params.reason, params.message),
     spawnOrForward: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "POD") return;
-      const uid = podMeta(event.pod).uid;
-      if (context.pods[uid]) {
-        enqueue.sendTo(`pod:${uid}`, { type: "POD_UPDATED", pod: event.pod });
+      const pod = event.pod;
+      const uid = podMeta(pod).uid;
+      const deleteRejected = () => {
+        if (!podMeta(pod).deletionTimestamp) return "rejected" as const;
+        if (context.rejected[uid] !== "deleting") enqueue.spawnChild("deleteRejected", { id: `rejected:${uid}`, input: { api: context.podDeps.api, pod, ...(context.log ? { log: context.log } : {}) } });
+        return "deleting" as const;
+      };
+      if (context.rejected[uid]) {
+        enqueue.assign({ rejected: { ...context.rejected, [uid]: deleteRejected() } });
         return;
+      }
+      if (context.pods[uid]) {
+        enqueue.sendTo(`pod:${uid}`, { type: "POD_UPDATED", pod });
+        if (context.active[uid]) {
+          const { [uid]: _old, ...rest } = context.active;
+          enqueue.assign({ active: isTerminal(pod) ? rest : { ...rest, [uid]: pod } });
+        }
+        return;
+      }
+      // Rejected before this kubelet (re)started: it never ran, nothing to adopt.
+      if (phaseOf(pod) === "Failed" && String((pod.status as { message?: string }).message ?? "").startsWith(REJECTED_PREFIX)) {
+        enqueue.assign({ rejected: { ...context.rejected, [uid]: deleteRejected() } });
+        return;
+      }
+      // Admission: only pods that would start now (not finished, not being deleted) are checked.
+      const starting = !isTerminal(pod) && !podMeta(pod).deletionTimestamp;
+      if (starting) {
+        const verdict = admitPod(pod, admissionNode(context), Object.values(context.active));
+        if (!verdict.admit) {
+          context.log?.(`node ${context.config.name}: rejected pod ${podMeta(pod).namespace}/${podMeta(pod).name}: ${verdict.reason}: ${verdict.message}`);
+          context.podDeps.record(pod, "Warning", verdict.reason, verdict.message);
+          enqueue.spawnChild("rejectPod", {
+            id: `reject:${uid}`,
+            input: { api: context.podDeps.api, pod, reason: verdict.reason, message: verdict.message, now: context.now ?? Date.now, log: context.log },
+          });
+          enqueue.assign({ rejected: { ...context.rejected, [uid]: "rejected" } });
+          return;
+        }
       }
       enqueue.spawnChild("pod", {
         id: `pod:${uid}`,
-        input: { pod: event.pod, nodeName: context.config.name, hostIP: context.config.hostIP, deps: context.podDeps },
+        input: { pod, nodeName: context.config.name, hostIP: context.config.hostIP, deps: context.podDeps },
       });
-      enqueue.assign({ pods: { ...context.pods, [uid]: true } });
+      enqueue.assign({ pods: { ...context.pods, [uid]: true }, ...(starting ? { active: { ...context.active, [uid]: pod } } : {}) });
     }),
     forwardRemoval: enqueueActions(({ context, event, enqueue }) => {
       if (event.type !== "POD_DELETED") return;
       const uid = podMeta(event.pod).uid;
       if (context.pods[uid]) enqueue.sendTo(`pod:${uid}`, { type: "POD_REMOVED" });
+      if (context.rejected[uid]) {
+        const { [uid]: _gone, ...rest } = context.rejected;
+        enqueue.assign({ rejected: rest });
+      }
     }),
     forgetPod: enqueueActions(({ context, event, enqueue }) => {
-      const uid = event.type.replace(/^xstate\.done\.actor\.pod:/, "");
+      if (!event.type.startsWith("xstate.done.actor.pod:")) return;
+      const uid = event.type.slice("xstate.done.actor.pod:".length);
       if (!context.pods[uid]) return;
       const { [uid]: _gone, ...rest } = context.pods;
+      const { [uid]: _inactive, ...active } = context.active;
       enqueue.stopChild(`pod:${uid}`);
-      enqueue.assign({ pods: rest });
+      enqueue.assign({ pods: rest, active });
     }),
     stopPods: enqueueActions(({ context, enqueue }) => {
       for (const uid of Object.keys(context.pods)) enqueue.stopChild(`pod:${uid}`);
-      enqueue.assign({ pods: {} });
+      // A restarted kubelet admits every pod again (in creation order), as after a real restart.
+      enqueue.assign({ pods: {}, active: {}, rejected: {} });
     }),
     setOverride: assign(({ context, event }) => {
       if (event.type !== "SET_CONDITION") return {};
@@ -289,7 +398,7 @@ export const nodeMachine = setup({
     const period = input.leaseRenewMs ?? 10_000;
     // Spread first renewals over the period (golden-ratio sequence) so thousands of nodes never renew together.
     const stagger = Math.floor(((input.config.index * 0.618033988749895) % 1) * period);
-    return { ...input, overrides: {}, nextLeaseMs: stagger, pods: {} };
+    return { ...input, overrides: {}, nextLeaseMs: stagger, pods: {}, active: {}, rejected: {} };
   },
   initial: "Active",
   states: {
@@ -356,9 +465,11 @@ export const nodeMachine = setup({
             },
             status: {
               initial: "Reporting",
-              on: { SET_CONDITION: { target: ".Reporting", reenter: true, actions: "setOverride" } },
+              // The handlers sit on the leaves: a re-entering transition on the region itself would have
+              // the parallel parent as its domain and restart the lease and condition regions too.
               states: {
                 Reporting: {
+                  on: { SET_CONDITION: { target: "Reporting", reenter: true, actions: "setOverride" } },
                   invoke: {
                     src: "reportStatus",
                     input: ({ context }) => ({ ctx: context }),
@@ -369,7 +480,7 @@ export const nodeMachine = setup({
                     },
                   },
                 },
-                Waiting: { after: { nodeStatusReport: "Reporting" } },
+                Waiting: { after: { nodeStatusReport: "Reporting" }, on: { SET_CONDITION: { target: "Reporting", actions: "setOverride" } } },
               },
             },
           },

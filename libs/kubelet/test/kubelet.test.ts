@@ -157,4 +157,45 @@ describe.each(transportCases())("kubelet over $name", (tc) => {
       return n.status.conditions.find((x: any) => x.type === "Ready").status === "True";
     });
   });
+
+  it("rejects a pod bound straight to a node it does not fit, as the kubelet's admission does", async () => {
+    const bound = (name: string, spec: Record<string, unknown>) => ({
+      apiVersion: "v1", kind: "Pod", metadata: { name },
+      spec: { nodeName: "node-3", terminationGracePeriodSeconds: 5, containers: [{ name: "app", image: "nginx:1.27" }], ...spec },
+    });
+    const requests = (cpu: string) => ({ containers: [{ name: "app", image: "nginx:1.27", resources: { requests: { cpu } } }] });
+    await cluster.api.create(PODS, "default", bound("fits", requests("2")));
+    await until("fits Running", async () => ((await cluster.api.get(PODS, "default", "fits")) as any).status.phase === "Running");
+
+    await cluster.api.create(PODS, "default", bound("too-big", requests("3")));
+    const rejected: any = await until("too-big Failed", async () => {
+      const p: any = await cluster.api.get(PODS, "default", "too-big");
+      return p.status.phase === "Failed" && p;
+    });
+    expect(rejected.status).toMatchObject({
+      phase: "Failed",
+      reason: "OutOfcpu",
+      message: "Pod was rejected: Node didn't have enough resource: cpu, requested: 3000, used: 2000, capacity: 4000",
+      qosClass: "Burstable",
+    });
+    expect(rejected.status.containerStatuses).toBeUndefined();
+    const events = await until("OutOfcpu event", async () =>
+      ((await cluster.api.list({ group: "", version: "v1", resource: "events" }, "default")).items as any[]).filter((e) => e.involvedObject.name === "too-big" && e.reason === "OutOfcpu"));
+    expect(events[0]).toMatchObject({ type: "Warning", message: "Node didn't have enough resource: cpu, requested: 3000, used: 2000, capacity: 4000" });
+
+    await cluster.api.create(PODS, "default", bound("wrong-node", { nodeSelector: { disktype: "ssd" } }));
+    const affinity: any = await until("wrong-node Failed", async () => {
+      const p: any = await cluster.api.get(PODS, "default", "wrong-node");
+      return p.status.phase === "Failed" && p;
+    });
+    expect(affinity.status).toMatchObject({ reason: "NodeAffinity", message: "Pod was rejected: Predicate NodeAffinity failed: node(s) didn't match Pod's node affinity/selector" });
+
+    // A rejected pod never ran: deleting it (gracefully) removes it at once.
+    await cluster.api.delete(PODS, "default", "too-big");
+    await until("too-big gone", async () => cluster.api.get(PODS, "default", "too-big").then(() => false, (e: any) => e.status?.code === 404));
+    // Its room was never taken: a pod of 2 cpus still fits next to "fits".
+    await cluster.api.create(PODS, "default", bound("fits-too", requests("2")));
+    await until("fits-too Running", async () => ((await cluster.api.get(PODS, "default", "fits-too")) as any).status.phase === "Running");
+    for (const name of ["fits", "fits-too", "wrong-node"]) await cluster.api.delete(PODS, "default", name, { gracePeriodSeconds: 0 } as never);
+  });
 });
