@@ -195,6 +195,21 @@ describe.each(transportCases())("server-side apply over the $name bus", (tc) => 
     expect(applied.body.data).toEqual({ a: "1", b: "2", c: "3" });
   });
 
+  it("keys list items by every list-map key, filling defaults (Service ports by port and protocol)", async () => {
+    const svc = (ports: unknown[]) => ({ apiVersion: "v1", kind: "Service", metadata: { name: "front" }, spec: { selector: { app: "front" }, ports } });
+    const services = "/api/v1/namespaces/default/services";
+    const first = await call(url, "PATCH", `${services}/front?fieldManager=ops`, JSON.stringify(svc([{ name: "http", port: 80, targetPort: 8080 }])), APPLY);
+    expect(first.code).toBe(201);
+    expect(fieldsOf(first.body, "ops", "Apply")["f:spec"]["f:ports"]).toEqual({ 'k:{"port":80,"protocol":"TCP"}': { ".": {}, "f:name": {}, "f:port": {}, "f:targetPort": {} } });
+    // The stored item has protocol defaulted; the same configuration still matches it.
+    const again = await call(url, "PATCH", `${services}/front?fieldManager=ops`, JSON.stringify(svc([{ name: "http", port: 80, targetPort: 8080 }])), APPLY);
+    expect(again.body.metadata.resourceVersion).toBe(first.body.metadata.resourceVersion);
+    // Another manager adds a UDP port on the same number: a different item, no conflict.
+    const udp = await call(url, "PATCH", `${services}/front?fieldManager=dns`, JSON.stringify(svc([{ name: "dns", port: 80, protocol: "UDP" }])), APPLY);
+    expect(udp.code).toBe(200);
+    expect(udp.body.spec.ports.map((p: any) => `${p.port}/${p.protocol}`)).toEqual(["80/TCP", "80/UDP"]);
+  });
+
   it("dryRun=All applies without storing", async () => {
     const dry = await call(url, "PATCH", `${configmaps}/dry?fieldManager=kubectl&dryRun=All`, JSON.stringify({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "dry" }, data: { a: "1" } }), APPLY);
     expect(dry.code).toBe(201);
