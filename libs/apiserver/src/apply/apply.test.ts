@@ -132,10 +132,22 @@ describe("the fields an applied configuration claims", () => {
     {
       name: "service ports keyed by port and protocol, conditions by type",
       kind: "Service",
-      config: { spec: { ports: [{ port: 80, protocol: "UDP" }] }, status: { conditions: [{ type: "Ready", status: "True" }] } },
+      config: { spec: { ports: [{ port: 80, protocol: "UDP" }], selector: { app: "x" } }, status: { conditions: [{ type: "Ready", status: "True" }] } },
       fields: {
-        "f:spec": { "f:ports": { 'k:{"port":80,"protocol":"UDP"}': { ".": {}, "f:port": {}, "f:protocol": {} } } },
+        "f:spec": { "f:ports": { 'k:{"port":80,"protocol":"UDP"}': { ".": {}, "f:port": {}, "f:protocol": {} } }, "f:selector": {} },
         "f:status": { "f:conditions": { 'k:{"type":"Ready"}': { ".": {}, "f:status": {}, "f:type": {} } } },
+      },
+    },
+    {
+      name: "atomic maps and structs (+mapType/+structType=atomic): selectors, owner references, pull secrets",
+      kind: "Pod",
+      config: {
+        metadata: { ownerReferences: [{ apiVersion: "apps/v1", kind: "ReplicaSet", name: "rs", uid: "u1", controller: true }] },
+        spec: { nodeSelector: { disk: "ssd" }, imagePullSecrets: [{ name: "regcred" }] },
+      },
+      fields: {
+        "f:metadata": { "f:ownerReferences": { 'k:{"uid":"u1"}': {} } },
+        "f:spec": { "f:imagePullSecrets": { 'k:{"name":"regcred"}': {} }, "f:nodeSelector": {} },
       },
     },
     {

@@ -52,18 +52,28 @@ const EXTRA: Readonly<Record<string, Readonly<Record<string, Extra>>>> = {
   "batch.JobTemplateSpec": { metadata: { present: true }, spec: { t: "batch.JobSpec", present: true } },
   "core.PodTemplateSpec": { metadata: { present: true }, spec: { t: "core.PodSpec", present: true } },
   "core.PodTemplate": { template },
-  "core.ReplicationControllerSpec": { template: { t: "core.PodTemplateSpec" } },
-  "core.PodSpec": { containers: { nil: true }, topologySpreadConstraints: { keys: ["topologyKey", "whenUnsatisfiable"] } },
+  "core.PodSpec": {
+    containers: { nil: true },
+    topologySpreadConstraints: { keys: ["topologyKey", "whenUnsatisfiable"] },
+    nodeSelector: { atomic: true },
+    imagePullSecrets: { t: "core.LocalObjectReference" },
+  },
   "core.Container": { resources: { present: true }, ports: { keys: ["containerPort", "protocol"], defaults: TCP }, env: { t: "core.EnvVar" } },
   "core.EphemeralContainer": { resources: { present: true }, ports: { keys: ["containerPort", "protocol"], defaults: TCP }, env: { t: "core.EnvVar" } },
   "core.EnvVar": { valueFrom: { t: "core.EnvVarSource" } },
   "core.EnvVarSource": { fieldRef: { atomic: true }, resourceFieldRef: { atomic: true }, configMapKeyRef: { atomic: true }, secretKeyRef: { atomic: true } },
-  "core.ServiceSpec": { ports: { keys: ["port", "protocol"], defaults: TCP } },
+  "core.ServiceSpec": { ports: { keys: ["port", "protocol"], defaults: TCP }, selector: { atomic: true } },
+  "core.ReplicationControllerSpec": { template: { t: "core.PodTemplateSpec" }, selector: { atomic: true } },
+  "core.ServiceAccount": { secrets: { t: "core.ObjectReference" } },
+  "meta.ObjectMeta": { ownerReferences: { t: "meta.OwnerReference" } },
   "core.ServiceStatus": { loadBalancer: { present: true } },
   "core.NodeStatus": { daemonEndpoints: { present: true }, nodeInfo: { present: true } },
-  "core.Event": { involvedObject: { atomic: true, present: true }, source: { present: true } },
+  "core.Event": { involvedObject: { t: "core.ObjectReference", present: true }, source: { present: true } },
   "core.PersistentVolumeClaimSpec": { resources: { present: true }, selector },
 };
+
+/** Structs marked `+structType=atomic` that appear as list items or fields here: owned as a whole. */
+const ATOMIC_STRUCTS: ReadonlySet<string> = new Set(["meta.OwnerReference", "core.LocalObjectReference", "core.ObjectReference"]);
 
 /** Kinds whose spec/status structs are not in the strategic table (so they carry no type), still always present in Go. */
 const ROOT_PRESENT = ["metadata", "spec", "status"] as const;
@@ -92,13 +102,13 @@ export const fieldType = (parent: TypeRef, field: string): TypeRef => {
     ...(t !== undefined && !list ? { struct: t } : {}),
     ...(t !== undefined && list ? { elem: t } : {}),
     ...(meta?.l === 1 && !list && t !== undefined ? { elem: t } : {}),
-    ...(extra?.atomic ? { atomic: true } : {}),
+    ...(extra?.atomic || (t !== undefined && !list && ATOMIC_STRUCTS.has(t)) ? { atomic: true } : {}),
     ...(list ? { list } : {}),
   };
 };
 
 /** The type of an associative list's items. */
-export const elemType = (list: TypeRef): TypeRef => (list.elem ? { struct: list.elem } : {});
+export const elemType = (list: TypeRef): TypeRef => (list.elem ? { struct: list.elem, ...(ATOMIC_STRUCTS.has(list.elem) ? { atomic: true } : {}) } : {});
 
 /** The list semantics at this point; unknown lists are atomic. */
 export const listTypeOf = (t: TypeRef): ListType => t.list ?? { kind: "atomic" };
