@@ -103,7 +103,7 @@ export const capUpdateManagers = (managed: Managed): Managed => {
     if (!managed.has(bucket)) {
       const s = managed.get(first)!;
       managed.delete(first);
-      managed.set(bucket, { ...s, manager: "ancient-changes" });
+      managed.set(bucket, { manager: "ancient-changes", operation: "Update", apiVersion: e.apiVersion, set: s.set });
     }
     const b = managed.get(bucket)!;
     managed.set(bucket, { manager: "ancient-changes", operation: "Update", apiVersion: e.apiVersion, ...(e.time ? { time: e.time } : {}), set: e.set.union(b.set) });
