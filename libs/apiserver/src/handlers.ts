@@ -22,6 +22,8 @@ import type { ObjectKey } from "@kubeactor/bus";
 import type { StoreClient } from "@kubeactor/client";
 import { metaOf, nowTimestamp, type Obj, prepareCreate, prepareUpdate, readyToRemove } from "./objects.ts";
 import { applyPatch, isNotFound, type PatchType } from "./patching.ts";
+import { deepEqual, recordApply, recordUpdate } from "./apply/index.ts";
+import { checkManagerOptions, isForced, writeContext } from "./apply/options.ts";
 import { addDefaultTolerations, bindPod, DEFAULT_TOLERATION_SECONDS, type DefaultTolerationSeconds, initialPodStatus } from "./pods.ts";
 import { applyScale, toScale } from "./scale.ts";
 import type { ResourceTarget } from "./routes.ts";
@@ -127,12 +129,21 @@ export class ResourceHandlers {
     }
   }
 
-  async create(t: ResourceTarget, body: Obj, q: URLSearchParams): Promise<Reply> {
+  /** POST: `userAgent` names the field manager when the request gives no `fieldManager`. */
+  async create(t: ResourceTarget, body: Obj, q: URLSearchParams, userAgent?: string): Promise<Reply> {
+    checkManagerOptions(q, "CreateOptions", false);
+    const ctx = writeContext(t.info, q, userAgent);
+    return this.createObject(t, body, q, (obj) => recordUpdate(undefined, obj, ctx));
+  }
+
+  /** A create whose managedFields `manage` records (an Update by the writer, or the result of an apply). */
+  private async createObject(t: ResourceTarget, body: Obj, q: URLSearchParams, manage: (obj: Obj) => Obj): Promise<Reply> {
     if (t.name !== undefined) throw methodNotSupported(t.info, "create");
     const generated = !metaOf(body as Obj).name && !!metaOf(body as Obj).generateName;
     // A generated name may collide; Kubernetes' clients expect the server to try again.
     for (let attempt = 0; ; attempt++) {
-      const obj = prepareCreate(t.info, structuredClone(body), t.namespace);
+      // Field ownership is recorded before the pod admission defaults, as Kubernetes' handler does.
+      const obj = manage(prepareCreate(t.info, structuredClone(body), t.namespace));
       if (isPods(t.info)) {
         addDefaultTolerations(obj, this.tolerationSeconds);
         initialPodStatus(obj);
@@ -166,17 +177,21 @@ export class ResourceHandlers {
    * names a resourceVersion is conditional on it; otherwise races are retried.
    * Server-side apply of an absent object creates it (201).
    */
-  async patch(t: ResourceTarget, name: string, type: PatchType, patch: unknown, q: URLSearchParams, part: "main" | "status" | "scale"): Promise<Reply> {
+  async patch(t: ResourceTarget, name: string, type: PatchType, patch: unknown, q: URLSearchParams, part: "main" | "status" | "scale", userAgent?: string): Promise<Reply> {
     const key = keyOf(t, name);
+    const isApply = type === "application/apply-patch+yaml";
+    checkManagerOptions(q, "PatchOptions", isApply);
+    const ctx = writeContext(t.info, q, userAgent, part === "main" ? undefined : part);
     return retryOnConflict(async () => {
       let current: Obj;
       try {
         current = await this.store.get(key);
       } catch (e) {
-        if (isNotFound(e) && type === "application/apply-patch+yaml" && part === "main") {
-          const body = structuredClone(patch) as Obj;
-          metaOf(body).name ??= name;
-          return this.create({ ...t, name: undefined } as ResourceTarget, body, q);
+        if (isNotFound(e) && isApply && part === "main") {
+          const config = structuredClone(patch) as Obj;
+          metaOf(config).name ??= name;
+          const { object } = recordApply(undefined, config, isForced(q), ctx);
+          return this.createObject({ ...t, name: undefined } as ResourceTarget, object, q, (obj) => obj);
         }
         throw e;
       }
@@ -187,12 +202,19 @@ export class ResourceHandlers {
         const scale = applyPatch(type, toScale(current), patch, "Scale");
         const { next, resourceVersion } = applyScale(current, scale);
         wantedRv = resourceVersion !== currentRv ? resourceVersion : undefined;
-        obj = prepareUpdate(t.info, next, current, "main");
+        obj = recordUpdate(current, prepareUpdate(t.info, next, current, "main"), ctx);
+      } else if (isApply) {
+        const { object } = recordApply(current, patch as Obj, isForced(q), ctx);
+        // Nothing changed, not even ownership: Kubernetes skips the write (same resourceVersion).
+        if (deepEqual(object, current)) return { code: 200, body: current };
+        const rv = metaOf(object).resourceVersion;
+        wantedRv = rv !== currentRv ? rv : undefined;
+        obj = prepareUpdate(t.info, object, current, part);
       } else {
         const patched = applyPatch(type, structuredClone(current) as Obj, patch, t.info.kind);
         const rv = metaOf(patched).resourceVersion;
         wantedRv = rv !== currentRv ? rv : undefined;
-        obj = prepareUpdate(t.info, patched, current, part);
+        obj = recordUpdate(current, prepareUpdate(t.info, patched, current, part), ctx);
       }
       const present = (o: Obj) => (part === "scale" ? toScale(o) : o);
       if (isDryRun(q)) return { code: 200, body: present(obj) };
@@ -207,12 +229,14 @@ export class ResourceHandlers {
   }
 
   /** PUT .../scale: change spec.replicas only, through the same update strategy as a full PUT. */
-  async updateScale(t: ResourceTarget, name: string, scale: Obj, q: URLSearchParams): Promise<Reply> {
+  async updateScale(t: ResourceTarget, name: string, scale: Obj, q: URLSearchParams, userAgent?: string): Promise<Reply> {
     const key = keyOf(t, name);
+    checkManagerOptions(q, "UpdateOptions", false);
+    const ctx = writeContext(t.info, q, userAgent, "scale");
     return retryOnConflict(async () => {
       const current = await this.store.get(key);
       const { next, resourceVersion } = applyScale(current, scale);
-      const obj = prepareUpdate(t.info, next, current, "main");
+      const obj = recordUpdate(current, prepareUpdate(t.info, next, current, "main"), ctx);
       if (isDryRun(q)) return { code: 200, body: toScale(obj) };
       return { code: 200, body: toScale(await cas(this.store.update(key, obj, resourceVersion ?? metaOf(current).resourceVersion), !resourceVersion)) };
     });
@@ -263,13 +287,15 @@ export class ResourceHandlers {
     };
   }
 
-  async update(t: ResourceTarget, name: string, body: Obj, q: URLSearchParams, part: "main" | "status"): Promise<Reply> {
+  async update(t: ResourceTarget, name: string, body: Obj, q: URLSearchParams, part: "main" | "status", userAgent?: string): Promise<Reply> {
     const key = keyOf(t, name);
     const wanted = metaOf(body).resourceVersion;
+    checkManagerOptions(q, "UpdateOptions", false);
+    const ctx = writeContext(t.info, q, userAgent, part === "main" ? undefined : part);
     // Without a resourceVersion in the body the update is unconditional: retry on races.
     return retryOnConflict(async () => {
       const current = await this.store.get(key);
-      const obj = prepareUpdate(t.info, structuredClone(body), current, part);
+      const obj = recordUpdate(current, prepareUpdate(t.info, structuredClone(body), current, part), ctx);
       const rv = wanted ?? metaOf(current).resourceVersion;
       if (wanted) metaOf(obj).resourceVersion = wanted;
       if (isDryRun(q)) return { code: 200, body: obj };

@@ -47,7 +47,11 @@ const fromPatchError = (e: unknown, kind: string, name: string): unknown => {
   return badRequest(e.message);
 };
 
-/** `doc` patched; errors are Status errors. Apply configurations are merged strategically (see docs: no field ownership yet). */
+/**
+ * `doc` patched; errors are Status errors. Apply patches on objects and their
+ * status go through apply/ (field ownership); here they only reach the scale
+ * subresource, whose Scale view is merged strategically.
+ */
 export const applyPatch = (type: PatchType, doc: Obj, patch: unknown, kind: string): Obj => {
   const name = metaOf(doc).name ?? "";
   try {

@@ -83,12 +83,12 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
     }
     if (method === "PATCH" && t.name !== undefined && (sub === undefined || sub === "status" || sub === "scale")) {
       const type = patchTypeOf(req.headers["content-type"]);
-      const reply = await handlers.patch(t, t.name, type, parsePatch(type, await readBody(req)), q, sub ?? "main");
+      const reply = await handlers.patch(t, t.name, type, parsePatch(type, await readBody(req)), q, sub ?? "main", req.headers["user-agent"]);
       return sendJson(res, reply.code, reply.body);
     }
     if (sub === "scale" && t.name !== undefined && (method === "GET" || method === "PUT")) {
       const reply =
-        method === "GET" ? await handlers.getScale(t, t.name) : await handlers.updateScale(t, t.name, parseObjectBody(await readBody(req), req), q);
+        method === "GET" ? await handlers.getScale(t, t.name) : await handlers.updateScale(t, t.name, parseObjectBody(await readBody(req), req), q, req.headers["user-agent"]);
       return sendJson(res, reply.code, reply.body);
     }
     if (sub !== undefined && sub !== "status") throw methodNotSupported(t.info, `${method} on ${sub}`);
@@ -102,11 +102,11 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
         break;
       }
       case "POST":
-        reply = await handlers.create(t, parseObjectBody(await readBody(req), req), q);
+        reply = await handlers.create(t, parseObjectBody(await readBody(req), req), q, req.headers["user-agent"]);
         break;
       case "PUT":
         if (t.name === undefined) throw methodNotSupported(t.info, "update");
-        reply = await handlers.update(t, t.name, parseObjectBody(await readBody(req), req), q, sub === "status" ? "status" : "main");
+        reply = await handlers.update(t, t.name, parseObjectBody(await readBody(req), req), q, sub === "status" ? "status" : "main", req.headers["user-agent"]);
         break;
       case "DELETE": {
         const raw = await readBody(req);

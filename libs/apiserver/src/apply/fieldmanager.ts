@@ -1,0 +1,315 @@
+/**
+ * Field management for every write, as Kubernetes' FieldManager does it
+ * (k8s.io/apimachinery/pkg/util/managedfields/internal, structured-merge-diff/merge):
+ *
+ *  - `recordUpdate` (create, PUT, non-apply PATCH, status and scale writes):
+ *    the fields the write changed become the writer's (one Update entry per
+ *    manager, operation, apiVersion and subresource, merged across writes);
+ *    other managers lose what was changed or removed. The request may carry
+ *    its own managedFields (used when they decode, `[]` clears them).
+ *  - `recordApply` (apply-patch): the configuration is the manager's whole
+ *    intent. It is merged into the live object; fields the manager applied
+ *    before and no longer sends are removed unless someone else owns them;
+ *    changing a field another manager owns is a conflict (409) unless forced,
+ *    which moves ownership.
+ *
+ * Both work on plain JSON objects and return the object to store, with
+ * `metadata.managedFields` encoded.
+ */
+import { badRequest, StatusError } from "@kubeactor/api";
+import { FieldSet, fieldPE, type Path, pathString } from "./fieldpath.ts";
+import { capUpdateManagers, decodeManaged, encodeManaged, identity, type Managed, type ManagerEntry } from "./managed.ts";
+import { rootType, type TypeRef } from "./schema.ts";
+import { compare, type Comparison, deepEqual, dropNulls, materialize, merge, removeItems, toFieldSet } from "./typed.ts";
+
+type Obj = Record<string, unknown>;
+
+export const LAST_APPLIED_ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration";
+/** The manager kubectl's server-side apply uses; only it migrates client-side apply ownership. */
+const KUBECTL = "kubectl";
+const BEFORE_FIRST_APPLY = "before-first-apply";
+
+export interface WriteContext {
+  /** The resolved manager (fieldManager, else the User-Agent prefix); "" is recorded as "unknown". */
+  readonly manager: string;
+  /** The version written through, e.g. `apps/v1`. */
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly subresource?: "status" | "scale";
+  /** Whether the resource has a status subresource (then main writes never own status, and status writes own only status). */
+  readonly statusSubresource: boolean;
+  /** RFC 3339 time of this write. */
+  readonly now: string;
+}
+
+/** Paths no manager ever owns (stripMetaManager). */
+const STRIP = FieldSet.of(
+  [fieldPE("apiVersion")],
+  [fieldPE("kind")],
+  [fieldPE("metadata")],
+  ...["name", "namespace", "creationTimestamp", "selfLink", "uid", "clusterName", "generation", "managedFields", "resourceVersion"].map((f) => [fieldPE("metadata"), fieldPE(f)]),
+);
+
+/** Whether the resource has a status subresource (its main writes never own status). */
+export const hasStatus = (info: { readonly subresources: readonly { readonly name: string }[] }): boolean => info.subresources.some((s) => s.name === "status");
+
+const metaOf = (o: Obj): Obj => ((o.metadata ??= {}) as Obj);
+
+const withoutManagedFields = (o: Obj): Obj => {
+  const copy = structuredClone(o);
+  if (copy.metadata && typeof copy.metadata === "object") delete (copy.metadata as Obj).managedFields;
+  return copy;
+};
+
+/** The fields a write may own (the strategy's reset fields are never owned, and never taken from others). */
+const ownable = (ctx: WriteContext) => (set: FieldSet): FieldSet => {
+  if (!ctx.statusSubresource) return set;
+  const keep = ctx.subresource === "status" ? (top: string) => top === "status" || top === "metadata" : (top: string) => top !== "status";
+  const out = new FieldSet();
+  for (const p of set.paths()) {
+    const head = p[0]!;
+    if ("field" in head && keep(head.field)) out.insert(p);
+  }
+  return out;
+};
+
+const filterComparison = (c: Comparison, f: (s: FieldSet) => FieldSet): Comparison => ({ added: f(c.added), modified: f(c.modified), removed: f(c.removed) });
+
+const managerName = (m: string) => (m === "" ? "unknown" : m);
+
+/**
+ * Others lose the fields this write changed (when forced) and the fields it
+ * removed; returns the conflicts (fields others own that this write changes).
+ */
+const takeOwnership = (managed: Managed, self: string, cmp: Comparison, force: boolean): Map<string, FieldSet> => {
+  const changed = cmp.modified.union(cmp.added);
+  const conflicts = new Map<string, FieldSet>();
+  for (const [id, e] of managed) {
+    if (id === self) continue;
+    const c = e.set.intersection(changed);
+    if (!c.isEmpty()) conflicts.set(id, c);
+  }
+  if (!force && conflicts.size > 0) return conflicts;
+  for (const [id, e] of [...managed]) {
+    if (id === self) continue;
+    let set = e.set;
+    const c = conflicts.get(id);
+    if (c) set = set.difference(c);
+    set = set.difference(cmp.removed);
+    if (set.isEmpty()) managed.delete(id);
+    else managed.set(id, { ...e, set });
+  }
+  return conflicts;
+};
+
+/** An Update by `manager` from `liveView` to `nextView` (merge.Updater.Update, through managedFieldsUpdater). */
+const update = (managed: Managed, liveView: unknown, nextView: unknown, t: TypeRef, entry: Omit<ManagerEntry, "set" | "time">, ctx: WriteContext): void => {
+  const cmp = filterComparison(compare(liveView, nextView, t), ownable(ctx));
+  takeOwnership(managed, "\0current-operation", cmp, true);
+  const mine = ownable(ctx)(cmp.modified.union(cmp.added)).difference(STRIP);
+  if (mine.isEmpty()) return;
+  const id = identity(entry);
+  const previous = managed.get(id);
+  managed.set(id, { ...entry, time: ctx.now, set: previous ? mine.union(previous.set) : mine });
+};
+
+/** True when the request asks to clear managedFields: `[]` or a single empty entry. */
+const isReset = (mf: unknown): boolean =>
+  Array.isArray(mf) && (mf.length === 0 || (mf.length === 1 && typeof mf[0] === "object" && mf[0] !== null && Object.keys(mf[0]).length === 0));
+
+const decodeOrEmpty = (mf: unknown): Managed => {
+  try {
+    return decodeManaged(mf);
+  } catch {
+    return new Map();
+  }
+};
+
+/**
+ * Records a non-apply write. `live` is the stored object (undefined for a
+ * create), `next` the object about to be stored (already defaulted). Returns
+ * `next` with managedFields set. Objects that were never tracked (no
+ * managedFields) stay untracked until their first apply, as upstream.
+ */
+export const recordUpdate = (live: Obj | undefined, next: Obj, ctx: WriteContext): Obj => {
+  const requested = (next.metadata as Obj | undefined)?.managedFields;
+  let managed: Managed;
+  if (ctx.subresource !== undefined) managed = decodeOrEmpty(live ? metaOf(live).managedFields : undefined);
+  else if (isReset(requested)) managed = new Map();
+  else {
+    managed = decodeOrEmpty(requested);
+    if (managed.size === 0) managed = decodeOrEmpty(live ? metaOf(live).managedFields : undefined);
+  }
+  const out = withoutManagedFields(next);
+  if (managed.size === 0 && live !== undefined) return out;
+  const t = rootType(ctx.kind);
+  const liveView = materialize(live ? withoutManagedFields(live) : {}, t);
+  const entry = { manager: managerName(ctx.manager), operation: "Update" as const, apiVersion: ctx.apiVersion, ...(ctx.subresource ? { subresource: ctx.subresource } : {}) };
+  update(managed, liveView, materialize(out, t), t, entry, ctx);
+  const encoded = encodeManaged(capUpdateManagers(managed));
+  if (encoded) metaOf(out).managedFields = encoded;
+  return out;
+};
+
+// ---- apply ----------------------------------------------------------------
+
+const gvkString = (apiVersion: unknown, kind: unknown): string => {
+  const av = typeof apiVersion === "string" ? apiVersion : "";
+  const [group, version] = av.includes("/") ? [av.slice(0, av.indexOf("/")), av.slice(av.indexOf("/") + 1)] : ["", av];
+  return `${group}/${version}, Kind=${typeof kind === "string" ? kind : ""}`;
+};
+
+const quote = (s: string) => JSON.stringify(s);
+
+/** printManager: `"kubectl-client-side-apply" using apps/v1`, `"kubectl" with subresource "scale" using apps/v1`. */
+export const describeManager = (e: Pick<ManagerEntry, "manager" | "operation" | "apiVersion" | "subresource">): string => {
+  let s = quote(e.manager);
+  if (e.subresource) s = `${s} with subresource ${quote(e.subresource)}`;
+  return e.operation === "Update" ? `${s} using ${e.apiVersion}` : s;
+};
+
+/** Kubernetes' 409 for apply conflicts: one cause per field, reason Conflict, no object details. */
+export const conflictError = (conflicts: readonly { manager: ManagerEntry; path: Path }[]): StatusError => {
+  let message: string;
+  if (conflicts.length === 1) {
+    message = `Apply failed with 1 conflict: conflict with ${describeManager(conflicts[0]!.manager)}: ${pathString(conflicts[0]!.path)}`;
+  } else {
+    const byManager = new Map<string, { manager: ManagerEntry; paths: Path[] }>();
+    for (const c of conflicts) {
+      const id = identity(c.manager);
+      const g = byManager.get(id) ?? { manager: c.manager, paths: [] };
+      g.paths.push(c.path);
+      byManager.set(id, g);
+    }
+    const lines: string[] = [];
+    for (const g of [...byManager.values()].sort((a, b) => (a.manager.manager < b.manager.manager ? -1 : a.manager.manager > b.manager.manager ? 1 : 0))) {
+      lines.push(`conflicts with ${describeManager(g.manager)}:`);
+      for (const p of g.paths) lines.push(`- ${pathString(p)}`);
+    }
+    message = `Apply failed with ${conflicts.length} conflicts: ${lines.join("\n")}`;
+  }
+  return new StatusError({
+    kind: "Status",
+    apiVersion: "v1",
+    metadata: {},
+    status: "Failure",
+    message,
+    reason: "Conflict",
+    details: {
+      causes: conflicts.map((c) => ({ reason: "FieldManagerConflict", message: `conflict with ${describeManager(c.manager)}`, field: pathString(c.path) })),
+    },
+    code: 409,
+  });
+};
+
+/**
+ * Fields client-side apply recorded in last-applied-configuration that still
+ * hold those values: kubectl's server-side apply may take them over without a
+ * conflict (lastAppliedManager), which is how ownership migrates from
+ * `kubectl-client-side-apply` to `kubectl`.
+ */
+const allowedFromLastApplied = (liveRaw: Obj, t: TypeRef, ctx: WriteContext): FieldSet => {
+  const text = ((liveRaw.metadata as Obj | undefined)?.annotations as Record<string, unknown> | undefined)?.[LAST_APPLIED_ANNOTATION];
+  if (typeof text !== "string" || text === "") return new FieldSet();
+  let last: unknown;
+  try {
+    last = JSON.parse(text);
+  } catch {
+    return new FieldSet();
+  }
+  if (typeof last !== "object" || last === null || (last as Obj).apiVersion !== ctx.apiVersion) return new FieldSet();
+  const set = toFieldSet(last, t);
+  const cmp = compare(last, materialize(liveRaw, t), t);
+  return set.difference(cmp.modified).difference(cmp.added).difference(cmp.removed);
+};
+
+/** JSON with sorted keys and a newline, as Go's encoder writes an unstructured object. */
+const sortedJson = (v: unknown): string => {
+  const sort = (x: unknown): unknown => {
+    if (Array.isArray(x)) return x.map(sort);
+    if (typeof x === "object" && x !== null) return Object.fromEntries(Object.keys(x).sort().map((k) => [k, sort((x as Obj)[k])]));
+    return x;
+  };
+  return `${JSON.stringify(sort(v))}\n`;
+};
+
+export interface ApplyResult {
+  /** The object to store (managedFields encoded); not yet defaulted or validated. */
+  readonly object: Obj;
+  /** False when the apply changed nothing in the object itself. */
+  readonly changed: boolean;
+}
+
+/**
+ * Server-side apply of `config` by `ctx.manager` onto `live` (undefined when
+ * the object does not exist yet). Throws a 409 Conflict Status listing every
+ * conflicting field unless `force`; 400 for configurations Kubernetes rejects.
+ */
+export const recordApply = (live: Obj | undefined, config: Obj, force: boolean, ctx: WriteContext): ApplyResult => {
+  if (config.apiVersion !== ctx.apiVersion || config.kind !== ctx.kind) throw badRequest(`invalid object type: ${gvkString(config.apiVersion, config.kind)}`);
+  const cfgMeta = config.metadata as Obj | undefined;
+  if (cfgMeta && cfgMeta.managedFields !== undefined && cfgMeta.managedFields !== null) throw badRequest("metadata.managedFields must be nil");
+  const t = rootType(ctx.kind);
+  const managed = decodeOrEmpty(live ? metaOf(live).managedFields : undefined);
+  const liveRaw = live ? withoutManagedFields(live) : {};
+  const liveView = materialize(liveRaw, t);
+  const sub = ctx.subresource ? { subresource: ctx.subresource } : {};
+  if (managed.size === 0 && live !== undefined) {
+    // Objects that predate field tracking: what exists belongs to "before-first-apply".
+    update(managed, materialize({}, t), liveView, t, { manager: BEFORE_FIRST_APPLY, operation: "Update", apiVersion: ctx.apiVersion, ...sub }, ctx);
+  }
+  const applier = { manager: managerName(ctx.manager), operation: "Apply" as const, apiVersion: ctx.apiVersion, ...sub };
+  const self = identity(applier);
+  const last = managed.get(self);
+  const applied = ownable(ctx)(toFieldSet(config, t));
+  managed.set(self, { ...applier, ...(last?.time ? { time: last.time } : {}), set: applied });
+
+  let merged = merge(liveRaw, config, t) as Obj;
+  if (last && !last.set.isEmpty()) {
+    // Prune: what this manager applied before, no longer applies, and nobody owns
+    // (a map or struct still holding owned fields stays, as upstream's named-field rule keeps it).
+    let owned = new FieldSet();
+    for (const e of managed.values()) owned = owned.union(e.set);
+    const stale = FieldSet.of(...last.set.difference(owned).paths().filter((p) => !owned.hasDescendants(p)));
+    merged = (removeItems(merged, stale, t) as Obj | undefined) ?? {};
+  }
+  merged = dropNulls(merged) as Obj;
+
+  const cmp = filterComparison(compare(liveView, materialize(merged, t), t), ownable(ctx));
+  const attempt = new Map(managed);
+  let conflicts = takeOwnership(attempt, self, cmp, force);
+  if (!force && conflicts.size > 0) {
+    const allowed = ctx.manager === KUBECTL ? allowedFromLastApplied(liveRaw, t, ctx) : new FieldSet();
+    const remaining = new Map<string, FieldSet>();
+    for (const [id, set] of conflicts) {
+      const rest = set.difference(allowed);
+      if (!rest.isEmpty()) remaining.set(id, rest);
+    }
+    if (remaining.size > 0) {
+      const list: { manager: ManagerEntry; path: Path }[] = [];
+      for (const id of [...remaining.keys()].sort()) for (const p of remaining.get(id)!.paths()) list.push({ manager: managed.get(id)!, path: p });
+      throw conflictError(list);
+    }
+    conflicts = takeOwnership(attempt, self, cmp, true);
+  }
+  const mine = applied.difference(STRIP);
+  const changed = !deepEqual(liveRaw, merged);
+  if (mine.isEmpty()) attempt.delete(self);
+  else attempt.set(self, { ...applier, ...(changed ? { time: ctx.now } : last?.time ? { time: last.time } : {}), set: mine });
+
+  const liveAnnotations = (liveRaw.metadata as Obj | undefined)?.annotations as Record<string, string> | undefined;
+  if (ctx.manager === KUBECTL && typeof liveAnnotations?.[LAST_APPLIED_ANNOTATION] === "string" && liveAnnotations[LAST_APPLIED_ANNOTATION] !== "") {
+    // Keep client-side apply's record in step, so a later `kubectl apply` (client side) diffs against this configuration.
+    const cfg = structuredClone(config);
+    const annotations = (cfg.metadata as Obj | undefined)?.annotations as Obj | undefined;
+    if (annotations) {
+      delete annotations[LAST_APPLIED_ANNOTATION];
+      if (Object.keys(annotations).length === 0) delete (cfg.metadata as Obj).annotations;
+    }
+    ((metaOf(merged).annotations ??= {}) as Obj)[LAST_APPLIED_ANNOTATION] = sortedJson(cfg);
+  }
+  const encoded = encodeManaged(attempt);
+  if (encoded) metaOf(merged).managedFields = encoded;
+  else delete metaOf(merged).managedFields;
+  return { object: merged, changed };
+};
