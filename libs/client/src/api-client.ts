@@ -11,11 +11,22 @@ export interface ResourceRef {
   readonly resource: string;
 }
 
+const WRITES: ReadonlySet<ApiVerb> = new Set<ApiVerb>(["create", "update", "updateStatus"]);
+
 export class ApiClient {
-  constructor(private readonly bus: Bus) {}
+  /**
+   * `fieldManager` names this component in the managedFields of what it
+   * writes (`kube-controller-manager`, `kube-scheduler`, `kubelet`), as the
+   * User-Agent does for Kubernetes' own components; bus requests carry none.
+   */
+  constructor(
+    private readonly bus: Bus,
+    private readonly fieldManager?: string,
+  ) {}
 
   private async call(verb: ApiVerb, r: ResourceRef, extra: { namespace?: string; name?: string; subresource?: string; body?: JsonObject; query?: Record<string, string> }) {
-    return (await this.bus.request(apiRequest, { verb, group: r.group, version: r.version, resource: r.resource, ...extra })).object;
+    const query = this.fieldManager && WRITES.has(verb) && !extra.query?.fieldManager ? { ...extra.query, fieldManager: this.fieldManager } : extra.query;
+    return (await this.bus.request(apiRequest, { verb, group: r.group, version: r.version, resource: r.resource, ...extra, ...(query ? { query } : {}) })).object;
   }
 
   create(r: ResourceRef, namespace: string, body: JsonObject, query?: Record<string, string>): Promise<JsonObject> {

@@ -46,7 +46,7 @@ export class ControllerRuntime implements ControllerContext {
     readonly log: (line: string) => void = () => {},
     private readonly resyncMs = RESYNC_MS,
   ) {
-    this.api = new ApiClient(bus);
+    this.api = new ApiClient(bus, "kube-controller-manager");
     this.store = new StoreClient(bus);
   }
 

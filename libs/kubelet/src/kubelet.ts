@@ -54,7 +54,7 @@ const PODS = { group: "", version: "v1", resource: "pods" };
 
 export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
   const log = opts.log ?? (() => {});
-  const api = new ApiClient(opts.bus);
+  const api = new ApiClient(opts.bus, "kubelet");
   const names = typeof opts.nodes === "number" ? Array.from({ length: opts.nodes }, (_, i) => `${opts.namePrefix ?? "node-"}${(opts.firstIndex ?? 1) + i}`) : [...opts.nodes];
   const informer = new Informer(opts.bus, new StoreClient(opts.bus), { group: "", resource: "pods", log });
 

@@ -37,7 +37,7 @@ const finished = (p: Pod) => p.status?.phase === "Succeeded" || p.status?.phase 
 export const startScheduler = async (opts: SchedulerOptions): Promise<RunningScheduler> => {
   const log = opts.log ?? ((line: string) => console.error(`scheduler: ${line}`));
   const profile = opts.profile ?? defaultProfile();
-  const api = new ApiClient(opts.bus);
+  const api = new ApiClient(opts.bus, "kube-scheduler");
   const store = new StoreClient(opts.bus);
   const recorder = new EventRecorder(api, { component: profile.schedulerName }, log);
   const cache = new SchedulerCache();
