@@ -1,21 +1,25 @@
 /** The controller manager process: `tsx apps/controller-manager/src/main.ts --nats URL --controllers '*'`. */
 import { startControllerManager } from "@kubeactor/controllers";
-import { chooseBus, defaultNatsUrl, FlagError, flagHelp, onShutdown, parseFlags } from "@kubeactor/runtime";
+import { chooseBus, defaultNatsUrl, FlagError, flagHelp, leaderElectionFlags, leaderElectionFromFlags, onShutdown, parseFlags } from "@kubeactor/runtime";
 
 const flags = {
   nats: { type: "string", default: defaultNatsUrl(), help: "NATS server URL (default: loopback on KUBEACTOR_NATS_PORT, 4222)" },
   controllers: { type: "string", default: "*", help: "controllers to run: '*', names, '-name' to leave one out (comma-separated)" },
+  ...leaderElectionFlags,
 } as const;
 
 const main = async () => {
   const { values } = parseFlags(flags, process.argv.slice(2));
+  const leaderElection = leaderElectionFromFlags(values);
   const bus = await chooseBus({ nats: values.nats!, natsPort: 0, dataDir: "." });
   const manager = await startControllerManager({
     bus: await bus.connect("controller-manager"),
     controllers: values.controllers!.split(",").map((s) => s.trim()).filter(Boolean),
     log: (line) => console.error(`controller-manager: ${line}`),
+    ...(leaderElection ? { leaderElection } : {}),
   });
-  console.log(`controller-manager: ready (${manager.controllers.join(", ")})`);
+  const leading = manager.actor.getSnapshot().matches("Running");
+  console.log(`controller-manager: ${leading ? "ready" : "standing by for the leader lease"} (${manager.controllers.join(", ")})`);
   onShutdown(async () => {
     await manager.stop();
     await bus.stop();

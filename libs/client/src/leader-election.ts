@@ -284,6 +284,16 @@ export const leaseMachine = (api: ApiClient) =>
     },
   });
 
+/** What a component's `leaderElection` option holds (its `--leader-elect-*` flags). */
+export interface LeaderElectionConfig extends Partial<LeaderElectionTimings> {
+  /** Default `<hostname>_<uuid>`. */
+  readonly identity?: string;
+  /** Default kube-system (`--leader-elect-resource-namespace`). */
+  readonly namespace?: string;
+  /** Default the component's Lease (`--leader-elect-resource-name`). */
+  readonly name?: string;
+}
+
 export interface LeaderElectorOptions extends Partial<LeaderElectionTimings> {
   readonly api: ApiClient;
   /** Lease namespace (default kube-system). */

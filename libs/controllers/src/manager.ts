@@ -17,7 +17,7 @@
  * queues), so a new term starts exactly like a new process.
  */
 import type { Bus } from "@kubeactor/bus";
-import { ApiClient, EventRecorder, type LeaderElector, startLeaderElector } from "@kubeactor/client";
+import { ApiClient, EventRecorder, type LeaderElectionConfig, type LeaderElector, startLeaderElector } from "@kubeactor/client";
 import { type ActorRefFrom, assign, createActor, fromPromise, setup, type InspectionEvent } from "xstate";
 import { deploymentController } from "./deployment.ts";
 import { endpointsController } from "./endpoints.ts";
@@ -132,19 +132,9 @@ export interface ControllerManagerOptions {
    * Leader election on the Lease kube-system/kube-controller-manager
    * (`--leader-elect`): only the holder runs controllers. Off when absent.
    */
-  readonly leaderElection?: ManagerLeaderElection;
+  readonly leaderElection?: LeaderElectionConfig;
 }
 
-export interface ManagerLeaderElection {
-  readonly leaseDurationMs?: number;
-  readonly renewDeadlineMs?: number;
-  readonly retryPeriodMs?: number;
-  /** Default `<hostname>_<uuid>`. */
-  readonly identity?: string;
-  /** Default kube-system / kube-controller-manager (`--leader-elect-resource-namespace`/`-name`). */
-  readonly namespace?: string;
-  readonly name?: string;
-}
 
 export interface ControllerManager {
   readonly actor: ControllerManagerActor;
@@ -218,12 +208,8 @@ export const startControllerManager = (opts: ControllerManagerOptions): Promise<
     if (le) {
       elector = startLeaderElector({
         api: new ApiClient(opts.bus),
-        namespace: le.namespace ?? "kube-system",
+        ...le,
         name: le.name ?? CONTROLLER_MANAGER_LEASE,
-        ...(le.identity ? { identity: le.identity } : {}),
-        ...(le.leaseDurationMs !== undefined ? { leaseDurationMs: le.leaseDurationMs } : {}),
-        ...(le.renewDeadlineMs !== undefined ? { renewDeadlineMs: le.renewDeadlineMs } : {}),
-        ...(le.retryPeriodMs !== undefined ? { retryPeriodMs: le.retryPeriodMs } : {}),
         recorder: new EventRecorder(new ApiClient(opts.bus), { component: CONTROLLER_MANAGER_LEASE }, opts.log),
         ...(opts.log ? { log: (line: string) => opts.log!(`leaderelection: ${line}`) } : {}),
         onStartedLeading: () => tell("LEADING"),
