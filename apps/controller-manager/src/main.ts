@@ -1,11 +1,13 @@
 /** The controller manager process: `tsx apps/controller-manager/src/main.ts --nats URL --controllers '*'`. */
 import { nodeLifecycleFlags, nodeLifecycleOptionsFrom, startControllerManager } from "@kubeactor/controllers";
-import { chooseBus, defaultNatsUrl, FlagError, flagHelp, onShutdown, parseFlags } from "@kubeactor/runtime";
+import { chooseBus, defaultNatsUrl, FlagError, flagHelp, inspectFlag, leaderElectionFlags, leaderElectionFromFlags, onShutdown, parseFlags, startInspection } from "@kubeactor/runtime";
 
 const flags = {
   nats: { type: "string", default: defaultNatsUrl(), help: "NATS server URL (default: loopback on KUBEACTOR_NATS_PORT, 4222)" },
   controllers: { type: "string", default: "*", help: "controllers to run: '*', names, '-name' to leave one out (comma-separated)" },
   ...nodeLifecycleFlags,
+  ...leaderElectionFlags,
+  inspect: inspectFlag,
 } as const;
 
 const main = async () => {
@@ -17,16 +19,23 @@ const main = async () => {
       throw new FlagError((e as Error).message);
     }
   })();
+  const leaderElection = leaderElectionFromFlags(values);
   const bus = await chooseBus({ nats: values.nats!, natsPort: 0, dataDir: "." });
+  const managerBus = await bus.connect("controller-manager");
+  const inspection = startInspection(managerBus, "controller-manager", values.inspect);
   const manager = await startControllerManager({
-    bus: await bus.connect("controller-manager"),
+    bus: managerBus,
+    ...(inspection.inspect ? { inspect: inspection.inspect } : {}),
     controllers: values.controllers!.split(",").map((s) => s.trim()).filter(Boolean),
     nodeLifecycle,
     log: (line) => console.error(`controller-manager: ${line}`),
+    ...(leaderElection ? { leaderElection } : {}),
   });
-  console.log(`controller-manager: ready (${manager.controllers.join(", ")})`);
+  const leading = manager.actor.getSnapshot().matches("Running");
+  console.log(`controller-manager: ${leading ? "ready" : "standing by for the leader lease"} (${manager.controllers.join(", ")})`);
   onShutdown(async () => {
     await manager.stop();
+    inspection.stop();
     await bus.stop();
   });
 };

@@ -77,14 +77,17 @@ export const startCluster = async (opts: UpOptions, log: (line: string) => void 
     });
     stops.push(() => api.close());
     log(`apiserver: serving the Kubernetes API on ${api.url}`);
+    // Leader election as in a real cluster (one candidate: it leads at once, or
+    // after the previous run's lease expires if that run was killed).
     const controllers = await startControllerManager({
       ...(await componentBus("controller-manager")),
       log: console.error,
+      leaderElection: {},
       ...(opts.nodeLifecycle ? { nodeLifecycle: opts.nodeLifecycle } : {}),
     });
     stops.push(() => controllers.stop());
     log("controller-manager: ready");
-    const scheduler = await startScheduler({ ...(await componentBus("scheduler")), log: console.error });
+    const scheduler = await startScheduler({ ...(await componentBus("scheduler")), log: console.error, leaderElection: {} });
     stops.push(() => scheduler.stop());
     log("scheduler: ready");
     if (opts.nodes > 0) {

@@ -4,3 +4,4 @@ export * from "./informer.ts";
 export * from "./workqueue.ts";
 export * from "./api-client.ts";
 export * from "./events.ts";
+export * from "./leader-election.ts";

@@ -92,46 +92,86 @@ export const garbageCollector: Controller = {
       const m = monitored.get(item.slice(0, bar));
       const obj = m?.inf.get(item.slice(bar + 1)) as Obj | undefined;
       if (!m || !obj) return;
-      const { uid, deletionTimestamp, finalizers = [] } = meta(obj);
+      const { uid, deletionTimestamp } = meta(obj);
 
-      if (deletionTimestamp && finalizers.includes(ORPHAN)) {
-        for (const d of dependents(obj)) {
-          const copy = clone(d.obj);
-          copy.metadata.ownerReferences = copy.metadata.ownerReferences!.filter((r) => r.uid !== uid);
-          await update(monitored.get(d.rid)!.ref, copy);
-        }
-        return void (await update(m.ref, withoutFinalizer(obj, ORPHAN)));
-      }
-      if (deletionTimestamp && finalizers.includes(FOREGROUND)) {
+      if (deletionTimestamp) {
         const deps = dependents(obj);
-        const blocking = deps.filter((d) => d.obj.metadata.ownerReferences!.some((r) => r.uid === uid && r.blockOwnerDeletion));
-        if (blocking.length === 0) return void (await update(m.ref, withoutFinalizer(obj, FOREGROUND)));
-        for (const d of deps) {
-          if (meta(d.obj).deletionTimestamp) continue;
-          await del(monitored.get(d.rid)!.ref, d.obj, dependents(d.obj).length ? "Foreground" : "Background");
+        const action = deletingOwnerAction(obj, deps.map((d) => d.obj));
+        if (action === "orphanDependents") {
+          for (const d of deps) {
+            const copy = clone(d.obj);
+            copy.metadata.ownerReferences = copy.metadata.ownerReferences!.filter((r) => r.uid !== uid);
+            await update(monitored.get(d.rid)!.ref, copy);
+          }
+          return void (await update(m.ref, withoutFinalizer(obj, ORPHAN)));
         }
-        return { requeueAfterMs: 5000 };
+        if (action === "releaseForeground") return void (await update(m.ref, withoutFinalizer(obj, FOREGROUND)));
+        if (action === "deleteDependents") {
+          for (const d of deps) {
+            if (meta(d.obj).deletionTimestamp) continue;
+            await del(monitored.get(d.rid)!.ref, d.obj, dependents(d.obj).length ? "Foreground" : "Background");
+          }
+          return { requeueAfterMs: 5000 };
+        }
+        return;
       }
-      if (deletionTimestamp) return;
 
       const refs = meta(obj).ownerReferences ?? [];
       if (refs.length === 0) return;
-      const solid: OwnerReference[] = [], gone: OwnerReference[] = [], waiting: OwnerReference[] = [];
-      for (const ref of refs) {
-        const owner = await lookupOwner(ref, meta(obj).namespace ?? "");
-        if (owner === undefined) gone.push(ref);
-        else if (owner !== "unknown" && meta(owner).deletionTimestamp && meta(owner).finalizers?.includes(FOREGROUND)) waiting.push(ref);
-        else solid.push(ref);
-      }
-      if (solid.length) {
-        if (gone.length + waiting.length === 0) return;
+      const owners: { ref: OwnerReference; state: OwnerState }[] = [];
+      for (const ref of refs) owners.push({ ref, state: ownerState(await lookupOwner(ref, meta(obj).namespace ?? "")) });
+      const verdict = dependentAction(obj, owners, () => dependents(obj).length > 0);
+      if (verdict.type === "keepOwners") {
         const copy = clone(obj);
-        copy.metadata.ownerReferences = solid;
+        copy.metadata.ownerReferences = verdict.refs;
         return void (await update(m.ref, copy));
       }
-      const policy = waiting.length && dependents(obj).length ? "Foreground"
-        : finalizers.includes(ORPHAN) ? "Orphan" : finalizers.includes(FOREGROUND) ? "Foreground" : "Background";
-      await del(m.ref, obj, policy);
+      if (verdict.type === "delete") await del(m.ref, obj, verdict.policy);
     };
   },
+};
+
+/** What the collector found for one owner reference: gone, being deleted in the foreground, or there. */
+export type OwnerState = "gone" | "waitingForeground" | "present";
+
+/** lookupOwner's answer as an OwnerState ("unknown": a kind we cannot look up counts as present). */
+export const ownerState = (owner: Obj | undefined | "unknown"): OwnerState =>
+  owner === undefined ? "gone"
+    : owner !== "unknown" && meta(owner).deletionTimestamp && meta(owner).finalizers?.includes(FOREGROUND) ? "waitingForeground"
+    : "present";
+
+/**
+ * An owner marked for deletion (attemptToDelete of the owner): `orphanDependents`
+ * (orphan finalizer), `releaseForeground` (foreground, no blocking dependent
+ * left), `deleteDependents` (foreground, dependents still block), or `none`.
+ */
+export const deletingOwnerAction = (owner: Obj, dependents: readonly Obj[]): "orphanDependents" | "releaseForeground" | "deleteDependents" | "none" => {
+  const { uid, deletionTimestamp, finalizers = [] } = meta(owner);
+  if (!deletionTimestamp) return "none";
+  if (finalizers.includes(ORPHAN)) return "orphanDependents";
+  if (!finalizers.includes(FOREGROUND)) return "none";
+  const blocking = dependents.filter((d) => meta(d).ownerReferences?.some((r) => r.uid === uid && r.blockOwnerDeletion));
+  return blocking.length === 0 ? "releaseForeground" : "deleteDependents";
+};
+
+/**
+ * A live dependent (attemptToDelete of the item): with an owner still there it
+ * only drops references to owners that are gone or going (`keepOwners`), or
+ * does nothing; with none left it is deleted — in the foreground when an
+ * owner waits for it and it has dependents itself, else per its own
+ * finalizers (orphan, foreground), else in the background.
+ */
+export const dependentAction = (
+  obj: Obj,
+  owners: readonly { ref: OwnerReference; state: OwnerState }[],
+  /** Asked only when it matters (it walks every monitored resource's index). */
+  hasDependents: () => boolean,
+): { type: "none" } | { type: "keepOwners"; refs: OwnerReference[] } | { type: "delete"; policy: "Foreground" | "Orphan" | "Background" } => {
+  const solid = owners.filter((o) => o.state === "present").map((o) => o.ref);
+  const waiting = owners.some((o) => o.state === "waitingForeground");
+  if (owners.length === 0) return { type: "none" };
+  if (solid.length) return solid.length === owners.length ? { type: "none" } : { type: "keepOwners", refs: solid };
+  const finalizers = meta(obj).finalizers ?? [];
+  const policy = waiting && hasDependents() ? "Foreground" : finalizers.includes(ORPHAN) ? "Orphan" : finalizers.includes(FOREGROUND) ? "Foreground" : "Background";
+  return { type: "delete", policy };
 };

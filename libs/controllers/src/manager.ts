@@ -2,14 +2,22 @@
  * The controller manager: every controller on one shared runtime, its
  * lifecycle an XState machine —
  *
- *   Starting ──registered──▶ Syncing ──informers listed──▶ Running ──STOP──▶ Stopping ──▶ Stopped
- *       └────────── failure ───────┴──────────────▶ Failed (final, error in context)
+ *   Candidate ──LEADING──▶ Starting ──registered──▶ Syncing ──informers listed──▶ Running ──STOP──▶ Stopping ──▶ Stopped
+ *       ▲                      └────────── failure ───────┴──────────────▶ Failed (final, error in context)
+ *       └──── Demoting ◀──LOST── (Syncing, Running)
  *
- * Starting registers the chosen controllers (which creates the shared
+ * Candidate waits for the leader elector (leader election off: it goes on at
+ * once). Starting registers the chosen controllers (which creates the shared
  * informers), Syncing waits for every informer's first list, Running runs the
- * workers (a callback actor whose cleanup is nothing: Stopping shuts them down).
+ * workers (Stopping shuts them down). A lost lease (Demoting) stops the
+ * workers and informers and goes back to Candidate with a fresh runtime:
+ * kube-controller-manager exits the process instead and relies on a restart;
+ * inside `kubeactor up` that would take the whole cluster down, and a fresh
+ * runtime per term is what a restarted process would have (empty caches, new
+ * queues), so a new term starts exactly like a new process.
  */
 import type { Bus } from "@kubeactor/bus";
+import { ApiClient, EventRecorder, type LeaderElectionConfig, type LeaderElector, startLeaderElector } from "@kubeactor/client";
 import { type ActorRefFrom, assign, createActor, fromPromise, setup, type InspectionEvent } from "xstate";
 import { deploymentController } from "./deployment.ts";
 import { endpointsController } from "./endpoints.ts";
@@ -47,19 +55,26 @@ export const selectControllers = (spec: readonly string[] = ["*"]): string[] => 
   return all.filter((n) => wanted.has(n));
 };
 
-interface ManagerContext {
+interface ManagerInput {
   readonly runtime: ControllerRuntime;
   readonly controllers: readonly string[];
   /** Controllers built from options, used instead of the defaults of the same name. */
   readonly configured?: Readonly<Record<string, Controller>>;
+  /** Wait for LEADING in Candidate (default: start at once). */
+  readonly leaderElect?: boolean;
+  /** The runtime of the next term after a lost lease (default: reuse is impossible, so required with leaderElect). */
+  readonly newRuntime?: () => ControllerRuntime;
+}
+
+interface ManagerContext extends ManagerInput {
   readonly error?: unknown;
 }
 
 export const controllerManagerMachine = setup({
   types: {
-    input: {} as { runtime: ControllerRuntime; controllers: readonly string[]; configured?: Readonly<Record<string, Controller>> },
+    input: {} as ManagerInput,
     context: {} as ManagerContext,
-    events: {} as { type: "STOP" },
+    events: {} as { type: "STOP" } | { type: "LEADING" } | { type: "LOST" },
   },
   actors: {
     registerControllers: fromPromise<void, ManagerContext>(async ({ input }) => {
@@ -71,20 +86,32 @@ export const controllerManagerMachine = setup({
   actions: {
     runWorkers: ({ context }) => context.runtime.runWorkers(),
     recordError: assign({ error: ({ event }) => (event as { error?: unknown }).error }),
+    nextTermRuntime: assign({ runtime: ({ context }) => context.newRuntime?.() ?? context.runtime }),
+  },
+  guards: {
+    notElecting: ({ context }) => !context.leaderElect,
   },
 }).createMachine({
   id: "controllerManager",
-  context: ({ input }) => ({ runtime: input.runtime, controllers: input.controllers, ...(input.configured ? { configured: input.configured } : {}) }),
-  initial: "Starting",
+  context: ({ input }) => ({ ...input }),
+  initial: "Candidate",
   states: {
+    Candidate: {
+      always: { guard: "notElecting", target: "Starting" },
+      on: { LEADING: "Starting", STOP: "Stopped" },
+    },
     Starting: {
       invoke: { src: "registerControllers", input: ({ context }) => context, onDone: "Syncing", onError: { target: "Failed", actions: "recordError" } },
     },
     Syncing: {
       invoke: { src: "syncInformers", input: ({ context }) => context, onDone: "Running", onError: { target: "Failed", actions: "recordError" } },
+      on: { STOP: "Stopping", LOST: "Demoting" },
+    },
+    Running: { entry: "runWorkers", on: { STOP: "Stopping", LOST: "Demoting" } },
+    Demoting: {
+      invoke: { src: "stopRuntime", input: ({ context }) => context, onDone: { target: "Candidate", actions: "nextTermRuntime" }, onError: { target: "Candidate", actions: "nextTermRuntime" } },
       on: { STOP: "Stopping" },
     },
-    Running: { entry: "runWorkers", on: { STOP: "Stopping" } },
     Stopping: {
       invoke: { src: "stopRuntime", input: ({ context }) => context, onDone: "Stopped", onError: "Stopped" },
     },
@@ -105,26 +132,54 @@ export interface ControllerManagerOptions {
   readonly resyncMs?: number;
   /** Node lifecycle flags (grace period, eviction rates); Kubernetes' defaults when absent. */
   readonly nodeLifecycle?: NodeLifecycleOptions;
+  /**
+   * Leader election on the Lease kube-system/kube-controller-manager
+   * (`--leader-elect`): only the holder runs controllers. Off when absent.
+   */
+  readonly leaderElection?: LeaderElectionConfig;
 }
+
 
 export interface ControllerManager {
   readonly actor: ControllerManagerActor;
   readonly controllers: readonly string[];
-  /** Stops the workers and informers; resolves when Stopped. */
+  /** The leader elector when leader election is on. */
+  readonly elector?: LeaderElector;
+  /** Stops the workers and informers, then releases the lease; resolves when Stopped. */
   stop(): Promise<void>;
 }
 
-/** Resolves once every informer has synced and the workers run; rejects if start-up fails. */
+/** The Lease kube-controller-manager elects on, and the event source of its LeaderElection events. */
+export const CONTROLLER_MANAGER_LEASE = "kube-controller-manager";
+
+/**
+ * Resolves once every informer has synced and the workers run — or, with
+ * leader election, once another holder is seen (this one stands by; watch
+ * `actor` for Running). Rejects if start-up fails.
+ */
 export const startControllerManager = (opts: ControllerManagerOptions): Promise<ControllerManager> => {
-  const runtime = new ControllerRuntime(opts.bus, opts.log ?? (() => {}), opts.resyncMs ?? RESYNC_MS);
+  const newRuntime = () => new ControllerRuntime(opts.bus, opts.log ?? (() => {}), opts.resyncMs ?? RESYNC_MS);
   const controllers = selectControllers(opts.controllers);
+  const le = opts.leaderElection;
   const actor = createActor(controllerManagerMachine, {
-    input: { runtime, controllers, ...(opts.nodeLifecycle ? { configured: { nodelifecycle: nodeLifecycleControllerWith(opts.nodeLifecycle) } } : {}) },
+    input: {
+      runtime: newRuntime(),
+      controllers,
+      leaderElect: !!le,
+      newRuntime,
+      ...(opts.nodeLifecycle ? { configured: { nodelifecycle: nodeLifecycleControllerWith(opts.nodeLifecycle) } } : {}),
+    },
     systemId: "controller-manager",
     ...(opts.inspect ? { inspect: opts.inspect } : {}),
   });
-  const stop = () =>
+  let elector: LeaderElector | undefined;
+  let standby: (() => void) | undefined;
+  const tell = (type: "LEADING" | "LOST") => {
+    if (actor.getSnapshot().status === "active") actor.send({ type });
+  };
+  const stopManager = () =>
     new Promise<void>((resolve) => {
+      const runtime = actor.getSnapshot().context.runtime;
       const sub = actor.subscribe((s) => {
         if (s.status !== "active") {
           sub.unsubscribe();
@@ -137,17 +192,42 @@ export const startControllerManager = (opts: ControllerManagerOptions): Promise<
       }
       actor.send({ type: "STOP" });
     });
+  // Workers stop before the lease is released, so the next leader never overlaps this one.
+  const stop = async () => {
+    await stopManager();
+    await elector?.stop();
+  };
   return new Promise((resolve, reject) => {
-    const sub = actor.subscribe((s) => {
-      if (s.matches("Running")) {
-        sub.unsubscribe();
-        resolve({ actor, controllers, stop });
-      } else if (s.status !== "active") {
-        sub.unsubscribe();
-        void runtime.stop();
-        reject(s.context.error ?? new Error("controller manager stopped before it ran"));
+    let settled = false;
+    const started = () => {
+      if (!settled) resolve({ actor, controllers, ...(elector ? { elector } : {}), stop });
+      settled = true;
+    };
+    standby = started;
+    actor.subscribe((s) => {
+      if (s.matches("Running")) started();
+      else if (s.matches("Failed")) {
+        // A term that cannot start gives the lease up for another manager.
+        void s.context.runtime.stop();
+        void elector?.stop();
+        if (!settled) reject(s.context.error ?? new Error("controller manager stopped before it ran"));
+        settled = true;
       }
     });
     actor.start();
+    if (le) {
+      elector = startLeaderElector({
+        api: new ApiClient(opts.bus),
+        ...le,
+        name: le.name ?? CONTROLLER_MANAGER_LEASE,
+        recorder: new EventRecorder(new ApiClient(opts.bus), { component: CONTROLLER_MANAGER_LEASE }, opts.log),
+        ...(opts.log ? { log: (line: string) => opts.log!(`leaderelection: ${line}`) } : {}),
+        onStartedLeading: () => tell("LEADING"),
+        onStoppedLeading: () => tell("LOST"),
+        onNewLeader: (id) => {
+          if (id !== elector?.identity) standby?.();
+        },
+      });
+    }
   });
 };

@@ -47,28 +47,16 @@ export const namespaceController: Controller = {
     };
 
     const setConditions = async (ns: Obj, remaining: Record<string, number>, errors: string[]) => {
-      const entries = Object.entries(remaining);
-      const conditions = [
-        errors.length
-          ? { type: "NamespaceDeletionContentFailure", status: "True", reason: "ContentDeletionFailed", message: `Failed to delete all resource types, ${errors.length} remaining: ${errors.join(", ")}` }
-          : { type: "NamespaceDeletionContentFailure", status: "False", reason: "ContentDeleted", message: "All content successfully deleted, may be waiting on finalization" },
-        entries.length
-          ? { type: "NamespaceContentRemaining", status: "True", reason: "SomeResourcesRemain", message: `Some resources are remaining: ${entries.map(([r, n]) => `${r} has ${n} resource instances`).join(", ")}` }
-          : { type: "NamespaceContentRemaining", status: "False", reason: "ContentRemoved", message: "All content successfully removed" },
-      ];
-      const old = (ns.status?.conditions ?? []) as { type: string; status: string; reason: string; message: string }[];
-      const same = conditions.every((c) => old.some((o) => o.type === c.type && o.status === c.status && o.reason === c.reason && o.message === c.message));
-      if (same) return;
-      const kept = old.filter((o) => !conditions.some((c) => c.type === o.type));
-      const status = { ...(ns.status ?? {}), conditions: [...kept, ...conditions.map((c) => ({ ...c, lastTransitionTime: now() }))] };
+      const conditions = deletionConditions(ns.status?.conditions ?? [], remaining, errors, now());
+      if (!conditions) return;
+      const status = { ...(ns.status ?? {}), conditions };
       await ctx.api.updateStatus(NAMESPACES, "", { ...clone(ns), status }).catch((e) => { if (!isNotFound(e)) throw e; });
     };
 
     return async (name) => {
       const ns = nsInf.get(name) as Obj | undefined;
-      if (!ns || !meta(ns).deletionTimestamp) return;
+      if (!ns || !needsFinalizing(ns)) return;
       const finalizers = (ns.spec?.finalizers ?? []) as string[];
-      if (!finalizers.includes(FINALIZER)) return;
       const { remaining, errors } = await deleteContent(name);
       if (errors.length || Object.keys(remaining).length) {
         await setConditions(ns, remaining, errors);
@@ -80,4 +68,35 @@ export const namespaceController: Controller = {
       await ctx.api.update(NAMESPACES, "", copy).catch((e) => { if (!isNotFound(e)) throw e; });
     };
   },
+};
+
+/** Only a Terminating namespace that still carries the `kubernetes` finalizer is this controller's work. */
+export const needsFinalizing = (ns: Obj): boolean => !!meta(ns).deletionTimestamp && ((ns.spec?.finalizers ?? []) as string[]).includes(FINALIZER);
+
+type NamespaceCondition = { type: string; status: string; reason: string; message: string; lastTransitionTime?: string };
+
+/**
+ * The NamespaceDeletionContentFailure / NamespaceContentRemaining conditions
+ * for what deletion left (remaining objects per resource, per-resource
+ * errors), other conditions kept; undefined when nothing changed (no write).
+ */
+export const deletionConditions = (
+  old: readonly NamespaceCondition[],
+  remaining: Record<string, number>,
+  errors: readonly string[],
+  at: string,
+): NamespaceCondition[] | undefined => {
+  const entries = Object.entries(remaining);
+  const conditions = [
+    errors.length
+      ? { type: "NamespaceDeletionContentFailure", status: "True", reason: "ContentDeletionFailed", message: `Failed to delete all resource types, ${errors.length} remaining: ${errors.join(", ")}` }
+      : { type: "NamespaceDeletionContentFailure", status: "False", reason: "ContentDeleted", message: "All content successfully deleted, may be waiting on finalization" },
+    entries.length
+      ? { type: "NamespaceContentRemaining", status: "True", reason: "SomeResourcesRemain", message: `Some resources are remaining: ${entries.map(([r, n]) => `${r} has ${n} resource instances`).join(", ")}` }
+      : { type: "NamespaceContentRemaining", status: "False", reason: "ContentRemoved", message: "All content successfully removed" },
+  ];
+  const same = conditions.every((c) => old.some((o) => o.type === c.type && o.status === c.status && o.reason === c.reason && o.message === c.message));
+  if (same) return undefined;
+  const kept = old.filter((o) => !conditions.some((c) => c.type === o.type));
+  return [...kept, ...conditions.map((c) => ({ ...c, lastTransitionTime: at }))];
 };

@@ -16,7 +16,7 @@ import {
 } from "./util.ts";
 
 /** Most pods created or deleted in one reconcile (Kubernetes' burstReplicas). */
-const BURST_REPLICAS = 500;
+export const BURST_REPLICAS = 500;
 
 export const replicaSetController: Controller = {
   name: "replicaset-controller",
@@ -75,18 +75,15 @@ export const replicaSetController: Controller = {
 
     /** Adopt matching orphans, release owned pods that stopped matching; returns the pods this RS owns. */
     const claimPods = async (rs: Obj, pods: Obj[]): Promise<Obj[]> => {
-      const sel = selectorOf(rs);
-      const deleting = !!meta(rs).deletionTimestamp;
       const owned: Obj[] = [];
       for (const pod of pods) {
-        const ref = controllerOf(pod);
-        if (ref && ref.uid !== meta(rs).uid) continue;
-        if (ref && matches(sel, pod)) owned.push(pod);
-        else if (ref && !deleting) {
+        const action = claimAction(rs, pod);
+        if (action === "own") owned.push(pod);
+        else if (action === "release") {
           const released = clone(pod);
           released.metadata.ownerReferences = released.metadata.ownerReferences!.filter((r) => r.uid !== meta(rs).uid);
           await ctx.api.update(PODS, meta(pod).namespace!, released).catch((e) => { if (!isNotFound(e)) throw e; });
-        } else if (!ref && matches(sel, pod) && !deleting && !meta(pod).deletionTimestamp) {
+        } else if (action === "adopt") {
           const adopted = clone(pod);
           adopted.metadata.ownerReferences = [...(adopted.metadata.ownerReferences ?? []), controllerRef(rs)];
           owned.push((await ctx.api.update(PODS, meta(pod).namespace!, adopted)) as Obj);
@@ -121,15 +118,15 @@ export const replicaSetController: Controller = {
     };
 
     const manageReplicas = async (key: string, rs: Obj, pods: Obj[]): Promise<void> => {
-      const diff = pods.length - (rs.spec?.replicas ?? 1);
-      if (diff < 0) {
-        const n = Math.min(-diff, BURST_REPLICAS);
+      const plan = replicaPlan(rs, pods);
+      if (plan.create > 0) {
+        const n = plan.create;
         expectations.expectCreations(key, n);
         const { successes, error } = await slowStartBatch(n, 1, () => createPod(rs));
         for (let i = successes; i < n; i++) expectations.creationObserved(key);
         if (error) throw error;
-      } else if (diff > 0) {
-        const victims = rankPodsForDeletion(pods).slice(0, Math.min(diff, BURST_REPLICAS));
+      } else if (plan.delete.length > 0) {
+        const victims = plan.delete;
         expectations.expectDeletions(key, victims.map((p) => objectKey(p)));
         const results = await Promise.allSettled(victims.map(async (pod) => {
           try {
@@ -162,6 +159,29 @@ export const replicaSetController: Controller = {
       if (minReady > 0 && status.readyReplicas === status.replicas && status.availableReplicas !== status.replicas) return { requeueAfterMs: minReady * 1000 };
     };
   },
+};
+
+/**
+ * ClaimPods' verdict on one active pod in the ReplicaSet's namespace: `own`
+ * (ours and matching), `release` (ours, no longer matching), `adopt` (an
+ * orphan that matches), `ignore` (another controller's, or nothing to do).
+ * A ReplicaSet being deleted neither adopts nor releases.
+ */
+export const claimAction = (rs: Obj, pod: Obj): "own" | "release" | "adopt" | "ignore" => {
+  const ref = controllerOf(pod);
+  const deleting = !!meta(rs).deletionTimestamp;
+  if (ref && ref.uid !== meta(rs).uid) return "ignore";
+  const matching = matches(selectorOf(rs), pod);
+  if (ref) return matching ? "own" : deleting ? "ignore" : "release";
+  return matching && !deleting && !meta(pod).deletionTimestamp ? "adopt" : "ignore";
+};
+
+/** manageReplicas' decision: how many pods to create, or which to delete (cheapest first), at most burstReplicas. */
+export const replicaPlan = (rs: Obj, pods: readonly Obj[]): { create: number; delete: Obj[] } => {
+  const diff = pods.length - (rs.spec?.replicas ?? 1);
+  if (diff < 0) return { create: Math.min(-diff, BURST_REPLICAS), delete: [] };
+  if (diff > 0) return { create: 0, delete: rankPodsForDeletion(pods).slice(0, Math.min(diff, BURST_REPLICAS)) };
+  return { create: 0, delete: [] };
 };
 
 /** calculateStatus: counts of the owned active pods, and a ReplicaFailure condition while creates or deletes fail. */

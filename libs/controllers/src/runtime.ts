@@ -69,6 +69,11 @@ export class ControllerRuntime implements ControllerContext {
     this.running.push({ controller, queue, reconcile: controller.setup(this, queue) });
   }
 
+  /** Each controller's queue depth and counters (what workqueue metrics expose), for benchmarks. */
+  queueStats(): { name: string; depth: number; added: number; processed: number; retries: number; terminalErrors: number }[] {
+    return this.running.map((r) => ({ name: r.controller.name, depth: r.queue.length, ...r.queue.stats }));
+  }
+
   get controllers(): string[] {
     return this.running.map((r) => r.controller.name);
   }

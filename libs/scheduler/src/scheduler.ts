@@ -6,7 +6,7 @@
  */
 import { type AnyActorRef, createActor, fromPromise, type InspectionEvent } from "xstate";
 import type { Bus, JsonObject } from "@kubeactor/bus";
-import { ApiClient, EventRecorder, Informer, StoreClient } from "@kubeactor/client";
+import { ApiClient, EventRecorder, Informer, type LeaderElectionConfig, startLeaderElector, StoreClient } from "@kubeactor/client";
 import { SchedulerCache } from "./cache.ts";
 import { type Node, type Pod, podKey } from "./framework.ts";
 import { defaultProfile, type Profile } from "./profile.ts";
@@ -22,11 +22,17 @@ export interface SchedulerOptions {
   readonly inspect?: (event: InspectionEvent) => void;
   readonly profile?: Profile;
   readonly random?: () => number;
+  /**
+   * Leader election on the Lease kube-system/kube-scheduler (`--leader-elect`):
+   * informers and cache run always (a warm standby), scheduling only while
+   * leading. Off when absent.
+   */
+  readonly leaderElection?: LeaderElectionConfig;
 }
 
 export interface RunningScheduler {
-  /** The machine's actor (snapshot: phase and counters). */
-  readonly actor: AnyActorRef;
+  /** The machine's actor (snapshot: phase and counters); undefined while not leading. */
+  readonly actor: AnyActorRef | undefined;
   readonly queue: SchedulingQueue;
   readonly cache: SchedulerCache;
   stop(): Promise<void>;
@@ -107,18 +113,32 @@ export const startScheduler = async (opts: SchedulerOptions): Promise<RunningSch
       ),
     },
   });
-  actor = createActor(machine, { systemId: "scheduler", ...(opts.inspect ? { inspect: opts.inspect } : {}) });
-  actor.start();
-  actor.send({ type: "PODS_QUEUED" });
+  // A term of leadership runs a fresh machine; a lost lease stops it (kube-scheduler exits instead).
+  const startScheduling = () => {
+    actor = createActor(machine, { systemId: "scheduler", ...(opts.inspect ? { inspect: opts.inspect } : {}) });
+    actor.start();
+    actor.send({ type: "PODS_QUEUED" });
+  };
+  const stopScheduling = () => {
+    actor?.stop();
+    actor = undefined;
+  };
+  const le = opts.leaderElection;
+  const elector = le
+    ? startLeaderElector({ api, ...le, name: le.name ?? "kube-scheduler", recorder, log: (l) => log(`leaderelection: ${l}`), onStartedLeading: startScheduling, onStoppedLeading: stopScheduling })
+    : (startScheduling(), undefined);
 
   return {
-    actor,
+    get actor() {
+      return actor;
+    },
     queue,
     cache,
     stop: async () => {
+      stopScheduling();
       nodes.stop();
       pods.stop();
-      actor?.stop();
+      await elector?.stop();
     },
   };
 };
