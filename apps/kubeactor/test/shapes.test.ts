@@ -134,7 +134,9 @@ describe.skipIf(!haveNats)("turbo dev shape (one process per component over nats
   let natsPort: number;
   let shape: Shape;
 
-  const natsArgs = () => ["--nats", `nats://127.0.0.1:${natsPort}`];
+  // As `turbo dev` starts them: every component publishes its state machines.
+  const natsArgs = () => ["--nats", `nats://127.0.0.1:${natsPort}`, "--inspect"];
+  const apiNatsArgs = () => ["--nats", `nats://127.0.0.1:${natsPort}`];
   const startStore = async () =>
     procs.set("store", await startProcess("apps/store/src/main.ts", ["--data-dir", dataDir, ...natsArgs()], { ready: /store: serving/, timeoutMs: 60_000 }));
 
@@ -147,7 +149,7 @@ describe.skipIf(!haveNats)("turbo dev shape (one process per component over nats
       startProcess(
         "apps/apiserver/src/main.ts",
         [
-          ...["--port", String(apiPort), ...natsArgs()],
+          ...["--port", String(apiPort), ...apiNatsArgs()],
           ...["--default-unreachable-toleration-seconds", FAST_FAILOVER.tolerationSeconds],
           ...["--default-not-ready-toleration-seconds", FAST_FAILOVER.tolerationSeconds],
         ],
@@ -171,6 +173,37 @@ describe.skipIf(!haveNats)("turbo dev shape (one process per component over nats
   });
 
   it("runs a deployment and moves it off a node stopped through NATS", () => deploymentSurvivesNodeStop(shape), 240_000);
+
+  it("publishes every component's state machines, and a restarted component announces its actors again", async () => {
+    const nc = await connect({ servers: shape.natsUrl, name: "shapes-inspect" });
+    const actorsBy = new Map<string, Set<string>>();
+    const instancesOf = new Map<string, Set<string>>();
+    const sub = nc.subscribe("kube.inspect.>", {
+      callback: (err, msg) => {
+        if (err) return;
+        const rec = msg.json<{ component: string; instance?: string; type: string; machineId?: string; systemId?: string }>();
+        if (rec.type !== "@xstate.actor") return;
+        actorsBy.set(rec.component, (actorsBy.get(rec.component) ?? new Set()).add(rec.systemId ?? rec.machineId ?? "?"));
+        if (rec.instance) instancesOf.set(rec.component, (instancesOf.get(rec.component) ?? new Set()).add(rec.instance));
+      },
+    });
+    try {
+      // What `kubeactor inspect` does on start: ask every component to announce its live actors.
+      nc.publish("kube.inspect.announce", JSON.stringify({}));
+      await until(
+        "actors from store, controller-manager, scheduler and kubelet",
+        () => ["store", "controller-manager", "scheduler", "kubelet"].every((c) => (actorsBy.get(c)?.size ?? 0) > 0),
+        30_000,
+      );
+      expect([...actorsBy.get("kubelet")!]).toEqual(expect.arrayContaining(["kubelet/node-1", "kubelet/node-2", "kubelet/node-3"]));
+      await procs.get("scheduler")!.stop();
+      procs.set("scheduler", await startProcess("apps/scheduler/src/main.ts", natsArgs(), { ready: /scheduler: ready/, timeoutMs: 60_000 }));
+      await until("a second scheduler instance announcing its actors", () => (instancesOf.get("scheduler")?.size ?? 0) >= 2, 30_000);
+    } finally {
+      sub.unsubscribe();
+      await nc.close();
+    }
+  }, 120_000);
 
   it("keeps reconciling after nats-server restarts under every component", async () => {
     expect((await call(shape.apiUrl, "POST", "/apis/apps/v1/namespaces/default/deployments", deployment("steady", 2))).code).toBe(201);

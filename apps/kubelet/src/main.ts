@@ -1,6 +1,6 @@
 /** The kubelet process: `tsx apps/kubelet/src/main.ts --nodes 3 --nats URL` runs that many simulated nodes. */
 import { startKubelet } from "@kubeactor/kubelet";
-import { chooseBus, defaultNatsUrl, FlagError, flagHelp, onShutdown, parseFlags } from "@kubeactor/runtime";
+import { chooseBus, defaultNatsUrl, FlagError, flagHelp, inspectFlag, onShutdown, parseFlags, startInspection } from "@kubeactor/runtime";
 
 const flags = {
   nodes: { type: "int", default: 3, help: "how many simulated nodes this process runs" },
@@ -13,6 +13,7 @@ const flags = {
   "register-with-taints": { type: "string", help: "taints to register with, k=v:NoSchedule,k2:NoExecute" },
   "extended-resources": { type: "string", help: "extended resources each node advertises, example.com/gpu=4,..." },
   nats: { type: "string", default: defaultNatsUrl(), help: "NATS server URL (default: loopback on KUBEACTOR_NATS_PORT, 4222)" },
+  inspect: inspectFlag,
 } as const;
 
 const parseLabels = (s: string | undefined): Record<string, string> =>
@@ -55,8 +56,11 @@ const main = async () => {
   const taints = parseTaints(values["register-with-taints"]);
   const extendedResources = parseExtended(values["extended-resources"]);
   const bus = await chooseBus({ nats: values.nats!, natsPort: 0, dataDir: "." });
+  const kubeletBus = await bus.connect("kubelet");
+  const inspection = startInspection(kubeletBus, "kubelet", values.inspect);
   const kubelet = await startKubelet({
-    bus: await bus.connect("kubelet"),
+    bus: kubeletBus,
+    ...(inspection.inspect ? { inspect: inspection.inspect } : {}),
     nodes: values.nodes,
     namePrefix: values["name-prefix"]!,
     firstIndex: values["first-index"],
@@ -71,6 +75,7 @@ const main = async () => {
   console.log(`kubelet: ${kubelet.nodes.length} nodes ready`);
   onShutdown(async () => {
     await kubelet.stop();
+    inspection.stop();
     await bus.stop();
   });
 };

@@ -1,24 +1,29 @@
 /** The scheduler process: `tsx apps/scheduler/src/main.ts --nats URL`. */
 import { startScheduler } from "@kubeactor/scheduler";
-import { chooseBus, defaultNatsUrl, FlagError, flagHelp, leaderElectionFlags, leaderElectionFromFlags, onShutdown, parseFlags } from "@kubeactor/runtime";
+import { chooseBus, defaultNatsUrl, FlagError, flagHelp, inspectFlag, leaderElectionFlags, leaderElectionFromFlags, onShutdown, parseFlags, startInspection } from "@kubeactor/runtime";
 
 const flags = {
   nats: { type: "string", default: defaultNatsUrl(), help: "NATS server URL (default: loopback on KUBEACTOR_NATS_PORT, 4222)" },
   ...leaderElectionFlags,
+  inspect: inspectFlag,
 } as const;
 
 const main = async () => {
   const { values } = parseFlags(flags, process.argv.slice(2));
   const leaderElection = leaderElectionFromFlags(values);
   const bus = await chooseBus({ nats: values.nats!, natsPort: 0, dataDir: "." });
+  const schedulerBus = await bus.connect("scheduler");
+  const inspection = startInspection(schedulerBus, "scheduler", values.inspect);
   const scheduler = await startScheduler({
-    bus: await bus.connect("scheduler"),
+    bus: schedulerBus,
+    ...(inspection.inspect ? { inspect: inspection.inspect } : {}),
     log: (line) => console.error(`scheduler: ${line}`),
     ...(leaderElection ? { leaderElection } : {}),
   });
   console.log("scheduler: ready");
   onShutdown(async () => {
     await scheduler.stop();
+    inspection.stop();
     await bus.stop();
   });
 };
