@@ -11,12 +11,13 @@ const flags = {
   port: { type: "int", default: 6443, help: "port of the Kubernetes API (HTTP)" },
   nats: { type: "string", default: defaultNatsUrl(), help: "NATS server URL (default: loopback on KUBEACTOR_NATS_PORT, 4222)" },
   "data-dir": { type: "string", help: "write DIR/kubeconfig for this API server" },
+  "service-cluster-ip-range": { type: "string", default: "127.96.0.0/12", help: "ClusterIPs come from this range (inside 127.0.0.0/8, so kube-proxy can bind them)" },
 } as const;
 
 const main = async () => {
   const { values } = parseFlags(flags, process.argv.slice(2));
   const bus = await chooseBus({ nats: values.nats!, natsPort: 0, dataDir: "." });
-  const api = await startApiServer({ bus: await bus.connect("apiserver"), port: values.port, log: console.error });
+  const api = await startApiServer({ bus: await bus.connect("apiserver"), port: values.port, log: console.error, serviceClusterIpRange: values["service-cluster-ip-range"]! });
   console.log(`apiserver: serving the Kubernetes API on ${api.url}`);
   if (values["data-dir"]) {
     const dir = resolve(values["data-dir"]);

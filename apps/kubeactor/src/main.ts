@@ -33,6 +33,8 @@ const main = async (argv: string[]) => {
         natsPort: values["nats-port"],
         embedded: values.embedded,
         inspect: values.inspect,
+        serviceClusterIpRange: values["service-cluster-ip-range"]!,
+        dnsPort: values["dns-port"],
       });
       return;
     }

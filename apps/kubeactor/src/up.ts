@@ -9,9 +9,11 @@ import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { startApiServer } from "@kubeactor/apiserver";
 import { startControllerManager } from "@kubeactor/controllers";
+import { startDnsServer } from "@kubeactor/dns";
 import { createInspector } from "@kubeactor/inspect";
 import { startKubelet } from "@kubeactor/kubelet";
 import { startScheduler } from "@kubeactor/scheduler";
+import { startKubeProxy } from "@kubeactor/proxy";
 import { chooseBus, onShutdown, writeKubeconfig } from "@kubeactor/runtime";
 import { startStoreComponent } from "@kubeactor/store";
 
@@ -23,6 +25,8 @@ export const upFlags = {
   "nats-port": { type: "int", default: 4222, help: "port for the nats-server kubeactor starts" },
   embedded: { type: "bool", default: false, help: "use the in-process bus even when nats-server is installed" },
   inspect: { type: "bool", default: false, help: "publish every component's XState inspection on kube.inspect.<component> (see kubeactor inspect)" },
+  "service-cluster-ip-range": { type: "string", default: "127.96.0.0/12", help: "ClusterIPs come from this range (inside 127.0.0.0/8, so kube-proxy can bind them)" },
+  "dns-port": { type: "int", default: 10053, help: "cluster DNS on 127.0.0.1:<port>, UDP and TCP (0: no DNS server)" },
 } as const;
 
 export interface UpOptions {
@@ -34,6 +38,10 @@ export interface UpOptions {
   readonly embedded?: boolean;
   /** Publish XState inspection events (opt-in: XState's inspect hook costs throughput). */
   readonly inspect?: boolean;
+  /** Default 127.96.0.0/12. */
+  readonly serviceClusterIpRange?: string;
+  /** Default 10053; 0 turns DNS off. */
+  readonly dnsPort?: number;
 }
 
 export interface RunningCluster {
@@ -56,7 +64,12 @@ export const startCluster = async (opts: UpOptions, log: (line: string) => void 
     const store = await startStoreComponent({ bus: await bus.connect("store"), dir: join(dataDir, "store") });
     stops.push(() => store.stop());
     log(`store: serving revision ${store.backend.revision} (${store.backend.stats.objects} objects) from ${join(dataDir, "store")}`);
-    const api = await startApiServer({ bus: await bus.connect("apiserver"), port: opts.port, log });
+    const api = await startApiServer({
+      bus: await bus.connect("apiserver"),
+      port: opts.port,
+      log,
+      ...(opts.serviceClusterIpRange ? { serviceClusterIpRange: opts.serviceClusterIpRange } : {}),
+    });
     stops.push(() => api.close());
     log(`apiserver: serving the Kubernetes API on ${api.url}`);
     /** A component's bus connection, and its inspector when --inspect is on. */
@@ -77,6 +90,22 @@ export const startCluster = async (opts: UpOptions, log: (line: string) => void 
       const kubelet = await startKubelet({ ...(await componentBus("kubelet")), nodes: opts.nodes, log: console.error });
       stops.push(() => kubelet.stop());
       log(`kubelet: ${kubelet.nodes.length} simulated nodes ready (${kubelet.nodes.join(", ")})`);
+    }
+    // One kube-proxy for all simulated nodes: every ClusterIP and NodePort
+    // address can be bound once per host (see libs/proxy/README.md).
+    const proxy = await startKubeProxy({ ...(await componentBus("kube-proxy")), log: (line) => console.error(`kube-proxy: ${line}`) });
+    stops.push(() => proxy.stop());
+    log("kube-proxy: ready (ClusterIPs, and NodePorts on 127.0.0.1 and loopback node addresses)");
+    const dnsPort = opts.dnsPort ?? 10053;
+    if (dnsPort > 0) {
+      try {
+        const dns = await startDnsServer({ bus: await bus.connect("dns"), port: dnsPort, log: (line) => console.error(`dns: ${line}`) });
+        stops.push(() => dns.stop());
+        log(`dns: serving cluster.local on ${dns.host}:${dns.port} (UDP and TCP)`);
+      } catch (e) {
+        // A second cluster on this host holds the port: the cluster works without names.
+        console.error(`${(e as Error).message}; continuing without cluster DNS (pick another --dns-port)`);
+      }
     }
     const kubeconfig = join(dataDir, "kubeconfig");
     writeKubeconfig(kubeconfig, api.url);
