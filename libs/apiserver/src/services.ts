@@ -141,13 +141,18 @@ export class ServiceAllocator {
       s.ipFamilies = ["IPv4"];
       s.ipFamilyPolicy ??= "SingleStack";
     }
-    if (needsNodePorts(s)) this.allocateNodePorts(s, used.ports, causes);
+    // A LoadBalancer with allocateLoadBalancerNodePorts=false keeps NodePorts the user asked for.
+    if (needsNodePorts(s) || typeOf(s) === "LoadBalancer") this.allocateNodePorts(s, used.ports, causes, needsNodePorts(s));
     else for (const p of s.ports ?? []) delete p.nodePort;
-    if (needsHealthCheckPort(s)) {
-      if (s.healthCheckNodePort) this.claimPort(s.healthCheckNodePort, "spec.healthCheckNodePort", used.ports, causes);
-      else s.healthCheckNodePort = this.freePort(used.ports);
-    } else delete s.healthCheckNodePort;
     if (causes.length) throw invalid("Service", "", metaOf(svc).name ?? "", causes);
+    if (needsHealthCheckPort(s)) {
+      if (s.healthCheckNodePort) {
+        const problems: FieldCause[] = [];
+        this.claimPort(s.healthCheckNodePort, "spec.healthCheckNodePort", used.ports, problems);
+        // Kubernetes reports this one as an internal error, not a field error.
+        if (problems.length) throw internalError(`failed to allocate requested HealthCheck NodePort ${s.healthCheckNodePort}: ${problems[0]!.message.replace(/^Invalid value: \d+: /, "")}`);
+      } else s.healthCheckNodePort = this.freePort(used.ports);
+    } else delete s.healthCheckNodePort;
   }
 
   private allocateIP(s: Spec, old: Spec | undefined, used: Set<number>, causes: FieldCause[]): void {
@@ -208,7 +213,7 @@ export class ServiceAllocator {
     return ip;
   }
 
-  private allocateNodePorts(s: Spec, used: Set<number>, causes: FieldCause[]): void {
+  private allocateNodePorts(s: Spec, used: Set<number>, causes: FieldCause[], allocateMissing: boolean): void {
     // One number may serve the same port over two protocols (DNS over TCP and UDP).
     const mine = new Map<number, number>();
     (s.ports ?? []).forEach((p, i) => {
@@ -219,7 +224,7 @@ export class ServiceAllocator {
       }
     });
     for (const p of s.ports ?? []) {
-      if (p.nodePort) continue;
+      if (p.nodePort || !allocateMissing) continue;
       const again = mine.get(p.port ?? 0);
       p.nodePort = again ?? this.freePort(used);
       mine.set(p.port ?? 0, p.nodePort);

@@ -92,6 +92,13 @@ describe.each(transportCases())("Service IP and NodePort allocation over the $na
     expect(clash.body.message).toBe('Service "np-2" is invalid: spec.ports[0].nodePort: Invalid value: 30080: provided port is already allocated');
     const low = await call(url, "POST", SVCS, svc("np-3", { type: "NodePort", ports: [{ port: 80, nodePort: 8080 }] }));
     expect(low.body.message).toContain("provided port is not in the valid range. The range of valid ports is 30000-32767");
+    const none = await call(url, "POST", SVCS, svc("lb-none", { type: "LoadBalancer", allocateLoadBalancerNodePorts: false }));
+    expect(none.body.spec.ports[0].nodePort).toBeUndefined();
+    const local = await call(url, "POST", SVCS, svc("lb-local", { type: "LoadBalancer", externalTrafficPolicy: "Local" }));
+    expect(local.body.spec.healthCheckNodePort).toBeGreaterThanOrEqual(30000);
+    const hc = await call(url, "POST", SVCS, svc("lb-hc", { type: "LoadBalancer", externalTrafficPolicy: "Local", healthCheckNodePort: 30080 }));
+    expect(hc.code).toBe(500);
+    expect(hc.body.message).toBe("Internal error occurred: failed to allocate requested HealthCheck NodePort 30080: provided port is already allocated");
   });
 
   it("keeps allocated values across a PUT that omits them, and drops NodePorts when the type goes back to ClusterIP", async () => {
