@@ -1,9 +1,11 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bus } from "@kubeactor/bus";
 import { startApiServer } from "@kubeactor/apiserver";
+import { writeKubeconfig } from "@kubeactor/runtime";
 import { startStoreComponent } from "@kubeactor/store";
 import { call, memoryCase, startTestCluster, type TestCluster, transportCases } from "@kubeactor/testing";
 
@@ -146,5 +148,36 @@ describe("Service allocation after a restart", () => {
     await store.stop();
     await tc.teardown();
     rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe("Services with the real kubectl", () => {
+  const KUBECTL = "/usr/lib/google-cloud-sdk/bin/kubectl.1.32";
+  it.skipIf(!existsSync(KUBECTL))("shows the allocated ClusterIP and NodePort, and kubectl prints Kubernetes' conflict message", async () => {
+    const tc = memoryCase();
+    await tc.setup();
+    const c = await startTestCluster(tc);
+    const dir = mkdtempSync(join(tmpdir(), "kubectl-svc-"));
+    writeKubeconfig(join(dir, "kubeconfig"), c.url);
+    const kubectl = (...args: string[]) =>
+      new Promise<{ code: number; out: string; err: string }>((resolve) => {
+        execFile(KUBECTL, ["--kubeconfig", join(dir, "kubeconfig"), "--cache-dir", join(dir, "cache"), ...args], { timeout: 30_000 }, (e, out, err) =>
+          resolve({ code: e ? ((e as { code?: number }).code ?? 1) : 0, out, err }),
+        );
+      });
+    try {
+      expect((await kubectl("create", "service", "nodeport", "web", "--tcp=80:8080", "--node-port=30080")).code).toBe(0);
+      const table = (await kubectl("get", "svc", "web", "--no-headers")).out.trim().split(/\s+/);
+      expect(table[1]).toBe("NodePort");
+      expect(table[2]).toMatch(/^127\.(9[6-9]|10\d|11[01])\.\d+\.\d+$/);
+      expect(table[4]).toBe("80:30080/TCP");
+      const clash = await kubectl("create", "service", "nodeport", "web-2", "--tcp=80:8080", "--node-port=30080");
+      expect(clash.code).not.toBe(0);
+      expect(clash.err.trim()).toBe('error: failed to create NodePort service: Service "web-2" is invalid: spec.ports[0].nodePort: Invalid value: 30080: provided port is already allocated');
+    } finally {
+      await c.stop();
+      await tc.teardown();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
