@@ -62,6 +62,11 @@ export class TcpListener {
       });
       upstream.once("connect", () => {
         spliced = true;
+        // The client gave up while we were connecting.
+        if (client.destroyed) {
+          upstream.destroy();
+          return;
+        }
         upstream.setTimeout(0);
         client.pipe(upstream);
         upstream.pipe(client);
