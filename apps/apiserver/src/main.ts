@@ -13,6 +13,7 @@ const flags = {
   "data-dir": { type: "string", help: "write DIR/kubeconfig for this API server" },
   "default-not-ready-toleration-seconds": { type: "int", default: 300, help: "tolerationSeconds of the not-ready:NoExecute toleration added to pods without one" },
   "default-unreachable-toleration-seconds": { type: "int", default: 300, help: "tolerationSeconds of the unreachable:NoExecute toleration added to pods without one" },
+  "service-cluster-ip-range": { type: "string", default: "127.96.0.0/12", help: "ClusterIPs come from this range (inside 127.0.0.0/8, so kube-proxy can bind them)" },
 } as const;
 
 const main = async () => {
@@ -23,6 +24,7 @@ const main = async () => {
     port: values.port,
     log: console.error,
     defaultTolerationSeconds: { notReady: values["default-not-ready-toleration-seconds"], unreachable: values["default-unreachable-toleration-seconds"] },
+    serviceClusterIpRange: values["service-cluster-ip-range"]!,
   });
   console.log(`apiserver: serving the Kubernetes API on ${api.url}`);
   if (values["data-dir"]) {

@@ -45,6 +45,8 @@ const main = async (argv: string[]) => {
         inspect: values.inspect,
         defaultTolerationSeconds: { notReady: values["default-not-ready-toleration-seconds"], unreachable: values["default-unreachable-toleration-seconds"] },
         nodeLifecycle: asFlagError(() => nodeLifecycleOptionsFrom(values)),
+        serviceClusterIpRange: values["service-cluster-ip-range"]!,
+        dnsPort: values["dns-port"],
       });
       return;
     }

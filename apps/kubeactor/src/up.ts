@@ -9,8 +9,10 @@ import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { startApiServer } from "@kubeactor/apiserver";
 import { nodeLifecycleFlags, type NodeLifecycleOptions, startControllerManager } from "@kubeactor/controllers";
+import { startDnsServer } from "@kubeactor/dns";
 import { startKubelet } from "@kubeactor/kubelet";
 import { startScheduler } from "@kubeactor/scheduler";
+import { startKubeProxy } from "@kubeactor/proxy";
 import { chooseBus, inspectFlag, onShutdown, startInspection, writeKubeconfig } from "@kubeactor/runtime";
 import { startStoreComponent } from "@kubeactor/store";
 
@@ -25,6 +27,8 @@ export const upFlags = {
   "default-not-ready-toleration-seconds": { type: "int", default: 300, help: "tolerationSeconds of the not-ready:NoExecute toleration added to pods without one" },
   "default-unreachable-toleration-seconds": { type: "int", default: 300, help: "tolerationSeconds of the unreachable:NoExecute toleration added to pods without one" },
   ...nodeLifecycleFlags,
+  "service-cluster-ip-range": { type: "string", default: "127.96.0.0/12", help: "ClusterIPs come from this range (inside 127.0.0.0/8, so kube-proxy can bind them)" },
+  "dns-port": { type: "int", default: 10053, help: "cluster DNS on 127.0.0.1:<port>, UDP and TCP (0: no DNS server)" },
 } as const;
 
 export interface UpOptions {
@@ -40,6 +44,10 @@ export interface UpOptions {
   readonly defaultTolerationSeconds?: { readonly notReady?: number; readonly unreachable?: number };
   /** The node lifecycle controller's grace period and eviction rates. */
   readonly nodeLifecycle?: NodeLifecycleOptions;
+  /** Default 127.96.0.0/12. */
+  readonly serviceClusterIpRange?: string;
+  /** Default 10053; 0 turns DNS off. */
+  readonly dnsPort?: number;
 }
 
 export interface RunningCluster {
@@ -74,6 +82,7 @@ export const startCluster = async (opts: UpOptions, log: (line: string) => void 
       port: opts.port,
       log,
       ...(opts.defaultTolerationSeconds ? { defaultTolerationSeconds: opts.defaultTolerationSeconds } : {}),
+      ...(opts.serviceClusterIpRange ? { serviceClusterIpRange: opts.serviceClusterIpRange } : {}),
     });
     stops.push(() => api.close());
     log(`apiserver: serving the Kubernetes API on ${api.url}`);
@@ -94,6 +103,22 @@ export const startCluster = async (opts: UpOptions, log: (line: string) => void 
       const kubelet = await startKubelet({ ...(await componentBus("kubelet")), nodes: opts.nodes, log: console.error });
       stops.push(() => kubelet.stop());
       log(`kubelet: ${kubelet.nodes.length} simulated nodes ready (${kubelet.nodes.join(", ")})`);
+    }
+    // One kube-proxy for all simulated nodes: every ClusterIP and NodePort
+    // address can be bound once per host (see libs/proxy/README.md).
+    const proxy = await startKubeProxy({ ...(await componentBus("kube-proxy")), log: (line) => console.error(`kube-proxy: ${line}`) });
+    stops.push(() => proxy.stop());
+    log("kube-proxy: ready (ClusterIPs, and NodePorts on 127.0.0.1 and loopback node addresses)");
+    const dnsPort = opts.dnsPort ?? 10053;
+    if (dnsPort > 0) {
+      try {
+        const dns = await startDnsServer({ bus: await bus.connect("dns"), port: dnsPort, log: (line) => console.error(`dns: ${line}`) });
+        stops.push(() => dns.stop());
+        log(`dns: serving cluster.local on ${dns.host}:${dns.port} (UDP and TCP)`);
+      } catch (e) {
+        // A second cluster on this host holds the port: the cluster works without names.
+        console.error(`${(e as Error).message}; continuing without cluster DNS (pick another --dns-port)`);
+      }
     }
     const kubeconfig = join(dataDir, "kubeconfig");
     writeKubeconfig(kubeconfig, api.url);

@@ -26,6 +26,7 @@ import { deepEqual, recordApply, recordUpdate } from "./apply/index.ts";
 import { checkManagerOptions, isForced, writeContext } from "./apply/options.ts";
 import { addDefaultTolerations, bindPod, DEFAULT_TOLERATION_SECONDS, type DefaultTolerationSeconds, initialPodStatus } from "./pods.ts";
 import { applyScale, toScale } from "./scale.ts";
+import { carryAllocatedValues, isServices, ServiceAllocator } from "./services.ts";
 import type { ResourceTarget } from "./routes.ts";
 
 const isPods = (info: ResourceInfo) => info.group === "" && info.resource === "pods";
@@ -109,10 +110,20 @@ export const checkSelectors = (info: ResourceInfo, q: URLSearchParams): { labelS
 };
 
 export class ResourceHandlers {
+  readonly services: ServiceAllocator;
+
   constructor(
     private readonly store: StoreClient,
     private readonly tolerationSeconds: DefaultTolerationSeconds = DEFAULT_TOLERATION_SECONDS,
-  ) {}
+    services?: ServiceAllocator,
+  ) {
+    this.services = services ?? new ServiceAllocator(store);
+  }
+
+  /** A Service write that allocates runs alone, so two Services cannot take the same IP or port. */
+  private serviceWrite<T>(t: ResourceTarget, part: string, write: () => Promise<T>): Promise<T> {
+    return isServices(t.info) && part === "main" ? this.services.serialize(write) : write();
+  }
 
   /** NamespaceLifecycle admission: no new objects in a missing or terminating namespace. */
   private async admitNamespace(t: ResourceTarget, name: string): Promise<void> {
@@ -150,9 +161,13 @@ export class ResourceHandlers {
       }
       const name = metaOf(obj).name!;
       await this.admitNamespace(t, name);
-      if (isDryRun(q)) return { code: 201, body: obj };
-      try {
+      const write = async (): Promise<Reply> => {
+        if (isServices(t.info)) await this.services.allocateCreate(obj);
+        if (isDryRun(q)) return { code: 201, body: obj };
         return { code: 201, body: await this.store.create(keyOf(t, name), obj) };
+      };
+      try {
+        return await this.serviceWrite(t, "main", write);
       } catch (e) {
         if (generated && attempt < MAX_RETRIES && isStatusError(e) && e.status.reason === "AlreadyExists") continue;
         throw e;
@@ -212,15 +227,19 @@ export class ResourceHandlers {
         obj = prepareUpdate(t.info, object, current, part);
       } else {
         const patched = applyPatch(type, structuredClone(current) as Obj, patch, t.info.kind);
+        if (isServices(t.info) && part === "main") carryAllocatedValues(patched, current);
         const rv = metaOf(patched).resourceVersion;
         wantedRv = rv !== currentRv ? rv : undefined;
         obj = recordUpdate(current, prepareUpdate(t.info, patched, current, part), ctx);
       }
       const present = (o: Obj) => (part === "scale" ? toScale(o) : o);
-      if (isDryRun(q)) return { code: 200, body: present(obj) };
       const retryable = !wantedRv;
-      if (readyToRemove(obj)) return { code: 200, body: await cas(this.store.delete(key, { resourceVersion: (wantedRv ?? currentRv)! }), retryable) };
-      return { code: 200, body: present(await cas(this.store.update(key, obj, wantedRv ?? currentRv), retryable)) };
+      return this.serviceWrite(t, part, async () => {
+        if (isServices(t.info) && part === "main") await this.services.allocateUpdate(obj, current);
+        if (isDryRun(q)) return { code: 200, body: present(obj) };
+        if (readyToRemove(obj)) return { code: 200, body: await cas(this.store.delete(key, { resourceVersion: (wantedRv ?? currentRv)! }), retryable) };
+        return { code: 200, body: present(await cas(this.store.update(key, obj, wantedRv ?? currentRv), retryable)) };
+      });
     });
   }
 
@@ -295,15 +314,20 @@ export class ResourceHandlers {
     // Without a resourceVersion in the body the update is unconditional: retry on races.
     return retryOnConflict(async () => {
       const current = await this.store.get(key);
-      const obj = recordUpdate(current, prepareUpdate(t.info, structuredClone(body), current, part), ctx);
+      const input = structuredClone(body);
+      if (isServices(t.info) && part === "main") carryAllocatedValues(input, current);
+      const obj = recordUpdate(current, prepareUpdate(t.info, input, current, part), ctx);
       const rv = wanted ?? metaOf(current).resourceVersion;
       if (wanted) metaOf(obj).resourceVersion = wanted;
-      if (isDryRun(q)) return { code: 200, body: obj };
-      if (readyToRemove(obj)) {
-        const removed = await cas(this.store.delete(key, { resourceVersion: rv!, ...(metaOf(current).uid ? { uid: metaOf(current).uid! } : {}) }), !wanted);
-        return { code: 200, body: removed };
-      }
-      return { code: 200, body: await cas(this.store.update(key, obj, rv), !wanted) };
+      return this.serviceWrite(t, part, async () => {
+        if (isServices(t.info) && part === "main") await this.services.allocateUpdate(obj, current);
+        if (isDryRun(q)) return { code: 200, body: obj };
+        if (readyToRemove(obj)) {
+          const removed = await cas(this.store.delete(key, { resourceVersion: rv!, ...(metaOf(current).uid ? { uid: metaOf(current).uid! } : {}) }), !wanted);
+          return { code: 200, body: removed };
+        }
+        return { code: 200, body: await cas(this.store.update(key, obj, rv), !wanted) };
+      });
     });
   }
 

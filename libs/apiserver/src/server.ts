@@ -13,6 +13,8 @@ import { bootstrapCluster } from "./bootstrap.ts";
 import { serveBusApi } from "./bus-api.ts";
 import { ResourceHandlers } from "./handlers.ts";
 import { DEFAULT_TOLERATION_SECONDS, type DefaultTolerationSeconds } from "./pods.ts";
+import { ensureKubernetesService } from "./kubernetes-service.ts";
+import { ServiceAllocator } from "./services.ts";
 import { parseObjectBody, readBody, sendJson, sendStatus, sendText } from "./http.ts";
 import { asTable, negotiate } from "./negotiate.ts";
 import { parsePatch, patchTypeOf } from "./patching.ts";
@@ -29,6 +31,10 @@ export interface ApiServerOptions {
   readonly log?: (line: string) => void;
   /** DefaultTolerationSeconds admission: `--default-not-ready-toleration-seconds` / `--default-unreachable-toleration-seconds` (300 each). */
   readonly defaultTolerationSeconds?: Partial<DefaultTolerationSeconds>;
+  /** `--service-cluster-ip-range`: where ClusterIPs come from (default 127.96.0.0/12, see services.ts). */
+  readonly serviceClusterIpRange?: string;
+  /** `--service-node-port-range` (default 30000-32767). */
+  readonly nodePortRange?: { readonly min: number; readonly max: number };
 }
 
 export interface ApiServer {
@@ -55,7 +61,11 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
     const created = await bootstrapCluster(opts.bus, opts.log);
     if (created.length) (opts.log ?? console.log)(`apiserver: created namespaces ${created.join(", ")}`);
   }
-  const handlers = new ResourceHandlers(store, { ...DEFAULT_TOLERATION_SECONDS, ...opts.defaultTolerationSeconds });
+  const services = new ServiceAllocator(store, {
+    ...(opts.serviceClusterIpRange ? { serviceCidr: opts.serviceClusterIpRange } : {}),
+    ...(opts.nodePortRange ? { nodePortRange: opts.nodePortRange } : {}),
+  });
+  const handlers = new ResourceHandlers(store, { ...DEFAULT_TOLERATION_SECONDS, ...opts.defaultTolerationSeconds }, services);
   const busApi = serveBusApi(opts.bus, handlers);
   const log = opts.log ?? (() => {});
   let address = `127.0.0.1:${opts.port}`;
@@ -176,6 +186,16 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
   });
   const port = (server.address() as AddressInfo).port;
   address = `${opts.host ?? "127.0.0.1"}:${port}`;
+  if (opts.bootstrap !== false) {
+    try {
+      await ensureKubernetesService(store, services, opts.host ?? "127.0.0.1", port);
+    } catch (e) {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+      busApi.unsubscribe();
+      throw e;
+    }
+  }
   return {
     server,
     url: `http://${opts.host ?? "127.0.0.1"}:${port}`,

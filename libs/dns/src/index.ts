@@ -1,0 +1,3 @@
+export * from "./wire.ts";
+export * from "./records.ts";
+export * from "./server.ts";
