@@ -41,7 +41,7 @@ type Obj = any;
 interface Sample {
   readonly t: number;
   readonly phase: string;
-  /** Queue depth per controller, and the scheduler's active queue. */
+  /** Deepest queue per controller since the previous sample, and the scheduler's pending pods (active + backoff + in flight). */
   readonly depth: Record<string, number>;
   /** Reconciles per second per controller since the previous sample. */
   readonly reconcilesPerSec: Record<string, number>;
@@ -82,6 +82,16 @@ const main = async () => {
   let available = 0;
   let last = { at: performance.now(), processed: processed() };
   const start = performance.now();
+  // Queues drain in well under a second: the depth reported per sample is the
+  // deepest seen by a 20 ms probe since the previous sample.
+  const depthNow = (): Record<string, number> => {
+    const l = scheduler.queue.lengths;
+    return { ...Object.fromEntries(runtime().queueStats().map((q) => [q.name, q.depth])), scheduler: l.active + l.backoff + l.inFlight };
+  };
+  let deepest: Record<string, number> = {};
+  const probe = setInterval(() => {
+    for (const [k, v] of Object.entries(depthNow())) deepest[k] = Math.max(deepest[k] ?? 0, v);
+  }, 20);
   const sampler = setInterval(() => {
     const now = performance.now();
     const stats = runtime().queueStats();
@@ -90,10 +100,11 @@ const main = async () => {
     samples.push({
       t: round((now - start) / 1000),
       phase,
-      depth: { ...Object.fromEntries(stats.map((q) => [q.name, q.depth])), scheduler: scheduler.queue.lengths.active },
+      depth: deepest,
       reconcilesPerSec: Object.fromEntries(stats.map((q) => [q.name, round((q.processed - (last.processed[q.name] ?? 0)) / dt)])),
       available,
     });
+    deepest = {};
     last = { at: now, processed: cur };
   }, SAMPLE_MS);
 
@@ -138,6 +149,7 @@ const main = async () => {
     settled(2),
   );
   clearInterval(sampler);
+  clearInterval(probe);
 
   const peak = (p: string) => {
     const in_ = samples.filter((s) => s.phase === p);

@@ -163,6 +163,108 @@ export const proportion = (rs: Obj, d: Obj, toAdd: number, added: number): numbe
   return toAdd > 0 ? Math.min(fraction, allowed) : Math.max(fraction, allowed);
 };
 
+// ---- rollout steps (pure plans; deployment.ts performs them in order) ----
+
+const created = (rs: Obj) => Date.parse(meta(rs).creationTimestamp ?? "") || 0;
+/** Oldest first, then by name. */
+export const byCreation = (a: Obj, b: Obj) => created(a) - created(b) || meta(a).name.localeCompare(meta(b).name);
+export const isActiveRS = (rs: Obj | undefined): rs is Obj => !!rs && replicasOf(rs) > 0;
+
+export interface ScaleStep {
+  readonly rs: Obj;
+  readonly size: number;
+  /** The word in the ScalingReplicaSet event when it is not simply up/down by size. */
+  readonly operation?: "up" | "down";
+  /** scaleIfNeeded: skip the write when the size is already right (annotations alone are not worth it). */
+  readonly onlyIfResized: boolean;
+}
+
+/**
+ * sync.go scale(): a change of spec.replicas while several ReplicaSets are
+ * active is shared among them in proportion to their size (biggest first; up:
+ * newest first among equals, down: oldest first), the rounding leftover going
+ * to the first; one active (or none) ReplicaSet simply takes the new size; a
+ * saturated new ReplicaSet lets the old ones go to zero. Recreate never scales
+ * proportionally.
+ */
+export const scalePlan = (d: Obj, newRS: Obj | undefined, oldRSs: readonly Obj[]): ScaleStep[] => {
+  const all = [...oldRSs, newRS].filter((x): x is Obj => !!x);
+  const activeRSs = all.filter(isActiveRS);
+  const latest = activeRSs.length === 1 ? activeRSs[0] : activeRSs.length === 0 ? (newRS ?? [...oldRSs].sort(byCreation).at(-1)) : undefined;
+  if (latest) return [{ rs: latest, size: replicasOf(d), onlyIfResized: true }];
+  const saturated = newRS && replicasOf(newRS) === replicasOf(d) && meta(newRS).annotations?.[DESIRED_REPLICAS] === String(replicasOf(d)) &&
+    (newRS.status?.availableReplicas ?? 0) === replicasOf(d);
+  if (saturated) return oldRSs.filter(isActiveRS).map((rs) => ({ rs, size: 0, onlyIfResized: true }));
+  if (d.spec.strategy?.type === "Recreate") return [];
+  const allowed = replicasOf(d) > 0 ? replicasOf(d) + maxSurge(d) : 0;
+  const toAdd = allowed - sumSpec(activeRSs);
+  const sorted = [...activeRSs].sort((a, b) => replicasOf(b) - replicasOf(a) || (toAdd > 0 ? byCreation(b, a) : byCreation(a, b)));
+  let added = 0;
+  const sizes = sorted.map((rs) => {
+    const p = toAdd !== 0 ? proportion(rs, d, toAdd, added) : 0;
+    added += p;
+    return replicasOf(rs) + p;
+  });
+  if (sorted.length && toAdd !== 0) sizes[0] = Math.max(0, sizes[0]! + toAdd - added);
+  const operation = toAdd > 0 ? "up" : toAdd < 0 ? "down" : undefined;
+  return sorted.map((rs, i) => ({ rs, size: sizes[i]!, ...(operation ? { operation } : {}), onlyIfResized: false }));
+};
+
+/**
+ * rolling.go reconcileOldReplicaSets, first half (cleanupUnhealthyReplicas):
+ * within maxScaledDown, old pods that are not available anyway go first,
+ * oldest ReplicaSet first. Undefined when no old ReplicaSet may shrink at all
+ * (none active, or maxScaledDown ≤ 0): then the second half is skipped too.
+ */
+export const unhealthyScaleDown = (d: Obj, newRS: Obj, oldRSs: readonly Obj[]): { rs: Obj; size: number }[] | undefined => {
+  const activeOld = oldRSs.filter(isActiveRS).sort(byCreation);
+  if (activeOld.length === 0) return undefined;
+  const maxDown = maxScaledDown(d, [...oldRSs, newRS], newRS);
+  if (maxDown <= 0) return undefined;
+  const steps: { rs: Obj; size: number }[] = [];
+  let total = 0;
+  for (const rs of activeOld) {
+    if (total >= maxDown) break;
+    const unhealthy = replicasOf(rs) - (rs.status?.availableReplicas ?? 0);
+    if (unhealthy <= 0) continue;
+    const n = Math.min(maxDown - total, unhealthy);
+    steps.push({ rs, size: replicasOf(rs) - n });
+    total += n;
+  }
+  return steps;
+};
+
+/**
+ * Second half (scaleDownOldReplicaSetsForRollingUpdate), on the ReplicaSets
+ * as the first half left them: available old pods go, oldest ReplicaSet
+ * first, while more than replicas - maxUnavailable pods are available.
+ */
+export const availableScaleDown = (d: Obj, newRS: Obj, oldRSs: readonly Obj[]): { rs: Obj; size: number }[] => {
+  const minAvailable = replicasOf(d) - maxUnavailable(d);
+  const availableNow = [...oldRSs, newRS].reduce((n, rs) => n + (rs.status?.availableReplicas ?? 0), 0);
+  if (availableNow <= minAvailable) return [];
+  const budget = availableNow - minAvailable;
+  const steps: { rs: Obj; size: number }[] = [];
+  let scaled = 0;
+  for (const rs of oldRSs.filter(isActiveRS).sort(byCreation)) {
+    if (scaled >= budget) break;
+    const n = Math.min(replicasOf(rs), budget - scaled);
+    steps.push({ rs, size: replicasOf(rs) - n });
+    scaled += n;
+  }
+  return steps;
+};
+
+/** Both halves as one reconcile performs them (each step's ReplicaSet as the original object). */
+export const oldReplicaSetsScaleDown = (d: Obj, newRS: Obj, oldRSs: readonly Obj[]): { rs: Obj; size: number }[] => {
+  const first = unhealthyScaleDown(d, newRS, oldRSs);
+  if (!first) return [];
+  const resized = new Map(first.map((s) => [s.rs, s.size]));
+  const copies = oldRSs.map((rs) => (resized.has(rs) ? ({ ...rs, spec: { ...rs.spec, replicas: resized.get(rs) }, original: rs } as Obj) : rs));
+  const second = availableScaleDown(d, newRS, copies).map((s) => ({ rs: ((s.rs as { original?: Obj }).original ?? s.rs) as Obj, size: s.size }));
+  return [...first, ...second];
+};
+
 // ---- status ----
 
 export interface DeploymentCondition {

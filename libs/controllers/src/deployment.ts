@@ -13,16 +13,14 @@ import { objectKey, type WorkQueue } from "@kubeactor/client";
 import type { ControllerContext, Controller } from "./runtime.ts";
 import { DEPLOYMENTS, PODS, REPLICASETS } from "./runtime.ts";
 import {
-  calculateStatus, deploymentComplete, deploymentProgressing, deploymentTimedOut, DESIRED_REPLICAS, getCondition, HASH_LABEL,
-  hasProgressDeadline, maxRevision, maxScaledDown, maxSurge, maxUnavailable, newCondition, newRSNewReplicas, podTemplateHash,
-  proportion, Reason, removeCondition, replicasOf, REVISION, revisionOf, setCondition, setNewReplicaSetAnnotations,
-  setReplicasAnnotations, sumSpec, templatesEqual,
+  availableScaleDown, byCreation, calculateStatus, deploymentComplete, deploymentProgressing, deploymentTimedOut, DESIRED_REPLICAS, getCondition, HASH_LABEL,
+  hasProgressDeadline, isActiveRS, maxRevision, maxSurge, newCondition, newRSNewReplicas, podTemplateHash, Reason,
+  removeCondition, replicasOf, REVISION, revisionOf, scalePlan, type ScaleStep, setCondition, setNewReplicaSetAnnotations,
+  setReplicasAnnotations, templatesEqual, unhealthyScaleDown,
 } from "./deployment-util.ts";
 import { clone, controllerOf, controllerRef, isAlreadyExists, isNotFound, jsonEqual, matches, meta, type Obj, selectorOf } from "./util.ts";
 
-const created = (rs: Obj) => Date.parse(meta(rs).creationTimestamp ?? "") || 0;
-const byCreation = (a: Obj, b: Obj) => created(a) - created(b) || meta(a).name.localeCompare(meta(b).name);
-const active = (rs: Obj | undefined): rs is Obj => !!rs && replicasOf(rs) > 0;
+const active = isActiveRS;
 
 export const deploymentController: Controller = {
   name: "deployment-controller",
@@ -274,36 +272,22 @@ class DeploymentSync {
     f.oldRSs = f.oldRSs.map((rs) => (rs === old ? updated : rs));
   }
 
-  /** Proportional scaling: a replicas change mid-rollout is shared by the active ReplicaSets by size. */
+  /** Proportional scaling: a replicas change mid-rollout is shared by the active ReplicaSets by size (scalePlan). */
   private async scale(newRS: Obj | undefined, oldRSs: Obj[]): Promise<void> {
-    const d = this.d;
-    const all = [...oldRSs, newRS].filter((x): x is Obj => !!x);
-    const activeRSs = all.filter(active);
-    const latest = activeRSs.length === 1 ? activeRSs[0] : activeRSs.length === 0 ? (newRS ?? [...oldRSs].sort(byCreation).at(-1)) : undefined;
-    if (latest) {
-      await this.scaleIfNeeded(latest, replicasOf(d));
-      return;
+    await this.perform(scalePlan(this.d, newRS, oldRSs));
+  }
+
+  /** Writes the steps in order; a ReplicaSet named twice is written from its updated copy. */
+  private async perform(steps: readonly ScaleStep[]): Promise<number> {
+    const latest = new Map<Obj, Obj>();
+    let writes = 0;
+    for (const step of steps) {
+      const rs = latest.get(step.rs) ?? step.rs;
+      if (step.onlyIfResized && replicasOf(rs) === step.size) continue;
+      latest.set(step.rs, await this.scaleReplicaSet(rs, step.size, step.operation));
+      writes++;
     }
-    const saturated = newRS && replicasOf(newRS) === replicasOf(d) && meta(newRS).annotations?.[DESIRED_REPLICAS] === String(replicasOf(d)) &&
-      (newRS.status?.availableReplicas ?? 0) === replicasOf(d);
-    if (saturated) {
-      for (const rs of oldRSs.filter(active)) await this.scaleIfNeeded(rs, 0);
-      return;
-    }
-    if (d.spec.strategy?.type === "Recreate") return;
-    const allowed = replicasOf(d) > 0 ? replicasOf(d) + maxSurge(d) : 0;
-    const toAdd = allowed - sumSpec(activeRSs);
-    // Up: biggest (then newest) first; down: biggest (then oldest) first.
-    const sorted = [...activeRSs].sort((a, b) => replicasOf(b) - replicasOf(a) || (toAdd > 0 ? byCreation(b, a) : byCreation(a, b)));
-    let added = 0;
-    const sizes = sorted.map((rs) => {
-      const p = toAdd !== 0 ? proportion(rs, d, toAdd, added) : 0;
-      added += p;
-      return replicasOf(rs) + p;
-    });
-    if (sorted.length && toAdd !== 0) sizes[0] = Math.max(0, sizes[0]! + toAdd - added);
-    const op = toAdd > 0 ? "up" : toAdd < 0 ? "down" : undefined;
-    for (const [i, rs] of sorted.entries()) await this.scaleReplicaSet(rs, sizes[i]!, op);
+    return writes;
   }
 
   private async sync(): Promise<Result> {
@@ -342,37 +326,15 @@ class DeploymentSync {
     return this.scaleIfNeeded(newRS, newRSNewReplicas(d, all, newRS));
   }
 
-  /** First old pods that are not available anyway, then available ones down to the minimum. */
+  /** First old pods that are not available anyway, then available ones down to the minimum (oldReplicaSetsScaleDown). */
   private async reconcileOldReplicaSets(): Promise<boolean> {
-    const d = this.d;
-    const newRS = this.found!.newRS!;
-    const oldRSs = () => this.found!.oldRSs.filter(active).sort(byCreation);
-    if (sumSpec(oldRSs()) === 0) return false;
-    const maxDown = maxScaledDown(d, [...this.found!.oldRSs, newRS], newRS);
-    if (maxDown <= 0) return false;
-    let total = 0;
-    for (const rs of oldRSs()) {
-      if (total >= maxDown) break;
-      const unhealthy = replicasOf(rs) - (rs.status?.availableReplicas ?? 0);
-      if (unhealthy <= 0) continue;
-      const n = Math.min(maxDown - total, unhealthy);
-      await this.scaleReplicaSet(rs, replicasOf(rs) - n);
-      total += n;
-    }
-    const minAvailable = replicasOf(d) - maxUnavailable(d);
-    const availableNow = [...this.found!.oldRSs, newRS].reduce((n, rs) => n + (rs.status?.availableReplicas ?? 0), 0);
-    if (availableNow > minAvailable) {
-      const budget = availableNow - minAvailable;
-      let scaled = 0;
-      for (const rs of oldRSs()) {
-        if (scaled >= budget) break;
-        const n = Math.min(replicasOf(rs), budget - scaled);
-        await this.scaleReplicaSet(rs, replicasOf(rs) - n);
-        scaled += n;
-      }
-      total += scaled;
-    }
-    return total > 0;
+    const unhealthy = unhealthyScaleDown(this.d, this.found!.newRS!, this.found!.oldRSs);
+    if (!unhealthy) return false;
+    let writes = await this.perform(unhealthy.map((s) => ({ ...s, onlyIfResized: false })));
+    // The second half sees the ReplicaSets as the first half's writes returned them.
+    const available = availableScaleDown(this.d, this.found!.newRS!, this.found!.oldRSs);
+    writes += await this.perform(available.map((s) => ({ ...s, onlyIfResized: false })));
+    return writes > 0;
   }
 
   private async rolloutRecreate(): Promise<Result> {

@@ -42,7 +42,7 @@ export interface SliceEndpoint {
 }
 
 /** One desired group: an address family and a port set, with its endpoints. */
-interface Group {
+export interface Group {
   addressType: string;
   ports: EndpointPort[];
   endpoints: SliceEndpoint[];
@@ -84,6 +84,61 @@ export const desiredGroups = (svc: Obj, pods: readonly Obj[], zoneOf: (node: str
     }
   }
   return [...groups.values()];
+};
+
+export interface SlicePlan {
+  /** Existing slices to keep, by name, with what each should hold. */
+  readonly plan: Map<string, { slice?: Obj; addressType: string; ports: EndpointPort[]; endpoints: SliceEndpoint[] }>;
+  /** New slices to create (at most MAX_ENDPOINTS_PER_SLICE endpoints each). */
+  readonly creates: { addressType: string; ports: EndpointPort[]; endpoints: SliceEndpoint[] }[];
+  /** Existing slices no group needs. */
+  readonly unused: Obj[];
+}
+
+/**
+ * The reconciler's packing of desired groups into this Service's existing
+ * slices: an endpoint stays in the slice that has it; the rest fill slices
+ * with room (fullest first), then new slices of at most
+ * MAX_ENDPOINTS_PER_SLICE; an empty group (the placeholder) keeps exactly one
+ * slice; slices no group uses are deleted. Minimises the slices written.
+ */
+export const planSlices = (groups: readonly Group[], mine: readonly Obj[]): SlicePlan => {
+  const plan = new Map<string, { slice?: Obj; addressType: string; ports: EndpointPort[]; endpoints: SliceEndpoint[] }>();
+  const creates: { addressType: string; ports: EndpointPort[]; endpoints: SliceEndpoint[] }[] = [];
+  const used = new Set<string>();
+  for (const g of groups) {
+    const gk = groupKey(g.addressType, g.ports);
+    const candidates = mine.filter((s) => !used.has(meta(s).name) && groupKey(s.addressType as string, s.ports) === gk);
+    const assigned = new Map<string, SliceEndpoint[]>(candidates.map((s) => [meta(s).name, []]));
+    const where = new Map<string, string>();
+    for (const s of candidates) for (const e of (s.endpoints ?? []) as SliceEndpoint[]) where.set(epKey(e), meta(s).name);
+    const rest: SliceEndpoint[] = [];
+    // Endpoints stay in the slice that already has them.
+    for (const e of g.endpoints) {
+      const home = where.get(epKey(e));
+      const list = home ? assigned.get(home)! : undefined;
+      if (list && list.length < MAX_ENDPOINTS_PER_SLICE) list.push(e);
+      else rest.push(e);
+    }
+    // Then fill slices with room (fullest first, fewer slices to touch), then new slices.
+    const byFill = [...candidates].sort((a, b) => assigned.get(meta(b).name)!.length - assigned.get(meta(a).name)!.length);
+    for (const s of byFill) {
+      const list = assigned.get(meta(s).name)!;
+      while (rest.length && list.length < MAX_ENDPOINTS_PER_SLICE) list.push(rest.shift()!);
+    }
+    for (let i = 0; i < rest.length; i += MAX_ENDPOINTS_PER_SLICE) creates.push({ addressType: g.addressType, ports: g.ports, endpoints: rest.slice(i, i + MAX_ENDPOINTS_PER_SLICE) });
+    let keptEmpty = g.endpoints.length > 0;
+    for (const s of candidates) {
+      const eps = assigned.get(meta(s).name)!;
+      // An empty group (the placeholder) keeps exactly one slice.
+      if (eps.length === 0 && keptEmpty) continue;
+      if (eps.length === 0) keptEmpty = true;
+      used.add(meta(s).name);
+      plan.set(meta(s).name, { slice: s, addressType: g.addressType, ports: g.ports, endpoints: eps });
+    }
+    if (g.endpoints.length === 0 && !keptEmpty) creates.push({ addressType: g.addressType, ports: [], endpoints: [] });
+  }
+  return { plan, creates, unused: mine.filter((s) => !used.has(meta(s).name)) };
 };
 
 const groupKey = (addressType: string, ports: unknown) => `${addressType}|${canonicalJson(ports ?? [])}`;
@@ -184,44 +239,8 @@ export const endpointSliceController: Controller = {
       // No endpoints at all: one placeholder slice, no ports.
       if (groups.length === 0) groups = [{ addressType: ((svc.spec?.ipFamilies as string[] | undefined)?.[0]) ?? "IPv4", ports: [], endpoints: [] }];
 
-      /** What each kept slice should hold, by slice name; new slices by index. */
-      const plan = new Map<string, { slice?: Obj; addressType: string; ports: EndpointPort[]; endpoints: SliceEndpoint[] }>();
-      const creates: { addressType: string; ports: EndpointPort[]; endpoints: SliceEndpoint[] }[] = [];
-      const used = new Set<string>();
-      for (const g of groups) {
-        const gk = groupKey(g.addressType, g.ports);
-        const candidates = mine.filter((s) => !used.has(meta(s).name) && groupKey(s.addressType as string, s.ports) === gk);
-        const assigned = new Map<string, SliceEndpoint[]>(candidates.map((s) => [meta(s).name, []]));
-        const where = new Map<string, string>();
-        for (const s of candidates) for (const e of (s.endpoints ?? []) as SliceEndpoint[]) where.set(epKey(e), meta(s).name);
-        const rest: SliceEndpoint[] = [];
-        // Endpoints stay in the slice that already has them.
-        for (const e of g.endpoints) {
-          const home = where.get(epKey(e));
-          const list = home ? assigned.get(home)! : undefined;
-          if (list && list.length < MAX_ENDPOINTS_PER_SLICE) list.push(e);
-          else rest.push(e);
-        }
-        // Then fill slices with room (fullest first, fewer slices to touch), then new slices.
-        const byFill = [...candidates].sort((a, b) => assigned.get(meta(b).name)!.length - assigned.get(meta(a).name)!.length);
-        for (const s of byFill) {
-          const list = assigned.get(meta(s).name)!;
-          while (rest.length && list.length < MAX_ENDPOINTS_PER_SLICE) list.push(rest.shift()!);
-        }
-        for (let i = 0; i < rest.length; i += MAX_ENDPOINTS_PER_SLICE) creates.push({ addressType: g.addressType, ports: g.ports, endpoints: rest.slice(i, i + MAX_ENDPOINTS_PER_SLICE) });
-        let keptEmpty = g.endpoints.length > 0;
-        for (const s of candidates) {
-          const eps = assigned.get(meta(s).name)!;
-          // An empty group (the placeholder) keeps exactly one slice.
-          if (eps.length === 0 && keptEmpty) continue;
-          if (eps.length === 0) keptEmpty = true;
-          used.add(meta(s).name);
-          plan.set(meta(s).name, { slice: s, addressType: g.addressType, ports: g.ports, endpoints: eps });
-        }
-        if (g.endpoints.length === 0 && !keptEmpty) creates.push({ addressType: g.addressType, ports: [], endpoints: [] });
-      }
-
-      for (const s of mine) if (!used.has(meta(s).name)) await deleteSlice(key, s);
+      const { plan, creates, unused } = planSlices(groups, mine);
+      for (const s of unused) await deleteSlice(key, s);
       for (const { slice, ports, endpoints } of plan.values()) {
         const s = slice!;
         sortEndpoints(endpoints);

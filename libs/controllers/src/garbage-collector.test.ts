@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { deletingOwnerAction, dependentAction, type OwnerState, ownerState } from "./garbage-collector.ts";
+import { deletingOwnerAction, dependentAction, gcRelevantChange, type OwnerState, ownerState } from "./garbage-collector.ts";
 import type { Obj, OwnerReference } from "./util.ts";
 
 const ref = (uid: string, blockOwnerDeletion = false): OwnerReference =>
@@ -54,4 +54,17 @@ describe("dependentAction (desired: its owners exist; observed: what the lookups
     ["owner waits in the foreground, a leaf dependent: Background", obj(), [{ ref: a, state: "waitingForeground" }], false, { type: "delete", policy: "Background" }],
   ];
   it.each(cases)("%s", (_, o, owners, hasDependents, want) => expect(dependentAction(o, owners, () => hasDependents)).toEqual(want));
+});
+
+describe("gcRelevantChange (which updates the collector looks at)", () => {
+  const base = obj({ uid: "p", owners: [ref("a")] });
+  const cases: [string, Obj, boolean][] = [
+    ["status only", { ...base, status: { phase: "Running" } } as Obj, false],
+    ["labels only", { ...base, metadata: { ...base.metadata, labels: { x: "y" } } } as Obj, false],
+    ["an owner reference dropped", obj({ uid: "p", owners: [] }), true],
+    ["blockOwnerDeletion set", obj({ uid: "p", owners: [ref("a", true)] }), true],
+    ["marked for deletion", obj({ uid: "p", owners: [ref("a")], deleting: true }), true],
+    ["a finalizer added", obj({ uid: "p", owners: [ref("a")], finalizers: ["orphan"] }), true],
+  ];
+  it.each(cases)("%s", (_, updated, want) => expect(gcRelevantChange(base, updated)).toBe(want));
 });

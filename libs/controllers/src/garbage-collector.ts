@@ -14,7 +14,7 @@ import { findResourceByKind, parseApiVersion } from "@kubeactor/api";
 import type { JsonObject } from "@kubeactor/bus";
 import { objectKey, type Informer, type ResourceRef } from "@kubeactor/client";
 import { type Controller, DEPLOYMENTS, PODS, REPLICASETS, SERVICEACCOUNTS } from "./runtime.ts";
-import { clone, isNotFound, meta, type Obj, type OwnerReference } from "./util.ts";
+import { clone, isNotFound, jsonEqual, meta, type Obj, type OwnerReference } from "./util.ts";
 
 const core = (resource: string): ResourceRef => ({ group: "", version: "v1", resource });
 /** The resources whose owner references are followed. */
@@ -43,7 +43,10 @@ export const garbageCollector: Controller = {
       inf.addHandler({
         onAdd: (o) => interesting(o) && queue.add(itemKey(rid, o)),
         onUpdate: (old, o) => {
-          if (interesting(o)) queue.add(itemKey(rid, o));
+          // Like the graph builder, only changes the collector decides on (owner
+          // references, deletion, finalizers) or a resync (same object) enqueue:
+          // a pod's status updates are none of its business.
+          if (interesting(o) && (old === o || gcRelevantChange(old, o))) queue.add(itemKey(rid, o));
           // A dependent that dropped a reference may be what a foreground owner waits for.
           for (const r of meta(old).ownerReferences ?? []) {
             const k = ownerItem(r, meta(old).namespace ?? "");
@@ -129,6 +132,12 @@ export const garbageCollector: Controller = {
       if (verdict.type === "delete") await del(m.ref, obj, verdict.policy);
     };
   },
+};
+
+/** True when an update changes what the collector decides on: owner references, deletion or finalizers. */
+export const gcRelevantChange = (old: JsonObject, o: JsonObject): boolean => {
+  const [a, b] = [meta(old), meta(o)];
+  return a.deletionTimestamp !== b.deletionTimestamp || !jsonEqual(a.ownerReferences ?? [], b.ownerReferences ?? []) || !jsonEqual(a.finalizers ?? [], b.finalizers ?? []);
 };
 
 /** What the collector found for one owner reference: gone, being deleted in the foreground, or there. */

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bus } from "@kubeactor/bus";
 import { LEASES } from "@kubeactor/client";
+import { type Kubelet, startKubelet } from "@kubeactor/kubelet";
+import { type RunningScheduler, startScheduler } from "@kubeactor/scheduler";
 import { startTestCluster, type TestCluster, transportCases, until } from "@kubeactor/testing";
 import { type ControllerManager, NAMESPACES, PODS, REPLICASETS, startControllerManager } from "../src/index.ts";
 
@@ -37,7 +39,11 @@ describe.each(transportCases())("controller manager leader election over the $na
     c = await startTestCluster(tc);
     await c.api.create(NAMESPACES, "", { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
   });
+  const schedulers: RunningScheduler[] = [];
+  let kubelet: Kubelet | undefined;
   afterAll(async () => {
+    for (const s of schedulers) await s.stop().catch(() => {});
+    await kubelet?.stop();
     for (const m of managers) await m.stop().catch(() => {});
     await c?.stop();
     await tc.teardown();
@@ -98,5 +104,38 @@ describe.each(transportCases())("controller manager leader election over the $na
       ((await c.api.list(EVENTS, "kube-system")).items as any[]).find((e) => e.reason === "LeaderElection" && e.message === "host-b_2 stopped leading"),
     );
     expect(stopped.type).toBe("Normal");
+  });
+
+  it("only the leading scheduler binds pods; a clean stop hands over at once", { timeout: 60_000 }, async () => {
+    kubelet = await startKubelet({ bus: new Bus(await tc.connect("kubelet"), { log: () => {} }), nodes: 1, namePrefix: `le-${tc.name}-` });
+    const start = async (identity: string) => {
+      const s = await startScheduler({ bus: new Bus(await tc.connect(`scheduler-${identity}`), { log: () => {} }), log: () => {}, leaderElection: { ...TIMINGS, identity } });
+      schedulers.push(s);
+      return s;
+    };
+    const a = await start("sched-a_1");
+    await until("a leads", () => a.actor !== undefined);
+    const b = await start("sched-b_2");
+    const schedLease = async () => (await c.api.get(LEASES, "kube-system", "kube-scheduler")) as any;
+    await until("b has seen a's lease", async () => (await schedLease()).spec.holderIdentity === "sched-a_1");
+    expect(b.actor).toBeUndefined();
+
+    const bound = (name: string) => async () => ((await c.api.get(PODS, ns, name)) as any).spec.nodeName;
+    const newPod = (name: string) => c.api.create(PODS, ns, { apiVersion: "v1", kind: "Pod", metadata: { name }, spec: { containers: [{ name: "c", image: "nginx" }] } });
+    await newPod("first");
+    expect(await until("first bound", bound("first"))).toBe(`le-${tc.name}-1`);
+    const became = await until("the scheduler's LeaderElection event", async () =>
+      ((await c.api.list(EVENTS, "kube-system")).items as any[]).find((e) => e.message === "sched-a_1 became leader"),
+    );
+    expect(became).toMatchObject({ reason: "LeaderElection", source: { component: "default-scheduler" }, involvedObject: { kind: "Lease", name: "kube-scheduler" } });
+
+    const beforeStop = await schedLease();
+    await a.stop();
+    await until("b leads", () => b.actor !== undefined, 20_000);
+    const handedOver = await schedLease();
+    expect(handedOver.spec).toMatchObject({ holderIdentity: "sched-b_2", leaseTransitions: 1 });
+    expect(Date.parse(handedOver.spec.acquireTime)).toBeLessThan(Date.parse(beforeStop.spec.renewTime) + TIMINGS.leaseDurationMs);
+    await newPod("second");
+    expect(await until("second bound by b", bound("second"))).toBe(`le-${tc.name}-1`);
   });
 });
