@@ -8,14 +8,14 @@ import type { AddressInfo } from "node:net";
 import { methodNotSupported, type Status, StatusError, toStatus } from "@kubeactor/api";
 import type { Bus } from "@kubeactor/bus";
 import { StoreClient } from "@kubeactor/client";
-import { apiGroupList, apiResourceList, apiVersions, versionInfo } from "./discovery.ts";
+import { aggregatedContentType, aggregatedDocument, apiGroupList, apiResourceList, apiVersions, discoveryFormat, versionInfo } from "./discovery.ts";
 import { bootstrapCluster } from "./bootstrap.ts";
 import { serveBusApi } from "./bus-api.ts";
 import { ResourceHandlers } from "./handlers.ts";
-import { parseObjectBody, readBody, sendJson, sendStatus, sendText } from "./http.ts";
+import { parseObjectBody, readBody, sendCached, sendJson, sendStatus, sendText } from "./http.ts";
 import { asTable, negotiate } from "./negotiate.ts";
 import { parsePatch, patchTypeOf } from "./patching.ts";
-import { openApiDocument, openApiIndex } from "./openapi.ts";
+import { serveOpenApi } from "./openapi/serve.ts";
 import { parseResourcePath, type ResourceTarget } from "./routes.ts";
 import { isWatchRequest, serveWatch } from "./watch.ts";
 
@@ -131,18 +131,16 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
         case "/readyz":
           return readyz(res);
         case "/api":
-          return sendJson(res, 200, apiVersions(address));
-        case "/apis":
-          return sendJson(res, 200, apiGroupList());
-        case "/openapi/v3":
-          return sendJson(res, 200, openApiIndex());
+        case "/apis": {
+          const format = discoveryFormat(req.headers.accept);
+          if (format !== "legacy") {
+            const headers = { "Content-Type": aggregatedContentType(format), Vary: "Accept", "Cache-Control": "public" };
+            return sendCached(req, res, aggregatedDocument(path, format), headers);
+          }
+          return sendJson(res, 200, path === "/api" ? apiVersions(address) : apiGroupList());
+        }
       }
-      if (path.startsWith("/openapi/v3/")) {
-        const doc = openApiDocument(path.slice("/openapi/v3/".length));
-        if (!doc) return sendStatus(res, notFoundStatus());
-        res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "public, immutable" });
-        return res.end(doc);
-      }
+      if (path.startsWith("/openapi/")) return serveOpenApi(path, url.searchParams, req, res) || sendStatus(res, notFoundStatus());
     }
     const target = parseResourcePath(path);
     switch (target.kind) {
