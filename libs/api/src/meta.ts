@@ -104,3 +104,13 @@ export const objectFields = {
   kind: Schema.optional(Schema.String),
   metadata: Schema.optional(ObjectMeta),
 } as const;
+
+/**
+ * An optional field with the description `kubectl explain` prints. The
+ * description sits on the property signature, so decode errors are unchanged
+ * (the OpenAPI generator in libs/apiserver reads it from there).
+ */
+export const described = <S extends Schema.Schema.All>(schema: S, description: string) => Schema.optional(schema).annotations({ description });
+/** A required field with a description (see `described`). */
+export const describedRequired = <S extends Schema.Schema.All>(schema: S, description: string) =>
+  Schema.propertySignature(schema).annotations({ description });
