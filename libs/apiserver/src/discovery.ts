@@ -62,11 +62,13 @@ const resourceEntry = (r: ResourceInfo) => ({
   ...(r.categories.length ? { categories: [...r.categories] } : {}),
 });
 
-/** group/version are set only where they differ from the parent's (autoscaling/v1 Scale, policy/v1 Eviction). */
-const subresourceGroupVersion = (r: ResourceInfo, s: SubresourceInfo) => ({
-  ...(s.group !== r.group ? { group: s.group } : {}),
-  ...(s.version !== r.version ? { version: s.version } : {}),
-});
+/**
+ * A subresource served in another group-version (autoscaling/v1 Scale,
+ * policy/v1 Eviction) names both; the others leave them empty, as
+ * kube-apiserver does.
+ */
+const ownGroupVersion = (r: ResourceInfo, s: SubresourceInfo) => s.group !== r.group || s.version !== r.version;
+const subresourceGroupVersion = (r: ResourceInfo, s: SubresourceInfo) => (ownGroupVersion(r, s) ? { group: s.group, version: s.version } : {});
 
 const subresourceEntries = (r: ResourceInfo) =>
   sortedSubresources(r).map((s) => ({
@@ -111,7 +113,7 @@ const aggregatedResource = (r: ResourceInfo) => ({
     ? {
         subresources: sortedSubresources(r).map((s) => ({
           subresource: s.name,
-          responseKind: { group: s.group !== r.group ? s.group : "", version: s.version !== r.version ? s.version : "", kind: s.kind },
+          responseKind: { group: "", version: "", ...subresourceGroupVersion(r, s), kind: s.kind },
           verbs: [...s.verbs],
         })),
       }

@@ -20,6 +20,7 @@ import {
 } from "@kubeactor/api";
 import type { ObjectKey } from "@kubeactor/bus";
 import type { StoreClient } from "@kubeactor/client";
+import { fieldValidationOf, validatePatched } from "./field-validation.ts";
 import { metaOf, nowTimestamp, type Obj, prepareCreate, prepareUpdate, readyToRemove } from "./objects.ts";
 import { applyPatch, isNotFound, type PatchType } from "./patching.ts";
 import { addDefaultTolerations, bindPod, initialPodStatus } from "./pods.ts";
@@ -31,6 +32,8 @@ const isPods = (info: ResourceInfo) => info.group === "" && info.resource === "p
 export interface Reply {
   readonly code: number;
   readonly body: unknown;
+  /** Field-validation warnings (fieldValidation=Warn), sent as `Warning: 299` headers. */
+  readonly warnings?: readonly string[];
 }
 
 /**
@@ -163,9 +166,19 @@ export class ResourceHandlers {
    * names a resourceVersion is conditional on it; otherwise races are retried.
    * Server-side apply of an absent object creates it (201).
    */
-  async patch(t: ResourceTarget, name: string, type: PatchType, patch: unknown, q: URLSearchParams, part: "main" | "status" | "scale"): Promise<Reply> {
+  async patch(
+    t: ResourceTarget,
+    name: string,
+    type: PatchType,
+    patch: unknown,
+    q: URLSearchParams,
+    part: "main" | "status" | "scale",
+    patchIssues: readonly string[] = [],
+  ): Promise<Reply> {
     const key = keyOf(t, name);
-    return retryOnConflict(async () => {
+    const validation = fieldValidationOf(q, "PatchOptions");
+    let warnings: string[] = [];
+    const reply = await retryOnConflict(async (): Promise<Reply> => {
       let current: Obj;
       try {
         current = await this.store.get(key);
@@ -173,6 +186,7 @@ export class ResourceHandlers {
         if (isNotFound(e) && type === "application/apply-patch+yaml" && part === "main") {
           const body = structuredClone(patch) as Obj;
           metaOf(body).name ??= name;
+          warnings = validatePatched(t.info, body, validation, patchIssues);
           return this.create({ ...t, name: undefined } as ResourceTarget, body, q);
         }
         throw e;
@@ -187,6 +201,7 @@ export class ResourceHandlers {
         obj = prepareUpdate(t.info, next, current, "main");
       } else {
         const patched = applyPatch(type, structuredClone(current) as Obj, patch, t.info.kind);
+        warnings = validatePatched(t.info, patched, validation, patchIssues);
         const rv = metaOf(patched).resourceVersion;
         wantedRv = rv !== currentRv ? rv : undefined;
         obj = prepareUpdate(t.info, patched, current, part);
@@ -197,6 +212,7 @@ export class ResourceHandlers {
       if (readyToRemove(obj)) return { code: 200, body: await cas(this.store.delete(key, { resourceVersion: (wantedRv ?? currentRv)! }), retryable) };
       return { code: 200, body: present(await cas(this.store.update(key, obj, wantedRv ?? currentRv), retryable)) };
     });
+    return warnings.length ? { ...reply, warnings } : reply;
   }
 
   async getScale(t: ResourceTarget, name: string): Promise<Reply> {

@@ -11,7 +11,8 @@ import { StoreClient } from "@kubeactor/client";
 import { aggregatedContentType, aggregatedDocument, apiGroupList, apiResourceList, apiVersions, discoveryFormat, versionInfo } from "./discovery.ts";
 import { bootstrapCluster } from "./bootstrap.ts";
 import { serveBusApi } from "./bus-api.ts";
-import { ResourceHandlers } from "./handlers.ts";
+import { patchBodyIssues, parseValidatedBody, warningHeaders } from "./field-validation.ts";
+import { type Reply, ResourceHandlers } from "./handlers.ts";
 import { parseObjectBody, readBody, sendCached, sendJson, sendStatus, sendText } from "./http.ts";
 import { asTable, negotiate } from "./negotiate.ts";
 import { parsePatch, patchTypeOf } from "./patching.ts";
@@ -34,6 +35,12 @@ export interface ApiServer {
   readonly url: string;
   close(): Promise<void>;
 }
+
+/** A handler's reply, with its field-validation warnings as `Warning: 299` headers. */
+const sendReply = (res: ServerResponse, reply: Reply): void => {
+  if (reply.warnings?.length) res.setHeader("Warning", warningHeaders(reply.warnings));
+  sendJson(res, reply.code, reply.body);
+};
 
 const notFoundStatus = (): Status => ({
   kind: "Status",
@@ -80,8 +87,10 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
     }
     if (method === "PATCH" && t.name !== undefined && (sub === undefined || sub === "status" || sub === "scale")) {
       const type = patchTypeOf(req.headers["content-type"]);
-      const reply = await handlers.patch(t, t.name, type, parsePatch(type, await readBody(req)), q, sub ?? "main");
-      return sendJson(res, reply.code, reply.body);
+      const raw = await readBody(req);
+      const patch = parsePatch(type, raw);
+      const reply = await handlers.patch(t, t.name, type, patch, q, sub ?? "main", patchBodyIssues(raw, req.headers["content-type"]));
+      return sendReply(res, reply);
     }
     if (sub === "scale" && t.name !== undefined && (method === "GET" || method === "PUT")) {
       const reply =
@@ -98,13 +107,17 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
         if (sub === undefined) reply = { code: reply.code, body: asTable(t.info, reply.body, rep) };
         break;
       }
-      case "POST":
-        reply = await handlers.create(t, parseObjectBody(await readBody(req), req), q);
+      case "POST": {
+        const checked = parseValidatedBody(t.info, await readBody(req), req, q, "CreateOptions");
+        reply = { ...(await handlers.create(t, checked.body, q)), warnings: checked.warnings };
         break;
-      case "PUT":
+      }
+      case "PUT": {
         if (t.name === undefined) throw methodNotSupported(t.info, "update");
-        reply = await handlers.update(t, t.name, parseObjectBody(await readBody(req), req), q, sub === "status" ? "status" : "main");
+        const checked = parseValidatedBody(t.info, await readBody(req), req, q, "UpdateOptions");
+        reply = { ...(await handlers.update(t, t.name, checked.body, q, sub === "status" ? "status" : "main")), warnings: checked.warnings };
         break;
+      }
       case "DELETE": {
         const raw = await readBody(req);
         const options = raw.length > 0 ? parseObjectBody(raw, req) : {};
@@ -114,7 +127,7 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
       default:
         throw methodNotSupported(t.info, method);
     }
-    sendJson(res, reply.code, reply.body);
+    sendReply(res, reply);
   };
 
   const route = async (req: IncomingMessage, res: ServerResponse) => {
