@@ -21,6 +21,7 @@ import {
 import type { ObjectKey } from "@kubeactor/bus";
 import type { StoreClient } from "@kubeactor/client";
 import { fieldValidationOf, validatePatched } from "./field-validation.ts";
+import { awaitRevision, exactListError, revisionChoice } from "./list-options.ts";
 import { metaOf, nowTimestamp, type Obj, prepareCreate, prepareUpdate, readyToRemove } from "./objects.ts";
 import { applyPatch, isNotFound, type PatchType } from "./patching.ts";
 import { addDefaultTolerations, bindPod, initialPodStatus } from "./pods.ts";
@@ -239,14 +240,21 @@ export class ResourceHandlers {
     const selectors = checkSelectors(t.info, q);
     const limit = Number(q.get("limit") ?? "0");
     if (!Number.isInteger(limit) || limit < 0) throw badRequest(`invalid limit: ${q.get("limit")}`);
-    const page = await this.store.listPage({
-      group: t.info.group,
-      resource: t.info.resource,
-      ...(t.namespace ? { namespace: t.namespace } : {}),
-      ...(limit > 0 ? { limit } : {}),
-      ...(q.get("continue") ? { continue: q.get("continue")! } : {}),
-      ...selectors,
-    });
+    const choice = revisionChoice(q, false);
+    if ("notOlderThan" in choice) await awaitRevision(this.store, choice.notOlderThan);
+    const page = await this.store
+      .listPage({
+        group: t.info.group,
+        resource: t.info.resource,
+        ...(t.namespace ? { namespace: t.namespace } : {}),
+        ...(limit > 0 ? { limit } : {}),
+        ...(q.get("continue") ? { continue: q.get("continue")! } : {}),
+        ...("exact" in choice ? { revision: choice.exact } : {}),
+        ...selectors,
+      })
+      .catch(async (e: unknown) => {
+        throw "exact" in choice ? await exactListError(this.store, choice.exact, e) : e;
+      });
     let items = [...page.items];
     let cont = page.continue;
     // Without a limit the caller wants everything: follow the store's pages.

@@ -11,9 +11,11 @@ import { StoreClient } from "@kubeactor/client";
 import { aggregatedContentType, aggregatedDocument, apiGroupList, apiResourceList, apiVersions, discoveryFormat, versionInfo } from "./discovery.ts";
 import { bootstrapCluster } from "./bootstrap.ts";
 import { serveBusApi } from "./bus-api.ts";
+import { evictPod } from "./eviction.ts";
 import { patchBodyIssues, parseValidatedBody, warningHeaders } from "./field-validation.ts";
 import { type Reply, ResourceHandlers } from "./handlers.ts";
 import { parseObjectBody, readBody, sendCached, sendJson, sendStatus, sendText } from "./http.ts";
+import { revisionChoice } from "./list-options.ts";
 import { asTable, negotiate } from "./negotiate.ts";
 import { parsePatch, patchTypeOf } from "./patching.ts";
 import { serveOpenApi } from "./openapi/serve.ts";
@@ -85,6 +87,9 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
       const reply = await handlers.bind(t, t.name, parseObjectBody(await readBody(req), req), q);
       return sendJson(res, reply.code, reply.body);
     }
+    if (sub === "eviction" && method === "POST" && t.name !== undefined) {
+      return sendReply(res, await evictPod(handlers, t, t.name, parseObjectBody(await readBody(req), req), q));
+    }
     if (method === "PATCH" && t.name !== undefined && (sub === undefined || sub === "status" || sub === "scale")) {
       const type = patchTypeOf(req.headers["content-type"]);
       const raw = await readBody(req);
@@ -102,7 +107,10 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
     switch (method) {
       case "GET": {
         const rep = negotiate(req, q);
-        if (isWatchRequest(t, q)) return serveWatch(opts.bus, store, t, q, req, res, (o) => asTable(t.info, o, rep));
+        if (isWatchRequest(t, q)) {
+          revisionChoice(q, true); // resourceVersionMatch is refused on watches
+          return serveWatch(opts.bus, store, t, q, req, res, (o) => asTable(t.info, o, rep));
+        }
         reply = t.name === undefined ? await handlers.list(t, q) : await handlers.get(t, t.name);
         if (sub === undefined) reply = { code: reply.code, body: asTable(t.info, reply.body, rep) };
         break;

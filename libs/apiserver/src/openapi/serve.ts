@@ -6,7 +6,8 @@
  * document is also served as gnostic protobuf, which old kubectl requires.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { sendCached, sendJson } from "../http.ts";
+import { notAcceptable as notAcceptableStatus } from "@kubeactor/api";
+import { sendCached, sendJson, sendStatus } from "../http.ts";
 import { openApiV2Document, openApiV3Document, openApiV3Index } from "./index.ts";
 
 const acceptsJson = (accept: string | undefined): boolean =>
@@ -31,16 +32,7 @@ const v2Format = (accept: string | undefined): "json" | "protobuf" | undefined =
   return undefined;
 };
 
-const notAcceptable = (res: ServerResponse) =>
-  sendJson(res, 406, {
-    kind: "Status",
-    apiVersion: "v1",
-    metadata: {},
-    status: "Failure",
-    message: "only application/json is served for OpenAPI documents",
-    reason: "NotAcceptable",
-    code: 406,
-  });
+const notAcceptable = (res: ServerResponse) => sendStatus(res, notAcceptableStatus("only application/json is served for this OpenAPI document").status);
 
 /** Answers an `/openapi/...` GET; false when the path names no document. */
 export const serveOpenApi = (path: string, q: URLSearchParams, req: IncomingMessage, res: ServerResponse): boolean => {
