@@ -41,11 +41,11 @@ export const RollingUpdateDeployment = Schema.Struct({
     IntOrString,
     "How many pods may be created above the desired replicas during the update, as a number or a percentage (rounded up). Defaults to 25%. Cannot be 0 when maxUnavailable is 0.",
   ),
-});
+}).annotations({ documentation: "Controls the pace of a rolling update." });
 export const DeploymentStrategy = Schema.Struct({
   type: d(Str, 'How old pods are replaced: "Recreate" (delete all old pods before creating new ones) or "RollingUpdate" (the default: replace them gradually).'),
   rollingUpdate: d(RollingUpdateDeployment, "Rolling update parameters; only used when type is RollingUpdate."),
-});
+}).annotations({ documentation: "How a deployment replaces its pods with new ones." });
 export const DeploymentSpec = Schema.Struct({
   replicas: d(Int, "How many pods the deployment should run. Defaults to 1."),
   selector: d(LabelSelector, "Label selector for the pods this deployment manages. It must match the labels of the pod template and cannot change after creation."),
@@ -58,7 +58,7 @@ export const DeploymentSpec = Schema.Struct({
     Int,
     "How long a rollout may go without progress before the deployment reports ProgressDeadlineExceeded in its Progressing condition. Defaults to 600.",
   ),
-});
+}).annotations({ documentation: "The desired state of a Deployment." });
 export const DeploymentStatus = Schema.Struct({
   observedGeneration: o(Int),
   replicas: o(Int),
@@ -70,7 +70,11 @@ export const DeploymentStatus = Schema.Struct({
   conditions: o(Schema.Array(AppsCondition)),
   collisionCount: o(Int),
 });
-export const Deployment = Schema.Struct({ ...objectFields, spec: o(DeploymentSpec), status: o(DeploymentStatus) });
+export const Deployment = Schema.Struct({
+  ...objectFields,
+  spec: d(DeploymentSpec, "What the deployment should run."),
+  status: d(DeploymentStatus, "What the deployment controller last observed. Read-only."),
+}).annotations({ documentation: "A Deployment keeps a number of identical pods running and rolls out changes to them through ReplicaSets." });
 
 /** autoscaling/v1 Scale, the body of deployments/scale and replicasets/scale. */
 export const Scale = Schema.Struct({

@@ -111,12 +111,16 @@ export const ServiceSpec = Schema.Struct({
   loadBalancerClass: o(Str),
   internalTrafficPolicy: o(Str),
   trafficDistribution: o(Str),
-});
+}).annotations({ documentation: "The desired state of a Service: its ports, its selector and how it is exposed." });
 export const ServiceStatus = Schema.Struct({
   loadBalancer: o(Schema.Struct({ ingress: o(Arr(LoadBalancerIngress)) })),
   conditions: o(Arr(Loose)),
 });
-export const Service = Schema.Struct({ ...objectFields, spec: o(ServiceSpec), status: o(ServiceStatus) });
+export const Service = Schema.Struct({
+  ...objectFields,
+  spec: d(ServiceSpec, "How the service is exposed and which pods receive its traffic."),
+  status: d(ServiceStatus, "The service's most recently observed state (load balancer ingress). Read-only."),
+}).annotations({ documentation: "A Service is a stable name and virtual IP for a set of pods, with a load-balancing proxy in front of them." });
 
 export const EndpointAddress = Schema.Struct({ ip: Str, hostname: o(Str), nodeName: o(Str), targetRef: o(ObjectReference) });
 export const EndpointPort = Schema.Struct({ name: o(Str), port: Int, protocol: o(Str), appProtocol: o(Str) });

@@ -103,7 +103,7 @@ const containerFields = {
   stdinOnce: o(Bool),
   tty: o(Bool),
 } as const;
-export const Container = Schema.Struct(containerFields);
+export const Container = Schema.Struct(containerFields).annotations({ documentation: "One application container of a pod." });
 export type Container = typeof Container.Type;
 export const EphemeralContainer = Schema.Struct({ ...containerFields, targetContainerName: o(Str) });
 
@@ -211,7 +211,7 @@ export const PodSpec = Schema.Struct({
   schedulingGates: o(Arr(Schema.Struct({ name: Str }))),
   resourceClaims: o(Arr(Loose)),
   resources: o(ResourceRequirements),
-});
+}).annotations({ documentation: "The desired state of a pod: its containers, volumes and where and how it runs." });
 export type PodSpec = typeof PodSpec.Type;
 
 export const PodTemplateSpec = Schema.Struct({ metadata: o(ObjectMeta), spec: o(PodSpec) });
@@ -280,7 +280,11 @@ export const PodStatus = Schema.Struct({
 });
 export type PodStatus = typeof PodStatus.Type;
 
-export const Pod = Schema.Struct({ ...objectFields, spec: o(PodSpec), status: o(PodStatus) });
+export const Pod = Schema.Struct({
+  ...objectFields,
+  spec: d(PodSpec, "What the pod should run."),
+  status: d(PodStatus, "What the kubelet last reported about the pod. Read-only."),
+}).annotations({ documentation: "A Pod is a group of containers scheduled together onto one node." });
 export type Pod = typeof Pod.Type;
 
 /** core/v1 Binding (pods/binding subresource body). */

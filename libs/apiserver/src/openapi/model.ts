@@ -3,14 +3,15 @@
  * the Effect Schemas in libs/api (the one source of truth): walk the Schema
  * AST once per type and keep what matters — object properties with their
  * descriptions (property-signature `description` annotations), arrays, maps,
- * scalars. Struct types exported from @kubeactor/api get their export name
+ * scalars; a struct's own description is its `documentation` annotation.
+ * Struct types exported from @kubeactor/api get their export name
  * (`DeploymentSpec`, `Container`), which is Kubernetes' Go type name.
  */
 import * as api from "@kubeactor/api";
 import * as AST from "effect/SchemaAST";
 
 export type Model =
-  | { readonly kind: "object"; readonly name?: string; readonly properties: ReadonlyMap<string, Property> }
+  | { readonly kind: "object"; readonly name?: string; readonly description?: string; readonly properties: ReadonlyMap<string, Property> }
   /** A map with free keys (labels, data, resources); `values` says what each value is. */
   | { readonly kind: "map"; readonly values: Model }
   | { readonly kind: "array"; readonly items: Model }
@@ -115,7 +116,9 @@ const build = (ast: AST.AST): Model => {
         properties.set(String(p.name), { model: modelOf(p.type), required: !p.isOptional, ...(description ? { description } : {}) });
       }
       const name = typeNames.get(ast);
-      return { kind: "object", ...(name ? { name } : {}), properties };
+      // Type descriptions are `documentation` annotations: unlike `description`, decode errors never show them.
+      const doc = AST.getDocumentationAnnotation(ast);
+      return { kind: "object", ...(name ? { name } : {}), ...(doc._tag === "Some" ? { description: doc.value } : {}), properties };
     }
     default:
       return { kind: "any" };

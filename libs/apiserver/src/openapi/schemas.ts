@@ -118,7 +118,7 @@ const objectSchema = (m: Extract<Model, { kind: "object" }>, flavor: Flavor, smp
     properties[field] = use(p.model, flavor, meta?.t, refs, extra);
     if (p.required) required.push(field);
   }
-  return { type: "object", ...(required.length ? { required } : {}), properties };
+  return { ...(m.description ? { description: m.description } : {}), type: "object", ...(required.length ? { required } : {}), properties };
 };
 
 /**
