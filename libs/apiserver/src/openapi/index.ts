@@ -21,49 +21,58 @@ const V2: Flavor = { refPrefix: "#/definitions/", wrapRefs: false };
 const gvPath = (r: ResourceInfo) => (r.group === "" ? `api/${r.version}` : `apis/${r.group}/${r.version}`);
 const INFO = { title: "Kubernetes", version: "v1.32.0" };
 
-const queryParam = (name: string, description: string) => ({ name, in: "query", description, schema: { type: "string", uniqueItems: true } });
-const WRITE_PARAMS = [
-  queryParam("dryRun", "When present, indicates that modifications should not be persisted (All)."),
-  queryParam("fieldManager", "A name associated with the actor or entity that is making these changes."),
-  queryParam("fieldValidation", "Strict, Warn or Ignore: how the server treats unknown or duplicate fields in the body."),
+/** A string parameter: v3 wraps its type in `schema`, v2 puts it inline. */
+const param = (v3: boolean, name: string, where: "query" | "path", description?: string) => ({
+  name,
+  in: where,
+  ...(description ? { description } : {}),
+  ...(where === "path" ? { required: true } : {}),
+  ...(v3 ? { schema: { type: "string", uniqueItems: true } } : { type: "string", uniqueItems: true }),
+});
+const WRITE_PARAMS: readonly [string, string][] = [
+  ["dryRun", "When present, indicates that modifications should not be persisted (All)."],
+  ["fieldManager", "A name associated with the actor or entity that is making these changes."],
+  ["fieldValidation", "Strict, Warn or Ignore: how the server treats unknown or duplicate fields in the body."],
 ];
-const PATH_PARAM = (name: string) => ({ name, in: "path", required: true, schema: { type: "string", uniqueItems: true } });
+const PATCH_TYPES = ["application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml"];
 
-/** The operations of one resource; v2 and v3 differ only in how bodies and responses are written. */
+/** The operations of one resource; v2 and v3 differ only in how parameters, bodies and responses are written. */
 const pathsFor = (r: ResourceInfo, prefix: string, ref: string, v3: boolean): Record<string, unknown> => {
   const base = `${prefix}${r.namespaced ? "/namespaces/{namespace}" : ""}/${r.resource}`;
-  const gvk = gvkOf(r);
-  const body = (types: string[]) =>
-    v3
-      ? { requestBody: { content: Object.fromEntries(types.map((t) => [t, { schema: { $ref: ref } }])), required: true } }
-      : { consumes: types, parameters: [{ name: "body", in: "body", required: true, schema: { $ref: ref } }] };
-  const ok = v3 ? { "200": { description: "OK", content: { "application/json": { schema: { $ref: ref } } } } } : { "200": { description: "OK", schema: { $ref: ref } } };
-  const op = (action: string, verb: string, extra: Record<string, unknown> = {}, params: unknown[] = []) => ({
-    operationId: `${verb}${r.namespaced ? "Namespaced" : ""}${r.kind}`,
-    tags: [gvPath(r)],
-    ...extra,
-    ...(params.length || (extra as { parameters?: unknown[] }).parameters
-      ? { parameters: [...(((extra as { parameters?: unknown[] }).parameters ?? []) as unknown[]), ...params] }
-      : {}),
-    responses: ok,
-    "x-kubernetes-action": action,
-    "x-kubernetes-group-version-kind": gvk,
-  });
-  const common = [PATH_PARAM("name"), ...(r.namespaced ? [PATH_PARAM("namespace")] : [])];
+  const schema = { $ref: ref };
+  /** One operation; `bodyTypes` makes it a write that takes the object and the write parameters. */
+  const op = (action: string, verb: string, bodyTypes?: readonly string[]) => {
+    const parameters: unknown[] = bodyTypes ? WRITE_PARAMS.map(([n, d]) => param(v3, n, "query", d)) : [];
+    let body = {};
+    if (bodyTypes && v3) body = { requestBody: { content: Object.fromEntries(bodyTypes.map((t) => [t, { schema }])), required: true } };
+    if (bodyTypes && !v3) {
+      body = { consumes: bodyTypes };
+      parameters.unshift({ name: "body", in: "body", required: true, schema });
+    }
+    return {
+      operationId: `${verb}${r.namespaced ? "Namespaced" : ""}${r.kind}`,
+      tags: [gvPath(r)],
+      ...body,
+      ...(parameters.length ? { parameters } : {}),
+      responses: { "200": v3 ? { description: "OK", content: { "application/json": { schema } } } : { description: "OK", schema } },
+      "x-kubernetes-action": action,
+      "x-kubernetes-group-version-kind": gvkOf(r),
+    };
+  };
+  const has = (verb: string) => r.verbs.includes(verb);
+  const namespaceParam = r.namespaced ? [param(v3, "namespace", "path")] : [];
   return {
     [base]: {
-      ...(r.verbs.includes("list") ? { get: op("list", "list") } : {}),
-      ...(r.verbs.includes("create") ? { post: op("post", "create", body(["*/*"]), WRITE_PARAMS) } : {}),
-      ...(r.namespaced ? { parameters: [PATH_PARAM("namespace")] } : {}),
+      ...(has("list") ? { get: op("list", "list") } : {}),
+      ...(has("create") ? { post: op("post", "create", ["*/*"]) } : {}),
+      ...(namespaceParam.length ? { parameters: namespaceParam } : {}),
     },
     [`${base}/{name}`]: {
-      get: op("get", "read"),
-      ...(r.verbs.includes("update") ? { put: op("put", "replace", body(["*/*"]), WRITE_PARAMS) } : {}),
-      ...(r.verbs.includes("patch")
-        ? { patch: op("patch", "patch", body(["application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml"]), WRITE_PARAMS) }
-        : {}),
-      ...(r.verbs.includes("delete") ? { delete: op("delete", "delete") } : {}),
-      parameters: common,
+      ...(has("get") ? { get: op("get", "read") } : {}),
+      ...(has("update") ? { put: op("put", "replace", ["*/*"]) } : {}),
+      ...(has("patch") ? { patch: op("patch", "patch", PATCH_TYPES) } : {}),
+      ...(has("delete") ? { delete: op("delete", "delete") } : {}),
+      parameters: [param(v3, "name", "path"), ...namespaceParam],
     },
   };
 };
