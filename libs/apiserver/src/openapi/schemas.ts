@@ -7,7 +7,7 @@
  * `x-kubernetes-patch-strategy`, read from the patch package's table (the
  * same metadata the server merges with).
  */
-import { apiVersionOf, type ResourceInfo, resources } from "@kubeactor/api";
+import { type ResourceInfo, resources } from "@kubeactor/api";
 import { BUILTIN_KINDS, BUILTIN_TYPES, type FieldMeta } from "../patch/schema.ts";
 import { isMetaType, type Model, resourceModel } from "./model.ts";
 
@@ -21,12 +21,14 @@ export interface Flavor {
 }
 
 const packageOf = (r: ResourceInfo) => (r.group === "" ? "core" : r.group.split(".")[0]!);
+export const gvkOf = (r: ResourceInfo) => ({ group: r.group, version: r.version, kind: r.kind });
 
 /**
  * Every named struct reachable from a served kind, with its component id and
- * the strategic-merge type that describes it. A type belongs to the package
- * of the first kind (registry order) that reaches it, so core's PodSpec is
- * `io.k8s.api.core.v1.PodSpec` even when apps/v1 documents use it.
+ * the strategic-merge type that describes it. A type belongs to the Go
+ * package the strategic-merge table names for it, else to the package of the
+ * first kind (registry order) that reaches it: core's PodSpec is
+ * `io.k8s.api.core.v1.PodSpec` even in the apps/v1 document.
  */
 interface Named {
   readonly id: string;
@@ -64,7 +66,7 @@ for (const r of resources) {
   const root = { ...m, name: r.kind };
   const smp = BUILTIN_KINDS[r.kind];
   const id = `io.k8s.api.${packageOf(r)}.${r.version}.${r.kind}`;
-  named.set(m, { id, model: root, smp, gvk: { group: r.group, version: r.version, kind: r.kind } });
+  named.set(m, { id, model: root, smp, gvk: gvkOf(r) });
   for (const [field, p] of m.properties) assign(p.model, packageOf(r), r.version, smpChild(smp, field));
 }
 
@@ -143,5 +145,3 @@ export const schemasFor = (roots: readonly ResourceInfo[], flavor: Flavor): Reco
   return Object.fromEntries(Object.entries(out).sort(([a], [b]) => (a < b ? -1 : 1)));
 };
 
-export const gvkOf = (r: ResourceInfo) => ({ group: r.group, version: r.version, kind: r.kind });
-export const apiVersion = apiVersionOf;
