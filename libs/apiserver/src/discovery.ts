@@ -38,14 +38,18 @@ const servedGroups = () =>
     .filter((g) => g.group !== "")
     .sort((a, b) => groupRank(a.group) - groupRank(b.group) || a.group.localeCompare(b.group));
 
-export const apiGroupList = () => ({
-  kind: "APIGroupList",
-  apiVersion: "v1",
-  groups: servedGroups().map((g) => {
-    const versions = g.versions.map((v) => ({ groupVersion: `${g.group}/${v}`, version: v }));
-    return { name: g.group, versions, preferredVersion: versions[0] };
-  }),
-});
+const groupEntry = (g: { group: string; versions: string[] }) => {
+  const versions = g.versions.map((v) => ({ groupVersion: `${g.group}/${v}`, version: v }));
+  return { name: g.group, versions, preferredVersion: versions[0] };
+};
+
+export const apiGroupList = () => ({ kind: "APIGroupList", apiVersion: "v1", groups: servedGroups().map(groupEntry) });
+
+/** `GET /apis/<group>`: one APIGroup, or undefined when the group is not served. */
+export const apiGroup = (name: string) => {
+  const g = servedGroups().find((x) => x.group === name);
+  return g ? { kind: "APIGroup", apiVersion: "v1", ...groupEntry(g) } : undefined;
+};
 
 /** A group/version's resources sorted by name, as kube-apiserver lists them. */
 const servedIn = (group: string, version: string) =>

@@ -8,7 +8,7 @@ import type { AddressInfo } from "node:net";
 import { methodNotSupported, type Status, StatusError, toStatus } from "@kubeactor/api";
 import type { Bus } from "@kubeactor/bus";
 import { StoreClient } from "@kubeactor/client";
-import { aggregatedContentType, aggregatedDocument, apiGroupList, apiResourceList, apiVersions, discoveryFormat, versionInfo } from "./discovery.ts";
+import { aggregatedContentType, aggregatedDocument, apiGroup, apiGroupList, apiResourceList, apiVersions, discoveryFormat, versionInfo } from "./discovery.ts";
 import { bootstrapCluster } from "./bootstrap.ts";
 import { serveBusApi } from "./bus-api.ts";
 import { evictPod } from "./eviction.ts";
@@ -160,6 +160,11 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
           }
           return sendJson(res, 200, path === "/api" ? apiVersions(address) : apiGroupList());
         }
+      }
+      const group = /^\/apis\/([^/]+)$/.exec(path);
+      if (group) {
+        const doc = apiGroup(decodeURIComponent(group[1]!));
+        return doc ? sendJson(res, 200, doc) : sendStatus(res, notFoundStatus());
       }
       if (path.startsWith("/openapi/")) return serveOpenApi(path, url.searchParams, req, res) || sendStatus(res, notFoundStatus());
     }

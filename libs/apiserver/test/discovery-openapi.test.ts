@@ -66,6 +66,14 @@ describe("discovery and OpenAPI", () => {
     // the legacy forms stay
     expect((await json(get("/api", { Accept: "application/json" }))).kind).toBe("APIVersions");
     expect((await json(get("/apis"))).kind).toBe("APIGroupList");
+    expect(await json(get("/apis/apps"))).toEqual({
+      kind: "APIGroup",
+      apiVersion: "v1",
+      name: "apps",
+      versions: [{ groupVersion: "apps/v1", version: "v1" }],
+      preferredVersion: { groupVersion: "apps/v1", version: "v1" },
+    });
+    expect((await get("/apis/nope")).status).toBe(404);
   });
 
   it("sends ETags and 304 Not Modified for discovery and OpenAPI documents", async () => {
