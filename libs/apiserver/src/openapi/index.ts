@@ -97,7 +97,7 @@ const v3Documents = new Map<string, OpenApiDocument>();
 for (const gv of [...new Set(resources.map(gvPath))].sort()) v3Documents.set(gv, withHash(v3Document(gv)));
 
 /** `GET /openapi/v3`: where each group-version's document is, with its hash. */
-export const openApiV3Index = (): { paths: Record<string, { serverRelativeURL: string }> } => ({
+export const openApiV3Index: OpenApiDocument = withHash({
   paths: Object.fromEntries([...v3Documents].map(([gv, d]) => [gv, { serverRelativeURL: `/openapi/v3/${gv}?hash=${d.hash}` }])),
 });
 

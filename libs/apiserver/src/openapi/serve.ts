@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { notAcceptable as notAcceptableStatus } from "@kubeactor/api";
-import { sendCached, sendJson, sendStatus } from "../http.ts";
+import { sendCached, sendStatus } from "../http.ts";
 import { openApiV2Document, openApiV3Document, openApiV3Index } from "./index.ts";
 
 const acceptsJson = (accept: string | undefined): boolean =>
@@ -37,7 +37,7 @@ const notAcceptable = (res: ServerResponse) => sendStatus(res, notAcceptableStat
 /** Answers an `/openapi/...` GET; false when the path names no document. */
 export const serveOpenApi = (path: string, q: URLSearchParams, req: IncomingMessage, res: ServerResponse): boolean => {
   if (path === "/openapi/v3") {
-    sendJson(res, 200, openApiV3Index());
+    sendCached(req, res, { body: openApiV3Index.body, etag: `"${openApiV3Index.hash}"` }, { "Content-Type": "application/json" });
     return true;
   }
   if (path === "/openapi/v2") {
