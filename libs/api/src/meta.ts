@@ -54,6 +54,8 @@ export const ObjectMeta = Schema.Struct({
   name: Schema.optional(Schema.String),
   generateName: Schema.optional(Schema.String),
   namespace: Schema.optional(Schema.String),
+  /** Deprecated and never set (as in Kubernetes ≥ 1.20), but old manifests still carry it. */
+  selfLink: Schema.optional(Schema.String),
   uid: Schema.optional(Schema.String),
   resourceVersion: Schema.optional(Schema.String),
   generation: Schema.optional(Int),

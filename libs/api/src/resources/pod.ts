@@ -122,6 +122,26 @@ export const Volume = Schema.Struct({
   csi: o(Loose),
   ephemeral: o(Loose),
   image: o(Loose),
+  // In-tree and deprecated sources: kept loose so manifests that use them are not refused as unknown fields.
+  gcePersistentDisk: o(Loose),
+  awsElasticBlockStore: o(Loose),
+  gitRepo: o(Loose),
+  iscsi: o(Loose),
+  glusterfs: o(Loose),
+  rbd: o(Loose),
+  flexVolume: o(Loose),
+  cinder: o(Loose),
+  cephfs: o(Loose),
+  flocker: o(Loose),
+  fc: o(Loose),
+  azureFile: o(Loose),
+  vsphereVolume: o(Loose),
+  quobyte: o(Loose),
+  azureDisk: o(Loose),
+  photonPersistentDisk: o(Loose),
+  portworxVolume: o(Loose),
+  scaleIO: o(Loose),
+  storageos: o(Loose),
 });
 export type Volume = typeof Volume.Type;
 
