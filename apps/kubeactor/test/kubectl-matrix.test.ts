@@ -109,10 +109,12 @@ current-context: kubeactor
           (e: { stderr: string }) => e.stderr,
         );
       try {
-        // discovery: two requests in the aggregated form, no per-group-version lists
-        const resources = await kubectl("api-resources", "-v=6");
+        // discovery: two requests answered in the aggregated form (v2 from 1.30, v2beta1 before), no per-group-version lists
+        const resources = await kubectl("api-resources", "-v=8");
         expect(resources.stderr).toMatch(/\/apis\?timeout/);
         expect(resources.stderr).not.toMatch(/\/apis\/apps\/v1\?timeout/);
+        const served = minor >= 30 ? "v2" : "v2beta1";
+        expect(resources.stderr).toContain(`Content-Type: application/json;g=apidiscovery.k8s.io;v=${served};as=APIGroupDiscoveryList`);
         expect(resources.stdout.split("\n")[0]).toMatch(/^NAME\s+SHORTNAMES\s+APIVERSION\s+NAMESPACED\s+KIND$/);
         const rows = parseTable(resources.stdout);
         const known = rows.filter((r) => REAL_API_RESOURCES.some((e) => e[0] === r[0] && e[2] === r[2]));
