@@ -3,7 +3,7 @@
  * cluster, one version after another, each with a fresh discovery cache:
  * discovery (the aggregated form), api-resources / api-versions as a real
  * cluster prints them, explain from the generated OpenAPI, create / apply /
- * replace of a Deployment file under kubectl's default strict validation,
+ * replace of a Deployment file under kubectl's default strict validation, edit,
  * get -o yaml, and drain (cordon + eviction).
  */
 import { execFile } from "node:child_process";
@@ -154,6 +154,23 @@ current-context: kubeactor
         const roundTrip = join(dir, `${name}-got.yaml`);
         writeFileSync(roundTrip, (await kubectl("get", "deployment", name, "-o", "yaml")).stdout);
         expect((await kubectl("replace", "-f", roundTrip)).stdout).toBe(`deployment.apps/${name} replaced\n`);
+
+        // edit sends a strategic merge patch under strict validation; a typo comes back as the server's error
+        const editor = (from: string, to: string) => ({ ...process.env, EDITOR: `sed -i s/${from}/${to}/` });
+        const edited = await run(bin(minor), ["--kubeconfig", join(dir, "kubeconfig"), "--cache-dir", cache, "edit", "deployment", name], {
+          env: editor("replicas:\\ 2", "replicas:\\ 3"),
+          timeout: 30_000,
+        });
+        expect(edited.stdout).toBe(`deployment.apps/${name} edited\n`);
+        const typo = await run(bin(minor), ["--kubeconfig", join(dir, "kubeconfig"), "--cache-dir", cache, "edit", "deployment", name], {
+          env: editor("replicas:\\ 3", "replicaz:\\ 4"),
+          timeout: 30_000,
+        }).then(
+          () => "",
+          (e: { stderr: string }) => e.stderr,
+        );
+        expect(typo).toContain('strict decoding error: unknown field "spec.replicaz"');
+        expect((await call(c.url, "GET", `/apis/apps/v1/namespaces/default/deployments/${name}`)).body.spec.replicas).toBe(3);
 
         // drain: cordon, then evict every pod on the node (one without a controller needs --force)
         const node = `node-${minor}`;
