@@ -98,15 +98,11 @@ export const scanJson = (text: string, model: Model | undefined): string[] => {
         const key = JSON.parse(text.slice(i, j + 1)) as string;
         const path = child(top.path, key);
         const { model: m, unknown } = propertyModel(top.model, key);
-        if (top.skip) {
-          // inside an unknown field: its content is never looked at
-        } else if (unknown) {
-          if (!top.keys.has(key)) issues.push(`unknown field "${path}"`);
-        }
-        else if (top.keys.has(key)) issues.push(`duplicate field "${path}"`);
+        // Inside an unknown field nothing is reported; an unknown key repeated is reported once, as unknown.
+        if (!top.skip && unknown && !top.keys.has(key)) issues.push(`unknown field "${path}"`);
+        if (!top.skip && !unknown && top.keys.has(key)) issues.push(`duplicate field "${path}"`);
         top.keys.add(key);
         expectKey = false;
-        // Nothing below an unknown field is looked at.
         [pendingPath, pendingModel, pendingSkip] = [path, m, top.skip || unknown];
       }
       i = j;
