@@ -49,10 +49,13 @@ export const ManagedFieldsEntry = Schema.Struct({
 });
 export type ManagedFieldsEntry = typeof ManagedFieldsEntry.Type;
 
+// Types carry their description as a `documentation` annotation (decode errors never print it; OpenAPI does).
 export const ObjectMeta = Schema.Struct({
   name: Schema.optional(Schema.String),
   generateName: Schema.optional(Schema.String),
   namespace: Schema.optional(Schema.String),
+  /** Deprecated and never set (as in Kubernetes ≥ 1.20), but old manifests still carry it. */
+  selfLink: Schema.optional(Schema.String),
   uid: Schema.optional(Schema.String),
   resourceVersion: Schema.optional(Schema.String),
   generation: Schema.optional(Int),
@@ -64,7 +67,7 @@ export const ObjectMeta = Schema.Struct({
   ownerReferences: Schema.optional(Schema.Array(OwnerReference)),
   finalizers: Schema.optional(Schema.Array(Schema.String)),
   managedFields: Schema.optional(Schema.Array(ManagedFieldsEntry)),
-});
+}).annotations({ documentation: "Metadata that every persisted resource has, including those users create." });
 export type ObjectMeta = typeof ObjectMeta.Type;
 
 export const ListMeta = Schema.Struct({
@@ -100,7 +103,19 @@ export const Condition = Schema.Struct({
 
 /** The common envelope: apiVersion, kind, metadata. */
 export const objectFields = {
-  apiVersion: Schema.optional(Schema.String),
-  kind: Schema.optional(Schema.String),
-  metadata: Schema.optional(ObjectMeta),
+  apiVersion: Schema.optional(Schema.String).annotations({
+    description: "The versioned schema of this object (group/version, or just the version for the core group). The server converts to the version it serves.",
+  }),
+  kind: Schema.optional(Schema.String).annotations({ description: "The REST resource this object represents, in CamelCase. Cannot be updated." }),
+  metadata: Schema.optional(ObjectMeta).annotations({ description: "Standard object metadata: name, namespace, labels, annotations, owners, finalizers." }),
 } as const;
+
+/**
+ * An optional field with the description `kubectl explain` prints. The
+ * description sits on the property signature, so decode errors are unchanged
+ * (the OpenAPI generator in libs/apiserver reads it from there).
+ */
+export const described = <S extends Schema.Schema.All>(schema: S, description: string) => Schema.optional(schema).annotations({ description });
+/** A required field with a description (see `described`). */
+export const describedRequired = <S extends Schema.Schema.All>(schema: S, description: string) =>
+  Schema.propertySignature(schema).annotations({ description });

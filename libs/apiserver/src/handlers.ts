@@ -20,6 +20,8 @@ import {
 } from "@kubeactor/api";
 import type { ObjectKey } from "@kubeactor/bus";
 import type { StoreClient } from "@kubeactor/client";
+import { fieldValidationOf, validatePatched } from "./field-validation.ts";
+import { awaitRevision, exactListError, revisionChoice } from "./list-options.ts";
 import { metaOf, nowTimestamp, type Obj, prepareCreate, prepareUpdate, readyToRemove } from "./objects.ts";
 import { applyPatch, isNotFound, type PatchType } from "./patching.ts";
 import { deepEqual, recordApply, recordUpdate } from "./apply/index.ts";
@@ -34,6 +36,8 @@ const isPods = (info: ResourceInfo) => info.group === "" && info.resource === "p
 export interface Reply {
   readonly code: number;
   readonly body: unknown;
+  /** Field-validation warnings (fieldValidation=Warn), sent as `Warning: 299` headers. */
+  readonly warnings?: readonly string[];
 }
 
 /**
@@ -192,12 +196,23 @@ export class ResourceHandlers {
    * names a resourceVersion is conditional on it; otherwise races are retried.
    * Server-side apply of an absent object creates it (201).
    */
-  async patch(t: ResourceTarget, name: string, type: PatchType, patch: unknown, q: URLSearchParams, part: "main" | "status" | "scale", userAgent?: string): Promise<Reply> {
+  async patch(
+    t: ResourceTarget,
+    name: string,
+    type: PatchType,
+    patch: unknown,
+    q: URLSearchParams,
+    part: "main" | "status" | "scale",
+    userAgent?: string,
+    patchIssues: readonly string[] = [],
+  ): Promise<Reply> {
     const key = keyOf(t, name);
     const isApply = type === "application/apply-patch+yaml";
     checkManagerOptions(q, "PatchOptions", isApply);
     const ctx = writeContext(t.info, q, userAgent, part === "main" ? undefined : part);
-    return retryOnConflict(async () => {
+    const validation = fieldValidationOf(q, "PatchOptions");
+    let warnings: string[] = [];
+    const reply = await retryOnConflict(async (): Promise<Reply> => {
       let current: Obj;
       try {
         current = await this.store.get(key);
@@ -205,6 +220,7 @@ export class ResourceHandlers {
         if (isNotFound(e) && isApply && part === "main") {
           const config = structuredClone(patch) as Obj;
           metaOf(config).name ??= name;
+          warnings = validatePatched(t.info, config, validation, patchIssues);
           const { object } = recordApply(undefined, config, isForced(q), ctx);
           return this.createObject({ ...t, name: undefined } as ResourceTarget, object, q, (obj) => obj);
         }
@@ -219,7 +235,9 @@ export class ResourceHandlers {
         wantedRv = resourceVersion !== currentRv ? resourceVersion : undefined;
         obj = recordUpdate(current, prepareUpdate(t.info, next, current, "main"), ctx);
       } else if (isApply) {
-        const { object } = recordApply(current, patch as Obj, isForced(q), ctx);
+        const config = structuredClone(patch) as Obj;
+        warnings = validatePatched(t.info, config, validation, patchIssues);
+        const { object } = recordApply(current, config, isForced(q), ctx);
         // Nothing changed, not even ownership: Kubernetes skips the write (same resourceVersion).
         if (deepEqual(object, current)) return { code: 200, body: current };
         const rv = metaOf(object).resourceVersion;
@@ -228,6 +246,7 @@ export class ResourceHandlers {
       } else {
         const patched = applyPatch(type, structuredClone(current) as Obj, patch, t.info.kind);
         if (isServices(t.info) && part === "main") carryAllocatedValues(patched, current);
+        warnings = validatePatched(t.info, patched, validation, patchIssues);
         const rv = metaOf(patched).resourceVersion;
         wantedRv = rv !== currentRv ? rv : undefined;
         obj = recordUpdate(current, prepareUpdate(t.info, patched, current, part), ctx);
@@ -241,6 +260,7 @@ export class ResourceHandlers {
         return { code: 200, body: present(await cas(this.store.update(key, obj, wantedRv ?? currentRv), retryable)) };
       });
     });
+    return warnings.length ? { ...reply, warnings } : reply;
   }
 
   async getScale(t: ResourceTarget, name: string): Promise<Reply> {
@@ -269,14 +289,21 @@ export class ResourceHandlers {
     const selectors = checkSelectors(t.info, q);
     const limit = Number(q.get("limit") ?? "0");
     if (!Number.isInteger(limit) || limit < 0) throw badRequest(`invalid limit: ${q.get("limit")}`);
-    const page = await this.store.listPage({
-      group: t.info.group,
-      resource: t.info.resource,
-      ...(t.namespace ? { namespace: t.namespace } : {}),
-      ...(limit > 0 ? { limit } : {}),
-      ...(q.get("continue") ? { continue: q.get("continue")! } : {}),
-      ...selectors,
-    });
+    const choice = revisionChoice(q, false);
+    if ("notOlderThan" in choice) await awaitRevision(this.store, choice.notOlderThan);
+    const page = await this.store
+      .listPage({
+        group: t.info.group,
+        resource: t.info.resource,
+        ...(t.namespace ? { namespace: t.namespace } : {}),
+        ...(limit > 0 ? { limit } : {}),
+        ...(q.get("continue") ? { continue: q.get("continue")! } : {}),
+        ...("exact" in choice ? { revision: choice.exact } : {}),
+        ...selectors,
+      })
+      .catch(async (e: unknown) => {
+        throw "exact" in choice ? await exactListError(this.store, choice.exact, e) : e;
+      });
     let items = [...page.items];
     let cont = page.continue;
     // Without a limit the caller wants everything: follow the store's pages.

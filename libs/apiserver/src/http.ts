@@ -91,3 +91,23 @@ export const sendText = (res: ServerResponse, code: number, text: string): void 
 };
 
 export const isStatusError = (e: unknown): e is StatusError => e instanceof StatusError;
+
+/**
+ * A document that rarely changes, with an ETag: 304 when the client already
+ * has it (If-None-Match), as kube-apiserver serves discovery and OpenAPI.
+ */
+export const sendCached = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  doc: { readonly body: string | Buffer; readonly etag: string },
+  headers: Record<string, string>,
+): void => {
+  const all = { ETag: doc.etag, ...headers };
+  if (req.headers["if-none-match"] === doc.etag) {
+    res.writeHead(304, all);
+    res.end();
+    return;
+  }
+  res.writeHead(200, { ...all, "Content-Length": Buffer.byteLength(doc.body) });
+  res.end(doc.body);
+};

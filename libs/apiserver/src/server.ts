@@ -8,17 +8,20 @@ import type { AddressInfo } from "node:net";
 import { methodNotSupported, type Status, StatusError, toStatus } from "@kubeactor/api";
 import type { Bus } from "@kubeactor/bus";
 import { StoreClient } from "@kubeactor/client";
-import { apiGroupList, apiResourceList, apiVersions, versionInfo } from "./discovery.ts";
+import { aggregatedContentType, aggregatedDocument, apiGroup, apiGroupList, apiResourceList, apiVersions, discoveryFormat, versionInfo } from "./discovery.ts";
 import { bootstrapCluster } from "./bootstrap.ts";
 import { serveBusApi } from "./bus-api.ts";
-import { ResourceHandlers } from "./handlers.ts";
+import { evictPod } from "./eviction.ts";
+import { patchBodyIssues, parseValidatedBody, warningHeaders } from "./field-validation.ts";
+import { type Reply, ResourceHandlers } from "./handlers.ts";
 import { DEFAULT_TOLERATION_SECONDS, type DefaultTolerationSeconds } from "./pods.ts";
 import { ensureKubernetesService } from "./kubernetes-service.ts";
 import { ServiceAllocator } from "./services.ts";
-import { parseObjectBody, readBody, sendJson, sendStatus, sendText } from "./http.ts";
+import { parseObjectBody, readBody, sendCached, sendJson, sendStatus, sendText } from "./http.ts";
+import { revisionChoice } from "./list-options.ts";
 import { asTable, negotiate } from "./negotiate.ts";
 import { parsePatch, patchTypeOf } from "./patching.ts";
-import { openApiDocument, openApiIndex } from "./openapi.ts";
+import { serveOpenApi } from "./openapi/serve.ts";
 import { parseResourcePath, type ResourceTarget } from "./routes.ts";
 import { isWatchRequest, serveWatch } from "./watch.ts";
 
@@ -43,6 +46,12 @@ export interface ApiServer {
   readonly url: string;
   close(): Promise<void>;
 }
+
+/** A handler's reply, with its field-validation warnings as `Warning: 299` headers. */
+const sendReply = (res: ServerResponse, reply: Reply): void => {
+  if (reply.warnings?.length) res.setHeader("Warning", warningHeaders(reply.warnings));
+  sendJson(res, reply.code, reply.body);
+};
 
 const notFoundStatus = (): Status => ({
   kind: "Status",
@@ -91,10 +100,15 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
       const reply = await handlers.bind(t, t.name, parseObjectBody(await readBody(req), req), q);
       return sendJson(res, reply.code, reply.body);
     }
+    if (sub === "eviction" && method === "POST" && t.name !== undefined) {
+      return sendReply(res, await evictPod(handlers, t, t.name, parseObjectBody(await readBody(req), req), q));
+    }
     if (method === "PATCH" && t.name !== undefined && (sub === undefined || sub === "status" || sub === "scale")) {
       const type = patchTypeOf(req.headers["content-type"]);
-      const reply = await handlers.patch(t, t.name, type, parsePatch(type, await readBody(req)), q, sub ?? "main", req.headers["user-agent"]);
-      return sendJson(res, reply.code, reply.body);
+      const raw = await readBody(req);
+      const patch = parsePatch(type, raw);
+      const reply = await handlers.patch(t, t.name, type, patch, q, sub ?? "main", req.headers["user-agent"], patchBodyIssues(raw, req.headers["content-type"]));
+      return sendReply(res, reply);
     }
     if (sub === "scale" && t.name !== undefined && (method === "GET" || method === "PUT")) {
       const reply =
@@ -106,18 +120,25 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
     switch (method) {
       case "GET": {
         const rep = negotiate(req, q);
-        if (isWatchRequest(t, q)) return serveWatch(opts.bus, store, t, q, req, res, (o) => asTable(t.info, o, rep));
+        if (isWatchRequest(t, q)) {
+          revisionChoice(q, true); // resourceVersionMatch is refused on watches
+          return serveWatch(opts.bus, store, t, q, req, res, (o) => asTable(t.info, o, rep));
+        }
         reply = t.name === undefined ? await handlers.list(t, q) : await handlers.get(t, t.name);
         if (sub === undefined) reply = { code: reply.code, body: asTable(t.info, reply.body, rep) };
         break;
       }
-      case "POST":
-        reply = await handlers.create(t, parseObjectBody(await readBody(req), req), q, req.headers["user-agent"]);
+      case "POST": {
+        const checked = parseValidatedBody(t.info, await readBody(req), req, q, "CreateOptions");
+        reply = { ...(await handlers.create(t, checked.body, q, req.headers["user-agent"])), warnings: checked.warnings };
         break;
-      case "PUT":
+      }
+      case "PUT": {
         if (t.name === undefined) throw methodNotSupported(t.info, "update");
-        reply = await handlers.update(t, t.name, parseObjectBody(await readBody(req), req), q, sub === "status" ? "status" : "main", req.headers["user-agent"]);
+        const checked = parseValidatedBody(t.info, await readBody(req), req, q, "UpdateOptions");
+        reply = { ...(await handlers.update(t, t.name, checked.body, q, sub === "status" ? "status" : "main", req.headers["user-agent"])), warnings: checked.warnings };
         break;
+      }
       case "DELETE": {
         const raw = await readBody(req);
         const options = raw.length > 0 ? parseObjectBody(raw, req) : {};
@@ -127,7 +148,7 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
       default:
         throw methodNotSupported(t.info, method);
     }
-    sendJson(res, reply.code, reply.body);
+    sendReply(res, reply);
   };
 
   const route = async (req: IncomingMessage, res: ServerResponse) => {
@@ -144,18 +165,21 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
         case "/readyz":
           return readyz(res);
         case "/api":
-          return sendJson(res, 200, apiVersions(address));
-        case "/apis":
-          return sendJson(res, 200, apiGroupList());
-        case "/openapi/v3":
-          return sendJson(res, 200, openApiIndex());
+        case "/apis": {
+          const format = discoveryFormat(req.headers.accept);
+          if (format !== "legacy") {
+            const headers = { "Content-Type": aggregatedContentType(format), Vary: "Accept", "Cache-Control": "public" };
+            return sendCached(req, res, aggregatedDocument(path, format), headers);
+          }
+          return sendJson(res, 200, path === "/api" ? apiVersions(address) : apiGroupList());
+        }
       }
-      if (path.startsWith("/openapi/v3/")) {
-        const doc = openApiDocument(path.slice("/openapi/v3/".length));
-        if (!doc) return sendStatus(res, notFoundStatus());
-        res.writeHead(200, { "Content-Type": "application/json", "Cache-Control": "public, immutable" });
-        return res.end(doc);
+      const group = /^\/apis\/([^/]+)$/.exec(path);
+      if (group) {
+        const doc = apiGroup(decodeURIComponent(group[1]!));
+        return doc ? sendJson(res, 200, doc) : sendStatus(res, notFoundStatus());
       }
+      if (path.startsWith("/openapi/")) return serveOpenApi(path, url.searchParams, req, res) || sendStatus(res, notFoundStatus());
     }
     const target = parseResourcePath(path);
     switch (target.kind) {

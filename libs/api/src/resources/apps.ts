@@ -1,6 +1,6 @@
 /** apps/v1 ReplicaSet and Deployment, autoscaling/v1 Scale. */
 import * as Schema from "effect/Schema";
-import { Int, IntOrString, LabelSelector, Time, objectFields } from "../meta.ts";
+import { described as d, Int, IntOrString, LabelSelector, Time, objectFields } from "../meta.ts";
 import { PodTemplateSpec } from "./pod.ts";
 
 const o = Schema.optional;
@@ -32,20 +32,33 @@ export const ReplicaSetStatus = Schema.Struct({
 });
 export const ReplicaSet = Schema.Struct({ ...objectFields, spec: o(ReplicaSetSpec), status: o(ReplicaSetStatus) });
 
+export const RollingUpdateDeployment = Schema.Struct({
+  maxUnavailable: d(
+    IntOrString,
+    "How many pods may be unavailable during the update, as a number or a percentage of the desired replicas (rounded down). Defaults to 25%. Cannot be 0 when maxSurge is 0.",
+  ),
+  maxSurge: d(
+    IntOrString,
+    "How many pods may be created above the desired replicas during the update, as a number or a percentage (rounded up). Defaults to 25%. Cannot be 0 when maxUnavailable is 0.",
+  ),
+}).annotations({ documentation: "Controls the pace of a rolling update." });
 export const DeploymentStrategy = Schema.Struct({
-  type: o(Str),
-  rollingUpdate: o(Schema.Struct({ maxUnavailable: o(IntOrString), maxSurge: o(IntOrString) })),
-});
+  type: d(Str, 'How old pods are replaced: "Recreate" (delete all old pods before creating new ones) or "RollingUpdate" (the default: replace them gradually).'),
+  rollingUpdate: d(RollingUpdateDeployment, "Rolling update parameters; only used when type is RollingUpdate."),
+}).annotations({ documentation: "How a deployment replaces its pods with new ones." });
 export const DeploymentSpec = Schema.Struct({
-  replicas: o(Int),
-  selector: o(LabelSelector),
-  template: o(PodTemplateSpec),
-  strategy: o(DeploymentStrategy),
-  minReadySeconds: o(Int),
-  revisionHistoryLimit: o(Int),
-  paused: o(Schema.Boolean),
-  progressDeadlineSeconds: o(Int),
-});
+  replicas: d(Int, "How many pods the deployment should run. Defaults to 1."),
+  selector: d(LabelSelector, "Label selector for the pods this deployment manages. It must match the labels of the pod template and cannot change after creation."),
+  template: d(PodTemplateSpec, "The pod template: every pod the deployment creates is made from it. Changing it starts a rollout."),
+  strategy: d(DeploymentStrategy, "How existing pods are replaced with new ones when the template changes."),
+  minReadySeconds: d(Int, "How long a new pod must be ready, without any container crashing, before it counts as available. Defaults to 0."),
+  revisionHistoryLimit: d(Int, "How many old ReplicaSets are kept so that a rollout can be undone. Defaults to 10."),
+  paused: d(Schema.Boolean, "True pauses the deployment: template changes are not rolled out until it is resumed."),
+  progressDeadlineSeconds: d(
+    Int,
+    "How long a rollout may go without progress before the deployment reports ProgressDeadlineExceeded in its Progressing condition. Defaults to 600.",
+  ),
+}).annotations({ documentation: "The desired state of a Deployment." });
 export const DeploymentStatus = Schema.Struct({
   observedGeneration: o(Int),
   replicas: o(Int),
@@ -57,7 +70,11 @@ export const DeploymentStatus = Schema.Struct({
   conditions: o(Schema.Array(AppsCondition)),
   collisionCount: o(Int),
 });
-export const Deployment = Schema.Struct({ ...objectFields, spec: o(DeploymentSpec), status: o(DeploymentStatus) });
+export const Deployment = Schema.Struct({
+  ...objectFields,
+  spec: d(DeploymentSpec, "What the deployment should run."),
+  status: d(DeploymentStatus, "What the deployment controller last observed. Read-only."),
+}).annotations({ documentation: "A Deployment keeps a number of identical pods running and rolls out changes to them through ReplicaSets." });
 
 /** autoscaling/v1 Scale, the body of deployments/scale and replicasets/scale. */
 export const Scale = Schema.Struct({

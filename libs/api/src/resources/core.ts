@@ -1,6 +1,6 @@
 /** core/v1 resources other than Pod. */
 import * as Schema from "effect/Schema";
-import { Int, IntOrString, Loose, ResourceList, StringMap, Time, objectFields } from "../meta.ts";
+import { described as d, Int, IntOrString, Loose, ResourceList, StringMap, Time, objectFields } from "../meta.ts";
 
 const o = Schema.optional;
 const Str = Schema.String;
@@ -91,13 +91,13 @@ export const LoadBalancerIngress = Schema.Struct({
   ports: o(Arr(Schema.Struct({ port: Int, protocol: Str, error: o(Str) }))),
 });
 export const ServiceSpec = Schema.Struct({
-  ports: o(Arr(ServicePort)),
-  selector: o(StringMap),
-  clusterIP: o(Str),
-  clusterIPs: o(Arr(Str)),
-  type: o(Str),
-  externalIPs: o(Arr(Str)),
-  sessionAffinity: o(Str),
+  ports: d(Arr(ServicePort), "The ports the service exposes and where each one forwards to."),
+  selector: d(StringMap, "Traffic goes to the pods whose labels match this selector. Without a selector, endpoints are managed by hand."),
+  clusterIP: d(Str, 'The service\'s virtual IP, normally allocated by the cluster. "None" makes a headless service.'),
+  clusterIPs: d(Arr(Str), "The service's virtual IPs, one per IP family; the first equals clusterIP."),
+  type: d(Str, "ClusterIP (the default), NodePort, LoadBalancer or ExternalName: how the service is exposed."),
+  externalIPs: d(Arr(Str), "IPs outside the cluster on which nodes also accept traffic for this service."),
+  sessionAffinity: d(Str, "ClientIP keeps each client on one pod; None (the default) does not."),
   loadBalancerIP: o(Str),
   loadBalancerSourceRanges: o(Arr(Str)),
   externalName: o(Str),
@@ -111,12 +111,16 @@ export const ServiceSpec = Schema.Struct({
   loadBalancerClass: o(Str),
   internalTrafficPolicy: o(Str),
   trafficDistribution: o(Str),
-});
+}).annotations({ documentation: "The desired state of a Service: its ports, its selector and how it is exposed." });
 export const ServiceStatus = Schema.Struct({
   loadBalancer: o(Schema.Struct({ ingress: o(Arr(LoadBalancerIngress)) })),
   conditions: o(Arr(Loose)),
 });
-export const Service = Schema.Struct({ ...objectFields, spec: o(ServiceSpec), status: o(ServiceStatus) });
+export const Service = Schema.Struct({
+  ...objectFields,
+  spec: d(ServiceSpec, "How the service is exposed and which pods receive its traffic."),
+  status: d(ServiceStatus, "The service's most recently observed state (load balancer ingress). Read-only."),
+}).annotations({ documentation: "A Service is a stable name and virtual IP for a set of pods, with a load-balancing proxy in front of them." });
 
 export const EndpointAddress = Schema.Struct({ ip: Str, hostname: o(Str), nodeName: o(Str), targetRef: o(ObjectReference) });
 export const EndpointPort = Schema.Struct({ name: o(Str), port: Int, protocol: o(Str), appProtocol: o(Str) });

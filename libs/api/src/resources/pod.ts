@@ -1,6 +1,6 @@
 /** core/v1 Pod and the PodSpec / PodTemplateSpec shapes reused by apps/v1. */
 import * as Schema from "effect/Schema";
-import { Int, IntOrString, LabelSelector, Loose, ObjectMeta, ResourceList, StringMap, Time, objectFields } from "../meta.ts";
+import { described as d, describedRequired as dr, Int, IntOrString, LabelSelector, Loose, ObjectMeta, ResourceList, StringMap, Time, objectFields } from "../meta.ts";
 
 const o = Schema.optional;
 const Str = Schema.String;
@@ -77,33 +77,33 @@ export const LifecycleHandler = Schema.Struct({
 export const Lifecycle = Schema.Struct({ postStart: o(LifecycleHandler), preStop: o(LifecycleHandler), stopSignal: o(Str) });
 
 const containerFields = {
-  name: Str,
-  image: o(Str),
-  command: o(Arr(Str)),
-  args: o(Arr(Str)),
-  workingDir: o(Str),
-  ports: o(Arr(ContainerPort)),
-  envFrom: o(Arr(EnvFromSource)),
-  env: o(Arr(EnvVar)),
-  resources: o(ResourceRequirements),
+  name: dr(Str, "The container's name, a DNS label unique within the pod. Cannot be updated."),
+  image: d(Str, "The container image to run (for example nginx:1.27)."),
+  command: d(Arr(Str), "The entrypoint, run without a shell. Replaces the image's ENTRYPOINT; $(VAR) references to environment variables are expanded."),
+  args: d(Arr(Str), "Arguments to the entrypoint. Replace the image's CMD; $(VAR) references to environment variables are expanded."),
+  workingDir: d(Str, "The working directory; the image's default when empty."),
+  ports: d(Arr(ContainerPort), "Ports the container exposes. Informational: a port not listed here can still be reached."),
+  envFrom: d(Arr(EnvFromSource), "Sources (ConfigMaps, Secrets) whose keys become environment variables. Variables in env win over these."),
+  env: d(Arr(EnvVar), "Environment variables to set in the container."),
+  resources: d(ResourceRequirements, "Compute resources (cpu, memory) the container requests and is limited to."),
   resizePolicy: o(Arr(Schema.Struct({ resourceName: Str, restartPolicy: Str }))),
   restartPolicy: o(Str),
   volumeMounts: o(Arr(VolumeMount)),
   volumeDevices: o(Arr(VolumeDevice)),
-  livenessProbe: o(Probe),
-  readinessProbe: o(Probe),
-  startupProbe: o(Probe),
-  lifecycle: o(Lifecycle),
+  livenessProbe: d(Probe, "Periodic check of container liveness; the container is restarted when it fails."),
+  readinessProbe: d(Probe, "Periodic check of container readiness; the pod is removed from service endpoints when it fails."),
+  startupProbe: d(Probe, "Checked until it succeeds once; liveness and readiness probes wait for it."),
+  lifecycle: d(Lifecycle, "Actions the kubelet runs after the container starts and before it stops."),
   terminationMessagePath: o(Str),
   terminationMessagePolicy: o(Str),
-  imagePullPolicy: o(Str),
+  imagePullPolicy: d(Str, "Always, Never or IfNotPresent. Defaults to Always for the :latest tag, IfNotPresent otherwise."),
   /** Kept loose: capabilities, seLinuxOptions, seccompProfile... are passed through unchecked. */
   securityContext: o(Loose),
   stdin: o(Bool),
   stdinOnce: o(Bool),
   tty: o(Bool),
 } as const;
-export const Container = Schema.Struct(containerFields);
+export const Container = Schema.Struct(containerFields).annotations({ documentation: "One application container of a pod." });
 export type Container = typeof Container.Type;
 export const EphemeralContainer = Schema.Struct({ ...containerFields, targetContainerName: o(Str) });
 
@@ -122,6 +122,26 @@ export const Volume = Schema.Struct({
   csi: o(Loose),
   ephemeral: o(Loose),
   image: o(Loose),
+  // In-tree and deprecated sources: kept loose so manifests that use them are not refused as unknown fields.
+  gcePersistentDisk: o(Loose),
+  awsElasticBlockStore: o(Loose),
+  gitRepo: o(Loose),
+  iscsi: o(Loose),
+  glusterfs: o(Loose),
+  rbd: o(Loose),
+  flexVolume: o(Loose),
+  cinder: o(Loose),
+  cephfs: o(Loose),
+  flocker: o(Loose),
+  fc: o(Loose),
+  azureFile: o(Loose),
+  vsphereVolume: o(Loose),
+  quobyte: o(Loose),
+  azureDisk: o(Loose),
+  photonPersistentDisk: o(Loose),
+  portworxVolume: o(Loose),
+  scaleIO: o(Loose),
+  storageos: o(Loose),
 });
 export type Volume = typeof Volume.Type;
 
@@ -170,19 +190,19 @@ export const TopologySpreadConstraint = Schema.Struct({
 export const LocalObjectReference = Schema.Struct({ name: o(Str) });
 
 export const PodSpec = Schema.Struct({
-  volumes: o(Arr(Volume)),
-  initContainers: o(Arr(Container)),
-  containers: Arr(Container),
-  ephemeralContainers: o(Arr(EphemeralContainer)),
-  restartPolicy: o(Str),
-  terminationGracePeriodSeconds: o(Int),
-  activeDeadlineSeconds: o(Int),
-  dnsPolicy: o(Str),
-  nodeSelector: o(StringMap),
-  serviceAccountName: o(Str),
+  volumes: d(Arr(Volume), "Volumes that containers of the pod can mount."),
+  initContainers: d(Arr(Container), "Containers run one after another, each to completion, before the app containers start."),
+  containers: dr(Arr(Container), "The pod's containers. There must be at least one; the list cannot be changed once the pod exists."),
+  ephemeralContainers: d(Arr(EphemeralContainer), "Temporary containers added to a running pod for debugging (kubectl debug)."),
+  restartPolicy: d(Str, "Always, OnFailure or Never: when the kubelet restarts the pod's containers. Defaults to Always."),
+  terminationGracePeriodSeconds: d(Int, "Seconds the pod has to stop gracefully after SIGTERM before it is killed. Defaults to 30."),
+  activeDeadlineSeconds: d(Int, "How long the pod may be active on a node before the kubelet fails it."),
+  dnsPolicy: d(Str, "ClusterFirst (the default), ClusterFirstWithHostNet, Default or None."),
+  nodeSelector: d(StringMap, "Labels a node must have for the pod to be scheduled onto it."),
+  serviceAccountName: d(Str, "The ServiceAccount the pod runs as. Defaults to default."),
   serviceAccount: o(Str),
   automountServiceAccountToken: o(Bool),
-  nodeName: o(Str),
+  nodeName: d(Str, "The node the pod is bound to. Set by the scheduler; setting it yourself bypasses scheduling."),
   hostNetwork: o(Bool),
   hostPID: o(Bool),
   hostIPC: o(Bool),
@@ -192,12 +212,12 @@ export const PodSpec = Schema.Struct({
   imagePullSecrets: o(Arr(LocalObjectReference)),
   hostname: o(Str),
   subdomain: o(Str),
-  affinity: o(Affinity),
-  schedulerName: o(Str),
-  tolerations: o(Arr(Toleration)),
+  affinity: d(Affinity, "Node affinity and pod (anti-)affinity scheduling constraints."),
+  schedulerName: d(Str, "The scheduler that places this pod. Defaults to default-scheduler."),
+  tolerations: d(Arr(Toleration), "Taints the pod tolerates."),
   hostAliases: o(Arr(Schema.Struct({ ip: Str, hostnames: o(Arr(Str)) }))),
-  priorityClassName: o(Str),
-  priority: o(Int),
+  priorityClassName: d(Str, "The PriorityClass whose value becomes the pod's priority."),
+  priority: d(Int, "The pod's priority, filled in from priorityClassName by admission."),
   dnsConfig: o(Loose),
   readinessGates: o(Arr(Schema.Struct({ conditionType: Str }))),
   runtimeClassName: o(Str),
@@ -211,7 +231,7 @@ export const PodSpec = Schema.Struct({
   schedulingGates: o(Arr(Schema.Struct({ name: Str }))),
   resourceClaims: o(Arr(Loose)),
   resources: o(ResourceRequirements),
-});
+}).annotations({ documentation: "The desired state of a pod: its containers, volumes and where and how it runs." });
 export type PodSpec = typeof PodSpec.Type;
 
 export const PodTemplateSpec = Schema.Struct({ metadata: o(ObjectMeta), spec: o(PodSpec) });
@@ -280,7 +300,11 @@ export const PodStatus = Schema.Struct({
 });
 export type PodStatus = typeof PodStatus.Type;
 
-export const Pod = Schema.Struct({ ...objectFields, spec: o(PodSpec), status: o(PodStatus) });
+export const Pod = Schema.Struct({
+  ...objectFields,
+  spec: d(PodSpec, "What the pod should run."),
+  status: d(PodStatus, "What the kubelet last reported about the pod. Read-only."),
+}).annotations({ documentation: "A Pod is a group of containers scheduled together onto one node." });
 export type Pod = typeof Pod.Type;
 
 /** core/v1 Binding (pods/binding subresource body). */

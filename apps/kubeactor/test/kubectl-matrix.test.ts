@@ -1,0 +1,205 @@
+/**
+ * Every kubectl a user may have (1.27 … 1.33) against one in-process
+ * cluster, one version after another, each with a fresh discovery cache:
+ * discovery (the aggregated form), api-resources / api-versions as a real
+ * cluster prints them, explain from the generated OpenAPI, create / apply /
+ * replace of a Deployment file under kubectl's default strict validation, edit,
+ * get -o yaml, and drain (cordon + eviction).
+ */
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
+import { call, memoryCase, startTestCluster, type TestCluster } from "@kubeactor/testing";
+
+const run = promisify(execFile);
+const MINORS = [27, 28, 29, 30, 31, 32, 33];
+const bin = (minor: number) => `/usr/lib/google-cloud-sdk/bin/kubectl.1.${minor}`;
+const installed = MINORS.filter((m) => existsSync(bin(m)));
+
+/** What `kubectl api-resources` prints for these resources on a real cluster (NAME SHORTNAMES APIVERSION NAMESPACED KIND). */
+const REAL_API_RESOURCES = [
+  ["configmaps", "cm", "v1", "true", "ConfigMap"],
+  ["endpoints", "ep", "v1", "true", "Endpoints"],
+  ["events", "ev", "v1", "true", "Event"],
+  ["namespaces", "ns", "v1", "false", "Namespace"],
+  ["nodes", "no", "v1", "false", "Node"],
+  ["pods", "po", "v1", "true", "Pod"],
+  ["secrets", "", "v1", "true", "Secret"],
+  ["serviceaccounts", "sa", "v1", "true", "ServiceAccount"],
+  ["services", "svc", "v1", "true", "Service"],
+  ["deployments", "deploy", "apps/v1", "true", "Deployment"],
+  ["replicasets", "rs", "apps/v1", "true", "ReplicaSet"],
+  ["leases", "", "coordination.k8s.io/v1", "true", "Lease"],
+  ["endpointslices", "", "discovery.k8s.io/v1", "true", "EndpointSlice"],
+  ["events", "ev", "events.k8s.io/v1", "true", "Event"],
+];
+
+/** Splits a kubectl table by the header's column starts (so empty cells stay empty). */
+const parseTable = (text: string): string[][] => {
+  const [header, ...lines] = text.trimEnd().split("\n");
+  const starts = [...header!.matchAll(/\S+/g)].map((m) => m.index!);
+  return lines.map((line) => starts.map((s, i) => line.slice(s, starts[i + 1] ?? line.length).trim()));
+};
+
+const deploymentYaml = (name: string, image: string, replicasField = "replicas") => `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+  labels: {app: ${name}}
+spec:
+  ${replicasField}: 2
+  selector:
+    matchLabels: {app: ${name}}
+  strategy:
+    type: RollingUpdate
+    rollingUpdate: {maxSurge: 1, maxUnavailable: 0}
+  template:
+    metadata:
+      labels: {app: ${name}}
+    spec:
+      containers:
+      - name: web
+        image: ${image}
+        ports: [{containerPort: 80}]
+        env: [{name: MODE, value: test}]
+`;
+
+describe.skipIf(installed.length === 0)("kubectl 1.27 … 1.33 against one cluster", () => {
+  const tc = memoryCase();
+  let c: TestCluster;
+  let dir: string;
+  beforeAll(async () => {
+    await tc.setup();
+    c = await startTestCluster(tc);
+    dir = mkdtempSync(join(tmpdir(), "kubectl-matrix-"));
+    writeFileSync(
+      join(dir, "kubeconfig"),
+      `apiVersion: v1
+kind: Config
+clusters: [{name: kubeactor, cluster: {server: "${c.url}"}}]
+users: [{name: user, user: {}}]
+contexts: [{name: kubeactor, context: {cluster: kubeactor, user: user}}]
+current-context: kubeactor
+`,
+    );
+  });
+  afterAll(async () => {
+    await c?.stop();
+    await tc.teardown();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each(installed)(
+    "kubectl 1.%i",
+    async (minor) => {
+      const cache = mkdtempSync(join(tmpdir(), "kubectl-cache-"));
+      const kubectl = async (...args: string[]) => {
+        const { stdout, stderr } = await run(bin(minor), ["--kubeconfig", join(dir, "kubeconfig"), "--cache-dir", cache, ...args], { timeout: 30_000 });
+        return { stdout, stderr };
+      };
+      const failure = (...args: string[]) =>
+        kubectl(...args).then(
+          () => {
+            throw new Error(`kubectl ${args.join(" ")} succeeded`);
+          },
+          (e: { stderr: string }) => e.stderr,
+        );
+      try {
+        // discovery: two requests answered in the aggregated form (v2 from 1.30, v2beta1 before), no per-group-version lists
+        const resources = await kubectl("api-resources", "-v=8");
+        expect(resources.stderr).toMatch(/\/apis\?timeout/);
+        expect(resources.stderr).not.toMatch(/\/apis\/apps\/v1\?timeout/);
+        const served = minor >= 30 ? "v2" : "v2beta1";
+        expect(resources.stderr).toContain(`Content-Type: application/json;g=apidiscovery.k8s.io;v=${served};as=APIGroupDiscoveryList`);
+        expect(resources.stdout.split("\n")[0]).toMatch(/^NAME\s+SHORTNAMES\s+APIVERSION\s+NAMESPACED\s+KIND$/);
+        const rows = parseTable(resources.stdout);
+        const known = rows.filter((r) => REAL_API_RESOURCES.some((e) => e[0] === r[0] && e[2] === r[2]));
+        expect(known).toEqual(REAL_API_RESOURCES);
+
+        const versions = (await kubectl("api-versions")).stdout.trim().split("\n");
+        expect(versions).toEqual([...versions].sort());
+        expect(versions).toEqual(expect.arrayContaining(["apps/v1", "coordination.k8s.io/v1", "discovery.k8s.io/v1", "events.k8s.io/v1", "v1"]));
+
+        // explain: ≤ 1.28 reads the v2 protobuf document, newer ones the v3 JSON documents
+        const strategy = (await kubectl("explain", "deployment.spec.strategy")).stdout;
+        expect(strategy).toContain("FIELD: strategy <DeploymentStrategy>");
+        expect(strategy).toMatch(/rollingUpdate\t<RollingUpdateDeployment>/);
+        expect(strategy).toMatch(/How existing pods are replaced/);
+        const containers = (await kubectl("explain", "pod.spec.containers")).stdout;
+        expect(containers).toContain("FIELD: containers <[]Container>");
+        expect(containers).toMatch(/name\t<string> -required-/);
+        expect(containers).toMatch(/image\t<string>\n\s+The container image to run/);
+
+        // files under kubectl's default (strict) validation
+        const name = `web-${minor}`;
+        const file = join(dir, `${name}.yaml`);
+        writeFileSync(file, deploymentYaml(name, "nginx:1.27", "replica"));
+        expect(await failure("apply", "-f", file)).toContain(
+          `Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.replica"`,
+        );
+        writeFileSync(file, deploymentYaml(name, "nginx:1.27"));
+        expect((await kubectl("create", "-f", file)).stdout).toBe(`deployment.apps/${name} created\n`);
+        writeFileSync(file, deploymentYaml(name, "nginx:1.28"));
+        expect((await kubectl("apply", "-f", file)).stdout).toBe(`deployment.apps/${name} configured\n`);
+        writeFileSync(file, deploymentYaml(name, "nginx:1.29"));
+        expect((await kubectl("replace", "-f", file)).stdout).toBe(`deployment.apps/${name} replaced\n`);
+        const got = parseYaml((await kubectl("get", "deployment", name, "-o", "yaml")).stdout);
+        expect(got.spec.template.spec.containers[0].image).toBe("nginx:1.29");
+        expect(got.spec.replicas).toBe(2);
+        // what get -o yaml printed goes back in unchanged
+        const roundTrip = join(dir, `${name}-got.yaml`);
+        writeFileSync(roundTrip, (await kubectl("get", "deployment", name, "-o", "yaml")).stdout);
+        expect((await kubectl("replace", "-f", roundTrip)).stdout).toBe(`deployment.apps/${name} replaced\n`);
+
+        // edit sends a strategic merge patch under strict validation; a typo comes back as the server's error
+        const editor = (from: string, to: string) => ({ ...process.env, EDITOR: `sed -i s/${from}/${to}/` });
+        const edited = await run(bin(minor), ["--kubeconfig", join(dir, "kubeconfig"), "--cache-dir", cache, "edit", "deployment", name], {
+          env: editor("replicas:\\ 2", "replicas:\\ 3"),
+          timeout: 30_000,
+        });
+        expect(edited.stdout).toBe(`deployment.apps/${name} edited\n`);
+        const typo = await run(bin(minor), ["--kubeconfig", join(dir, "kubeconfig"), "--cache-dir", cache, "edit", "deployment", name], {
+          env: editor("replicas:\\ 3", "replicaz:\\ 4"),
+          timeout: 30_000,
+        }).then(
+          () => "",
+          (e: { stderr: string }) => e.stderr,
+        );
+        expect(typo).toContain('strict decoding error: unknown field "spec.replicaz"');
+        expect((await call(c.url, "GET", `/apis/apps/v1/namespaces/default/deployments/${name}`)).body.spec.replicas).toBe(3);
+
+        // drain: cordon, then evict every pod on the node (one without a controller needs --force)
+        const node = `node-${minor}`;
+        const nodeFile = join(dir, `${node}.yaml`);
+        const podOn = (pod: string, owned: boolean) => `---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: ${pod}
+  namespace: default
+${owned ? `  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: rs-${minor}, uid: 6f1c2a52-0c1b-4b8e-9d7e-${String(minor).padStart(12, "0")}, controller: true}]\n` : ""}spec:
+  nodeName: ${node}
+  terminationGracePeriodSeconds: 0
+  containers: [{name: c, image: busybox}]
+`;
+        writeFileSync(nodeFile, `apiVersion: v1\nkind: Node\nmetadata:\n  name: ${node}\n${podOn(`owned-${minor}`, true)}${podOn(`bare-${minor}`, false)}`);
+        await kubectl("create", "-f", nodeFile);
+        const drained = await kubectl("drain", node, "--force", "--timeout=60s");
+        expect(drained.stdout).toContain(`node/${node} cordoned`);
+        expect(drained.stdout).toContain(`evicting pod default/owned-${minor}`);
+        expect(drained.stdout).toContain(`pod/bare-${minor} evicted`);
+        expect(drained.stdout).toContain(`node/${node} drained`);
+        expect(drained.stderr).toContain(`deleting Pods that declare no controller: default/bare-${minor}`);
+        expect((await call(c.url, "GET", `/api/v1/nodes/${node}`)).body.spec.unschedulable).toBe(true);
+        expect((await call(c.url, "GET", `/api/v1/pods?fieldSelector=spec.nodeName%3D${node}`)).body.items).toEqual([]);
+      } finally {
+        rmSync(cache, { recursive: true, force: true });
+      }
+    },
+    60_000,
+  );
+});

@@ -1,0 +1,234 @@
+/**
+ * API server benchmark: requests/s and latency of the kubeactor API server
+ * (its own process, on a real nats-server, with the store as its own process,
+ * as `npm run dev` runs them) for GET one object, LIST 10k pods (JSON and
+ * Table), CREATE and PATCH at 1 and 32 clients, side by side with:
+ *  - the same operation sent straight to the store over the bus (what the
+ *    API server adds: HTTP, decoding, defaulting, validation, admission);
+ *  - a bare node:http server (a child process) answering GET with the same
+ *    bytes (the floor for any HTTP server in Node on this machine);
+ * plus the latency of discovery (aggregated /apis) and OpenAPI documents.
+ * Run with `npm run bench:api`; figures go to bench/results/api.json.
+ *
+ *   BENCH_DURATION_MS  measured window per point (default 3000)
+ *   BENCH_LIST_PODS    pods in the LIST test (default 10000)
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { Agent, request } from "node:http";
+import { cpus, platform, release, totalmem } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { freePort, type JsonObject } from "@kubeactor/bus";
+import { startProcess } from "@kubeactor/testing";
+import { cleanupAll, installCleanupHandlers, stopChild, tempDir, trackChild } from "./lib/cleanup.ts";
+import { connectClient, startNats, startStoreProcess, storeDirOf } from "./lib/kubeactor.ts";
+import { type LoadResult, runClosedLoop } from "./lib/load.ts";
+import { round, summarise, type LatencySummary } from "./lib/stats.ts";
+
+const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
+const WARMUP_MS = 500;
+const LIST_PODS = Number(process.env.BENCH_LIST_PODS ?? 10_000);
+const CLIENTS = [1, 32] as const;
+const here = dirname(fileURLToPath(import.meta.url));
+const RESULTS = join(here, "results", "api.json");
+const TABLE_ACCEPT = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
+const AGGREGATED = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json";
+
+interface HttpReply {
+  readonly status: number;
+  readonly body: Buffer;
+}
+
+/** Keep-alive HTTP/1.1, as client-go talks to kube-apiserver; one socket per concurrent client. */
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
+const http = (base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpReply> =>
+  new Promise((resolve, reject) => {
+    const data = body === undefined ? undefined : Buffer.from(typeof body === "string" ? body : JSON.stringify(body));
+    const req = request(
+      `${base}${path}`,
+      { method, agent, headers: { ...(data ? { "Content-Type": "application/json", "Content-Length": data.length } : {}), ...headers } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const reply = { status: res.statusCode ?? 0, body: Buffer.concat(chunks) };
+          if (reply.status >= 400) reject(new Error(`${method} ${path}: ${reply.status} ${reply.body.toString().slice(0, 200)}`));
+          else resolve(reply);
+        });
+      },
+    );
+    req.on("error", reject);
+    req.end(data);
+  });
+
+const configMap = (name: string) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: "bench" }, data: { key: "value".repeat(50) } });
+
+/** A running pod as the store holds it after scheduling and the kubelet's status updates. */
+const pod = (i: number): JsonObject => ({
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: {
+    name: `pod-${i}`,
+    namespace: "list",
+    uid: `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`,
+    creationTimestamp: "2026-01-01T00:00:00Z",
+    labels: { app: "bench", "pod-template-hash": "abc12" },
+    generation: 1,
+  },
+  spec: {
+    nodeName: `node-${i % 100}`,
+    containers: [{ name: "web", image: "nginx:1.27", ports: [{ containerPort: 80, protocol: "TCP" }], resources: { requests: { cpu: "100m", memory: "64Mi" } } }],
+    restartPolicy: "Always",
+    terminationGracePeriodSeconds: 30,
+    dnsPolicy: "ClusterFirst",
+    schedulerName: "default-scheduler",
+  },
+  status: {
+    phase: "Running",
+    podIP: `10.0.${Math.floor(i / 250)}.${i % 250}`,
+    hostIP: "192.168.0.1",
+    startTime: "2026-01-01T00:00:01Z",
+    conditions: [{ type: "Ready", status: "True", lastTransitionTime: "2026-01-01T00:00:02Z" }],
+    containerStatuses: [{ name: "web", ready: true, restartCount: 0, image: "nginx:1.27", imageID: "sim://nginx", started: true, state: { running: { startedAt: "2026-01-01T00:00:01Z" } } }],
+  },
+});
+
+/** A bare node:http server in a child process that answers every request with `body`. */
+const startBareServer = async (dir: string, body: Buffer): Promise<{ url: string; stop: () => Promise<void> }> => {
+  const file = join(dir, "reply.json");
+  writeFileSync(file, body);
+  const port = await freePort();
+  const script = `const b=require("fs").readFileSync(${JSON.stringify(file)});require("http").createServer((q,r)=>{q.resume();q.on("end",()=>{r.writeHead(200,{"Content-Type":"application/json","Content-Length":b.length});r.end(b)})}).listen(${port},"127.0.0.1",()=>console.log("ready"))`;
+  const child = trackChild(spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] }));
+  await new Promise<void>((resolve) => child.stdout!.once("data", () => resolve()));
+  return { url: `http://127.0.0.1:${port}`, stop: () => stopChild(child) };
+};
+
+const point = (name: string, clients: number, op: (c: number, seq: number) => Promise<unknown>, durationMs = DURATION_MS) =>
+  runClosedLoop({ clients, warmupMs: WARMUP_MS, durationMs, op }).then((r) => {
+    console.log(`  ${name.padEnd(34)} ${String(clients).padStart(3)} clients  ${String(r.opsPerSec).padStart(9)} req/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms`);
+    return r;
+  });
+
+/** Latency of one request repeated `n` times, one at a time. */
+const sequential = async (n: number, op: () => Promise<unknown>): Promise<LatencySummary> => {
+  const latencies: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    await op();
+    latencies.push(performance.now() - t0);
+  }
+  return summarise(latencies);
+};
+
+const ratio = (api: LoadResult, base: LoadResult) => ({
+  throughput: round(api.opsPerSec / base.opsPerSec, 3),
+  p99: round(api.p99Ms / base.p99Ms, 2),
+});
+
+const main = async () => {
+  installCleanupHandlers();
+  const dir = tempDir("api");
+  console.log("starting nats-server, the store and the API server (each its own process)...");
+  const nats = await startNats();
+  const store = await startStoreProcess(storeDirOf(dir), nats.url);
+  const port = await freePort();
+  const apiProc = await startProcess("apps/apiserver/src/main.ts", ["--port", String(port), "--nats", nats.url], {
+    ready: /serving the Kubernetes API/,
+    timeoutMs: 60_000,
+  });
+  trackChild(apiProc.child);
+  const api = `http://127.0.0.1:${port}`;
+  const { bus, client } = await connectClient(nats.url, "bench");
+
+  await http(api, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "bench" } });
+  await http(api, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "list" } });
+  await http(api, "POST", "/api/v1/namespaces/bench/configmaps", configMap("target"));
+  const key = { group: "", resource: "configmaps", namespace: "bench", name: "target" };
+
+  const results: Record<string, unknown> = {};
+  console.log("\nGET one ConfigMap");
+  const getBytes = (await http(api, "GET", "/api/v1/namespaces/bench/configmaps/target")).body;
+  const bare = await startBareServer(dir, getBytes);
+  for (const clients of CLIENTS) {
+    const apiGet = await point("apiserver GET", clients, () => http(api, "GET", "/api/v1/namespaces/bench/configmaps/target"));
+    const storeGet = await point("store get over the bus", clients, () => client.get(key));
+    const bareGet = await point("bare node:http, same bytes", clients, () => http(bare.url, "GET", "/"));
+    results[`get_${clients}`] = { apiserver: apiGet, store: storeGet, bareHttp: bareGet, vsStore: ratio(apiGet, storeGet), vsBareHttp: ratio(apiGet, bareGet) };
+  }
+  await bare.stop();
+
+  console.log("\nCREATE ConfigMaps");
+  for (const clients of CLIENTS) {
+    const apiCreate = await point("apiserver POST", clients, (_c, seq) => http(api, "POST", "/api/v1/namespaces/bench/configmaps", configMap(`api-${clients}-${seq}`)));
+    const storeCreate = await point("store create over the bus", clients, (_c, seq) =>
+      client.create({ ...key, name: `store-${clients}-${seq}` }, { ...configMap(`store-${clients}-${seq}`), metadata: { name: `store-${clients}-${seq}`, namespace: "bench", uid: `u-${clients}-${seq}` } } as JsonObject),
+    );
+    results[`create_${clients}`] = { apiserver: apiCreate, store: storeCreate, vsStore: ratio(apiCreate, storeCreate) };
+  }
+
+  console.log("\nPATCH (merge) a ConfigMap (each client its own object, so no write races)");
+  for (let c = 0; c < 32; c++) await http(api, "POST", "/api/v1/namespaces/bench/configmaps", configMap(`patch-${c}`));
+  for (const clients of CLIENTS) {
+    const apiPatch = await point("apiserver PATCH", clients, (c, seq) =>
+      http(api, "PATCH", `/api/v1/namespaces/bench/configmaps/patch-${c}`, { data: { n: String(seq) } }, { "Content-Type": "application/merge-patch+json" }),
+    );
+    // the store's equivalent: read, then compare-and-swap write (what the API server does underneath)
+    const storePatch = await point("store get + update over the bus", clients, async (c, seq) => {
+      const k = { ...key, name: `patch-${c}` };
+      const cur = await client.get(k);
+      return client.update(k, { ...cur, data: { n: String(seq) } } as JsonObject, (cur.metadata as { resourceVersion: string }).resourceVersion);
+    });
+    results[`patch_${clients}`] = { apiserver: apiPatch, store: storePatch, vsStore: ratio(apiPatch, storePatch) };
+  }
+
+  console.log(`\nLIST ${LIST_PODS} pods`);
+  for (let i = 0; i < LIST_PODS; i += 200) {
+    await Promise.all(
+      Array.from({ length: Math.min(200, LIST_PODS - i) }, (_, j) =>
+        client.create({ group: "", resource: "pods", namespace: "list", name: `pod-${i + j}` }, pod(i + j)),
+      ),
+    );
+  }
+  const listDuration = Math.max(DURATION_MS, 5000);
+  const listJson = await point("apiserver LIST (JSON)", 1, () => http(api, "GET", "/api/v1/namespaces/list/pods"), listDuration);
+  const listTable = await point("apiserver LIST (Table, kubectl get)", 1, () => http(api, "GET", "/api/v1/namespaces/list/pods", undefined, { Accept: TABLE_ACCEPT }), listDuration);
+  const storeList = await point("store list over the bus", 1, () => client.listAll({ group: "", resource: "pods", namespace: "list" }), listDuration);
+  results.list_10k = { pods: LIST_PODS, json: listJson, table: listTable, store: storeList, jsonVsStore: ratio(listJson, storeList), tableVsStore: ratio(listTable, storeList) };
+
+  console.log("\ndiscovery and OpenAPI (one request at a time)");
+  const docs: Record<string, LatencySummary> = {
+    aggregatedApis: await sequential(200, () => http(api, "GET", "/apis", undefined, { Accept: AGGREGATED })),
+    legacyCoreV1: await sequential(200, () => http(api, "GET", "/api/v1")),
+    openapiV3Index: await sequential(200, () => http(api, "GET", "/openapi/v3")),
+    openapiV3AppsV1: await sequential(200, () => http(api, "GET", "/openapi/v3/apis/apps/v1")),
+    openapiV2Protobuf: await sequential(100, () => http(api, "GET", "/openapi/v2", undefined, { Accept: "application/com.github.proto-openapi.spec.v2@v1.0+protobuf" })),
+  };
+  for (const [name, s] of Object.entries(docs)) console.log(`  ${name.padEnd(20)} p50 ${s.p50Ms} ms  p99 ${s.p99Ms} ms`);
+  results.documents = docs;
+
+  const out = {
+    date: new Date().toISOString(),
+    setup: "nats-server, store process and API server process on one machine; the load generator is this process (keep-alive HTTP/1.1)",
+    durationMsPerPoint: DURATION_MS,
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, totalMemGiB: round(totalmem() / 2 ** 30, 1), os: `${platform()} ${release()}`, node: process.version },
+    results,
+  };
+  mkdirSync(dirname(RESULTS), { recursive: true });
+  writeFileSync(RESULTS, JSON.stringify(out, null, 2) + "\n");
+  console.log(`\nwrote ${RESULTS}`);
+
+  agent.destroy();
+  await bus.close();
+  await stopChild(apiProc.child);
+  await store.stop();
+  await nats.stop();
+};
+
+main()
+  .catch((e) => {
+    console.error(`bench: ${(e as Error).stack ?? e}`);
+    process.exitCode = 1;
+  })
+  .finally(() => cleanupAll());
