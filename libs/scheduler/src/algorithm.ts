@@ -73,7 +73,22 @@ const priorityOf = (pod: Pod) => pod.spec?.priority ?? 0;
  * lower-priority pods have "no victims", and nodes that still do not fit with
  * every lower-priority pod gone report that filter's reasons.
  */
-export const preemptionMessage = (profile: Profile, pod: Pod, failures: readonly { node: NodeInfo; status: Status }[]): string => {
+/** The cluster with one node replaced (a preemption dry run's copy without its victims). */
+export const replacingNode = (source: NodeSource, replacement: NodeInfo): NodeSource => ({
+  nodeInfos: () => source.nodeInfos().map((n) => (n.name === replacement.name ? replacement : n)),
+  objects: source.objects,
+});
+
+/** Filters for a dry run on a changed node: PreFilter state is recomputed against the changed cluster. */
+export const filterOnChangedNode = (profile: Profile, source: NodeSource, pod: Pod, node: NodeInfo): Status | undefined => {
+  const state = new CycleState();
+  const changed = replacingNode(source, node);
+  const pre = runPreFilters(profile, state, pod, changed);
+  if (pre) return pre.status;
+  return runFilters(profile, state, pod, node)?.status;
+};
+
+export const preemptionMessage = (profile: Profile, pod: Pod, failures: readonly { node: NodeInfo; status: Status }[], source: NodeSource): string => {
   if ((pod.spec as { preemptionPolicy?: string } | undefined)?.preemptionPolicy === "Never") return "preemption: not eligible due to preemptionPolicy=Never";
   const statuses: Status[] = failures.map(({ node, status }) => {
     if (status.code === "UnschedulableAndUnresolvable") return { code: status.code, reasons: [ErrPreemptionNotHelpful] };
@@ -81,8 +96,8 @@ export const preemptionMessage = (profile: Profile, pod: Pod, failures: readonly
     if (victims.length === 0) return { code: "UnschedulableAndUnresolvable", reasons: [ErrNoPreemptionVictims] };
     const without = node.clone();
     for (const v of victims) without.removePod(v.key);
-    const verdict = runFilters(profile, new CycleState(), pod, without);
-    return verdict ? verdict.status : { code: "Unschedulable", reasons: [ErrPreemptionNotImplemented] };
+    const verdict = filterOnChangedNode(profile, source, pod, without);
+    return verdict ?? { code: "Unschedulable", reasons: [ErrPreemptionNotImplemented] };
   });
   return `preemption: ${nodesAvailableMessage(failures.length, statuses)}`;
 };
@@ -94,10 +109,29 @@ export const fitErrorMessage = (numNodes: number, filterStatuses: readonly Statu
   return msg;
 };
 
+/** PreFilter of every filter plugin in order; the first rejection is returned with its plugin. */
+export const runPreFilters = (profile: Profile, state: CycleState, pod: Pod, source: NodeSource): { plugin: string; status: Status } | undefined => {
+  for (const f of profile.filters) {
+    const status = f.preFilter?.(state, pod, source);
+    if (status && status.code !== "Success") return { plugin: f.name, status };
+  }
+  return undefined;
+};
+
 export const scheduleOne = (profile: Profile, source: NodeSource, pod: Pod, random: () => number = Math.random): CycleResult => {
   const state = new CycleState();
   const infos = source.nodeInfos();
   if (infos.length === 0) return { numNodes: 0, feasible: [], filters: [], scores: [], totals: [], message: ErrNoNodesAvailable };
+
+  const rejected = runPreFilters(profile, state, pod, source);
+  if (rejected) {
+    // kube's FitError names a PreFilter rejection once, not once per node.
+    const { plugin, status } = rejected;
+    const failures = infos.map((node) => ({ node, status }));
+    const message = `0/${infos.length} nodes are available: ${status.reasons.join(", ")}. ${preemptionMessage(profile, pod, failures, source).replace(/\.$/, "")}.`;
+    const filters = infos.map((n) => ({ node: n.name, plugin, code: status.code, reasons: status.reasons }));
+    return { numNodes: infos.length, feasible: [], filters, scores: [], totals: [], message };
+  }
 
   const feasible: NodeInfo[] = [];
   const filters: FilterRecord[] = [];
@@ -113,7 +147,7 @@ export const scheduleOne = (profile: Profile, source: NodeSource, pod: Pod, rand
 
   if (feasible.length === 0) {
     const statuses = failures.map((f) => f.status);
-    const message = fitErrorMessage(infos.length, statuses, preemptionMessage(profile, pod, failures));
+    const message = fitErrorMessage(infos.length, statuses, preemptionMessage(profile, pod, failures, source));
     return { numNodes: infos.length, feasible: [], filters, scores: [], totals: [], message };
   }
 
@@ -123,6 +157,7 @@ export const scheduleOne = (profile: Profile, source: NodeSource, pod: Pod, rand
 
   const scores: ScoreRecord[] = [];
   const totals = feasible.map(() => 0);
+  for (const { plugin } of profile.scores) plugin.preScore?.(state, pod, feasible, source);
   for (const { plugin, weight } of profile.scores) {
     const raw = feasible.map((n) => plugin.score(state, pod, n));
     const normalized = plugin.normalize ? plugin.normalize(state, pod, raw) : raw;

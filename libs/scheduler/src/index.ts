@@ -13,3 +13,4 @@ export * from "./plugins/node-affinity.ts";
 export * from "./plugins/node-ports.ts";
 export * from "./plugins/node-resources-fit.ts";
 export * from "./plugins/balanced-allocation.ts";
+export * from "./plugins/inter-pod-affinity.ts";

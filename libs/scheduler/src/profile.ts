@@ -6,6 +6,7 @@
  */
 import type { FilterPlugin, ScorePlugin } from "./framework.ts";
 import { balancedAllocation } from "./plugins/balanced-allocation.ts";
+import { interPodAffinityFilter, interPodAffinityScore } from "./plugins/inter-pod-affinity.ts";
 import { nodeAffinityFilter, nodeAffinityScore } from "./plugins/node-affinity.ts";
 import { nodeName } from "./plugins/node-name.ts";
 import { nodePorts } from "./plugins/node-ports.ts";
@@ -40,11 +41,13 @@ export const defaultProfile = (opts: { scoringStrategy?: ScoringStrategy } = {})
     nodeAffinityFilter, // nodeSelector + required terms against the node's labels
     nodePorts, // host ports, usually none
     nodeResourcesFitFilter, // quantities against allocatable minus requested
+    interPodAffinityFilter, // PreFilter counts pods per topology pair once; per node a few map lookups
   ],
   // kube-scheduler's default weights.
   scores: [
     { plugin: taintTolerationScore, weight: 3 }, // avoid PreferNoSchedule taints strongly
     { plugin: nodeAffinityScore, weight: 2 }, // preferred node affinity terms
+    { plugin: interPodAffinityScore, weight: 2 }, // preferred pod (anti-)affinity, both directions
     { plugin: nodeResourcesFitScore(opts.scoringStrategy), weight: 1 }, // LeastAllocated: spread load
     { plugin: balancedAllocation, weight: 1 }, // keep cpu:memory usage balanced per node
   ],

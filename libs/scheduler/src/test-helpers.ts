@@ -34,13 +34,22 @@ export const makePod = (
     priority?: number;
     namespace?: string;
     created?: string;
+    labels?: Record<string, string>;
+    ownerReferences?: { apiVersion: string; kind: string; name: string; uid?: string; controller?: boolean }[];
   } = {},
 ): Pod => {
   const requests = { ...(opts.cpu ? { cpu: opts.cpu } : {}), ...(opts.memory ? { memory: opts.memory } : {}), ...(opts.requests ?? {}) };
   return {
     apiVersion: "v1",
     kind: "Pod",
-    metadata: { name, namespace: opts.namespace ?? "default", uid: `uid-${name}`, ...(opts.created ? { creationTimestamp: opts.created } : {}) },
+    metadata: {
+      name,
+      namespace: opts.namespace ?? "default",
+      uid: `uid-${name}`,
+      ...(opts.created ? { creationTimestamp: opts.created } : {}),
+      ...(opts.labels ? { labels: opts.labels } : {}),
+      ...(opts.ownerReferences ? { ownerReferences: opts.ownerReferences.map((r) => ({ uid: `uid-${r.name}`, ...r })) } : {}),
+    },
     spec: {
       containers: [{ name: "c", image: "busybox", ...(Object.keys(requests).length ? { resources: { requests } } : {}) }],
       ...(opts.nodeName ? { nodeName: opts.nodeName } : {}),
