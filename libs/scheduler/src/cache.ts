@@ -7,7 +7,7 @@
  * binding *forgets* it, and the informer seeing the pod bound *confirms* it
  * (replacing the assumed copy with the real object, wherever it landed).
  */
-import { type Node, NodeInfo, type NodeSource, type Pod, podInfoOf, podKey } from "./framework.ts";
+import { type ClusterObjects, type Node, NodeInfo, type NodeSource, type Pod, podInfoOf, podKey } from "./framework.ts";
 
 interface Slot {
   info: NodeInfo;
@@ -20,6 +20,8 @@ export class SchedulerCache implements NodeSource {
   /** Pod key → the node it is counted on. */
   private readonly podNode = new Map<string, string>();
   private readonly assumed = new Set<string>();
+  /** Namespaces, Services and controllers (set by the runnable scheduler from its informers). */
+  objects: ClusterObjects | undefined;
 
   nodeInfos(): readonly NodeInfo[] {
     const out: NodeInfo[] = [];

@@ -11,6 +11,7 @@ import { nodeAffinityFilter, nodeAffinityScore } from "./plugins/node-affinity.t
 import { nodeName } from "./plugins/node-name.ts";
 import { nodePorts } from "./plugins/node-ports.ts";
 import { nodeResourcesFitFilter, nodeResourcesFitScore, type ScoringStrategy } from "./plugins/node-resources-fit.ts";
+import { podTopologySpreadFilter, podTopologySpreadScore } from "./plugins/pod-topology-spread.ts";
 import { nodeUnschedulable } from "./plugins/node-unschedulable.ts";
 import { taintTolerationFilter, taintTolerationScore } from "./plugins/taint-toleration.ts";
 
@@ -41,12 +42,14 @@ export const defaultProfile = (opts: { scoringStrategy?: ScoringStrategy } = {})
     nodeAffinityFilter, // nodeSelector + required terms against the node's labels
     nodePorts, // host ports, usually none
     nodeResourcesFitFilter, // quantities against allocatable minus requested
+    podTopologySpreadFilter, // PreFilter counts matching pods per domain once; per node one lookup per constraint
     interPodAffinityFilter, // PreFilter counts pods per topology pair once; per node a few map lookups
   ],
   // kube-scheduler's default weights.
   scores: [
     { plugin: taintTolerationScore, weight: 3 }, // avoid PreferNoSchedule taints strongly
     { plugin: nodeAffinityScore, weight: 2 }, // preferred node affinity terms
+    { plugin: podTopologySpreadScore, weight: 2 }, // spread a controller's pods (system defaults: hostname, zone)
     { plugin: interPodAffinityScore, weight: 2 }, // preferred pod (anti-)affinity, both directions
     { plugin: nodeResourcesFitScore(opts.scoringStrategy), weight: 1 }, // LeastAllocated: spread load
     { plugin: balancedAllocation, weight: 1 }, // keep cpu:memory usage balanced per node

@@ -10,6 +10,7 @@ import { ApiClient, EventRecorder, Informer, StoreClient } from "@kubeactor/clie
 import { SchedulerCache } from "./cache.ts";
 import { type Node, type Pod, podKey } from "./framework.ts";
 import { defaultProfile, type Profile } from "./profile.ts";
+import { informerObjects } from "./objects.ts";
 import { SchedulingQueue } from "./queue.ts";
 import { reportUnschedulable, Scheduled, scheduledMessage } from "./report.ts";
 import { type BindInput, createSchedulerMachine, type ReportInput } from "./scheduler-machine.ts";
@@ -49,6 +50,13 @@ export const startScheduler = async (opts: SchedulerOptions): Promise<RunningSch
 
   const nodes = new Informer(opts.bus, store, { group: "", resource: "nodes", log });
   const pods = new Informer(opts.bus, store, { group: "", resource: "pods", log });
+  // What InterPodAffinity (namespaceSelector) and PodTopologySpread (default spreading) read besides nodes and pods.
+  const others = {
+    namespaces: new Informer(opts.bus, store, { group: "", resource: "namespaces", log }),
+    services: new Informer(opts.bus, store, { group: "", resource: "services", log }),
+    replicaSets: new Informer(opts.bus, store, { group: "apps", resource: "replicasets", log }),
+  };
+  cache.objects = informerObjects(others);
   nodes.addHandler({
     onAdd: (o) => {
       cache.addNode(o as unknown as Node);
@@ -66,16 +74,20 @@ export const startScheduler = async (opts: SchedulerOptions): Promise<RunningSch
   pods.addHandler({
     onAdd: (o) => {
       const p = o as unknown as Pod;
-      if (p.spec?.nodeName) cache.upsertPod(p);
-      else if (ours(p)) queue.add(p);
+      if (p.spec?.nodeName) {
+        cache.upsertPod(p);
+        queue.onClusterEvent("AssignedPodAdd");
+      } else if (ours(p)) queue.add(p);
     },
     onUpdate: (oldObj, o) => {
       const [old, p] = [oldObj as unknown as Pod, o as unknown as Pod];
       if (p.spec?.nodeName) {
         cache.upsertPod(p);
-        if (!old.spec?.nodeName) queue.delete(podKey(p));
-        else if (finished(p) && !finished(old)) queue.onClusterEvent("AssignedPodDelete");
-        else if (JSON.stringify(old.spec) !== JSON.stringify(p.spec)) queue.onClusterEvent("AssignedPodUpdate");
+        if (!old.spec?.nodeName) {
+          queue.delete(podKey(p));
+          queue.onClusterEvent("AssignedPodAdd");
+        } else if (finished(p) && !finished(old)) queue.onClusterEvent("AssignedPodDelete");
+        else if (JSON.stringify([old.spec, old.metadata?.labels]) !== JSON.stringify([p.spec, p.metadata?.labels])) queue.onClusterEvent("AssignedPodUpdate");
       } else if (ours(p)) queue.update(p);
       else queue.delete(podKey(p));
     },
@@ -86,7 +98,7 @@ export const startScheduler = async (opts: SchedulerOptions): Promise<RunningSch
       if (p.spec?.nodeName) queue.onClusterEvent("AssignedPodDelete");
     },
   });
-  await Promise.all([nodes.start(), pods.start()]);
+  await Promise.all([nodes.start(), pods.start(), ...Object.values(others).map((i) => i.start())]);
 
   const machine = createSchedulerMachine({
     queue,
@@ -118,6 +130,7 @@ export const startScheduler = async (opts: SchedulerOptions): Promise<RunningSch
     stop: async () => {
       nodes.stop();
       pods.stop();
+      for (const i of Object.values(others)) i.stop();
       actor?.stop();
     },
   };

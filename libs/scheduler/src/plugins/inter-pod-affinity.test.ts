@@ -1,24 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { scheduleOne } from "../algorithm.ts";
-import { CycleState, FakeNodeSource, type FakeObjects, type FilterPlugin, type Pod, type ScorePlugin } from "../framework.ts";
+import { CycleState, FakeNodeSource, type FakeObjects, type Pod } from "../framework.ts";
 import { defaultProfile } from "../profile.ts";
-import { makeNode, makePod } from "../test-helpers.ts";
+import { filterAll, makeNode, makePod, scoreAll } from "../test-helpers.ts";
 import { interPodAffinityFilter, interPodAffinityScore } from "./inter-pod-affinity.ts";
-
-/** Each node's verdict: "ok" or its first reason. */
-export const filterAll = (plugin: FilterPlugin, pod: Pod, src: FakeNodeSource): Record<string, string> => {
-  const st = new CycleState();
-  const pre = plugin.preFilter?.(st, pod, src);
-  return Object.fromEntries(src.infos.map((n) => [n.name, pre?.reasons[0] ?? (plugin.filter(st, pod, n).reasons[0] ?? "ok")]));
-};
-/** Each node's normalised score (all nodes feasible). */
-export const scoreAll = (plugin: ScorePlugin, pod: Pod, src: FakeNodeSource): Record<string, number> => {
-  const st = new CycleState();
-  plugin.preScore?.(st, pod, src.infos, src);
-  const raw = src.infos.map((n) => plugin.score(st, pod, n));
-  const norm = plugin.normalize ? plugin.normalize(st, pod, raw) : raw;
-  return Object.fromEntries(src.infos.map((n, i) => [n.name, norm[i]!]));
-};
 
 const zone = (z: string) => ({ "topology.kubernetes.io/zone": z });
 const ZONE = "topology.kubernetes.io/zone";
