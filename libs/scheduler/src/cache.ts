@@ -7,7 +7,7 @@
  * binding *forgets* it, and the informer seeing the pod bound *confirms* it
  * (replacing the assumed copy with the real object, wherever it landed).
  */
-import { type ClusterObjects, type Node, NodeInfo, type NodeSource, type Pod, podInfoOf, podKey } from "./framework.ts";
+import { type ClusterObjects, type ImageState, type Node, NodeInfo, type NodeSource, type Pod, podInfoOf, podKey } from "./framework.ts";
 
 interface Slot {
   info: NodeInfo;
@@ -41,10 +41,34 @@ export class SchedulerCache implements NodeSource {
   addNode(node: Node): void {
     const name = node.metadata?.name ?? "";
     const slot = this.slots.get(name);
+    const before = slot?.hasNode ? [...slot.info.imageStates.keys()] : [];
     if (slot) {
       slot.info.setNode(node);
       slot.hasNode = true;
     } else this.slots.set(name, { info: new NodeInfo(node), hasNode: true });
+    this.shareImages(this.slots.get(name)!.info, before);
+  }
+
+  /** Image name → its state shared by every node that has it (numNodes counts them, as kube's cache does). */
+  private readonly images = new Map<string, ImageState>();
+
+  /** Count the node's images (after the node changed from having `before`) and point its entries at the shared states. */
+  private shareImages(info: NodeInfo, before: readonly string[]): void {
+    const now = new Set(info.imageStates.keys());
+    for (const name of before) if (!now.has(name)) this.releaseImage(name);
+    const had = new Set(before);
+    for (const [name, own] of [...info.imageStates]) {
+      let shared = this.images.get(name);
+      if (!shared) this.images.set(name, (shared = { size: own.size, numNodes: 0 }));
+      if (!had.has(name)) shared.numNodes++;
+      info.imageStates.set(name, shared);
+    }
+  }
+
+  private releaseImage(name: string): void {
+    const shared = this.images.get(name);
+    if (!shared) return;
+    if (--shared.numNodes <= 0) this.images.delete(name);
   }
 
   updateNode(node: Node): void {
@@ -54,6 +78,7 @@ export class SchedulerCache implements NodeSource {
   removeNode(name: string): void {
     const slot = this.slots.get(name);
     if (!slot) return;
+    if (slot.hasNode) for (const image of slot.info.imageStates.keys()) this.releaseImage(image);
     // Pods still bound to a deleted node keep counting until they go (kube keeps a ghost NodeInfo too).
     if (slot.info.pods.size > 0) slot.hasNode = false;
     else this.slots.delete(name);

@@ -16,3 +16,4 @@ export * from "./plugins/balanced-allocation.ts";
 export * from "./plugins/inter-pod-affinity.ts";
 export * from "./plugins/pod-topology-spread.ts";
 export * from "./objects.ts";
+export * from "./plugins/image-locality.ts";

@@ -6,6 +6,7 @@
  */
 import type { FilterPlugin, ScorePlugin } from "./framework.ts";
 import { balancedAllocation } from "./plugins/balanced-allocation.ts";
+import { imageLocality } from "./plugins/image-locality.ts";
 import { interPodAffinityFilter, interPodAffinityScore } from "./plugins/inter-pod-affinity.ts";
 import { nodeAffinityFilter, nodeAffinityScore } from "./plugins/node-affinity.ts";
 import { nodeName } from "./plugins/node-name.ts";
@@ -53,5 +54,6 @@ export const defaultProfile = (opts: { scoringStrategy?: ScoringStrategy } = {})
     { plugin: interPodAffinityScore, weight: 2 }, // preferred pod (anti-)affinity, both directions
     { plugin: nodeResourcesFitScore(opts.scoringStrategy), weight: 1 }, // LeastAllocated: spread load
     { plugin: balancedAllocation, weight: 1 }, // keep cpu:memory usage balanced per node
+    { plugin: imageLocality, weight: 1 }, // nodes that already have the images start sooner
   ],
 });
