@@ -118,7 +118,29 @@ export const runPreFilters = (profile: Profile, state: CycleState, pod: Pod, sou
   return undefined;
 };
 
-export const scheduleOne = (profile: Profile, source: NodeSource, pod: Pod, random: () => number = Math.random): CycleResult => {
+/** kube's minFeasibleNodesToFind and minFeasibleNodesPercentageToFind. */
+export const MIN_FEASIBLE_NODES_TO_FIND = 100;
+export const MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5;
+
+/**
+ * numFeasibleNodesToFind: every node in clusters under 100 nodes; otherwise
+ * the given percentage, or adaptively 50% − 1% per 125 nodes (at least 5%),
+ * and never fewer than 100 nodes.
+ */
+export const numFeasibleNodesToFind = (percentage: number | undefined, numAllNodes: number): number => {
+  if (numAllNodes < MIN_FEASIBLE_NODES_TO_FIND) return numAllNodes;
+  let pct = percentage ?? 0;
+  if (pct <= 0) pct = Math.max(50 - Math.trunc(numAllNodes / 125), MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND);
+  if (pct >= 100) return numAllNodes;
+  return Math.max(Math.trunc((numAllNodes * pct) / 100), MIN_FEASIBLE_NODES_TO_FIND);
+};
+
+/** Where the next cycle starts filtering (kube's nextStartNodeIndex), so every node gets its turn. */
+export interface NodeCursor {
+  next: number;
+}
+
+export const scheduleOne = (profile: Profile, source: NodeSource, pod: Pod, random: () => number = Math.random, cursor?: NodeCursor): CycleResult => {
   const state = new CycleState();
   const infos = source.nodeInfos();
   if (infos.length === 0) return { numNodes: 0, feasible: [], filters: [], scores: [], totals: [], message: ErrNoNodesAvailable };
@@ -136,13 +158,25 @@ export const scheduleOne = (profile: Profile, source: NodeSource, pod: Pod, rand
   const feasible: NodeInfo[] = [];
   const filters: FilterRecord[] = [];
   const failures: { node: NodeInfo; status: Status }[] = [];
-  for (const info of infos) {
+  const check = (info: NodeInfo) => {
     const verdict = runFilters(profile, state, pod, info);
     if (!verdict) feasible.push(info);
     else {
       filters.push({ node: info.name, plugin: verdict.plugin, code: verdict.status.code, reasons: verdict.status.reasons });
       failures.push({ node: info, status: verdict.status });
     }
+  };
+  // A pod that preempted tries its nominated node first; if it fits, that is the only candidate.
+  const nominated = (pod.status as { nominatedNodeName?: string } | undefined)?.nominatedNodeName;
+  const nominatedInfo = nominated ? infos.find((n) => n.name === nominated) : undefined;
+  if (nominatedInfo && !runFilters(profile, state, pod, nominatedInfo)) feasible.push(nominatedInfo);
+  else {
+    // Stop once enough feasible nodes are found, starting where the last cycle stopped (kube's nextStartNodeIndex).
+    const toFind = numFeasibleNodesToFind(profile.percentageOfNodesToScore, infos.length);
+    const start = cursor ? cursor.next % infos.length : 0;
+    let processed = 0;
+    for (; processed < infos.length && feasible.length < toFind; processed++) check(infos[(start + processed) % infos.length]!);
+    if (cursor) cursor.next = (start + processed) % infos.length;
   }
 
   if (feasible.length === 0) {

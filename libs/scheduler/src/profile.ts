@@ -27,6 +27,8 @@ export interface Profile {
   /** Run in order; a node's first failing filter is its verdict (kube stops there too). */
   readonly filters: readonly FilterPlugin[];
   readonly scores: readonly WeightedScorePlugin[];
+  /** Stop filtering once this share of nodes is feasible; 0 or absent: kube's adaptive default. */
+  readonly percentageOfNodesToScore?: number;
 }
 
 export const DEFAULT_SCHEDULER_NAME = "default-scheduler";

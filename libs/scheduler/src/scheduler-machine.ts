@@ -15,7 +15,7 @@
  * All I/O is in named actors; tests replace them with `machine.provide`.
  */
 import { assign, fromPromise, setup, spawnChild } from "xstate";
-import { type CycleResult, scheduleOne } from "./algorithm.ts";
+import { type CycleResult, type NodeCursor, scheduleOne } from "./algorithm.ts";
 import type { SchedulerCache } from "./cache.ts";
 import type { Pod } from "./framework.ts";
 import type { Profile } from "./profile.ts";
@@ -70,6 +70,7 @@ const metaOf = (pod: Pod) => ({ namespace: pod.metadata?.namespace ?? "", name: 
 
 export const createSchedulerMachine = (deps: SchedulerDeps) => {
   const log = deps.log ?? (() => {});
+  const cursor: NodeCursor = { next: 0 };
   return setup({
     types: {
       context: {} as SchedulerContext,
@@ -82,7 +83,7 @@ export const createSchedulerMachine = (deps: SchedulerDeps) => {
         if (!queued) return null;
         const started = performance.now();
         const startedAt = new Date().toISOString();
-        const result = scheduleOne(deps.profile, deps.cache, queued.pod, deps.random);
+        const result = scheduleOne(deps.profile, deps.cache, queued.pod, deps.random, cursor);
         return { queued, result, startedAt, durationMs: performance.now() - started };
       }),
       /** Write the binding (POST pods/binding). Replaced in tests and by startScheduler. */
