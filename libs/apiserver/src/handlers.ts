@@ -22,7 +22,7 @@ import type { ObjectKey } from "@kubeactor/bus";
 import type { StoreClient } from "@kubeactor/client";
 import { metaOf, nowTimestamp, type Obj, prepareCreate, prepareUpdate, readyToRemove } from "./objects.ts";
 import { applyPatch, isNotFound, type PatchType } from "./patching.ts";
-import { addDefaultTolerations, bindPod, initialPodStatus } from "./pods.ts";
+import { addDefaultTolerations, admitPodPriority, bindPod, initialPodStatus } from "./pods.ts";
 import { applyScale, toScale } from "./scale.ts";
 import type { ResourceTarget } from "./routes.ts";
 
@@ -133,6 +133,7 @@ export class ResourceHandlers {
       if (isPods(t.info)) {
         addDefaultTolerations(obj);
         initialPodStatus(obj);
+        await admitPodPriority(this.store, obj);
       }
       const name = metaOf(obj).name!;
       await this.admitNamespace(t, name);
