@@ -7,6 +7,7 @@
  * caller can publish and show why.
  */
 import { type Code, CycleState, type NodeInfo, type NodeSource, type Pod, podInfoOf, type Status } from "./framework.ts";
+import { type Candidate, defaultPreemption } from "./preemption.ts";
 import type { Profile } from "./profile.ts";
 
 export interface FilterRecord {
@@ -36,14 +37,14 @@ export interface CycleResult {
   readonly node?: string;
   /** kube-scheduler's FailedScheduling message when nothing fits. */
   readonly message?: string;
+  /** Nothing fits, but evicting these pods (most important first) from this node would make room. */
+  readonly preemption?: Candidate;
 }
 
 /** kube-scheduler's ErrNoNodesAvailable. */
 export const ErrNoNodesAvailable = "no nodes available to schedule pods";
 export const ErrPreemptionNotHelpful = "Preemption is not helpful for scheduling";
 export const ErrNoPreemptionVictims = "No preemption victims found for incoming pod";
-/** kubeactor's own wording: kube would preempt here, kubeactor does not preempt yet. */
-export const ErrPreemptionNotImplemented = "preemption of lower-priority pods is not implemented";
 
 export const runFilters = (profile: Profile, state: CycleState, pod: Pod, node: NodeInfo): { plugin: string; status: Status } | undefined => {
   for (const f of profile.filters) {
@@ -65,14 +66,6 @@ export const nodesAvailableMessage = (numNodes: number, statuses: readonly Statu
   return `0/${numNodes} nodes are available${parts.length ? `: ${parts.join(", ")}` : ""}`;
 };
 
-const priorityOf = (pod: Pod) => pod.spec?.priority ?? 0;
-
-/**
- * What DefaultPreemption's PostFilter prints when it finds no victims: nodes
- * whose failure no eviction can fix are "not helpful", nodes without
- * lower-priority pods have "no victims", and nodes that still do not fit with
- * every lower-priority pod gone report that filter's reasons.
- */
 /** The cluster with one node replaced (a preemption dry run's copy without its victims). */
 export const replacingNode = (source: NodeSource, replacement: NodeInfo): NodeSource => ({
   nodeInfos: () => source.nodeInfos().map((n) => (n.name === replacement.name ? replacement : n)),
@@ -86,20 +79,6 @@ export const filterOnChangedNode = (profile: Profile, source: NodeSource, pod: P
   const pre = runPreFilters(profile, state, pod, changed);
   if (pre) return pre.status;
   return runFilters(profile, state, pod, node)?.status;
-};
-
-export const preemptionMessage = (profile: Profile, pod: Pod, failures: readonly { node: NodeInfo; status: Status }[], source: NodeSource): string => {
-  if ((pod.spec as { preemptionPolicy?: string } | undefined)?.preemptionPolicy === "Never") return "preemption: not eligible due to preemptionPolicy=Never";
-  const statuses: Status[] = failures.map(({ node, status }) => {
-    if (status.code === "UnschedulableAndUnresolvable") return { code: status.code, reasons: [ErrPreemptionNotHelpful] };
-    const victims = [...node.pods.values()].filter((p) => priorityOf(p.pod) < priorityOf(pod));
-    if (victims.length === 0) return { code: "UnschedulableAndUnresolvable", reasons: [ErrNoPreemptionVictims] };
-    const without = node.clone();
-    for (const v of victims) without.removePod(v.key);
-    const verdict = filterOnChangedNode(profile, source, pod, without);
-    return verdict ?? { code: "Unschedulable", reasons: [ErrPreemptionNotImplemented] };
-  });
-  return `preemption: ${nodesAvailableMessage(failures.length, statuses)}`;
 };
 
 /** kube's FitError with its PostFilter (preemption) message: each part ends with one period. */
@@ -150,9 +129,10 @@ export const scheduleOne = (profile: Profile, source: NodeSource, pod: Pod, rand
     // kube's FitError names a PreFilter rejection once, not once per node.
     const { plugin, status } = rejected;
     const failures = infos.map((node) => ({ node, status }));
-    const message = `0/${infos.length} nodes are available: ${status.reasons.join(", ")}. ${preemptionMessage(profile, pod, failures, source).replace(/\.$/, "")}.`;
+    const post = defaultPreemption(profile, source, pod, failures, random);
+    const message = `0/${infos.length} nodes are available: ${status.reasons.join(", ")}.${post.message ? ` ${post.message.replace(/\.$/, "")}.` : ""}`;
     const filters = infos.map((n) => ({ node: n.name, plugin, code: status.code, reasons: status.reasons }));
-    return { numNodes: infos.length, feasible: [], filters, scores: [], totals: [], message };
+    return { numNodes: infos.length, feasible: [], filters, scores: [], totals: [], message, ...(post.candidate ? { preemption: post.candidate } : {}) };
   }
 
   const feasible: NodeInfo[] = [];
@@ -181,8 +161,10 @@ export const scheduleOne = (profile: Profile, source: NodeSource, pod: Pod, rand
 
   if (feasible.length === 0) {
     const statuses = failures.map((f) => f.status);
-    const message = fitErrorMessage(infos.length, statuses, preemptionMessage(profile, pod, failures, source));
-    return { numNodes: infos.length, feasible: [], filters, scores: [], totals: [], message };
+    // PostFilter: DefaultPreemption. A found candidate adds nothing to the message (kube's status is Success).
+    const post = defaultPreemption(profile, source, pod, failures, random);
+    const message = fitErrorMessage(infos.length, statuses, post.message || undefined);
+    return { numNodes: infos.length, feasible: [], filters, scores: [], totals: [], message, ...(post.candidate ? { preemption: post.candidate } : {}) };
   }
 
   const base = { numNodes: infos.length, feasible: feasible.map((n) => n.name), filters };

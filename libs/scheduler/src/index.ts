@@ -17,3 +17,4 @@ export * from "./plugins/inter-pod-affinity.ts";
 export * from "./plugins/pod-topology-spread.ts";
 export * from "./objects.ts";
 export * from "./plugins/image-locality.ts";
+export * from "./preemption.ts";

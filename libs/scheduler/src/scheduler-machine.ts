@@ -18,6 +18,7 @@ import { assign, fromPromise, setup, spawnChild } from "xstate";
 import { type CycleResult, type NodeCursor, scheduleOne } from "./algorithm.ts";
 import type { SchedulerCache } from "./cache.ts";
 import type { Pod } from "./framework.ts";
+import type { Candidate } from "./preemption.ts";
 import type { Profile } from "./profile.ts";
 import type { QueuedPod, SchedulingQueue } from "./queue.ts";
 import type { SchedulingCycle } from "@kubeactor/bus";
@@ -46,6 +47,8 @@ export interface BindInput {
 export interface ReportInput {
   readonly pod: Pod;
   readonly message: string;
+  /** Preemption chose this node: evict the victims, then nominate the node. */
+  readonly preemption?: Candidate;
 }
 
 export interface SchedulerContext {
@@ -90,7 +93,7 @@ export const createSchedulerMachine = (deps: SchedulerDeps) => {
       bindPod: fromPromise<BindInput, BindInput>(async ({ input }) => {
         throw new Error(`no bindPod implementation provided (pod ${metaOf(input.pod).name})`);
       }),
-      /** FailedScheduling event + PodScheduled=False. Best effort. */
+      /** Preemption's evictions (when any), FailedScheduling event, PodScheduled=False (+ nominatedNodeName). Best effort. */
       reportUnschedulable: fromPromise<void, ReportInput>(async () => {}),
       /** The Scheduled event. Best effort. */
       reportScheduled: fromPromise<void, BindInput>(async () => {}),
@@ -147,7 +150,7 @@ export const createSchedulerMachine = (deps: SchedulerDeps) => {
           id: ({ context }) => `report:${context.spawned}`,
           input: ({ event }) => {
             const { queued, result } = (event as unknown as { output: CycleOutcome }).output;
-            return { pod: queued.pod, message: result.message ?? "" };
+            return { pod: queued.pod, message: result.message ?? "", ...(result.preemption ? { preemption: result.preemption } : {}) };
           },
         }),
       bindingSucceeded: assign(({ context, event }) => {

@@ -12,7 +12,7 @@ import { type Node, type Pod, podKey } from "./framework.ts";
 import { defaultProfile, type Profile } from "./profile.ts";
 import { informerObjects } from "./objects.ts";
 import { SchedulingQueue } from "./queue.ts";
-import { reportUnschedulable, Scheduled, scheduledMessage } from "./report.ts";
+import { evictVictims, reportUnschedulable, Scheduled, scheduledMessage } from "./report.ts";
 import { type BindInput, createSchedulerMachine, type ReportInput } from "./scheduler-machine.ts";
 import { schedulerCycle } from "@kubeactor/bus";
 
@@ -113,7 +113,11 @@ export const startScheduler = async (opts: SchedulerOptions): Promise<RunningSch
         await api.bind(input.pod.metadata?.namespace ?? "", input.pod.metadata?.name ?? "", input.node);
         return input;
       }),
-      reportUnschedulable: fromPromise<void, ReportInput>(({ input }) => reportUnschedulable(api, recorder, input.pod, input.message, log)),
+      reportUnschedulable: fromPromise<void, ReportInput>(async ({ input }) => {
+        const p = input.preemption;
+        if (p) await evictVictims(api, recorder, profile.schedulerName, input.pod, p.node, p.victims, log);
+        await reportUnschedulable(api, recorder, input.pod, input.message, log, p?.node);
+      }),
       reportScheduled: fromPromise<void, BindInput>(({ input }) =>
         recorder.record(input.pod as unknown as JsonObject, "Normal", Scheduled, scheduledMessage(input.pod, input.node)),
       ),
