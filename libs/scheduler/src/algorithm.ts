@@ -6,7 +6,7 @@
  * Every (node, plugin, verdict) and (node, plugin, score) is returned so the
  * caller can publish and show why.
  */
-import { type Code, CycleState, type NodeInfo, type NodeSource, type Pod, podInfoOf, type Status } from "./framework.ts";
+import { type Code, CycleState, type NodeInfo, type NodeSource, type Pod, podInfoOf, podKey, type Status } from "./framework.ts";
 import { type Candidate, defaultPreemption } from "./preemption.ts";
 import type { Profile } from "./profile.ts";
 
@@ -55,6 +55,33 @@ export const runFilters = (profile: Profile, state: CycleState, pod: Pod, node: 
 };
 
 /**
+ * RunFilterPluginsWithNominatedPods: pods of equal or higher priority
+ * nominated to the node (their victims are leaving) count as already there,
+ * so a lower-priority pod cannot take the room a preemption made; the node
+ * must also pass without them (anti-affinity to them must not decide).
+ * (kube also updates the PreFilter state with them; here filters see them
+ * through the node only.)
+ */
+export const runFiltersWithNominatedPods = (
+  profile: Profile,
+  state: CycleState,
+  pod: Pod,
+  node: NodeInfo,
+  source: NodeSource,
+): { plugin: string; status: Status } | undefined => {
+  const key = podKey(pod);
+  const priority = pod.spec?.priority ?? 0;
+  const nominated = (source.nominatedPods?.(node.name) ?? []).filter((p) => p.key !== key && (p.pod.spec?.priority ?? 0) >= priority);
+  if (nominated.length > 0) {
+    const withThem = node.clone();
+    for (const p of nominated) withThem.addPod(p);
+    const verdict = runFilters(profile, state, pod, withThem);
+    if (verdict) return verdict;
+  }
+  return runFilters(profile, state, pod, node);
+};
+
+/**
  * `0/N nodes are available: <count reason, ...>.` — FitError.Error(): every
  * reason of every failing node counted, `"<count> <reason>"` strings sorted as
  * strings, joined with ", ".
@@ -70,6 +97,7 @@ export const nodesAvailableMessage = (numNodes: number, statuses: readonly Statu
 export const replacingNode = (source: NodeSource, replacement: NodeInfo): NodeSource => ({
   nodeInfos: () => source.nodeInfos().map((n) => (n.name === replacement.name ? replacement : n)),
   objects: source.objects,
+  ...(source.nominatedPods ? { nominatedPods: (node: string) => source.nominatedPods!(node) } : {}),
 });
 
 /** Filters for a dry run on a changed node: PreFilter state is recomputed against the changed cluster. */
@@ -78,7 +106,7 @@ export const filterOnChangedNode = (profile: Profile, source: NodeSource, pod: P
   const changed = replacingNode(source, node);
   const pre = runPreFilters(profile, state, pod, changed);
   if (pre) return pre.status;
-  return runFilters(profile, state, pod, node)?.status;
+  return runFiltersWithNominatedPods(profile, state, pod, node, changed)?.status;
 };
 
 /** kube's FitError with its PostFilter (preemption) message: each part ends with one period. */
@@ -139,7 +167,7 @@ export const scheduleOne = (profile: Profile, source: NodeSource, pod: Pod, rand
   const filters: FilterRecord[] = [];
   const failures: { node: NodeInfo; status: Status }[] = [];
   const check = (info: NodeInfo) => {
-    const verdict = runFilters(profile, state, pod, info);
+    const verdict = runFiltersWithNominatedPods(profile, state, pod, info, source);
     if (!verdict) feasible.push(info);
     else {
       filters.push({ node: info.name, plugin: verdict.plugin, code: verdict.status.code, reasons: verdict.status.reasons });
@@ -149,7 +177,7 @@ export const scheduleOne = (profile: Profile, source: NodeSource, pod: Pod, rand
   // A pod that preempted tries its nominated node first; if it fits, that is the only candidate.
   const nominated = (pod.status as { nominatedNodeName?: string } | undefined)?.nominatedNodeName;
   const nominatedInfo = nominated ? infos.find((n) => n.name === nominated) : undefined;
-  if (nominatedInfo && !runFilters(profile, state, pod, nominatedInfo)) feasible.push(nominatedInfo);
+  if (nominatedInfo && !runFiltersWithNominatedPods(profile, state, pod, nominatedInfo, source)) feasible.push(nominatedInfo);
   else {
     // Stop once enough feasible nodes are found, starting where the last cycle stopped (kube's nextStartNodeIndex).
     const toFind = numFeasibleNodesToFind(profile.percentageOfNodesToScore, infos.length);

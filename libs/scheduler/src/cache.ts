@@ -7,7 +7,7 @@
  * binding *forgets* it, and the informer seeing the pod bound *confirms* it
  * (replacing the assumed copy with the real object, wherever it landed).
  */
-import { type ClusterObjects, type ImageState, type Node, NodeInfo, type NodeSource, type Pod, podInfoOf, podKey } from "./framework.ts";
+import { type ClusterObjects, type ImageState, type Node, NodeInfo, type NodeSource, type Pod, type PodInfo, podInfoOf, podKey } from "./framework.ts";
 
 interface Slot {
   info: NodeInfo;
@@ -22,6 +22,30 @@ export class SchedulerCache implements NodeSource {
   private readonly assumed = new Set<string>();
   /** Namespaces, Services and controllers (set by the runnable scheduler from its informers). */
   objects: ClusterObjects | undefined;
+  /** Node → pending pods nominated to it (kube's nominator), and pod key → its node. */
+  private readonly nominatedOn = new Map<string, Map<string, PodInfo>>();
+  private readonly nominatedNode = new Map<string, string>();
+
+  /** Nominate a pending pod to a node (preemption chose it, or its status says so); undefined clears it. */
+  nominate(pod: Pod, node: string | undefined): void {
+    const key = podKey(pod);
+    const old = this.nominatedNode.get(key);
+    if (old !== undefined) {
+      this.nominatedOn.get(old)?.delete(key);
+      if (this.nominatedOn.get(old)?.size === 0) this.nominatedOn.delete(old);
+      this.nominatedNode.delete(key);
+    }
+    if (!node) return;
+    let onNode = this.nominatedOn.get(node);
+    if (!onNode) this.nominatedOn.set(node, (onNode = new Map()));
+    onNode.set(key, podInfoOf(pod));
+    this.nominatedNode.set(key, node);
+  }
+
+  nominatedPods(node: string): readonly PodInfo[] {
+    const onNode = this.nominatedOn.get(node);
+    return onNode ? [...onNode.values()] : [];
+  }
 
   nodeInfos(): readonly NodeInfo[] {
     const out: NodeInfo[] = [];
@@ -118,6 +142,8 @@ export class SchedulerCache implements NodeSource {
     const key = podKey(pod);
     const nodeName = pod.spec?.nodeName;
     const finished = pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed";
+    if (nodeName) this.nominate(pod, undefined);
+    else this.nominate(pod, (pod.status as { nominatedNodeName?: string } | undefined)?.nominatedNodeName || this.nominatedNode.get(key));
     if (nodeName && !finished) {
       this.assumed.delete(key);
       this.place(pod, nodeName);
@@ -126,6 +152,7 @@ export class SchedulerCache implements NodeSource {
 
   removePod(pod: Pod): void {
     const key = podKey(pod);
+    this.nominate(pod, undefined);
     this.assumed.delete(key);
     this.unplace(key);
   }
@@ -133,6 +160,7 @@ export class SchedulerCache implements NodeSource {
   /** Count the pod on `nodeName` now, before its binding is written. */
   assume(pod: Pod, nodeName: string): void {
     const key = podKey(pod);
+    this.nominate(pod, undefined);
     const copy = { ...pod, spec: { ...pod.spec, nodeName } } as Pod;
     this.place(copy, nodeName);
     this.assumed.add(key);

@@ -345,6 +345,8 @@ export interface NodeSource {
   nodeInfos(): readonly NodeInfo[];
   /** Namespaces, services and controllers; absent means none. */
   readonly objects?: ClusterObjects | undefined;
+  /** Pending pods nominated to this node by an earlier preemption (kube's nominator). */
+  nominatedPods?(node: string): readonly PodInfo[];
 }
 
 /** Static objects for tests. */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { scheduleOne } from "./algorithm.ts";
-import { FakeNodeSource, type Pod } from "./framework.ts";
+import { SchedulerCache } from "./cache.ts";
+import { FakeNodeSource, type NodeSource, type Pod, podInfoOf } from "./framework.ts";
 import { moreImportant, pickOneNode } from "./preemption.ts";
 import { defaultProfile } from "./profile.ts";
 import { makeNode, makePod } from "./test-helpers.ts";
@@ -130,5 +131,34 @@ describe("DefaultPreemption", () => {
     // Lower sum of priorities before fewer victims.
     const v = (n: string, p: number) => makePod(n, { priority: p });
     expect(pickOneNode([{ node: "n1", victims: [v("x", 5), v("y", 4)] }, { node: "n2", victims: [v("z", 5), v("w", 5)] }])?.node).toBe("n1");
+  });
+
+  it("keeps the room a preemption made for the preemptor: lower-priority pods see nominated pods as placed", () => {
+    const src = new FakeNodeSource([makeNode("a", { cpu: "1" }), makeNode("b", { cpu: "1" })], [low("b1", "b", 500)]);
+    const high = makePod("high", { cpu: "1", priority: 100 });
+    const withNominated: NodeSource = { nodeInfos: () => src.infos, nominatedPods: (n) => (n === "a" ? [podInfoOf(high)] : []) };
+    const r = scheduleOne(profile, withNominated, makePod("other", { cpu: "500m", priority: 5 }), () => 0);
+    expect(r.node).toBeUndefined();
+    expect(r.message).toMatch(/^0\/2 nodes are available: 2 Insufficient cpu\./);
+    // The nominated pod itself, and pods at least as important, are not held back by it.
+    expect(scheduleOne(profile, withNominated, high, () => 0).node).toBe("a");
+    expect(scheduleOne(profile, withNominated, makePod("peer", { cpu: "500m", priority: 100 }), () => 0).node).toBeUndefined();
+    expect(scheduleOne(profile, withNominated, makePod("vip", { cpu: "500m", priority: 1000 }), () => 0).node).toBe("a");
+  });
+
+  it("the cache tracks nominations until the pod is bound or gone", () => {
+    const cache = new SchedulerCache();
+    cache.addNode(makeNode("a"));
+    const p = makePod("p", { priority: 100 });
+    cache.nominate(p, "a");
+    expect(cache.nominatedPods("a").map((i) => i.key)).toEqual(["default/p"]);
+    cache.upsertPod(p); // an update without status.nominatedNodeName keeps the nomination
+    expect(cache.nominatedPods("a")).toHaveLength(1);
+    cache.assume(p, "a");
+    expect(cache.nominatedPods("a")).toHaveLength(0);
+    cache.upsertPod({ ...makePod("q"), status: { nominatedNodeName: "a" } } as Pod);
+    expect(cache.nominatedPods("a").map((i) => i.key)).toEqual(["default/q"]);
+    cache.removePod(makePod("q"));
+    expect(cache.nominatedPods("a")).toHaveLength(0);
   });
 });

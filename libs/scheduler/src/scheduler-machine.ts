@@ -143,6 +143,8 @@ export const createSchedulerMachine = (deps: SchedulerDeps) => {
       parkPod: assign(({ context, event }) => {
         const { queued, result } = (event as unknown as { output: CycleOutcome }).output;
         deps.queue.failed(queued.key, new Set(result.filters.map((f) => f.plugin)), true);
+        // The room preemption makes is this pod's: lower-priority pods must not take it meanwhile.
+        if (result.preemption) deps.cache.nominate(queued.pod, result.preemption.node);
         return { unschedulable: context.unschedulable + 1 };
       }),
       countSpawn: assign({ spawned: ({ context }) => context.spawned + 1 }),

@@ -77,7 +77,10 @@ export const startScheduler = async (opts: SchedulerOptions): Promise<RunningSch
       if (p.spec?.nodeName) {
         cache.upsertPod(p);
         queue.onClusterEvent("AssignedPodAdd");
-      } else if (ours(p)) queue.add(p);
+      } else {
+        cache.upsertPod(p); // a pending pod may carry status.nominatedNodeName
+        if (ours(p)) queue.add(p);
+      }
     },
     onUpdate: (oldObj, o) => {
       const [old, p] = [oldObj as unknown as Pod, o as unknown as Pod];
@@ -88,8 +91,11 @@ export const startScheduler = async (opts: SchedulerOptions): Promise<RunningSch
           queue.onClusterEvent("AssignedPodAdd");
         } else if (finished(p) && !finished(old)) queue.onClusterEvent("AssignedPodDelete");
         else if (JSON.stringify([old.spec, old.metadata?.labels]) !== JSON.stringify([p.spec, p.metadata?.labels])) queue.onClusterEvent("AssignedPodUpdate");
-      } else if (ours(p)) queue.update(p);
-      else queue.delete(podKey(p));
+      } else {
+        cache.upsertPod(p);
+        if (ours(p)) queue.update(p);
+        else queue.delete(podKey(p));
+      }
     },
     onDelete: (o) => {
       const p = o as unknown as Pod;
@@ -115,8 +121,9 @@ export const startScheduler = async (opts: SchedulerOptions): Promise<RunningSch
       }),
       reportUnschedulable: fromPromise<void, ReportInput>(async ({ input }) => {
         const p = input.preemption;
-        if (p) await evictVictims(api, recorder, profile.schedulerName, input.pod, p.node, p.victims, log);
+        // Nominate first: once the victims are gone the pod may be bound at once, and a bound pod's status is not ours to write.
         await reportUnschedulable(api, recorder, input.pod, input.message, log, p?.node);
+        if (p) await evictVictims(api, recorder, profile.schedulerName, input.pod, p.node, p.victims, log);
       }),
       reportScheduled: fromPromise<void, BindInput>(({ input }) =>
         recorder.record(input.pod as unknown as JsonObject, "Normal", Scheduled, scheduledMessage(input.pod, input.node)),
