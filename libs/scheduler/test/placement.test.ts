@@ -7,13 +7,20 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bus } from "@kubeactor/bus";
 import { type ControllerManager, startControllerManager } from "@kubeactor/controllers";
 import { type Kubelet, startKubelet } from "@kubeactor/kubelet";
-import { call, startTestCluster, type TestCluster, transportCases, until } from "@kubeactor/testing";
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { startTestCluster, type TestCluster, transportCases, until } from "@kubeactor/testing";
 import { type RunningScheduler, startScheduler } from "../src/index.ts";
 
 const PODS = { group: "", version: "v1", resource: "pods" };
 const EVENTS = { group: "", version: "v1", resource: "events" };
 const DEPLOYMENTS = { group: "apps", version: "v1", resource: "deployments" };
 const PRIORITY_CLASSES = { group: "scheduling.k8s.io", version: "v1", resource: "priorityclasses" };
+const KUBECTL = "/usr/lib/google-cloud-sdk/bin/kubectl.1.32";
+const run = promisify(execFile);
 
 type PodObj = {
   metadata: { name: string; uid: string; labels?: Record<string, string>; deletionTimestamp?: string };
@@ -28,6 +35,9 @@ describe.each(transportCases())("pod placement on $name", (tc) => {
   let kubelet: Kubelet;
   let scheduler: RunningScheduler;
   const quiet = { log: () => {} };
+  const dir = mkdtempSync(join(tmpdir(), "kubeactor-placement-"));
+  const kubectl = async (...args: string[]) =>
+    (await run(KUBECTL, ["--kubeconfig", join(dir, "kubeconfig"), "--cache-dir", mkdtempSync(join(dir, "cache-")), ...args], { encoding: "utf8" })).stdout;
 
   const pods = async (ns = "default") => ((await cluster.api.list(PODS, ns)) as { items: PodObj[] }).items;
   const pod = async (name: string) => (await cluster.api.get(PODS, "default", name)) as unknown as PodObj;
@@ -40,6 +50,10 @@ describe.each(transportCases())("pod placement on $name", (tc) => {
   beforeAll(async () => {
     await tc.setup();
     cluster = await startTestCluster(tc);
+    writeFileSync(
+      join(dir, "kubeconfig"),
+      `apiVersion: v1\nkind: Config\nclusters: [{name: t, cluster: {server: "${cluster.url}"}}]\ncontexts: [{name: t, context: {cluster: t, user: t}}]\nusers: [{name: t, user: {}}]\ncurrent-context: t\n`,
+    );
     controllers = await startControllerManager({ bus: new Bus(await tc.connect("controller-manager"), quiet), ...quiet });
     // Three nodes of one CPU each, in zones a, b and c.
     kubelet = await startKubelet({ bus: new Bus(await tc.connect("kubelet"), quiet), nodes: 3, cpu: "1", pullMs: 10, ...quiet });
@@ -52,6 +66,7 @@ describe.each(transportCases())("pod placement on $name", (tc) => {
     await controllers?.stop();
     await cluster?.stop();
     await tc.teardown();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it("required anti-affinity spreads a Deployment's pods one per node and explains the one left over", async () => {
@@ -93,18 +108,17 @@ describe.each(transportCases())("pod placement on $name", (tc) => {
     const critical = (await cluster.api.get(PRIORITY_CLASSES, "", "system-node-critical")) as { value: number; preemptionPolicy?: string };
     expect(critical).toMatchObject({ value: 2000001000, preemptionPolicy: "PreemptLowerPriority" });
     expect(((await cluster.api.get(PRIORITY_CLASSES, "", "system-cluster-critical")) as { value: number }).value).toBe(2000000000);
-    for (const [name, value] of [["low", 10], ["high", 1000]] as const)
-      await cluster.api.create(PRIORITY_CLASSES, "", { apiVersion: "scheduling.k8s.io/v1", kind: "PriorityClass", metadata: { name }, value });
-    const table = await call(cluster.url, "GET", "/apis/scheduling.k8s.io/v1/priorityclasses/high", undefined, {
-      Accept: "application/json;as=Table;v=v1;g=meta.k8s.io",
-    });
-    expect(table.body.columnDefinitions.map((c: { name: string }) => c.name)).toEqual(["Name", "Value", "Global-Default", "Age", "PreemptionPolicy"]);
-    expect(table.body.rows[0].cells).toEqual(["high", 1000, false, expect.any(String), "PreemptLowerPriority"]);
-
-    const err = await cluster.api
-      .create(PODS, "default", { apiVersion: "v1", kind: "Pod", metadata: { name: "nope" }, spec: { priorityClassName: "missing", containers: [{ name: "c", image: "busybox" }] } })
-      .catch((e: { status?: { code: number; reason: string; message: string } }) => e.status);
-    expect(err).toMatchObject({ code: 403, reason: "Forbidden", message: 'pods "nope" is forbidden: no PriorityClass with name missing was found' });
+    // What a user types, with the real kubectl.
+    expect(await kubectl("create", "priorityclass", "low", "--value=10")).toBe("priorityclass.scheduling.k8s.io/low created\n");
+    expect(await kubectl("create", "priorityclass", "high", "--value=1000", "--description=important")).toBe("priorityclass.scheduling.k8s.io/high created\n");
+    const table = (await kubectl("get", "pc")).split("\n").map((l) => l.split(/\s+/).filter(Boolean));
+    expect(table[0]).toEqual(["NAME", "VALUE", "GLOBAL-DEFAULT", "AGE", "PREEMPTIONPOLICY"]);
+    expect(table.find((r) => r[0] === "high")).toEqual(["high", "1000", "false", expect.any(String), "PreemptLowerPriority"]);
+    expect(table.find((r) => r[0] === "system-node-critical")?.[1]).toBe("2000001000");
+    const err = await kubectl("run", "nope", "--image=busybox", "--overrides", JSON.stringify({ spec: { priorityClassName: "missing" } })).catch(
+      (e: { stderr: string }) => e.stderr,
+    );
+    expect(err).toBe('Error from server (Forbidden): pods "nope" is forbidden: no PriorityClass with name missing was found\n');
   });
 
   it("a high-priority pod preempts a low-priority one and takes its node", async () => {
