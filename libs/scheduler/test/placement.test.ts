@@ -119,6 +119,21 @@ describe.each(transportCases())("pod placement on $name", (tc) => {
       (e: { stderr: string }) => e.stderr,
     );
     expect(err).toBe('Error from server (Forbidden): pods "nope" is forbidden: no PriorityClass with name missing was found\n');
+
+    // A globalDefault class applies to pods that name none; a priority that disagrees with the class is refused.
+    await cluster.api.create(PRIORITY_CLASSES, "", { apiVersion: "scheduling.k8s.io/v1", kind: "PriorityClass", metadata: { name: "dflt" }, value: 5, globalDefault: true, preemptionPolicy: "Never" });
+    const plain = { apiVersion: "v1", kind: "Pod", spec: { nodeSelector: { none: "x" }, containers: [{ name: "c", image: "busybox" }] } };
+    const defaulted = (await cluster.api.create(PODS, "default", { ...plain, metadata: { name: "defaulted" } })) as unknown as PodObj;
+    expect(defaulted.spec).toMatchObject({ priorityClassName: "dflt", priority: 5, preemptionPolicy: "Never" });
+    const mismatch = await cluster.api
+      .create(PODS, "default", { ...plain, metadata: { name: "mismatch" }, spec: { ...plain.spec, priorityClassName: "high", priority: 7 } })
+      .catch((e: { status?: { code: number; message: string } }) => e.status);
+    expect(mismatch).toMatchObject({
+      code: 403,
+      message: 'pods "mismatch" is forbidden: the integer value of priority (7) must not be provided in pod spec; priority admission controller computed 1000 from the given PriorityClass name',
+    });
+    await cluster.api.delete(PODS, "default", "defaulted");
+    await cluster.api.delete(PRIORITY_CLASSES, "", "dflt");
   });
 
   it("a high-priority pod preempts a low-priority one and takes its node", async () => {
