@@ -15,6 +15,8 @@ interface Slot {
   hasNode: boolean;
 }
 
+const NONE: readonly PodInfo[] = [];
+
 export class SchedulerCache implements NodeSource {
   private readonly slots = new Map<string, Slot>();
   /** Pod key → the node it is counted on. */
@@ -44,13 +46,18 @@ export class SchedulerCache implements NodeSource {
 
   nominatedPods(node: string): readonly PodInfo[] {
     const onNode = this.nominatedOn.get(node);
-    return onNode ? [...onNode.values()] : [];
+    return onNode ? [...onNode.values()] : NONE;
   }
 
+  /** The list nodeInfos() returns, rebuilt only after a node comes or goes (several plugins read it every cycle). */
+  private infos: NodeInfo[] | undefined;
+
   nodeInfos(): readonly NodeInfo[] {
-    const out: NodeInfo[] = [];
-    for (const s of this.slots.values()) if (s.hasNode) out.push(s.info);
-    return out;
+    if (!this.infos) {
+      this.infos = [];
+      for (const s of this.slots.values()) if (s.hasNode) this.infos.push(s.info);
+    }
+    return this.infos;
   }
 
   nodeInfo(name: string): NodeInfo | undefined {
@@ -66,6 +73,7 @@ export class SchedulerCache implements NodeSource {
     const name = node.metadata?.name ?? "";
     const slot = this.slots.get(name);
     const before = slot?.hasNode ? [...slot.info.imageStates.keys()] : [];
+    if (!slot?.hasNode) this.infos = undefined;
     if (slot) {
       slot.info.setNode(node);
       slot.hasNode = true;
@@ -103,6 +111,7 @@ export class SchedulerCache implements NodeSource {
     const slot = this.slots.get(name);
     if (!slot) return;
     if (slot.hasNode) for (const image of slot.info.imageStates.keys()) this.releaseImage(image);
+    this.infos = undefined;
     // Pods still bound to a deleted node keep counting until they go (kube keeps a ghost NodeInfo too).
     if (slot.info.pods.size > 0) slot.hasNode = false;
     else this.slots.delete(name);

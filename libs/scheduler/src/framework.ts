@@ -47,8 +47,10 @@ export const MAX_NODE_SCORE = 100;
 export class CycleState {
   private readonly data = new Map<string, unknown>();
   read<T>(key: string, compute: () => T): T {
-    if (!this.data.has(key)) this.data.set(key, compute());
-    return this.data.get(key) as T;
+    // Called per node per plugin: one lookup on the hot path.
+    let v = this.data.get(key) as T | undefined;
+    if (v === undefined && !this.data.has(key)) this.data.set(key, (v = compute()));
+    return v as T;
   }
   write(key: string, v: unknown): void {
     this.data.set(key, v);

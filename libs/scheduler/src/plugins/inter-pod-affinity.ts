@@ -105,12 +105,14 @@ export const interPodAffinityPreFilterState = (pod: Pod, cluster: NodeSource): P
   const antiAffinity: Counts = new Map();
   const required = terms?.required ?? [];
   const requiredAnti = terms?.requiredAnti ?? [];
+  const ownTerms = required.length > 0 || requiredAnti.length > 0;
   for (const info of cluster.nodeInfos()) {
+    if (!ownTerms && info.podsWithRequiredAntiAffinity === 0) continue; // the common case, kept cheap
     const labels = labelsOf(info);
     if (info.podsWithRequiredAntiAffinity > 0)
       for (const existing of info.pods.values())
         for (const t of existing.affinity?.requiredAnti ?? []) if (affinityTermMatches(t, pod, nsLabels)) bump(existingAntiAffinity, labels, t.topologyKey, 1);
-    if (required.length === 0 && requiredAnti.length === 0) continue;
+    if (!ownTerms) continue;
     for (const existing of info.pods.values()) {
       if (matchesAll(required, existing.pod)) for (const t of required) bump(affinity, labels, t.topologyKey, 1);
       for (const t of requiredAnti) if (affinityTermMatches(t, existing.pod, undefined)) bump(antiAffinity, labels, t.topologyKey, 1);
