@@ -111,6 +111,14 @@ describe.each(transportCases())("pod placement on $name", (tc) => {
     // What a user types, with the real kubectl.
     expect(await kubectl("create", "priorityclass", "low", "--value=10")).toBe("priorityclass.scheduling.k8s.io/low created\n");
     expect(await kubectl("create", "priorityclass", "high", "--value=1000", "--description=important")).toBe("priorityclass.scheduling.k8s.io/high created\n");
+    const refused = (...args: string[]) => kubectl(...args).catch((e: { stderr: string }) => e.stderr);
+    // (kube qualifies the kind as PriorityClass.scheduling.k8s.io in these messages; kubeactor's API server names the kind only)
+    expect(await refused("create", "priorityclass", "system-mine", "--value=1")).toMatch(
+      /^error: failed to create priorityclass: PriorityClass(\.scheduling\.k8s\.io)? "system-mine" is invalid: metadata\.name: Forbidden: priority class names with 'system-' prefix are reserved for system use only\. error: system-mine is not a known system priority class\n$/,
+    );
+    expect(await refused("create", "priorityclass", "huge", "--value=1000000001")).toMatch(
+      /^error: failed to create priorityclass: PriorityClass(\.scheduling\.k8s\.io)? "huge" is invalid: value: Forbidden: maximum allowed value of a user defined priority is 1000000000\n$/,
+    );
     const table = (await kubectl("get", "pc")).split("\n").map((l) => l.split(/\s+/).filter(Boolean));
     expect(table[0]).toEqual(["NAME", "VALUE", "GLOBAL-DEFAULT", "AGE", "PREEMPTIONPOLICY"]);
     expect(table.find((r) => r[0] === "high")).toEqual(["high", "1000", "false", expect.any(String), "PreemptLowerPriority"]);
@@ -132,6 +140,11 @@ describe.each(transportCases())("pod placement on $name", (tc) => {
       code: 403,
       message: 'pods "mismatch" is forbidden: the integer value of priority (7) must not be provided in pod spec; priority admission controller computed 1000 from the given PriorityClass name',
     });
+    const changed = await cluster.api
+      .update(PRIORITY_CLASSES, "", { ...(await cluster.api.get(PRIORITY_CLASSES, "", "dflt")), value: 6 })
+      .catch((e: { status?: { code: number; message: string } }) => e.status);
+    expect(changed).toMatchObject({ code: 422 });
+    expect(changed?.message).toMatch(/^PriorityClass(\.scheduling\.k8s\.io)? "dflt" is invalid: value: Forbidden: may not be changed in an update\.$/);
     await cluster.api.delete(PODS, "default", "defaulted");
     await cluster.api.delete(PRIORITY_CLASSES, "", "dflt");
   });
