@@ -251,6 +251,7 @@ const byKind: Record<string, (o: Obj) => void> = {
   "v1/Secret": (s) => setIfAbsent(s, "type", "Opaque"),
   "apps/v1/Deployment": defaultDeployment,
   "apps/v1/ReplicaSet": defaultReplicaSet,
+  "scheduling.k8s.io/v1/PriorityClass": (p) => setIfAbsent(p, "preemptionPolicy", "PreemptLowerPriority"),
 };
 
 /**

@@ -6,6 +6,7 @@ export * from "./resources/core.ts";
 export * from "./resources/apps.ts";
 export * from "./resources/misc.ts";
 export * from "./resources/discovery.ts";
+export * from "./resources/scheduling.ts";
 export * from "./registry.ts";
 export * from "./decode.ts";
 export * from "./defaults.ts";

@@ -6,6 +6,7 @@
 import { compareQuantity, formatQuantity, parseQuantity, type Quantity, QuantityParseError } from "./quantity.ts";
 import type { ResourceInfo } from "./registry.ts";
 import { labelSelectorFromApi, matchesLabels } from "./selectors.ts";
+import { HIGHEST_USER_DEFINABLE_PRIORITY, SYSTEM_PRIORITY_CLASSES } from "./resources/scheduling.ts";
 import type { FieldCause } from "./status.ts";
 
 type Obj = Record<string, unknown>;
@@ -569,6 +570,31 @@ const validateNode = (obj: Obj): FieldCause[] => {
   return out;
 };
 
+/** ValidatePriorityClass: `system-` names are the built-in classes only; user values at most one billion. */
+const validatePriorityClass = (obj: Record<string, unknown>): FieldCause[] => {
+  const out: FieldCause[] = [];
+  const name = str(isObj(obj["metadata"]) ? obj["metadata"]["name"] : undefined) ?? "";
+  const value = obj["value"];
+  const globalDefault = obj["globalDefault"] === true;
+  if (name.startsWith("system-")) {
+    const known = SYSTEM_PRIORITY_CLASSES.find((c) => c.name === name);
+    const why = !known
+      ? `${name} is not a known system priority class`
+      : known.value !== value
+        ? `value of ${name} PriorityClass must be ${known.value}`
+        : globalDefault
+          ? `globalDefault of ${name} PriorityClass must be false`
+          : undefined;
+    if (why) out.push(forbiddenCause("metadata.name", `priority class names with 'system-' prefix are reserved for system use only. error: ${why}`));
+  } else if (typeof value === "number" && value > HIGHEST_USER_DEFINABLE_PRIORITY)
+    out.push(forbiddenCause("value", `maximum allowed value of a user defined priority is ${HIGHEST_USER_DEFINABLE_PRIORITY}`));
+  const policy = obj["preemptionPolicy"];
+  if (policy === "") out.push(requiredCause("preemptionPolicy"));
+  else if (policy !== undefined && policy !== "Never" && policy !== "PreemptLowerPriority")
+    out.push(notSupportedCause("preemptionPolicy", policy, ["Never", "PreemptLowerPriority"]));
+  return out;
+};
+
 const kindKey = (info: ResourceInfo) => `${info.group}/${info.kind}`;
 
 /**
@@ -602,6 +628,9 @@ export function validateObject(info: ResourceInfo, obj: Record<string, unknown>)
       break;
     case "/Node":
       out.push(...validateNode(obj));
+      break;
+    case "scheduling.k8s.io/PriorityClass":
+      out.push(...validatePriorityClass(obj));
       break;
   }
   return out;
@@ -669,6 +698,10 @@ export function validateUpdate(info: ResourceInfo, newObj: Record<string, unknow
       break;
     case "/Pod":
       out.push(...validatePodSpecUpdate(newObj["spec"], oldObj["spec"]));
+      break;
+    case "scheduling.k8s.io/PriorityClass":
+      if (newObj["value"] !== oldObj["value"]) out.push(forbiddenCause("value", "may not be changed in an update."));
+      out.push(...immutable("preemptionPolicy", newObj["preemptionPolicy"], oldObj["preemptionPolicy"]));
       break;
     case "/Service": {
       const oldIP = str(os["clusterIP"]);

@@ -1,10 +1,11 @@
 /**
  * First-start objects every cluster has: the namespaces default, kube-system,
  * kube-public and kube-node-lease — kube-apiserver's bootstrap controller does
- * the same. Idempotent: existing ones are left alone. Waits for the store
+ * the same — and the PriorityClasses system-node-critical and
+ * system-cluster-critical. Idempotent: existing ones are left alone. Waits for the store
  * (a component started before it, e.g. under `turbo dev`).
  */
-import { findResource, isStatusError } from "@kubeactor/api";
+import { findResource, isStatusError, SYSTEM_PRIORITY_CLASSES } from "@kubeactor/api";
 import { prepareCreate } from "./objects.ts";
 import type { Bus } from "@kubeactor/bus";
 import { StoreClient } from "@kubeactor/client";
@@ -21,6 +22,17 @@ export const bootstrapCluster = async (bus: Bus, log: (line: string) => void = (
     try {
       await store.create({ group: "", resource: "namespaces", namespace: "", name }, obj);
       created.push(name);
+    } catch (e) {
+      if (!(isStatusError(e) && e.status.reason === "AlreadyExists")) throw e;
+    }
+  }
+  // The built-in PriorityClasses, as kube-apiserver's scheduling post-start hook creates them
+  // (not in the returned list, which names the namespaces created).
+  const pcInfo = findResource("scheduling.k8s.io", "v1", "priorityclasses")!;
+  for (const { name, value, description } of SYSTEM_PRIORITY_CLASSES) {
+    const obj = prepareCreate(pcInfo, { apiVersion: "scheduling.k8s.io/v1", kind: "PriorityClass", metadata: { name }, value, description }, "");
+    try {
+      await store.create({ group: "scheduling.k8s.io", resource: "priorityclasses", namespace: "", name }, obj);
     } catch (e) {
       if (!(isStatusError(e) && e.status.reason === "AlreadyExists")) throw e;
     }

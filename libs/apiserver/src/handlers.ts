@@ -26,7 +26,7 @@ import { metaOf, nowTimestamp, type Obj, prepareCreate, prepareUpdate, readyToRe
 import { applyPatch, isNotFound, type PatchType } from "./patching.ts";
 import { deepEqual, recordApply, recordUpdate } from "./apply/index.ts";
 import { checkManagerOptions, isForced, writeContext } from "./apply/options.ts";
-import { addDefaultTolerations, bindPod, DEFAULT_TOLERATION_SECONDS, type DefaultTolerationSeconds, initialPodStatus } from "./pods.ts";
+import { addDefaultTolerations, admitPodPriority, bindPod, DEFAULT_TOLERATION_SECONDS, type DefaultTolerationSeconds, initialPodStatus } from "./pods.ts";
 import { applyScale, toScale } from "./scale.ts";
 import { carryAllocatedValues, isServices, ServiceAllocator } from "./services.ts";
 import type { ResourceTarget } from "./routes.ts";
@@ -162,6 +162,7 @@ export class ResourceHandlers {
       if (isPods(t.info)) {
         addDefaultTolerations(obj, this.tolerationSeconds);
         initialPodStatus(obj);
+        await admitPodPriority(this.store, obj);
       }
       const name = metaOf(obj).name!;
       await this.admitNamespace(t, name);

@@ -6,6 +6,9 @@
 import { conflict, parseQuantity, compareQuantity, badRequest } from "@kubeactor/api";
 import { metaOf, nowTimestamp, type Obj } from "./objects.ts";
 
+/** The Priority admission plugin: priorityClassName → spec.priority and spec.preemptionPolicy (see priority.ts). */
+export { admitPodPriority } from "./priority.ts";
+
 type Resources = { requests?: Record<string, string | number>; limits?: Record<string, string | number> };
 type Container = { resources?: Resources };
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fitErrorMessage, nodesAvailableMessage, scheduleOne } from "./algorithm.ts";
+import { fitErrorMessage, nodesAvailableMessage, numFeasibleNodesToFind, scheduleOne } from "./algorithm.ts";
 import { FakeNodeSource, unresolvable, unschedulable } from "./framework.ts";
 import { defaultProfile } from "./profile.ts";
 import { makeNode, makePod } from "./test-helpers.ts";
@@ -69,5 +69,55 @@ describe("scheduleOne", () => {
     const seq = [0.1, 0.9, 0.9, 0.1, 0.1, 0.6];
     for (let k = 0; k < 3; k++) seen.add(scheduleOne(profile, nodes, makePod("p"), () => seq[i++ % seq.length]!).node!);
     expect(seen.size).toBeGreaterThan(1);
+  });
+});
+
+describe("percentageOfNodesToScore", () => {
+  it.each([
+    [undefined, 50, 50], // under 100 nodes: all
+    [undefined, 100, 100], // 50 − 0 = 50% of 100 = 50 → at least 100
+    [undefined, 1000, 420], // 50 − 8 = 42%
+    [undefined, 5000, 500], // 50 − 40 = 10%
+    [undefined, 6000, 300], // 50 − 48 = 2% → at least 5%
+    [undefined, 1500, 570], // 50 − 12 = 38%
+    [30, 1000, 300],
+    [5, 1000, 100], // never fewer than 100
+    [100, 1000, 1000],
+  ])("percentage %s of %i nodes → %i", (pct, nodes, want) => {
+    expect(numFeasibleNodesToFind(pct, nodes)).toBe(want);
+  });
+
+  it("stops filtering once enough nodes fit and starts the next cycle where this one stopped", () => {
+    const nodes = new FakeNodeSource(Array.from({ length: 250 }, (_, i) => makeNode(`n${String(i).padStart(3, "0")}`)));
+    const p = { ...defaultProfile(), percentageOfNodesToScore: 40 };
+    const cursor = { next: 0 };
+    const first = scheduleOne(p, nodes, makePod("a"), () => 0, cursor);
+    expect(first.feasible).toHaveLength(100);
+    expect(first.feasible[0]).toBe("n000");
+    expect(cursor.next).toBe(100);
+    const second = scheduleOne(p, nodes, makePod("b"), () => 0, cursor);
+    expect(second.feasible[0]).toBe("n100");
+    const third = scheduleOne(p, nodes, makePod("c"), () => 0, cursor);
+    // wraps around: n200..n249, then n000..n049
+    expect([third.feasible[0], third.feasible[50]]).toEqual(["n200", "n000"]);
+    expect(cursor.next).toBe(50);
+  });
+
+  it("counts infeasible nodes as processed, and looks at every node before giving up", () => {
+    const nodes = new FakeNodeSource(
+      Array.from({ length: 200 }, (_, i) => makeNode(`n${String(i).padStart(3, "0")}`, i % 2 ? {} : { unschedulable: true })),
+    );
+    const cursor = { next: 0 };
+    const r = scheduleOne(defaultProfile(), nodes, makePod("a"), () => 0, cursor);
+    expect(r.feasible).toHaveLength(100); // 200 nodes: 50 − 1 = 49% = 98 → at least 100
+    expect(cursor.next).toBe(0); // 100 feasible + 100 cordoned = every node
+    const none = scheduleOne(defaultProfile(), nodes, makePod("big", { cpu: "64" }), () => 0, cursor);
+    expect(none.message).toMatch(/^0\/200 nodes are available: 100 Insufficient cpu, 100 node\(s\) were unschedulable\./);
+  });
+
+  it("tries a nominated node first", () => {
+    const nodes = new FakeNodeSource([makeNode("a"), makeNode("b"), makeNode("c")]);
+    const pod = { ...makePod("p"), status: { nominatedNodeName: "c" } } as ReturnType<typeof makePod>;
+    expect(scheduleOne(defaultProfile(), nodes, pod).node).toBe("c");
   });
 });

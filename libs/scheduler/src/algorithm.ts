@@ -6,7 +6,8 @@
  * Every (node, plugin, verdict) and (node, plugin, score) is returned so the
  * caller can publish and show why.
  */
-import { type Code, CycleState, type NodeInfo, type NodeSource, type Pod, podInfoOf, type Status } from "./framework.ts";
+import { type Code, CycleState, type NodeInfo, type NodeSource, type Pod, podInfoOf, podKey, type Status } from "./framework.ts";
+import { type Candidate, defaultPreemption } from "./preemption.ts";
 import type { Profile } from "./profile.ts";
 
 export interface FilterRecord {
@@ -36,14 +37,14 @@ export interface CycleResult {
   readonly node?: string;
   /** kube-scheduler's FailedScheduling message when nothing fits. */
   readonly message?: string;
+  /** Nothing fits, but evicting these pods (most important first) from this node would make room. */
+  readonly preemption?: Candidate;
 }
 
 /** kube-scheduler's ErrNoNodesAvailable. */
 export const ErrNoNodesAvailable = "no nodes available to schedule pods";
 export const ErrPreemptionNotHelpful = "Preemption is not helpful for scheduling";
 export const ErrNoPreemptionVictims = "No preemption victims found for incoming pod";
-/** kubeactor's own wording: kube would preempt here, kubeactor does not preempt yet. */
-export const ErrPreemptionNotImplemented = "preemption of lower-priority pods is not implemented";
 
 export const runFilters = (profile: Profile, state: CycleState, pod: Pod, node: NodeInfo): { plugin: string; status: Status } | undefined => {
   for (const f of profile.filters) {
@@ -51,6 +52,33 @@ export const runFilters = (profile: Profile, state: CycleState, pod: Pod, node: 
     if (status.code !== "Success") return { plugin: f.name, status };
   }
   return undefined;
+};
+
+/**
+ * RunFilterPluginsWithNominatedPods: pods of equal or higher priority
+ * nominated to the node (their victims are leaving) count as already there,
+ * so a lower-priority pod cannot take the room a preemption made; the node
+ * must also pass without them (anti-affinity to them must not decide).
+ * (kube also updates the PreFilter state with them; here filters see them
+ * through the node only.)
+ */
+export const runFiltersWithNominatedPods = (
+  profile: Profile,
+  state: CycleState,
+  pod: Pod,
+  node: NodeInfo,
+  source: NodeSource,
+): { plugin: string; status: Status } | undefined => {
+  const key = podKey(pod);
+  const priority = pod.spec?.priority ?? 0;
+  const nominated = (source.nominatedPods?.(node.name) ?? []).filter((p) => p.key !== key && (p.pod.spec?.priority ?? 0) >= priority);
+  if (nominated.length > 0) {
+    const withThem = node.clone();
+    for (const p of nominated) withThem.addPod(p);
+    const verdict = runFilters(profile, state, pod, withThem);
+    if (verdict) return verdict;
+  }
+  return runFilters(profile, state, pod, node);
 };
 
 /**
@@ -65,26 +93,20 @@ export const nodesAvailableMessage = (numNodes: number, statuses: readonly Statu
   return `0/${numNodes} nodes are available${parts.length ? `: ${parts.join(", ")}` : ""}`;
 };
 
-const priorityOf = (pod: Pod) => pod.spec?.priority ?? 0;
+/** The cluster with one node replaced (a preemption dry run's copy without its victims). */
+export const replacingNode = (source: NodeSource, replacement: NodeInfo): NodeSource => ({
+  nodeInfos: () => source.nodeInfos().map((n) => (n.name === replacement.name ? replacement : n)),
+  objects: source.objects,
+  ...(source.nominatedPods ? { nominatedPods: (node: string) => source.nominatedPods!(node) } : {}),
+});
 
-/**
- * What DefaultPreemption's PostFilter prints when it finds no victims: nodes
- * whose failure no eviction can fix are "not helpful", nodes without
- * lower-priority pods have "no victims", and nodes that still do not fit with
- * every lower-priority pod gone report that filter's reasons.
- */
-export const preemptionMessage = (profile: Profile, pod: Pod, failures: readonly { node: NodeInfo; status: Status }[]): string => {
-  if ((pod.spec as { preemptionPolicy?: string } | undefined)?.preemptionPolicy === "Never") return "preemption: not eligible due to preemptionPolicy=Never";
-  const statuses: Status[] = failures.map(({ node, status }) => {
-    if (status.code === "UnschedulableAndUnresolvable") return { code: status.code, reasons: [ErrPreemptionNotHelpful] };
-    const victims = [...node.pods.values()].filter((p) => priorityOf(p.pod) < priorityOf(pod));
-    if (victims.length === 0) return { code: "UnschedulableAndUnresolvable", reasons: [ErrNoPreemptionVictims] };
-    const without = node.clone();
-    for (const v of victims) without.removePod(v.key);
-    const verdict = runFilters(profile, new CycleState(), pod, without);
-    return verdict ? verdict.status : { code: "Unschedulable", reasons: [ErrPreemptionNotImplemented] };
-  });
-  return `preemption: ${nodesAvailableMessage(failures.length, statuses)}`;
+/** Filters for a dry run on a changed node: PreFilter state is recomputed against the changed cluster. */
+export const filterOnChangedNode = (profile: Profile, source: NodeSource, pod: Pod, node: NodeInfo): Status | undefined => {
+  const state = new CycleState();
+  const changed = replacingNode(source, node);
+  const pre = runPreFilters(profile, state, pod, changed);
+  if (pre) return pre.status;
+  return runFiltersWithNominatedPods(profile, state, pod, node, changed)?.status;
 };
 
 /** kube's FitError with its PostFilter (preemption) message: each part ends with one period. */
@@ -94,27 +116,83 @@ export const fitErrorMessage = (numNodes: number, filterStatuses: readonly Statu
   return msg;
 };
 
-export const scheduleOne = (profile: Profile, source: NodeSource, pod: Pod, random: () => number = Math.random): CycleResult => {
+/** PreFilter of every filter plugin in order; the first rejection is returned with its plugin. */
+export const runPreFilters = (profile: Profile, state: CycleState, pod: Pod, source: NodeSource): { plugin: string; status: Status } | undefined => {
+  for (const f of profile.filters) {
+    const status = f.preFilter?.(state, pod, source);
+    if (status && status.code !== "Success") return { plugin: f.name, status };
+  }
+  return undefined;
+};
+
+/** kube's minFeasibleNodesToFind and minFeasibleNodesPercentageToFind. */
+export const MIN_FEASIBLE_NODES_TO_FIND = 100;
+export const MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND = 5;
+
+/**
+ * numFeasibleNodesToFind: every node in clusters under 100 nodes; otherwise
+ * the given percentage, or adaptively 50% − 1% per 125 nodes (at least 5%),
+ * and never fewer than 100 nodes.
+ */
+export const numFeasibleNodesToFind = (percentage: number | undefined, numAllNodes: number): number => {
+  if (numAllNodes < MIN_FEASIBLE_NODES_TO_FIND) return numAllNodes;
+  let pct = percentage ?? 0;
+  if (pct <= 0) pct = Math.max(50 - Math.trunc(numAllNodes / 125), MIN_FEASIBLE_NODES_PERCENTAGE_TO_FIND);
+  if (pct >= 100) return numAllNodes;
+  return Math.max(Math.trunc((numAllNodes * pct) / 100), MIN_FEASIBLE_NODES_TO_FIND);
+};
+
+/** Where the next cycle starts filtering (kube's nextStartNodeIndex), so every node gets its turn. */
+export interface NodeCursor {
+  next: number;
+}
+
+export const scheduleOne = (profile: Profile, source: NodeSource, pod: Pod, random: () => number = Math.random, cursor?: NodeCursor): CycleResult => {
   const state = new CycleState();
   const infos = source.nodeInfos();
   if (infos.length === 0) return { numNodes: 0, feasible: [], filters: [], scores: [], totals: [], message: ErrNoNodesAvailable };
 
+  const rejected = runPreFilters(profile, state, pod, source);
+  if (rejected) {
+    // kube's FitError names a PreFilter rejection once, not once per node.
+    const { plugin, status } = rejected;
+    const failures = infos.map((node) => ({ node, status }));
+    const post = defaultPreemption(profile, source, pod, failures, random);
+    const message = `0/${infos.length} nodes are available: ${status.reasons.join(", ")}.${post.message ? ` ${post.message.replace(/\.$/, "")}.` : ""}`;
+    const filters = infos.map((n) => ({ node: n.name, plugin, code: status.code, reasons: status.reasons }));
+    return { numNodes: infos.length, feasible: [], filters, scores: [], totals: [], message, ...(post.candidate ? { preemption: post.candidate } : {}) };
+  }
+
   const feasible: NodeInfo[] = [];
   const filters: FilterRecord[] = [];
   const failures: { node: NodeInfo; status: Status }[] = [];
-  for (const info of infos) {
-    const verdict = runFilters(profile, state, pod, info);
+  const check = (info: NodeInfo) => {
+    const verdict = runFiltersWithNominatedPods(profile, state, pod, info, source);
     if (!verdict) feasible.push(info);
     else {
       filters.push({ node: info.name, plugin: verdict.plugin, code: verdict.status.code, reasons: verdict.status.reasons });
       failures.push({ node: info, status: verdict.status });
     }
+  };
+  // A pod that preempted tries its nominated node first; if it fits, that is the only candidate.
+  const nominated = (pod.status as { nominatedNodeName?: string } | undefined)?.nominatedNodeName;
+  const nominatedInfo = nominated ? infos.find((n) => n.name === nominated) : undefined;
+  if (nominatedInfo && !runFiltersWithNominatedPods(profile, state, pod, nominatedInfo, source)) feasible.push(nominatedInfo);
+  else {
+    // Stop once enough feasible nodes are found, starting where the last cycle stopped (kube's nextStartNodeIndex).
+    const toFind = numFeasibleNodesToFind(profile.percentageOfNodesToScore, infos.length);
+    const start = cursor ? cursor.next % infos.length : 0;
+    let processed = 0;
+    for (; processed < infos.length && feasible.length < toFind; processed++) check(infos[(start + processed) % infos.length]!);
+    if (cursor) cursor.next = (start + processed) % infos.length;
   }
 
   if (feasible.length === 0) {
     const statuses = failures.map((f) => f.status);
-    const message = fitErrorMessage(infos.length, statuses, preemptionMessage(profile, pod, failures));
-    return { numNodes: infos.length, feasible: [], filters, scores: [], totals: [], message };
+    // PostFilter: DefaultPreemption. A found candidate adds nothing to the message (kube's status is Success).
+    const post = defaultPreemption(profile, source, pod, failures, random);
+    const message = fitErrorMessage(infos.length, statuses, post.message || undefined);
+    return { numNodes: infos.length, feasible: [], filters, scores: [], totals: [], message, ...(post.candidate ? { preemption: post.candidate } : {}) };
   }
 
   const base = { numNodes: infos.length, feasible: feasible.map((n) => n.name), filters };
@@ -123,6 +201,7 @@ export const scheduleOne = (profile: Profile, source: NodeSource, pod: Pod, rand
 
   const scores: ScoreRecord[] = [];
   const totals = feasible.map(() => 0);
+  for (const { plugin } of profile.scores) plugin.preScore?.(state, pod, feasible, source);
   for (const { plugin, weight } of profile.scores) {
     const raw = feasible.map((n) => plugin.score(state, pod, n));
     const normalized = plugin.normalize ? plugin.normalize(state, pod, raw) : raw;

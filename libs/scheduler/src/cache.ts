@@ -7,7 +7,7 @@
  * binding *forgets* it, and the informer seeing the pod bound *confirms* it
  * (replacing the assumed copy with the real object, wherever it landed).
  */
-import { type Node, NodeInfo, type NodeSource, type Pod, podInfoOf, podKey } from "./framework.ts";
+import { type ClusterObjects, type ImageState, type Node, NodeInfo, type NodeSource, type Pod, type PodInfo, podInfoOf, podKey } from "./framework.ts";
 
 interface Slot {
   info: NodeInfo;
@@ -15,16 +15,49 @@ interface Slot {
   hasNode: boolean;
 }
 
+const NONE: readonly PodInfo[] = [];
+
 export class SchedulerCache implements NodeSource {
   private readonly slots = new Map<string, Slot>();
   /** Pod key → the node it is counted on. */
   private readonly podNode = new Map<string, string>();
   private readonly assumed = new Set<string>();
+  /** Namespaces, Services and controllers (set by the runnable scheduler from its informers). */
+  objects: ClusterObjects | undefined;
+  /** Node → pending pods nominated to it (kube's nominator), and pod key → its node. */
+  private readonly nominatedOn = new Map<string, Map<string, PodInfo>>();
+  private readonly nominatedNode = new Map<string, string>();
+
+  /** Nominate a pending pod to a node (preemption chose it, or its status says so); undefined clears it. */
+  nominate(pod: Pod, node: string | undefined): void {
+    const key = podKey(pod);
+    const old = this.nominatedNode.get(key);
+    if (old !== undefined) {
+      this.nominatedOn.get(old)?.delete(key);
+      if (this.nominatedOn.get(old)?.size === 0) this.nominatedOn.delete(old);
+      this.nominatedNode.delete(key);
+    }
+    if (!node) return;
+    let onNode = this.nominatedOn.get(node);
+    if (!onNode) this.nominatedOn.set(node, (onNode = new Map()));
+    onNode.set(key, podInfoOf(pod));
+    this.nominatedNode.set(key, node);
+  }
+
+  nominatedPods(node: string): readonly PodInfo[] {
+    const onNode = this.nominatedOn.get(node);
+    return onNode ? [...onNode.values()] : NONE;
+  }
+
+  /** The list nodeInfos() returns, rebuilt only after a node comes or goes (several plugins read it every cycle). */
+  private infos: NodeInfo[] | undefined;
 
   nodeInfos(): readonly NodeInfo[] {
-    const out: NodeInfo[] = [];
-    for (const s of this.slots.values()) if (s.hasNode) out.push(s.info);
-    return out;
+    if (!this.infos) {
+      this.infos = [];
+      for (const s of this.slots.values()) if (s.hasNode) this.infos.push(s.info);
+    }
+    return this.infos;
   }
 
   nodeInfo(name: string): NodeInfo | undefined {
@@ -39,10 +72,35 @@ export class SchedulerCache implements NodeSource {
   addNode(node: Node): void {
     const name = node.metadata?.name ?? "";
     const slot = this.slots.get(name);
+    const before = slot?.hasNode ? [...slot.info.imageStates.keys()] : [];
+    if (!slot?.hasNode) this.infos = undefined;
     if (slot) {
       slot.info.setNode(node);
       slot.hasNode = true;
     } else this.slots.set(name, { info: new NodeInfo(node), hasNode: true });
+    this.shareImages(this.slots.get(name)!.info, before);
+  }
+
+  /** Image name → its state shared by every node that has it (numNodes counts them, as kube's cache does). */
+  private readonly images = new Map<string, ImageState>();
+
+  /** Count the node's images (after the node changed from having `before`) and point its entries at the shared states. */
+  private shareImages(info: NodeInfo, before: readonly string[]): void {
+    const now = new Set(info.imageStates.keys());
+    for (const name of before) if (!now.has(name)) this.releaseImage(name);
+    const had = new Set(before);
+    for (const [name, own] of [...info.imageStates]) {
+      let shared = this.images.get(name);
+      if (!shared) this.images.set(name, (shared = { size: own.size, numNodes: 0 }));
+      if (!had.has(name)) shared.numNodes++;
+      info.imageStates.set(name, shared);
+    }
+  }
+
+  private releaseImage(name: string): void {
+    const shared = this.images.get(name);
+    if (!shared) return;
+    if (--shared.numNodes <= 0) this.images.delete(name);
   }
 
   updateNode(node: Node): void {
@@ -52,6 +110,8 @@ export class SchedulerCache implements NodeSource {
   removeNode(name: string): void {
     const slot = this.slots.get(name);
     if (!slot) return;
+    if (slot.hasNode) for (const image of slot.info.imageStates.keys()) this.releaseImage(image);
+    this.infos = undefined;
     // Pods still bound to a deleted node keep counting until they go (kube keeps a ghost NodeInfo too).
     if (slot.info.pods.size > 0) slot.hasNode = false;
     else this.slots.delete(name);
@@ -91,6 +151,8 @@ export class SchedulerCache implements NodeSource {
     const key = podKey(pod);
     const nodeName = pod.spec?.nodeName;
     const finished = pod.status?.phase === "Succeeded" || pod.status?.phase === "Failed";
+    if (nodeName) this.nominate(pod, undefined);
+    else this.nominate(pod, (pod.status as { nominatedNodeName?: string } | undefined)?.nominatedNodeName || this.nominatedNode.get(key));
     if (nodeName && !finished) {
       this.assumed.delete(key);
       this.place(pod, nodeName);
@@ -99,6 +161,7 @@ export class SchedulerCache implements NodeSource {
 
   removePod(pod: Pod): void {
     const key = podKey(pod);
+    this.nominate(pod, undefined);
     this.assumed.delete(key);
     this.unplace(key);
   }
@@ -106,6 +169,7 @@ export class SchedulerCache implements NodeSource {
   /** Count the pod on `nodeName` now, before its binding is written. */
   assume(pod: Pod, nodeName: string): void {
     const key = podKey(pod);
+    this.nominate(pod, undefined);
     const copy = { ...pod, spec: { ...pod.spec, nodeName } } as Pod;
     this.place(copy, nodeName);
     this.assumed.add(key);

@@ -7,10 +7,24 @@
  * Plugins are pure functions of (cycle state, pod, node info): they never do
  * I/O and never change the NodeInfo they are given.
  */
-import { milliValue, parseQuantity, value, type Node as NodeSchema, type Pod as PodSchema } from "@kubeactor/api";
+import {
+  type LabelSelector as ApiLabelSelector,
+  labelSelectorFromApi,
+  matchesLabels,
+  milliValue,
+  newRequirement,
+  nothing,
+  parseQuantity,
+  type Selector,
+  value,
+  type Node as NodeSchema,
+  type Pod as PodSchema,
+} from "@kubeactor/api";
 
 export type Pod = PodSchema;
 export type Node = typeof NodeSchema.Type;
+export type Labels = Readonly<Record<string, string>>;
+export type { ApiLabelSelector };
 type Container = NonNullable<NonNullable<Pod["spec"]>["containers"]>[number];
 
 /** kube-scheduler's status codes for filters (Error is a thrown exception here). */
@@ -33,8 +47,10 @@ export const MAX_NODE_SCORE = 100;
 export class CycleState {
   private readonly data = new Map<string, unknown>();
   read<T>(key: string, compute: () => T): T {
-    if (!this.data.has(key)) this.data.set(key, compute());
-    return this.data.get(key) as T;
+    // Called per node per plugin: one lookup on the hot path.
+    let v = this.data.get(key) as T | undefined;
+    if (v === undefined && !this.data.has(key)) this.data.set(key, (v = compute()));
+    return v as T;
   }
   write(key: string, v: unknown): void {
     this.data.set(key, v);
@@ -43,11 +59,19 @@ export class CycleState {
 
 export interface FilterPlugin {
   readonly name: string;
+  /**
+   * PreFilter: once per cycle, before any node is filtered, compute what depends
+   * on the pod and the whole cluster (every node, not only those filtered) into
+   * `state`. A non-Success status rejects every node with it.
+   */
+  preFilter?(state: CycleState, pod: Pod, cluster: NodeSource): Status | undefined;
   filter(state: CycleState, pod: Pod, node: NodeInfo): Status;
 }
 
 export interface ScorePlugin {
   readonly name: string;
+  /** PreScore: once per cycle, with the feasible nodes (in scoring order) and the whole cluster. */
+  preScore?(state: CycleState, pod: Pod, feasible: readonly NodeInfo[], cluster: NodeSource): void;
   /** A raw score; without `normalize` it must already lie in [0, MAX_NODE_SCORE]. */
   score(state: CycleState, pod: Pod, node: NodeInfo): number;
   /** Rewrites the raw scores of all feasible nodes (same order) into [0, MAX_NODE_SCORE]. */
@@ -187,6 +211,8 @@ export interface PodInfo {
   readonly requests: Resources;
   readonly nonZeroRequests: Resources;
   readonly ports: readonly HostPort[];
+  /** Parsed pod (anti-)affinity terms (kube's PodInfo), present only when the pod has any. */
+  readonly affinity?: PodAffinityTerms | undefined;
 }
 
 export const podKey = (pod: Pod): string => `${pod.metadata?.namespace ?? ""}/${pod.metadata?.name ?? ""}`;
@@ -197,6 +223,7 @@ export const podInfoOf = (pod: Pod): PodInfo => ({
   requests: podRequests(pod),
   nonZeroRequests: podRequests(pod, true),
   ports: podHostPorts(pod),
+  affinity: podAffinityTerms(pod),
 });
 
 export interface ImageState {
@@ -220,6 +247,9 @@ export class NodeInfo {
   allowedPodNumber = 0;
   /** Image name → state, for ImageLocality. */
   imageStates = new Map<string, ImageState>();
+  /** Pods with any pod (anti-)affinity, and those with required anti-affinity (InterPodAffinity reads only these). */
+  podsWithAffinity = 0;
+  podsWithRequiredAntiAffinity = 0;
 
   constructor(public node: Node) {
     this.setNode(node);
@@ -244,6 +274,10 @@ export class NodeInfo {
   addPod(info: PodInfo): void {
     if (this.pods.has(info.key)) this.removePod(info.key);
     this.pods.set(info.key, info);
+    if (info.affinity) {
+      this.podsWithAffinity++;
+      if (info.affinity.requiredAnti.length > 0) this.podsWithRequiredAntiAffinity++;
+    }
     this.requested = addResources(this.requested, info.requests);
     this.nonZeroRequested = addResources(this.nonZeroRequested, info.nonZeroRequests);
     this.usedPorts = [...this.usedPorts, ...info.ports];
@@ -253,6 +287,10 @@ export class NodeInfo {
     const info = this.pods.get(key);
     if (!info) return false;
     this.pods.delete(key);
+    if (info.affinity) {
+      this.podsWithAffinity--;
+      if (info.affinity.requiredAnti.length > 0) this.podsWithRequiredAntiAffinity--;
+    }
     this.requested = addResources(this.requested, info.requests, -1);
     this.nonZeroRequested = addResources(this.nonZeroRequested, info.nonZeroRequests, -1);
     const remaining = [...info.ports];
@@ -274,23 +312,80 @@ export class NodeInfo {
   }
 }
 
+/**
+ * The objects besides nodes and pods that plugins read: namespaces (pod
+ * affinity's namespaceSelector) and what selects a pod (the system default
+ * topology spreading: Services, and the pod's controller).
+ */
+export interface ClusterObjects {
+  namespaceLabels(name: string): Labels | undefined;
+  /** Every namespace with its labels. */
+  namespaces(): Iterable<readonly [string, Labels]>;
+  /** `spec.selector` of every Service in the namespace. */
+  serviceSelectors(namespace: string): Iterable<Labels>;
+  /**
+   * The label selector of the pod's controller: a LabelSelector for ReplicaSets
+   * and StatefulSets, a label map for ReplicationControllers; undefined when
+   * that controller is unknown.
+   */
+  controllerSelector(namespace: string, owner: { apiVersion: string; kind: string; name: string }): ControllerSelector | undefined;
+}
+
+export type ControllerSelector = { readonly set: Labels } | { readonly selector: ApiLabelSelector };
+
+/** No namespaces, services or controllers: what a node source without objects offers. */
+export const noObjects: ClusterObjects = {
+  namespaceLabels: () => undefined,
+  namespaces: () => [],
+  serviceSelectors: () => [],
+  controllerSelector: () => undefined,
+};
+
 /** Where a scheduling cycle gets its nodes: the cache in production, a fixed list in tests. */
 export interface NodeSource {
   /** Every node, in a stable order (the order feasible nodes and scores are reported in). */
   nodeInfos(): readonly NodeInfo[];
+  /** Namespaces, services and controllers; absent means none. */
+  readonly objects?: ClusterObjects | undefined;
+  /** Pending pods nominated to this node by an earlier preemption (kube's nominator). */
+  nominatedPods?(node: string): readonly PodInfo[];
 }
+
+/** Static objects for tests. */
+export interface FakeObjects {
+  readonly namespaces?: Record<string, Labels>;
+  readonly services?: { namespace: string; selector: Labels }[];
+  readonly controllers?: { namespace: string; kind: string; name: string; selector: ControllerSelector }[];
+}
+
+export const fakeObjects = (o: FakeObjects): ClusterObjects => ({
+  namespaceLabels: (name) => o.namespaces?.[name],
+  namespaces: () => Object.entries(o.namespaces ?? {}),
+  serviceSelectors: (ns) => (o.services ?? []).filter((s) => s.namespace === ns).map((s) => s.selector),
+  controllerSelector: (ns, owner) => o.controllers?.find((c) => c.namespace === ns && c.kind === owner.kind && c.name === owner.name)?.selector,
+});
 
 /** A fixed-order node source for tests: the nodes as given, with the given pods bound to them. */
 export class FakeNodeSource implements NodeSource {
   readonly infos: NodeInfo[];
-  constructor(nodes: readonly Node[], pods: readonly Pod[] = []) {
+  readonly objects: ClusterObjects | undefined;
+  constructor(nodes: readonly Node[], pods: readonly Pod[] = [], objects?: FakeObjects) {
     this.infos = nodes.map((n) => new NodeInfo(n));
     for (const p of pods) this.infos.find((i) => i.name === p.spec?.nodeName)?.addPod(podInfoOf(p));
+    countImageNodes(this.infos);
+    this.objects = objects ? fakeObjects(objects) : undefined;
   }
   nodeInfos(): readonly NodeInfo[] {
     return this.infos;
   }
 }
+
+/** Sets every image's `numNodes` to the number of the given nodes that have it (the cache keeps this incrementally). */
+export const countImageNodes = (infos: readonly NodeInfo[]): void => {
+  const counts = new Map<string, number>();
+  for (const i of infos) for (const name of i.imageStates.keys()) counts.set(name, (counts.get(name) ?? 0) + 1);
+  for (const i of infos) for (const [name, st] of i.imageStates) st.numNodes = counts.get(name) ?? 1;
+};
 
 // ---------------------------------------------------------------- helpers shared by plugins
 
@@ -314,3 +409,84 @@ export const toleratesTaint = (t: Toleration, taint: { key: string; value?: stri
 
 export const tolerationsTolerateTaint = (ts: readonly Toleration[] | undefined, taint: Taint | { key: string; value?: string; effect: string }): boolean =>
   (ts ?? []).some((t) => toleratesTaint(t, taint));
+
+// ---------------------------------------------------------------- pod affinity terms
+
+/** kube's framework.AffinityTerm: a PodAffinityTerm with its selectors parsed. */
+export interface AffinityTerm {
+  readonly namespaces: ReadonlySet<string>;
+  readonly selector: Selector;
+  readonly namespaceSelector: Selector;
+  readonly topologyKey: string;
+}
+export interface WeightedAffinityTerm extends AffinityTerm {
+  readonly weight: number;
+}
+
+export interface PodAffinityTerms {
+  readonly required: readonly AffinityTerm[];
+  readonly requiredAnti: readonly AffinityTerm[];
+  readonly preferred: readonly WeightedAffinityTerm[];
+  readonly preferredAnti: readonly WeightedAffinityTerm[];
+}
+
+type ApiAffinityTerm = NonNullable<NonNullable<NonNullable<NonNullable<Pod["spec"]>["affinity"]>["podAffinity"]>["requiredDuringSchedulingIgnoredDuringExecution"]>[number];
+
+const safeSelector = (sel: ApiLabelSelector | undefined): Selector => {
+  try {
+    return labelSelectorFromApi(sel);
+  } catch {
+    return nothing; // validation rejects bad selectors; an old object that has one matches nothing
+  }
+};
+
+/**
+ * newAffinityTerm: no namespaces and no namespaceSelector mean the pod's own
+ * namespace. matchLabelKeys / mismatchLabelKeys add `key in (v)` / `key notin (v)`
+ * for the pod's own label values (kube-apiserver merges them at creation;
+ * kubeactor's API server does not, so the scheduler does).
+ */
+export const newAffinityTerm = (pod: Pod, term: ApiAffinityTerm): AffinityTerm => {
+  const ns = pod.metadata?.namespace ?? "";
+  const namespaces = new Set<string>(term.namespaces?.length || term.namespaceSelector ? (term.namespaces ?? []) : [ns]);
+  let selector = safeSelector(term.labelSelector);
+  const labels = pod.metadata?.labels ?? {};
+  const extra = [
+    ...(term.matchLabelKeys ?? []).filter((k) => Object.hasOwn(labels, k)).map((k) => ({ k, op: "in" as const })),
+    ...(term.mismatchLabelKeys ?? []).filter((k) => Object.hasOwn(labels, k)).map((k) => ({ k, op: "notin" as const })),
+  ];
+  if (extra.length && !selector.nothing) {
+    try {
+      selector = { requirements: [...selector.requirements, ...extra.map(({ k, op }) => newRequirement(k, op, [labels[k]!]))] };
+    } catch {
+      /* an invalid key cannot be in labels that passed validation */
+    }
+  }
+  return { namespaces, selector, namespaceSelector: safeSelector(term.namespaceSelector), topologyKey: term.topologyKey };
+};
+
+/** AffinityTerm.Matches: the pod's namespace is listed or its labels match the namespace selector, and its labels match. */
+export const affinityTermMatches = (term: AffinityTerm, pod: Pod, nsLabels: Labels | undefined): boolean => {
+  const ns = pod.metadata?.namespace ?? "";
+  // Without namespace labels only an empty selector (every namespace) can match, as labels.Set(nil) in kube.
+  if (!term.namespaces.has(ns) && !matchesLabels(term.namespaceSelector, nsLabels ?? {})) return false;
+  return matchesLabels(term.selector, pod.metadata?.labels ?? {});
+};
+
+/** A selector with no requirements: `{}`, which selects everything (labels.Selector.Empty()). */
+export const selectsEverything = (s: Selector): boolean => !s.nothing && s.requirements.length === 0;
+
+/** The pod's parsed affinity terms, or undefined when it has no pod (anti-)affinity at all. */
+export const podAffinityTerms = (pod: Pod): PodAffinityTerms | undefined => {
+  const a = pod.spec?.affinity;
+  if (!a?.podAffinity && !a?.podAntiAffinity) return undefined;
+  const req = (ts: readonly ApiAffinityTerm[] | undefined) => (ts ?? []).map((t) => newAffinityTerm(pod, t));
+  const pref = (ts: readonly { weight: number; podAffinityTerm: ApiAffinityTerm }[] | undefined) =>
+    (ts ?? []).map((t) => ({ ...newAffinityTerm(pod, t.podAffinityTerm), weight: t.weight }));
+  return {
+    required: req(a.podAffinity?.requiredDuringSchedulingIgnoredDuringExecution),
+    requiredAnti: req(a.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution),
+    preferred: pref(a.podAffinity?.preferredDuringSchedulingIgnoredDuringExecution),
+    preferredAnti: pref(a.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution),
+  };
+};

@@ -13,3 +13,8 @@ export * from "./plugins/node-affinity.ts";
 export * from "./plugins/node-ports.ts";
 export * from "./plugins/node-resources-fit.ts";
 export * from "./plugins/balanced-allocation.ts";
+export * from "./plugins/inter-pod-affinity.ts";
+export * from "./plugins/pod-topology-spread.ts";
+export * from "./objects.ts";
+export * from "./plugins/image-locality.ts";
+export * from "./preemption.ts";

@@ -19,15 +19,17 @@ export const MAX_BACKOFF_MS = 10_000;
 export const MAX_UNSCHEDULABLE_MS = 5 * 60_000;
 
 /** Cluster events that can make an unschedulable pod schedulable, and which plugins' verdicts they can change. */
-export type ClusterEvent = "NodeAdd" | "NodeUpdate" | "AssignedPodDelete" | "AssignedPodUpdate";
+export type ClusterEvent = "NodeAdd" | "NodeUpdate" | "AssignedPodAdd" | "AssignedPodDelete" | "AssignedPodUpdate";
 const ALL = "*";
 const helps: Record<ClusterEvent, readonly string[]> = {
   NodeAdd: [ALL],
   NodeUpdate: [ALL],
-  // A pod leaving frees resources and host ports.
-  AssignedPodDelete: ["NodeResourcesFit", "NodePorts"],
-  // A pod scaled down in place frees resources.
-  AssignedPodUpdate: ["NodeResourcesFit"],
+  // A pod placed somewhere can satisfy pod affinity or even out a spread.
+  AssignedPodAdd: ["InterPodAffinity", "PodTopologySpread"],
+  // A pod leaving frees resources and host ports, lifts anti-affinity, changes spreads.
+  AssignedPodDelete: ["NodeResourcesFit", "NodePorts", "InterPodAffinity", "PodTopologySpread"],
+  // A pod scaled down in place frees resources; relabelled, it changes (anti-)affinity and spreads.
+  AssignedPodUpdate: ["NodeResourcesFit", "InterPodAffinity", "PodTopologySpread"],
 };
 
 export interface QueuedPod {

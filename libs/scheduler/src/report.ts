@@ -6,8 +6,11 @@
 import type { JsonObject } from "@kubeactor/bus";
 import type { ApiClient, EventRecorder } from "@kubeactor/client";
 import type { Pod } from "./framework.ts";
+import { DISRUPTION_TARGET, REASON_PREEMPTION_BY_SCHEDULER } from "./preemption.ts";
 
 export const FailedScheduling = "FailedScheduling";
+export const Preempted = "Preempted";
+export const preemptedMessage = (preemptor: Pod, node: string) => `Preempted by pod ${preemptor.metadata?.uid ?? ""} on node ${node}`;
 export const Scheduled = "Scheduled";
 export const ReasonUnschedulable = "Unschedulable";
 export const scheduledMessage = (pod: Pod, node: string) =>
@@ -17,16 +20,17 @@ const PODS = { group: "", version: "v1", resource: "pods" };
 
 type Condition = { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string; lastProbeTime?: string | null };
 
-/** PodScheduled=False, reason Unschedulable; written only when it changes; retried on conflict. */
-export const setPodUnschedulable = async (api: ApiClient, pod: Pod, message: string): Promise<void> => {
+/** PodScheduled=False, reason Unschedulable (and status.nominatedNodeName when given); written only when it changes; retried on conflict. */
+export const setPodUnschedulable = async (api: ApiClient, pod: Pod, message: string, nominatedNodeName?: string): Promise<void> => {
   const { namespace = "", name = "" } = pod.metadata ?? {};
   for (let attempt = 0; attempt < 3; attempt++) {
-    const current = (await api.get(PODS, namespace, name)) as { spec?: { nodeName?: string }; status?: { conditions?: Condition[] } } & JsonObject;
+    const current = (await api.get(PODS, namespace, name)) as { spec?: { nodeName?: string }; status?: { conditions?: Condition[]; nominatedNodeName?: string } } & JsonObject;
     if (current.spec?.nodeName) return; // bound meanwhile
     const conditions = [...(current.status?.conditions ?? [])];
     const i = conditions.findIndex((c) => c.type === "PodScheduled");
     const old = i >= 0 ? conditions[i] : undefined;
-    if (old && old.status === "False" && old.reason === ReasonUnschedulable && old.message === message) return;
+    const nominated = nominatedNodeName ?? current.status?.nominatedNodeName;
+    if (old && old.status === "False" && old.reason === ReasonUnschedulable && old.message === message && nominated === current.status?.nominatedNodeName) return;
     const now = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
     const next: Condition = {
       type: "PodScheduled",
@@ -39,7 +43,7 @@ export const setPodUnschedulable = async (api: ApiClient, pod: Pod, message: str
     if (i >= 0) conditions[i] = next;
     else conditions.push(next);
     try {
-      await api.updateStatus(PODS, namespace, { ...current, status: { ...(current.status ?? {}), conditions } });
+      await api.updateStatus(PODS, namespace, { ...current, status: { ...(current.status ?? {}), conditions, ...(nominated ? { nominatedNodeName: nominated } : {}) } });
       return;
     } catch (e) {
       if ((e as { status?: { code?: number } }).status?.code !== 409) throw e;
@@ -47,10 +51,47 @@ export const setPodUnschedulable = async (api: ApiClient, pod: Pod, message: str
   }
 };
 
-export const reportUnschedulable = async (api: ApiClient, recorder: EventRecorder, pod: Pod, message: string, log: (line: string) => void) => {
+/**
+ * prepareCandidate: each victim gets DisruptionTarget=True (reason
+ * PreemptionByScheduler), is deleted gracefully (its kubelet stops it) and
+ * gets a Preempted event. A victim already gone is fine; other failures are
+ * logged and the preemptor simply tries again later.
+ */
+export const evictVictims = async (api: ApiClient, recorder: EventRecorder, schedulerName: string, preemptor: Pod, node: string, victims: readonly Pod[], log: (line: string) => void) => {
+  await Promise.all(
+    victims.map(async (victim) => {
+      const { namespace = "", name = "" } = victim.metadata ?? {};
+      try {
+        const current = (await api.get(PODS, namespace, name)) as { status?: { conditions?: Condition[] } } & JsonObject;
+        const conditions = (current.status?.conditions ?? []).filter((c) => c.type !== DISRUPTION_TARGET);
+        conditions.push({
+          type: DISRUPTION_TARGET,
+          status: "True",
+          reason: REASON_PREEMPTION_BY_SCHEDULER,
+          message: `${schedulerName}: preempting to accommodate a higher priority pod`,
+          lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+        });
+        await api.updateStatus(PODS, namespace, { ...current, status: { ...(current.status ?? {}), conditions } }).catch(() => {});
+        await api.delete(PODS, namespace, name);
+        await recorder.record(victim as unknown as JsonObject, "Normal", Preempted, preemptedMessage(preemptor, node));
+      } catch (e) {
+        if ((e as { status?: { code?: number } }).status?.code !== 404) log(`preempting ${namespace}/${name} failed: ${(e as Error).message}`);
+      }
+    }),
+  );
+};
+
+export const reportUnschedulable = async (
+  api: ApiClient,
+  recorder: EventRecorder,
+  pod: Pod,
+  message: string,
+  log: (line: string) => void,
+  nominatedNodeName?: string,
+) => {
   await Promise.all([
     recorder.record(pod as unknown as JsonObject, "Warning", FailedScheduling, message),
-    setPodUnschedulable(api, pod, message).catch((e) =>
+    setPodUnschedulable(api, pod, message, nominatedNodeName).catch((e) =>
       log(`PodScheduled condition for ${pod.metadata?.namespace}/${pod.metadata?.name} not written: ${(e as Error).message}`),
     ),
   ]);

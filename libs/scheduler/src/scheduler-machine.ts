@@ -15,9 +15,10 @@
  * All I/O is in named actors; tests replace them with `machine.provide`.
  */
 import { assign, fromPromise, setup, spawnChild } from "xstate";
-import { type CycleResult, scheduleOne } from "./algorithm.ts";
+import { type CycleResult, type NodeCursor, scheduleOne } from "./algorithm.ts";
 import type { SchedulerCache } from "./cache.ts";
 import type { Pod } from "./framework.ts";
+import type { Candidate } from "./preemption.ts";
 import type { Profile } from "./profile.ts";
 import type { QueuedPod, SchedulingQueue } from "./queue.ts";
 import type { SchedulingCycle } from "@kubeactor/bus";
@@ -46,6 +47,8 @@ export interface BindInput {
 export interface ReportInput {
   readonly pod: Pod;
   readonly message: string;
+  /** Preemption chose this node: evict the victims, then nominate the node. */
+  readonly preemption?: Candidate;
 }
 
 export interface SchedulerContext {
@@ -70,6 +73,7 @@ const metaOf = (pod: Pod) => ({ namespace: pod.metadata?.namespace ?? "", name: 
 
 export const createSchedulerMachine = (deps: SchedulerDeps) => {
   const log = deps.log ?? (() => {});
+  const cursor: NodeCursor = { next: 0 };
   return setup({
     types: {
       context: {} as SchedulerContext,
@@ -82,14 +86,14 @@ export const createSchedulerMachine = (deps: SchedulerDeps) => {
         if (!queued) return null;
         const started = performance.now();
         const startedAt = new Date().toISOString();
-        const result = scheduleOne(deps.profile, deps.cache, queued.pod, deps.random);
+        const result = scheduleOne(deps.profile, deps.cache, queued.pod, deps.random, cursor);
         return { queued, result, startedAt, durationMs: performance.now() - started };
       }),
       /** Write the binding (POST pods/binding). Replaced in tests and by startScheduler. */
       bindPod: fromPromise<BindInput, BindInput>(async ({ input }) => {
         throw new Error(`no bindPod implementation provided (pod ${metaOf(input.pod).name})`);
       }),
-      /** FailedScheduling event + PodScheduled=False. Best effort. */
+      /** Preemption's evictions (when any), FailedScheduling event, PodScheduled=False (+ nominatedNodeName). Best effort. */
       reportUnschedulable: fromPromise<void, ReportInput>(async () => {}),
       /** The Scheduled event. Best effort. */
       reportScheduled: fromPromise<void, BindInput>(async () => {}),
@@ -139,6 +143,8 @@ export const createSchedulerMachine = (deps: SchedulerDeps) => {
       parkPod: assign(({ context, event }) => {
         const { queued, result } = (event as unknown as { output: CycleOutcome }).output;
         deps.queue.failed(queued.key, new Set(result.filters.map((f) => f.plugin)), true);
+        // The room preemption makes is this pod's: lower-priority pods must not take it meanwhile.
+        if (result.preemption) deps.cache.nominate(queued.pod, result.preemption.node);
         return { unschedulable: context.unschedulable + 1 };
       }),
       countSpawn: assign({ spawned: ({ context }) => context.spawned + 1 }),
@@ -146,7 +152,7 @@ export const createSchedulerMachine = (deps: SchedulerDeps) => {
           id: ({ context }) => `report:${context.spawned}`,
           input: ({ event }) => {
             const { queued, result } = (event as unknown as { output: CycleOutcome }).output;
-            return { pod: queued.pod, message: result.message ?? "" };
+            return { pod: queued.pod, message: result.message ?? "", ...(result.preemption ? { preemption: result.preemption } : {}) };
           },
         }),
       bindingSucceeded: assign(({ context, event }) => {

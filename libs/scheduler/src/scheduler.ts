@@ -10,8 +10,9 @@ import { ApiClient, EventRecorder, Informer, type LeaderElectionConfig, startLea
 import { SchedulerCache } from "./cache.ts";
 import { type Node, type Pod, podKey } from "./framework.ts";
 import { defaultProfile, type Profile } from "./profile.ts";
+import { informerObjects } from "./objects.ts";
 import { SchedulingQueue } from "./queue.ts";
-import { reportUnschedulable, Scheduled, scheduledMessage } from "./report.ts";
+import { evictVictims, reportUnschedulable, Scheduled, scheduledMessage } from "./report.ts";
 import { type BindInput, createSchedulerMachine, type ReportInput } from "./scheduler-machine.ts";
 import { schedulerCycle } from "@kubeactor/bus";
 
@@ -55,6 +56,13 @@ export const startScheduler = async (opts: SchedulerOptions): Promise<RunningSch
 
   const nodes = new Informer(opts.bus, store, { group: "", resource: "nodes", log });
   const pods = new Informer(opts.bus, store, { group: "", resource: "pods", log });
+  // What InterPodAffinity (namespaceSelector) and PodTopologySpread (default spreading) read besides nodes and pods.
+  const others = {
+    namespaces: new Informer(opts.bus, store, { group: "", resource: "namespaces", log }),
+    services: new Informer(opts.bus, store, { group: "", resource: "services", log }),
+    replicaSets: new Informer(opts.bus, store, { group: "apps", resource: "replicasets", log }),
+  };
+  cache.objects = informerObjects(others);
   nodes.addHandler({
     onAdd: (o) => {
       cache.addNode(o as unknown as Node);
@@ -72,18 +80,28 @@ export const startScheduler = async (opts: SchedulerOptions): Promise<RunningSch
   pods.addHandler({
     onAdd: (o) => {
       const p = o as unknown as Pod;
-      if (p.spec?.nodeName) cache.upsertPod(p);
-      else if (ours(p)) queue.add(p);
+      if (p.spec?.nodeName) {
+        cache.upsertPod(p);
+        queue.onClusterEvent("AssignedPodAdd");
+      } else {
+        cache.upsertPod(p); // a pending pod may carry status.nominatedNodeName
+        if (ours(p)) queue.add(p);
+      }
     },
     onUpdate: (oldObj, o) => {
       const [old, p] = [oldObj as unknown as Pod, o as unknown as Pod];
       if (p.spec?.nodeName) {
         cache.upsertPod(p);
-        if (!old.spec?.nodeName) queue.delete(podKey(p));
-        else if (finished(p) && !finished(old)) queue.onClusterEvent("AssignedPodDelete");
-        else if (JSON.stringify(old.spec) !== JSON.stringify(p.spec)) queue.onClusterEvent("AssignedPodUpdate");
-      } else if (ours(p)) queue.update(p);
-      else queue.delete(podKey(p));
+        if (!old.spec?.nodeName) {
+          queue.delete(podKey(p));
+          queue.onClusterEvent("AssignedPodAdd");
+        } else if (finished(p) && !finished(old)) queue.onClusterEvent("AssignedPodDelete");
+        else if (JSON.stringify([old.spec, old.metadata?.labels]) !== JSON.stringify([p.spec, p.metadata?.labels])) queue.onClusterEvent("AssignedPodUpdate");
+      } else {
+        cache.upsertPod(p);
+        if (ours(p)) queue.update(p);
+        else queue.delete(podKey(p));
+      }
     },
     onDelete: (o) => {
       const p = o as unknown as Pod;
@@ -92,7 +110,7 @@ export const startScheduler = async (opts: SchedulerOptions): Promise<RunningSch
       if (p.spec?.nodeName) queue.onClusterEvent("AssignedPodDelete");
     },
   });
-  await Promise.all([nodes.start(), pods.start()]);
+  await Promise.all([nodes.start(), pods.start(), ...Object.values(others).map((i) => i.start())]);
 
   const machine = createSchedulerMachine({
     queue,
@@ -107,7 +125,12 @@ export const startScheduler = async (opts: SchedulerOptions): Promise<RunningSch
         await api.bind(input.pod.metadata?.namespace ?? "", input.pod.metadata?.name ?? "", input.node);
         return input;
       }),
-      reportUnschedulable: fromPromise<void, ReportInput>(({ input }) => reportUnschedulable(api, recorder, input.pod, input.message, log)),
+      reportUnschedulable: fromPromise<void, ReportInput>(async ({ input }) => {
+        const p = input.preemption;
+        // Nominate first: once the victims are gone the pod may be bound at once, and a bound pod's status is not ours to write.
+        await reportUnschedulable(api, recorder, input.pod, input.message, log, p?.node);
+        if (p) await evictVictims(api, recorder, profile.schedulerName, input.pod, p.node, p.victims, log);
+      }),
       reportScheduled: fromPromise<void, BindInput>(({ input }) =>
         recorder.record(input.pod as unknown as JsonObject, "Normal", Scheduled, scheduledMessage(input.pod, input.node)),
       ),
@@ -138,6 +161,7 @@ export const startScheduler = async (opts: SchedulerOptions): Promise<RunningSch
       stopScheduling();
       nodes.stop();
       pods.stop();
+      for (const i of Object.values(others)) i.stop();
       await elector?.stop();
     },
   };

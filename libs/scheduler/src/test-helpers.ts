@@ -1,5 +1,5 @@
 /** Builders for tests: nodes and pods as plain objects. */
-import type { Node, Pod } from "./framework.ts";
+import { CycleState, type FakeNodeSource, type FilterPlugin, type Node, type Pod, type ScorePlugin } from "./framework.ts";
 
 export const makeNode = (
   name: string,
@@ -34,13 +34,22 @@ export const makePod = (
     priority?: number;
     namespace?: string;
     created?: string;
+    labels?: Record<string, string>;
+    ownerReferences?: { apiVersion: string; kind: string; name: string; uid?: string; controller?: boolean }[];
   } = {},
 ): Pod => {
   const requests = { ...(opts.cpu ? { cpu: opts.cpu } : {}), ...(opts.memory ? { memory: opts.memory } : {}), ...(opts.requests ?? {}) };
   return {
     apiVersion: "v1",
     kind: "Pod",
-    metadata: { name, namespace: opts.namespace ?? "default", uid: `uid-${name}`, ...(opts.created ? { creationTimestamp: opts.created } : {}) },
+    metadata: {
+      name,
+      namespace: opts.namespace ?? "default",
+      uid: `uid-${name}`,
+      ...(opts.created ? { creationTimestamp: opts.created } : {}),
+      ...(opts.labels ? { labels: opts.labels } : {}),
+      ...(opts.ownerReferences ? { ownerReferences: opts.ownerReferences.map((r) => ({ uid: `uid-${r.name}`, ...r })) } : {}),
+    },
     spec: {
       containers: [{ name: "c", image: "busybox", ...(Object.keys(requests).length ? { resources: { requests } } : {}) }],
       ...(opts.nodeName ? { nodeName: opts.nodeName } : {}),
@@ -49,3 +58,19 @@ export const makePod = (
     },
   } as unknown as Pod;
 };
+
+/** Each node's verdict: "ok" or its first reason. */
+export const filterAll = (plugin: FilterPlugin, pod: Pod, src: FakeNodeSource): Record<string, string> => {
+  const st = new CycleState();
+  const pre = plugin.preFilter?.(st, pod, src);
+  return Object.fromEntries(src.infos.map((n) => [n.name, pre?.reasons[0] ?? (plugin.filter(st, pod, n).reasons[0] ?? "ok")]));
+};
+/** Each node's normalised score (all nodes feasible). */
+export const scoreAll = (plugin: ScorePlugin, pod: Pod, src: FakeNodeSource): Record<string, number> => {
+  const st = new CycleState();
+  plugin.preScore?.(st, pod, src.infos, src);
+  const raw = src.infos.map((n) => plugin.score(st, pod, n));
+  const norm = plugin.normalize ? plugin.normalize(st, pod, raw) : raw;
+  return Object.fromEntries(src.infos.map((n, i) => [n.name, norm[i]!]));
+};
+

@@ -473,6 +473,22 @@ const printServiceAccount: Printer = (o, now) => ({ cells: [nameOf(o), arr(o.sec
 const leaseColumns = [nameCol(), col("Holder", "string", D.leaseHolder), ageCol()];
 const printLease: Printer = (o, now) => ({ cells: [nameOf(o), str(rec(o.spec).holderIdentity), ageOf(o, now)] });
 
+// ---- priorityclasses ----
+const priorityClassColumns = [
+  nameCol(),
+  col("Value", "integer", "value represents the integer value of this priority class. This is the actual priority that pods receive when they have the name of this class in their pod spec."),
+  col(
+    "Global-Default",
+    "boolean",
+    "globalDefault specifies whether this PriorityClass should be considered as the default priority for pods that do not have any priority class. Only one PriorityClass can be marked as `globalDefault`. However, if more than one PriorityClasses exists with their `globalDefault` field set to true, the smallest value of such global default PriorityClasses will be used as the default priority.",
+  ),
+  ageCol(),
+  col("PreemptionPolicy", "string", "preemptionPolicy is the Policy for preempting pods with lower priority. One of Never, PreemptLowerPriority. Defaults to PreemptLowerPriority if unset."),
+];
+const printPriorityClass: Printer = (o, now) => ({
+  cells: [nameOf(o), int(o.value), o.globalDefault === true, ageOf(o, now), str(o.preemptionPolicy) || "<unset>"],
+});
+
 // ---- events (core/v1 and events.k8s.io/v1 share the internal printer) ----
 const eventColumns = [
   col("Last Seen", "string", D.eventLastTimestamp),
@@ -669,4 +685,5 @@ export const printers: ReadonlyMap<string, PrinterEntry> = new Map<string, Print
   ["coordination.k8s.io/leases", { columns: leaseColumns, print: printLease }],
   ["apps/replicasets", { columns: replicaSetColumns, print: printReplicaSet }],
   ["apps/deployments", { columns: deploymentColumns, print: printDeployment }],
+  ["scheduling.k8s.io/priorityclasses", { columns: priorityClassColumns, print: printPriorityClass }],
 ]);

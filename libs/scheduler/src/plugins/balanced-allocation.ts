@@ -7,18 +7,19 @@
 import { MAX_NODE_SCORE, podRequests, type ScorePlugin } from "../framework.ts";
 
 export const BALANCED_ALLOCATION = "NodeResourcesBalancedAllocation";
+const REQUESTS_KEY = `${BALANCED_ALLOCATION}/requests`;
+
+const addFraction = (fractions: number[], requested: number, capacity: number) => {
+  if (capacity !== 0) fractions.push(Math.min(1, requested / capacity));
+};
 
 export const balancedAllocation: ScorePlugin = {
   name: BALANCED_ALLOCATION,
   score: (state, pod, node) => {
-    const req = state.read(`${BALANCED_ALLOCATION}/requests`, () => podRequests(pod));
+    const req = state.read(REQUESTS_KEY, () => podRequests(pod));
     const fractions: number[] = [];
-    const add = (requested: number, capacity: number) => {
-      if (capacity === 0) return;
-      fractions.push(Math.min(1, requested / capacity));
-    };
-    add(node.requested.milliCPU + req.milliCPU, node.allocatable.milliCPU);
-    add(node.requested.memory + req.memory, node.allocatable.memory);
+    addFraction(fractions, node.requested.milliCPU + req.milliCPU, node.allocatable.milliCPU);
+    addFraction(fractions, node.requested.memory + req.memory, node.allocatable.memory);
     let std = 0;
     if (fractions.length === 2) std = Math.abs(fractions[0]! - fractions[1]!) / 2;
     else if (fractions.length > 2) {

@@ -6,6 +6,7 @@
 import { type FilterPlugin, type HostPort, podHostPorts, success, unschedulable } from "../framework.ts";
 
 export const NODE_PORTS = "NodePorts";
+const PORTS_KEY = `${NODE_PORTS}/ports`;
 export const ErrReasonNodePorts = "node(s) didn't have free ports for the requested pod ports";
 
 const conflicts = (a: HostPort, b: HostPort) =>
@@ -14,7 +15,7 @@ const conflicts = (a: HostPort, b: HostPort) =>
 export const nodePorts: FilterPlugin = {
   name: NODE_PORTS,
   filter: (state, pod, node) => {
-    const wanted = state.read(`${NODE_PORTS}/ports`, () => podHostPorts(pod));
+    const wanted = state.read(PORTS_KEY, () => podHostPorts(pod));
     if (wanted.length === 0) return success;
     return wanted.some((w) => node.usedPorts.some((u) => conflicts(w, u))) ? unschedulable(ErrReasonNodePorts) : success;
   },

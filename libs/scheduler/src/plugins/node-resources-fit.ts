@@ -21,30 +21,34 @@ import {
 } from "../framework.ts";
 
 export const NODE_RESOURCES_FIT = "NodeResourcesFit";
+const NON_ZERO_REQUESTS_KEY = `${NODE_RESOURCES_FIT}/nonZeroRequests`;
+const REQUESTS_KEY = `${NODE_RESOURCES_FIT}/requests`;
 export const ErrReasonTooManyPods = "Too many pods";
 export const insufficient = (resource: string) => `Insufficient ${resource}`;
 
-const requestsOf = (state: CycleState, pod: Pod): Resources => state.read(`${NODE_RESOURCES_FIT}/requests`, () => podRequests(pod));
+const requestsOf = (state: CycleState, pod: Pod): Resources => state.read(REQUESTS_KEY, () => podRequests(pod));
+
+/** One resource against the node's room (a top-level function: the filter runs per node). */
+const check = (reasons: string[], acc: { unresolvable: boolean }, name: string, want: number, allocatable: number, used: number) => {
+  if (want > 0 && want > allocatable - used) {
+    reasons.push(insufficient(name));
+    if (want > allocatable) acc.unresolvable = true;
+  }
+};
 
 export const nodeResourcesFitFilter: FilterPlugin = {
   name: NODE_RESOURCES_FIT,
   filter: (state, pod, node): Status => {
     const reasons: string[] = [];
-    let unresolvable = false;
+    const acc = { unresolvable: false };
     if (node.pods.size + 1 > node.allowedPodNumber) reasons.push(ErrReasonTooManyPods);
     const req = requestsOf(state, pod);
-    const check = (name: string, want: number, allocatable: number, used: number) => {
-      if (want > 0 && want > allocatable - used) {
-        reasons.push(insufficient(name));
-        if (want > allocatable) unresolvable = true;
-      }
-    };
-    check("cpu", req.milliCPU, node.allocatable.milliCPU, node.requested.milliCPU);
-    check("memory", req.memory, node.allocatable.memory, node.requested.memory);
-    check("ephemeral-storage", req.ephemeralStorage, node.allocatable.ephemeralStorage, node.requested.ephemeralStorage);
-    for (const [name, want] of Object.entries(req.scalar)) check(name, want, node.allocatable.scalar[name] ?? 0, node.requested.scalar[name] ?? 0);
+    check(reasons, acc, "cpu", req.milliCPU, node.allocatable.milliCPU, node.requested.milliCPU);
+    check(reasons, acc, "memory", req.memory, node.allocatable.memory, node.requested.memory);
+    check(reasons, acc, "ephemeral-storage", req.ephemeralStorage, node.allocatable.ephemeralStorage, node.requested.ephemeralStorage);
+    for (const name in req.scalar) check(reasons, acc, name, req.scalar[name]!, node.allocatable.scalar[name] ?? 0, node.requested.scalar[name] ?? 0);
     if (reasons.length === 0) return success;
-    return { code: unresolvable ? "UnschedulableAndUnresolvable" : "Unschedulable", reasons };
+    return { code: acc.unresolvable ? "UnschedulableAndUnresolvable" : "Unschedulable", reasons };
   },
 };
 
@@ -95,7 +99,7 @@ export const nodeResourcesFitScore = (strategy: ScoringStrategy = { type: "Least
   return {
     name: NODE_RESOURCES_FIT,
     score: (state, pod, node: NodeInfo) => {
-      const req = state.read(`${NODE_RESOURCES_FIT}/nonZeroRequests`, () => podRequests(pod, true));
+      const req = state.read(NON_ZERO_REQUESTS_KEY, () => podRequests(pod, true));
       let total = 0;
       let weights = 0;
       for (const r of RESOURCES) {

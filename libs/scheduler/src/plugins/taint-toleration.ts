@@ -7,6 +7,7 @@
 import { defaultNormalize, type FilterPlugin, type ScorePlugin, success, tolerationsTolerateTaint, unresolvable } from "../framework.ts";
 
 export const TAINT_TOLERATION = "TaintToleration";
+const PREFER_NO_SCHEDULE_KEY = `${TAINT_TOLERATION}/preferNoSchedule`;
 export const errReasonUntoleratedTaint = (key: string, value: string | undefined) => `node(s) had untolerated taint {${key}: ${value ?? ""}}`;
 
 export const taintTolerationFilter: FilterPlugin = {
@@ -24,7 +25,7 @@ export const taintTolerationScore: ScorePlugin = {
   name: TAINT_TOLERATION,
   score: (state, pod, node) => {
     // Only tolerations that can apply to PreferNoSchedule (that effect, or any effect) count.
-    const tolerations = state.read(`${TAINT_TOLERATION}/preferNoSchedule`, () =>
+    const tolerations = state.read(PREFER_NO_SCHEDULE_KEY, () =>
       (pod.spec?.tolerations ?? []).filter((t) => !t.effect || t.effect === "PreferNoSchedule"),
     );
     let intolerable = 0;

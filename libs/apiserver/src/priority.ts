@@ -1,0 +1,63 @@
+/**
+ * The Priority admission plugin (plugin/pkg/admission/priority) for pod
+ * creation: spec.priorityClassName is resolved into spec.priority and
+ * spec.preemptionPolicy; a pod that names no class gets the globalDefault
+ * class (the lowest-valued one if several claim it), or priority 0. A class
+ * that does not exist, or a priority / preemptionPolicy in the pod that
+ * disagrees with its class, is 403 Forbidden with kube-apiserver's words.
+ */
+import { forbidden, isStatusError } from "@kubeactor/api";
+import type { StoreClient } from "@kubeactor/client";
+import { metaOf, type Obj } from "./objects.ts";
+
+const PODS = { group: "", resource: "pods" };
+const PRIORITY_CLASSES = { group: "scheduling.k8s.io", resource: "priorityclasses" };
+export const DEFAULT_PREEMPTION_POLICY = "PreemptLowerPriority";
+
+type PriorityClassObj = { metadata?: { name?: string }; value?: number; globalDefault?: boolean; preemptionPolicy?: string };
+
+const getClass = async (store: StoreClient, name: string): Promise<PriorityClassObj | undefined> => {
+  try {
+    return (await store.get({ ...PRIORITY_CLASSES, namespace: "", name })) as PriorityClassObj;
+  } catch (e) {
+    if (isStatusError(e) && e.status.code === 404) return undefined;
+    throw e;
+  }
+};
+
+const defaultClass = async (store: StoreClient): Promise<PriorityClassObj | undefined> => {
+  const { items } = await store.listAll({ ...PRIORITY_CLASSES });
+  let best: PriorityClassObj | undefined;
+  for (const c of items as PriorityClassObj[]) if (c.globalDefault && (best === undefined || (c.value ?? 0) < (best.value ?? 0))) best = c;
+  return best;
+};
+
+/** Mutates a pod being created; throws a Forbidden StatusError. */
+export const admitPodPriority = async (store: StoreClient, pod: Obj): Promise<void> => {
+  const spec = (pod.spec ??= {}) as { priorityClassName?: string; priority?: number; preemptionPolicy?: string };
+  const podName = metaOf(pod).name ?? metaOf(pod).generateName ?? "";
+  let cls: PriorityClassObj | undefined;
+  if (spec.priorityClassName) {
+    cls = await getClass(store, spec.priorityClassName);
+    if (!cls) throw forbidden(PODS, podName, `no PriorityClass with name ${spec.priorityClassName} was found`);
+  } else {
+    cls = await defaultClass(store);
+    if (cls) spec.priorityClassName = cls.metadata?.name ?? "";
+  }
+  const priority = cls?.value ?? 0;
+  const policy = cls?.preemptionPolicy ?? DEFAULT_PREEMPTION_POLICY;
+  if (spec.priority !== undefined && spec.priority !== null && spec.priority !== priority)
+    throw forbidden(
+      PODS,
+      podName,
+      `the integer value of priority (${spec.priority}) must not be provided in pod spec; priority admission controller computed ${priority} from the given PriorityClass name`,
+    );
+  if (spec.preemptionPolicy && spec.preemptionPolicy !== policy)
+    throw forbidden(
+      PODS,
+      podName,
+      `the string value of PreemptionPolicy (${spec.preemptionPolicy}) must not be provided in pod spec; priority admission controller computed ${policy} from the given PriorityClass name`,
+    );
+  spec.priority = priority;
+  spec.preemptionPolicy = policy;
+};

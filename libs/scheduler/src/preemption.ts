@@ -1,0 +1,153 @@
+/**
+ * DefaultPreemption's PostFilter (pkg/scheduler/framework/plugins/defaultpreemption
+ * and framework/preemption), pure: when no node fits, find nodes where
+ * evicting lower-priority pods would make the pod fit, choose the victims on
+ * each (remove every lower-priority pod, then give back as many as still
+ * fit, most important first), and pick the node whose victims matter least.
+ * The caller evicts the victims and sets the pod's status.nominatedNodeName.
+ *
+ * PodDisruptionBudgets are not served by kubeactor, so no victim violates one.
+ */
+import { ErrNoPreemptionVictims, ErrPreemptionNotHelpful, filterOnChangedNode, nodesAvailableMessage } from "./algorithm.ts";
+import type { NodeInfo, NodeSource, Pod, PodInfo, Status } from "./framework.ts";
+import type { Profile } from "./profile.ts";
+
+export const podPriority = (pod: Pod): number => pod.spec?.priority ?? 0;
+
+const startMs = (pod: Pod): number => {
+  const t = (pod.status as { startTime?: string } | undefined)?.startTime ?? pod.metadata?.creationTimestamp;
+  const ms = t ? Date.parse(String(t)) : NaN;
+  return Number.isNaN(ms) ? Number.MAX_SAFE_INTEGER : ms;
+};
+
+/** util.MoreImportantPod: higher priority, then the one that started earlier. */
+export const moreImportant = (a: Pod, b: Pod): boolean => {
+  const [pa, pb] = [podPriority(a), podPriority(b)];
+  if (pa !== pb) return pa > pb;
+  return startMs(a) < startMs(b);
+};
+
+/** The condition kube-scheduler puts on a victim before deleting it. */
+export const DISRUPTION_TARGET = "DisruptionTarget";
+export const REASON_PREEMPTION_BY_SCHEDULER = "PreemptionByScheduler";
+
+const terminatingByPreemption = (pod: Pod): boolean =>
+  !!pod.metadata?.deletionTimestamp &&
+  ((pod.status as { conditions?: { type: string; reason?: string }[] } | undefined)?.conditions ?? []).some(
+    (c) => c.type === DISRUPTION_TARGET && c.reason === REASON_PREEMPTION_BY_SCHEDULER,
+  );
+
+export interface Candidate {
+  readonly node: string;
+  /** Most important first. */
+  readonly victims: readonly Pod[];
+}
+
+export interface PreemptionResult {
+  /** The PostFilter message for the FitError ("" when preemption found a node, as kube). */
+  readonly message: string;
+  readonly candidate?: Candidate;
+}
+
+/** PodEligibleToPreemptOthers: a reason when the pod may not preempt. */
+export const preemptionIneligibility = (pod: Pod, source: NodeSource, nominatedStatus: Status | undefined): string | undefined => {
+  if ((pod.spec as { preemptionPolicy?: string } | undefined)?.preemptionPolicy === "Never") return "not eligible due to preemptionPolicy=Never";
+  const nominated = (pod.status as { nominatedNodeName?: string } | undefined)?.nominatedNodeName;
+  if (!nominated || nominatedStatus?.code === "UnschedulableAndUnresolvable") return undefined;
+  const info = source.nodeInfos().find((n) => n.name === nominated);
+  // Victims chosen last time are still leaving: wait for them rather than preempt more.
+  for (const p of info?.pods.values() ?? []) if (podPriority(p.pod) < podPriority(pod) && terminatingByPreemption(p.pod)) return "not eligible due to a terminating pod on the nominated node";
+  return undefined;
+};
+
+/** SelectVictimsOnNode: the victims, or the status that says why this node cannot help. */
+export const selectVictimsOnNode = (profile: Profile, source: NodeSource, pod: Pod, node: NodeInfo): { victims: Pod[] } | { status: Status } => {
+  const copy = node.clone();
+  const potential: PodInfo[] = [];
+  for (const p of node.pods.values())
+    if (podPriority(p.pod) < podPriority(pod)) {
+      potential.push(p);
+      copy.removePod(p.key);
+    }
+  if (potential.length === 0) return { status: { code: "UnschedulableAndUnresolvable", reasons: [ErrNoPreemptionVictims] } };
+  const without = filterOnChangedNode(profile, source, pod, copy);
+  if (without) return { status: without };
+  // Reprieve the most important first: each one that still leaves room stays.
+  potential.sort((a, b) => (moreImportant(a.pod, b.pod) ? -1 : moreImportant(b.pod, a.pod) ? 1 : 0));
+  const victims: Pod[] = [];
+  for (const p of potential) {
+    copy.addPod(p);
+    if (filterOnChangedNode(profile, source, pod, copy)) {
+      copy.removePod(p.key);
+      victims.push(p.pod);
+    }
+  }
+  return { victims };
+};
+
+/**
+ * pickOneNodeForPreemption (without PDBs): the lowest highest-priority
+ * victim, then the lowest sum of priorities, then the fewest victims, then
+ * the latest start among the most important victims, then the first.
+ */
+export const pickOneNode = (candidates: readonly Candidate[]): Candidate | undefined => {
+  if (candidates.length === 0) return undefined;
+  const empty = candidates.find((c) => c.victims.length === 0);
+  if (empty) return empty;
+  const keep = (list: readonly Candidate[], key: (c: Candidate) => number): Candidate[] => {
+    const best = Math.min(...list.map(key));
+    return list.filter((c) => key(c) === best);
+  };
+  let list = keep(candidates, (c) => podPriority(c.victims[0]!));
+  // Each priority offset by 2^31 so negative priorities cannot make a longer list look cheaper.
+  if (list.length > 1) list = keep(list, (c) => c.victims.reduce((s, v) => s + podPriority(v) + 2 ** 31, 0));
+  if (list.length > 1) list = keep(list, (c) => c.victims.length);
+  if (list.length > 1)
+    list = keep(list, (c) => {
+      const top = podPriority(c.victims[0]!);
+      return -Math.min(...c.victims.filter((v) => podPriority(v) === top).map(startMs));
+    });
+  return list[0];
+};
+
+/** kube's MinCandidateNodesPercentage and MinCandidateNodesAbsolute. */
+const MIN_CANDIDATE_NODES_PERCENTAGE = 10;
+const MIN_CANDIDATE_NODES_ABSOLUTE = 100;
+
+/**
+ * The whole PostFilter: eligibility, dry runs from a random offset until
+ * enough candidates are found (10% of the potential nodes, at least 100),
+ * the choice of node. Without a candidate the message explains every node,
+ * as `preemption: 0/N nodes are available: ...`.
+ */
+export const defaultPreemption = (
+  profile: Profile,
+  source: NodeSource,
+  pod: Pod,
+  failures: readonly { node: NodeInfo; status: Status }[],
+  random: () => number = Math.random,
+): PreemptionResult => {
+  const nominated = (pod.status as { nominatedNodeName?: string } | undefined)?.nominatedNodeName;
+  const why = preemptionIneligibility(pod, source, failures.find((f) => f.node.name === nominated)?.status);
+  if (why) return { message: `preemption: ${why}` };
+  const statuses: Status[] = [];
+  const potential: NodeInfo[] = [];
+  for (const { node, status } of failures) {
+    if (status.code === "UnschedulableAndUnresolvable") statuses.push({ code: status.code, reasons: [ErrPreemptionNotHelpful] });
+    else potential.push(node);
+  }
+  const candidates: Candidate[] = [];
+  if (potential.length > 0) {
+    const wanted = Math.min(potential.length, Math.max(Math.trunc((potential.length * MIN_CANDIDATE_NODES_PERCENTAGE) / 100), MIN_CANDIDATE_NODES_ABSOLUTE));
+    const offset = Math.floor(random() * potential.length) % potential.length;
+    for (let i = 0; i < potential.length && candidates.length < wanted; i++) {
+      const node = potential[(offset + i) % potential.length]!;
+      const r = selectVictimsOnNode(profile, source, pod, node);
+      if ("victims" in r) candidates.push({ node: node.name, victims: r.victims });
+      else statuses.push(r.status);
+    }
+  }
+  const chosen = pickOneNode(candidates);
+  if (chosen) return { message: "", candidate: chosen };
+  return { message: `preemption: ${nodesAvailableMessage(failures.length, statuses)}` };
+};
