@@ -42,6 +42,8 @@ describe("scheduler machine", () => {
     expect(perNode).toEqual({ a: 2, b: 2 });
     expect(cache.assumedCount).toBe(4);
     expect(actor.getSnapshot().value).toMatchObject({ Cycle: "WaitingForPods" });
+    // Finished bindings and reports are stopped, not kept as children forever.
+    await waitFor(actor, (s) => Object.keys(s.children).length === 0);
     actor.stop();
   });
 
