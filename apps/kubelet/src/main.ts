@@ -11,6 +11,7 @@ const flags = {
   "max-pods": { type: "int", default: 110, help: "pod capacity of each node" },
   "node-labels": { type: "string", help: "extra node labels, k=v,k2=v2" },
   "register-with-taints": { type: "string", help: "taints to register with, k=v:NoSchedule,k2:NoExecute" },
+  "data-dir": { type: "string", default: ".kubeactor", help: "data dir: images.json (the user image catalogue) and kubelet/<node>/ (process containers' files and logs)" },
   nats: { type: "string", default: defaultNatsUrl(), help: "NATS server URL (default: loopback on KUBEACTOR_NATS_PORT, 4222)" },
 } as const;
 
@@ -51,6 +52,7 @@ const main = async () => {
     maxPods: values["max-pods"],
     labels,
     taints,
+    dataDir: values["data-dir"]!,
     log: console.error,
   });
   console.log(`kubelet: ${kubelet.nodes.length} nodes ready`);

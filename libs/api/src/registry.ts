@@ -9,6 +9,7 @@ import { ConfigMap, Endpoints, Event, Namespace, Node, Secret, Service, ServiceA
 import { EndpointSlice } from "./resources/discovery.ts";
 import { EventsV1Event, Lease } from "./resources/misc.ts";
 import { Pod } from "./resources/pod.ts";
+import { RuntimeClass } from "./resources/node.ts";
 
 export interface SubresourceInfo {
   readonly name: string;
@@ -130,6 +131,10 @@ export const resources: readonly ResourceInfo[] = [
   info({
     group: "discovery.k8s.io", version: "v1", resource: "endpointslices", singular: "endpointslice", kind: "EndpointSlice", namespaced: true,
     schema: EndpointSlice, hasGeneration: false,
+  }),
+  info({
+    group: "node.k8s.io", version: "v1", resource: "runtimeclasses", singular: "runtimeclass", kind: "RuntimeClass", namespaced: false,
+    schema: RuntimeClass, hasGeneration: false,
   }),
 ];
 

@@ -22,7 +22,7 @@ import type { ObjectKey } from "@kubeactor/bus";
 import type { StoreClient } from "@kubeactor/client";
 import { metaOf, nowTimestamp, type Obj, prepareCreate, prepareUpdate, readyToRemove } from "./objects.ts";
 import { applyPatch, isNotFound, type PatchType } from "./patching.ts";
-import { addDefaultTolerations, bindPod, initialPodStatus } from "./pods.ts";
+import { addDefaultTolerations, admitRuntimeClass, bindPod, initialPodStatus } from "./pods.ts";
 import { applyScale, toScale } from "./scale.ts";
 import type { ResourceTarget } from "./routes.ts";
 
@@ -136,6 +136,7 @@ export class ResourceHandlers {
       }
       const name = metaOf(obj).name!;
       await this.admitNamespace(t, name);
+      if (isPods(t.info)) await admitRuntimeClass(this.store, t.info, name, obj);
       if (isDryRun(q)) return { code: 201, body: obj };
       try {
         return { code: 201, body: await this.store.create(keyOf(t, name), obj) };

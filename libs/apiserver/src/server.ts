@@ -18,6 +18,7 @@ import { parsePatch, patchTypeOf } from "./patching.ts";
 import { openApiDocument, openApiIndex } from "./openapi.ts";
 import { parseResourcePath, type ResourceTarget } from "./routes.ts";
 import { isWatchRequest, serveWatch } from "./watch.ts";
+import { servePodLog } from "./logs.ts";
 
 export interface ApiServerOptions {
   readonly bus: Bus;
@@ -88,6 +89,7 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
         method === "GET" ? await handlers.getScale(t, t.name) : await handlers.updateScale(t, t.name, parseObjectBody(await readBody(req), req), q);
       return sendJson(res, reply.code, reply.body);
     }
+    if (sub === "log" && method === "GET" && t.name !== undefined) return servePodLog(opts.bus, (await handlers.get(t, t.name)).body as Record<string, unknown>, q, req, res);
     if (sub !== undefined && sub !== "status") throw methodNotSupported(t.info, `${method} on ${sub}`);
     let reply;
     switch (method) {
