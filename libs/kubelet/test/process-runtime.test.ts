@@ -175,6 +175,12 @@ describe("process runtime", () => {
     const pid = rt.pidOf(id)!;
     process.kill(pid, "SIGKILL");
     expect(await exited(id)).toMatchObject({ exitCode: 137, reason: "Error" });
+
+    // The container.exit injection kills the group and reports the code asked for.
+    const injected = await run({ name: "injected", command: ["sleep", "1000"] });
+    expect(rt.crash({ namespace: "default", pod: "web", container: "injected" }, 42)).toBe(true);
+    expect(await exited(injected)).toMatchObject({ exitCode: 42, reason: "Error" });
+    expect(rt.crash({ namespace: "default", pod: "web", container: "injected" }, 42)).toBe(false);
   });
 });
 

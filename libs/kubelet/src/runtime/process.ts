@@ -91,8 +91,8 @@ export const processImageRef = (entrypoint: readonly string[], cmd: readonly str
   `process://sha256:${createHash("sha256").update(JSON.stringify([entrypoint, cmd])).digest("hex")}`;
 
 /** The message of a pull that the catalogue cannot serve: says how to add the image. */
-export const notInCatalogueMessage = (image: string, dataDir: string) =>
-  `image "${image}" is not in the local image catalogue: add it to ${join(dataDir, CATALOGUE_FILE)} as {"${image}": ["<command>", "<arg>", ...]} (the command runs on the host), or run the pod with runtimeClassName: sim`;
+export const notInCatalogueMessage = (image: string, catalogueFile: string) =>
+  `image "${image}" is not in the local image catalogue: add it to ${catalogueFile} as {"${image}": ["<command>", "<arg>", ...]} (the command runs on the host), or run the pod with runtimeClassName: sim`;
 
 /** Per process group: CPU ticks (utime+stime) and resident pages, from one pass over /proc. */
 const sampleGroups = (): Map<number, { ticks: number; rssPages: number }> => {
@@ -135,6 +135,11 @@ export class ProcessRuntime implements ContainerRuntime {
     this.ips = opts.podCIDR ? new IpAllocator(opts.podCIDR) : undefined;
     this.lookup = opts.lookup ?? emptyLookup;
     this.log = opts.log ?? (() => {});
+  }
+
+  /** Where users add images (the catalogue's file, else `<data dir>/images.json`). */
+  private get catalogueFile(): string {
+    return this.opts.catalogue.file ?? join(this.opts.dataDir, CATALOGUE_FILE);
   }
 
   get catalogue(): ImageCatalogue {
@@ -195,7 +200,7 @@ export class ProcessRuntime implements ContainerRuntime {
     const sb = this.sandboxes.get(sandboxId);
     if (!sb || sb.status.state !== "SANDBOX_READY") throw new RuntimeError("CreateContainerError", `sandbox ${sandboxId} is not ready`);
     const img = this.opts.catalogue.resolve(config.image);
-    if (!img) throw new RuntimeError("CreateContainerError", notInCatalogueMessage(config.image, this.opts.dataDir));
+    if (!img) throw new RuntimeError("CreateContainerError", notInCatalogueMessage(config.image, this.catalogueFile));
     if (config.volumes?.length) {
       sb.volumes = config.volumes;
       await syncVolumes(sb.podDir, sandbox.namespace, config.volumes, this.lookup);
@@ -236,7 +241,7 @@ export class ProcessRuntime implements ContainerRuntime {
     if (c.status.state !== "CONTAINER_CREATED") throw new RuntimeError("RunContainerError", `container ${containerId} is ${c.status.state}`);
     const sb = this.sandboxes.get(c.status.sandboxId)!;
     const img = this.opts.catalogue.resolve(c.config.image);
-    if (!img) throw new RuntimeError("RunContainerError", notInCatalogueMessage(c.config.image, this.opts.dataDir));
+    if (!img) throw new RuntimeError("RunContainerError", notInCatalogueMessage(c.config.image, this.catalogueFile));
     const cfg = c.config;
     const argv = cfg.command?.length ? [...cfg.command, ...(cfg.args ?? [])] : [...img.entrypoint, ...(cfg.args?.length ? cfg.args : img.cmd)];
     if (argv.length === 0) return this.failStart(c, `no command specified for image "${cfg.image}"`);
@@ -352,7 +357,7 @@ export class ProcessRuntime implements ContainerRuntime {
     const img = this.opts.catalogue.resolve(image);
     if (!img) {
       const why = this.opts.catalogue.error ? ` (${this.opts.catalogue.error})` : "";
-      throw new RuntimeError("ErrImagePull", notInCatalogueMessage(image, this.opts.dataDir) + why);
+      throw new RuntimeError("ErrImagePull", notInCatalogueMessage(image, this.catalogueFile) + why);
     }
     return processImageRef(img.entrypoint, img.cmd);
   }
