@@ -17,7 +17,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CATALOGUE_FILE, ImageCatalogue } from "./runtime/catalogue.ts";
-import { ProcessRuntime } from "./runtime/process.ts";
+import { ProcessRuntime, reapOrphans } from "./runtime/process.ts";
 import { NodeRuntime } from "./runtime/node-runtime.ts";
 import type { ObjectLookup } from "./runtime/lookup.ts";
 import { serveLogs } from "./log-server.ts";
@@ -128,6 +128,8 @@ export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
     const sim = new SimRuntime({ podCIDR, ...(opts.pullMs !== undefined ? { pullMs: opts.pullMs } : {}) });
     // Sandboxes do not outlive the kubelet process: what a previous run left is stale.
     const nodeDir = join(dataDir, "kubelet", name);
+    const reaped = reapOrphans(nodeDir);
+    if (reaped) log(`node ${name}: killed ${reaped} process group(s) a previous kubelet left running`);
     rmSync(nodeDir, { recursive: true, force: true });
     mkdirSync(nodeDir, { recursive: true });
     const proc = new ProcessRuntime({

@@ -4,7 +4,8 @@
  * volumes with live configMap updates, the image catalogue, the pod IP.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { existsSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync, readdirSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { until } from "@kubeactor/testing";
@@ -18,6 +19,7 @@ import {
   type PodSandboxConfig,
   ProcessRuntime,
   readCriLog,
+  reapOrphans,
   rotatedFiles,
   RuntimeError,
   serviceEnv,
@@ -181,6 +183,24 @@ describe("process runtime", () => {
     expect(rt.crash({ namespace: "default", pod: "web", container: "injected" }, 42)).toBe(true);
     expect(await exited(injected)).toMatchObject({ exitCode: 42, reason: "Error" });
     expect(rt.crash({ namespace: "default", pod: "web", container: "injected" }, 42)).toBe(false);
+  });
+});
+
+describe("orphans", () => {
+  it("a restarted kubelet kills the process groups a SIGKILLed one left under its directory", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "kubeactor-orphans-"));
+    try {
+      const cwd = join(dir, "pods", "u", "containers", "c", "rootfs");
+      mkdirSync(cwd, { recursive: true });
+      const child = spawn("sh", ["-c", "sleep 1000 & wait"], { cwd, detached: true, stdio: "ignore" });
+      const gone = new Promise((r) => child.on("exit", r));
+      await until("the orphan to run", () => existsSync(`/proc/${child.pid}`));
+      expect(reapOrphans(dir)).toBe(1);
+      await gone;
+      expect(reapOrphans(dir)).toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -17,7 +17,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
 import { constants } from "node:os";
 import { isAbsolute, join } from "node:path";
 import {
@@ -483,3 +483,32 @@ export class ProcessRuntime implements ContainerRuntime {
   }
 }
 
+
+/**
+ * Kills the process groups a previous kubelet left running under `dir` (it
+ * was SIGKILLed, so it could not stop its containers): any process whose
+ * working directory lies inside it. Returns how many groups were killed.
+ */
+export const reapOrphans = (dir: string): number => {
+  const groups = new Set<number>();
+  let pids: string[];
+  try {
+    pids = readdirSync("/proc").filter((n) => /^\d+$/.test(n));
+  } catch {
+    return 0;
+  }
+  for (const pid of pids) {
+    try {
+      const cwd = readlinkSync(`/proc/${pid}/cwd`);
+      if (!cwd.startsWith(`${dir}/`)) continue;
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      groups.add(Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]));
+    } catch {}
+  }
+  for (const g of groups) {
+    try {
+      process.kill(-g, "SIGKILL");
+    } catch {}
+  }
+  return groups.size;
+};
