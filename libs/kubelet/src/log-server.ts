@@ -44,10 +44,16 @@ export const containerForLogs = (pod: JsonObject, container: string, previous: b
     if (!id) throw badRequest(`container "${container}" in pod "${name}" is terminated`);
     return stripScheme(id);
   }
-  if (s.state?.waiting) {
+  if (lastTerminated) {
     // A crash-looping container shows its last run's log.
-    if (lastTerminated?.containerID) return stripScheme(lastTerminated.containerID);
-    throw badRequest(`container "${container}" in pod "${name}" is waiting to start: ${s.state.waiting.reason ?? "ContainerCreating"}`);
+    if (!lastTerminated.containerID) throw badRequest(`container "${container}" in pod "${name}" is terminated`);
+    return stripScheme(lastTerminated.containerID);
+  }
+  if (s.state?.waiting) {
+    // The kubelet words the most common pending failures itself.
+    const reason = s.state.waiting.reason ?? "ContainerCreating";
+    const why = reason === "ErrImagePull" ? "image can't be pulled" : reason === "ImagePullBackOff" ? "trying and failing to pull image" : reason;
+    throw badRequest(`container "${container}" in pod "${name}" is waiting to start: ${why}`);
   }
   throw badRequest(`container "${container}" in pod "${name}" is waiting to start: ContainerCreating`);
 };
