@@ -18,7 +18,10 @@ const run = promisify(execFile);
 const KUBECTL = "/usr/lib/google-cloud-sdk/bin/kubectl.1.32";
 const haveKubectl = existsSync(KUBECTL);
 
-describe.skipIf(!haveKubectl)("kubectl logs and process containers against kubeactor up", () => {
+describe.skipIf(!haveKubectl).each([
+  { bus: "nats-server child", extra: [] as string[] },
+  { bus: "in-process bus", extra: ["--embedded"] },
+])("kubectl logs and process containers against kubeactor up on the $bus", ({ extra }) => {
   const dataDir = mkdtempSync(join(tmpdir(), "kubeactor-logs-"));
   const kubeconfig = join(dataDir, "kubeconfig");
   const cache = mkdtempSync(join(tmpdir(), "kubectl-cache-"));
@@ -46,7 +49,8 @@ describe.skipIf(!haveKubectl)("kubectl logs and process containers against kubea
 
   beforeAll(async () => {
     const port = await freePort();
-    up = await startProcess("apps/kubeactor/src/main.ts", ["up", "--embedded", "--nodes", "1", "--data-dir", dataDir, "--port", String(port)], {
+    const natsPort = await freePort();
+    up = await startProcess("apps/kubeactor/src/main.ts", ["up", ...extra, "--nodes", "1", "--data-dir", dataDir, "--port", String(port), "--nats-port", String(natsPort)], {
       ready: /export KUBECONFIG=/,
     });
   }, 120_000);
