@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort } from "@kubeactor/bus";
+import { connectNats, freePort, type Transport } from "@kubeactor/bus";
 import { startProcess, until, type RunningProcess } from "@kubeactor/testing";
 
 const run = promisify(execFile);
@@ -26,6 +26,9 @@ describe.skipIf(!haveKubectl).each([
   const kubeconfig = join(dataDir, "kubeconfig");
   const cache = mkdtempSync(join(tmpdir(), "kubectl-cache-"));
   let up: RunningProcess;
+  /** On NATS, the test watches the log streams' subjects like any NATS client can. */
+  let watcher: Transport | undefined;
+  const streamMessages: { subject: string; data: string }[] = [];
 
   const kubectl = async (args: string[]) => (await run(KUBECTL, ["--kubeconfig", kubeconfig, "--cache-dir", cache, ...args], { timeout: 30_000 })).stdout;
   const kubectlErr = (args: string[]) => kubectl(args).then((out) => `unexpected success: ${out}`, (e) => String(e.stderr));
@@ -53,8 +56,14 @@ describe.skipIf(!haveKubectl).each([
     up = await startProcess("apps/kubeactor/src/main.ts", ["up", ...extra, "--nodes", "1", "--data-dir", dataDir, "--port", String(port), "--nats-port", String(natsPort)], {
       ready: /export KUBECONFIG=/,
     });
+    if (extra.length === 0) {
+      watcher = await connectNats({ servers: `127.0.0.1:${natsPort}` });
+      watcher.subscribe("kube.logs.>", (m) => streamMessages.push({ subject: m.subject, data: new TextDecoder().decode(m.data) }));
+      await watcher.flush();
+    }
   }, 120_000);
   afterAll(async () => {
+    await watcher?.close();
     await up?.stop();
     rmSync(dataDir, { recursive: true, force: true });
     rmSync(cache, { recursive: true, force: true });
@@ -106,8 +115,17 @@ describe.skipIf(!haveKubectl).each([
     const seen = out.length;
     await until("more lines", () => out.length > seen, 30_000);
     expect(child.exitCode).toBeNull();
+    const before = streamMessages.length;
     child.kill("SIGINT");
     await exited;
+    if (watcher) {
+      // Finished and refused reads needed no cancel; the abandoned follow does.
+      expect(streamMessages.slice(0, before).filter((m) => m.subject.endsWith(".cancel"))).toEqual([]);
+      // The API server told the node the reader is gone, and the node ended the stream.
+      const cancel = await until("a cancel on the stream", () => streamMessages.slice(before).find((m) => m.subject.endsWith(".cancel")));
+      const stream = cancel.subject.slice(0, -".cancel".length);
+      await until("the node to end the stream", () => streamMessages.find((m) => m.subject === stream && JSON.parse(m.data).type === "end"));
+    }
     // kubectl logs -f of a finished container ends by itself.
     await kubectl(["run", "once", "--image=busybox", "--restart=Never", "--", "sh", "-c", "echo done"]);
     await until("once Succeeded", async () => (await pod("once")).status.phase === "Succeeded", 60_000);

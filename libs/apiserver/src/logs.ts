@@ -99,7 +99,7 @@ export const servePodLog = async (bus: Bus, pod: Obj, q: URLSearchParams, req: I
     deliver();
   });
   const onClose = () => {
-    if (!done) bus.publish(podLogCancel, { stream }, {});
+    if (accepted && !done) bus.publish(podLogCancel, { stream }, {});
     done = true;
     finish();
   };
@@ -131,6 +131,7 @@ export const servePodLog = async (bus: Bus, pod: Obj, q: URLSearchParams, req: I
     await finished;
   } finally {
     sub.unsubscribe();
-    if (!done) bus.publish(podLogCancel, { stream }, {});
+    // Only a stream the node opened needs stopping.
+    if (accepted && !done) bus.publish(podLogCancel, { stream }, {});
   }
 };
