@@ -175,6 +175,39 @@ describe.skipIf(!haveKubectl).each([
     expect(await kubectlErr(["logs", "tc"])).toMatch(/container "tc" in pod "tc" is waiting to start: (image can't be pulled|trying and failing to pull image)/);
   }, 120_000);
 
+  it("a missing ConfigMap is CreateContainerConfigError until it exists; its volume files follow updates, env does not", async () => {
+    await apply({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name: "cfg" },
+      spec: {
+        volumes: [{ name: "settings", configMap: { name: "settings" } }],
+        containers: [
+          {
+            name: "app",
+            image: "busybox",
+            command: ["sh", "-c", 'while true; do echo "env=$MODE file=$(cat $KUBEACTOR_ROOTFS/etc/settings/mode) pod=$POD_NAME"; sleep 0.3; done'],
+            env: [
+              { name: "MODE", valueFrom: { configMapKeyRef: { name: "settings", key: "mode" } } },
+              { name: "POD_NAME", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } },
+            ],
+            volumeMounts: [{ name: "settings", mountPath: "/etc/settings" }],
+          },
+        ],
+      },
+    });
+    const waiting = await until("CreateContainerConfigError", async () => {
+      const w = (await pod("cfg")).status.containerStatuses?.[0]?.state?.waiting;
+      return w?.reason === "CreateContainerConfigError" ? w : undefined;
+    }, 60_000);
+    expect(waiting.message).toBe('configmap "settings" not found');
+    await kubectl(["create", "configmap", "settings", "--from-literal=mode=a"]);
+    await running("cfg");
+    await until("the first lines", async () => (await kubectl(["logs", "cfg", "--tail=1"])) === "env=a file=a pod=cfg\n" && "ok", 60_000);
+    await kubectl(["patch", "configmap", "settings", "-p", JSON.stringify({ data: { mode: "b" } })]);
+    await until("the file to change under the running process", async () => (await kubectl(["logs", "cfg", "--tail=1"])) === "env=a file=b pod=cfg\n" && "ok", 60_000);
+  }, 180_000);
+
   it("a Deployment of the echo image gets Running with real processes that answer on their pod IPs", async () => {
     await kubectl(["create", "deployment", "echo", "--image=kubeactor/echo", "--port=8080", "--replicas=2"]);
     const pods = await until(

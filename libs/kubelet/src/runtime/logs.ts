@@ -17,10 +17,12 @@ export const DEFAULT_LOG_MAX_FILES = 5;
 
 const hrBase = process.hrtime.bigint();
 const msBase = BigInt(Date.now()) * 1_000_000n;
-/** Go's RFC3339Nano (trailing zeros of the fraction trimmed), from a monotonic clock anchored to wall time. */
-export const rfc3339Nano = (nowNs: bigint = msBase + (process.hrtime.bigint() - hrBase)): string => {
-  const ms = Number(nowNs / 1_000_000n);
-  const frac = (nowNs % 1_000_000_000n).toString().padStart(9, "0").replace(/0+$/, "");
+/** Nanoseconds since the epoch from a monotonic clock anchored to wall time: strictly ordered within the process. */
+const nowNs = () => msBase + (process.hrtime.bigint() - hrBase);
+/** Go's RFC3339Nano (trailing zeros of the fraction trimmed). */
+export const rfc3339Nano = (ns: bigint = nowNs()): string => {
+  const ms = Number(ns / 1_000_000n);
+  const frac = (ns % 1_000_000_000n).toString().padStart(9, "0").replace(/0+$/, "");
   return new Date(ms).toISOString().replace(/\.\d{3}Z$/, frac ? `.${frac}Z` : "Z");
 };
 
@@ -78,7 +80,9 @@ export class CriLogWriter {
 
   private rotate(): void {
     closeSync(this.fd);
-    const stamp = new Date().toISOString().replace(/[-:]/g, "").replace("T", "-").replace(/\.(\d{3})Z$/, ".$1");
+    // 20240102-030405.123456789: names sort in rotation order (the clock is monotonic, to the nanosecond).
+    const ns = nowNs();
+    const stamp = `${new Date(Number(ns / 1_000_000n)).toISOString().replace(/[-:]/g, "").replace("T", "-").replace(/\.\d{3}Z$/, "")}.${(ns % 1_000_000_000n).toString().padStart(9, "0")}`;
     let target = `${this.path}.${stamp}`;
     for (let i = 1; existsSync(target); i++) target = `${this.path}.${stamp}-${i}`;
     renameSync(this.path, target);

@@ -157,7 +157,7 @@ export class ProcessRuntime implements ContainerRuntime {
   addSandbox(id: string, config: PodSandboxConfig, ip: string, ownsIp = false): void {
     const podDir = join(this.opts.dataDir, "pods", config.uid);
     const logDir = join(this.opts.dataDir, "logs", `${config.namespace}_${config.name}_${config.uid}`);
-    mkdirSync(podDir, { recursive: true });
+    // Directories appear with the first process container: simulated pods (most, at scale) never touch the disk.
     this.sandboxes.set(id, { status: { id, state: "SANDBOX_READY", createdAt: Date.now(), ip, config }, podDir, logDir, ownsIp });
   }
 
@@ -177,8 +177,10 @@ export class ProcessRuntime implements ContainerRuntime {
     if (!sb) return;
     await this.stopPodSandbox(sandboxId);
     for (const c of [...this.containers.values()]) if (c.status.sandboxId === sandboxId) this.containers.delete(c.status.id);
-    rmSync(sb.podDir, { recursive: true, force: true });
-    rmSync(sb.logDir, { recursive: true, force: true });
+    if (existsSync(sb.podDir)) {
+      rmSync(sb.podDir, { recursive: true, force: true });
+      rmSync(sb.logDir, { recursive: true, force: true });
+    }
     this.sandboxes.delete(sandboxId);
   }
 
@@ -201,6 +203,7 @@ export class ProcessRuntime implements ContainerRuntime {
     if (!sb || sb.status.state !== "SANDBOX_READY") throw new RuntimeError("CreateContainerError", `sandbox ${sandboxId} is not ready`);
     const img = this.opts.catalogue.resolve(config.image);
     if (!img) throw new RuntimeError("CreateContainerError", notInCatalogueMessage(config.image, this.catalogueFile));
+    mkdirSync(sb.podDir, { recursive: true });
     if (config.volumes?.length) {
       sb.volumes = config.volumes;
       await syncVolumes(sb.podDir, sandbox.namespace, config.volumes, this.lookup);
