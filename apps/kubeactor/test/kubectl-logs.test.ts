@@ -84,6 +84,8 @@ describe.skipIf(!haveKubectl).each([
     expect(await until("the log", async () => (await kubectl(["logs", "bb"])) === "hello\n" && "ok", 30_000)).toBe("ok");
     expect(await kubectl(["logs", "bb", "--timestamps", "--tail=1"])).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z hello\n$/);
     expect(await kubectl(["logs", "bb", "--since=1h", "--limit-bytes=3"])).toBe("hel");
+    expect(await kubectl(["logs", "bb", `--since-time=${new Date(Date.now() - 3600_000).toISOString()}`])).toBe("hello\n");
+    expect(await kubectl(["logs", "bb", `--since-time=${new Date(Date.now() + 3600_000).toISOString()}`])).toBe("");
     expect(await kubectlErr(["logs", "bb", "--previous"])).toContain('previous terminated container "bb" in pod "bb" not found');
 
     const uid = p.metadata.uid;
