@@ -13,6 +13,9 @@ import { metaOf, type Obj } from "./objects.ts";
 
 type Container = { name: string };
 
+/** The node sends at least an empty chunk every 10 s; this much silence means it is gone and the response ends. */
+export const LOG_IDLE_MS = 30_000;
+
 const intParam = (q: URLSearchParams, name: string): number | undefined => {
   const v = q.get(name);
   if (v === null || v === "") return undefined;
@@ -59,7 +62,7 @@ const validateOptions = (q: URLSearchParams, name: string) => {
   return { tailLines, limitBytes, sinceSeconds, sinceTime };
 };
 
-export const servePodLog = async (bus: Bus, pod: Obj, q: URLSearchParams, req: IncomingMessage, res: ServerResponse): Promise<void> => {
+export const servePodLog = async (bus: Bus, pod: Obj, q: URLSearchParams, req: IncomingMessage, res: ServerResponse, idleMs = LOG_IDLE_MS): Promise<void> => {
   const meta = metaOf(pod);
   const container = logContainer(pod, q.get("container") ?? undefined);
   const o = validateOptions(q, meta.name ?? "");
@@ -78,9 +81,23 @@ export const servePodLog = async (bus: Bus, pod: Obj, q: URLSearchParams, req: I
   const early = new Map<number, PodLogChunk>();
   let finish: () => void = () => {};
   const finished = new Promise<void>((r) => (finish = r));
+  let idle: NodeJS.Timeout | undefined;
+  const watchdog = () => {
+    if (idle) clearTimeout(idle);
+    // Silence (a dead node, or a lost chunk the stream cannot get past) ends the response.
+    idle = setTimeout(() => {
+      if (done) return;
+      done = true;
+      bus.publish(podLogCancel, { stream }, {});
+      res.end();
+      finish();
+    }, idleMs);
+  };
   const write = (c: PodLogChunk) => {
-    if (c.type === "data") res.write(Buffer.from(c.data, "base64"));
-    else {
+    watchdog();
+    if (c.type === "data") {
+      if (c.data) res.write(Buffer.from(c.data, "base64"));
+    } else {
       done = true;
       res.end();
       finish();
@@ -125,11 +142,13 @@ export const servePodLog = async (bus: Bus, pod: Obj, q: URLSearchParams, req: I
     res.writeHead(200, { "Content-Type": "text/plain", "Transfer-Encoding": "chunked", "Cache-Control": "no-cache, private" });
     res.flushHeaders();
     accepted = true;
+    watchdog();
     res.on("close", onClose);
     req.on("close", onClose);
     deliver();
     await finished;
   } finally {
+    if (idle) clearTimeout(idle);
     sub.unsubscribe();
     // Only a stream the node opened needs stopping.
     if (accepted && !done) bus.publish(podLogCancel, { stream }, {});

@@ -14,6 +14,8 @@ import type { NodeRuntime } from "./runtime/node-runtime.ts";
 
 /** Chunks stay well under NATS' payload limit once base64-encoded. */
 const CHUNK_BYTES = 256 * 1024;
+/** An empty chunk this often tells the API server the node is still there (it gives up after LOG_IDLE_MS of silence). */
+export const LOG_HEARTBEAT_MS = 10_000;
 
 type State = { waiting?: { reason?: string }; running?: object; terminated?: { containerID?: string } };
 type Status = { name: string; containerID?: string; state?: State; lastState?: State };
@@ -99,6 +101,10 @@ const stream = async (opts: LogServerOptions, runtime: NodeRuntime, req: PodLogR
     if (size >= CHUNK_BYTES) flush();
     else timer ??= setTimeout(() => ((timer = undefined), flush()), 20);
   };
+  const heartbeat = setInterval(() => {
+    flush();
+    opts.bus.publish(podLogStream, { stream: req.stream }, { type: "data", seq: seq++, data: "" });
+  }, LOG_HEARTBEAT_MS);
   let error: string | undefined;
   try {
     // Let the reply reach the API server before the first chunk.
@@ -124,6 +130,7 @@ const stream = async (opts: LogServerOptions, runtime: NodeRuntime, req: PodLogR
     error = (e as Error).message;
     opts.log?.(`logs ${req.namespace}/${req.pod}/${req.container}: ${error}`);
   } finally {
+    clearInterval(heartbeat);
     if (timer) clearTimeout(timer);
     flush();
     opts.bus.publish(podLogStream, { stream: req.stream }, { type: "end", seq: seq++, ...(error ? { error } : {}) });

@@ -89,7 +89,8 @@ export type PodLogChunk = typeof PodLogChunk.Type;
 
 export const podLogStream = eventSubject({
   pattern: "kube.logs.{stream}",
-  description: "One log stream, opened by a `kube.node.<node>.logs` request: `data` chunks (base64) in `seq` order, then `end`. With follow it stays open while the container runs.",
+  description:
+    "One log stream, opened by a `kube.node.<node>.logs` request: `data` chunks (base64) in `seq` order, then `end`. With follow it stays open while the container runs; an empty `data` chunk every 10 s says the node is alive, and after 30 s of silence the API server ends the response.",
   publishers: ["kubelet"],
   subscribers: ["apiserver (the pods/log request that opened it)"],
   schema: PodLogChunk,
