@@ -13,7 +13,7 @@ import { hostIpFor, podCidrFor } from "./runtime/ipam.ts";
 import { NO_REPLY, nodeInject, type NodeInjectEvent } from "@kubeactor/bus";
 import { badRequest } from "@kubeactor/api";
 import type { Backoff } from "./container-machine.ts";
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CATALOGUE_FILE, ImageCatalogue } from "./runtime/catalogue.ts";
@@ -121,17 +121,17 @@ export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
     runtimeClass: (name) => api.get({ group: "node.k8s.io", version: "v1", resource: "runtimeclasses" }, "", name).catch(orUndefined),
   };
   const runtimes = new Map<string, NodeRuntime>();
+  const nodeDirOf = (node: string) => join(dataDir, "kubelet", node);
+  const reaped = reapOrphans(names.map(nodeDirOf));
+  if (reaped) log(`kubelet: killed ${reaped} process group(s) a previous kubelet left running`);
   const actors = new Map<string, Actor<typeof nodeMachine>>();
   names.forEach((name, i) => {
     const index = (opts.firstIndex ?? 1) + i;
     const podCIDR = podCidrFor(index);
     const sim = new SimRuntime({ podCIDR, ...(opts.pullMs !== undefined ? { pullMs: opts.pullMs } : {}) });
     // Sandboxes do not outlive the kubelet process: what a previous run left is stale.
-    const nodeDir = join(dataDir, "kubelet", name);
-    const reaped = reapOrphans(nodeDir);
-    if (reaped) log(`node ${name}: killed ${reaped} process group(s) a previous kubelet left running`);
+    const nodeDir = nodeDirOf(name);
     rmSync(nodeDir, { recursive: true, force: true });
-    mkdirSync(nodeDir, { recursive: true });
     const proc = new ProcessRuntime({
       dataDir: nodeDir,
       catalogue,

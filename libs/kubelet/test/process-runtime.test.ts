@@ -195,7 +195,7 @@ describe("orphans", () => {
       const child = spawn("sh", ["-c", "sleep 1000 & wait"], { cwd, detached: true, stdio: "ignore" });
       const gone = new Promise((r) => child.on("exit", r));
       await until("the orphan to run", () => existsSync(`/proc/${child.pid}`));
-      expect(reapOrphans(dir)).toBe(1);
+      expect(reapOrphans([join(dir, "elsewhere"), dir])).toBe(1);
       await gone;
       expect(reapOrphans(dir)).toBe(0);
     } finally {

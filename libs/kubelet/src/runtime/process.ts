@@ -488,11 +488,13 @@ export class ProcessRuntime implements ContainerRuntime {
 
 
 /**
- * Kills the process groups a previous kubelet left running under `dir` (it
+ * Kills the process groups a previous kubelet left running under `dirs` (it
  * was SIGKILLed, so it could not stop its containers): any process whose
- * working directory lies inside it. Returns how many groups were killed.
+ * working directory lies inside one of them. One pass over /proc whatever
+ * the number of nodes. Returns how many groups were killed.
  */
-export const reapOrphans = (dir: string): number => {
+export const reapOrphans = (dirs: string | readonly string[]): number => {
+  const prefixes = (typeof dirs === "string" ? [dirs] : dirs).map((d) => `${d}/`);
   const groups = new Set<number>();
   let pids: string[];
   try {
@@ -503,7 +505,7 @@ export const reapOrphans = (dir: string): number => {
   for (const pid of pids) {
     try {
       const cwd = readlinkSync(`/proc/${pid}/cwd`);
-      if (!cwd.startsWith(`${dir}/`)) continue;
+      if (!prefixes.some((p) => cwd.startsWith(p))) continue;
       const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
       groups.add(Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[2]));
     } catch {}
