@@ -210,6 +210,18 @@ describe.skipIf(!haveKubectl).each([
     await until("the file to change under the running process", async () => (await kubectl(["logs", "cfg", "--tail=1"])) === "env=a file=b pod=cfg\n" && "ok", 60_000);
   }, 180_000);
 
+  it("Services of the namespace become environment variables of process containers", async () => {
+    await apply({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name: "web-api" },
+      spec: { clusterIP: "10.96.7.7", selector: { app: "x" }, ports: [{ name: "http", port: 80, targetPort: 8080 }] },
+    });
+    await kubectl(["run", "envs", "--image=busybox", "--restart=Never", "--", "sh", "-c", 'echo "$WEB_API_SERVICE_HOST $WEB_API_SERVICE_PORT $WEB_API_SERVICE_PORT_HTTP $WEB_API_PORT $WEB_API_PORT_80_TCP_ADDR"']);
+    await until("envs Succeeded", async () => (await pod("envs")).status.phase === "Succeeded", 60_000);
+    expect(await kubectl(["logs", "envs"])).toBe("10.96.7.7 80 80 tcp://10.96.7.7:80 10.96.7.7\n");
+  }, 120_000);
+
   it("a Deployment of the echo image gets Running with real processes that answer on their pod IPs", async () => {
     await kubectl(["create", "deployment", "echo", "--image=kubeactor/echo", "--port=8080", "--replicas=2"]);
     const pods = await until(
