@@ -187,7 +187,8 @@ export const containerMachine = setup({
               ...(src.nodeName ? { nodeName: src.nodeName } : {}),
               ...(src.nodeAllocatable ? { nodeAllocatable: src.nodeAllocatable } : {}),
             },
-            src.lookup ?? emptyLookup,
+            // Refs are checked for simulated containers too (a missing ConfigMap stalls them as in Kubernetes); service links are not.
+            ctx.runtime.simulates?.(spec.image ?? "", ctx.sandbox) ? { ...(src.lookup ?? emptyLookup), services: async () => [] } : (src.lookup ?? emptyLookup),
           )
         : [];
       const vars = new Map(envs.map((e) => [e.name, e.value]));

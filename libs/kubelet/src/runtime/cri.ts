@@ -159,6 +159,12 @@ export interface ContainerRuntime {
   /** The sandbox, when given, decides which runtime is asked (a node offers several handlers). */
   imageStatus(image: string, sandbox?: PodSandboxConfig): Promise<ImageStatus | undefined>;
 
+  /**
+   * True when the image will be simulated for this sandbox (nothing reads its
+   * environment, so the kubelet skips the Services lookup for it). Absent: false.
+   */
+  simulates?(image: string, sandbox: PodSandboxConfig): boolean;
+
   /** Subscribe to container lifecycle events; returns the unsubscribe. */
   events(listener: (e: ContainerEvent) => void): () => void;
 }

@@ -112,6 +112,10 @@ export class NodeRuntime implements ContainerRuntime {
     return this.pick(image, sandbox).imageStatus(image);
   }
 
+  simulates(image: string, sandbox: PodSandboxConfig): boolean {
+    return this.which(image, sandbox) === "sim";
+  }
+
   events(listener: (e: ContainerEvent) => void): () => void {
     const a = this.proc.events(listener);
     const b = this.sim.events(listener);
