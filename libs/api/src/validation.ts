@@ -550,6 +550,13 @@ const validateLease = (obj: Obj): FieldCause[] => {
   return out;
 };
 
+/** node.k8s.io RuntimeClass: the handler is a required DNS label. */
+const validateRuntimeClass = (obj: Obj): FieldCause[] => {
+  const h = obj["handler"];
+  if (typeof h !== "string" || h === "") return [requiredCause("handler")];
+  return isDNS1123Label(h).map((m) => invalidCause("handler", h, m));
+};
+
 const validateNode = (obj: Obj): FieldCause[] => {
   const spec = isObj(obj["spec"]) ? obj["spec"] : {};
   const out: FieldCause[] = [];
@@ -602,6 +609,9 @@ export function validateObject(info: ResourceInfo, obj: Record<string, unknown>)
       break;
     case "/Node":
       out.push(...validateNode(obj));
+      break;
+    case "node.k8s.io/RuntimeClass":
+      out.push(...validateRuntimeClass(obj));
       break;
   }
   return out;

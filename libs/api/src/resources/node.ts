@@ -7,8 +7,8 @@ const o = Schema.optional;
 
 export const RuntimeClass = Schema.Struct({
   ...objectFields,
-  /** The CRI handler nodes run the pod with; immutable, a DNS label. */
-  handler: Schema.String,
+  /** The CRI handler nodes run the pod with; required, a DNS label (checked by validation, so a missing one is a 422 as in Kubernetes). */
+  handler: o(Schema.String),
   overhead: o(Schema.Struct({ podFixed: o(ResourceList) })),
   scheduling: o(Schema.Struct({ nodeSelector: o(StringMap), tolerations: o(Schema.Array(Toleration)) })),
 });
