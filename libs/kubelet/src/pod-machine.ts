@@ -83,7 +83,8 @@ export type PodEvent =
 
 const sandboxConfig = (pod: JsonObject): PodSandboxConfig => {
   const m = podMeta(pod);
-  return { name: m.name, namespace: m.namespace, uid: m.uid, labels: m.labels ?? {}, annotations: m.annotations ?? {} };
+  const hostname = (pod.spec as { hostname?: string } | undefined)?.hostname;
+  return { name: m.name, namespace: m.namespace, uid: m.uid, labels: m.labels ?? {}, annotations: m.annotations ?? {}, ...(hostname ? { hostname } : {}) };
 };
 
 const restartCountOf = (pod: JsonObject, field: "containerStatuses" | "initContainerStatuses", name: string): number =>

@@ -21,6 +21,8 @@ export interface PodSandboxConfig {
   readonly uid: string;
   readonly labels?: Readonly<Record<string, string>>;
   readonly annotations?: Readonly<Record<string, string>>;
+  /** spec.hostname when the pod sets one (the name otherwise). */
+  readonly hostname?: string;
   /**
    * The RuntimeClass handler the pod asked for (`process`, `sim`) or `auto`
    * (no runtimeClassName: catalogue images run as processes, others simulated).

@@ -258,7 +258,8 @@ export class ProcessRuntime implements ContainerRuntime {
     const env: Record<string, string> = {
       PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
       HOME: rootfs,
-      HOSTNAME: c.sandbox.name,
+      HOSTNAME: c.sandbox.hostname ?? c.sandbox.name,
+      KUBEACTOR_POD_NAME: c.sandbox.name,
       POD_IP: sb.status.ip,
       HOST: sb.status.ip,
       ...(cfg.ports?.length ? { PORT: String(cfg.ports[0]) } : {}),

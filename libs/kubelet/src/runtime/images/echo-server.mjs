@@ -12,7 +12,7 @@ const server = createServer((req, res) => {
   const body = text !== undefined
     ? `${text}\n`
     : `${JSON.stringify({
-        pod: process.env.POD_NAME || process.env.HOSTNAME || "",
+        pod: process.env.POD_NAME || process.env.KUBEACTOR_POD_NAME || process.env.HOSTNAME || "",
         namespace: process.env.POD_NAMESPACE || process.env.KUBEACTOR_POD_NAMESPACE || "",
         podIP: process.env.POD_IP || "",
         node: process.env.NODE_NAME || process.env.KUBEACTOR_NODE_NAME || "",
