@@ -211,6 +211,8 @@ export const containerMachine = setup({
           ...(memoryLimitBytes ? { memoryLimitBytes } : {}),
           ...(cpuLimitMillis ? { cpuLimitMillis } : {}),
           ports: (spec.ports ?? []).map((p) => p.containerPort),
+          ...(spec.terminationMessagePath ? { terminationMessagePath: spec.terminationMessagePath } : {}),
+          ...(spec.terminationMessagePolicy ? { terminationMessagePolicy: spec.terminationMessagePolicy } : {}),
           labels: {
             [LABEL_POD_NAME]: ctx.sandbox.name,
             [LABEL_POD_NAMESPACE]: ctx.sandbox.namespace,

@@ -49,6 +49,8 @@ export interface ContainerSpec {
   envFrom?: EnvFromSpec[];
   ports?: { containerPort: number }[];
   volumeMounts?: VolumeMountSpec[];
+  terminationMessagePath?: string;
+  terminationMessagePolicy?: string;
   resources?: { limits?: Record<string, string | number>; requests?: Record<string, string | number> };
 }
 

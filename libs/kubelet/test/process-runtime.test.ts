@@ -172,6 +172,17 @@ describe("process runtime", () => {
     expect(missing.message).toContain('exec: "no-such-binary-kubeactor": executable file not found in $PATH');
   });
 
+  it("termination messages: the file at terminationMessagePath, else the log's tail with FallbackToLogsOnError", async () => {
+    const file = await run({ name: "file", command: ["sh", "-c", "mkdir -p dev; printf 'bye now' > dev/termination-log; exit 2"] });
+    expect(await exited(file)).toMatchObject({ exitCode: 2, message: "bye now" });
+    const custom = await run({ name: "custom", command: ["sh", "-c", "printf done > msg"], terminationMessagePath: "/msg" });
+    expect(await exited(custom)).toMatchObject({ exitCode: 0, message: "done" });
+    const fallback = await run({ name: "fallback", command: ["sh", "-c", "echo one; echo boom >&2; exit 1"], terminationMessagePolicy: "FallbackToLogsOnError" });
+    expect(await exited(fallback)).toMatchObject({ exitCode: 1, message: "one\nboom\n" });
+    const quiet = await run({ name: "quiet", command: ["sh", "-c", "echo fine"], terminationMessagePolicy: "FallbackToLogsOnError" });
+    expect((await exited(quiet)).message).toBeUndefined();
+  });
+
   it("kill from outside: the exit is reported with the signal's code", async () => {
     const id = await run({ name: "victim", command: ["sleep", "1000"] });
     const pid = rt.pidOf(id)!;

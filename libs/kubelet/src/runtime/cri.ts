@@ -58,6 +58,9 @@ export interface ContainerConfig {
   readonly mounts?: readonly VolumeMountSpec[];
   /** Limits in bytes and millicores (memory enforced by the process runtime: OOMKilled). */
   readonly memoryLimitBytes?: number;
+  /** Where the process may write its termination message (under its rootfs), and whether a failed exit falls back to the log's tail. */
+  readonly terminationMessagePath?: string;
+  readonly terminationMessagePolicy?: string;
   /** The container's declared ports (the first becomes `PORT` for process containers). */
   readonly ports?: readonly number[];
   readonly cpuLimitMillis?: number;

@@ -34,7 +34,7 @@ import {
 } from "./cri.ts";
 import { CATALOGUE_FILE, type ImageCatalogue } from "./catalogue.ts";
 import { IpAllocator } from "./ipam.ts";
-import { CriLogWriter } from "./logs.ts";
+import { CriLogWriter, parseCriLog } from "./logs.ts";
 import { emptyLookup, type ObjectLookup } from "./lookup.ts";
 import { prepareRootfs, syncVolumes } from "./volumes.ts";
 
@@ -69,6 +69,7 @@ interface Sandbox {
 }
 
 interface Proc {
+  rootfs?: string;
   status: Mutable<ContainerStatus>;
   config: ContainerConfig;
   sandbox: PodSandboxConfig;
@@ -250,6 +251,7 @@ export class ProcessRuntime implements ContainerRuntime {
     if (argv.length === 0) return this.failStart(c, `no command specified for image "${cfg.image}"`);
 
     const rootfs = prepareRootfs(sb.podDir, cfg.name, sb.volumes ?? cfg.volumes ?? [], cfg.mounts ?? []);
+    c.rootfs = rootfs;
     let cwd = rootfs;
     if (cfg.workingDir) {
       cwd = isAbsolute(cfg.workingDir) && existsSync(cfg.workingDir) ? cfg.workingDir : join(rootfs, cfg.workingDir);
@@ -469,11 +471,34 @@ export class ProcessRuntime implements ContainerRuntime {
     if (c.killTimer) clearTimeout(c.killTimer);
     c.writer?.close();
     c.writer = undefined;
+    const message = this.terminationMessage(c, exitCode);
+    if (message) c.status.message = message;
     c.status.state = "CONTAINER_EXITED";
     c.status.exitCode = exitCode;
     c.status.finishedAt = Date.now();
     c.status.reason = reason ?? (exitCode === 0 ? "Completed" : "Error");
     if (!this.closed) this.emit({ type: "exited", container: { ...c.status } });
+  }
+
+  /**
+   * The kubelet's termination message: the file at terminationMessagePath
+   * (under the rootfs, at most 4096 bytes), else with FallbackToLogsOnError
+   * and a failed exit the log's last 80 lines (at most 2048 bytes).
+   */
+  private terminationMessage(c: Proc, exitCode: number): string | undefined {
+    if (!c.rootfs) return undefined;
+    try {
+      const file = readFileSync(join(c.rootfs, (c.config.terminationMessagePath ?? "/dev/termination-log").replace(/^\/+/, "")));
+      if (file.length) return file.subarray(0, 4096).toString("utf8");
+    } catch {}
+    if (c.config.terminationMessagePolicy !== "FallbackToLogsOnError" || exitCode === 0 || !c.status.logPath) return undefined;
+    try {
+      const lines = parseCriLog(readFileSync(c.status.logPath)).slice(-80);
+      const text = Buffer.concat(lines.map((l) => Buffer.concat([l.content, Buffer.from("\n")])));
+      return text.subarray(Math.max(0, text.length - 2048)).toString("utf8") || undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   private emit(e: ContainerEvent): void {
