@@ -100,7 +100,7 @@ export const startCluster = async (opts: UpOptions, log: (line: string) => void 
     stops.push(() => scheduler.stop());
     log("scheduler: ready");
     if (opts.nodes > 0) {
-      const kubelet = await startKubelet({ ...(await componentBus("kubelet")), nodes: opts.nodes, log: console.error });
+      const kubelet = await startKubelet({ ...(await componentBus("kubelet")), nodes: opts.nodes, dataDir, log: console.error });
       stops.push(() => kubelet.stop());
       log(`kubelet: ${kubelet.nodes.length} simulated nodes ready (${kubelet.nodes.join(", ")})`);
     }

@@ -12,6 +12,7 @@ const flags = {
   "node-labels": { type: "string", help: "extra node labels, k=v,k2=v2" },
   "register-with-taints": { type: "string", help: "taints to register with, k=v:NoSchedule,k2:NoExecute" },
   "extended-resources": { type: "string", help: "extended resources each node advertises, example.com/gpu=4,..." },
+  "data-dir": { type: "string", default: ".kubeactor", help: "data dir: images.json (the user image catalogue) and kubelet/<node>/ (process containers' files and logs)" },
   nats: { type: "string", default: defaultNatsUrl(), help: "NATS server URL (default: loopback on KUBEACTOR_NATS_PORT, 4222)" },
   inspect: inspectFlag,
 } as const;
@@ -70,6 +71,7 @@ const main = async () => {
     labels,
     taints,
     extendedResources,
+    dataDir: values["data-dir"]!,
     log: console.error,
   });
   console.log(`kubelet: ${kubelet.nodes.length} nodes ready`);

@@ -10,6 +10,7 @@ import { EndpointSlice } from "./resources/discovery.ts";
 import { EventsV1Event, Lease } from "./resources/misc.ts";
 import { Pod } from "./resources/pod.ts";
 import { PriorityClass } from "./resources/scheduling.ts";
+import { RuntimeClass } from "./resources/node.ts";
 
 export interface SubresourceInfo {
   readonly name: string;
@@ -135,6 +136,10 @@ export const resources: readonly ResourceInfo[] = [
   info({
     group: "scheduling.k8s.io", version: "v1", resource: "priorityclasses", singular: "priorityclass", kind: "PriorityClass", namespaced: false,
     shortNames: ["pc"], schema: PriorityClass, hasGeneration: false,
+  }),
+  info({
+    group: "node.k8s.io", version: "v1", resource: "runtimeclasses", singular: "runtimeclass", kind: "RuntimeClass", namespaced: false,
+    schema: RuntimeClass, hasGeneration: false,
   }),
 ];
 

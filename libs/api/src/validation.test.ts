@@ -117,3 +117,12 @@ describe("validateUpdate", () => {
     expect(validateUpdate(R.svc, moved, svc)).toEqual([{ reason: "FieldValueInvalid", field: "spec.clusterIP", message: 'Invalid value: "10.0.0.2": field is immutable' }]);
   });
 });
+
+describe("RuntimeClass validation", () => {
+  const rc = findResource("node.k8s.io", "v1", "runtimeclasses")!;
+  it("requires a DNS-label handler", () => {
+    expect(validateObject(rc, { metadata: { name: "fast" }, handler: "runc" })).toEqual([]);
+    expect(validateObject(rc, { metadata: { name: "fast" } })).toEqual([{ reason: "FieldValueRequired", field: "handler", message: "Required value" }]);
+    expect(validateObject(rc, { metadata: { name: "fast" }, handler: "Run_C" })[0]).toMatchObject({ field: "handler", reason: "FieldValueInvalid" });
+  });
+});

@@ -551,6 +551,13 @@ const validateLease = (obj: Obj): FieldCause[] => {
   return out;
 };
 
+/** node.k8s.io RuntimeClass: the handler is a required DNS label. */
+const validateRuntimeClass = (obj: Obj): FieldCause[] => {
+  const h = obj["handler"];
+  if (typeof h !== "string" || h === "") return [requiredCause("handler")];
+  return isDNS1123Label(h).map((m) => invalidCause("handler", h, m));
+};
+
 const validateNode = (obj: Obj): FieldCause[] => {
   const spec = isObj(obj["spec"]) ? obj["spec"] : {};
   const out: FieldCause[] = [];
@@ -631,6 +638,9 @@ export function validateObject(info: ResourceInfo, obj: Record<string, unknown>)
       break;
     case "scheduling.k8s.io/PriorityClass":
       out.push(...validatePriorityClass(obj));
+      break;
+    case "node.k8s.io/RuntimeClass":
+      out.push(...validateRuntimeClass(obj));
       break;
   }
   return out;

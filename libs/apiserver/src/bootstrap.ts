@@ -37,8 +37,21 @@ export const bootstrapCluster = async (bus: Bus, log: (line: string) => void = (
       if (!(isStatusError(e) && e.status.reason === "AlreadyExists")) throw e;
     }
   }
+  // The RuntimeClasses every kubeactor node offers (handler = name): real processes, or simulated.
+  const rcInfo = findResource("node.k8s.io", "v1", "runtimeclasses")!;
+  for (const name of BUILTIN_RUNTIME_CLASSES) {
+    const obj = prepareCreate(rcInfo, { apiVersion: "node.k8s.io/v1", kind: "RuntimeClass", metadata: { name }, handler: name }, "");
+    try {
+      await store.create({ group: "node.k8s.io", resource: "runtimeclasses", namespace: "", name }, obj);
+    } catch (e) {
+      if (!(isStatusError(e) && e.status.reason === "AlreadyExists")) throw e;
+    }
+  }
   return created;
 };
+
+/** RuntimeClasses created at first start; pods without runtimeClassName get the nodes' `auto` handler. */
+export const BUILTIN_RUNTIME_CLASSES = ["process", "sim"] as const;
 
 /** Until the store answers: a missing store is the normal state for a moment at start-up. */
 export const waitForStore = async (store: StoreClient, log: (line: string) => void, timeoutMs = 120_000): Promise<void> => {

@@ -26,7 +26,7 @@ import { metaOf, nowTimestamp, type Obj, prepareCreate, prepareUpdate, readyToRe
 import { applyPatch, isNotFound, type PatchType } from "./patching.ts";
 import { deepEqual, recordApply, recordUpdate } from "./apply/index.ts";
 import { checkManagerOptions, isForced, writeContext } from "./apply/options.ts";
-import { addDefaultTolerations, admitPodPriority, bindPod, DEFAULT_TOLERATION_SECONDS, type DefaultTolerationSeconds, initialPodStatus } from "./pods.ts";
+import { addDefaultTolerations, admitPodPriority, admitRuntimeClass, bindPod, DEFAULT_TOLERATION_SECONDS, type DefaultTolerationSeconds, initialPodStatus } from "./pods.ts";
 import { applyScale, toScale } from "./scale.ts";
 import { carryAllocatedValues, isServices, ServiceAllocator } from "./services.ts";
 import type { ResourceTarget } from "./routes.ts";
@@ -166,6 +166,7 @@ export class ResourceHandlers {
       }
       const name = metaOf(obj).name!;
       await this.admitNamespace(t, name);
+      if (isPods(t.info)) await admitRuntimeClass(this.store, t.info, name, obj);
       const write = async (): Promise<Reply> => {
         if (isServices(t.info)) await this.services.allocateCreate(obj);
         if (isDryRun(q)) return { code: 201, body: obj };

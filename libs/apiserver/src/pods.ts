@@ -3,7 +3,8 @@
  * Pending, its QoS class) and the `binding` subresource the scheduler uses to
  * place it — both as kube-apiserver's pod strategy does them.
  */
-import { conflict, parseQuantity, compareQuantity, badRequest } from "@kubeactor/api";
+import { conflict, parseQuantity, compareQuantity, badRequest, forbidden, isStatusError, type ResourceInfo } from "@kubeactor/api";
+import type { StoreClient } from "@kubeactor/client";
 import { metaOf, nowTimestamp, type Obj } from "./objects.ts";
 
 /** The Priority admission plugin: priorityClassName → spec.priority and spec.preemptionPolicy (see priority.ts). */
@@ -76,4 +77,32 @@ export const bindPod = (pod: Obj, binding: Obj): Obj => {
   conditions.push({ type: "PodScheduled", status: "True", lastProbeTime: null, lastTransitionTime: nowTimestamp() } as never);
   next.status = { ...status, conditions };
   return next;
+};
+
+/**
+ * The RuntimeClass admission plugin: a pod naming a RuntimeClass that does
+ * not exist is refused (403), and the class' scheduling constraints are
+ * merged into the pod (its nodeSelector; its tolerations when not already there).
+ */
+export const admitRuntimeClass = async (store: StoreClient, info: ResourceInfo, name: string, pod: Obj): Promise<void> => {
+  const spec = (pod.spec ?? {}) as { runtimeClassName?: string; nodeSelector?: Record<string, string>; tolerations?: unknown[] };
+  if (!spec.runtimeClassName) return;
+  let rc: Obj;
+  try {
+    rc = await store.get({ group: "node.k8s.io", resource: "runtimeclasses", namespace: "", name: spec.runtimeClassName });
+  } catch (e) {
+    if (isStatusError(e) && e.status.code === 404) throw forbidden(info, name, `pod rejected: RuntimeClass "${spec.runtimeClassName}" not found`);
+    throw e;
+  }
+  const scheduling = (rc.scheduling ?? {}) as { nodeSelector?: Record<string, string>; tolerations?: unknown[] };
+  for (const [k, v] of Object.entries(scheduling.nodeSelector ?? {})) {
+    if (spec.nodeSelector?.[k] !== undefined && spec.nodeSelector[k] !== v) {
+      throw forbidden(info, name, `pod rejected: conflict: runtimeClass.scheduling.nodeSelector[${k}] = ${v}; pod.spec.nodeSelector[${k}] = ${spec.nodeSelector[k]}`);
+    }
+    (spec.nodeSelector ??= {})[k] = v;
+  }
+  for (const t of scheduling.tolerations ?? []) {
+    if (!(spec.tolerations ?? []).some((x) => JSON.stringify(x) === JSON.stringify(t))) (spec.tolerations ??= []).push(t);
+  }
+  pod.spec = spec;
 };

@@ -24,6 +24,7 @@ import { parsePatch, patchTypeOf } from "./patching.ts";
 import { serveOpenApi } from "./openapi/serve.ts";
 import { parseResourcePath, type ResourceTarget } from "./routes.ts";
 import { isWatchRequest, serveWatch } from "./watch.ts";
+import { servePodLog } from "./logs.ts";
 
 export interface ApiServerOptions {
   readonly bus: Bus;
@@ -115,6 +116,7 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
         method === "GET" ? await handlers.getScale(t, t.name) : await handlers.updateScale(t, t.name, parseObjectBody(await readBody(req), req), q, req.headers["user-agent"]);
       return sendJson(res, reply.code, reply.body);
     }
+    if (sub === "log" && method === "GET" && t.name !== undefined) return servePodLog(opts.bus, (await handlers.get(t, t.name)).body as Record<string, unknown>, q, req, res);
     if (sub !== undefined && sub !== "status") throw methodNotSupported(t.info, `${method} on ${sub}`);
     let reply;
     switch (method) {

@@ -5,7 +5,7 @@
  */
 import * as Schema from "effect/Schema";
 import { eventSubject, requestSubject } from "./define.ts";
-import { nodeInject } from "./subjects/node.ts";
+import { nodeInject, nodeLogs, podLogCancel, podLogStream } from "./subjects/node.ts";
 import { schedulerCycle } from "./subjects/scheduler.ts";
 import { inspectAnnounce, inspectSubject } from "./subjects/inspect.ts";
 
@@ -186,6 +186,9 @@ export const catalogue = {
   storeRevision,
   schedulerCycle,
   nodeInject,
+  nodeLogs,
+  podLogStream,
+  podLogCancel,
   inspectSubject,
   inspectAnnounce,
 } as const;

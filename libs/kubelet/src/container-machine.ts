@@ -23,6 +23,11 @@ import {
 } from "./runtime/cri.ts";
 import { rfc3339 } from "./runtime/clock.ts";
 import { SimAnnotations, simSetting } from "./runtime/sim.ts";
+import { containerEnv, expand } from "./runtime/envvars.ts";
+import { ContainerConfigError, emptyLookup, type ObjectLookup } from "./runtime/lookup.ts";
+import { HANDLER_AUTO, REASON_SIMULATED, simulatedMessage } from "./runtime/node-runtime.ts";
+import type { PodVolume } from "./runtime/cri.ts";
+import { parseQuantity } from "@kubeactor/api";
 import type { ContainerSpec, ContainerView, K8sContainerState } from "./pod-status.ts";
 
 export interface Backoff {
@@ -48,6 +53,18 @@ export interface ContainerInput {
   /** The count reported before (a restarted kubelet keeps counting). */
   readonly restartCount?: number;
   readonly now?: () => number;
+  /** What the environment and volumes are built from (absent: no env beyond the runtime's own). */
+  readonly podEnv?: PodEnvSource;
+}
+
+/** The pod and node facts a container's environment and volumes come from. */
+export interface PodEnvSource {
+  readonly pod: Record<string, unknown>;
+  readonly podIP?: string;
+  readonly hostIP?: string;
+  readonly nodeName?: string;
+  readonly nodeAllocatable?: { readonly cpu?: string; readonly memory?: string };
+  readonly lookup?: ObjectLookup;
 }
 
 export interface ContainerContext extends ContainerInput {
@@ -63,6 +80,7 @@ export interface ContainerContext extends ContainerInput {
   lastExit?: ContainerStatus;
   done: boolean;
   pullError?: { reason: string; message: string };
+  configError?: string;
 }
 
 export type ContainerMachineEvent = { type: "EXITED"; status: ContainerStatus };
@@ -72,6 +90,25 @@ export type ContainerReport = { type: "CONTAINER"; kind: "init" | "regular"; ind
 const fieldPath = (c: ContainerContext) => `spec.${c.kind === "init" ? "initContainers" : "containers"}{${c.spec.name}}`;
 const podRef = (c: ContainerContext) => `${c.sandbox.name}_${c.sandbox.namespace}(${c.sandbox.uid})`;
 const ts = (ms: number | undefined) => rfc3339(ms ?? Date.now());
+/** `sim` or `process`: the containerID scheme, from the image ref the runtime gave. */
+const schemeOf = (ref: string | undefined) => (ref && /^[a-z]+:\/\//.test(ref) ? ref.slice(0, ref.indexOf(":")) : "sim");
+
+const bytesOf = (q: string | number | undefined): number | undefined => {
+  if (q === undefined) return undefined;
+  try {
+    return Number(parseQuantity(q).nanos / 1_000_000_000n);
+  } catch {
+    return undefined;
+  }
+};
+const millisOf = (q: string | number | undefined): number | undefined => {
+  if (q === undefined) return undefined;
+  try {
+    return Number(parseQuantity(q).nanos / 1_000_000n);
+  } catch {
+    return undefined;
+  }
+};
 
 export const viewOf = (c: ContainerContext): ContainerView => {
   const running = "running" in c.state;
@@ -81,7 +118,7 @@ export const viewOf = (c: ContainerContext): ContainerView => {
     name: c.spec.name,
     image: c.spec.image ?? "",
     imageID: c.imageRef ?? "",
-    ...(c.containerId ? { containerID: `sim://${c.containerId}` } : {}),
+    ...(c.containerId ? { containerID: `${schemeOf(c.imageRef)}://${c.containerId}` } : {}),
     state: c.state,
     lastState: c.lastState,
     ready: c.kind === "init" ? completedInit : running && simReady,
@@ -98,7 +135,7 @@ const terminatedOf = (s: ContainerStatus): K8sContainerState => ({
     ...(s.message ? { message: s.message } : {}),
     startedAt: ts(s.startedAt),
     finishedAt: ts(s.finishedAt),
-    containerID: `sim://${s.id}`,
+    containerID: `${s.runtime ?? schemeOf(s.imageRef)}://${s.id}`,
   },
 });
 
@@ -116,29 +153,66 @@ export const containerMachine = setup({
     }),
     pullImage: fromPromise<string, { runtime: ContainerRuntime; image: string; policy: string; sandbox: PodSandboxConfig; record: Recorder; fieldPath: string; now: () => number }>(
       async ({ input }) => {
-        const present = await input.runtime.imageStatus(input.image);
+        const simulated = (ref: string) => {
+          if ((input.sandbox.runtimeHandler ?? HANDLER_AUTO) === HANDLER_AUTO && ref.startsWith("sim://"))
+            input.record("Normal", REASON_SIMULATED, simulatedMessage(input.image), input.fieldPath);
+          return ref;
+        };
+        const present = await input.runtime.imageStatus(input.image, input.sandbox);
         if (present && input.policy !== "Always") {
           input.record("Normal", "Pulled", `Container image "${input.image}" already present on machine`, input.fieldPath);
-          return present.id;
+          return simulated(present.id);
         }
         if (input.policy === "Never") return input.runtime.pullImage(input.image, input.policy, input.sandbox);
         input.record("Normal", "Pulling", `Pulling image "${input.image}"`, input.fieldPath);
         const t0 = input.now();
         const ref = await input.runtime.pullImage(input.image, input.policy, input.sandbox);
         const took = input.now() - t0;
-        const size = (await input.runtime.imageStatus(input.image))?.size ?? 0;
+        const size = (await input.runtime.imageStatus(input.image, input.sandbox))?.size ?? 0;
         input.record("Normal", "Pulled", `Successfully pulled image "${input.image}" in ${took}ms (${took}ms including waiting). Image size: ${size} bytes.`, input.fieldPath);
-        return ref;
+        return simulated(ref);
       },
     ),
     createAndStart: fromPromise<ContainerStatus, { ctx: ContainerContext }>(async ({ input: { ctx } }) => {
+      const spec = ctx.spec;
+      const src = ctx.podEnv;
+      // The kubelet's makeEnvironmentVariables, then $(VAR) in command and args.
+      const envs = src
+        ? await containerEnv(
+            spec,
+            {
+              pod: src.pod,
+              ...(src.podIP ? { podIP: src.podIP } : {}),
+              ...(src.hostIP ? { hostIP: src.hostIP } : {}),
+              ...(src.nodeName ? { nodeName: src.nodeName } : {}),
+              ...(src.nodeAllocatable ? { nodeAllocatable: src.nodeAllocatable } : {}),
+            },
+            // Refs are checked for simulated containers too (a missing ConfigMap stalls them as in Kubernetes); service links are not.
+            ctx.runtime.simulates?.(spec.image ?? "", ctx.sandbox) ? { ...(src.lookup ?? emptyLookup), services: async () => [] } : (src.lookup ?? emptyLookup),
+          )
+        : [];
+      const vars = new Map(envs.map((e) => [e.name, e.value]));
+      const volumes = ((src?.pod.spec as { volumes?: PodVolume[] } | undefined)?.volumes ?? []) as PodVolume[];
+      const memoryLimitBytes = bytesOf(spec.resources?.limits?.memory);
+      const cpuLimitMillis = millisOf(spec.resources?.limits?.cpu);
       const id = await ctx.runtime.createContainer(
         ctx.sandboxId,
         {
-          name: ctx.spec.name,
-          image: ctx.spec.image ?? "",
+          name: spec.name,
+          image: spec.image ?? "",
           kind: ctx.kind,
           attempt: ctx.restartCount,
+          ...(spec.command ? { command: spec.command.map((a) => expand(a, vars)) } : {}),
+          ...(spec.args ? { args: spec.args.map((a) => expand(a, vars)) } : {}),
+          envs,
+          ...(spec.workingDir ? { workingDir: spec.workingDir } : {}),
+          volumes,
+          mounts: spec.volumeMounts ?? [],
+          ...(memoryLimitBytes ? { memoryLimitBytes } : {}),
+          ...(cpuLimitMillis ? { cpuLimitMillis } : {}),
+          ports: (spec.ports ?? []).map((p) => p.containerPort),
+          ...(spec.terminationMessagePath ? { terminationMessagePath: spec.terminationMessagePath } : {}),
+          ...(spec.terminationMessagePolicy ? { terminationMessagePolicy: spec.terminationMessagePolicy } : {}),
           labels: {
             [LABEL_POD_NAME]: ctx.sandbox.name,
             [LABEL_POD_NAMESPACE]: ctx.sandbox.namespace,
@@ -174,6 +248,7 @@ export const containerMachine = setup({
   guards: {
     foundRunning: ({ event }) => (event as unknown as { output?: ContainerStatus }).output?.state === "CONTAINER_RUNNING",
     foundExited: ({ event }) => (event as unknown as { output?: ContainerStatus }).output?.state === "CONTAINER_EXITED",
+    configError: ({ event }) => (event as unknown as { error?: unknown }).error instanceof ContainerConfigError,
     restartNow: ({ context }) => shouldRestart(context) && context.backoffMs === 0,
     restartLater: ({ context }) => shouldRestart(context),
   },
@@ -182,6 +257,8 @@ export const containerMachine = setup({
     imagePullBackOff: ({ context }) => context.pullBackoffMs,
     errImagePullHold: ({ context }) => Math.min(2000, context.pullBackoffMs),
     backoffReset: ({ context }) => context.backoff.resetMs,
+    /** A bad configuration (missing ConfigMap key, ...) is retried on the kubelet's next sync. */
+    configRetry: 10_000,
   },
   actions: {
     report: sendParent(({ context }): ContainerReport => ({ type: "CONTAINER", kind: context.kind, index: context.index, view: viewOf(context) })),
@@ -287,7 +364,9 @@ export const containerMachine = setup({
           target: "Running",
           actions: assign(({ event }) => ({ containerId: event.output.id, state: { running: { startedAt: ts(event.output.startedAt) } } })),
         },
-        onError: {
+        onError: [
+          { guard: "configError", target: "CreateContainerConfigError", actions: assign({ configError: ({ event }) => (event.error as Error).message }) },
+          {
           target: "Exited",
           actions: assign(({ context, event }) => {
             const now = (context.now ?? Date.now)();
@@ -308,8 +387,17 @@ export const containerMachine = setup({
             };
             return { lastExit };
           }),
-        },
+          },
+        ],
       },
+    },
+    CreateContainerConfigError: {
+      entry: [
+        assign(({ context }) => ({ state: { waiting: { reason: "CreateContainerConfigError", message: context.configError ?? "" } } })),
+        ({ context }) => context.record("Warning", "Failed", `Error: ${context.configError}`, fieldPath(context)),
+        "report",
+      ],
+      after: { configRetry: "Creating" },
     },
     Running: {
       entry: "report",

@@ -13,6 +13,14 @@ import { hostIpFor, podCidrFor } from "./runtime/ipam.ts";
 import { NO_REPLY, nodeInject, type NodeInjectEvent } from "@kubeactor/bus";
 import { badRequest } from "@kubeactor/api";
 import type { Backoff } from "./container-machine.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { CATALOGUE_FILE, ImageCatalogue } from "./runtime/catalogue.ts";
+import { ProcessRuntime, reapOrphans } from "./runtime/process.ts";
+import { NodeRuntime } from "./runtime/node-runtime.ts";
+import type { ObjectLookup } from "./runtime/lookup.ts";
+import { serveLogs } from "./log-server.ts";
 
 export interface KubeletOptions {
   readonly bus: Bus;
@@ -39,12 +47,21 @@ export interface KubeletOptions {
   readonly leaseRenewMs?: number;
   /** Resolve only once every node registered (default true). */
   readonly waitForReady?: boolean;
+  /**
+   * The kubelet's data dir: `images.json` (the user image catalogue) and
+   * `kubelet/<node>/` (process containers' pod directories and logs, wiped at
+   * start). Default: a temporary directory removed on stop.
+   */
+  readonly dataDir?: string;
+  /** Process runtime: /proc sampling and configMap/secret volume refresh periods (default 1 s, 5 s). */
+  readonly processPollMs?: number;
+  readonly volumeSyncMs?: number;
 }
 
 export interface Kubelet {
   readonly nodes: string[];
-  /** The sim runtime of a node, for tests and tools. */
-  runtime(node: string): SimRuntime | undefined;
+  /** The runtime of a node (process + sim), for tests and tools. */
+  runtime(node: string): NodeRuntime | undefined;
   /** The node actor, for tests and the inspector. */
   actor(node: string): Actor<typeof nodeMachine> | undefined;
   stop(): Promise<void>;
@@ -96,12 +113,41 @@ export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
     },
   };
 
-  const runtimes = new Map<string, SimRuntime>();
+  const tempDir = opts.dataDir ? undefined : mkdtempSync(join(tmpdir(), "kubeactor-kubelet-"));
+  const dataDir = opts.dataDir ?? tempDir!;
+  const catalogue = new ImageCatalogue(join(dataDir, CATALOGUE_FILE), log);
+  const orUndefined = (e: unknown) => {
+    if ((e as { status?: { code?: number } }).status?.code === 404) return undefined;
+    throw e;
+  };
+  const lookup: ObjectLookup = {
+    configMap: (ns, name) => api.get({ group: "", version: "v1", resource: "configmaps" }, ns, name).catch(orUndefined),
+    secret: (ns, name) => api.get({ group: "", version: "v1", resource: "secrets" }, ns, name).catch(orUndefined),
+    services: async (ns) => ((await api.list({ group: "", version: "v1", resource: "services" }, ns)).items ?? []) as JsonObject[],
+    runtimeClass: (name) => api.get({ group: "node.k8s.io", version: "v1", resource: "runtimeclasses" }, "", name).catch(orUndefined),
+  };
+  const runtimes = new Map<string, NodeRuntime>();
+  const nodeDirOf = (node: string) => join(dataDir, "kubelet", node);
+  const reaped = reapOrphans(names.map(nodeDirOf));
+  if (reaped) log(`kubelet: killed ${reaped} process group(s) a previous kubelet left running`);
   const actors = new Map<string, Actor<typeof nodeMachine>>();
   names.forEach((name, i) => {
     const index = (opts.firstIndex ?? 1) + i;
     const podCIDR = podCidrFor(index);
-    const runtime = new SimRuntime({ podCIDR, ...(opts.pullMs !== undefined ? { pullMs: opts.pullMs } : {}) });
+    const sim = new SimRuntime({ podCIDR, ...(opts.pullMs !== undefined ? { pullMs: opts.pullMs } : {}) });
+    // Sandboxes do not outlive the kubelet process: what a previous run left is stale.
+    const nodeDir = nodeDirOf(name);
+    rmSync(nodeDir, { recursive: true, force: true });
+    const proc = new ProcessRuntime({
+      dataDir: nodeDir,
+      catalogue,
+      nodeName: name,
+      lookup,
+      log,
+      ...(opts.processPollMs ? { pollMs: opts.processPollMs } : {}),
+      ...(opts.volumeSyncMs ? { volumeSyncMs: opts.volumeSyncMs } : {}),
+    });
+    const runtime = new NodeRuntime(sim, proc);
     const recorder = new EventRecorder(api, { component: "kubelet", host: name }, log);
     runtimes.set(name, runtime);
     const actor = createActor(nodeMachine, {
@@ -128,6 +174,8 @@ export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
           api: podApi,
           record: (pod, type, reason, message, fieldPath) => void recorder.record(pod, type, reason, message, fieldPath),
           log,
+          lookup,
+          nodeAllocatable: { cpu: opts.cpu ?? "4", memory: opts.memory ?? "8Gi" },
           ...(opts.backoff ? { backoff: opts.backoff } : {}),
         },
         record: (node, type, reason, message) => void recorder.record(node, type, reason, message),
@@ -178,6 +226,7 @@ export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
       log(`inject ${node}: ${result}`);
       return { node, result };
     }),
+    serveLogs({ bus: opts.bus, runtime: (n) => runtimes.get(n), pod: (ns, name) => informer.get(`${ns}/${name}`), log }),
   ];
   await opts.bus.transport.flush();
 
@@ -209,6 +258,7 @@ export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
       nodeInformer.stop();
       for (const a of actors.values()) a.stop();
       for (const r of runtimes.values()) r.close();
+      if (tempDir) rmSync(tempDir, { recursive: true, force: true });
     },
   };
 };

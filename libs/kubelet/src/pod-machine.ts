@@ -15,6 +15,8 @@ import { assign, enqueueActions, fromCallback, fromPromise, sendTo, setup, type 
 import type { JsonObject } from "@kubeactor/bus";
 import type { ContainerRuntime, PodSandboxConfig } from "./runtime/cri.ts";
 import { rfc3339 } from "./runtime/clock.ts";
+import { emptyLookup, type ObjectLookup } from "./runtime/lookup.ts";
+import { HANDLER_AUTO } from "./runtime/node-runtime.ts";
 import { type Backoff, containerMachine, type ContainerReport, type Recorder } from "./container-machine.ts";
 import { computePodStatus, type ContainerSpec, type ContainerView, mergePodStatus, pendingView, podPhase, type PodPhase, sameStatus } from "./pod-status.ts";
 
@@ -35,6 +37,10 @@ export interface PodDeps {
   readonly log?: (line: string) => void;
   readonly backoff?: Backoff;
   readonly now?: () => number;
+  /** ConfigMaps, Secrets, Services and RuntimeClasses for env, volumes and runtime selection. */
+  readonly lookup?: ObjectLookup;
+  /** Node allocatable cpu/memory: resourceFieldRef's default for unset limits. */
+  readonly nodeAllocatable?: { readonly cpu?: string; readonly memory?: string };
 }
 
 export interface PodInput {
@@ -45,7 +51,7 @@ export interface PodInput {
 }
 
 type Meta = { name: string; namespace: string; uid: string; deletionTimestamp?: string; deletionGracePeriodSeconds?: number; annotations?: Record<string, string>; labels?: Record<string, string>; resourceVersion?: string };
-type Spec = { containers?: ContainerSpec[]; initContainers?: ContainerSpec[]; restartPolicy?: string; terminationGracePeriodSeconds?: number };
+type Spec = { containers?: ContainerSpec[]; initContainers?: ContainerSpec[]; restartPolicy?: string; terminationGracePeriodSeconds?: number; runtimeClassName?: string };
 
 export const podMeta = (pod: JsonObject) => pod.metadata as unknown as Meta;
 export const podSpec = (pod: JsonObject) => (pod.spec ?? {}) as Spec;
@@ -58,6 +64,8 @@ export interface PodContext {
   readonly startTime: string;
   sandboxId?: string;
   podIP?: string;
+  /** The RuntimeClass handler the sandbox runs with (`auto` without runtimeClassName). */
+  handler?: string;
   sandboxReady: boolean;
   /** Every init container completed (or there were none). */
   initialized: boolean;
@@ -75,7 +83,8 @@ export type PodEvent =
 
 const sandboxConfig = (pod: JsonObject): PodSandboxConfig => {
   const m = podMeta(pod);
-  return { name: m.name, namespace: m.namespace, uid: m.uid, labels: m.labels ?? {}, annotations: m.annotations ?? {} };
+  const hostname = (pod.spec as { hostname?: string } | undefined)?.hostname;
+  return { name: m.name, namespace: m.namespace, uid: m.uid, labels: m.labels ?? {}, annotations: m.annotations ?? {}, ...(hostname ? { hostname } : {}) };
 };
 
 const restartCountOf = (pod: JsonObject, field: "containerStatuses" | "initContainerStatuses", name: string): number =>
@@ -115,12 +124,22 @@ export const podMachine = setup({
   actors: {
     container: containerMachine,
     /** Reuses the sandbox a previous kubelet left (same IP), else runs a new one. */
-    createSandbox: fromPromise<{ sandboxId: string; ip: string }, { runtime: ContainerRuntime; config: PodSandboxConfig }>(async ({ input }) => {
-      const existing = (await input.runtime.listPodSandboxes({ uid: input.config.uid })).find((s) => s.state === "SANDBOX_READY");
-      if (existing) return { sandboxId: existing.id, ip: existing.ip };
-      const sandboxId = await input.runtime.runPodSandbox(input.config);
-      return { sandboxId, ip: (await input.runtime.podSandboxStatus(sandboxId)).ip };
-    }),
+    createSandbox: fromPromise<{ sandboxId: string; ip: string; handler: string }, { runtime: ContainerRuntime; config: PodSandboxConfig; runtimeClassName?: string; lookup: ObjectLookup }>(
+      async ({ input }) => {
+        const existing = (await input.runtime.listPodSandboxes({ uid: input.config.uid })).find((s) => s.state === "SANDBOX_READY");
+        if (existing) return { sandboxId: existing.id, ip: existing.ip, handler: existing.config.runtimeHandler ?? HANDLER_AUTO };
+        // The RuntimeClass names the handler (the kubelet's runtimeclass manager); none → the node's default.
+        let handler = HANDLER_AUTO;
+        if (input.runtimeClassName) {
+          const rc = await input.lookup.runtimeClass(input.runtimeClassName);
+          if (!rc) throw new Error(`RuntimeHandler resolution failed: runtimeclass.node.k8s.io "${input.runtimeClassName}" not found`);
+          handler = String(rc.handler ?? "");
+        }
+        const config = { ...input.config, runtimeHandler: handler };
+        const sandboxId = await input.runtime.runPodSandbox(config);
+        return { sandboxId, ip: (await input.runtime.podSandboxStatus(sandboxId)).ip, handler };
+      },
+    ),
     /** Stops every container (SIGTERM, SIGKILL after the grace period) and removes the sandbox, freeing its IP. */
     killPod: fromPromise<void, { runtime: ContainerRuntime; uid: string; graceSeconds: number; record: Recorder }>(async ({ input }) => {
       const sandboxes = await input.runtime.listPodSandboxes({ uid: input.uid });
@@ -279,10 +298,15 @@ export const podMachine = setup({
       entry: "publishStatus",
       invoke: {
         src: "createSandbox",
-        input: ({ context }) => ({ runtime: context.deps.runtime, config: sandboxConfig(context.pod) }),
+        input: ({ context }) => ({
+          runtime: context.deps.runtime,
+          config: sandboxConfig(context.pod),
+          lookup: context.deps.lookup ?? emptyLookup,
+          ...(podSpec(context.pod).runtimeClassName ? { runtimeClassName: podSpec(context.pod).runtimeClassName! } : {}),
+        }),
         onDone: {
           target: "Initializing",
-          actions: assign(({ event }) => ({ sandboxId: event.output.sandboxId, podIP: event.output.ip, sandboxReady: true })),
+          actions: assign(({ event }) => ({ sandboxId: event.output.sandboxId, podIP: event.output.ip, handler: event.output.handler, sandboxReady: true })),
         },
         onError: {
           target: "SandboxBackOff",
@@ -390,7 +414,15 @@ const containerInput = (ctx: PodContext, kind: "init" | "regular", index: number
   index,
   spec,
   sandboxId: ctx.sandboxId!,
-  sandbox: sandboxConfig(ctx.pod),
+  sandbox: { ...sandboxConfig(ctx.pod), runtimeHandler: ctx.handler ?? HANDLER_AUTO },
+  podEnv: {
+    pod: ctx.pod,
+    ...(ctx.podIP ? { podIP: ctx.podIP } : {}),
+    hostIP: ctx.hostIP,
+    nodeName: ctx.nodeName,
+    ...(ctx.deps.lookup ? { lookup: ctx.deps.lookup } : {}),
+    ...(ctx.deps.nodeAllocatable ? { nodeAllocatable: ctx.deps.nodeAllocatable } : {}),
+  },
   restartPolicy: podSpec(ctx.pod).restartPolicy ?? "Always",
   runtime: ctx.deps.runtime,
   record: ((type, reason, message, fieldPath) => ctx.deps.record(ctx.pod, type, reason, message, fieldPath)) as Recorder,

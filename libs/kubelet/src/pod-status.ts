@@ -3,6 +3,8 @@
  * pure functions, so tests compare them directly. Field order and wording
  * follow kubelet 1.32 (`generateAPIPodStatus`, `getPhase`).
  */
+import type { EnvFromSpec, EnvVarSpec } from "./runtime/envvars.ts";
+import type { VolumeMountSpec } from "./runtime/cri.ts";
 import type { JsonObject } from "@kubeactor/bus";
 
 export type K8sContainerState =
@@ -40,6 +42,16 @@ export interface ContainerSpec {
   name: string;
   image?: string;
   imagePullPolicy?: string;
+  command?: string[];
+  args?: string[];
+  workingDir?: string;
+  env?: EnvVarSpec[];
+  envFrom?: EnvFromSpec[];
+  ports?: { containerPort: number }[];
+  volumeMounts?: VolumeMountSpec[];
+  terminationMessagePath?: string;
+  terminationMessagePolicy?: string;
+  resources?: { limits?: Record<string, string | number>; requests?: Record<string, string | number> };
 }
 
 export const pendingView = (c: ContainerSpec, reason: string): ContainerView => ({

@@ -62,9 +62,9 @@ describe.each(transportCases())("kubelet over $name", (tc) => {
         "node.kubernetes.io/instance-type": "kubeactor-sim",
         "topology.kubernetes.io/zone": `zone-${"abc"[(i + 1) % 3]}`,
       });
-      expect(node.spec.podCIDR).toBe(`10.244.${i + 1}.0/24`);
+      expect(node.spec.podCIDR).toBe(`127.244.${i + 1}.0/24`);
       expect(node.status.capacity).toMatchObject({ cpu: "4", memory: "8Gi", pods: "110" });
-      expect(node.status.nodeInfo).toMatchObject({ kubeletVersion: "v1.32.0", containerRuntimeVersion: "sim://0.1.0", operatingSystem: "linux", architecture: "amd64" });
+      expect(node.status.nodeInfo).toMatchObject({ kubeletVersion: "v1.32.0", containerRuntimeVersion: "kubeactor://0.1.0", operatingSystem: "linux", architecture: "amd64" });
       expect(node.status.addresses.map((a: any) => a.type)).toEqual(["InternalIP", "Hostname"]);
       expect(node.status.conditions.map((c: any) => `${c.type}=${c.status}`)).toEqual(["MemoryPressure=False", "DiskPressure=False", "PIDPressure=False", "Ready=True"]);
       const lease: any = await until(`lease ${name}`, () => cluster.api.get(LEASES, "kube-node-lease", name));
@@ -80,7 +80,7 @@ describe.each(transportCases())("kubelet over $name", (tc) => {
       const p: any = await cluster.api.get(PODS, "default", "web");
       return p.status.phase === "Running" && p.status.conditions.find((c: any) => c.type === "Ready")?.status === "True" && p;
     });
-    expect(pod.status.podIP).toMatch(/^10\.244\.1\.\d+$/);
+    expect(pod.status.podIP).toMatch(/^127\.244\.1\.\d+$/);
     expect(pod.status.hostIP).toMatch(/^172\.18\.0\.\d+$/);
     expect(pod.status.qosClass).toBe("BestEffort");
     expect(pod.status.startTime).toBeTruthy();
@@ -136,7 +136,7 @@ describe.each(transportCases())("kubelet over $name", (tc) => {
       }
     });
     expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
-    expect(ip).toMatch(/^10\.244\.3\./);
+    expect(ip).toMatch(/^127\.244\.3\./);
     expect(kubelet.runtime("node-3")!.ipsInUse).toBe(0);
   });
 

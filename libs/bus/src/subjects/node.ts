@@ -6,7 +6,7 @@
  * names are one encoded token, so `a.b` never splits a subject.
  */
 import * as Schema from "effect/Schema";
-import { requestSubject } from "../define.ts";
+import { eventSubject, requestSubject } from "../define.ts";
 
 export const NodeInjectEvent = Schema.Union(
   /** Heartbeats and status updates stop, as on a partitioned node; pods keep running. */
@@ -47,4 +47,59 @@ export const nodeInject = requestSubject({
   subscribers: ["kubelet (the process running the node)"],
   request: NodeInjectEvent,
   response: Schema.Struct({ node: Schema.String, result: Schema.String }),
+});
+
+/** What `kubectl logs` asks (the pods/log query parameters, resolved by the API server). */
+export const PodLogRequest = Schema.Struct({
+  namespace: Schema.String,
+  pod: Schema.String,
+  /** The pod's uid, so a newer pod of the same name is never read. */
+  uid: Schema.optional(Schema.String),
+  container: Schema.String,
+  follow: Schema.optional(Schema.Boolean),
+  previous: Schema.optional(Schema.Boolean),
+  timestamps: Schema.optional(Schema.Boolean),
+  tailLines: Schema.optional(Schema.Number),
+  /** Only lines at or after this time (RFC 3339); sinceSeconds is turned into it by the API server. */
+  sinceTime: Schema.optional(Schema.String),
+  limitBytes: Schema.optional(Schema.Number),
+  /** The stream id: the log arrives on `kube.logs.<stream>`, and `kube.logs.<stream>.cancel` stops it. */
+  stream: Schema.String,
+});
+export type PodLogRequest = typeof PodLogRequest.Type;
+
+export const nodeLogs = requestSubject({
+  pattern: "kube.node.{node}.logs",
+  example: `nats sub 'kube.logs.demo' & nats request kube.node.node-1.logs '{"namespace":"default","pod":"web","container":"web","tailLines":10,"stream":"demo"}'`,
+  description:
+    "A container's log (`GET pods/{name}/log`, relayed by the API server to the node that runs the pod). The reply accepts the request (`{node, container}`) or refuses it with a Status (`container \"x\" in pod \"y\" is waiting to start: ContainerCreating`, `previous terminated container ... not found`); the log itself follows as `kube.logs.<stream>` chunks. Simulated containers have an empty log.",
+  publishers: ["apiserver (pods/log)"],
+  subscribers: ["kubelet (the process running the node)"],
+  request: PodLogRequest,
+  response: Schema.Struct({ node: Schema.String, container: Schema.String }),
+});
+
+export const PodLogChunk = Schema.Union(
+  /** Log bytes (base64), in order: `seq` counts from 0. */
+  Schema.Struct({ type: Schema.Literal("data"), seq: Schema.Number, data: Schema.String }),
+  /** The end of the log (the container stopped, or not following); `error` when reading failed. */
+  Schema.Struct({ type: Schema.Literal("end"), seq: Schema.Number, error: Schema.optional(Schema.String) }),
+);
+export type PodLogChunk = typeof PodLogChunk.Type;
+
+export const podLogStream = eventSubject({
+  pattern: "kube.logs.{stream}",
+  description:
+    "One log stream, opened by a `kube.node.<node>.logs` request: `data` chunks (base64) in `seq` order, then `end`. With follow it stays open while the container runs; an empty `data` chunk every 10 s says the node is alive, and after 30 s of silence the API server ends the response.",
+  publishers: ["kubelet"],
+  subscribers: ["apiserver (the pods/log request that opened it)"],
+  schema: PodLogChunk,
+});
+
+export const podLogCancel = eventSubject({
+  pattern: "kube.logs.{stream}.cancel",
+  description: "The reader of a log stream is gone (the HTTP client disconnected): the kubelet stops following.",
+  publishers: ["apiserver"],
+  subscribers: ["kubelet"],
+  schema: Schema.Struct({}),
 });

@@ -21,6 +21,13 @@ export interface PodSandboxConfig {
   readonly uid: string;
   readonly labels?: Readonly<Record<string, string>>;
   readonly annotations?: Readonly<Record<string, string>>;
+  /** spec.hostname when the pod sets one (the name otherwise). */
+  readonly hostname?: string;
+  /**
+   * The RuntimeClass handler the pod asked for (`process`, `sim`) or `auto`
+   * (no runtimeClassName: catalogue images run as processes, others simulated).
+   */
+  readonly runtimeHandler?: string;
 }
 
 export interface PodSandboxStatus {
@@ -40,6 +47,43 @@ export interface ContainerConfig {
   readonly attempt: number;
   readonly labels?: Readonly<Record<string, string>>;
   readonly annotations?: Readonly<Record<string, string>>;
+  /** The container's command and args as in the pod spec (the image's entrypoint applies when absent). */
+  readonly command?: readonly string[];
+  readonly args?: readonly string[];
+  /** The environment, already resolved by the kubelet (values, refs, service links), in order. */
+  readonly envs?: readonly { readonly name: string; readonly value: string }[];
+  readonly workingDir?: string;
+  /** The pod's volumes and this container's mounts, as in the pod spec; the runtime materialises them. */
+  readonly volumes?: readonly PodVolume[];
+  readonly mounts?: readonly VolumeMountSpec[];
+  /** Limits in bytes and millicores (memory enforced by the process runtime: OOMKilled). */
+  readonly memoryLimitBytes?: number;
+  /** Where the process may write its termination message (under its rootfs), and whether a failed exit falls back to the log's tail. */
+  readonly terminationMessagePath?: string;
+  readonly terminationMessagePolicy?: string;
+  /** The container's declared ports (the first becomes `PORT` for process containers). */
+  readonly ports?: readonly number[];
+  readonly cpuLimitMillis?: number;
+}
+
+/** The subset of a pod volume the process runtime understands (others are skipped). */
+export interface PodVolume {
+  readonly name: string;
+  readonly emptyDir?: Readonly<Record<string, unknown>>;
+  readonly hostPath?: { readonly path: string; readonly type?: string };
+  readonly configMap?: { readonly name?: string; readonly items?: readonly KeyToPath[]; readonly defaultMode?: number; readonly optional?: boolean };
+  readonly secret?: { readonly secretName?: string; readonly items?: readonly KeyToPath[]; readonly defaultMode?: number; readonly optional?: boolean };
+}
+export interface KeyToPath {
+  readonly key: string;
+  readonly path: string;
+  readonly mode?: number;
+}
+export interface VolumeMountSpec {
+  readonly name: string;
+  readonly mountPath: string;
+  readonly subPath?: string;
+  readonly readOnly?: boolean;
 }
 
 export type ContainerState = "CONTAINER_CREATED" | "CONTAINER_RUNNING" | "CONTAINER_EXITED" | "CONTAINER_UNKNOWN";
@@ -61,6 +105,10 @@ export interface ContainerStatus {
   readonly reason?: string;
   readonly message?: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** CRI's log_path: where the runtime writes the container's stdout/stderr (CRI log format); none for sim. */
+  readonly logPath?: string;
+  /** `sim` or `process`: which runtime runs it (the URL scheme of its containerID). */
+  readonly runtime?: string;
 }
 
 export interface ImageStatus {
@@ -113,7 +161,14 @@ export interface ContainerRuntime {
    * `IfNotPresent`, `Never` → ErrImageNeverPull when absent); resolves to the image ref.
    */
   pullImage(image: string, policy: string, sandbox: PodSandboxConfig): Promise<string>;
-  imageStatus(image: string): Promise<ImageStatus | undefined>;
+  /** The sandbox, when given, decides which runtime is asked (a node offers several handlers). */
+  imageStatus(image: string, sandbox?: PodSandboxConfig): Promise<ImageStatus | undefined>;
+
+  /**
+   * True when the image will be simulated for this sandbox (nothing reads its
+   * environment, so the kubelet skips the Services lookup for it). Absent: false.
+   */
+  simulates?(image: string, sandbox: PodSandboxConfig): boolean;
 
   /** Subscribe to container lifecycle events; returns the unsubscribe. */
   events(listener: (e: ContainerEvent) => void): () => void;

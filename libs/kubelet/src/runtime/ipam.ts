@@ -44,8 +44,12 @@ export class IpAllocator {
   }
 }
 
-/** `10.244.<n>.0/24` for node n (n ≥ 256 continues in 10.245.x, 10.246.x, ...). */
-export const podCidrFor = (index: number): string => `10.${244 + Math.floor(index / 256)}.${index % 256}.0/24`;
+/**
+ * `127.244.<n>.0/24` for node n (n ≥ 256 continues in 127.245.x, ...): pod
+ * IPs are loopback addresses (Linux routes all of 127.0.0.0/8 to lo), so a
+ * process container can listen on its own pod IP without any setup.
+ */
+export const podCidrFor = (index: number): string => `127.${244 + Math.floor(index / 256)}.${index % 256}.0/24`;
 
 /** The node's InternalIP, kind style: 172.18.0.2, 172.18.0.3, ... */
 export const hostIpFor = (index: number): string => `172.18.${Math.floor(index / 250)}.${(index % 250) + 2}`;

@@ -233,6 +233,10 @@ export class SimRuntime implements ContainerRuntime {
     return this.images.get(image);
   }
 
+  simulates(): boolean {
+    return true;
+  }
+
   events(listener: (e: ContainerEvent) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
