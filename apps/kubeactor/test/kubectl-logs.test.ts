@@ -215,11 +215,13 @@ describe.skipIf(!haveKubectl).each([
       apiVersion: "v1",
       kind: "Service",
       metadata: { name: "web-api" },
-      spec: { clusterIP: "10.96.7.7", selector: { app: "x" }, ports: [{ name: "http", port: 80, targetPort: 8080 }] },
+      spec: { selector: { app: "x" }, ports: [{ name: "http", port: 80, targetPort: 8080 }] },
     });
+    const ip = await kubectl(["get", "service", "web-api", "-o", "jsonpath={.spec.clusterIP}"]);
+    expect(ip).toMatch(/^127\.(9[6-9]|10\d|11[01])\./); // allocated from --service-cluster-ip-range
     await kubectl(["run", "envs", "--image=busybox", "--restart=Never", "--", "sh", "-c", 'echo "$WEB_API_SERVICE_HOST $WEB_API_SERVICE_PORT $WEB_API_SERVICE_PORT_HTTP $WEB_API_PORT $WEB_API_PORT_80_TCP_ADDR"']);
     await until("envs Succeeded", async () => (await pod("envs")).status.phase === "Succeeded", 60_000);
-    expect(await kubectl(["logs", "envs"])).toBe("10.96.7.7 80 80 tcp://10.96.7.7:80 10.96.7.7\n");
+    expect(await kubectl(["logs", "envs"])).toBe(`${ip} 80 80 tcp://${ip}:80 ${ip}\n`);
   }, 120_000);
 
   it("a Deployment of the echo image gets Running with real processes that answer on their pod IPs", async () => {
