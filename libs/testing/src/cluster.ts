@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Bus } from "@kubeactor/bus";
-import { type ApiServer, startApiServer } from "@kubeactor/apiserver";
+import { type ApiServer, type ApiServerOptions, startApiServer } from "@kubeactor/apiserver";
 import { ApiClient } from "@kubeactor/client";
 import { startStoreComponent, type StoreComponent } from "@kubeactor/store";
 import type { TransportCase } from "@kubeactor/testing";
@@ -19,13 +19,13 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-export const startTestCluster = async (tc: TransportCase): Promise<TestCluster> => {
+export const startTestCluster = async (tc: TransportCase, opts: { readonly apiserver?: Partial<ApiServerOptions> } = {}): Promise<TestCluster> => {
   const dir = mkdtempSync(join(tmpdir(), "kubeactor-api-"));
   const quiet = { log: () => {} };
   const store = await startStoreComponent({ bus: new Bus(await tc.connect("store"), quiet), dir });
   const bus = new Bus(await tc.connect("apiserver"), quiet);
   // The API server creates default, kube-system, kube-public and kube-node-lease itself.
-  const api: ApiServer = await startApiServer({ bus, port: 0, log: () => {} });
+  const api: ApiServer = await startApiServer({ bus, port: 0, log: () => {}, ...opts.apiserver });
   const clientBus = new Bus(await tc.connect("component"), quiet);
   return {
     url: api.url,
