@@ -28,6 +28,7 @@
  *   BENCH_STEADY_SECONDS  steady-state window (default 20; ≥ 10 s covers one lease period)
  *   BENCH_LATENCY_SECONDS 100 pods/s window (default 10)
  *   BENCH_NODES_DURABLE=1 the file store with fsync instead of the memory one
+ *   BENCH_NODES_RESULTS   where to write (default bench/results/nodes.json; sizes not run are kept)
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -45,7 +46,7 @@ import { removeDir, tempDir } from "./lib/cleanup.ts";
 import { round, summarise, type LatencySummary } from "./lib/stats.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const RESULTS = join(here, "results", "nodes.json");
+const RESULTS = process.env.BENCH_NODES_RESULTS ?? join(here, "results", "nodes.json");
 const PODS = { group: "", version: "v1", resource: "pods" };
 const NAMESPACES = { group: "", version: "v1", resource: "namespaces" };
 const LEASE_PERIOD_S = 10;
