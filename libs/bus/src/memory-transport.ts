@@ -15,16 +15,39 @@ interface Sub {
   closed: boolean;
 }
 
-/** Shared by every transport created from it, like clients of one server. */
+const hasWildcard = (pattern: string) => pattern.includes("*") || pattern.includes(">");
+
+/**
+ * Shared by every transport created from it, like clients of one server.
+ * Literal subscriptions (every request inbox, most watches) are found by
+ * subject in a map; only wildcard ones are matched one by one.
+ */
 export class MemoryHub {
-  readonly subs = new Set<Sub>();
+  private readonly exact = new Map<string, Set<Sub>>();
+  private readonly wild = new Set<Sub>();
   private queueCursor = new Map<string, number>();
+
+  add(sub: Sub): void {
+    if (hasWildcard(sub.pattern)) this.wild.add(sub);
+    else {
+      const set = this.exact.get(sub.pattern);
+      if (set) set.add(sub);
+      else this.exact.set(sub.pattern, new Set([sub]));
+    }
+  }
+
+  delete(sub: Sub): void {
+    if (this.wild.delete(sub)) return;
+    const set = this.exact.get(sub.pattern);
+    if (set?.delete(sub) && set.size === 0) this.exact.delete(sub.pattern);
+  }
 
   deliver(msg: TransportMsg): number {
     let delivered = 0;
     const groups = new Map<string, Sub[]>();
-    for (const sub of this.subs) {
-      if (!subjectMatches(sub.pattern, msg.subject)) continue;
+    const matching: Sub[] = [...(this.exact.get(msg.subject) ?? [])];
+    for (const sub of this.wild) if (subjectMatches(sub.pattern, msg.subject)) matching.push(sub);
+    for (const sub of matching) {
       if (sub.queue) {
         const g = groups.get(sub.queue) ?? [];
         g.push(sub);
@@ -83,12 +106,12 @@ export const createMemoryTransport = (hub: MemoryHub = new MemoryHub()): Transpo
     assertOpen();
     if (!isValidSubject(subject, true)) throw new BusError("BadSubject", `invalid subject "${subject}"`);
     const sub: Sub = { pattern: subject, queue: opts?.queue, handler, inbox: [], draining: false, closed: false };
-    hub.subs.add(sub);
+    hub.add(sub);
     mine.add(sub);
     return {
       unsubscribe: () => {
         sub.closed = true;
-        hub.subs.delete(sub);
+        hub.delete(sub);
         mine.delete(sub);
       },
     };
@@ -132,7 +155,7 @@ export const createMemoryTransport = (hub: MemoryHub = new MemoryHub()): Transpo
       closed = true;
       for (const sub of [...mine]) {
         sub.closed = true;
-        hub.subs.delete(sub);
+        hub.delete(sub);
       }
       mine.clear();
     },

@@ -258,6 +258,10 @@ export const nodeLifecycleControllerWith = (opts: NodeLifecycleOptions = {}): Co
     const syncNode = async (name: string) => {
       const cached = nodeInf.get(name) as Obj | undefined;
       if (!cached) {
+        if (health.has(name)) {
+          const gone = { apiVersion: "v1", kind: "Node", metadata: { name, uid: name } };
+          void events.record(gone, "Normal", "RemovingNode", `Node ${name} event: Removing Node ${name} from Controller`);
+        }
         health.delete(name);
         for (const k of addedAt.keys()) if (k.startsWith(`${name}|`)) addedAt.delete(k);
         return;
@@ -267,7 +271,10 @@ export const nodeLifecycleControllerWith = (opts: NodeLifecycleOptions = {}): Co
       const heartbeat = readyOf(cached)?.lastHeartbeatTime;
       const renewTime = (leaseInf.get(`${LEASE_NAMESPACE}/${name}`) as Obj | undefined)?.spec?.renewTime as string | undefined;
       let h = health.get(name);
-      if (!h) health.set(name, (h = { probe: t, heartbeat, renewTime }));
+      if (!h) {
+        health.set(name, (h = { probe: t, heartbeat, renewTime }));
+        void events.record(cached, "Normal", "RegisteredNode", `Node ${name} event: Registered Node ${name} in Controller`);
+      }
       else if (h.heartbeat !== heartbeat || h.renewTime !== renewTime) Object.assign(h, { probe: t, heartbeat, renewTime });
 
       let node = cached;

@@ -93,6 +93,8 @@ describe.each(transportCases())("node lifecycle controller over the $name bus", 
     await c.api.updateStatus(PODS, NS, { ...p, status: { ...p.status, phase: "Running", conditions: [{ type: "Ready", status: "True", lastTransitionTime: metaTime() }] } });
 
     // A kubelet renewing every 300 ms keeps the node healthy past the grace period.
+    await until("RegisteredNode event", async () =>
+      ((await c.api.list(EVENTS, NS)).items as any[]).find((e) => e.reason === "RegisteredNode" && e.involvedObject.name === NODE && e.message === `Node ${NODE} event: Registered Node ${NODE} in Controller`));
     const renewer = startRenewing(NODE);
     await sleep(2500);
     expect(ourTaints(await getNode())).toEqual([]);

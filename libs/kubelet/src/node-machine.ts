@@ -76,6 +76,8 @@ export interface NodeContext extends NodeInput {
   pods: Record<string, true>;
   /** Admitted pods that have not finished, by uid: what admission counts against allocatable. */
   active: Record<string, JsonObject>;
+  /** The pressure condition statuses the last events announced (kubelet's NodeHas... events on every change). */
+  evented: Partial<Record<NodeConditionType, ConditionStatus>>;
   /** Pods this node rejected at admission, by uid ("deleting" once their deletion was sent). */
   rejected: Record<string, "rejected" | "deleting">;
 }
@@ -98,6 +100,13 @@ const UNHEALTHY: Record<NodeConditionType, [string, string]> = {
   DiskPressure: ["KubeletHasDiskPressure", "kubelet has disk pressure"],
   PIDPressure: ["KubeletHasInsufficientPID", "kubelet has insufficient PID available"],
   Ready: ["KubeletNotReady", "container runtime status check may not have completed yet"],
+};
+
+/** The kubelet's event reasons for a pressure condition's status (recordNodeStatusEvent). */
+const PRESSURE_EVENTS: Record<"MemoryPressure" | "DiskPressure" | "PIDPressure", [healthy: string, unhealthy: string]> = {
+  MemoryPressure: ["NodeHasSufficientMemory", "NodeHasInsufficientMemory"],
+  DiskPressure: ["NodeHasNoDiskPressure", "NodeHasDiskPressure"],
+  PIDPressure: ["NodeHasSufficientPID", "NodeHasInsufficientPID"],
 };
 
 const nodeRef = (c: NodeContext): JsonObject => ({ apiVersion: "v1", kind: "Node", metadata: { name: c.config.name, uid: c.config.name } });
@@ -382,6 +391,18 @@ export const nodeMachine = setup({
       // A restarted kubelet admits every pod again (in creation order), as after a real restart.
       enqueue.assign({ pods: {}, active: {}, rejected: {} });
     }),
+    /** One event per pressure condition whose status differs from the last one announced (all of them on registration). */
+    recordConditionEvents: enqueueActions(({ context, event, enqueue }) => {
+      const evented = { ...context.evented };
+      for (const type of Object.keys(PRESSURE_EVENTS) as (keyof typeof PRESSURE_EVENTS)[]) {
+        const status = event.type === "SET_CONDITION" && event.condition === type ? event.status : (context.overrides[type]?.status ?? HEALTHY[type][0]);
+        if (evented[type] === status) continue;
+        evented[type] = status;
+        const reason = PRESSURE_EVENTS[type][status === "True" ? 1 : 0];
+        enqueue(() => context.record(nodeRef(context), "Normal", reason, `Node ${context.config.name} status is now: ${reason}`));
+      }
+      enqueue.assign({ evented });
+    }),
     setOverride: assign(({ context, event }) => {
       if (event.type !== "SET_CONDITION") return {};
       return {
@@ -398,7 +419,7 @@ export const nodeMachine = setup({
     const period = input.leaseRenewMs ?? 10_000;
     // Spread first renewals over the period (golden-ratio sequence) so thousands of nodes never renew together.
     const stagger = Math.floor(((input.config.index * 0.618033988749895) % 1) * period);
-    return { ...input, overrides: {}, nextLeaseMs: stagger, pods: {}, active: {}, rejected: {} };
+    return { ...input, overrides: {}, nextLeaseMs: stagger, pods: {}, active: {}, rejected: {}, evented: {} };
   },
   initial: "Active",
   states: {
@@ -429,6 +450,10 @@ export const nodeMachine = setup({
         /** Registered: whether it is Ready, plus the lease and status loops, side by side. */
         Registered: {
           type: "parallel",
+          entry: [
+            { type: "record", params: { type: "Normal", reason: "NodeAllocatableEnforced", message: "Updated Node Allocatable limit across pods" } },
+            "recordConditionEvents",
+          ],
           states: {
             condition: {
               initial: "Ready",
@@ -469,7 +494,7 @@ export const nodeMachine = setup({
               // the parallel parent as its domain and restart the lease and condition regions too.
               states: {
                 Reporting: {
-                  on: { SET_CONDITION: { target: "Reporting", reenter: true, actions: "setOverride" } },
+                  on: { SET_CONDITION: { target: "Reporting", reenter: true, actions: ["recordConditionEvents", "setOverride"] } },
                   invoke: {
                     src: "reportStatus",
                     input: ({ context }) => ({ ctx: context }),
@@ -480,7 +505,7 @@ export const nodeMachine = setup({
                     },
                   },
                 },
-                Waiting: { after: { nodeStatusReport: "Reporting" }, on: { SET_CONDITION: { target: "Reporting", actions: "setOverride" } } },
+                Waiting: { after: { nodeStatusReport: "Reporting" }, on: { SET_CONDITION: { target: "Reporting", actions: ["recordConditionEvents", "setOverride"] } } },
               },
             },
           },
@@ -488,7 +513,8 @@ export const nodeMachine = setup({
       },
     },
     Stopped: {
-      entry: "stopPods",
+      // A restarted kubelet announces its conditions again.
+      entry: ["stopPods", assign({ evented: {} })],
       on: {
         START: "Active",
         SET_CONDITION: { actions: "setOverride" },

@@ -98,7 +98,15 @@ describe("node machine on a simulated clock", () => {
     expect(actor.getSnapshot().matches({ Active: "Registered" })).toBe(true);
     const node = fake.get("nodes", "", "node-1");
     expect(node.status.conditions.map((c: any) => `${c.type}=${c.status}`)).toEqual(["MemoryPressure=False", "DiskPressure=False", "PIDPressure=False", "Ready=True"]);
-    expect(events).toContain("Normal NodeReady: Node node-1 status is now: NodeReady");
+    // The kubelet's start-up events, in its order.
+    expect(events).toEqual([
+      "Normal Starting: Starting kubelet.",
+      "Normal NodeAllocatableEnforced: Updated Node Allocatable limit across pods",
+      "Normal NodeHasSufficientMemory: Node node-1 status is now: NodeHasSufficientMemory",
+      "Normal NodeHasNoDiskPressure: Node node-1 status is now: NodeHasNoDiskPressure",
+      "Normal NodeHasSufficientPID: Node node-1 status is now: NodeHasSufficientPID",
+      "Normal NodeReady: Node node-1 status is now: NodeReady",
+    ]);
 
     const renewals = () => fake.writes.filter((w) => w.resource === "leases").map((w) => Date.parse((w.obj.spec as any).renewTime) - EPOCH);
     await advance(60_000);
@@ -123,8 +131,8 @@ describe("node machine on a simulated clock", () => {
     expect(statusWrites().length).toBe(before + 2);
     expect(memory(fake.get("nodes", "", "node-1"))).toMatchObject({ lastTransitionTime: "2025-01-01T00:01:00Z", lastHeartbeatTime: "2025-01-01T00:06:00Z" });
     expect(renewals().length).toBe(7 + 30);
-    // A condition change neither restarts the lease loop nor repeats the NodeReady event.
-    expect(events.filter((e) => e.includes("NodeReady")).length).toBe(1);
+    // A condition change is announced once; it neither restarts the lease loop nor repeats the other events.
+    expect(events.slice(6)).toEqual(["Normal NodeHasInsufficientMemory: Node node-1 status is now: NodeHasInsufficientMemory"]);
 
     // Stopped (a partitioned kubelet): no lease, no status, for any length of time.
     actor.send({ type: "STOP" });
