@@ -10,6 +10,12 @@ const EVENTS = { group: "", version: "v1", resource: "events" };
 // Shorter than the defaults (15/10/2 s) to keep the test short, with the same
 // shape: the renew deadline plus a retry stays well inside the lease duration.
 const TIMINGS = { leaseDurationMs: 10_000, renewDeadlineMs: 5_000, retryPeriodMs: 1_000 };
+/**
+ * A standby that would wait a whole minute for an unreleased lease: taking
+ * over well before that proves the leader released it, however slow the
+ * machine (the standby judges expiry by its own lease duration, as client-go).
+ */
+const PATIENT = { ...TIMINGS, leaseDurationMs: 60_000 };
 const MICROTIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/;
 
 describe.each(transportCases())("controller manager leader election over the $name bus", (tc) => {
@@ -20,10 +26,10 @@ describe.each(transportCases())("controller manager leader election over the $na
   const history = new Map<string, { state: string; at: number }[]>();
   const ns = `le-${tc.name}`;
 
-  const start = async (identity: string) => {
+  const start = async (identity: string, timings = TIMINGS) => {
     const bus = new Bus(await tc.connect(`controller-manager-${identity}`), { log: () => {} });
     buses.set(identity, bus);
-    const m = await startControllerManager({ bus, controllers: ["replicaset"], leaderElection: { ...TIMINGS, identity }, log: () => {} });
+    const m = await startControllerManager({ bus, controllers: ["replicaset"], leaderElection: { ...timings, identity }, log: () => {} });
     const seen = [{ state: String(m.actor.getSnapshot().value), at: Date.now() }];
     history.set(identity, seen);
     m.actor.subscribe((s) => seen.at(-1)?.state !== String(s.value) && seen.push({ state: String(s.value), at: Date.now() }));
@@ -92,14 +98,14 @@ describe.each(transportCases())("controller manager leader election over the $na
     await until("b replaces the deleted pod", async () => (await pods()).length === 2);
 
     // A clean stop releases the lease: the next standby takes it without waiting for expiry.
-    const d = await start("host-d_3");
+    const d = await start("host-d_3", PATIENT);
     expect(state(d)).toBe("Candidate");
     const beforeStop = await lease();
     await b.stop();
     await until("d runs its controllers", () => state(d) === "Running", 20_000);
     const handedOver = await lease();
     expect(handedOver.spec).toMatchObject({ holderIdentity: "host-d_3", leaseTransitions: 2 });
-    expect(Date.parse(handedOver.spec.acquireTime)).toBeLessThan(Date.parse(beforeStop.spec.renewTime) + TIMINGS.leaseDurationMs);
+    expect(Date.parse(handedOver.spec.acquireTime)).toBeLessThan(Date.parse(beforeStop.spec.renewTime) + PATIENT.leaseDurationMs);
     const stopped = await until("a 'stopped leading' event", async () =>
       ((await c.api.list(EVENTS, "kube-system")).items as any[]).find((e) => e.reason === "LeaderElection" && e.message === "host-b_2 stopped leading"),
     );
@@ -108,14 +114,14 @@ describe.each(transportCases())("controller manager leader election over the $na
 
   it("only the leading scheduler binds pods; a clean stop hands over at once", { timeout: 60_000 }, async () => {
     kubelet = await startKubelet({ bus: new Bus(await tc.connect("kubelet"), { log: () => {} }), nodes: 1, namePrefix: `le-${tc.name}-` });
-    const start = async (identity: string) => {
-      const s = await startScheduler({ bus: new Bus(await tc.connect(`scheduler-${identity}`), { log: () => {} }), log: () => {}, leaderElection: { ...TIMINGS, identity } });
+    const start = async (identity: string, timings = TIMINGS) => {
+      const s = await startScheduler({ bus: new Bus(await tc.connect(`scheduler-${identity}`), { log: () => {} }), log: () => {}, leaderElection: { ...timings, identity } });
       schedulers.push(s);
       return s;
     };
     const a = await start("sched-a_1");
     await until("a leads", () => a.actor !== undefined);
-    const b = await start("sched-b_2");
+    const b = await start("sched-b_2", PATIENT);
     const schedLease = async () => (await c.api.get(LEASES, "kube-system", "kube-scheduler")) as any;
     await until("b has seen a's lease", async () => (await schedLease()).spec.holderIdentity === "sched-a_1");
     expect(b.actor).toBeUndefined();
@@ -134,7 +140,7 @@ describe.each(transportCases())("controller manager leader election over the $na
     await until("b leads", () => b.actor !== undefined, 20_000);
     const handedOver = await schedLease();
     expect(handedOver.spec).toMatchObject({ holderIdentity: "sched-b_2", leaseTransitions: 1 });
-    expect(Date.parse(handedOver.spec.acquireTime)).toBeLessThan(Date.parse(beforeStop.spec.renewTime) + TIMINGS.leaseDurationMs);
+    expect(Date.parse(handedOver.spec.acquireTime)).toBeLessThan(Date.parse(beforeStop.spec.renewTime) + PATIENT.leaseDurationMs);
     await newPod("second");
     expect(await until("second bound by b", bound("second"))).toBe(`le-${tc.name}-1`);
   });
