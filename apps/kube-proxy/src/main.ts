@@ -6,7 +6,7 @@
  */
 import { startDnsServer } from "@kubeactor/dns";
 import { startKubeProxy } from "@kubeactor/proxy";
-import { chooseBus, defaultNatsUrl, FlagError, flagHelp, onShutdown, parseFlags } from "@kubeactor/runtime";
+import { chooseBus, defaultNatsUrl, FlagError, flagHelp, inspectFlag, onShutdown, parseFlags, startInspection } from "@kubeactor/runtime";
 
 const flags = {
   nats: { type: "string", default: defaultNatsUrl(), help: "NATS server URL (default: loopback on KUBEACTOR_NATS_PORT, 4222)" },
@@ -16,6 +16,7 @@ const flags = {
   "sync-period-ms": { type: "int", default: 30_000, help: "a full sync at least this often (retries listeners that failed)" },
   "dns-port": { type: "int", default: 10053, help: "cluster DNS on 127.0.0.1:<port>, UDP and TCP (0: no DNS server)" },
   "cluster-domain": { type: "string", default: "cluster.local", help: "the DNS zone" },
+  inspect: inspectFlag,
 } as const;
 
 const list = (s: string | undefined) => (s ?? "").split(",").map((x) => x.trim()).filter(Boolean);
@@ -24,8 +25,11 @@ const main = async () => {
   const { values } = parseFlags(flags, process.argv.slice(2));
   const bus = await chooseBus({ nats: values.nats!, natsPort: 0, dataDir: "." });
   const nodeNames = list(values["node-name"]);
+  const proxyBus = await bus.connect("kube-proxy");
+  const inspection = startInspection(proxyBus, "kube-proxy", values.inspect);
   const proxy = await startKubeProxy({
-    bus: await bus.connect("kube-proxy"),
+    bus: proxyBus,
+    ...(inspection.inspect ? { inspect: inspection.inspect } : {}),
     ...(nodeNames.length ? { nodeNames } : {}),
     nodePortAddresses: list(values["nodeport-addresses"]),
     minSyncPeriodMs: values["min-sync-period-ms"],
@@ -40,6 +44,7 @@ const main = async () => {
   onShutdown(async () => {
     await dns?.stop();
     await proxy.stop();
+    inspection.stop();
     await bus.stop();
   });
 };
