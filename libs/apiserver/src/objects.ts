@@ -56,6 +56,19 @@ const kindMismatch = (info: ResourceInfo, body: Obj) => {
   }
 };
 
+/**
+ * ObjectMeta's maps and lists are `omitempty` in Kubernetes: a label map
+ * emptied by `kubectl label x tier-` is stored and served without `labels`.
+ */
+const dropEmptyMetadata = (obj: Obj) => {
+  const meta = obj.metadata as Meta | undefined;
+  if (!meta) return;
+  for (const key of ["labels", "annotations", "finalizers", "ownerReferences", "managedFields"] as const) {
+    const v = meta[key];
+    if (v !== undefined && (Array.isArray(v) ? v.length === 0 : v !== null && typeof v === "object" && Object.keys(v).length === 0)) delete meta[key];
+  }
+};
+
 /** Decode with the resource's schema: type errors are 400s as in Kubernetes' decoder. */
 export const decodeBody = (info: ResourceInfo, body: Obj): Obj => {
   kindMismatch(info, body);
@@ -65,6 +78,7 @@ export const decodeBody = (info: ResourceInfo, body: Obj): Obj => {
     throw badRequest(`${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: ${first ? `${first.field}: ${first.message}` : "invalid body"}`);
   }
   const obj = decoded.value;
+  dropEmptyMetadata(obj);
   obj.apiVersion = apiVersionOf(info);
   obj.kind = info.kind;
   return obj;
