@@ -385,7 +385,9 @@ export class ResourceHandlers {
         throw conflictPrecondition(t, name, `the ResourceVersion in the precondition (${pre.resourceVersion}) does not match the ResourceVersion in record (${meta.resourceVersion}). The object might have been modified`);
       }
       const marked = markForDeletion(t.info, current, options, policy, orphan);
-      if (isDryRun(q)) return { code: 200, body: marked ?? current };
+      // kubectl delete --dry-run=server sends dryRun in the DeleteOptions body, not the query
+      const dryRun = isDryRun(q) || (Array.isArray(options.dryRun) && options.dryRun.includes("All"));
+      if (dryRun) return { code: 200, body: marked ?? current };
       const retryable = !pre.resourceVersion;
       if (marked && !readyToRemove(marked)) {
         return { code: 200, body: await cas(this.store.update(key, marked, meta.resourceVersion), retryable) };

@@ -265,6 +265,15 @@ describe.each(transportCases())("core REST over the $name bus", (tc) => {
     expect(right.code).toBe(200);
   });
 
+  it("deletes nothing on a dry run, whether dryRun comes in the query or in the DeleteOptions body (kubectl)", async () => {
+    await call(url, "POST", "/api/v1/namespaces/default/configmaps", cm("dry-delete"));
+    const inQuery = await call(url, "DELETE", "/api/v1/namespaces/default/configmaps/dry-delete?dryRun=All");
+    const inBody = await call(url, "DELETE", "/api/v1/namespaces/default/configmaps/dry-delete", { kind: "DeleteOptions", apiVersion: "v1", dryRun: ["All"] });
+    expect([inQuery.code, inBody.code]).toEqual([200, 200]);
+    expect((await call(url, "GET", "/api/v1/namespaces/default/configmaps/dry-delete")).code).toBe(200);
+    expect((await call(url, "DELETE", "/api/v1/namespaces/default/configmaps/dry-delete")).code).toBe(200);
+  });
+
   it("serves the same API on the bus for components", async () => {
     const cms = { group: "", version: "v1", resource: "configmaps" };
     const created = await c.api.create(cms, "default", { metadata: { name: "from-bus" }, data: { k: "v" } });
