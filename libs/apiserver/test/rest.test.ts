@@ -230,6 +230,14 @@ describe.each(transportCases())("core REST over the $name bus", (tc) => {
     expect(replay.map((e) => `${e.type}:${e.object.metadata.name}`)).toEqual(["ADDED:b", "MODIFIED:b", "DELETED:a"]);
   });
 
+  it("answers a watch with its 200 at once, before any event (clients wait for the headers)", async () => {
+    const ctrl = new AbortController();
+    const res = await fetch(`${url}/api/v1/namespaces/quiet/configmaps?watch=true`, { signal: ctrl.signal });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/json");
+    ctrl.abort();
+  });
+
   it("keeps objects with finalizers until the finalizers are gone, and protects system namespaces", async () => {
     const created = await call(url, "POST", "/api/v1/namespaces/default/configmaps", cm("held", {}, { finalizers: ["example.com/hold"] }));
     const marked = await call(url, "DELETE", "/api/v1/namespaces/default/configmaps/held");
