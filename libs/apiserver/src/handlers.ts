@@ -399,7 +399,7 @@ export class ResourceHandlers {
 
   async deleteCollection(t: ResourceTarget, options: Obj, q: URLSearchParams): Promise<Reply> {
     const selectors = checkSelectors(t.info, q);
-    const { items } = await this.store.listAll({
+    const { items, revision } = await this.store.listAll({
       group: t.info.group,
       resource: t.info.resource,
       ...(t.namespace ? { namespace: t.namespace } : {}),
@@ -414,7 +414,8 @@ export class ResourceHandlers {
         if (!(isStatusError(e) && e.status.code === 404)) throw e;
       }
     }
-    return { code: 200, body: success() };
+    // Kubernetes answers with the list it deleted (e.g. a ConfigMapList), not a Status
+    return { code: 200, body: { kind: `${t.info.kind}List`, apiVersion: apiVersionOf(t.info), metadata: { resourceVersion: String(revision) }, items } };
   }
 }
 

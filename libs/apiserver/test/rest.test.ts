@@ -282,6 +282,21 @@ describe.each(transportCases())("core REST over the $name bus", (tc) => {
     expect((await call(url, "DELETE", "/api/v1/namespaces/default/configmaps/dry-delete")).code).toBe(200);
   });
 
+  it("deletes a collection by selector and answers with the list it deleted", async () => {
+    await call(url, "POST", "/api/v1/namespaces", { metadata: { name: "collection" } });
+    for (const [name, batch] of [["one", "x"], ["two", "x"], ["kept", "y"]]) {
+      await call(url, "POST", "/api/v1/namespaces/collection/configmaps", cm(name!, {}, { labels: { batch: batch! } }));
+    }
+    const dry = await call(url, "DELETE", "/api/v1/namespaces/collection/configmaps?labelSelector=batch%3Dx", { dryRun: ["All"] });
+    expect(dry.body.items.map((i: any) => i.metadata.name)).toEqual(["one", "two"]);
+    expect((await call(url, "GET", "/api/v1/namespaces/collection/configmaps")).body.items).toHaveLength(3);
+    const res = await call(url, "DELETE", "/api/v1/namespaces/collection/configmaps?labelSelector=batch%3Dx");
+    expect(res.code).toBe(200);
+    expect(res.body).toMatchObject({ kind: "ConfigMapList", apiVersion: "v1", metadata: { resourceVersion: expect.stringMatching(/^\d+$/) } });
+    expect(res.body.items.map((i: any) => i.metadata.name)).toEqual(["one", "two"]);
+    expect((await call(url, "GET", "/api/v1/namespaces/collection/configmaps")).body.items.map((i: any) => i.metadata.name)).toEqual(["kept"]);
+  });
+
   it("serves the same API on the bus for components", async () => {
     const cms = { group: "", version: "v1", resource: "configmaps" };
     const created = await c.api.create(cms, "default", { metadata: { name: "from-bus" }, data: { k: "v" } });
