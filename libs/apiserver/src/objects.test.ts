@@ -3,6 +3,18 @@ import { findResource } from "@kubeactor/api";
 import { prepareCreate, prepareUpdate } from "./objects.ts";
 
 const configMaps = findResource("", "v1", "configmaps")!;
+const secrets = findResource("", "v1", "secrets")!;
+const b64 = (s: string) => Buffer.from(s).toString("base64");
+
+describe("Secret stringData", () => {
+  it("is written into data base64-encoded, wins over data, and is never stored", () => {
+    const created = prepareCreate(secrets, { metadata: { name: "s" }, data: { a: b64("old"), b: b64("kept") }, stringData: { a: "new", c: "ü" } }, "default");
+    expect(created.data).toEqual({ a: b64("new"), b: b64("kept"), c: b64("ü") });
+    expect(created).not.toHaveProperty("stringData");
+    const updated = prepareUpdate(secrets, { metadata: { name: "s" }, stringData: { only: "x" } }, created, "main");
+    expect([updated.data, updated.stringData]).toEqual([{ only: b64("x") }, undefined]);
+  });
+});
 
 describe("ObjectMeta's empty maps and lists", () => {
   it("are dropped as Kubernetes' omitempty drops them (kubectl label x tier- leaves no labels: {})", () => {
