@@ -113,8 +113,14 @@ describe.skipIf(installed.length === 0)("one scenario, kubectl 1.27 … 1.33, on
         expect(await inNs("create", "secret", "generic", "creds", "--from-literal=password=s3cret")).toBe("secret/creds created\n");
         expect(await inNs("create", "deployment", "gen-web", "--image=nginx:1.27")).toBe("deployment.apps/gen-web created\n");
         expect((await getJson("secret/creds")).data).toEqual({ password: Buffer.from("s3cret").toString("base64") });
-        const files = file("files", `${configMapYaml(ns, "from-file", { k: "v" })}---\n${deploymentYaml(ns, "file-web", "nginx:1.27", { A: "1" }, "b")}`);
-        expect(await kubectl("create", "-f", files)).toBe("configmap/from-file created\ndeployment.apps/file-web created\n");
+        const secretYaml = `apiVersion: v1\nkind: Secret\nmetadata: {name: file-creds, namespace: ${ns}}\nstringData: {token: abc}\n`;
+        const files = file("files", `${configMapYaml(ns, "from-file", { k: "v" })}---\n${secretYaml}---\n${deploymentYaml(ns, "file-web", "nginx:1.27", { A: "1" }, "b")}`);
+        expect(await kubectl("create", "-f", files)).toBe("configmap/from-file created\nsecret/file-creds created\ndeployment.apps/file-web created\n");
+        // stringData is write-only: stored base64-encoded under data
+        const fileSecret = await getJson("secret/file-creds");
+        expect([fileSecret.data, fileSecret.stringData, fileSecret.type]).toEqual([{ token: Buffer.from("abc").toString("base64") }, undefined, "Opaque"]);
+        const nsFile = file("ns", `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${ns}-file}\n`);
+        expect(await kubectl("create", "-f", nsFile)).toBe(`namespace/${ns}-file created\n`);
 
         // ---- the error messages kubectl prints against a real cluster
         expect(await failure("get", "deployment", "nope")).toBe('Error from server (NotFound): deployments.apps "nope" not found\n');
@@ -124,6 +130,7 @@ describe.skipIf(installed.length === 0)("one scenario, kubectl 1.27 … 1.33, on
         );
         expect(await failure("create", "-f", files)).toBe(
           `Error from server (AlreadyExists): error when creating "${files}": configmaps "from-file" already exists\n` +
+            `Error from server (AlreadyExists): error when creating "${files}": secrets "file-creds" already exists\n` +
             `Error from server (AlreadyExists): error when creating "${files}": deployments.apps "file-web" already exists\n`,
         );
         const stale = (await getJson("configmap/from-file")).metadata.resourceVersion;
@@ -268,6 +275,11 @@ describe.skipIf(installed.length === 0)("one scenario, kubectl 1.27 … 1.33, on
         const deleted = await inNs("delete", "configmap", "--all");
         expect(deleted.trim().split("\n").sort()).toEqual(before.map((n) => `configmap "${n}" deleted`).sort());
         expect((await getJson("configmaps")).items).toEqual([]);
+
+        // ---- delete a namespace: kubectl waits while the namespace controller empties it
+        expect(await kubectl("delete", "namespace", `${ns}-file`)).toBe(`namespace "${ns}-file" deleted\n`);
+        expect(await kubectl("delete", "namespace", ns, "--timeout=90s")).toBe(`namespace "${ns}" deleted\n`);
+        expect(await failure("get", "namespace", ns)).toBe(`Error from server (NotFound): namespaces "${ns}" not found\n`);
       } finally {
         rmSync(cache, { recursive: true, force: true });
       }
