@@ -381,6 +381,23 @@ describe.each(transportCases())("core REST over the $name bus", (tc) => {
     expect(json.body.spec.replicas).toBe(4);
     const failedTest = await call(url, "PATCH", path, [{ op: "test", path: "/spec/replicas", value: 9 }], { "Content-Type": "application/json-patch+json" });
     expect(failedTest.code).toBe(422);
+    // Kubernetes' bare 422 for a JSON patch it cannot apply (kubectl prints "The request is invalid")
+    expect(failedTest.body).toEqual({
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: "the server rejected our request due to an error in our request",
+      reason: "Invalid",
+      details: {},
+      code: 422,
+    });
+    const missing = await call(url, "PATCH", path, [{ op: "replace", path: "/spec/nope/x", value: 1 }], { "Content-Type": "application/json-patch+json" });
+    expect([missing.code, missing.body.reason]).toEqual([422, "Invalid"]);
+    const tooMany = await call(url, "PATCH", path, Array.from({ length: 10_001 }, () => ({ op: "test", path: "/kind", value: "Deployment" })), {
+      "Content-Type": "application/json-patch+json",
+    });
+    expect([tooMany.code, tooMany.body.message]).toEqual([413, "Request entity too large: The allowed maximum operations in a JSON patch is 10000, got 10001"]);
 
     const scale = await call(url, "PATCH", `${path}/scale`, { spec: { replicas: 6 } }, { "Content-Type": "application/merge-patch+json" });
     expect(scale.body).toMatchObject({ kind: "Scale", spec: { replicas: 6 } });
