@@ -182,6 +182,11 @@ describe.skipIf(installed.length === 0)("one scenario, kubectl 1.27 … 1.33, on
         expect(await inNs("annotate", "configmap", "gen", "note-")).toBe(annotated);
         expect((await getJson("configmap/gen")).metadata.annotations ?? {}).toEqual({});
 
+        // a JSON patch whose test fails: Kubernetes' bare 422, as kubectl prints it
+        expect(await failure("patch", "configmap", "gen", "--type=json", "-p", '[{"op":"test","path":"/data/a","value":"9"}]')).toBe(
+          "The request is invalid: the server rejected our request due to an error in our request\n",
+        );
+
         // ---- get -o yaml, and -A (a NAMESPACE column, every namespace)
         const asYaml = parseYaml(await inNs("get", "configmap", "gen", "-o", "yaml"));
         expect(asYaml).toMatchObject({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "gen", namespace: ns }, data: { a: "1" } });
