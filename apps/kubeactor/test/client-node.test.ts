@@ -3,6 +3,7 @@
  * client next to kubectl: typed list / create / read, a raw watch, an informer
  * (list then watch, with its cache) seeing add / update / delete, PATCH as
  * strategic merge, JSON merge and JSON patch through the typed APIs,
+ * server-side apply (typed, and through the generic KubernetesObjectApi),
  * deletecollection, and errors as ApiExceptions carrying the Status.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -11,6 +12,7 @@ import {
   AppsV1Api,
   CoreV1Api,
   KubeConfig,
+  KubernetesObjectApi,
   makeInformer,
   PatchStrategy,
   setHeaderOptions,
@@ -193,11 +195,35 @@ describe("@kubernetes/client-node against kubeactor", () => {
     expect((await apps.readNamespacedDeployment({ namespace, name: "web" })).spec?.replicas).toBe(2);
   });
 
+  it("server-side applies through the typed API and through KubernetesObjectApi", async () => {
+    const body = { apiVersion: "v1", kind: "ConfigMap", metadata: { name: "applied", namespace }, data: { k: "1" } };
+    const created = await core.patchNamespacedConfigMap(
+      { namespace, name: "applied", body, fieldManager: "client-node" },
+      setHeaderOptions("Content-Type", PatchStrategy.ServerSideApply),
+    );
+    expect(created.data).toEqual({ k: "1" });
+    expect(created.metadata?.managedFields?.map((m) => [m.manager, m.operation])).toEqual([["client-node", "Apply"]]);
+
+    // the generic client reads discovery to find the resource, then patches with apply-patch+yaml
+    const objects = KubernetesObjectApi.makeApiClient(kc);
+    const other = await objects
+      .patch({ ...body, data: { k: "2" } }, undefined, undefined, "someone-else", false, PatchStrategy.ServerSideApply)
+      .catch((e: unknown) => e);
+    expect(other).toBeInstanceOf(ApiException);
+    expect((other as ApiException<string>).code).toBe(409);
+    expect(JSON.parse((other as ApiException<string>).body).message).toBe('Apply failed with 1 conflict: conflict with "client-node": .data.k');
+    const forced = await objects.patch({ ...body, data: { k: "2" } }, undefined, undefined, "someone-else", true, PatchStrategy.ServerSideApply);
+    expect((forced as V1ConfigMap).data).toEqual({ k: "2" });
+    expect((await objects.read({ apiVersion: "v1", kind: "ConfigMap", metadata: { name: "applied", namespace } })).metadata?.managedFields?.map((m) => m.manager)).toEqual([
+      "someone-else",
+    ]);
+  });
+
   it("deletes a collection by label selector", async () => {
     await core.createNamespacedConfigMap({ namespace, body: configMap("gone-1", {}, { batch: "x" }) });
     await core.createNamespacedConfigMap({ namespace, body: configMap("gone-2", {}, { batch: "x" }) });
     await core.deleteCollectionNamespacedConfigMap({ namespace, labelSelector: "batch=x" });
     expect((await core.listNamespacedConfigMap({ namespace, labelSelector: "batch" })).items).toEqual([]);
-    expect((await core.listNamespacedConfigMap({ namespace })).items.map((c) => c.metadata?.name)).toEqual(["a", "b"]);
+    expect((await core.listNamespacedConfigMap({ namespace })).items.map((c) => c.metadata?.name)).toEqual(["a", "applied", "b"]);
   });
 });
