@@ -386,7 +386,9 @@ export class ResourceHandlers {
         throw conflictPrecondition(t, name, `the ResourceVersion in the precondition (${pre.resourceVersion}) does not match the ResourceVersion in record (${meta.resourceVersion}). The object might have been modified`);
       }
       const marked = markForDeletion(t.info, current, options, policy, orphan);
-      if (isDryRun(q)) return { code: 200, body: marked ?? current };
+      // kubectl delete --dry-run=server sends dryRun in the DeleteOptions body, not the query
+      const dryRun = isDryRun(q) || (Array.isArray(options.dryRun) && options.dryRun.includes("All"));
+      if (dryRun) return { code: 200, body: marked ?? current };
       const retryable = !pre.resourceVersion;
       if (marked && !readyToRemove(marked)) {
         return { code: 200, body: await cas(this.store.update(key, marked, meta.resourceVersion), retryable) };
@@ -398,7 +400,7 @@ export class ResourceHandlers {
 
   async deleteCollection(t: ResourceTarget, options: Obj, q: URLSearchParams): Promise<Reply> {
     const selectors = checkSelectors(t.info, q);
-    const { items } = await this.store.listAll({
+    const { items, revision } = await this.store.listAll({
       group: t.info.group,
       resource: t.info.resource,
       ...(t.namespace ? { namespace: t.namespace } : {}),
@@ -413,7 +415,8 @@ export class ResourceHandlers {
         if (!(isStatusError(e) && e.status.code === 404)) throw e;
       }
     }
-    return { code: 200, body: success() };
+    // Kubernetes answers with the list it deleted (e.g. a ConfigMapList), not a Status
+    return { code: 200, body: { kind: `${t.info.kind}List`, apiVersion: apiVersionOf(t.info), metadata: { resourceVersion: String(revision) }, items } };
   }
 }
 

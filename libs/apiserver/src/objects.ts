@@ -56,6 +56,33 @@ const kindMismatch = (info: ResourceInfo, body: Obj) => {
   }
 };
 
+/**
+ * ObjectMeta's maps and lists are `omitempty` in Kubernetes: a label map
+ * emptied by `kubectl label x tier-` is stored and served without `labels`.
+ */
+const dropEmptyMetadata = (obj: Obj) => {
+  const meta = obj.metadata as Meta | undefined;
+  if (!meta) return;
+  // (managedFields: [] is left alone: it asks the field manager to clear the entries)
+  for (const key of ["labels", "annotations", "finalizers", "ownerReferences"] as const) {
+    const v = meta[key];
+    if (v !== undefined && (Array.isArray(v) ? v.length === 0 : v !== null && typeof v === "object" && Object.keys(v).length === 0)) delete meta[key];
+  }
+};
+
+/**
+ * Secret's stringData is write-only: Kubernetes' v1 → internal conversion
+ * writes each entry into data (base64, winning over data) and never stores it.
+ */
+const mergeStringData = (obj: Obj) => {
+  const stringData = obj.stringData as Record<string, string> | undefined;
+  if (stringData === undefined) return;
+  const data = { ...((obj.data ?? {}) as Record<string, string>) };
+  for (const [k, v] of Object.entries(stringData)) data[k] = Buffer.from(v, "utf8").toString("base64");
+  delete obj.stringData;
+  if (Object.keys(data).length > 0) obj.data = data;
+};
+
 /** Decode with the resource's schema: type errors are 400s as in Kubernetes' decoder. */
 export const decodeBody = (info: ResourceInfo, body: Obj): Obj => {
   kindMismatch(info, body);
@@ -65,6 +92,8 @@ export const decodeBody = (info: ResourceInfo, body: Obj): Obj => {
     throw badRequest(`${info.kind} in version "${info.version}" cannot be handled as a ${info.kind}: ${first ? `${first.field}: ${first.message}` : "invalid body"}`);
   }
   const obj = decoded.value;
+  dropEmptyMetadata(obj);
+  if (info.group === "" && info.resource === "secrets") mergeStringData(obj);
   obj.apiVersion = apiVersionOf(info);
   obj.kind = info.kind;
   return obj;

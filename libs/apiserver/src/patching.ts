@@ -5,8 +5,8 @@
  * strategy as a PUT — so validation, generation and status rules are one.
  */
 import { parse as parseYaml } from "yaml";
-import { badRequest, conflict, isStatusError, invalid, StatusError, unsupportedMediaType } from "@kubeactor/api";
-import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, PatchError } from "./patch/index.ts";
+import { badRequest, conflict, isStatusError, invalid, requestEntityTooLarge, StatusError, unsupportedMediaType } from "@kubeactor/api";
+import { applyJsonPatch, applyMergePatch, applyStrategicMergePatch, MAX_JSON_PATCH_OPERATIONS, PatchError } from "./patch/index.ts";
 import { metaOf, type Obj } from "./objects.ts";
 
 export const PATCH_TYPES = [
@@ -48,6 +48,32 @@ const fromPatchError = (e: unknown, kind: string, name: string): unknown => {
 };
 
 /**
+ * A JSON patch the server cannot apply (a failed test, a missing path) is a
+ * bare 422 in Kubernetes: its generic "rejected" message with empty details,
+ * which kubectl prints as "The request is invalid". Too many operations is 413.
+ */
+const jsonPatched = (doc: Obj, patch: unknown): Obj => {
+  if (Array.isArray(patch) && patch.length > MAX_JSON_PATCH_OPERATIONS) {
+    throw requestEntityTooLarge(`Request entity too large: The allowed maximum operations in a JSON patch is ${MAX_JSON_PATCH_OPERATIONS}, got ${patch.length}`);
+  }
+  try {
+    return applyJsonPatch(doc, patch) as Obj;
+  } catch (e) {
+    if (!(e instanceof PatchError && e.code === 422)) throw e;
+    throw new StatusError({
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: "the server rejected our request due to an error in our request",
+      reason: "Invalid",
+      details: {},
+      code: 422,
+    });
+  }
+};
+
+/**
  * `doc` patched; errors are Status errors. Apply patches on objects and their
  * status go through apply/ (field ownership); here they only reach the scale
  * subresource, whose Scale view is merged strategically.
@@ -57,7 +83,7 @@ export const applyPatch = (type: PatchType, doc: Obj, patch: unknown, kind: stri
   try {
     switch (type) {
       case "application/json-patch+json":
-        return applyJsonPatch(doc, patch) as Obj;
+        return jsonPatched(doc, patch);
       case "application/merge-patch+json":
         return applyMergePatch(doc, patch) as Obj;
       case "application/strategic-merge-patch+json":

@@ -99,6 +99,9 @@ export const serveWatch = async (
   req.on("close", stop);
   res.on("close", stop);
   res.writeHead(200, { "Content-Type": "application/json", "Transfer-Encoding": "chunked", "Cache-Control": "no-cache, private" });
+  // Send the 200 now, as Kubernetes flushes it: clients (client-node's Watch, informers) wait for the
+  // headers before they carry on, and a quiet resource may have no event to carry them for a long time.
+  res.flushHeaders();
 
   const fail = (e: unknown) => {
     // Failures after the 200 (410 Expired above all) are an ERROR event, as Kubernetes sends them.

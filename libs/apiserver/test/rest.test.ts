@@ -230,6 +230,14 @@ describe.each(transportCases())("core REST over the $name bus", (tc) => {
     expect(replay.map((e) => `${e.type}:${e.object.metadata.name}`)).toEqual(["ADDED:b", "MODIFIED:b", "DELETED:a"]);
   });
 
+  it("answers a watch with its 200 at once, before any event (clients wait for the headers)", async () => {
+    const ctrl = new AbortController();
+    const res = await fetch(`${url}/api/v1/namespaces/quiet/configmaps?watch=true`, { signal: ctrl.signal });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/json");
+    ctrl.abort();
+  });
+
   it("keeps objects with finalizers until the finalizers are gone, and protects system namespaces", async () => {
     const created = await call(url, "POST", "/api/v1/namespaces/default/configmaps", cm("held", {}, { finalizers: ["example.com/hold"] }));
     const marked = await call(url, "DELETE", "/api/v1/namespaces/default/configmaps/held");
@@ -263,6 +271,30 @@ describe.each(transportCases())("core REST over the $name bus", (tc) => {
     expect(wrong.code).toBe(409);
     const right = await call(url, "DELETE", "/api/v1/namespaces/default/configmaps/pre", { preconditions: { uid: created.body.metadata.uid } });
     expect(right.code).toBe(200);
+  });
+
+  it("deletes nothing on a dry run, whether dryRun comes in the query or in the DeleteOptions body (kubectl)", async () => {
+    await call(url, "POST", "/api/v1/namespaces/default/configmaps", cm("dry-delete"));
+    const inQuery = await call(url, "DELETE", "/api/v1/namespaces/default/configmaps/dry-delete?dryRun=All");
+    const inBody = await call(url, "DELETE", "/api/v1/namespaces/default/configmaps/dry-delete", { kind: "DeleteOptions", apiVersion: "v1", dryRun: ["All"] });
+    expect([inQuery.code, inBody.code]).toEqual([200, 200]);
+    expect((await call(url, "GET", "/api/v1/namespaces/default/configmaps/dry-delete")).code).toBe(200);
+    expect((await call(url, "DELETE", "/api/v1/namespaces/default/configmaps/dry-delete")).code).toBe(200);
+  });
+
+  it("deletes a collection by selector and answers with the list it deleted", async () => {
+    await call(url, "POST", "/api/v1/namespaces", { metadata: { name: "collection" } });
+    for (const [name, batch] of [["one", "x"], ["two", "x"], ["kept", "y"]]) {
+      await call(url, "POST", "/api/v1/namespaces/collection/configmaps", cm(name!, {}, { labels: { batch: batch! } }));
+    }
+    const dry = await call(url, "DELETE", "/api/v1/namespaces/collection/configmaps?labelSelector=batch%3Dx", { dryRun: ["All"] });
+    expect(dry.body.items.map((i: any) => i.metadata.name)).toEqual(["one", "two"]);
+    expect((await call(url, "GET", "/api/v1/namespaces/collection/configmaps")).body.items).toHaveLength(3);
+    const res = await call(url, "DELETE", "/api/v1/namespaces/collection/configmaps?labelSelector=batch%3Dx");
+    expect(res.code).toBe(200);
+    expect(res.body).toMatchObject({ kind: "ConfigMapList", apiVersion: "v1", metadata: { resourceVersion: expect.stringMatching(/^\d+$/) } });
+    expect(res.body.items.map((i: any) => i.metadata.name)).toEqual(["one", "two"]);
+    expect((await call(url, "GET", "/api/v1/namespaces/collection/configmaps")).body.items.map((i: any) => i.metadata.name)).toEqual(["kept"]);
   });
 
   it("serves the same API on the bus for components", async () => {
@@ -349,6 +381,23 @@ describe.each(transportCases())("core REST over the $name bus", (tc) => {
     expect(json.body.spec.replicas).toBe(4);
     const failedTest = await call(url, "PATCH", path, [{ op: "test", path: "/spec/replicas", value: 9 }], { "Content-Type": "application/json-patch+json" });
     expect(failedTest.code).toBe(422);
+    // Kubernetes' bare 422 for a JSON patch it cannot apply (kubectl prints "The request is invalid")
+    expect(failedTest.body).toEqual({
+      kind: "Status",
+      apiVersion: "v1",
+      metadata: {},
+      status: "Failure",
+      message: "the server rejected our request due to an error in our request",
+      reason: "Invalid",
+      details: {},
+      code: 422,
+    });
+    const missing = await call(url, "PATCH", path, [{ op: "replace", path: "/spec/nope/x", value: 1 }], { "Content-Type": "application/json-patch+json" });
+    expect([missing.code, missing.body.reason]).toEqual([422, "Invalid"]);
+    const tooMany = await call(url, "PATCH", path, Array.from({ length: 10_001 }, () => ({ op: "test", path: "/kind", value: "Deployment" })), {
+      "Content-Type": "application/json-patch+json",
+    });
+    expect([tooMany.code, tooMany.body.message]).toEqual([413, "Request entity too large: The allowed maximum operations in a JSON patch is 10000, got 10001"]);
 
     const scale = await call(url, "PATCH", `${path}/scale`, { spec: { replicas: 6 } }, { "Content-Type": "application/merge-patch+json" });
     expect(scale.body).toMatchObject({ kind: "Scale", spec: { replicas: 6 } });
