@@ -129,12 +129,16 @@ export class ResourceHandlers {
     return isServices(t.info) && part === "main" ? this.services.serialize(write) : write();
   }
 
-  /** NamespaceLifecycle admission: no new objects in a missing or terminating namespace. */
-  private async admitNamespace(t: ResourceTarget, name: string): Promise<void> {
-    if (!t.info.namespaced) return;
+  /**
+   * NamespaceLifecycle admission: no new objects in a missing or terminating
+   * namespace. `lookup` is the namespace read, started by the caller before it
+   * prepares the object so the two overlap (its failure surfaces only here).
+   */
+  private async admitNamespace(t: ResourceTarget, name: string, lookup: Promise<Obj> | undefined): Promise<void> {
+    if (!lookup) return;
     let ns: Obj;
     try {
-      ns = await this.store.get({ group: "", resource: "namespaces", namespace: "", name: t.namespace });
+      ns = await lookup;
     } catch (e) {
       if (isStatusError(e) && e.status.code === 404) throw notFound(nsResource, t.namespace);
       throw e;
@@ -157,6 +161,8 @@ export class ResourceHandlers {
     const generated = !metaOf(body as Obj).name && !!metaOf(body as Obj).generateName;
     // A generated name may collide; Kubernetes' clients expect the server to try again.
     for (let attempt = 0; ; attempt++) {
+      const namespace = t.info.namespaced ? this.store.get({ group: "", resource: "namespaces", namespace: "", name: t.namespace }) : undefined;
+      namespace?.catch(() => {}); // awaited (and reported) by admitNamespace unless preparing fails first
       // Field ownership is recorded before the pod admission defaults, as Kubernetes' handler does.
       const obj = manage(prepareCreate(t.info, structuredClone(body), t.namespace));
       if (isPods(t.info)) {
@@ -165,7 +171,7 @@ export class ResourceHandlers {
         await admitPodPriority(this.store, obj);
       }
       const name = metaOf(obj).name!;
-      await this.admitNamespace(t, name);
+      await this.admitNamespace(t, name, namespace);
       if (isPods(t.info)) await admitRuntimeClass(this.store, t.info, name, obj);
       const write = async (): Promise<Reply> => {
         if (isServices(t.info)) await this.services.allocateCreate(obj);
