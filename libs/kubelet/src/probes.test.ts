@@ -29,7 +29,7 @@ const simClock = () => {
 };
 
 /** Runs a worker with a scripted probe; answers[i] is the i-th probe's outcome (`hang`: never answers). */
-const runWorker = (kind: ProbeKind, probe: ProbeSpec, answers: (ProbeOutcome["result"] | "hang")[]) => {
+const runWorker = (kind: ProbeKind, probe: ProbeSpec, answers: (ProbeOutcome["result"] | "hang" | "slow")[]) => {
   const c = simClock();
   const calls: number[] = [];
   const failures: string[] = [];
@@ -37,6 +37,7 @@ const runWorker = (kind: ProbeKind, probe: ProbeSpec, answers: (ProbeOutcome["re
     const a = answers[Math.min(calls.length, answers.length - 1)]!;
     calls.push(c.elapsed());
     if (a === "hang") return new Promise((_, reject) => signal.addEventListener("abort", () => reject(new Error("aborted"))));
+    if (a === "slow") return new Promise((resolve) => c.clock.setTimeout(() => resolve({ result: "success", output: "" }), 1500));
     return Promise.resolve({ result: a, output: a === "failure" ? "HTTP probe failed with statuscode: 500" : "" });
   };
   const parent = setup({
@@ -85,6 +86,14 @@ describe("probe worker", () => {
     await w.advance(10_000, 500);
     expect(w.calls).toEqual([15_000, 20_000, 25_000]);
     expect(w.reports()).toEqual(["readiness:success"]); // only changes are published
+    w.actor.stop();
+  });
+
+  it("starts probes on a ticker: a slow probe does not push the next one back", async () => {
+    const w = runWorker("readiness", { tcpSocket: { port: 80 }, periodSeconds: 2, timeoutSeconds: 2 }, ["slow"]);
+    await w.advance(6000, 250);
+    expect(w.calls).toEqual([0, 2000, 4000, 6000]);
+    expect(w.reports()).toEqual(["readiness:success"]);
     w.actor.stop();
   });
 

@@ -8,12 +8,12 @@
  * published the worker holds (the container is being killed; the next run
  * gets fresh workers); after a startup success it stops probing.
  *
- * Every timer is an `after` delay, so the machine runs on XState's
+ * Every timer (initial delay, the period ticker, the timeout) is an `after` delay, so the machine runs on XState's
  * SimulatedClock in tests. The probe itself is the `runProbe` function of the
  * input (probes-run.ts for real containers, a fixed answer for simulated
  * ones), called with an AbortSignal that fires when the timeout wins.
  */
-import { assign, enqueueActions, fromPromise, sendParent, setup } from "xstate";
+import { assign, enqueueActions, fromPromise, raise, sendParent, setup } from "xstate";
 
 export type ProbeKind = "liveness" | "readiness" | "startup";
 
@@ -94,6 +94,7 @@ export const probeWorker = setup({
   types: {
     context: {} as ProbeWorkerContext,
     input: {} as ProbeWorkerInput,
+    events: {} as { type: "TICK" },
   },
   actors: {
     probe: fromPromise<ProbeOutcome, { ctx: ProbeWorkerContext }>(({ input: { ctx }, signal }) =>
@@ -132,33 +133,52 @@ export const probeWorker = setup({
   initial: "InitialDelay",
   states: {
     // No delay: probe at once (a 0 ms timer would still wait for the clock to move).
-    InitialDelay: { always: { guard: ({ context }) => context.initialDelayMs <= 0, target: "Probing" }, after: { initialDelay: "Probing" } },
-    Probing: {
-      invoke: {
-        src: "probe",
-        input: ({ context }) => ({ ctx: context }),
-        onDone: { target: "Judging", actions: { type: "count", params: ({ event }) => event.output } },
-      },
-      after: {
-        probeTimeout: {
-          target: "Judging",
-          actions: { type: "count", params: ({ context }) => ({ result: "failure" as const, output: timeoutOutput(context.probe, context.host) }) },
+    InitialDelay: { always: { guard: ({ context }) => context.initialDelayMs <= 0, target: "Active" }, after: { initialDelay: "Active" } },
+    /**
+     * A ticker beside the prober, as the kubelet's time.Ticker: probes start
+     * every periodSeconds whatever each one took; a tick that comes while a
+     * probe is still running is dropped.
+     */
+    Active: {
+      type: "parallel",
+      states: {
+        Ticker: {
+          initial: "Ticking",
+          states: { Ticking: { after: { period: { target: "Ticking", reenter: true, actions: raise({ type: "TICK" }) } } } },
+        },
+        Prober: {
+          initial: "Probing",
+          states: {
+            Probing: {
+              invoke: {
+                src: "probe",
+                input: ({ context }) => ({ ctx: context }),
+                onDone: { target: "Judging", actions: { type: "count", params: ({ event }) => event.output } },
+              },
+              after: {
+                probeTimeout: {
+                  target: "Judging",
+                  actions: { type: "count", params: ({ context }) => ({ result: "failure" as const, output: timeoutOutput(context.probe, context.host) }) },
+                },
+              },
+            },
+            Judging: {
+              entry: "recordFailure",
+              always: [{ guard: "crossed", target: "Settled" }, { target: "Idle" }],
+            },
+            Settled: {
+              entry: enqueueActions(({ context, enqueue, check }) => {
+                if (!check("changed")) return;
+                enqueue("publish");
+                enqueue.assign({ published: context.last! });
+              }),
+              always: [{ guard: "holds", target: "#probe.Held" }, { target: "Idle" }],
+            },
+            Idle: { on: { TICK: "Probing" } },
+          },
         },
       },
     },
-    Judging: {
-      entry: "recordFailure",
-      always: [{ guard: "crossed", target: "Settled" }, { target: "Waiting" }],
-    },
-    Settled: {
-      entry: enqueueActions(({ context, enqueue, check }) => {
-        if (!check("changed")) return;
-        enqueue("publish");
-        enqueue.assign({ published: context.last! });
-      }),
-      always: [{ guard: "holds", target: "Held" }, { target: "Waiting" }],
-    },
-    Waiting: { after: { period: "Probing" } },
     Held: {},
   },
 });
