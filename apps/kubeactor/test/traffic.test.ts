@@ -4,7 +4,8 @@
  * ClusterIP and a NodePort Service. Every pod answers through both; a pod
  * whose readiness probe fails leaves the rotation; a rolling update under
  * steady load loses no request; a process killed from outside is restarted
- * and counted.
+ * and counted; a selector-less Service with hand-written Endpoints carries
+ * traffic through its mirrored EndpointSlice.
  */
 import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
@@ -157,6 +158,23 @@ describe.skipIf(!existsSync(KUBECTL))("traffic through Services to process pods"
     expect(ok).toBeGreaterThan(20);
     expect((await readyPods()).length).toBe(3);
   }, 200_000);
+
+  it("a Service without a selector reaches the addresses of its hand-written Endpoints (mirrored into an EndpointSlice)", async () => {
+    const [target] = await readyPods();
+    await apply({ apiVersion: "v1", kind: "Service", metadata: { name: "manual" }, spec: { ports: [{ name: "web", port: 80, targetPort: 8080 }] } });
+    await apply({
+      apiVersion: "v1",
+      kind: "Endpoints",
+      metadata: { name: "manual", labels: { team: "x" } },
+      subsets: [{ addresses: [{ ip: target!.status.podIP! }], ports: [{ name: "web", port: 8080 }] }],
+    });
+    const slice = await until("the mirrored slice", async () => JSON.parse(await kubectl(["get", "endpointslices", "-l", "kubernetes.io/service-name=manual", "-o", "json"])).items[0], 30_000);
+    expect(slice.metadata.labels).toMatchObject({ "endpointslice.kubernetes.io/managed-by": "endpointslicemirroring-controller.k8s.io", team: "x" });
+    expect(slice.metadata.ownerReferences[0]).toMatchObject({ kind: "Endpoints", name: "manual" });
+    expect(slice.endpoints).toEqual([{ addresses: [target!.status.podIP], conditions: { ready: true } }]);
+    const ip = JSON.parse(await kubectl(["get", "svc", "manual", "-o", "json"])).spec.clusterIP;
+    expect(await until("traffic through the selector-less Service", () => podOf(ip, 80), 30_000)).toBe(target!.metadata.name);
+  }, 60_000);
 
   it("a process killed from outside is restarted and its restartCount increments", async () => {
     const [victim] = await readyPods();
