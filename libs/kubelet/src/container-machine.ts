@@ -578,5 +578,6 @@ const probeInput = (c: ContainerContext, kind: ProbeKind, probe: ProbeSpec) => {
     // Measured from the container's start, so a liveness probe gated by a slow startup probe does not wait twice.
     initialDelayMs: Math.max(0, (probe.initialDelaySeconds ?? 0) * 1000 - Math.max(0, now - startedAt)),
     onFailure: (k: ProbeKind, output: string) => c.record("Warning", "Unhealthy", `${probeTitle(k)} probe failed: ${output}`, fieldPath(c)),
+    onWarning: (k: ProbeKind, output: string) => c.record("Warning", "ProbeWarning", `${probeTitle(k)} probe warning: ${output}`, fieldPath(c)),
   };
 };

@@ -85,7 +85,15 @@ export const httpProbe = (t: Pick<ProbeTarget, "podIP" | "ports">, h: NonNullabl
     for (const k of Object.keys(headers)) if (k.toLowerCase() === name.toLowerCase()) delete headers[k];
     headers[name] = value;
   }
-  const https = (h.scheme ?? "HTTP").toUpperCase() === "HTTPS";
+  return httpGet(url, headers, signal, 0);
+};
+
+/** Redirects the kubelet follows: to the same host, at most 10. */
+const MAX_REDIRECTS = 10;
+
+const httpGet = (url: string, headers: Record<string, string>, signal: AbortSignal, redirects: number): Promise<ProbeOutcome> => {
+  const u = new URL(url);
+  const https = u.protocol === "https:";
   return new Promise<ProbeOutcome>((resolve) => {
     const req = (https ? httpsRequest : httpRequest)(url, { method: "GET", headers, signal, ...(https ? { rejectUnauthorized: false } : {}) }, (res) => {
       let body = "";
@@ -96,14 +104,25 @@ export const httpProbe = (t: Pick<ProbeTarget, "podIP" | "ports">, h: NonNullabl
       res.on("error", () => {});
       res.on("end", () => {
         const code = res.statusCode ?? 0;
-        // pkg/probe/http: 200..399 pass (a redirect is not followed further here).
+        const location = res.headers.location;
+        if (code >= 300 && code < 400 && location) {
+          const next = new URL(location, url);
+          // Go's client follows a redirect to the same host; one elsewhere ends the probe with a warning (kubelet's redirectChecker).
+          if (next.hostname === u.hostname) {
+            if (redirects + 1 >= MAX_REDIRECTS) return resolve(failure(`Get ${JSON.stringify(next.href)}: stopped after ${MAX_REDIRECTS} redirects`));
+            return resolve(httpGet(next.href, headers, signal, redirects + 1));
+          }
+          return resolve({ result: "success", output: `Probe terminated redirects, Response body: ${body.slice(0, MAX_BODY)}`, warning: true });
+        }
+        // pkg/probe/http: 200..399 pass.
         if (code >= 200 && code < 400) resolve(success(body.slice(0, MAX_BODY)));
         else resolve(failure(`HTTP probe failed with statuscode: ${code}`));
       });
     });
     req.on("error", (e: NodeJS.ErrnoException) => {
       if (e.name === "AbortError") return;
-      resolve(failure(`Get ${JSON.stringify(url)}: ${e.code && e.syscall === "connect" ? dialError(host, port, e) : e.message}`));
+      const port = Number(u.port || (https ? 443 : 80));
+      resolve(failure(`Get ${JSON.stringify(url)}: ${e.code && e.syscall === "connect" ? dialError(u.hostname.replace(/^\[|\]$/g, ""), port, e) : e.message}`));
     });
     req.end();
   });

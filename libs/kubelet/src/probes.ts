@@ -35,6 +35,8 @@ export interface ProbeOutcome {
   readonly result: "success" | "failure";
   /** What the kubelet puts in the Unhealthy event (`HTTP probe failed with statuscode: 500`). */
   readonly output: string;
+  /** A success the kubelet warns about (an HTTP redirect to another host): a `ProbeWarning` event. */
+  readonly warning?: boolean;
 }
 
 export type RunProbe = (kind: ProbeKind, probe: ProbeSpec, signal: AbortSignal) => Promise<ProbeOutcome>;
@@ -49,6 +51,8 @@ export interface ProbeWorkerInput {
   readonly host?: string;
   /** Unhealthy events, one per failed probe as the kubelet records them. */
   readonly onFailure?: (kind: ProbeKind, output: string) => void;
+  /** ProbeWarning events (a success with a warning). */
+  readonly onWarning?: (kind: ProbeKind, output: string) => void;
 }
 
 /** What the worker tells its parent: a result crossed its threshold. */
@@ -124,6 +128,7 @@ export const probeWorker = setup({
     })),
     recordFailure: ({ context }) => {
       if (context.outcome?.result === "failure") context.onFailure?.(context.kind, context.outcome.output);
+      else if (context.outcome?.warning) context.onWarning?.(context.kind, context.outcome.output);
     },
     publish: sendParent(({ context }): ProbeReport => ({ type: "PROBE", kind: context.kind, result: context.last!, output: context.outcome?.output ?? "" })),
   },

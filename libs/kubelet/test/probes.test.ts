@@ -44,6 +44,12 @@ describe("probe handlers", () => {
   beforeAll(async () => {
     http = createServer((req, res) => {
       seen = req.headers;
+      if (req.url!.startsWith("/hop/")) {
+        const n = Number(req.url!.slice(5));
+        res.writeHead(302, { Location: n > 0 ? `/hop/${n - 1}` : "/200" }).end();
+        return;
+      }
+      if (req.url === "/away") return void res.writeHead(301, { Location: "http://example.invalid/" }).end("moved");
       const code = Number(req.url!.slice(1)) || 200;
       res.writeHead(code).end("body");
     });
@@ -82,6 +88,10 @@ describe("probe handlers", () => {
     const refused = await run({ port: 1, path: "/healthz" });
     expect(refused).toEqual({ result: "failure", output: 'Get "http://127.0.0.1:1/healthz": dial tcp 127.0.0.1:1: connect: connection refused' });
     await expect(run({ port: "nope" })).rejects.toThrow("couldn't find port: nope");
+    // Redirects: followed on the same host (at most 10), a redirect elsewhere passes with a warning.
+    expect(await run({ port: httpPort, path: "/hop/3" })).toEqual({ result: "success", output: "body" });
+    expect((await run({ port: httpPort, path: "/hop/20" })).output).toMatch(/stopped after 10 redirects$/);
+    expect(await run({ port: httpPort, path: "/away" })).toEqual({ result: "success", output: "Probe terminated redirects, Response body: moved", warning: true });
   });
 
   it("tcpSocket: a connection passes, a refused one fails as Go words it", async () => {
