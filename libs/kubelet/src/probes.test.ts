@@ -191,6 +191,19 @@ describe("probes in the pod's containers (simulated clock)", () => {
     p.stop();
   });
 
+  it("a startup probe that never passes kills the container after failureThreshold tries", async () => {
+    const p = setupPod({ startupProbe: { tcpSocket: { port: 80 }, periodSeconds: 2, failureThreshold: 3 }, livenessProbe: { tcpSocket: { port: 80 } } }, (kind) =>
+      kind === "startup" ? "failure" : "success",
+    );
+    await p.advance(3000, 250);
+    expect(p.status().restartCount).toBe(0);
+    await p.advance(2000, 250); // failures at 0, 2, 4 s
+    expect(p.events).toContain("Normal Killing Container web failed startup probe, will be restarted");
+    expect(p.status()).toMatchObject({ restartCount: 1, started: false, ready: false });
+    expect(p.calls.every((c) => c.startsWith("startup@"))).toBe(true); // liveness never ran
+    p.stop();
+  });
+
   it("a readiness failure makes the pod unready without a restart", async () => {
     let failing = false;
     const p = setupPod({ readinessProbe: { httpGet: { port: 80 }, periodSeconds: 2, failureThreshold: 2 } }, () => (failing ? "failure" : "success"));
