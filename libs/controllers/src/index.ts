@@ -10,6 +10,7 @@ export * from "./serviceaccount.ts";
 export * from "./node-lifecycle.ts";
 export * from "./endpoints.ts";
 export * from "./endpointslice.ts";
+export * from "./endpointslice-mirroring.ts";
 export * from "./manager.ts";
 export * from "./node-eviction.ts";
 export * from "./node-lifecycle-flags.ts";

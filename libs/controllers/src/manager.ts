@@ -22,6 +22,7 @@ import { type ActorRefFrom, assign, createActor, fromPromise, setup, type Inspec
 import { deploymentController } from "./deployment.ts";
 import { endpointsController } from "./endpoints.ts";
 import { endpointSliceController } from "./endpointslice.ts";
+import { endpointSliceMirroringController } from "./endpointslice-mirroring.ts";
 import { garbageCollector } from "./garbage-collector.ts";
 import { namespaceController } from "./namespace.ts";
 import { nodeLifecycleController, nodeLifecycleControllerWith, type NodeLifecycleOptions } from "./node-lifecycle.ts";
@@ -39,6 +40,7 @@ export const CONTROLLERS: Record<string, Controller> = {
   nodelifecycle: nodeLifecycleController,
   endpoints: endpointsController,
   endpointslice: endpointSliceController,
+  endpointslicemirroring: endpointSliceMirroringController,
 };
 
 /** kube-controller-manager's `--controllers` syntax: `*`, names, `-name` to leave one out. */

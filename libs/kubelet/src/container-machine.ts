@@ -10,7 +10,7 @@
  * running resets it. The durations are the named delays `crashLoopBackOff`,
  * `imagePullBackOff` and `backoffReset`, computed from `input.backoff`.
  */
-import { assign, fromCallback, fromPromise, sendParent, setup } from "xstate";
+import { assign, enqueueActions, fromCallback, fromPromise, sendParent, setup } from "xstate";
 import {
   type ContainerRuntime,
   type ContainerStatus,
@@ -29,6 +29,8 @@ import { HANDLER_AUTO, REASON_SIMULATED, simulatedMessage } from "./runtime/node
 import type { PodVolume } from "./runtime/cri.ts";
 import { parseQuantity } from "@kubeactor/api";
 import type { ContainerSpec, ContainerView, K8sContainerState } from "./pod-status.ts";
+import { type ProbeKind, type ProbeReport, type ProbeSpec, probeTitle, probeWorker, type RunProbe } from "./probes.ts";
+import { runProbeOn } from "./probes-run.ts";
 
 export interface Backoff {
   readonly initialMs: number;
@@ -55,6 +57,8 @@ export interface ContainerInput {
   readonly now?: () => number;
   /** What the environment and volumes are built from (absent: no env beyond the runtime's own). */
   readonly podEnv?: PodEnvSource;
+  /** Probes run with this instead of against the runtime (unit tests). */
+  readonly runProbe?: RunProbe;
 }
 
 /** The pod and node facts a container's environment and volumes come from. */
@@ -81,9 +85,15 @@ export interface ContainerContext extends ContainerInput {
   done: boolean;
   pullError?: { reason: string; message: string };
   configError?: string;
+  /** The startup probe passed (or there is none): liveness and readiness probes run, `started` is true. */
+  probeStarted: boolean;
+  /** The readiness probe's published result (true without one). */
+  probeReady: boolean;
+  /** Which probe failed and has the container killed. */
+  killedBy?: ProbeKind;
 }
 
-export type ContainerMachineEvent = { type: "EXITED"; status: ContainerStatus };
+export type ContainerMachineEvent = { type: "EXITED"; status: ContainerStatus } | ProbeReport;
 
 export type ContainerReport = { type: "CONTAINER"; kind: "init" | "regular"; index: number; view: ContainerView };
 
@@ -121,8 +131,8 @@ export const viewOf = (c: ContainerContext): ContainerView => {
     ...(c.containerId ? { containerID: `${schemeOf(c.imageRef)}://${c.containerId}` } : {}),
     state: c.state,
     lastState: c.lastState,
-    ready: c.kind === "init" ? completedInit : running && simReady,
-    started: c.kind === "regular" && running,
+    ready: c.kind === "init" ? completedInit : running && simReady && c.probeStarted && c.probeReady,
+    started: c.kind === "regular" && running && c.probeStarted,
     restartCount: c.restartCount,
     done: c.done,
   };
@@ -244,8 +254,14 @@ export const containerMachine = setup({
       );
       return off;
     }),
+    probeWorker,
+    /** SIGTERM, SIGKILL after the grace period, as the kubelet kills a container whose liveness/startup probe failed. */
+    killContainer: fromPromise<void, { runtime: ContainerRuntime; containerId: string; graceSeconds: number }>(({ input }) =>
+      input.runtime.stopContainer(input.containerId, input.graceSeconds),
+    ),
   },
   guards: {
+    hasStartupProbe: ({ context }) => context.kind === "regular" && !!context.spec.startupProbe,
     foundRunning: ({ event }) => (event as unknown as { output?: ContainerStatus }).output?.state === "CONTAINER_RUNNING",
     foundExited: ({ event }) => (event as unknown as { output?: ContainerStatus }).output?.state === "CONTAINER_EXITED",
     configError: ({ event }) => (event as unknown as { error?: unknown }).error instanceof ContainerConfigError,
@@ -262,6 +278,16 @@ export const containerMachine = setup({
   },
   actions: {
     report: sendParent(({ context }): ContainerReport => ({ type: "CONTAINER", kind: context.kind, index: context.index, view: viewOf(context) })),
+    spawnProbes: enqueueActions(({ context, enqueue }, params: { kinds: ProbeKind[] }) => {
+      if (context.kind !== "regular") return;
+      for (const kind of params.kinds) {
+        const probe = probeOf(context, kind);
+        if (probe) enqueue.spawnChild("probeWorker", { id: `probe:${kind}`, input: probeInput(context, kind, probe) });
+      }
+    }),
+    stopProbes: enqueueActions(({ enqueue }) => {
+      for (const kind of ["startup", "liveness", "readiness"] as const) enqueue.stopChild(`probe:${kind}`);
+    }),
     recordBackOff: ({ context }) =>
       context.record("Warning", "BackOff", `Back-off restarting failed container ${context.spec.name} in pod ${podRef(context)}`, fieldPath(context)),
   },
@@ -276,6 +302,8 @@ export const containerMachine = setup({
     state: { waiting: { reason: input.kind === "init" && input.index > 0 ? "PodInitializing" : "ContainerCreating" } },
     lastState: {},
     done: false,
+    probeStarted: true,
+    probeReady: true,
   }),
   initial: "Adopting",
   states: {
@@ -400,7 +428,12 @@ export const containerMachine = setup({
       after: { configRetry: "Creating" },
     },
     Running: {
-      entry: "report",
+      // A new run: probes start over (kubelet resets results on a new container ID); readiness is false until a success.
+      entry: [
+        assign(({ context }) => ({ probeStarted: !(context.kind === "regular" && context.spec.startupProbe), probeReady: !(context.kind === "regular" && context.spec.readinessProbe) })),
+        "report",
+      ],
+      exit: "stopProbes",
       invoke: {
         src: "watchContainer",
         input: ({ context }) => ({ runtime: context.runtime, containerId: context.containerId! }),
@@ -408,6 +441,51 @@ export const containerMachine = setup({
       after: { backoffReset: { actions: assign({ backoffMs: 0 }) } },
       on: {
         EXITED: { target: "Exited", actions: assign({ lastExit: ({ event }) => event.status }) },
+      },
+      initial: "Gate",
+      states: {
+        Gate: { always: [{ guard: "hasStartupProbe", target: "Starting" }, { target: "Probing" }] },
+        /** Only the startup probe runs; liveness and readiness wait for its success. */
+        Starting: {
+          entry: { type: "spawnProbes", params: { kinds: ["startup"] } },
+          on: {
+            PROBE: [
+              {
+                guard: ({ event }) => event.kind === "startup" && event.result === "success",
+                target: "Probing",
+                actions: [assign({ probeStarted: true }), "report"],
+              },
+              { guard: ({ event }) => event.kind === "startup" && event.result === "failure", target: "Killing", actions: assign({ killedBy: "startup" as const }) },
+            ],
+          },
+        },
+        Probing: {
+          entry: { type: "spawnProbes", params: { kinds: ["liveness", "readiness"] } },
+          on: {
+            PROBE: [
+              { guard: ({ event }) => event.kind === "readiness", actions: [assign({ probeReady: ({ event }) => event.result === "success" }), "report"] },
+              { guard: ({ event }) => event.kind === "liveness" && event.result === "failure", target: "Killing", actions: assign({ killedBy: "liveness" as const }) },
+            ],
+          },
+        },
+        /** The probe workers are stopped (kubelet holds them); the exit arrives through watchContainer. */
+        Killing: {
+          entry: [
+            "stopProbes",
+            ({ context }) =>
+              context.record(
+                "Normal",
+                "Killing",
+                `Container ${context.spec.name} failed ${context.killedBy} probe${context.restartPolicy === "Never" ? "" : ", will be restarted"}`,
+                fieldPath(context),
+              ),
+          ],
+          invoke: {
+            src: "killContainer",
+            input: ({ context }) => ({ runtime: context.runtime, containerId: context.containerId!, graceSeconds: killGrace(context) }),
+            onError: {},
+          },
+        },
       },
     },
     Exited: {
@@ -465,4 +543,41 @@ export const formatDuration = (ms: number): string => {
   const s = Math.round(ms / 1000);
   if (s < 60) return ms < 1000 ? `${ms}ms` : `${s}s`;
   return `${Math.floor(s / 60)}m${s % 60}s`;
+};
+
+const probeOf = (c: ContainerContext, kind: ProbeKind): ProbeSpec | undefined =>
+  kind === "liveness" ? c.spec.livenessProbe : kind === "readiness" ? c.spec.readinessProbe : c.spec.startupProbe;
+
+/** The probe's own terminationGracePeriodSeconds wins over the pod's (kubelet's ProbeTerminationGracePeriod). */
+const killGrace = (c: ContainerContext): number => {
+  const probe = c.killedBy ? probeOf(c, c.killedBy) : undefined;
+  const podGrace = (c.podEnv?.pod.spec as { terminationGracePeriodSeconds?: number } | undefined)?.terminationGracePeriodSeconds;
+  return probe?.terminationGracePeriodSeconds ?? podGrace ?? 30;
+};
+
+const probeInput = (c: ContainerContext, kind: ProbeKind, probe: ProbeSpec) => {
+  const now = (c.now ?? Date.now)();
+  const startedAt = "running" in c.state ? Date.parse(c.state.running.startedAt) : now;
+  const podIP = c.podEnv?.podIP ?? "";
+  const runProbe =
+    c.runProbe ??
+    runProbeOn({
+      runtime: c.runtime,
+      containerId: c.containerId!,
+      podIP,
+      ports: c.spec.ports ?? [],
+      simulated: schemeOf(c.imageRef) === "sim",
+      containerName: c.spec.name,
+      ...(c.sandbox.annotations ? { annotations: c.sandbox.annotations } : {}),
+    });
+  return {
+    kind,
+    probe,
+    runProbe,
+    host: podIP,
+    // Measured from the container's start, so a liveness probe gated by a slow startup probe does not wait twice.
+    initialDelayMs: Math.max(0, (probe.initialDelaySeconds ?? 0) * 1000 - Math.max(0, now - startedAt)),
+    onFailure: (k: ProbeKind, output: string) => c.record("Warning", "Unhealthy", `${probeTitle(k)} probe failed: ${output}`, fieldPath(c)),
+    onWarning: (k: ProbeKind, output: string) => c.record("Warning", "ProbeWarning", `${probeTitle(k)} probe warning: ${output}`, fieldPath(c)),
+  };
 };

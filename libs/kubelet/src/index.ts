@@ -15,3 +15,6 @@ export * from "./runtime/lookup.ts";
 export * from "./runtime/envvars.ts";
 export * from "./runtime/volumes.ts";
 export * from "./log-server.ts";
+export * from "./probes.ts";
+export * from "./probes-run.ts";
+export * from "./probes-grpc.ts";

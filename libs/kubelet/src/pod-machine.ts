@@ -18,6 +18,7 @@ import { rfc3339 } from "./runtime/clock.ts";
 import { emptyLookup, type ObjectLookup } from "./runtime/lookup.ts";
 import { HANDLER_AUTO } from "./runtime/node-runtime.ts";
 import { type Backoff, containerMachine, type ContainerReport, type Recorder } from "./container-machine.ts";
+import type { RunProbe } from "./probes.ts";
 import { computePodStatus, type ContainerSpec, type ContainerView, mergePodStatus, pendingView, podPhase, type PodPhase, sameStatus } from "./pod-status.ts";
 
 /** The API calls a pod actor makes; the kubelet adapts ApiClient, tests pass fakes. */
@@ -41,6 +42,8 @@ export interface PodDeps {
   readonly lookup?: ObjectLookup;
   /** Node allocatable cpu/memory: resourceFieldRef's default for unset limits. */
   readonly nodeAllocatable?: { readonly cpu?: string; readonly memory?: string };
+  /** Probes answer with this instead of reaching the containers (unit tests on the simulated clock). */
+  readonly runProbe?: RunProbe;
 }
 
 export interface PodInput {
@@ -429,4 +432,5 @@ const containerInput = (ctx: PodContext, kind: "init" | "regular", index: number
   restartCount: restartCountOf(ctx.pod, kind === "init" ? "initContainerStatuses" : "containerStatuses", spec.name),
   ...(ctx.deps.backoff ? { backoff: ctx.deps.backoff } : {}),
   ...(ctx.deps.now ? { now: ctx.deps.now } : {}),
+  ...(ctx.deps.runProbe ? { runProbe: ctx.deps.runProbe } : {}),
 });

@@ -6,6 +6,7 @@
 import type { EnvFromSpec, EnvVarSpec } from "./runtime/envvars.ts";
 import type { VolumeMountSpec } from "./runtime/cri.ts";
 import type { JsonObject } from "@kubeactor/bus";
+import type { ProbeSpec } from "./probes.ts";
 
 export type K8sContainerState =
   | { waiting: { reason: string; message?: string } }
@@ -47,7 +48,10 @@ export interface ContainerSpec {
   workingDir?: string;
   env?: EnvVarSpec[];
   envFrom?: EnvFromSpec[];
-  ports?: { containerPort: number }[];
+  ports?: { containerPort: number; name?: string }[];
+  livenessProbe?: ProbeSpec;
+  readinessProbe?: ProbeSpec;
+  startupProbe?: ProbeSpec;
   volumeMounts?: VolumeMountSpec[];
   terminationMessagePath?: string;
   terminationMessagePolicy?: string;

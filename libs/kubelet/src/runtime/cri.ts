@@ -172,4 +172,19 @@ export interface ContainerRuntime {
 
   /** Subscribe to container lifecycle events; returns the unsubscribe. */
   events(listener: (e: ContainerEvent) => void): () => void;
+
+  /**
+   * CRI's ExecSync: runs `cmd` in the running container (its environment and
+   * working directory), collects its output and exit code. Past
+   * `timeoutSeconds` (0: none) the command is killed and `timedOut` is set.
+   * Rejects with NotFound when the container is not running.
+   */
+  execSync(containerId: string, cmd: readonly string[], timeoutSeconds: number): Promise<ExecSyncResult>;
+}
+
+export interface ExecSyncResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly timedOut?: boolean;
 }

@@ -9,6 +9,7 @@
 import {
   type ContainerConfig,
   type ContainerEvent,
+  type ExecSyncResult,
   type ContainerFilter,
   type ContainerRuntime,
   type ContainerStatus,
@@ -120,6 +121,10 @@ export class NodeRuntime implements ContainerRuntime {
     const a = this.proc.events(listener);
     const b = this.sim.events(listener);
     return () => (a(), b());
+  }
+
+  execSync(containerId: string, cmd: readonly string[], timeoutSeconds: number): Promise<ExecSyncResult> {
+    return this.owner(containerId).execSync(containerId, cmd, timeoutSeconds);
   }
 
   /** Fault injection (`container.exit`): a process container is SIGKILLed, a simulated one exits. */

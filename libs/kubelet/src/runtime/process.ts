@@ -23,6 +23,7 @@ import { isAbsolute, join } from "node:path";
 import {
   type ContainerConfig,
   type ContainerEvent,
+  type ExecSyncResult,
   type ContainerFilter,
   type ContainerRuntime,
   type ContainerStatus,
@@ -80,6 +81,8 @@ interface Proc {
   oom?: boolean;
   exitOverride?: number;
   exited?: Promise<void>;
+  /** The environment and working directory the main process got (execSync runs commands with the same). */
+  exec?: { env: Record<string, string>; cwd: string };
   cpu?: { ticks: number; at: number };
   usage: { cpuMillis: number; memoryBytes: number };
 }
@@ -291,6 +294,7 @@ export class ProcessRuntime implements ContainerRuntime {
       return this.failStart(c, code === "ENOENT" ? `exec: "${argv[0]}": executable file not found in $PATH` : `exec: "${argv[0]}": ${started.message}`);
     }
     c.child = child;
+    c.exec = { env, cwd };
     child.stdout!.on("data", (b: Buffer) => c.writer?.write("stdout", b));
     child.stderr!.on("data", (b: Buffer) => c.writer?.write("stderr", b));
     const closed = new Promise<void>((resolve) => child.once("close", () => resolve()));
@@ -503,6 +507,52 @@ export class ProcessRuntime implements ContainerRuntime {
 
   private emit(e: ContainerEvent): void {
     for (const l of this.listeners) l(e);
+  }
+
+  /**
+   * Runs a command beside the container's main process: same environment,
+   * working directory and pod IP, its own process group (killed with the
+   * whole group on timeout). Output is capped at 16 KiB per stream, as the
+   * kubelet keeps only the start of a probe's output.
+   */
+  async execSync(containerId: string, cmd: readonly string[], timeoutSeconds: number): Promise<ExecSyncResult> {
+    const c = this.mustGet(containerId);
+    if (c.status.state !== "CONTAINER_RUNNING" || !c.exec) throw new RuntimeError("NotFound", `container ${containerId} is not running`);
+    if (cmd.length === 0) throw new RuntimeError("RunContainerError", "exec: no command given");
+    const { env, cwd } = c.exec;
+    return new Promise<ExecSyncResult>((resolve) => {
+      const out: Buffer[] = [];
+      const err: Buffer[] = [];
+      const cap = (bufs: Buffer[], b: Buffer) => {
+        if (bufs.reduce((n, x) => n + x.length, 0) < 16_384) bufs.push(b);
+      };
+      let timedOut = false;
+      let child: ChildProcess;
+      try {
+        child = spawn(cmd[0]!, cmd.slice(1), { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+      } catch (e) {
+        resolve({ exitCode: 126, stdout: "", stderr: (e as Error).message });
+        return;
+      }
+      const timer = timeoutSeconds > 0 ? setTimeout(() => ((timedOut = true), this.killGroup(child.pid, "SIGKILL")), timeoutSeconds * 1000) : undefined;
+      child.stdout!.on("data", (b: Buffer) => cap(out, b));
+      child.stderr!.on("data", (b: Buffer) => cap(err, b));
+      child.once("error", (e) => {
+        clearTimeout(timer);
+        const code = (e as NodeJS.ErrnoException).code;
+        // As runc: a missing binary is exit 127 with the OCI message.
+        resolve({ exitCode: code === "ENOENT" ? 127 : 126, stdout: "", stderr: code === "ENOENT" ? `exec: "${cmd[0]}": executable file not found in $PATH` : e.message });
+      });
+      child.once("close", (code, signal) => {
+        clearTimeout(timer);
+        resolve({
+          exitCode: code ?? 128 + (signal ? (constants.signals[signal] ?? 9) : 9),
+          stdout: Buffer.concat(out).toString("utf8"),
+          stderr: Buffer.concat(err).toString("utf8"),
+          ...(timedOut ? { timedOut } : {}),
+        });
+      });
+    });
   }
 
   private mustGet(id: string): Proc {

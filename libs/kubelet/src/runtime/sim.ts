@@ -8,6 +8,7 @@ import { createHash, randomBytes } from "node:crypto";
 import {
   type ContainerConfig,
   type ContainerEvent,
+  type ExecSyncResult,
   type ContainerFilter,
   type ContainerRuntime,
   type ContainerStatus,
@@ -33,6 +34,10 @@ export const SimAnnotations = {
   pullSeconds: "pull-seconds",
   /** Seconds a container takes to exit after SIGTERM (default 0); longer than the grace period → SIGKILL, exit 137. */
   stopSeconds: "stop-seconds",
+  /** Comma-separated probe kinds (`liveness`, `readiness`, `startup`, or `all`) that fail on this container (probes of simulated containers succeed otherwise). */
+  probeFail: "probe-fail",
+  /** Exit code of every command exec'd in the container (default 0). */
+  execExitCode: "exec-exit-code",
   /** Simulated usage, for metrics. */
   cpu: "cpu",
   memory: "memory",
@@ -291,6 +296,16 @@ export class SimRuntime implements ContainerRuntime {
 
   private emit(e: ContainerEvent): void {
     for (const l of this.listeners) l(e);
+  }
+
+  /**
+   * Nothing runs in a simulated container, so a command "succeeds" at once
+   * with no output; `sim.kubeactor.io/exec-exit-code` makes it fail instead.
+   */
+  async execSync(containerId: string, _cmd: readonly string[], _timeoutSeconds: number): Promise<ExecSyncResult> {
+    const c = this.mustGet(containerId);
+    if (c.status.state !== "CONTAINER_RUNNING") throw new RuntimeError("NotFound", `container ${containerId} is not running`);
+    return { exitCode: Number(simSetting(c.sandbox.annotations, c.config.name, SimAnnotations.execExitCode) ?? 0) || 0, stdout: "", stderr: "" };
   }
 
   private mustGet(id: string): SimContainer {

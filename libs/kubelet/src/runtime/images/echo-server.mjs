@@ -8,7 +8,22 @@ const host = process.env.HOST || process.env.POD_IP || "0.0.0.0";
 const port = Number(process.env.PORT || 8080);
 const text = process.argv.find((a) => a.startsWith("-text="))?.slice(6);
 
+// A health switch for probe demos and tests: /healthz answers 200 "ok", or 503
+// after a request to /fail (or with ECHO_FAIL_HEALTHZ=1) until /recover.
+let failing = process.env.ECHO_FAIL_HEALTHZ === "1";
+
 const server = createServer((req, res) => {
+  const path = (req.url || "/").split("?")[0];
+  if (path === "/healthz" || path === "/fail" || path === "/recover") {
+    if (path === "/fail") failing = true;
+    if (path === "/recover") failing = false;
+    const code = path === "/healthz" && failing ? 503 : 200;
+    const msg = path === "/healthz" ? (failing ? "failing\n" : "ok\n") : `healthz ${failing ? "failing" : "ok"}\n`;
+    res.writeHead(code, { "Content-Type": "text/plain", "Content-Length": Buffer.byteLength(msg) });
+    res.end(msg);
+    console.log(`${req.socket.remoteAddress} ${req.method} ${req.url} ${code}`);
+    return;
+  }
   const body = text !== undefined
     ? `${text}\n`
     : `${JSON.stringify({
