@@ -15,3 +15,4 @@ export * from "./runtime/lookup.ts";
 export * from "./runtime/envvars.ts";
 export * from "./runtime/volumes.ts";
 export * from "./log-server.ts";
+export * from "./stream-server.ts";

@@ -1,0 +1,123 @@
+/**
+ * `kubectl exec`, `cp` and `attach` with the real kubectl against
+ * `kubeactor up`: the API server relays the WebSocket channel protocol to
+ * the node over the bus. Output, stdin, exit codes, files copied both ways
+ * (tar in the container), attaching to a process that prints; simulated
+ * containers and SPDY-only kubectls get a clear error instead of a hang.
+ */
+import { execFile, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort } from "@kubeactor/bus";
+import { startProcess, until, type RunningProcess } from "@kubeactor/testing";
+
+const run = promisify(execFile);
+const BIN = "/usr/lib/google-cloud-sdk/bin/kubectl";
+const haveKubectl = existsSync(`${BIN}.1.33`);
+
+describe.skipIf(!haveKubectl).each([{ version: "1.33", bus: "nats-server child", extra: [] as string[] }, { version: "1.30", bus: "in-process bus", extra: ["--embedded"] }])(
+  "kubectl $version exec, cp and attach against kubeactor up on the $bus",
+  ({ version, extra }) => {
+    const KUBECTL = `${BIN}.${version}`;
+    const dataDir = mkdtempSync(join(tmpdir(), "kubeactor-exec-"));
+    const kubeconfig = join(dataDir, "kubeconfig");
+    const cache = mkdtempSync(join(tmpdir(), "kubectl-cache-"));
+    let up: RunningProcess;
+
+    const args = (a: string[]) => ["--kubeconfig", kubeconfig, "--cache-dir", cache, ...a];
+    const kubectl = async (a: string[], bin = KUBECTL) => (await run(bin, args(a), { timeout: 30_000 })).stdout;
+    /** Runs kubectl to its end: exit code, stdout, stderr (stdin piped when given). */
+    const kubectlRun = (a: string[], stdin?: string, bin = KUBECTL) =>
+      new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(bin, args(a), { stdio: ["pipe", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout.on("data", (b) => (stdout += b));
+        child.stderr.on("data", (b) => (stderr += b));
+        child.on("close", (code) => resolve({ code, stdout, stderr }));
+        if (stdin !== undefined) child.stdin.end(stdin);
+        else child.stdin.end();
+      });
+    const running = (name: string) =>
+      until(`pod ${name} Running`, async () => (JSON.parse(await kubectl(["get", "pod", name, "-o", "json"])).status.phase === "Running" ? true : undefined), 60_000);
+
+    beforeAll(async () => {
+      const port = await freePort();
+      const natsPort = await freePort();
+      up = await startProcess("apps/kubeactor/src/main.ts", ["up", ...extra, "--nodes", "1", "--data-dir", dataDir, "--port", String(port), "--nats-port", String(natsPort)], {
+        ready: /export KUBECONFIG=/,
+      });
+      await kubectl(["run", "bb", "--image=busybox", "--", "sh", "-c", "i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.3; done"]);
+      await kubectl(["run", "sim", "--image=nginx:1.25"]);
+      await running("bb");
+      await running("sim");
+    }, 120_000);
+    afterAll(async () => {
+      await up?.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(cache, { recursive: true, force: true });
+    });
+
+    it("exec prints the command's output; stderr stays stderr; a non-zero exit is propagated", async () => {
+      expect(await kubectl(["exec", "bb", "--", "echo", "hi"])).toBe("hi\n");
+      const r = await kubectlRun(["exec", "bb", "--", "sh", "-c", "echo out; echo err >&2; exit 3"]);
+      expect(r.code).toBe(3);
+      expect(r.stdout).toBe("out\n");
+      expect(r.stderr).toContain("err\n");
+      expect(r.stderr).toContain("command terminated with exit code 3");
+      // The command runs like the container: its pod name and working directory.
+      expect(await kubectl(["exec", "bb", "--", "sh", "-c", 'echo "$HOSTNAME"'])).toBe("bb\n");
+    }, 90_000);
+
+    it("exec -i pipes stdin to the command until EOF", async () => {
+      const text = Array.from({ length: 2000 }, (_, i) => `line ${i}`).join("\n") + "\n";
+      const r = await kubectlRun(["exec", "-i", "bb", "--", "cat"], text);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toBe(text);
+      const wc = await kubectlRun(["exec", "-i", "bb", "--", "wc", "-l"], text);
+      expect(wc.stdout.trim()).toBe("2000");
+    }, 90_000);
+
+    it("cp copies a file into the pod and back (tar in the container)", async () => {
+      const src = join(dataDir, "in.txt");
+      writeFileSync(src, "copied through kubectl cp\n");
+      const r = await kubectlRun(["cp", src, "bb:copied.txt"]);
+      expect(r.stderr).toBe("");
+      expect(r.code).toBe(0);
+      expect(await kubectl(["exec", "bb", "--", "cat", "copied.txt"])).toBe("copied through kubectl cp\n");
+      const back = join(dataDir, "back.txt");
+      const r2 = await kubectlRun(["cp", "bb:copied.txt", back]);
+      expect(r2.code).toBe(0);
+      expect(readFileSync(back, "utf8")).toBe("copied through kubectl cp\n");
+    }, 90_000);
+
+    it("attach streams the running process' output until the client leaves", async () => {
+      const child = spawn(KUBECTL, args(["attach", "bb"]), { stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      child.stdout.on("data", (b) => (out += b));
+      await until("two ticks through attach", async () => ((out.match(/tick \d+/g) ?? []).length >= 2 ? true : undefined), 30_000);
+      const closed = new Promise((r) => child.once("close", r));
+      child.kill("SIGINT");
+      await closed;
+      // The container goes on after the client detached.
+      expect(await kubectl(["exec", "bb", "--", "echo", "still here"])).toBe("still here\n");
+    }, 90_000);
+
+    it("errors read clearly: unknown command, unknown container, simulated container, kubectl without WebSocket", async () => {
+      const nope = await kubectlRun(["exec", "bb", "--", "nope-not-a-command"]);
+      expect(nope.code).not.toBe(0);
+      expect(nope.stderr).toContain('exec: "nope-not-a-command": executable file not found in $PATH');
+      const c = await kubectlRun(["exec", "bb", "-c", "zz", "--", "ls"]);
+      expect(c.stderr).toContain("container zz is not valid for pod bb");
+      const sim = await kubectlRun(["exec", "sim", "--", "ls"]);
+      expect(sim.code).not.toBe(0);
+      expect(sim.stderr).toContain('cannot exec into container "sim": it is simulated');
+      const old = await kubectlRun(["exec", "bb", "--", "echo", "hi"], undefined, `${BIN}.1.28`);
+      expect(old.code).not.toBe(0);
+      expect(old.stderr).toContain("SPDY/3.1 is not supported by kubeactor");
+    }, 90_000);
+  },
+);

@@ -1,0 +1,92 @@
+/**
+ * `pods/exec`, `pods/attach` and `pods/portforward`: HTTP Upgrade requests.
+ * The API server checks them as kube-apiserver's pod ExecLocation /
+ * AttachLocation do, opens a session with the node over the bus (relay.ts),
+ * and only then upgrades, so every refusal is a Status the client shows.
+ *
+ * Exec and attach speak the WebSocket channel protocol (channel.ts),
+ * kubectl ≥ 1.30's default. Clients that ask for SPDY/3.1 (older kubectls,
+ * and port-forward) get a 400 Status saying so.
+ */
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { badRequest, type Status, StatusError, toStatus } from "@kubeactor/api";
+import type { Bus } from "@kubeactor/bus";
+import { logContainer } from "../logs.ts";
+import { metaOf, type Obj } from "../objects.ts";
+import { CHANNEL_PROTOCOLS, refuseChannels, serveChannels } from "./channel.ts";
+import { NodeSession } from "./relay.ts";
+import { ws } from "./ws.ts";
+
+const PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach|portforward)\/?$/;
+
+/** Is this an upgrade for one of the streaming subresources? */
+export const isStreamPath = (pathname: string) => PATH.test(pathname);
+
+/** A Status as a plain HTTP response on a socket not yet upgraded. */
+export const rejectUpgrade = (socket: Duplex, status: Status): void => {
+  const body = JSON.stringify({ ...status, kind: "Status", apiVersion: "v1" });
+  const code = status.code ?? 500;
+  socket.end(
+    `HTTP/1.1 ${code} ${code === 400 ? "Bad Request" : code === 404 ? "Not Found" : code === 403 ? "Forbidden" : "Internal Server Error"}\r\n` +
+      `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+};
+
+const bool = (q: URLSearchParams, name: string) => q.get(name) === "true" || q.get(name) === "1";
+
+const wsServer = ws.WebSocketServer
+  ? new ws.WebSocketServer({
+      noServer: true,
+      perMessageDeflate: false,
+      maxPayload: 16 * 1024 * 1024,
+      handleProtocols: (offered) => CHANNEL_PROTOCOLS.find((p) => offered.has(p)) ?? false,
+    })
+  : undefined;
+
+export const serveStreamUpgrade = async (bus: Bus, getPod: (path: string) => Promise<Obj>, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
+  try {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const m = PATH.exec(url.pathname)!;
+    const kind = m[3] as "exec" | "attach" | "portforward";
+    const pod = await getPod(url.pathname.replace(/\/(exec|attach|portforward)\/?$/, ""));
+    const meta = metaOf(pod);
+    const q = url.searchParams;
+    if (kind === "portforward") throw badRequest("port-forward is not supported yet by kubeactor");
+    const phase = (pod.status as { phase?: string } | undefined)?.phase;
+    const verb = kind === "exec" ? "exec into" : "attach to";
+    if (phase === "Succeeded" || phase === "Failed") throw badRequest(`cannot ${verb} a container in a completed pod; current phase is ${phase}`);
+    const container = logContainer(pod, q.get("container") ?? undefined);
+    const node = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
+    if (!node) throw badRequest(`pod ${meta.name} does not have a host assigned`);
+    const stdin = bool(q, "stdin");
+    const stdout = bool(q, "stdout");
+    const stderr = bool(q, "stderr");
+    const tty = bool(q, "tty");
+    if (!stdin && !stdout && !stderr) throw badRequest("you must specify at least 1 of stdin, stdout, stderr");
+    const command = q.getAll("command");
+    if (kind === "exec" && command.length === 0) throw badRequest("you must specify at least 1 command");
+    // SPDY clients (kubectl < 1.30, or a WebSocket upgrade that was refused) are told after the checks above, so those read as Kubernetes'.
+    if ((req.headers.upgrade ?? "").toLowerCase() !== "websocket") throw badRequest(`${req.headers.upgrade ?? "this upgrade"} is not supported by kubeactor: exec and attach need a kubectl that speaks WebSocket (1.30 or later)`);
+    const opened = NodeSession.open(bus, node, {
+      kind,
+      namespace: meta.namespace ?? "",
+      pod: meta.name ?? "",
+      ...(meta.uid ? { uid: meta.uid } : {}),
+      container,
+      ...(kind === "exec" ? { command } : {}),
+      stdin,
+      stdout,
+      // With a tty, stderr is part of stdout.
+      stderr: stderr && !tty,
+      tty,
+    });
+    // The node's refusal (or its silence) comes after the upgrade, on the error channel, as the kubelet's
+    // does: a refused upgrade would make kubectl retry over SPDY and show that failure instead.
+    const session = await opened.catch((e: unknown) => toStatus(e));
+    if (socket.destroyed) return void (session instanceof NodeSession && session.close());
+    wsServer!.handleUpgrade(req, socket, head, (conn) => (session instanceof NodeSession ? serveChannels(conn, session) : refuseChannels(conn, session)));
+  } catch (e) {
+    rejectUpgrade(socket, e instanceof StatusError ? e.status : toStatus(e));
+  }
+};
