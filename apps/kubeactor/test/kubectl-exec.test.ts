@@ -52,6 +52,8 @@ describe.skipIf(!haveKubectl).each([{ version: "1.33", bus: "nats-server child",
       });
       await kubectl(["run", "bb", "--image=busybox", "--", "sh", "-c", "i=0; while true; do i=$((i+1)); echo tick $i; sleep 0.3; done"]);
       await kubectl(["run", "sim", "--image=nginx:1.25"]);
+      await kubectl(["run", "echo", "--image=kubeactor/echo", "--port=8080"]);
+      await running("echo");
       await running("bb");
       await running("sim");
     }, 120_000);
@@ -104,6 +106,57 @@ describe.skipIf(!haveKubectl).each([{ version: "1.33", bus: "nats-server child",
       await closed;
       // The container goes on after the client detached.
       expect(await kubectl(["exec", "bb", "--", "echo", "still here"])).toBe("still here\n");
+    }, 90_000);
+
+    /** `kubectl port-forward pod/<pod> :<port>`: the local port kubectl picked, and a stop. */
+    const portForward = async (pod: string, remote: number) => {
+      const child = spawn(KUBECTL, args(["port-forward", `pod/${pod}`, `:${remote}`]), { stdio: ["ignore", "pipe", "pipe"] });
+      let out = "";
+      let err = "";
+      child.stdout.on("data", (b) => (out += b));
+      child.stderr.on("data", (b) => (err += b));
+      const exited = new Promise<void>((r) => child.once("close", () => r()));
+      const local = await until("port-forward listening", async () => /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out)?.[1], 30_000);
+      return {
+        local: Number(local),
+        err: () => err,
+        stop: async () => {
+          child.kill("SIGINT");
+          await exited;
+        },
+      };
+    };
+
+    it("port-forward carries HTTP to the echo pod (SPDY, inside a WebSocket from kubectl 1.31)", async () => {
+      const pf = await portForward("echo", 8080);
+      try {
+        for (const path of ["/one", "/two"]) {
+          const res = await fetch(`http://127.0.0.1:${pf.local}${path}`);
+          expect(res.status).toBe(200);
+          const body = (await res.json()) as { pod: string; path: string };
+          expect(body).toMatchObject({ pod: "echo", path });
+        }
+        // A bigger body both ways.
+        const big = "x".repeat(300_000);
+        const res = await fetch(`http://127.0.0.1:${pf.local}/big`, { method: "POST", body: big });
+        expect(res.status).toBe(200);
+      } finally {
+        await pf.stop();
+      }
+    }, 90_000);
+
+    it("port-forward to a closed port reports the error; a simulated pod is refused", async () => {
+      const pf = await portForward("echo", 9);
+      try {
+        await expect(fetch(`http://127.0.0.1:${pf.local}/`)).rejects.toThrow();
+        await until("the error printed", async () => (pf.err().includes("connection refused") ? true : undefined), 30_000);
+        expect(pf.err()).toContain("error forwarding port 9 to pod echo");
+      } finally {
+        await pf.stop();
+      }
+      const sim = await kubectlRun(["port-forward", "pod/sim", ":80"]);
+      expect(sim.code).not.toBe(0);
+      expect(sim.stderr).toContain("cannot port-forward to a pod whose containers are simulated");
     }, 90_000);
 
     it("errors read clearly: unknown command, unknown container, simulated container, kubectl without WebSocket", async () => {

@@ -66,6 +66,8 @@ export const serveStreams = (opts: StreamServerOptions): BusSubscription =>
         const sandboxes = await runtime.listPodSandboxes({ uid: uid! });
         const sb = sandboxes.find((s) => s.state === "SANDBOX_READY");
         if (!sb) throw badRequest(`pod ${req.pod} has no running sandbox`);
+        // Nothing listens on a simulated pod's IP: say so now rather than on every connection.
+        if (!(await runtime.proc.listContainers({ sandboxId: sb.id })).some((c) => c.state === "CONTAINER_RUNNING")) await runtime.sim.portForward();
         new PortForwardSession(opts, req, runtime, sb.id).start();
       } else {
         const id = runningContainer(pod, req.container ?? "");

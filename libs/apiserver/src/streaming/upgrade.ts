@@ -16,6 +16,8 @@ import { logContainer } from "../logs.ts";
 import { metaOf, type Obj } from "../objects.ts";
 import { CHANNEL_PROTOCOLS, refuseChannels, serveChannels } from "./channel.ts";
 import { NodeSession } from "./relay.ts";
+import { PortForwarder } from "./portforward.ts";
+import { SpdyConnection } from "./spdy.ts";
 import { ws } from "./ws.ts";
 
 const PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach|portforward)\/?$/;
@@ -33,6 +35,10 @@ export const rejectUpgrade = (socket: Duplex, status: Status): void => {
   );
 };
 
+/** kubectl ≥ 1.31 tunnels port-forward's SPDY in a WebSocket with this subprotocol. */
+const TUNNEL_PROTOCOL = "SPDY/3.1+portforward.k8s.io";
+const PORT_FORWARD_PROTOCOL = "portforward.k8s.io";
+
 const bool = (q: URLSearchParams, name: string) => q.get(name) === "true" || q.get(name) === "1";
 
 const wsServer = ws.WebSocketServer
@@ -40,7 +46,8 @@ const wsServer = ws.WebSocketServer
       noServer: true,
       perMessageDeflate: false,
       maxPayload: 16 * 1024 * 1024,
-      handleProtocols: (offered) => CHANNEL_PROTOCOLS.find((p) => offered.has(p)) ?? false,
+      handleProtocols: (offered, req) =>
+        (/\/portforward\/?(\?|$)/.test(req.url ?? "") ? [TUNNEL_PROTOCOL] : CHANNEL_PROTOCOLS).find((p) => offered.has(p)) ?? false,
     })
   : undefined;
 
@@ -52,7 +59,7 @@ export const serveStreamUpgrade = async (bus: Bus, getPod: (path: string) => Pro
     const pod = await getPod(url.pathname.replace(/\/(exec|attach|portforward)\/?$/, ""));
     const meta = metaOf(pod);
     const q = url.searchParams;
-    if (kind === "portforward") throw badRequest("port-forward is not supported yet by kubeactor");
+    if (kind === "portforward") return await portForward(bus, pod, req, socket, head);
     const phase = (pod.status as { phase?: string } | undefined)?.phase;
     const verb = kind === "exec" ? "exec into" : "attach to";
     if (phase === "Succeeded" || phase === "Failed") throw badRequest(`cannot ${verb} a container in a completed pod; current phase is ${phase}`);
@@ -89,4 +96,47 @@ export const serveStreamUpgrade = async (bus: Bus, getPod: (path: string) => Pro
   } catch (e) {
     rejectUpgrade(socket, e instanceof StatusError ? e.status : toStatus(e));
   }
+};
+
+/** Port-forward: one node session per kubectl connection, SPDY inside a WebSocket or straight on the upgraded socket. */
+const portForward = async (bus: Bus, pod: Obj, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
+  const meta = metaOf(pod);
+  const node = (pod.spec as { nodeName?: string } | undefined)?.nodeName;
+  if (!node) throw badRequest(`pod ${meta.name} does not have a host assigned`);
+  const upgrade = (req.headers.upgrade ?? "").toLowerCase();
+  const offered = String(req.headers["x-stream-protocol-version"] ?? "").split(/\s*,\s*/);
+  if (upgrade !== "websocket" && !(upgrade === "spdy/3.1" && offered.includes(PORT_FORWARD_PROTOCOL))) {
+    throw badRequest(`unable to upgrade: ${req.headers.upgrade ?? "no upgrade"} with ${offered.join(", ") || "no protocol"} is not supported for port-forward`);
+  }
+  const session = await NodeSession.open(bus, node, { kind: "portforward", namespace: meta.namespace ?? "", pod: meta.name ?? "", ...(meta.uid ? { uid: meta.uid } : {}) });
+  if (socket.destroyed) return session.close();
+  let spdy: SpdyConnection;
+  const start = (write: (b: Buffer, cb?: () => void) => void, end: () => void) => {
+    const fwd = new PortForwarder(() => spdy, session);
+    spdy = new SpdyConnection(write, (s) => fwd.stream(s), () => (fwd.close(), end()));
+    return spdy;
+  };
+  if (upgrade === "websocket") {
+    wsServer!.handleUpgrade(req, socket, head, (conn) => {
+      const c = start(
+        (b, cb) => conn.send(b, { binary: true }, () => cb?.()),
+        () => conn.close(1000),
+      );
+      conn.on("message", (d) => c.feed(d));
+      conn.on("close", () => c.close());
+      conn.on("error", () => c.close());
+    });
+    return;
+  }
+  socket.write(
+    "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n" + `X-Stream-Protocol-Version: ${PORT_FORWARD_PROTOCOL}\r\n\r\n`,
+  );
+  const c = start(
+    (b, cb) => void socket.write(b, () => cb?.()),
+    () => socket.end(),
+  );
+  socket.on("data", (d: Buffer) => c.feed(d));
+  socket.on("close", () => c.close());
+  socket.on("error", () => c.close());
+  if (head.length) c.feed(head);
 };
