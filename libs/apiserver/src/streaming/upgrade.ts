@@ -5,8 +5,9 @@
  * and only then upgrades, so every refusal is a Status the client shows.
  *
  * Exec and attach speak the WebSocket channel protocol (channel.ts),
- * kubectl ≥ 1.30's default. Clients that ask for SPDY/3.1 (older kubectls,
- * and port-forward) get a 400 Status saying so.
+ * kubectl ≥ 1.30's default, or SPDY/3.1 streams (spdy-exec.ts) for older
+ * kubectls. Port-forward is SPDY (portforward.ts), tunnelled in a WebSocket
+ * from kubectl 1.31.
  */
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
@@ -18,6 +19,7 @@ import { CHANNEL_PROTOCOLS, refuseChannels, serveChannels } from "./channel.ts";
 import { NodeSession } from "./relay.ts";
 import { PortForwarder } from "./portforward.ts";
 import { SpdyConnection } from "./spdy.ts";
+import { SPDY_CHANNEL_PROTOCOLS, serveSpdyChannels } from "./spdy-exec.ts";
 import { ws } from "./ws.ts";
 
 const PATH = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/(exec|attach|portforward)\/?$/;
@@ -73,8 +75,11 @@ export const serveStreamUpgrade = async (bus: Bus, getPod: (path: string) => Pro
     if (!stdin && !stdout && !stderr) throw badRequest("you must specify at least 1 of stdin, stdout, stderr");
     const command = q.getAll("command");
     if (kind === "exec" && command.length === 0) throw badRequest("you must specify at least 1 command");
-    // SPDY clients (kubectl < 1.30, or a WebSocket upgrade that was refused) are told after the checks above, so those read as Kubernetes'.
-    if ((req.headers.upgrade ?? "").toLowerCase() !== "websocket") throw badRequest(`${req.headers.upgrade ?? "this upgrade"} is not supported by kubeactor: exec and attach need a kubectl that speaks WebSocket (1.30 or later)`);
+    const upgrade = (req.headers.upgrade ?? "").toLowerCase();
+    // SPDY clients (kubectl < 1.30) name the channel protocols they speak; the newest wins.
+    const offered = String(req.headers["x-stream-protocol-version"] ?? "").split(/\s*,\s*/);
+    const spdyProtocol = upgrade === "spdy/3.1" ? SPDY_CHANNEL_PROTOCOLS.find((p) => offered.includes(p)) : undefined;
+    if (upgrade !== "websocket" && !spdyProtocol) throw badRequest(`unable to upgrade: ${req.headers.upgrade ?? "no upgrade"} with ${offered.join(", ") || "no protocol"} is not supported`);
     const opened = NodeSession.open(bus, node, {
       kind,
       namespace: meta.namespace ?? "",
@@ -88,6 +93,12 @@ export const serveStreamUpgrade = async (bus: Bus, getPod: (path: string) => Pro
       stderr: stderr && !tty,
       tty,
     });
+    if (spdyProtocol) {
+      // SPDY clients get the node's refusal before the upgrade, as from a kubelet ("unable to upgrade connection: ...").
+      const session = await opened;
+      if (socket.destroyed) return session.close();
+      return serveSpdyChannels(socket, head, spdyProtocol, session, { stdin, stdout, stderr, tty });
+    }
     // The node's refusal (or its silence) comes after the upgrade, on the error channel, as the kubelet's
     // does: a refused upgrade would make kubectl retry over SPDY and show that failure instead.
     const session = await opened.catch((e: unknown) => toStatus(e));
