@@ -89,6 +89,14 @@ describe.skipIf(!haveKubectl).each([
       expect(wc.stdout.trim()).toBe("2000");
     }, 90_000);
 
+    it.skipIf(!existsSync("/usr/bin/script"))("exec -it gives a terminal of the client's size", async () => {
+      // `script` gives kubectl a terminal of 100x30; the command waits until its own terminal has a size (kubectl's first resize).
+      const line = `stty cols 100 rows 30; ${KUBECTL} ${args(["exec", "-it", "bb", "--", "sh", "-c", `'tty; i=0; while [ "$(stty size)" = "0 0" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i+1)); done; stty size'`]).join(" ")}`;
+      const { stdout } = await run("script", ["-qec", line, "/dev/null"], { timeout: 30_000 });
+      expect(stdout).toMatch(/\/dev\/pts\/\d+/);
+      expect(stdout).toContain("30 100");
+    }, 90_000);
+
     it("cp copies a file into the pod and back (tar in the container)", async () => {
       const src = join(dataDir, "in.txt");
       writeFileSync(src, "copied through kubectl cp\n");
@@ -174,6 +182,13 @@ describe.skipIf(!haveKubectl).each([
       const sim = await kubectlRun(["exec", "sim", "--", "ls"]);
       expect(sim.code).not.toBe(0);
       expect(sim.stderr).toContain('cannot exec into container "sim": it is simulated');
+      // A pod bound to a node no kubelet runs: a quick 500, never a hang.
+      const ghost = join(dataDir, "ghost.json");
+      writeFileSync(ghost, JSON.stringify({ apiVersion: "v1", kind: "Pod", metadata: { name: "ghost" }, spec: { nodeName: "ghost-node", containers: [{ name: "c", image: "busybox" }] } }));
+      await kubectl(["create", "-f", ghost]);
+      const g = await kubectlRun(["exec", "ghost", "--", "ls"]);
+      expect(g.code).not.toBe(0);
+      expect(g.stderr).toContain('error dialing backend: node "ghost-node" did not answer');
     }, 90_000);
   },
 );
