@@ -87,6 +87,11 @@ describe.skipIf(!haveKubectl).each([
       expect(r.stdout).toBe(text);
       const wc = await kubectlRun(["exec", "-i", "bb", "--", "wc", "-l"], text);
       expect(wc.stdout.trim()).toBe("2000");
+      // Output bigger than the 1 MiB relay window arrives whole.
+      const big = await kubectlRun(["exec", "bb", "--", "sh", "-c", "head -c 5000000 /dev/zero | tr '\\0' x"]);
+      expect(big.code).toBe(0);
+      expect(big.stdout.length).toBe(5_000_000);
+      expect(big.stdout.replace(/x/g, "")).toBe("");
     }, 90_000);
 
     it.skipIf(!existsSync("/usr/bin/script"))("exec -it gives a terminal of the client's size", async () => {
@@ -150,8 +155,8 @@ describe.skipIf(!haveKubectl).each([
           const body = (await res.json()) as { pod: string; path: string };
           expect(body).toMatchObject({ pod: "echo", path });
         }
-        // A bigger body both ways.
-        const big = "x".repeat(300_000);
+        // A body bigger than the 1 MiB relay window: the upload is paused and resumed, not lost.
+        const big = "x".repeat(3_000_000);
         const res = await fetch(`http://127.0.0.1:${pf.local}/big`, { method: "POST", body: big });
         expect(res.status).toBe(200);
       } finally {

@@ -50,8 +50,9 @@ export const exitStatus = (cmd: readonly string[], code: number): Status =>
         details: { causes: [{ reason: "ExitCode", message: String(code) }] },
       } as unknown as Status);
 
+/** Runtime refusals (not running, simulated, no such command) are the client's 400; anything else a 500. */
 const asStatus = (e: unknown): StatusError =>
-  e instanceof StatusError ? e : e instanceof RuntimeError ? (e.reason === "NotFound" ? badRequest(e.message) : badRequest(e.message)) : internalError((e as Error).message);
+  e instanceof StatusError ? e : e instanceof RuntimeError ? badRequest(e.message) : internalError((e as Error).message);
 
 export const serveStreams = (opts: StreamServerOptions): BusSubscription =>
   opts.bus.serve(nodeStream, async (req, params) => {

@@ -11,6 +11,8 @@ import type { PodStreamMessage } from "@kubeactor/bus";
 import { type SpdyConnection, type SpdyStream } from "./spdy.ts";
 import type { NodeSession } from "./relay.ts";
 
+const UPLOAD_WINDOW = 1024 * 1024;
+
 interface Pair {
   channel: number;
   port: number;
@@ -23,10 +25,14 @@ export class PortForwarder {
   private readonly pairs = new Map<string, Pair>();
   private readonly byChannel = new Map<number, Pair>();
   private next = 0;
+  /** Bytes sent to the node and not yet written to the pod; beyond UPLOAD_WINDOW the client's transport is paused. */
+  private unacked = 0;
+  private paused = false;
 
   constructor(
     private readonly conn: () => SpdyConnection,
     private readonly session: NodeSession,
+    private readonly flow: { pause(): void; resume(): void },
   ) {
     session.listen(
       (m) => this.fromNode(m),
@@ -57,7 +63,14 @@ export class PortForwarder {
       s.onReset = () => this.drop(key, pair);
     } else {
       pair.data = s;
-      s.onData = (b) => this.session.send({ type: "data", channel: pair.channel, data: b.toString("base64") });
+      s.onData = (b) => {
+        this.session.send({ type: "data", channel: pair.channel, data: b.toString("base64") });
+        this.unacked += b.length;
+        if (!this.paused && this.unacked > UPLOAD_WINDOW) {
+          this.paused = true;
+          this.flow.pause();
+        }
+      };
       s.onEnd = () => this.session.send({ type: "close", channel: pair.channel });
       s.onReset = () => {
         this.session.send({ type: "close", channel: pair.channel });
@@ -79,6 +92,14 @@ export class PortForwarder {
     if (m.type === "end") {
       this.session.close(false);
       conn.close();
+      return;
+    }
+    if (m.type === "ack") {
+      this.unacked -= m.bytes;
+      if (this.paused && this.unacked <= UPLOAD_WINDOW) {
+        this.paused = false;
+        this.flow.resume();
+      }
       return;
     }
     if (!("channel" in m)) return;

@@ -27,6 +27,9 @@ export const serveSpdyChannels = (
   const streams = new Map<string, SpdyStream>();
   let listening = false;
   let resizeBuf = "";
+  // Stdin sent to the node and not yet written to the process; beyond 1 MiB the client's socket is paused.
+  let unackedIn = 0;
+  let paused = false;
 
   const finish = (status: unknown) => {
     const s = status as { status?: string; message?: string } | undefined;
@@ -43,6 +46,12 @@ export const serveSpdyChannels = (
       const b = Buffer.from(m.data, "base64");
       if (st) conn.send(st, b, false, () => session.send({ type: "ack", bytes: b.length }));
       else session.send({ type: "ack", bytes: b.length });
+    } else if (m.type === "ack") {
+      unackedIn -= m.bytes;
+      if (paused && unackedIn <= 1024 * 1024) {
+        paused = false;
+        socket.resume();
+      }
     } else if (m.type === "end") {
       session.close(false);
       finish(m.status);
@@ -56,7 +65,14 @@ export const serveSpdyChannels = (
       void conn.reply(s);
       streams.set(type, s);
       if (type === "stdin") {
-        s.onData = (b) => session.send({ type: "data", channel: 0, data: b.toString("base64") });
+        s.onData = (b) => {
+          session.send({ type: "data", channel: 0, data: b.toString("base64") });
+          unackedIn += b.length;
+          if (!paused && unackedIn > 1024 * 1024) {
+            paused = true;
+            socket.pause();
+          }
+        };
         s.onEnd = () => session.send({ type: "close", channel: 0 });
       } else if (type === "resize") {
         s.onData = (b) => {

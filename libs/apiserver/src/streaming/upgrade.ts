@@ -43,15 +43,13 @@ const PORT_FORWARD_PROTOCOL = "portforward.k8s.io";
 
 const bool = (q: URLSearchParams, name: string) => q.get(name) === "true" || q.get(name) === "1";
 
-const wsServer = ws.WebSocketServer
-  ? new ws.WebSocketServer({
-      noServer: true,
-      perMessageDeflate: false,
-      maxPayload: 16 * 1024 * 1024,
-      handleProtocols: (offered, req) =>
-        (/\/portforward\/?(\?|$)/.test(req.url ?? "") ? [TUNNEL_PROTOCOL] : CHANNEL_PROTOCOLS).find((p) => offered.has(p)) ?? false,
-    })
-  : undefined;
+const wsServer = new ws.WebSocketServer({
+  noServer: true,
+  perMessageDeflate: false,
+  maxPayload: 16 * 1024 * 1024,
+  handleProtocols: (offered, req) =>
+    (/\/portforward\/?(\?|$)/.test(req.url ?? "") ? [TUNNEL_PROTOCOL] : CHANNEL_PROTOCOLS).find((p) => offered.has(p)) ?? false,
+});
 
 export const serveStreamUpgrade = async (bus: Bus, getPod: (path: string) => Promise<Obj>, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> => {
   try {
@@ -103,7 +101,7 @@ export const serveStreamUpgrade = async (bus: Bus, getPod: (path: string) => Pro
     // does: a refused upgrade would make kubectl retry over SPDY and show that failure instead.
     const session = await opened.catch((e: unknown) => toStatus(e));
     if (socket.destroyed) return void (session instanceof NodeSession && session.close());
-    wsServer!.handleUpgrade(req, socket, head, (conn) => (session instanceof NodeSession ? serveChannels(conn, session) : refuseChannels(conn, session)));
+    wsServer.handleUpgrade(req, socket, head, (conn) => (session instanceof NodeSession ? serveChannels(conn, session) : refuseChannels(conn, session)));
   } catch (e) {
     rejectUpgrade(socket, e instanceof StatusError ? e.status : toStatus(e));
   }
@@ -122,16 +120,17 @@ const portForward = async (bus: Bus, pod: Obj, req: IncomingMessage, socket: Dup
   const session = await NodeSession.open(bus, node, { kind: "portforward", namespace: meta.namespace ?? "", pod: meta.name ?? "", ...(meta.uid ? { uid: meta.uid } : {}) });
   if (socket.destroyed) return session.close();
   let spdy: SpdyConnection;
-  const start = (write: (b: Buffer, cb?: () => void) => void, end: () => void) => {
-    const fwd = new PortForwarder(() => spdy, session);
+  const start = (write: (b: Buffer, cb?: () => void) => void, end: () => void, flow: { pause(): void; resume(): void }) => {
+    const fwd = new PortForwarder(() => spdy, session, flow);
     spdy = new SpdyConnection(write, (s) => fwd.stream(s), () => (fwd.close(), end()));
     return spdy;
   };
   if (upgrade === "websocket") {
-    wsServer!.handleUpgrade(req, socket, head, (conn) => {
+    wsServer.handleUpgrade(req, socket, head, (conn) => {
       const c = start(
         (b, cb) => conn.send(b, { binary: true }, () => cb?.()),
         () => conn.close(1000),
+        conn,
       );
       conn.on("message", (d) => c.feed(d));
       conn.on("close", () => c.close());
@@ -145,6 +144,7 @@ const portForward = async (bus: Bus, pod: Obj, req: IncomingMessage, socket: Dup
   const c = start(
     (b, cb) => void socket.write(b, () => cb?.()),
     () => socket.end(),
+    socket,
   );
   socket.on("data", (d: Buffer) => c.feed(d));
   socket.on("close", () => c.close());
