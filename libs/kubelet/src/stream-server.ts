@@ -54,8 +54,15 @@ export const exitStatus = (cmd: readonly string[], code: number): Status =>
 const asStatus = (e: unknown): StatusError =>
   e instanceof StatusError ? e : e instanceof RuntimeError ? badRequest(e.message) : internalError((e as Error).message);
 
-export const serveStreams = (opts: StreamServerOptions): BusSubscription =>
-  opts.bus.serve(nodeStream, async (req, params) => {
+/** Unsubscribing also ends every open session (the kubelet stops: no exec'd process outlives it). */
+export const serveStreams = (opts: StreamServerOptions): BusSubscription => {
+  const open = new Set<Session>();
+  const track = (s: Session) => {
+    open.add(s);
+    s.onEnded = () => open.delete(s);
+    s.start();
+  };
+  const sub = opts.bus.serve(nodeStream, async (req, params) => {
     const node = params.node!;
     const runtime = opts.runtime(node);
     if (!runtime) return NO_REPLY;
@@ -69,18 +76,25 @@ export const serveStreams = (opts: StreamServerOptions): BusSubscription =>
         if (!sb) throw badRequest(`pod ${req.pod} has no running sandbox`);
         // Nothing listens on a simulated pod's IP: say so now rather than on every connection.
         if (!(await runtime.proc.listContainers({ sandboxId: sb.id })).some((c) => c.state === "CONTAINER_RUNNING")) await runtime.sim.portForward();
-        new PortForwardSession(opts, req, runtime, sb.id).start();
+        track(new PortForwardSession(opts, req, runtime, sb.id));
       } else {
         const id = runningContainer(pod, req.container ?? "");
         const o = { stdin: req.stdin ?? false, tty: req.tty ?? false };
         const session = req.kind === "exec" ? await runtime.exec(id, req.command ?? [], o) : await runtime.attach(id, o);
-        new ExecSession(opts, req, session).start();
+        track(new ExecSession(opts, req, session));
       }
     } catch (e) {
       throw asStatus(e);
     }
     return { node };
   });
+  return {
+    unsubscribe: () => {
+      sub.unsubscribe();
+      for (const s of [...open]) s.end();
+    },
+  };
+};
 
 /** What both kinds of session share: the subjects, pings, idle end and send credit. */
 abstract class Session {
@@ -89,6 +103,7 @@ abstract class Session {
   private lastHeard = Date.now();
   private timer: NodeJS.Timeout | undefined;
   private sub: BusSubscription | undefined;
+  onEnded: (() => void) | undefined;
 
   constructor(
     protected readonly opts: StreamServerOptions,
@@ -123,6 +138,11 @@ abstract class Session {
     if (this.unacked > STREAM_WINDOW_BYTES) this.pause();
   }
 
+  /** The kubelet is stopping: the API server hears an error Status, the process is killed. */
+  end(): void {
+    this.finish({ metadata: {}, status: "Failure", message: "the kubelet stopped", reason: "InternalError", code: 500 } as unknown as Status);
+  }
+
   protected finish(status: Status | undefined, aborted = false): void {
     if (this.ended) return;
     if (!aborted) this.send({ type: "end", ...(status ? { status } : {}) });
@@ -130,6 +150,7 @@ abstract class Session {
     if (this.timer) clearInterval(this.timer);
     this.sub?.unsubscribe();
     this.close();
+    this.onEnded?.();
   }
 
   protected abstract begin(): void;
