@@ -5,7 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { methodNotSupported, type Status, StatusError, toStatus } from "@kubeactor/api";
+import { badRequest, methodNotSupported, type Status, StatusError, toStatus } from "@kubeactor/api";
 import type { Bus } from "@kubeactor/bus";
 import { StoreClient } from "@kubeactor/client";
 import { aggregatedContentType, aggregatedDocument, apiGroup, apiGroupList, apiResourceList, apiVersions, discoveryFormat, versionInfo } from "./discovery.ts";
@@ -25,6 +25,7 @@ import { serveOpenApi } from "./openapi/serve.ts";
 import { parseResourcePath, type ResourceTarget } from "./routes.ts";
 import { isWatchRequest, serveWatch } from "./watch.ts";
 import { servePodLog } from "./logs.ts";
+import { isStreamPath, rejectUpgrade, serveStreamUpgrade } from "./streaming/upgrade.ts";
 
 export interface ApiServerOptions {
   readonly bus: Bus;
@@ -117,6 +118,7 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
       return sendJson(res, reply.code, reply.body);
     }
     if (sub === "log" && method === "GET" && t.name !== undefined) return servePodLog(opts.bus, (await handlers.get(t, t.name)).body as Record<string, unknown>, q, req, res);
+    if (sub === "exec" || sub === "attach" || sub === "portforward") throw badRequest("Upgrade request required");
     if (sub !== undefined && sub !== "status") throw methodNotSupported(t.info, `${method} on ${sub}`);
     let reply;
     switch (method) {
@@ -201,6 +203,16 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
       if (!(e instanceof StatusError)) log(`apiserver: ${req.method} ${req.url}: ${(e as Error).stack ?? e}`);
       sendStatus(res, toStatus(e));
     });
+  });
+  // exec, attach, port-forward: HTTP Upgrade (any other upgrade is refused with a Status).
+  server.on("upgrade", (req: IncomingMessage, socket: import("node:stream").Duplex, head: Buffer) => {
+    const path = new URL(req.url ?? "/", "http://localhost").pathname;
+    if (!isStreamPath(path)) return rejectUpgrade(socket, notFoundStatus());
+    void serveStreamUpgrade(opts.bus, async (p) => {
+      const t = parseResourcePath(p);
+      if (t.kind !== "resource" || t.name === undefined) throw badRequest("not a pod");
+      return (await handlers.get(t, t.name)).body as Record<string, unknown>;
+    }, req, socket, head);
   });
   // Watches are long-lived; Node's default request timeout would cut them.
   server.requestTimeout = 0;

@@ -5,7 +5,7 @@
  */
 import * as Schema from "effect/Schema";
 import { eventSubject, requestSubject } from "./define.ts";
-import { nodeInject, nodeLogs, podLogCancel, podLogStream } from "./subjects/node.ts";
+import { nodeInject, nodeLogs, nodeStream, podLogCancel, podLogStream, podStreamIn, podStreamOut } from "./subjects/node.ts";
 import { schedulerCycle } from "./subjects/scheduler.ts";
 import { inspectAnnounce, inspectSubject } from "./subjects/inspect.ts";
 
@@ -189,6 +189,9 @@ export const catalogue = {
   nodeLogs,
   podLogStream,
   podLogCancel,
+  nodeStream,
+  podStreamIn,
+  podStreamOut,
   inspectSubject,
   inspectAnnounce,
 } as const;

@@ -18,3 +18,4 @@ export * from "./log-server.ts";
 export * from "./probes.ts";
 export * from "./probes-run.ts";
 export * from "./probes-grpc.ts";
+export * from "./stream-server.ts";

@@ -21,6 +21,7 @@ import { ProcessRuntime, reapOrphans } from "./runtime/process.ts";
 import { NodeRuntime } from "./runtime/node-runtime.ts";
 import type { ObjectLookup } from "./runtime/lookup.ts";
 import { serveLogs } from "./log-server.ts";
+import { serveStreams } from "./stream-server.ts";
 
 export interface KubeletOptions {
   readonly bus: Bus;
@@ -227,6 +228,7 @@ export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
       return { node, result };
     }),
     serveLogs({ bus: opts.bus, runtime: (n) => runtimes.get(n), pod: (ns, name) => informer.get(`${ns}/${name}`), log }),
+    serveStreams({ bus: opts.bus, runtime: (n) => runtimes.get(n), pod: (ns, name) => informer.get(`${ns}/${name}`), log }),
   ];
   await opts.bus.transport.flush();
 

@@ -103,3 +103,75 @@ export const podLogCancel = eventSubject({
   subscribers: ["kubelet"],
   schema: Schema.Struct({}),
 });
+
+/** What `kubectl exec`, `attach` and `port-forward` ask of a node (the pods/exec|attach|portforward request, checked by the API server). */
+export const PodStreamRequest = Schema.Struct({
+  kind: Schema.Literal("exec", "attach", "portforward"),
+  namespace: Schema.String,
+  pod: Schema.String,
+  /** The pod's uid, so a newer pod of the same name is never entered. */
+  uid: Schema.optional(Schema.String),
+  /** exec and attach: the container (resolved by the API server). */
+  container: Schema.optional(Schema.String),
+  /** exec: the command, as argv. */
+  command: Schema.optional(Schema.Array(Schema.String)),
+  stdin: Schema.optional(Schema.Boolean),
+  stdout: Schema.optional(Schema.Boolean),
+  stderr: Schema.optional(Schema.Boolean),
+  tty: Schema.optional(Schema.Boolean),
+  /** The session id: the API server publishes on `kube.stream.<session>.in`, the node on `kube.stream.<session>.out`. */
+  session: Schema.String,
+});
+export type PodStreamRequest = typeof PodStreamRequest.Type;
+
+export const nodeStream = requestSubject({
+  pattern: "kube.node.{node}.stream",
+  example: `nats sub 'kube.stream.demo.out' & nats request kube.node.node-1.stream '{"kind":"exec","namespace":"default","pod":"bb","container":"bb","command":["echo","hi"],"stdout":true,"session":"demo"}'`,
+  description:
+    "Opens an interactive session with a pod on the node that runs it (`kubectl exec`, `attach`, `port-forward`, relayed by the API server). The reply accepts it (`{node}`) or refuses it with a Status (`container not found (\"x\")`, `exec and attach are not supported for simulated containers`); the session's bytes then flow on `kube.stream.<session>.in` and `.out`.",
+  publishers: ["apiserver (pods/exec, pods/attach, pods/portforward)"],
+  subscribers: ["kubelet (the process running the node)"],
+  request: PodStreamRequest,
+  response: Schema.Struct({ node: Schema.String }),
+});
+
+/**
+ * One message of a session, either way. `channel` is the Kubernetes stream
+ * channel for exec/attach (0 stdin, 1 stdout, 2 stderr) and the connection
+ * number for port-forward. `ack` returns credit (bytes written on) so that a
+ * slow reader pauses the writer; `ping` says the peer is alive.
+ */
+export const PodStreamMessage = Schema.Union(
+  Schema.Struct({ type: Schema.Literal("data"), channel: Schema.Number, data: Schema.String }),
+  /** The writer of a channel is done (stdin EOF, a port-forward connection half-closed). */
+  Schema.Struct({ type: Schema.Literal("close"), channel: Schema.Number }),
+  Schema.Struct({ type: Schema.Literal("ack"), bytes: Schema.Number }),
+  Schema.Struct({ type: Schema.Literal("ping") }),
+  /** API server → node: the terminal size changed (exec/attach with tty). */
+  Schema.Struct({ type: Schema.Literal("resize"), width: Schema.Number, height: Schema.Number }),
+  /** API server → node: a new port-forward connection to `port` (its channel is the connection number). */
+  Schema.Struct({ type: Schema.Literal("open"), channel: Schema.Number, port: Schema.Number }),
+  /** Node → API server: a port-forward connection failed (the message goes to kubectl's error stream). */
+  Schema.Struct({ type: Schema.Literal("error"), channel: Schema.Number, message: Schema.String }),
+  /** The session is over: from the node with the exec's result as a Status (exit code in its causes), from the API server when the client left. */
+  Schema.Struct({ type: Schema.Literal("end"), status: Schema.optional(Schema.Unknown) }),
+);
+export type PodStreamMessage = typeof PodStreamMessage.Type;
+
+export const podStreamIn = eventSubject({
+  pattern: "kube.stream.{session}.in",
+  description:
+    "API server → node for one session opened by `kube.node.<node>.stream`: stdin bytes (base64), stdin close, terminal resizes, new port-forward connections, credit (`ack`) for bytes the client received, pings every 10 s, and `end` when the client went away (the exec'd process is killed).",
+  publishers: ["apiserver"],
+  subscribers: ["kubelet"],
+  schema: PodStreamMessage,
+});
+
+export const podStreamOut = eventSubject({
+  pattern: "kube.stream.{session}.out",
+  description:
+    "Node → API server for one session: stdout/stderr (or port-forward) bytes (base64), credit for stdin bytes written, pings every 10 s, and `end` with the exec's Status (`NonZeroExitCode` with the code in its causes). 30 s of silence either way ends the session.",
+  publishers: ["kubelet"],
+  subscribers: ["apiserver (the request that opened it)"],
+  schema: PodStreamMessage,
+});

@@ -188,3 +188,34 @@ export interface ExecSyncResult {
   readonly stderr: string;
   readonly timedOut?: boolean;
 }
+
+/**
+ * Streaming (CRI's Exec/Attach/PortForward, answered directly instead of
+ * through a streaming URL): the kubelet's stream server relays these bytes to
+ * the API server over the bus.
+ */
+export interface ExecOptions {
+  readonly stdin?: boolean;
+  /** A terminal: stdout and stderr are one stream; `resize` changes its size. */
+  readonly tty?: boolean;
+}
+
+export interface StreamSession {
+  /** Absent when the session has no stdin. */
+  readonly stdin?: NodeJS.WritableStream;
+  readonly stdout?: NodeJS.ReadableStream;
+  /** Absent with a tty (merged into stdout). */
+  readonly stderr?: NodeJS.ReadableStream;
+  /** Resolves with the exit code (exec) or when the container exits (attach). */
+  readonly done: Promise<number>;
+  resize(width: number, height: number): void;
+  /** The client left: an exec'd process is killed, an attach detaches. */
+  close(): void;
+}
+
+export interface StreamingRuntime {
+  exec?(containerId: string, cmd: readonly string[], opts: ExecOptions): Promise<StreamSession>;
+  attach?(containerId: string, opts: ExecOptions): Promise<StreamSession>;
+  /** A TCP connection to `port` on the sandbox's pod IP. */
+  portForward?(sandboxId: string, port: number): Promise<import("node:net").Socket>;
+}

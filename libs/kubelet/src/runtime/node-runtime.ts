@@ -17,6 +17,8 @@ import {
   type PodSandboxConfig,
   type PodSandboxStatus,
   RuntimeError,
+  type ExecOptions,
+  type StreamSession,
 } from "./cri.ts";
 import type { ProcessRuntime } from "./process.ts";
 import type { SimRuntime } from "./sim.ts";
@@ -134,6 +136,20 @@ export class NodeRuntime implements ContainerRuntime {
 
   usage(containerId: string): { cpu?: string; memory?: string } {
     return this.proc.hasContainer(containerId) ? this.proc.usage(containerId) : this.sim.usage(containerId);
+  }
+
+  exec(containerId: string, cmd: readonly string[], opts: ExecOptions): Promise<StreamSession> {
+    return this.proc.hasContainer(containerId) ? this.proc.exec(containerId, cmd, opts) : this.sim.exec(containerId);
+  }
+
+  attach(containerId: string, opts: ExecOptions): Promise<StreamSession> {
+    return this.proc.hasContainer(containerId) ? this.proc.attach(containerId, opts) : this.sim.attach(containerId);
+  }
+
+  /** To the pod IP when one of the pod's containers is a process; simulated pods have nothing listening. */
+  async portForward(sandboxId: string, port: number): Promise<import("node:net").Socket> {
+    const procs = await this.proc.listContainers({ sandboxId });
+    return procs.some((c) => c.state === "CONTAINER_RUNNING") ? this.proc.portForward(sandboxId, port) : this.sim.portForward();
   }
 
   get ipsInUse(): number {

@@ -32,12 +32,15 @@ import {
   type PodSandboxStatus,
   type PodVolume,
   RuntimeError,
+  type ExecOptions,
+  type StreamSession,
 } from "./cri.ts";
 import { CATALOGUE_FILE, type ImageCatalogue } from "./catalogue.ts";
 import { IpAllocator } from "./ipam.ts";
 import { CriLogWriter, parseCriLog } from "./logs.ts";
 import { emptyLookup, type ObjectLookup } from "./lookup.ts";
 import { prepareRootfs, syncVolumes } from "./volumes.ts";
+import { attachProcess, execProcess, forwardPort } from "./streams.ts";
 
 export interface ProcessRuntimeOptions {
   /** Root of the pods' directories and logs (the kubelet's data dir). */
@@ -85,6 +88,9 @@ interface Proc {
   exec?: { env: Record<string, string>; cwd: string };
   cpu?: { ticks: number; at: number };
   usage: { cpuMillis: number; memoryBytes: number };
+  /** The environment and directory the main process got: exec'd commands get the same. */
+  env?: Record<string, string>;
+  cwd?: string;
 }
 
 const hex = (n: number) => randomBytes(n).toString("hex");
@@ -273,6 +279,8 @@ export class ProcessRuntime implements ContainerRuntime {
       ...(this.opts.nodeName ? { KUBEACTOR_NODE_NAME: this.opts.nodeName } : {}),
     };
     for (const e of cfg.envs ?? []) env[e.name] = e.value;
+    c.env = env;
+    c.cwd = cwd;
 
     mkdirSync(join(sb.logDir, cfg.name), { recursive: true });
     c.writer = new CriLogWriter(c.status.logPath!, {
@@ -416,6 +424,32 @@ export class ProcessRuntime implements ContainerRuntime {
     }
     for (const sb of this.sandboxes.values()) if (sb.syncTimer) clearInterval(sb.syncTimer);
     this.listeners.clear();
+  }
+
+  /** `kubectl exec`: the command runs on the host like the container (its env, working directory and pod IP). */
+  async exec(containerId: string, cmd: readonly string[], opts: ExecOptions): Promise<StreamSession> {
+    const c = this.running(containerId);
+    return execProcess(cmd, { cwd: c.cwd ?? process.cwd(), env: c.env ?? {}, ...opts });
+  }
+
+  /** `kubectl attach`: the container's output from now on (its stdin is not open: process containers get none). */
+  async attach(containerId: string, _opts: ExecOptions): Promise<StreamSession> {
+    const c = this.running(containerId);
+    return attachProcess(c.child!, c.exited!.then(() => c.status.exitCode ?? 0));
+  }
+
+  /** `kubectl port-forward`: a TCP connection to the pod IP. */
+  async portForward(sandboxId: string, port: number): Promise<import("node:net").Socket> {
+    const sb = this.sandboxes.get(sandboxId);
+    if (!sb || sb.status.state !== "SANDBOX_READY") throw new RuntimeError("NotFound", `sandbox ${sandboxId} not found`);
+    return forwardPort(sb.status.config.name, sb.status.ip, port);
+  }
+
+  private running(containerId: string): Proc {
+    const c = this.containers.get(containerId);
+    // containerd's words, which kubectl shows after "unable to upgrade connection: ".
+    if (!c || c.status.state !== "CONTAINER_RUNNING" || !c.child) throw new RuntimeError("NotFound", `container not found ("${c?.config.name ?? containerId}")`);
+    return c;
   }
 
   private failStart(c: Proc, message: string): never {

@@ -72,6 +72,10 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 const hex = (n: number) => randomBytes(n).toString("hex");
 export const simImageRef = (image: string) => `sim://sha256:${createHash("sha256").update(image).digest("hex")}`;
 
+/** Why exec/attach fail on a simulated container. */
+export const simulatedStreamMessage = (verb: string, container: string) =>
+  `cannot ${verb} container "${container}": it is simulated (no process runs); run the pod with runtimeClassName: process and an image from the local image catalogue`;
+
 export class SimRuntime implements ContainerRuntime {
   readonly version = "sim://0.1.0";
   private readonly clock: Clock;
@@ -275,6 +279,19 @@ export class SimRuntime implements ContainerRuntime {
   }
 
   /** Drops every timer and record (the node is gone). */
+  /** Simulated containers have no process to enter: a clear refusal instead of a hang. */
+  async exec(containerId: string): Promise<never> {
+    throw new RuntimeError("RunContainerError", simulatedStreamMessage("exec into", this.containers.get(containerId)?.config.name ?? containerId));
+  }
+
+  async attach(containerId: string): Promise<never> {
+    throw new RuntimeError("RunContainerError", simulatedStreamMessage("attach to", this.containers.get(containerId)?.config.name ?? containerId));
+  }
+
+  async portForward(): Promise<never> {
+    throw new RuntimeError("RunContainerError", "cannot port-forward to a pod whose containers are simulated: nothing listens on its IP (run it with runtimeClassName: process and an image from the local image catalogue)");
+  }
+
   close(): void {
     this.closed = true;
     for (const c of this.containers.values()) if (c.timer !== undefined) this.clock.clearTimeout(c.timer);
