@@ -113,7 +113,13 @@ describe.skipIf(!existsSync(KUBECTL))("traffic through Services to process pods"
     await until("all 3 pods through the ClusterIP", async () => ((await reached(clusterIP, 80, 6)).size === 3 ? true : undefined), 30_000);
     expect(await reached(clusterIP, 80, 6)).toEqual(names);
     expect(await reached("127.0.0.1", nodePort, 6)).toEqual(names);
-  }, 60_000);
+    // ... and on every node's own address, as on a real cluster.
+    const nodes = JSON.parse(await kubectl(["get", "nodes", "-o", "json"])).items as { status: { addresses: { type: string; address: string }[] } }[];
+    for (const n of nodes) {
+      const ip = n.status.addresses.find((a) => a.type === "InternalIP")!.address;
+      await until(`the NodePort on ${ip}`, async () => ((await reached(ip, nodePort, 6)).size === 3 ? true : undefined), 30_000);
+    }
+  }, 90_000);
 
   it("a pod whose readiness probe fails leaves the rotation, and comes back when it passes", async () => {
     const [victim] = await readyPods();

@@ -45,11 +45,22 @@ export class IpAllocator {
 }
 
 /**
- * `127.244.<n>.0/24` for node n (n ≥ 256 continues in 127.245.x, ...): pod
- * IPs are loopback addresses (Linux routes all of 127.0.0.0/8 to lo), so a
- * process container can listen on its own pod IP without any setup.
+ * `127.244.<n>.0/24` for node n (n ≥ 256 continues in 127.245.x, ... up to
+ * 127.255.x, then from 127.128.x up to 127.243.x — room for 32768 nodes):
+ * pod IPs are loopback addresses (Linux routes all of 127.0.0.0/8 to lo), so
+ * a process container can listen on its own pod IP without any setup. The
+ * ranges stay clear of 127.0.0.1, the nodes' 127.18.x.y and the default
+ * service range 127.96.0.0/12.
  */
-export const podCidrFor = (index: number): string => `127.${244 + Math.floor(index / 256)}.${index % 256}.0/24`;
+export const podCidrFor = (index: number): string => {
+  const block = Math.floor(index / 256);
+  const second = block < 12 ? 244 + block : 128 + (block - 12);
+  if (second > 243 && block >= 12) throw new Error(`node index ${index} is beyond the 32768 pod CIDRs of 127.128.0.0/9`);
+  return `127.${second}.${index % 256}.0/24`;
+};
 
-/** The node's InternalIP, kind style: 172.18.0.2, 172.18.0.3, ... */
-export const hostIpFor = (index: number): string => `172.18.${Math.floor(index / 250)}.${(index % 250) + 2}`;
+/**
+ * The node's InternalIP: 127.18.0.2, 127.18.0.3, ... — a loopback address, so
+ * kube-proxy can serve the node's NodePorts on it as on a real node's address.
+ */
+export const hostIpFor = (index: number): string => `127.18.${Math.floor(index / 250)}.${(index % 250) + 2}`;
