@@ -183,6 +183,8 @@ describe.skipIf(!existsSync(KUBECTL))("traffic through Services to process pods"
   }, 60_000);
 
   it("a process killed from outside is restarted and its restartCount increments", async () => {
+    // After the rolling update, wait for the old pods to be gone: a victim picked among them would be deleted, not restarted.
+    await until("3 ready pods and no others", async () => (await pods()).length === 3 && (await readyPods()).length === 3, 60_000);
     const [victim] = await readyPods();
     const want = `/pods/${victim!.metadata.uid}/containers/echo/rootfs`;
     const pid = readdirSync("/proc")
