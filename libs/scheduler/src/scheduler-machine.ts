@@ -27,6 +27,8 @@ export interface SchedulerDeps {
   readonly queue: SchedulingQueue;
   readonly cache: SchedulerCache;
   readonly profile: Profile;
+  /** With several profiles: the one named by the pod's spec.schedulerName (default: `profile`). */
+  readonly profileFor?: (pod: Pod) => Profile;
   /** Tie-breaking among equal best scores. */
   readonly random?: () => number;
   readonly publishCycle?: (cycle: SchedulingCycle) => void;
@@ -88,7 +90,7 @@ export const createSchedulerMachine = (deps: SchedulerDeps) => {
         if (!queued) return null;
         const started = performance.now();
         const startedAt = new Date().toISOString();
-        const result = scheduleOne(deps.profile, deps.cache, queued.pod, deps.random, cursor);
+        const result = scheduleOne(deps.profileFor?.(queued.pod) ?? deps.profile, deps.cache, queued.pod, deps.random, cursor);
         return { queued, result, startedAt, durationMs: performance.now() - started };
       }),
       /** Write the binding (POST pods/binding). Replaced in tests and by startScheduler. */
