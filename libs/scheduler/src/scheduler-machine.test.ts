@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { createActor, fromPromise, waitFor } from "xstate";
+import { createActor, waitFor } from "xstate";
 import { SchedulerCache } from "./cache.ts";
 import { defaultProfile } from "./profile.ts";
 import { SchedulingQueue } from "./queue.ts";
-import { type BindInput, createSchedulerMachine, type ReportInput } from "./scheduler-machine.ts";
+import { type BindInput, createSchedulerMachine, type ReportInput, schedulerIO } from "./scheduler-machine.ts";
 import type { SchedulingCycle } from "@kubeactor/bus";
 import { makeNode, makePod } from "./test-helpers.ts";
 
@@ -15,9 +15,12 @@ const setupMachine = (bind: (input: BindInput) => Promise<BindInput>) => {
   const reports: ReportInput[] = [];
   const machine = createSchedulerMachine({ queue, cache, profile: defaultProfile(), publishCycle: (c) => cycles.push(c) }).provide({
     actors: {
-      bindPod: fromPromise<BindInput, BindInput>(({ input }) => bind(input)),
-      reportUnschedulable: fromPromise<void, ReportInput>(async ({ input }) => {
-        reports.push(input);
+      schedulerIO: schedulerIO({
+        bind,
+        reportUnschedulable: async (input) => {
+          reports.push(input);
+        },
+        reportScheduled: async () => {},
       }),
     },
   });
@@ -42,8 +45,8 @@ describe("scheduler machine", () => {
     expect(perNode).toEqual({ a: 2, b: 2 });
     expect(cache.assumedCount).toBe(4);
     expect(actor.getSnapshot().value).toMatchObject({ Cycle: "WaitingForPods" });
-    // Finished bindings and reports are stopped, not kept as children forever.
-    await waitFor(actor, (s) => Object.keys(s.children).length === 0);
+    // Bindings and reports are requests to the one I/O actor, not children that pile up.
+    expect(Object.keys(actor.getSnapshot().children)).toEqual(["io"]);
     actor.stop();
   });
 

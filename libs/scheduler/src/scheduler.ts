@@ -4,7 +4,7 @@
  * `spec.schedulerName` empty or the profile's, not bound, not terminating,
  * not finished.
  */
-import { type AnyActorRef, createActor, fromPromise, type InspectionEvent } from "xstate";
+import { type AnyActorRef, createActor, type InspectionEvent } from "xstate";
 import type { Bus, JsonObject } from "@kubeactor/bus";
 import { ApiClient, EventRecorder, Informer, type LeaderElectionConfig, startLeaderElector, StoreClient } from "@kubeactor/client";
 import { SchedulerCache } from "./cache.ts";
@@ -13,7 +13,7 @@ import { DEFAULT_SCHEDULER_NAME, defaultProfile, type Profile } from "./profile.
 import { informerObjects } from "./objects.ts";
 import { SchedulingQueue } from "./queue.ts";
 import { evictVictims, reportUnschedulable, Scheduled, scheduledMessage } from "./report.ts";
-import { type BindInput, createSchedulerMachine, type ReportInput } from "./scheduler-machine.ts";
+import { type BindInput, createSchedulerMachine, type ReportInput, schedulerIO } from "./scheduler-machine.ts";
 import { schedulerCycle } from "@kubeactor/bus";
 
 export interface SchedulerOptions {
@@ -129,18 +129,19 @@ export const startScheduler = async (opts: SchedulerOptions): Promise<RunningSch
     publishCycle: (c) => opts.bus.publish(schedulerCycle, { namespace: c.pod.namespace, pod: c.pod.name }, c),
   }).provide({
     actors: {
-      bindPod: fromPromise<BindInput, BindInput>(async ({ input }) => {
-        await api.bind(input.pod.metadata?.namespace ?? "", input.pod.metadata?.name ?? "", input.node);
-        return input;
-      }),
-      reportUnschedulable: fromPromise<void, ReportInput>(async ({ input }) => {
-        const p = input.preemption;
-        // Nominate first: once the victims are gone the pod may be bound at once, and a bound pod's status is not ours to write.
-        await reportUnschedulable(api, recorderFor(input.pod), input.pod, input.message, log, p?.node);
-        if (p) await evictVictims(api, recorderFor(input.pod), profileFor(input.pod).schedulerName, input.pod, p.node, p.victims, log);
-      }),
-      reportScheduled: fromPromise<void, BindInput>(({ input }) =>
-        recorderFor(input.pod).record(input.pod as unknown as JsonObject, "Normal", Scheduled, scheduledMessage(input.pod, input.node)),
+      schedulerIO: schedulerIO(
+        {
+          bind: (input: BindInput) => api.bind(input.pod.metadata?.namespace ?? "", input.pod.metadata?.name ?? "", input.node),
+          reportUnschedulable: async (input: ReportInput) => {
+            const p = input.preemption;
+            // Nominate first: once the victims are gone the pod may be bound at once, and a bound pod's status is not ours to write.
+            await reportUnschedulable(api, recorderFor(input.pod), input.pod, input.message, log, p?.node);
+            if (p) await evictVictims(api, recorderFor(input.pod), profileFor(input.pod).schedulerName, input.pod, p.node, p.victims, log);
+          },
+          reportScheduled: (input: BindInput) =>
+            recorderFor(input.pod).record(input.pod as unknown as JsonObject, "Normal", Scheduled, scheduledMessage(input.pod, input.node)),
+        },
+        log,
       ),
     },
   });
