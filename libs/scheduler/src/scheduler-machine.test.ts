@@ -3,7 +3,7 @@ import { createActor, waitFor } from "xstate";
 import { SchedulerCache } from "./cache.ts";
 import { defaultProfile } from "./profile.ts";
 import { SchedulingQueue } from "./queue.ts";
-import { type BindInput, createSchedulerMachine, type ReportInput, schedulerIO } from "./scheduler-machine.ts";
+import { type BindInput, CYCLE_SCORED_NODES, createSchedulerMachine, type ReportInput, schedulerIO } from "./scheduler-machine.ts";
 import type { SchedulingCycle } from "@kubeactor/bus";
 import { makeNode, makePod } from "./test-helpers.ts";
 
@@ -71,6 +71,21 @@ describe("scheduler machine", () => {
       ["p", "Assumed"],
       ["q", "Unschedulable"],
     ]);
+    actor.stop();
+  });
+
+  it("publishes every node's total but per-plugin scores only for the best nodes", async () => {
+    const { actor, queue, cache, cycles } = setupMachine(async (input) => input);
+    for (let i = 0; i < CYCLE_SCORED_NODES + 5; i++) cache.addNode(makeNode(`n${i}`, { cpu: String(2 + i) }));
+    queue.add(makePod("p", { cpu: "1" }));
+    await waitFor(actor, (s) => s.context.scheduled === 1);
+    const c = cycles[0]!;
+    expect(c.totals).toHaveLength(CYCLE_SCORED_NODES + 5);
+    const scored = new Set(c.scores.map((s) => s.node));
+    expect(scored.size).toBe(CYCLE_SCORED_NODES);
+    expect(scored.has(c.node!)).toBe(true);
+    const lowest = Math.min(...c.totals.filter((t) => scored.has(t.node)).map((t) => t.score));
+    expect(c.totals.filter((t) => !scored.has(t.node)).every((t) => t.score <= lowest)).toBe(true);
     actor.stop();
   });
 });
