@@ -249,7 +249,11 @@ const runWorkload = async (w: Workload) => {
   console.error(`bench: ${w.name}: ${w.measuredPods} pods created in ${round(createSeconds)} s, ${bound()} bound by then`);
   let timedOut = false;
   try {
-    await waitFor(`${w.name} measured pods`, () => bound() === w.measuredPods, () => `${bound()}/${w.measuredPods} bound`);
+    await waitFor(
+      `${w.name} measured pods`,
+      () => bound() === w.measuredPods,
+      () => `${bound()}/${w.measuredPods} bound; scheduler queue ${JSON.stringify(scheduler.queue.lengths)}, ${JSON.stringify(scheduler.actor?.getSnapshot().context ?? {})}`,
+    );
   } catch (e) {
     console.error(`bench: ${(e as Error).message}`);
     timedOut = true;

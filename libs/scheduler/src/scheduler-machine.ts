@@ -86,20 +86,45 @@ export interface SchedulerIO {
   reportScheduled(input: BindInput): Promise<void>;
 }
 
-/** The schedulerIO actor over plain async functions: each request runs concurrently; a binding's outcome goes back to the machine. */
-export const schedulerIO = (io: SchedulerIO, log: (line: string) => void = () => {}) =>
+/**
+ * Requests the schedulerIO actor keeps in flight at once; the rest wait their
+ * turn, bindings before reports. Without a bound, a backlog of thousands of
+ * pods (a restarted scheduler) fired thousands of bindings at the API server
+ * at once, every one timed out, went to backoff and came back together
+ * (kube-scheduler's client is rate-limited the same way, by QPS).
+ */
+export const MAX_IO_IN_FLIGHT = 64;
+
+/** The schedulerIO actor over plain async functions: up to `maxInFlight` requests at once; a binding's outcome goes back to the machine. */
+export const schedulerIO = (io: SchedulerIO, log: (line: string) => void = () => {}, maxInFlight = MAX_IO_IN_FLIGHT) =>
   fromCallback<SchedulerIOEvent>(({ sendBack, receive }) => {
-    receive((e) => {
-      if (e.type === "BIND") {
-        io.bind(e.input).then(
+    const bindings: SchedulerIOEvent[] = [];
+    const reports: SchedulerIOEvent[] = [];
+    let inFlight = 0;
+    const run = (e: SchedulerIOEvent): Promise<unknown> => {
+      if (e.type === "BIND")
+        return io.bind(e.input).then(
           () => sendBack({ type: "BOUND", input: e.input }),
           (error: unknown) => sendBack({ type: "BIND_FAILED", input: e.input, error }),
         );
-      } else {
-        const { namespace, name } = metaOf(e.input.pod);
-        const report = e.type === "REPORT_SCHEDULED" ? io.reportScheduled(e.input) : io.reportUnschedulable(e.input);
-        report.catch((error: unknown) => log(`report for ${namespace}/${name} failed: ${(error as Error)?.message ?? error}`));
+      const { namespace, name } = metaOf(e.input.pod);
+      const report = e.type === "REPORT_SCHEDULED" ? io.reportScheduled(e.input) : io.reportUnschedulable(e.input);
+      return report.catch((error: unknown) => log(`report for ${namespace}/${name} failed: ${(error as Error)?.message ?? error}`));
+    };
+    const pump = () => {
+      while (inFlight < maxInFlight) {
+        const next = bindings.shift() ?? reports.shift();
+        if (!next) return;
+        inFlight++;
+        void run(next).finally(() => {
+          inFlight--;
+          pump();
+        });
       }
+    };
+    receive((e) => {
+      (e.type === "BIND" ? bindings : reports).push(e);
+      pump();
     });
   });
 
