@@ -28,7 +28,7 @@
  *   BENCH_TRANSPORT (nats): nats or memory
  *   BENCH_TIMEOUT_S (300): per phase
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, platform, release } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
@@ -295,9 +295,14 @@ const main = async () => {
   const results = [];
   for (const w of WORKLOADS) if (!ONLY || ONLY.includes(w.name)) results.push(await runWorkload(w));
   mkdirSync(dirname(RESULTS), { recursive: true });
+  // A run of some workloads (BENCH_WORKLOADS) replaces only their entries.
+  const previous = existsSync(RESULTS) ? ((JSON.parse(readFileSync(RESULTS, "utf8")) as { results?: { workload: string }[] }).results ?? []) : [];
+  const merged = [...previous.filter((r) => !results.some((x) => x.workload === r.workload)), ...results].sort(
+    (a, b) => WORKLOADS.findIndex((w) => w.name === a.workload) - WORKLOADS.findIndex((w) => w.name === b.workload),
+  );
   writeFileSync(
     RESULTS,
-    `${JSON.stringify({ date: new Date().toISOString(), machine: { cpus: cpus().length, platform: platform(), release: release(), node: process.version }, scale: SCALE, results }, null, 2)}\n`,
+    `${JSON.stringify({ date: new Date().toISOString(), machine: { cpus: cpus().length, platform: platform(), release: release(), node: process.version }, scale: SCALE, results: merged }, null, 2)}\n`,
   );
   console.error(`bench: figures in ${RESULTS}`);
 };

@@ -87,20 +87,19 @@ export interface SchedulerIO {
 }
 
 /**
- * Requests the schedulerIO actor keeps in flight at once; the rest wait their
- * turn, bindings before reports. Without a bound, a backlog of thousands of
+ * Requests the schedulerIO actor keeps in flight at once, bindings and
+ * reports each (a report that preempts makes several calls, and must not hold
+ * up bindings); the rest wait their turn. Without a bound, a backlog of thousands of
  * pods (a restarted scheduler) fired thousands of bindings at the API server
  * at once, every one timed out, went to backoff and came back together
  * (kube-scheduler's client is rate-limited the same way, by QPS).
  */
 export const MAX_IO_IN_FLIGHT = 64;
 
-/** The schedulerIO actor over plain async functions: up to `maxInFlight` requests at once; a binding's outcome goes back to the machine. */
+/** The schedulerIO actor over plain async functions: up to `maxInFlight` bindings and as many reports at once; a binding's outcome goes back to the machine. */
 export const schedulerIO = (io: SchedulerIO, log: (line: string) => void = () => {}, maxInFlight = MAX_IO_IN_FLIGHT) =>
   fromCallback<SchedulerIOEvent>(({ sendBack, receive }) => {
-    const bindings: SchedulerIOEvent[] = [];
-    const reports: SchedulerIOEvent[] = [];
-    let inFlight = 0;
+    const lanes = { bindings: { waiting: [] as SchedulerIOEvent[], inFlight: 0 }, reports: { waiting: [] as SchedulerIOEvent[], inFlight: 0 } };
     const run = (e: SchedulerIOEvent): Promise<unknown> => {
       if (e.type === "BIND")
         return io.bind(e.input).then(
@@ -111,20 +110,21 @@ export const schedulerIO = (io: SchedulerIO, log: (line: string) => void = () =>
       const report = e.type === "REPORT_SCHEDULED" ? io.reportScheduled(e.input) : io.reportUnschedulable(e.input);
       return report.catch((error: unknown) => log(`report for ${namespace}/${name} failed: ${(error as Error)?.message ?? error}`));
     };
-    const pump = () => {
-      while (inFlight < maxInFlight) {
-        const next = bindings.shift() ?? reports.shift();
+    const pump = (lane: (typeof lanes)["bindings"]) => {
+      while (lane.inFlight < maxInFlight) {
+        const next = lane.waiting.shift();
         if (!next) return;
-        inFlight++;
+        lane.inFlight++;
         void run(next).finally(() => {
-          inFlight--;
-          pump();
+          lane.inFlight--;
+          pump(lane);
         });
       }
     };
     receive((e) => {
-      (e.type === "BIND" ? bindings : reports).push(e);
-      pump();
+      const lane = e.type === "BIND" ? lanes.bindings : lanes.reports;
+      lane.waiting.push(e);
+      pump(lane);
     });
   });
 
