@@ -292,7 +292,7 @@ const runWorkload = async (w: Workload) => {
 
 const main = async () => {
   installCleanupHandlers();
-  const results = [];
+  const results: Awaited<ReturnType<typeof runWorkload>>[] = [];
   for (const w of WORKLOADS) if (!ONLY || ONLY.includes(w.name)) results.push(await runWorkload(w));
   mkdirSync(dirname(RESULTS), { recursive: true });
   // A run of some workloads (BENCH_WORKLOADS) replaces only their entries.
