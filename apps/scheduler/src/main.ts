@@ -1,16 +1,19 @@
 /** The scheduler process: `tsx apps/scheduler/src/main.ts --nats URL`. */
-import { startScheduler } from "@kubeactor/scheduler";
+import { loadSchedulerConfiguration, startScheduler } from "@kubeactor/scheduler";
 import { chooseBus, defaultNatsUrl, FlagError, flagHelp, inspectFlag, leaderElectionFlags, leaderElectionFromFlags, onShutdown, parseFlags, startInspection } from "@kubeactor/runtime";
 
 const flags = {
   nats: { type: "string", default: defaultNatsUrl(), help: "NATS server URL (default: loopback on KUBEACTOR_NATS_PORT, 4222)" },
+  config: { type: "string", help: "KubeSchedulerConfiguration file (YAML or JSON): profiles, plugins, plugin args; its leaderElection replaces the --leader-elect flags" },
   ...leaderElectionFlags,
   inspect: inspectFlag,
 } as const;
 
 const main = async () => {
   const { values } = parseFlags(flags, process.argv.slice(2));
-  const leaderElection = leaderElectionFromFlags(values);
+  // As kube-scheduler: with --config, the file's leaderElection wins over the flags.
+  const config = values.config ? loadSchedulerConfiguration(values.config) : undefined;
+  const leaderElection = config ? config.leaderElection : leaderElectionFromFlags(values);
   const bus = await chooseBus({ nats: values.nats!, natsPort: 0, dataDir: "." });
   const schedulerBus = await bus.connect("scheduler");
   const inspection = startInspection(schedulerBus, "scheduler", values.inspect);
@@ -18,6 +21,7 @@ const main = async () => {
     bus: schedulerBus,
     ...(inspection.inspect ? { inspect: inspection.inspect } : {}),
     log: (line) => console.error(`scheduler: ${line}`),
+    ...(config ? { profiles: config.profiles } : {}),
     ...(leaderElection ? { leaderElection } : {}),
   });
   console.log("scheduler: ready");

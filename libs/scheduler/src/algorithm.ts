@@ -7,7 +7,7 @@
  * caller can publish and show why.
  */
 import { type Code, CycleState, type NodeInfo, type NodeSource, type Pod, podInfoOf, podKey, type Status } from "./framework.ts";
-import { type Candidate, defaultPreemption } from "./preemption.ts";
+import { type Candidate, defaultPreemption, type PreemptionResult } from "./preemption.ts";
 import type { Profile } from "./profile.ts";
 
 export interface FilterRecord {
@@ -147,6 +147,10 @@ export interface NodeCursor {
   next: number;
 }
 
+/** The PostFilter point: DefaultPreemption unless the profile disabled it. */
+const postFilter = (...args: Parameters<typeof defaultPreemption>): PreemptionResult =>
+  args[0].preemption === false ? { message: "" } : defaultPreemption(...args);
+
 export const scheduleOne = (profile: Profile, source: NodeSource, pod: Pod, random: () => number = Math.random, cursor?: NodeCursor): CycleResult => {
   const state = new CycleState();
   const infos = source.nodeInfos();
@@ -157,7 +161,7 @@ export const scheduleOne = (profile: Profile, source: NodeSource, pod: Pod, rand
     // kube's FitError names a PreFilter rejection once, not once per node.
     const { plugin, status } = rejected;
     const failures = infos.map((node) => ({ node, status }));
-    const post = defaultPreemption(profile, source, pod, failures, random);
+    const post = postFilter(profile, source, pod, failures, random);
     const message = `0/${infos.length} nodes are available: ${status.reasons.join(", ")}.${post.message ? ` ${post.message.replace(/\.$/, "")}.` : ""}`;
     const filters = infos.map((n) => ({ node: n.name, plugin, code: status.code, reasons: status.reasons }));
     return { numNodes: infos.length, feasible: [], filters, scores: [], totals: [], message, ...(post.candidate ? { preemption: post.candidate } : {}) };
@@ -190,7 +194,7 @@ export const scheduleOne = (profile: Profile, source: NodeSource, pod: Pod, rand
   if (feasible.length === 0) {
     const statuses = failures.map((f) => f.status);
     // PostFilter: DefaultPreemption. A found candidate adds nothing to the message (kube's status is Success).
-    const post = defaultPreemption(profile, source, pod, failures, random);
+    const post = postFilter(profile, source, pod, failures, random);
     const message = fitErrorMessage(infos.length, statuses, post.message || undefined);
     return { numNodes: infos.length, feasible: [], filters, scores: [], totals: [], message, ...(post.candidate ? { preemption: post.candidate } : {}) };
   }

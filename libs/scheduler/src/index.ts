@@ -18,3 +18,4 @@ export * from "./plugins/pod-topology-spread.ts";
 export * from "./objects.ts";
 export * from "./plugins/image-locality.ts";
 export * from "./preemption.ts";
+export * from "./config.ts";

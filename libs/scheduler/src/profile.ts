@@ -29,6 +29,8 @@ export interface Profile {
   readonly scores: readonly WeightedScorePlugin[];
   /** Stop filtering once this share of nodes is feasible; 0 or absent: kube's adaptive default. */
   readonly percentageOfNodesToScore?: number;
+  /** PostFilter DefaultPreemption; on unless a configuration disables it. */
+  readonly preemption?: boolean;
 }
 
 export const DEFAULT_SCHEDULER_NAME = "default-scheduler";

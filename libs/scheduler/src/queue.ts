@@ -75,6 +75,8 @@ const before = (a: QueuedPod, b: QueuedPod): boolean => {
 
 export class SchedulingQueue {
   private readonly active: QueuedPod[] = []; // binary heap
+  /** The heap's entries by key: lookups stay O(1) with thousands of pods pending. */
+  private readonly activeByKey = new Map<string, QueuedPod>();
   private readonly backoff = new Map<string, QueuedPod>();
   private readonly unschedulable = new Map<string, QueuedPod>();
   /** Pods popped and not yet returned (done or failed). */
@@ -93,7 +95,7 @@ export class SchedulingQueue {
   }
 
   has(key: string): boolean {
-    return this.active.some((p) => p.key === key) || this.backoff.has(key) || this.unschedulable.has(key) || this.inFlight.has(key);
+    return this.activeByKey.has(key) || this.backoff.has(key) || this.unschedulable.has(key) || this.inFlight.has(key);
   }
 
   /** A new pending pod. */
@@ -115,9 +117,9 @@ export class SchedulingQueue {
       flight.info.pod = pod;
       return;
     }
-    const idx = this.active.findIndex((p) => p.key === key);
-    if (idx >= 0) {
-      this.active[idx]!.pod = pod;
+    const queued = this.activeByKey.get(key);
+    if (queued) {
+      queued.pod = pod;
       return;
     }
     const b = this.backoff.get(key);
@@ -140,8 +142,8 @@ export class SchedulingQueue {
 
   /** The pod is gone, bound elsewhere, or no longer ours. */
   delete(key: string): void {
-    const idx = this.active.findIndex((p) => p.key === key);
-    if (idx >= 0) this.removeActiveAt(idx);
+    const queued = this.activeByKey.get(key);
+    if (queued) this.removeActiveAt(this.active.indexOf(queued));
     this.backoff.delete(key);
     this.unschedulable.delete(key);
     this.inFlight.delete(key);
@@ -237,6 +239,7 @@ export class SchedulingQueue {
   private pushActive(info: QueuedPod): void {
     const h = this.active;
     h.push(info);
+    this.activeByKey.set(info.key, info);
     let i = h.length - 1;
     while (i > 0) {
       const parent = (i - 1) >> 1;
@@ -256,6 +259,7 @@ export class SchedulingQueue {
 
   private removeActiveAt(idx: number): void {
     const h = this.active;
+    this.activeByKey.delete(h[idx]!.key);
     const last = h.pop()!;
     if (idx === h.length) return;
     h[idx] = last;

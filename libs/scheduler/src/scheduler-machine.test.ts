@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { createActor, fromPromise, waitFor } from "xstate";
+import { createActor, waitFor } from "xstate";
 import { SchedulerCache } from "./cache.ts";
 import { defaultProfile } from "./profile.ts";
 import { SchedulingQueue } from "./queue.ts";
-import { type BindInput, createSchedulerMachine, type ReportInput } from "./scheduler-machine.ts";
+import { type BindInput, CYCLE_SCORED_NODES, createSchedulerMachine, type ReportInput, schedulerIO } from "./scheduler-machine.ts";
 import type { SchedulingCycle } from "@kubeactor/bus";
 import { makeNode, makePod } from "./test-helpers.ts";
 
@@ -15,9 +15,12 @@ const setupMachine = (bind: (input: BindInput) => Promise<BindInput>) => {
   const reports: ReportInput[] = [];
   const machine = createSchedulerMachine({ queue, cache, profile: defaultProfile(), publishCycle: (c) => cycles.push(c) }).provide({
     actors: {
-      bindPod: fromPromise<BindInput, BindInput>(({ input }) => bind(input)),
-      reportUnschedulable: fromPromise<void, ReportInput>(async ({ input }) => {
-        reports.push(input);
+      schedulerIO: schedulerIO({
+        bind,
+        reportUnschedulable: async (input) => {
+          reports.push(input);
+        },
+        reportScheduled: async () => {},
       }),
     },
   });
@@ -42,8 +45,8 @@ describe("scheduler machine", () => {
     expect(perNode).toEqual({ a: 2, b: 2 });
     expect(cache.assumedCount).toBe(4);
     expect(actor.getSnapshot().value).toMatchObject({ Cycle: "WaitingForPods" });
-    // Finished bindings and reports are stopped, not kept as children forever.
-    await waitFor(actor, (s) => Object.keys(s.children).length === 0);
+    // Bindings and reports are requests to the one I/O actor, not children that pile up.
+    expect(Object.keys(actor.getSnapshot().children)).toEqual(["io"]);
     actor.stop();
   });
 
@@ -68,6 +71,21 @@ describe("scheduler machine", () => {
       ["p", "Assumed"],
       ["q", "Unschedulable"],
     ]);
+    actor.stop();
+  });
+
+  it("publishes every node's total but per-plugin scores only for the best nodes", async () => {
+    const { actor, queue, cache, cycles } = setupMachine(async (input) => input);
+    for (let i = 0; i < CYCLE_SCORED_NODES + 5; i++) cache.addNode(makeNode(`n${i}`, { cpu: String(2 + i) }));
+    queue.add(makePod("p", { cpu: "1" }));
+    await waitFor(actor, (s) => s.context.scheduled === 1);
+    const c = cycles[0]!;
+    expect(c.totals).toHaveLength(CYCLE_SCORED_NODES + 5);
+    const scored = new Set(c.scores.map((s) => s.node));
+    expect(scored.size).toBe(CYCLE_SCORED_NODES);
+    expect(scored.has(c.node!)).toBe(true);
+    const lowest = Math.min(...c.totals.filter((t) => scored.has(t.node)).map((t) => t.score));
+    expect(c.totals.filter((t) => !scored.has(t.node)).every((t) => t.score <= lowest)).toBe(true);
     actor.stop();
   });
 });

@@ -4,17 +4,22 @@
  * - `Cycle`: WaitingForPods → Scheduling → Binding | Unschedulable →
  *   WaitingForPods. `Scheduling` pops the next pod and runs the profile's
  *   filters and scores (the `scheduleNextPod` actor); a fit is assumed in the
- *   cache at once and its binding runs as a spawned `bindPod` actor, so the
- *   next cycle starts without waiting for the API (kube's asynchronous
- *   binding cycle); no fit parks the pod and spawns `reportUnschedulable`
- *   (FailedScheduling event + PodScheduled=False).
+ *   cache at once and its binding is handed to the `schedulerIO` actor, so
+ *   the next cycle starts without waiting for the API (kube's asynchronous
+ *   binding cycle); no fit parks the pod and hands `reportUnschedulable`
+ *   (FailedScheduling event + PodScheduled=False) to the same actor.
  * - `BackoffFlush` / `UnschedulableFlush`: `after` timers that move pods out
  *   of backoff (every second) and out of the unschedulable pool (every 30 s,
  *   for pods parked 5 minutes), so a simulated clock can drive them.
  *
- * All I/O is in named actors; tests replace them with `machine.provide`.
+ * All I/O is in the one invoked `schedulerIO` actor (bindings, events, status
+ * writes, evictions), which runs each request as a promise and sends back
+ * BOUND / BIND_FAILED; tests replace it with `machine.provide`. One long-lived
+ * actor rather than a spawned child per binding: XState copies the children
+ * map on every spawn and stop, which made a burst of N in-flight bindings cost
+ * O(N²) (a quarter of the scheduler's CPU in bench:scheduler).
  */
-import { assign, fromPromise, setup, spawnChild, stopChild } from "xstate";
+import { assign, fromCallback, fromPromise, sendTo, setup } from "xstate";
 import { type CycleResult, type NodeCursor, scheduleOne } from "./algorithm.ts";
 import type { SchedulerCache } from "./cache.ts";
 import type { Pod } from "./framework.ts";
@@ -27,6 +32,8 @@ export interface SchedulerDeps {
   readonly queue: SchedulingQueue;
   readonly cache: SchedulerCache;
   readonly profile: Profile;
+  /** With several profiles: the one named by the pod's spec.schedulerName (default: `profile`). */
+  readonly profileFor?: (pod: Pod) => Profile;
   /** Tie-breaking among equal best scores. */
   readonly random?: () => number;
   readonly publishCycle?: (cycle: SchedulingCycle) => void;
@@ -56,20 +63,89 @@ export interface SchedulerContext {
   scheduled: number;
   unschedulable: number;
   bindFailures: number;
-  spawned: number;
   /** The last cycle's outcome, for the inspector. */
   last?: { pod: string; node?: string; message?: string };
 }
 
 export type SchedulerEvent =
   | { type: "PODS_QUEUED" }
-  // Completions of the spawned actors (bindings are `bind:<namespace/name>`).
-  | { type: `xstate.done.actor.${string}`; output: unknown }
-  | { type: `xstate.error.actor.${string}`; error: unknown };
+  // From the schedulerIO actor.
+  | { type: "BOUND"; input: BindInput }
+  | { type: "BIND_FAILED"; input: BindInput; error: unknown };
 
-const BIND_PREFIX = "bind:";
-/** Ids of the actors this machine spawns (bindings and reports), as opposed to its invoked cycle. */
-const SPAWNED = /^(bind|report|scheduled):/;
+/** What the machine asks of the schedulerIO actor. */
+export type SchedulerIOEvent =
+  | { type: "BIND"; input: BindInput }
+  | { type: "REPORT_UNSCHEDULABLE"; input: ReportInput }
+  | { type: "REPORT_SCHEDULED"; input: BindInput };
+
+/** The scheduler's I/O: the binding, and the best-effort reports (their failures are logged). */
+export interface SchedulerIO {
+  bind(input: BindInput): Promise<unknown>;
+  reportUnschedulable(input: ReportInput): Promise<void>;
+  reportScheduled(input: BindInput): Promise<void>;
+}
+
+/**
+ * Requests the schedulerIO actor keeps in flight at once, bindings and
+ * reports each (a report that preempts makes several calls, and must not hold
+ * up bindings); the rest wait their turn. Without a bound, a backlog of thousands of
+ * pods (a restarted scheduler) fired thousands of bindings at the API server
+ * at once, every one timed out, went to backoff and came back together
+ * (kube-scheduler's client is rate-limited the same way, by QPS).
+ */
+export const MAX_IO_IN_FLIGHT = 64;
+
+/** The schedulerIO actor over plain async functions: up to `maxInFlight` bindings and as many reports at once; a binding's outcome goes back to the machine. */
+export const schedulerIO = (io: SchedulerIO, log: (line: string) => void = () => {}, maxInFlight = MAX_IO_IN_FLIGHT) =>
+  fromCallback<SchedulerIOEvent>(({ sendBack, receive }) => {
+    const lanes = { bindings: { waiting: [] as SchedulerIOEvent[], inFlight: 0 }, reports: { waiting: [] as SchedulerIOEvent[], inFlight: 0 } };
+    const run = (e: SchedulerIOEvent): Promise<unknown> => {
+      if (e.type === "BIND")
+        return io.bind(e.input).then(
+          () => sendBack({ type: "BOUND", input: e.input }),
+          (error: unknown) => sendBack({ type: "BIND_FAILED", input: e.input, error }),
+        );
+      const { namespace, name } = metaOf(e.input.pod);
+      const report = e.type === "REPORT_SCHEDULED" ? io.reportScheduled(e.input) : io.reportUnschedulable(e.input);
+      return report.catch((error: unknown) => log(`report for ${namespace}/${name} failed: ${(error as Error)?.message ?? error}`));
+    };
+    const pump = (lane: (typeof lanes)["bindings"]) => {
+      while (lane.inFlight < maxInFlight) {
+        const next = lane.waiting.shift();
+        if (!next) return;
+        lane.inFlight++;
+        void run(next).finally(() => {
+          lane.inFlight--;
+          pump(lane);
+        });
+      }
+    };
+    receive((e) => {
+      const lane = e.type === "BIND" ? lanes.bindings : lanes.reports;
+      lane.waiting.push(e);
+      pump(lane);
+    });
+  });
+
+/**
+ * Per-plugin scores are published for the best-scoring nodes only (totals stay
+ * complete): in a 5000-node cluster a cycle scores ~500 nodes × 7 plugins,
+ * and encoding those 3500 entries per pod cost more CPU than the cycle itself.
+ */
+export const CYCLE_SCORED_NODES = 10;
+
+const scoresWorthPublishing = (result: CycleResult) => {
+  if (result.totals.length <= CYCLE_SCORED_NODES) return result.scores;
+  const best = new Set(
+    [...result.totals]
+      .sort((a, b) => b.score - a.score)
+      .slice(0, CYCLE_SCORED_NODES)
+      .map((t) => t.node),
+  );
+  if (result.node) best.add(result.node);
+  return result.scores.filter((s) => best.has(s.node));
+};
 
 const metaOf = (pod: Pod) => ({ namespace: pod.metadata?.namespace ?? "", name: pod.metadata?.name ?? "" });
 
@@ -88,26 +164,27 @@ export const createSchedulerMachine = (deps: SchedulerDeps) => {
         if (!queued) return null;
         const started = performance.now();
         const startedAt = new Date().toISOString();
-        const result = scheduleOne(deps.profile, deps.cache, queued.pod, deps.random, cursor);
+        const result = scheduleOne(deps.profileFor?.(queued.pod) ?? deps.profile, deps.cache, queued.pod, deps.random, cursor);
         return { queued, result, startedAt, durationMs: performance.now() - started };
       }),
-      /** Write the binding (POST pods/binding). Replaced in tests and by startScheduler. */
-      bindPod: fromPromise<BindInput, BindInput>(async ({ input }) => {
-        throw new Error(`no bindPod implementation provided (pod ${metaOf(input.pod).name})`);
+      /**
+       * The binding (POST pods/binding); preemption's evictions (when any), FailedScheduling event,
+       * PodScheduled=False (+ nominatedNodeName); the Scheduled event. Replaced in tests and by startScheduler.
+       */
+      schedulerIO: schedulerIO({
+        bind: async (input) => {
+          throw new Error(`no schedulerIO implementation provided (pod ${metaOf(input.pod).name})`);
+        },
+        reportUnschedulable: async () => {},
+        reportScheduled: async () => {},
       }),
-      /** Preemption's evictions (when any), FailedScheduling event, PodScheduled=False (+ nominatedNodeName). Best effort. */
-      reportUnschedulable: fromPromise<void, ReportInput>(async () => {}),
-      /** The Scheduled event. Best effort. */
-      reportScheduled: fromPromise<void, BindInput>(async () => {}),
     },
     guards: {
       podsQueued: () => deps.queue.lengths.active > 0,
       queueEmpty: ({ event }) => (event as unknown as { output: CycleOutcome | null }).output === null,
       nodeFound: ({ event }) => (event as unknown as { output: CycleOutcome }).output.result.node !== undefined,
-      isSpawnedChild: ({ event }) => SPAWNED.test((event as unknown as { actorId?: string }).actorId ?? ""),
     },
     actions: {
-      stopFinishedChild: stopChild(({ event }) => (event as unknown as { actorId: string }).actorId),
       recordCycle: assign(({ context, event }) => {
         const { queued, result, startedAt, durationMs } = (event as unknown as { output: CycleOutcome }).output;
         const cycles = context.cycles + 1;
@@ -124,7 +201,7 @@ export const createSchedulerMachine = (deps: SchedulerDeps) => {
           numNodes: result.numNodes,
           feasible: result.feasible,
           filters: result.filters,
-          scores: result.scores,
+          scores: scoresWorthPublishing(result),
           totals: result.totals,
         });
         return {
@@ -137,12 +214,9 @@ export const createSchedulerMachine = (deps: SchedulerDeps) => {
         const { queued, result } = (event as unknown as { output: CycleOutcome }).output;
         deps.cache.assume(queued.pod, result.node!);
       },
-      spawnBinding: spawnChild("bindPod", {
-        id: ({ event }) => `${BIND_PREFIX}${(event as unknown as { output: CycleOutcome }).output.queued.key}`,
-        input: ({ event }) => {
-          const { queued, result } = (event as unknown as { output: CycleOutcome }).output;
-          return { pod: queued.pod, node: result.node! };
-        },
+      requestBinding: sendTo("io", ({ event }) => {
+        const { queued, result } = (event as unknown as { output: CycleOutcome }).output;
+        return { type: "BIND", input: { pod: queued.pod, node: result.node! } } satisfies SchedulerIOEvent;
       }),
       parkPod: assign(({ context, event }) => {
         const { queued, result } = (event as unknown as { output: CycleOutcome }).output;
@@ -151,27 +225,21 @@ export const createSchedulerMachine = (deps: SchedulerDeps) => {
         if (result.preemption) deps.cache.nominate(queued.pod, result.preemption.node);
         return { unschedulable: context.unschedulable + 1 };
       }),
-      countSpawn: assign({ spawned: ({ context }) => context.spawned + 1 }),
-      spawnFailureReport: spawnChild("reportUnschedulable", {
-          id: ({ context }) => `report:${context.spawned}`,
-          input: ({ event }) => {
-            const { queued, result } = (event as unknown as { output: CycleOutcome }).output;
-            return { pod: queued.pod, message: result.message ?? "", ...(result.preemption ? { preemption: result.preemption } : {}) };
-          },
-        }),
+      requestFailureReport: sendTo("io", ({ event }) => {
+        const { queued, result } = (event as unknown as { output: CycleOutcome }).output;
+        const input = { pod: queued.pod, message: result.message ?? "", ...(result.preemption ? { preemption: result.preemption } : {}) };
+        return { type: "REPORT_UNSCHEDULABLE", input } satisfies SchedulerIOEvent;
+      }),
       bindingSucceeded: assign(({ context, event }) => {
-        const { pod, node } = (event as unknown as { output: BindInput }).output;
+        const { pod } = (event as Extract<SchedulerEvent, { type: "BOUND" }>).input;
         deps.queue.done(`${metaOf(pod).namespace}/${metaOf(pod).name}`);
-        return { scheduled: context.scheduled + 1, spawned: context.spawned + 1 };
+        return { scheduled: context.scheduled + 1 };
       }),
-      spawnScheduledReport: spawnChild("reportScheduled", {
-        id: ({ context }) => `scheduled:${context.spawned}`,
-        input: ({ event }) => (event as unknown as { output: BindInput }).output,
-      }),
+      requestScheduledReport: sendTo("io", ({ event }) => ({ type: "REPORT_SCHEDULED", input: (event as Extract<SchedulerEvent, { type: "BOUND" }>).input }) satisfies SchedulerIOEvent),
       /** Give the node its room back and retry after backoff (a 404 means the pod is gone: drop it). */
       bindingFailed: assign(({ context, event }) => {
-        const key = event.type.slice(`xstate.error.actor.${BIND_PREFIX}`.length);
-        const error = (event as unknown as { error: unknown }).error;
+        const { input, error } = event as Extract<SchedulerEvent, { type: "BIND_FAILED" }>;
+        const key = `${metaOf(input.pod).namespace}/${metaOf(input.pod).name}`;
         const code = (error as { status?: { code?: number } }).status?.code;
         log(`binding ${key} failed: ${(error as Error)?.message ?? error}`);
         deps.cache.forget(key);
@@ -194,25 +262,11 @@ export const createSchedulerMachine = (deps: SchedulerDeps) => {
   }).createMachine({
     id: "scheduler",
     type: "parallel",
-    context: { cycles: 0, scheduled: 0, unschedulable: 0, bindFailures: 0, spawned: 0 },
-    // A finished spawned actor is stopped at once: XState keeps every child in
-    // the snapshot until then, and copying an ever-growing children map on
-    // each transition cost a third of the scheduler's CPU in bench:controllers.
+    context: { cycles: 0, scheduled: 0, unschedulable: 0, bindFailures: 0 },
+    invoke: { id: "io", src: "schedulerIO" },
     on: {
-      "xstate.done.actor.*": [
-        {
-          guard: ({ event }) => (event as { type: string }).type.startsWith(`xstate.done.actor.${BIND_PREFIX}`),
-          actions: ["bindingSucceeded", "spawnScheduledReport", "stopFinishedChild"],
-        },
-        { guard: "isSpawnedChild", actions: "stopFinishedChild" },
-      ],
-      "xstate.error.actor.*": [
-        {
-          guard: ({ event }) => (event as { type: string }).type.startsWith(`xstate.error.actor.${BIND_PREFIX}`),
-          actions: ["bindingFailed", "stopFinishedChild"],
-        },
-        { guard: "isSpawnedChild", actions: "stopFinishedChild" },
-      ],
+      BOUND: { actions: ["bindingSucceeded", "requestScheduledReport"] },
+      BIND_FAILED: { actions: "bindingFailed" },
     },
     states: {
       Cycle: {
@@ -227,13 +281,13 @@ export const createSchedulerMachine = (deps: SchedulerDeps) => {
               src: "scheduleNextPod",
               onDone: [
                 { guard: "queueEmpty", target: "WaitingForPods" },
-                { guard: "nodeFound", target: "Binding", actions: ["recordCycle", "assumePod", "spawnBinding"] },
-                { target: "Unschedulable", actions: ["recordCycle", "parkPod", "countSpawn", "spawnFailureReport"] },
+                { guard: "nodeFound", target: "Binding", actions: ["recordCycle", "assumePod", "requestBinding"] },
+                { target: "Unschedulable", actions: ["recordCycle", "parkPod", "requestFailureReport"] },
               ],
               onError: { target: "WaitingForPods", actions: "logCycleError" },
             },
           },
-          // Binding and reporting run as spawned actors; these phases only hand them off.
+          // Binding and reporting run in the schedulerIO actor; these phases only hand them off.
           Binding: { always: "WaitingForPods" },
           Unschedulable: { always: "WaitingForPods" },
         },

@@ -4,16 +4,16 @@
  * `spec.schedulerName` empty or the profile's, not bound, not terminating,
  * not finished.
  */
-import { type AnyActorRef, createActor, fromPromise, type InspectionEvent } from "xstate";
+import { type AnyActorRef, createActor, type InspectionEvent } from "xstate";
 import type { Bus, JsonObject } from "@kubeactor/bus";
 import { ApiClient, EventRecorder, Informer, type LeaderElectionConfig, startLeaderElector, StoreClient } from "@kubeactor/client";
 import { SchedulerCache } from "./cache.ts";
 import { type Node, type Pod, podKey } from "./framework.ts";
-import { defaultProfile, type Profile } from "./profile.ts";
+import { DEFAULT_SCHEDULER_NAME, defaultProfile, type Profile } from "./profile.ts";
 import { informerObjects } from "./objects.ts";
 import { SchedulingQueue } from "./queue.ts";
 import { evictVictims, reportUnschedulable, Scheduled, scheduledMessage } from "./report.ts";
-import { type BindInput, createSchedulerMachine, type ReportInput } from "./scheduler-machine.ts";
+import { type BindInput, createSchedulerMachine, type ReportInput, schedulerIO } from "./scheduler-machine.ts";
 import { schedulerCycle } from "@kubeactor/bus";
 
 export interface SchedulerOptions {
@@ -22,6 +22,8 @@ export interface SchedulerOptions {
   /** Passed to xstate's createActor. */
   readonly inspect?: (event: InspectionEvent) => void;
   readonly profile?: Profile;
+  /** Several profiles (`--config`): each pod goes to the one its spec.schedulerName names. Overrides `profile`. */
+  readonly profiles?: readonly Profile[];
   readonly random?: () => number;
   /**
    * Leader election on the Lease kube-system/kube-scheduler (`--leader-elect`):
@@ -43,16 +45,21 @@ const finished = (p: Pod) => p.status?.phase === "Succeeded" || p.status?.phase 
 
 export const startScheduler = async (opts: SchedulerOptions): Promise<RunningScheduler> => {
   const log = opts.log ?? ((line: string) => console.error(`scheduler: ${line}`));
-  const profile = opts.profile ?? defaultProfile();
+  const profiles = opts.profiles && opts.profiles.length > 0 ? opts.profiles : [opts.profile ?? defaultProfile()];
+  const profile = profiles[0]!;
+  const byName = new Map(profiles.map((p) => [p.schedulerName, p]));
   const api = new ApiClient(opts.bus, "kube-scheduler");
   const store = new StoreClient(opts.bus);
-  const recorder = new EventRecorder(api, { component: profile.schedulerName }, log);
+  // Events name the profile that decided (kube's reportingController is the schedulerName).
+  const recorders = new Map(profiles.map((p) => [p.schedulerName, new EventRecorder(api, { component: p.schedulerName }, log)]));
+  const profileFor = (p: Pod) => byName.get(p.spec?.schedulerName || DEFAULT_SCHEDULER_NAME) ?? profile;
+  const recorderFor = (p: Pod) => recorders.get(profileFor(p).schedulerName)!;
   const cache = new SchedulerCache();
   let actor: AnyActorRef | undefined;
   const queue = new SchedulingQueue({ onActive: () => actor?.send({ type: "PODS_QUEUED" }) });
 
   const ours = (p: Pod) =>
-    !p.spec?.nodeName && !p.metadata?.deletionTimestamp && !finished(p) && (!p.spec?.schedulerName || p.spec.schedulerName === profile.schedulerName);
+    !p.spec?.nodeName && !p.metadata?.deletionTimestamp && !finished(p) && byName.has(p.spec?.schedulerName || DEFAULT_SCHEDULER_NAME);
 
   const nodes = new Informer(opts.bus, store, { group: "", resource: "nodes", log });
   const pods = new Informer(opts.bus, store, { group: "", resource: "pods", log });
@@ -116,23 +123,25 @@ export const startScheduler = async (opts: SchedulerOptions): Promise<RunningSch
     queue,
     cache,
     profile,
+    profileFor,
     log,
     ...(opts.random ? { random: opts.random } : {}),
     publishCycle: (c) => opts.bus.publish(schedulerCycle, { namespace: c.pod.namespace, pod: c.pod.name }, c),
   }).provide({
     actors: {
-      bindPod: fromPromise<BindInput, BindInput>(async ({ input }) => {
-        await api.bind(input.pod.metadata?.namespace ?? "", input.pod.metadata?.name ?? "", input.node);
-        return input;
-      }),
-      reportUnschedulable: fromPromise<void, ReportInput>(async ({ input }) => {
-        const p = input.preemption;
-        // Nominate first: once the victims are gone the pod may be bound at once, and a bound pod's status is not ours to write.
-        await reportUnschedulable(api, recorder, input.pod, input.message, log, p?.node);
-        if (p) await evictVictims(api, recorder, profile.schedulerName, input.pod, p.node, p.victims, log);
-      }),
-      reportScheduled: fromPromise<void, BindInput>(({ input }) =>
-        recorder.record(input.pod as unknown as JsonObject, "Normal", Scheduled, scheduledMessage(input.pod, input.node)),
+      schedulerIO: schedulerIO(
+        {
+          bind: (input: BindInput) => api.bind(input.pod.metadata?.namespace ?? "", input.pod.metadata?.name ?? "", input.node),
+          reportUnschedulable: async (input: ReportInput) => {
+            const p = input.preemption;
+            // Nominate first: once the victims are gone the pod may be bound at once, and a bound pod's status is not ours to write.
+            await reportUnschedulable(api, recorderFor(input.pod), input.pod, input.message, log, p?.node);
+            if (p) await evictVictims(api, recorderFor(input.pod), profileFor(input.pod).schedulerName, input.pod, p.node, p.victims, log);
+          },
+          reportScheduled: (input: BindInput) =>
+            recorderFor(input.pod).record(input.pod as unknown as JsonObject, "Normal", Scheduled, scheduledMessage(input.pod, input.node)),
+        },
+        log,
       ),
     },
   });
@@ -148,7 +157,7 @@ export const startScheduler = async (opts: SchedulerOptions): Promise<RunningSch
   };
   const le = opts.leaderElection;
   const elector = le
-    ? startLeaderElector({ api, ...le, name: le.name ?? "kube-scheduler", recorder, log: (l) => log(`leaderelection: ${l}`), onStartedLeading: startScheduling, onStoppedLeading: stopScheduling })
+    ? startLeaderElector({ api, ...le, name: le.name ?? "kube-scheduler", recorder: recorderFor({} as Pod), log: (l) => log(`leaderelection: ${l}`), onStartedLeading: startScheduling, onStoppedLeading: stopScheduling })
     : (startScheduling(), undefined);
 
   return {

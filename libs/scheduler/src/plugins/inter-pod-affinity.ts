@@ -186,7 +186,7 @@ const addScores = (m: ScoreMap, terms: readonly WeightedAffinityTerm[], pod: Pod
   for (const t of terms) addScore(m, t, t.weight, pod, nsLabels, nodeLabels, multiplier);
 };
 
-export const interPodAffinityScoreMap = (pod: Pod, cluster: NodeSource): ScoreMap => {
+export const interPodAffinityScoreMap = (pod: Pod, cluster: NodeSource, hardPodAffinityWeight = HARD_POD_AFFINITY_WEIGHT): ScoreMap => {
   const terms = incomingTerms(pod, cluster);
   const hasConstraints = (terms?.preferred.length ?? 0) > 0 || (terms?.preferredAnti.length ?? 0) > 0;
   const nsLabels = (cluster.objects ?? noObjects).namespaceLabels(pod.metadata?.namespace ?? "") ?? {};
@@ -203,7 +203,7 @@ export const interPodAffinityScoreMap = (pod: Pod, cluster: NodeSource): ScoreMa
       }
       const theirs = existing.affinity;
       if (!theirs) continue;
-      for (const t of theirs.required) addScore(m, t, HARD_POD_AFFINITY_WEIGHT, pod, nsLabels, labels, 1);
+      for (const t of theirs.required) addScore(m, t, hardPodAffinityWeight, pod, nsLabels, labels, 1);
       addScores(m, theirs.preferred, pod, nsLabels, labels, 1);
       addScores(m, theirs.preferredAnti, pod, nsLabels, labels, -1);
     }
@@ -233,3 +233,9 @@ export const interPodAffinityScore: ScorePlugin = {
     return scores.map((s) => (diff > 0 ? Math.trunc((MAX_NODE_SCORE * (s - min)) / diff) : 0));
   },
 };
+
+/** InterPodAffinityArgs.hardPodAffinityWeight: what an existing pod's required affinity term adds when the incoming pod matches it. */
+export const interPodAffinityScoreWith = (hardPodAffinityWeight: number): ScorePlugin => ({
+  ...interPodAffinityScore,
+  preScore: (state: CycleState, pod, _feasible, cluster) => state.write(SCORE_KEY, interPodAffinityScoreMap(pod, cluster, hardPodAffinityWeight)),
+});

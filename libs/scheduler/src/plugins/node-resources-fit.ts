@@ -52,18 +52,23 @@ export const nodeResourcesFitFilter: FilterPlugin = {
   },
 };
 
-export type ScoringStrategy =
+/** Resources scored and their weights (NodeResourcesFitArgs.scoringStrategy.resources); cpu and memory, weight 1, by default. */
+export type ScoredResources = readonly { readonly name: string; readonly weight: number }[];
+
+export type ScoringStrategy = (
   | { readonly type: "LeastAllocated" }
   | { readonly type: "MostAllocated" }
   /** Points (utilisation %, score 0..10) as in the scheduler config; scores are scaled by 10 like kube's. */
-  | { readonly type: "RequestedToCapacityRatio"; readonly shape: readonly { utilization: number; score: number }[] };
+  | { readonly type: "RequestedToCapacityRatio"; readonly shape: readonly { utilization: number; score: number }[] }
+) & { readonly resources?: ScoredResources };
 
-const RESOURCES = [
+const RESOURCES: ScoredResources = [
   { name: "cpu", weight: 1 },
   { name: "memory", weight: 1 },
-] as const;
+];
 
-const amount = (r: Resources, name: "cpu" | "memory") => (name === "cpu" ? r.milliCPU : r.memory);
+const amount = (r: Resources, name: string) =>
+  name === "cpu" ? r.milliCPU : name === "memory" ? r.memory : name === "ephemeral-storage" ? r.ephemeralStorage : (r.scalar[name] ?? 0);
 
 const leastRequested = (requested: number, capacity: number) =>
   capacity === 0 || requested > capacity ? 0 : Math.trunc(((capacity - requested) * MAX_NODE_SCORE) / capacity);
@@ -90,6 +95,7 @@ const brokenLinear = (shape: readonly { utilization: number; score: number }[]) 
 /** The score half of NodeResourcesFit: requests counted with the non-zero defaults, so empty pods still spread. */
 export const nodeResourcesFitScore = (strategy: ScoringStrategy = { type: "LeastAllocated" }): ScorePlugin => {
   const rtc = strategy.type === "RequestedToCapacityRatio" ? brokenLinear(strategy.shape) : undefined;
+  const resources = strategy.resources ?? RESOURCES;
   const one = (requested: number, capacity: number): number => {
     if (strategy.type === "LeastAllocated") return leastRequested(requested, capacity);
     if (strategy.type === "MostAllocated") return mostRequested(requested, capacity);
@@ -102,7 +108,7 @@ export const nodeResourcesFitScore = (strategy: ScoringStrategy = { type: "Least
       const req = state.read(NON_ZERO_REQUESTS_KEY, () => podRequests(pod, true));
       let total = 0;
       let weights = 0;
-      for (const r of RESOURCES) {
+      for (const r of resources) {
         const capacity = amount(node.allocatable, r.name);
         if (capacity === 0) continue; // kube skips resources the node does not have
         total += one(amount(node.nonZeroRequested, r.name) + amount(req, r.name), capacity) * r.weight;

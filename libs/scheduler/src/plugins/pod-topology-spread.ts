@@ -123,11 +123,11 @@ export const defaultSelector = (pod: Pod, objects: ClusterObjects): Selector => 
   return selector;
 };
 
-const constraintsFor = (pod: Pod, objects: ClusterObjects, action: string): Constraint[] => {
+const constraintsFor = (pod: Pod, objects: ClusterObjects, action: string, cluster: readonly ApiConstraint[]): Constraint[] => {
   const own = pod.spec?.topologySpreadConstraints ?? [];
   const labels = pod.metadata?.labels ?? {};
   if (own.length > 0) return toConstraints(own, labels, action);
-  const defaults = toConstraints(SYSTEM_DEFAULT_CONSTRAINTS, labels, action);
+  const defaults = toConstraints(cluster, labels, action);
   if (defaults.length === 0) return [];
   const selector = defaultSelector(pod, objects);
   if (selectsEverything(selector)) return [];
@@ -164,8 +164,8 @@ interface PreFilterState {
 }
 const FILTER_KEY = `PreFilter${POD_TOPOLOGY_SPREAD}`;
 
-export const podTopologySpreadPreFilterState = (pod: Pod, cluster: NodeSource): PreFilterState => {
-  const constraints = constraintsFor(pod, cluster.objects ?? noObjects, "DoNotSchedule");
+export const podTopologySpreadPreFilterState = (pod: Pod, cluster: NodeSource, defaults: readonly ApiConstraint[] = SYSTEM_DEFAULT_CONSTRAINTS): PreFilterState => {
+  const constraints = constraintsFor(pod, cluster.objects ?? noObjects, "DoNotSchedule", defaults);
   const domains = constraints.map(() => new Map<string, number>());
   if (constraints.length === 0) return { constraints, domains };
   const ns = pod.metadata?.namespace ?? "";
@@ -223,9 +223,14 @@ interface PreScoreState {
 }
 const SCORE_KEY = `PreScore${POD_TOPOLOGY_SPREAD}`;
 
-export const podTopologySpreadPreScoreState = (pod: Pod, feasible: readonly NodeInfo[], cluster: NodeSource): PreScoreState | undefined => {
+export const podTopologySpreadPreScoreState = (
+  pod: Pod,
+  feasible: readonly NodeInfo[],
+  cluster: NodeSource,
+  defaults: readonly ApiConstraint[] = SYSTEM_DEFAULT_CONSTRAINTS,
+): PreScoreState | undefined => {
   const objects = cluster.objects ?? noObjects;
-  const constraints = constraintsFor(pod, objects, "ScheduleAnyway");
+  const constraints = constraintsFor(pod, objects, "ScheduleAnyway", defaults);
   if (constraints.length === 0 || feasible.length === 0) return undefined;
   // Only the pod's own constraints need every key on a node: nodes without a zone still get hostname spreading.
   const requireAll = (pod.spec?.topologySpreadConstraints ?? []).length > 0;
@@ -285,3 +290,18 @@ export const podTopologySpreadScore: ScorePlugin = {
     return scores.map((v, i) => (s.ignored[i] ? 0 : max === 0 ? MAX_NODE_SCORE : Math.trunc((MAX_NODE_SCORE * (max + min - v)) / max)));
   },
 };
+
+/**
+ * PodTopologySpreadArgs.defaultConstraints: the constraints pods without their
+ * own get (defaultingType List); the plain plugins use the system defaults.
+ */
+export const podTopologySpreadPlugins = (defaults: readonly ApiConstraint[]): { filter: FilterPlugin; score: ScorePlugin } => ({
+  filter: {
+    ...podTopologySpreadFilter,
+    preFilter: (state, pod, cluster) => {
+      state.write(FILTER_KEY, podTopologySpreadPreFilterState(pod, cluster, defaults));
+      return undefined;
+    },
+  },
+  score: { ...podTopologySpreadScore, preScore: (state, pod, feasible, cluster) => state.write(SCORE_KEY, podTopologySpreadPreScoreState(pod, feasible, cluster, defaults)) },
+});
