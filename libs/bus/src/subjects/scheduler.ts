@@ -38,7 +38,7 @@ export const schedulerCycle = eventSubject({
   pattern: "kube.scheduler.cycle.{namespace}.{pod}",
   example: `nats sub 'kube.scheduler.cycle.default.>'`,
   description:
-    "One message per scheduling cycle of a pod: every rejected node with the filter plugin and reasons that rejected it, every feasible node's per-plugin scores and weighted total, and the outcome (the node chosen, or the FailedScheduling message).",
+    "One message per scheduling cycle of a pod: every rejected node with the filter plugin and reasons that rejected it, every feasible node's weighted total score (per-plugin scores for the 10 best nodes), and the outcome (the node chosen, or the FailedScheduling message).",
   publishers: ["scheduler"],
   subscribers: ["dashboard", "anyone debugging scheduling"],
   schema: SchedulingCycle,
