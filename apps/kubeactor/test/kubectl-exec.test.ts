@@ -127,6 +127,36 @@ describe.skipIf(!haveKubectl).each([
       expect(await kubectl(["exec", "bb", "--", "echo", "still here"])).toBe("still here\n");
     }, 90_000);
 
+    it("attach -i writes to the stdin a container opened with stdin: true", async () => {
+      const pod = {
+        apiVersion: "v1",
+        kind: "Pod",
+        metadata: { name: "reader" },
+        spec: { containers: [{ name: "reader", image: "busybox", stdin: true, command: ["sh", "-c", 'while read l; do echo "got $l"; done'] }] },
+      };
+      const file = join(dataDir, "reader.json");
+      writeFileSync(file, JSON.stringify(pod));
+      await kubectl(["apply", "-f", file]);
+      await running("reader");
+      const child = spawn(KUBECTL, args(["attach", "-i", "reader"]), { stdio: ["pipe", "pipe", "pipe"] });
+      let out = "";
+      child.stdout.on("data", (b) => (out += b));
+      child.stdin.write("hello\n");
+      await until("the container's answer through attach", async () => (out.includes("got hello") ? true : undefined), 30_000);
+      const closed = new Promise((r) => child.once("close", r));
+      child.kill("SIGINT");
+      await closed;
+      // stdin stays open without stdinOnce: a second attach is heard too.
+      const again = spawn(KUBECTL, args(["attach", "-i", "reader"]), { stdio: ["pipe", "pipe", "pipe"] });
+      let out2 = "";
+      again.stdout.on("data", (b) => (out2 += b));
+      again.stdin.write("again\n");
+      await until("the second answer", async () => (out2.includes("got again") ? true : undefined), 30_000);
+      const closed2 = new Promise((r) => again.once("close", r));
+      again.kill("SIGINT");
+      await closed2;
+    }, 90_000);
+
     /** `kubectl port-forward pod/<pod> :<port>`: the local port kubectl picked, and a stop. */
     const portForward = async (pod: string, remote: number) => {
       const child = spawn(KUBECTL, args(["port-forward", `pod/${pod}`, `:${remote}`]), { stdio: ["ignore", "pipe", "pipe"] });

@@ -223,6 +223,7 @@ export const containerMachine = setup({
           ports: (spec.ports ?? []).map((p) => p.containerPort),
           ...(spec.terminationMessagePath ? { terminationMessagePath: spec.terminationMessagePath } : {}),
           ...(spec.terminationMessagePolicy ? { terminationMessagePolicy: spec.terminationMessagePolicy } : {}),
+          ...(spec.stdin ? { stdin: true, ...(spec.stdinOnce ? { stdinOnce: true } : {}) } : {}),
           labels: {
             [LABEL_POD_NAME]: ctx.sandbox.name,
             [LABEL_POD_NAMESPACE]: ctx.sandbox.namespace,

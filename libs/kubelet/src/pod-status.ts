@@ -46,6 +46,8 @@ export interface ContainerSpec {
   command?: string[];
   args?: string[];
   workingDir?: string;
+  stdin?: boolean;
+  stdinOnce?: boolean;
   env?: EnvVarSpec[];
   envFrom?: EnvFromSpec[];
   ports?: { containerPort: number; name?: string }[];

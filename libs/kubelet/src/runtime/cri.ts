@@ -64,6 +64,9 @@ export interface ContainerConfig {
   /** The container's declared ports (the first becomes `PORT` for process containers). */
   readonly ports?: readonly number[];
   readonly cpuLimitMillis?: number;
+  /** spec.stdin: the process gets an open stdin that `kubectl attach -i` writes to; stdinOnce closes it when the first attach ends. */
+  readonly stdin?: boolean;
+  readonly stdinOnce?: boolean;
 }
 
 /** The subset of a pod volume the process runtime understands (others are skipped). */

@@ -289,7 +289,7 @@ export class ProcessRuntime implements ContainerRuntime {
     });
     let child: ChildProcess;
     try {
-      child = spawn(argv[0]!, argv.slice(1), { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+      child = spawn(argv[0]!, argv.slice(1), { cwd, env, detached: true, stdio: [cfg.stdin ? "pipe" : "ignore", "pipe", "pipe"] });
     } catch (e) {
       return this.failStart(c, (e as Error).message);
     }
@@ -432,10 +432,15 @@ export class ProcessRuntime implements ContainerRuntime {
     return execProcess(cmd, { cwd: c.cwd ?? process.cwd(), env: c.env ?? {}, ...opts });
   }
 
-  /** `kubectl attach`: the container's output from now on (its stdin is not open: process containers get none). */
-  async attach(containerId: string, _opts: ExecOptions): Promise<StreamSession> {
+  /**
+   * `kubectl attach`: the container's output from now on, and with `-i` its
+   * stdin when the spec opened one (`stdin: true`); `stdinOnce` closes it when
+   * that first attach ends, otherwise it stays open for the next one.
+   */
+  async attach(containerId: string, opts: ExecOptions): Promise<StreamSession> {
     const c = this.running(containerId);
-    return attachProcess(c.child!, c.exited!.then(() => c.status.exitCode ?? 0));
+    const stdin = opts.stdin && c.config.stdin && c.child!.stdin ? { target: c.child!.stdin, once: !!c.config.stdinOnce } : undefined;
+    return attachProcess(c.child!, c.exited!.then(() => c.status.exitCode ?? 0), stdin);
   }
 
   /** `kubectl port-forward`: a TCP connection to the pod IP. */

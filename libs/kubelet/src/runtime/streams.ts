@@ -85,9 +85,22 @@ export const execProcess = async (
 };
 
 /** The container's output from now on, until it exits or the client detaches. */
-export const attachProcess = (child: ChildProcess, exited: Promise<number>): StreamSession => {
+export const attachProcess = (
+  child: ChildProcess,
+  exited: Promise<number>,
+  stdinOf?: { readonly target: NodeJS.WritableStream; readonly once: boolean },
+): StreamSession => {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
+  // The client's stdin feeds the container's; its end closes the container's only with stdinOnce.
+  let stdin: PassThrough | undefined;
+  if (stdinOf) {
+    stdin = new PassThrough();
+    stdin.on("data", (b: Buffer) => stdinOf.target.write(b));
+    stdin.on("end", () => {
+      if (stdinOf.once) stdinOf.target.end();
+    });
+  }
   const out = (b: Buffer) => stdout.write(b);
   const err = (b: Buffer) => stderr.write(b);
   child.stdout?.on("data", out);
@@ -99,7 +112,7 @@ export const attachProcess = (child: ChildProcess, exited: Promise<number>): Str
     stderr.end();
   };
   const done = exited.then((code) => (detach(), code));
-  return { stdout, stderr, done, resize: () => {}, close: detach };
+  return { ...(stdin ? { stdin } : {}), stdout, stderr, done, resize: () => {}, close: detach };
 };
 
 export const forwardPort = (pod: string, ip: string, port: number): Promise<Socket> =>
