@@ -78,6 +78,7 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
   });
   const handlers = new ResourceHandlers(store, { ...DEFAULT_TOLERATION_SECONDS, ...opts.defaultTolerationSeconds }, services);
   const busApi = serveBusApi(opts.bus, handlers);
+  await opts.bus.transport.flush(); // kube.api.request is served before the API server says it is
   const log = opts.log ?? (() => {});
   let address = `127.0.0.1:${opts.port}`;
 

@@ -39,6 +39,8 @@ export const startStoreComponent = async (opts: StoreComponentOptions): Promise<
   const lifecycle = await startStoreLifecycle(backend, opts.inspect ? { inspect: opts.inspect } : {});
   let server: StoreServer | undefined = serveStore({ bus: opts.bus, backend, phase: () => phaseOf(lifecycle), backendName: opts.backendName ?? (opts.backend ? "custom" : "file") });
   const unlisten = backend.subscribe(() => lifecycle.send({ type: "WRITE_COMMITTED" }));
+  // Ready means reachable: the server has our subscriptions before anyone is told we serve.
+  await opts.bus.transport.flush();
   return {
     backend,
     lifecycle,
