@@ -1,6 +1,6 @@
 /** The controller manager process: `tsx apps/controller-manager/src/main.ts --nats URL --controllers '*'`. */
 import { nodeLifecycleFlags, nodeLifecycleOptionsFrom, startControllerManager } from "@kubeactor/controllers";
-import { chooseBus, defaultNatsUrl, FlagError, flagHelp, inspectFlag, leaderElectionFlags, leaderElectionFromFlags, onShutdown, parseFlags, startInspection } from "@kubeactor/runtime";
+import { chooseBus, defaultNatsUrl, FlagError, flagHelp, inspectFlag, leaderElectionFlags, leaderElectionFromFlags, onShutdown, parseFlags, connectComponent } from "@kubeactor/runtime";
 
 const flags = {
   nats: { type: "string", default: defaultNatsUrl(), help: "NATS server URL (default: loopback on KUBEACTOR_NATS_PORT, 4222)" },
@@ -21,11 +21,9 @@ const main = async () => {
   })();
   const leaderElection = leaderElectionFromFlags(values);
   const bus = await chooseBus({ nats: values.nats!, natsPort: 0, dataDir: "." });
-  const managerBus = await bus.connect("controller-manager");
-  const inspection = startInspection(managerBus, "controller-manager", values.inspect);
+  const component = await connectComponent(bus, "controller-manager", values.inspect);
   const manager = await startControllerManager({
-    bus: managerBus,
-    ...(inspection.inspect ? { inspect: inspection.inspect } : {}),
+    ...component.options,
     controllers: values.controllers!.split(",").map((s) => s.trim()).filter(Boolean),
     nodeLifecycle,
     log: (line) => console.error(`controller-manager: ${line}`),
@@ -35,7 +33,7 @@ const main = async () => {
   console.log(`controller-manager: ${leading ? "ready" : "standing by for the leader lease"} (${manager.controllers.join(", ")})`);
   onShutdown(async () => {
     await manager.stop();
-    inspection.stop();
+    component.stopInspection();
     await bus.stop();
   });
 };

@@ -6,7 +6,7 @@
  */
 import { startDnsServer } from "@kubeactor/dns";
 import { startKubeProxy } from "@kubeactor/proxy";
-import { chooseBus, defaultNatsUrl, FlagError, flagHelp, inspectFlag, onShutdown, parseFlags, startInspection } from "@kubeactor/runtime";
+import { chooseBus, defaultNatsUrl, FlagError, flagHelp, inspectFlag, onShutdown, parseFlags, connectComponent } from "@kubeactor/runtime";
 
 const flags = {
   nats: { type: "string", default: defaultNatsUrl(), help: "NATS server URL (default: loopback on KUBEACTOR_NATS_PORT, 4222)" },
@@ -25,11 +25,9 @@ const main = async () => {
   const { values } = parseFlags(flags, process.argv.slice(2));
   const bus = await chooseBus({ nats: values.nats!, natsPort: 0, dataDir: "." });
   const nodeNames = list(values["node-name"]);
-  const proxyBus = await bus.connect("kube-proxy");
-  const inspection = startInspection(proxyBus, "kube-proxy", values.inspect);
+  const component = await connectComponent(bus, "kube-proxy", values.inspect);
   const proxy = await startKubeProxy({
-    bus: proxyBus,
-    ...(inspection.inspect ? { inspect: inspection.inspect } : {}),
+    ...component.options,
     ...(nodeNames.length ? { nodeNames } : {}),
     nodePortAddresses: list(values["nodeport-addresses"]),
     minSyncPeriodMs: values["min-sync-period-ms"],
@@ -44,7 +42,7 @@ const main = async () => {
   onShutdown(async () => {
     await dns?.stop();
     await proxy.stop();
-    inspection.stop();
+    component.stopInspection();
     await bus.stop();
   });
 };

@@ -13,7 +13,7 @@ import { startDnsServer } from "@kubeactor/dns";
 import { startKubelet } from "@kubeactor/kubelet";
 import { startScheduler } from "@kubeactor/scheduler";
 import { startKubeProxy } from "@kubeactor/proxy";
-import { chooseBus, inspectFlag, onShutdown, startInspection, writeKubeconfig } from "@kubeactor/runtime";
+import { chooseBus, connectComponent, inspectFlag, onShutdown, writeKubeconfig } from "@kubeactor/runtime";
 import { startStoreComponent } from "@kubeactor/store";
 
 export const upFlags = {
@@ -69,10 +69,9 @@ export const startCluster = async (opts: UpOptions, log: (line: string) => void 
   try {
     /** A component's bus connection, and its inspector when --inspect is on. */
     const componentBus = async (name: string) => {
-      const b = await bus.connect(name);
-      const inspection = startInspection(b, name, !!opts.inspect);
-      stops.push(async () => inspection.stop());
-      return { bus: b, ...(inspection.inspect ? { inspect: inspection.inspect } : {}) };
+      const component = await connectComponent(bus, name, !!opts.inspect);
+      stops.push(async () => component.stopInspection());
+      return component.options;
     };
     const store = await startStoreComponent({ ...(await componentBus("store")), dir: join(dataDir, "store") });
     stops.push(() => store.stop());

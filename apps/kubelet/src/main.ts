@@ -1,6 +1,6 @@
 /** The kubelet process: `tsx apps/kubelet/src/main.ts --nodes 3 --nats URL` runs that many simulated nodes. */
 import { startKubelet } from "@kubeactor/kubelet";
-import { chooseBus, defaultNatsUrl, FlagError, flagHelp, inspectFlag, onShutdown, parseFlags, startInspection } from "@kubeactor/runtime";
+import { chooseBus, defaultNatsUrl, FlagError, flagHelp, inspectFlag, onShutdown, parseFlags, connectComponent } from "@kubeactor/runtime";
 
 const flags = {
   nodes: { type: "int", default: 3, help: "how many simulated nodes this process runs" },
@@ -57,11 +57,9 @@ const main = async () => {
   const taints = parseTaints(values["register-with-taints"]);
   const extendedResources = parseExtended(values["extended-resources"]);
   const bus = await chooseBus({ nats: values.nats!, natsPort: 0, dataDir: "." });
-  const kubeletBus = await bus.connect("kubelet");
-  const inspection = startInspection(kubeletBus, "kubelet", values.inspect);
+  const component = await connectComponent(bus, "kubelet", values.inspect);
   const kubelet = await startKubelet({
-    bus: kubeletBus,
-    ...(inspection.inspect ? { inspect: inspection.inspect } : {}),
+    ...component.options,
     nodes: values.nodes,
     namePrefix: values["name-prefix"]!,
     firstIndex: values["first-index"],
@@ -77,7 +75,7 @@ const main = async () => {
   console.log(`kubelet: ${kubelet.nodes.length} nodes ready`);
   onShutdown(async () => {
     await kubelet.stop();
-    inspection.stop();
+    component.stopInspection();
     await bus.stop();
   });
 };

@@ -1,6 +1,6 @@
 /** The scheduler process: `tsx apps/scheduler/src/main.ts --nats URL`. */
 import { loadSchedulerConfiguration, startScheduler } from "@kubeactor/scheduler";
-import { chooseBus, defaultNatsUrl, FlagError, flagHelp, inspectFlag, leaderElectionFlags, leaderElectionFromFlags, onShutdown, parseFlags, startInspection } from "@kubeactor/runtime";
+import { chooseBus, defaultNatsUrl, FlagError, flagHelp, inspectFlag, leaderElectionFlags, leaderElectionFromFlags, onShutdown, parseFlags, connectComponent } from "@kubeactor/runtime";
 
 const flags = {
   nats: { type: "string", default: defaultNatsUrl(), help: "NATS server URL (default: loopback on KUBEACTOR_NATS_PORT, 4222)" },
@@ -15,11 +15,9 @@ const main = async () => {
   const config = values.config ? loadSchedulerConfiguration(values.config) : undefined;
   const leaderElection = config ? config.leaderElection : leaderElectionFromFlags(values);
   const bus = await chooseBus({ nats: values.nats!, natsPort: 0, dataDir: "." });
-  const schedulerBus = await bus.connect("scheduler");
-  const inspection = startInspection(schedulerBus, "scheduler", values.inspect);
+  const component = await connectComponent(bus, "scheduler", values.inspect);
   const scheduler = await startScheduler({
-    bus: schedulerBus,
-    ...(inspection.inspect ? { inspect: inspection.inspect } : {}),
+    ...component.options,
     log: (line) => console.error(`scheduler: ${line}`),
     ...(config ? { profiles: config.profiles } : {}),
     ...(leaderElection ? { leaderElection } : {}),
@@ -27,7 +25,7 @@ const main = async () => {
   console.log("scheduler: ready");
   onShutdown(async () => {
     await scheduler.stop();
-    inspection.stop();
+    component.stopInspection();
     await bus.stop();
   });
 };

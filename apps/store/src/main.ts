@@ -3,7 +3,7 @@
  * Prints one readiness line; exits non-zero with the reason when recovery fails.
  */
 import { join } from "node:path";
-import { chooseBus, defaultNatsUrl, FlagError, flagHelp, inspectFlag, onShutdown, parseFlags, startInspection } from "@kubeactor/runtime";
+import { chooseBus, defaultNatsUrl, FlagError, flagHelp, inspectFlag, onShutdown, parseFlags, connectComponent } from "@kubeactor/runtime";
 import { startStoreComponent } from "@kubeactor/store";
 
 const flags = {
@@ -16,13 +16,12 @@ const main = async () => {
   const { values } = parseFlags(flags, process.argv.slice(2));
   const dataDir = values["data-dir"]!;
   const bus = await chooseBus({ nats: values.nats!, natsPort: 0, dataDir });
-  const storeBus = await bus.connect("store");
-  const inspection = startInspection(storeBus, "store", values.inspect);
-  const store = await startStoreComponent({ bus: storeBus, dir: join(dataDir, "store"), ...(inspection.inspect ? { inspect: inspection.inspect } : {}) });
+  const component = await connectComponent(bus, "store", values.inspect);
+  const store = await startStoreComponent({ ...component.options, dir: join(dataDir, "store") });
   console.log(`store: serving revision ${store.backend.revision} (${store.backend.stats.objects} objects) from ${join(dataDir, "store")} on ${bus.description}`);
   onShutdown(async () => {
     await store.stop();
-    inspection.stop();
+    component.stopInspection();
     await bus.stop();
   });
 };
