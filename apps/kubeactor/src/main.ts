@@ -47,6 +47,7 @@ const main = async (argv: string[]) => {
         nodeLifecycle: asFlagError(() => nodeLifecycleOptionsFrom(values)),
         serviceClusterIpRange: values["service-cluster-ip-range"]!,
         dnsPort: values["dns-port"],
+        storeBackend: { backend: values["store-backend"], bucket: values["jetstream-bucket"], replicas: values["jetstream-replicas"] },
       });
       return;
     }

@@ -14,7 +14,7 @@ import { startKubelet } from "@kubeactor/kubelet";
 import { startScheduler } from "@kubeactor/scheduler";
 import { startKubeProxy } from "@kubeactor/proxy";
 import { chooseBus, connectComponent, inspectFlag, onShutdown, writeKubeconfig } from "@kubeactor/runtime";
-import { startStoreComponent } from "@kubeactor/store";
+import { chooseStoreBackend, startStoreComponent, storeBackendFlags } from "@kubeactor/store";
 
 export const upFlags = {
   "data-dir": { type: "string", default: ".kubeactor", help: "directory for the store, the NATS data and the kubeconfig" },
@@ -29,6 +29,7 @@ export const upFlags = {
   ...nodeLifecycleFlags,
   "service-cluster-ip-range": { type: "string", default: "127.96.0.0/12", help: "ClusterIPs come from this range (inside 127.0.0.0/8, so kube-proxy can bind them)" },
   "dns-port": { type: "int", default: 10053, help: "cluster DNS on 127.0.0.1:<port>, UDP and TCP (0: no DNS server)" },
+  ...storeBackendFlags,
 } as const;
 
 export interface UpOptions {
@@ -48,6 +49,8 @@ export interface UpOptions {
   readonly serviceClusterIpRange?: string;
   /** Default 10053; 0 turns DNS off. */
   readonly dnsPort?: number;
+  /** `file` (default) or `jetstream` (a KV bucket on the bus's NATS server). */
+  readonly storeBackend?: { readonly backend?: string; readonly bucket?: string; readonly replicas?: number };
 }
 
 export interface RunningCluster {
@@ -73,9 +76,11 @@ export const startCluster = async (opts: UpOptions, log: (line: string) => void 
       stops.push(async () => component.stopInspection());
       return component.options;
     };
-    const store = await startStoreComponent({ ...(await componentBus("store")), dir: join(dataDir, "store") });
+    const storeDir = join(dataDir, "store");
+    const choice = chooseStoreBackend({ ...opts.storeBackend, backend: opts.storeBackend?.backend, dir: storeDir, natsUrl: bus.url });
+    const store = await startStoreComponent({ ...(await componentBus("store")), dir: storeDir, ...choice });
     stops.push(() => store.stop());
-    log(`store: serving revision ${store.backend.revision} (${store.backend.stats.objects} objects) from ${join(dataDir, "store")}`);
+    log(`store: serving revision ${store.backend.revision} (${store.backend.stats.objects} objects) from ${choice.where}`);
     const api = await startApiServer({
       bus: await bus.connect("apiserver"),
       port: opts.port,

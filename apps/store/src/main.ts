@@ -4,21 +4,30 @@
  */
 import { join } from "node:path";
 import { chooseBus, defaultNatsUrl, FlagError, flagHelp, inspectFlag, onShutdown, parseFlags, connectComponent } from "@kubeactor/runtime";
-import { startStoreComponent } from "@kubeactor/store";
+import { chooseStoreBackend, startStoreComponent, storeBackendFlags } from "@kubeactor/store";
 
 const flags = {
   "data-dir": { type: "string", default: ".kubeactor", help: "directory for the store's log and snapshots (DIR/store)" },
-  nats: { type: "string", default: defaultNatsUrl(), help: "NATS server URL (default: loopback on KUBEACTOR_NATS_PORT, 4222)" },
+  nats: { type: "string", default: defaultNatsUrl(), help: "NATS server URL, or comma-separated URLs of a cluster (default: loopback on KUBEACTOR_NATS_PORT, 4222)" },
   inspect: inspectFlag,
+  ...storeBackendFlags,
 } as const;
 
 const main = async () => {
   const { values } = parseFlags(flags, process.argv.slice(2));
   const dataDir = values["data-dir"]!;
+  const dir = join(dataDir, "store");
+  const choice = chooseStoreBackend({
+    backend: values["store-backend"],
+    dir,
+    natsUrl: values.nats,
+    bucket: values["jetstream-bucket"],
+    replicas: values["jetstream-replicas"],
+  });
   const bus = await chooseBus({ nats: values.nats!, natsPort: 0, dataDir });
   const component = await connectComponent(bus, "store", values.inspect);
-  const store = await startStoreComponent({ ...component.options, dir: join(dataDir, "store") });
-  console.log(`store: serving revision ${store.backend.revision} (${store.backend.stats.objects} objects) from ${join(dataDir, "store")} on ${bus.description}`);
+  const store = await startStoreComponent({ ...component.options, dir, ...choice });
+  console.log(`store: serving revision ${store.backend.revision} (${store.backend.stats.objects} objects) from ${choice.where} on ${bus.description}`);
   onShutdown(async () => {
     await store.stop();
     component.stopInspection();

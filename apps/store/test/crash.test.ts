@@ -10,10 +10,15 @@ import { Bus, connectNats, type RunningNats, startNatsServer, type Transport } f
 import { StoreClient } from "@kubeactor/client";
 import { startProcess } from "@kubeactor/testing";
 
-const startStore = (dir: string, url: string) =>
-  startProcess("apps/store/src/main.ts", ["--data-dir", dir, "--nats", url], { ready: /store: serving/ });
+/** Both durable logs: the file log in DIR/store, and a JetStream KV bucket on the nats-server. */
+const backends = [
+  { name: "file log", args: [] as string[] },
+  { name: "JetStream KV bucket", args: ["--store-backend", "jetstream", "--jetstream-bucket", "crash"] },
+];
 
-describe("store process crash", () => {
+describe.each(backends)("store process crash ($name)", ({ args }) => {
+  const startStore = (dir: string, url: string) =>
+    startProcess("apps/store/src/main.ts", ["--data-dir", dir, "--nats", url, ...args], { ready: /store: serving/ });
   let nats: RunningNats;
   let transport: Transport;
   let dir: string;

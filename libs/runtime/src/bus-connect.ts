@@ -26,8 +26,10 @@ export const chooseBus = async (opts: { nats?: string; natsPort: number; dataDir
   };
   if (opts.nats) {
     const url = opts.nats;
+    // A comma-separated list names a cluster's members: the client fails over between them.
+    const servers = url.split(",").map((s) => s.trim()).filter(Boolean);
     return {
-      connect: async (name) => track(await connectNats({ servers: url, name }), name),
+      connect: async (name) => track(await connectNats({ servers, name }), name),
       description: `NATS at ${url}`,
       url,
       stop: closeAll,

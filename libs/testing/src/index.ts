@@ -3,3 +3,4 @@ export * from "./transports.ts";
 export * from "./processes.ts";
 export * from "./cluster.ts";
 export * from "./until.ts";
+export * from "./nats-cluster.ts";

@@ -35,8 +35,17 @@ export interface Persistence {
   readonly logBytes: number;
   /** Loads durable state into `state` (snapshot + log replay, history rebuilt). */
   recover(state: VersionedState): Promise<void>;
-  /** Appends one batch with ONE write and ONE fdatasync; `firstRev` names a new segment if one is opened. */
-  append(firstRev: number, records: Buffer[]): Promise<void>;
+  /**
+   * Builds the record of one write (only called when `encodes`); the default is
+   * the log format of codec.ts. `objText` is the stored object's JSON (absent for DELETED).
+   */
+  encode?(rev: number, type: ChangeType, key: string, objText: string | undefined): Buffer;
+  /**
+   * Makes one batch durable: the file log appends it with ONE write and ONE
+   * fdatasync (`firstRev` names a new segment if one is opened); `events` are
+   * the batch's writes, one per record, for persistences that need keys.
+   */
+  append(firstRev: number, records: Buffer[], events: readonly ChangeEvent[]): Promise<void>;
   /** Called at a batch boundary (nothing in flight): the next append starts a new segment. */
   roll(): void;
   /** Writes a snapshot of `entries` at `revision` durably, then drops what it covers. */
@@ -230,7 +239,8 @@ export class Engine implements StoreBackend {
       object = deepFreeze(JSON.parse(objText) as JsonObject);
     }
     const event: ChangeEvent = prev ? { type, key, revision: rev, object, prevObject: expose(prev) } : { type, key, revision: rev, object };
-    const record = this.persistence.encodes ? encodeRecord(payloadText(rev, type, key, objText)) : undefined;
+    const p = this.persistence;
+    const record = !p.encodes ? undefined : p.encode ? p.encode(rev, type, key, objText) : encodeRecord(payloadText(rev, type, key, objText));
     return { ...event, record };
   }
 
@@ -242,7 +252,11 @@ export class Engine implements StoreBackend {
         try {
           const records: Buffer[] = [];
           for (const p of batch) if (p.record) records.push(p.record);
-          await this.persistence.append(batch[0]!.event.revision, records);
+          await this.persistence.append(
+            batch[0]!.event.revision,
+            records,
+            batch.map((p) => p.event),
+          );
         } catch (err) {
           this.failClosed(err, batch);
           return;
