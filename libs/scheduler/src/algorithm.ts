@@ -6,7 +6,7 @@
  * Every (node, plugin, verdict) and (node, plugin, score) is returned so the
  * caller can publish and show why.
  */
-import { type Code, CycleState, type NodeInfo, type NodeSource, type Pod, podInfoOf, podKey, type Status } from "./framework.ts";
+import { type Code, CycleState, type NodeInfo, type NodeSource, type Pod, type PodInfo, podInfoOf, podKey, type Status } from "./framework.ts";
 import { type Candidate, defaultPreemption, type PreemptionResult } from "./preemption.ts";
 import type { Profile } from "./profile.ts";
 
@@ -109,6 +109,14 @@ export const filterOnChangedNode = (profile: Profile, source: NodeSource, pod: P
   return runFiltersWithNominatedPods(profile, state, pod, node, changed)?.status;
 };
 
+/** Every filter whose PreFilter depends on the cluster's pods can update its state for one pod (PreFilterExtensions). */
+export const hasPreFilterExtensions = (profile: Profile): boolean => profile.filters.every((f) => !f.preFilter || (f.addPod && f.removePod));
+
+/** PreFilterExtensions AddPod / RemovePod of every filter plugin: `changed` was added to or removed from `node`. */
+export const updatePreFilterState = (profile: Profile, state: CycleState, pod: Pod, changed: PodInfo, node: NodeInfo, added: boolean): void => {
+  for (const f of profile.filters) (added ? f.addPod : f.removePod)?.(state, pod, changed, node);
+};
+
 /** kube's FitError with its PostFilter (preemption) message: each part ends with one period. */
 export const fitErrorMessage = (numNodes: number, filterStatuses: readonly Status[], postFilterMsg?: string): string => {
   let msg = `${nodesAvailableMessage(numNodes, filterStatuses)}.`;
@@ -193,8 +201,8 @@ export const scheduleOne = (profile: Profile, source: NodeSource, pod: Pod, rand
 
   if (feasible.length === 0) {
     const statuses = failures.map((f) => f.status);
-    // PostFilter: DefaultPreemption. A found candidate adds nothing to the message (kube's status is Success).
-    const post = postFilter(profile, source, pod, failures, random);
+    // PostFilter: DefaultPreemption, with this cycle's PreFilter state. A found candidate adds nothing to the message (kube's status is Success).
+    const post = postFilter(profile, source, pod, failures, random, state);
     const message = fitErrorMessage(infos.length, statuses, post.message || undefined);
     return { numNodes: infos.length, feasible: [], filters, scores: [], totals: [], message, ...(post.candidate ? { preemption: post.candidate } : {}) };
   }

@@ -181,6 +181,11 @@ export class SchedulerCache implements NodeSource {
     this.unplace(key);
   }
 
+  /** The pod is counted on a node (bound, or assumed). */
+  isCounted(key: string): boolean {
+    return this.podNode.has(key);
+  }
+
   isAssumed(key: string): boolean {
     return this.assumed.has(key);
   }

@@ -8,8 +8,16 @@
  *
  * PodDisruptionBudgets are not served by kubeactor, so no victim violates one.
  */
-import { ErrNoPreemptionVictims, ErrPreemptionNotHelpful, filterOnChangedNode, nodesAvailableMessage } from "./algorithm.ts";
-import type { NodeInfo, NodeSource, Pod, PodInfo, Status } from "./framework.ts";
+import {
+  ErrNoPreemptionVictims,
+  ErrPreemptionNotHelpful,
+  filterOnChangedNode,
+  hasPreFilterExtensions,
+  nodesAvailableMessage,
+  runFiltersWithNominatedPods,
+  updatePreFilterState,
+} from "./algorithm.ts";
+import type { CycleState, NodeInfo, NodeSource, Pod, PodInfo, Status } from "./framework.ts";
 import type { Profile } from "./profile.ts";
 
 export const podPriority = (pod: Pod): number => pod.spec?.priority ?? 0;
@@ -60,25 +68,43 @@ export const preemptionIneligibility = (pod: Pod, source: NodeSource, nominatedS
   return undefined;
 };
 
-/** SelectVictimsOnNode: the victims, or the status that says why this node cannot help. */
-export const selectVictimsOnNode = (profile: Profile, source: NodeSource, pod: Pod, node: NodeInfo): { victims: Pod[] } | { status: Status } => {
+/**
+ * SelectVictimsOnNode: the victims, or the status that says why this node
+ * cannot help. With the cycle's PreFilter `state` (and plugins that can
+ * update it pod by pod), a dry run costs the pods on this node only, as
+ * kube's AddPod / RemovePod extensions make it; otherwise every PreFilter is
+ * recomputed over the changed cluster at each step.
+ */
+export const selectVictimsOnNode = (
+  profile: Profile,
+  source: NodeSource,
+  pod: Pod,
+  node: NodeInfo,
+  cycleState?: CycleState,
+): { victims: Pod[] } | { status: Status } => {
   const copy = node.clone();
+  const state = cycleState && hasPreFilterExtensions(profile) ? cycleState.clone() : undefined;
   const potential: PodInfo[] = [];
   for (const p of node.pods.values())
     if (podPriority(p.pod) < podPriority(pod)) {
       potential.push(p);
       copy.removePod(p.key);
+      if (state) updatePreFilterState(profile, state, pod, p, copy, false);
     }
   if (potential.length === 0) return { status: { code: "UnschedulableAndUnresolvable", reasons: [ErrNoPreemptionVictims] } };
-  const without = filterOnChangedNode(profile, source, pod, copy);
+  const fits = (): Status | undefined =>
+    state ? runFiltersWithNominatedPods(profile, state, pod, copy, source)?.status : filterOnChangedNode(profile, source, pod, copy);
+  const without = fits();
   if (without) return { status: without };
   // Reprieve the most important first: each one that still leaves room stays.
   potential.sort((a, b) => (moreImportant(a.pod, b.pod) ? -1 : moreImportant(b.pod, a.pod) ? 1 : 0));
   const victims: Pod[] = [];
   for (const p of potential) {
     copy.addPod(p);
-    if (filterOnChangedNode(profile, source, pod, copy)) {
+    if (state) updatePreFilterState(profile, state, pod, p, copy, true);
+    if (fits()) {
       copy.removePod(p.key);
+      if (state) updatePreFilterState(profile, state, pod, p, copy, false);
       victims.push(p.pod);
     }
   }
@@ -126,6 +152,8 @@ export const defaultPreemption = (
   pod: Pod,
   failures: readonly { node: NodeInfo; status: Status }[],
   random: () => number = Math.random,
+  /** The cycle's PreFilter state, computed over `source`: dry runs start from it. */
+  state?: CycleState,
 ): PreemptionResult => {
   const nominated = (pod.status as { nominatedNodeName?: string } | undefined)?.nominatedNodeName;
   const why = preemptionIneligibility(pod, source, failures.find((f) => f.node.name === nominated)?.status);
@@ -142,7 +170,7 @@ export const defaultPreemption = (
     const offset = Math.floor(random() * potential.length) % potential.length;
     for (let i = 0; i < potential.length && candidates.length < wanted; i++) {
       const node = potential[(offset + i) % potential.length]!;
-      const r = selectVictimsOnNode(profile, source, pod, node);
+      const r = selectVictimsOnNode(profile, source, pod, node, state);
       if ("victims" in r) candidates.push({ node: node.name, victims: r.victims });
       else statuses.push(r.status);
     }

@@ -55,9 +55,18 @@ export const setPodUnschedulable = async (api: ApiClient, pod: Pod, message: str
  * prepareCandidate: each victim gets DisruptionTarget=True (reason
  * PreemptionByScheduler), is deleted gracefully (its kubelet stops it) and
  * gets a Preempted event. A victim already gone is fine; other failures are
- * logged and the preemptor simply tries again later.
+ * logged and counted (the result): the preemptor then tries again later.
  */
-export const evictVictims = async (api: ApiClient, recorder: EventRecorder, schedulerName: string, preemptor: Pod, node: string, victims: readonly Pod[], log: (line: string) => void) => {
+export const evictVictims = async (
+  api: ApiClient,
+  recorder: EventRecorder,
+  schedulerName: string,
+  preemptor: Pod,
+  node: string,
+  victims: readonly Pod[],
+  log: (line: string) => void,
+): Promise<number> => {
+  let failed = 0;
   await Promise.all(
     victims.map(async (victim) => {
       const { namespace = "", name = "" } = victim.metadata ?? {};
@@ -75,10 +84,13 @@ export const evictVictims = async (api: ApiClient, recorder: EventRecorder, sche
         await api.delete(PODS, namespace, name);
         await recorder.record(victim as unknown as JsonObject, "Normal", Preempted, preemptedMessage(preemptor, node));
       } catch (e) {
-        if ((e as { status?: { code?: number } }).status?.code !== 404) log(`preempting ${namespace}/${name} failed: ${(e as Error).message}`);
+        if ((e as { status?: { code?: number } }).status?.code === 404) return;
+        failed++;
+        log(`preempting ${namespace}/${name} failed: ${(e as Error).message}`);
       }
     }),
   );
+  return failed;
 };
 
 export const reportUnschedulable = async (

@@ -22,7 +22,7 @@
 import { assign, fromCallback, fromPromise, sendTo, setup } from "xstate";
 import { type CycleResult, type NodeCursor, scheduleOne } from "./algorithm.ts";
 import type { SchedulerCache } from "./cache.ts";
-import type { Pod } from "./framework.ts";
+import { type Pod, podKey } from "./framework.ts";
 import type { Candidate } from "./preemption.ts";
 import type { Profile } from "./profile.ts";
 import type { QueuedPod, SchedulingQueue } from "./queue.ts";
@@ -221,8 +221,12 @@ export const createSchedulerMachine = (deps: SchedulerDeps) => {
       parkPod: assign(({ context, event }) => {
         const { queued, result } = (event as unknown as { output: CycleOutcome }).output;
         deps.queue.failed(queued.key, new Set(result.filters.map((f) => f.plugin)), true);
-        // The room preemption makes is this pod's: lower-priority pods must not take it meanwhile.
-        if (result.preemption) deps.cache.nominate(queued.pod, result.preemption.node);
+        if (result.preemption) {
+          // The room preemption makes is this pod's: lower-priority pods must not take it meanwhile.
+          deps.cache.nominate(queued.pod, result.preemption.node);
+          // Retried when the last victim is gone (and not before: it would only preempt again).
+          deps.queue.awaitVictims(queued.key, result.preemption.victims.map(podKey).filter((k) => deps.cache.isCounted(k)));
+        }
         return { unschedulable: context.unschedulable + 1 };
       }),
       requestFailureReport: sendTo("io", ({ event }) => {

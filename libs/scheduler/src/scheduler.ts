@@ -114,6 +114,7 @@ export const startScheduler = async (opts: SchedulerOptions): Promise<RunningSch
       const p = o as unknown as Pod;
       cache.removePod(p);
       queue.delete(podKey(p));
+      queue.victimGone(podKey(p));
       if (p.spec?.nodeName) queue.onClusterEvent("AssignedPodDelete");
     },
   });
@@ -136,7 +137,10 @@ export const startScheduler = async (opts: SchedulerOptions): Promise<RunningSch
             const p = input.preemption;
             // Nominate first: once the victims are gone the pod may be bound at once, and a bound pod's status is not ours to write.
             await reportUnschedulable(api, recorderFor(input.pod), input.pod, input.message, log, p?.node);
-            if (p) await evictVictims(api, recorderFor(input.pod), profileFor(input.pod).schedulerName, input.pod, p.node, p.victims, log);
+            if (!p) return;
+            const failed = await evictVictims(api, recorderFor(input.pod), profileFor(input.pod).schedulerName, input.pod, p.node, p.victims, log);
+            // Victims left in place: the preemptor would wait for them in vain; it decides again after backoff.
+            if (failed > 0) queue.evictionFailed(podKey(input.pod));
           },
           reportScheduled: (input: BindInput) =>
             recorderFor(input.pod).record(input.pod as unknown as JsonObject, "Normal", Scheduled, scheduledMessage(input.pod, input.node)),

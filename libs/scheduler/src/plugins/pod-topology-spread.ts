@@ -18,6 +18,7 @@
 import { labelSelectorFromApi, matchesLabels, newRequirement, type Selector, selectorFromSet } from "@kubeactor/api";
 import {
   type ClusterObjects,
+  type CycleState,
   type FilterPlugin,
   type Labels,
   MAX_NODE_SCORE,
@@ -25,6 +26,7 @@ import {
   type NodeSource,
   noObjects,
   type Pod,
+  type PodInfo,
   type ScorePlugin,
   selectsEverything,
   success,
@@ -181,12 +183,44 @@ export const podTopologySpreadPreFilterState = (pod: Pod, cluster: NodeSource, d
   return { constraints, domains };
 };
 
+/** One pod counted as PreFilter counts it (same namespace, not terminating, matching the selector). */
+const podCounts = (c: Constraint, changed: Pod, namespace: string): boolean =>
+  !changed.metadata?.deletionTimestamp &&
+  changed.metadata?.namespace === namespace &&
+  !selectsEverything(c.selector) &&
+  !c.selector.nothing &&
+  matchesLabels(c.selector, changed.metadata?.labels ?? {});
+
+/** PreFilterExtensions (kube's updateWithPod): a dry run added or removed `changed` on `node`; changed domains are copied first. */
+const updateWithPod = (state: CycleState, pod: Pod, changed: PodInfo, node: NodeInfo, by: 1 | -1): void => {
+  const s = state.read<PreFilterState | undefined>(FILTER_KEY, () => undefined);
+  if (!s || s.constraints.length === 0) return;
+  const labels = labelsOf(node);
+  if (!hasAllKeys(labels, s.constraints)) return;
+  const ns = pod.metadata?.namespace ?? "";
+  let domains: Map<string, number>[] | undefined;
+  s.constraints.forEach((c, i) => {
+    if (!nodeIncluded(c, pod, node) || !podCounts(c, changed.pod, ns)) return;
+    domains ??= [...s.domains];
+    const m = (domains[i] = new Map(domains[i]!));
+    const v = labels[c.topologyKey]!;
+    m.set(v, (m.get(v) ?? 0) + by);
+  });
+  if (domains) state.write(FILTER_KEY, { constraints: s.constraints, domains } satisfies PreFilterState);
+};
+
+const extensions: Pick<FilterPlugin, "addPod" | "removePod"> = {
+  addPod: (state, pod, changed, node) => updateWithPod(state, pod, changed, node, 1),
+  removePod: (state, pod, changed, node) => updateWithPod(state, pod, changed, node, -1),
+};
+
 export const podTopologySpreadFilter: FilterPlugin = {
   name: POD_TOPOLOGY_SPREAD,
   preFilter: (state, pod, cluster) => {
     state.write(FILTER_KEY, podTopologySpreadPreFilterState(pod, cluster));
     return undefined;
   },
+  ...extensions,
   filter: (state, pod, node) => {
     const s = state.read<PreFilterState | undefined>(FILTER_KEY, () => undefined);
     if (!s || s.constraints.length === 0) return success;
