@@ -136,13 +136,22 @@ export const pickOneNode = (candidates: readonly Candidate[]): Candidate | undef
   return list[0];
 };
 
-/** kube's MinCandidateNodesPercentage and MinCandidateNodesAbsolute. */
-const MIN_CANDIDATE_NODES_PERCENTAGE = 10;
-const MIN_CANDIDATE_NODES_ABSOLUTE = 100;
+/** DefaultPreemptionArgs: at least this share of the potential nodes, and at least this many, are dry-run. */
+export interface PreemptionArgs {
+  readonly minCandidateNodesPercentage: number;
+  readonly minCandidateNodesAbsolute: number;
+}
+/** kube's defaults. */
+export const DEFAULT_PREEMPTION_ARGS: PreemptionArgs = { minCandidateNodesPercentage: 10, minCandidateNodesAbsolute: 100 };
+
+/** calculateNumCandidates: the percentage of the potential nodes, at least the absolute number, at most them all. */
+export const numCandidates = (args: PreemptionArgs, potential: number): number =>
+  Math.min(potential, Math.max(Math.trunc((potential * args.minCandidateNodesPercentage) / 100), args.minCandidateNodesAbsolute));
 
 /**
  * The whole PostFilter: eligibility, dry runs from a random offset until
- * enough candidates are found (10% of the potential nodes, at least 100),
+ * enough candidates are found (by default 10% of the potential nodes, at
+ * least 100: the profile's DefaultPreemptionArgs),
  * the choice of node. Without a candidate the message explains every node,
  * as `preemption: 0/N nodes are available: ...`.
  */
@@ -166,7 +175,7 @@ export const defaultPreemption = (
   }
   const candidates: Candidate[] = [];
   if (potential.length > 0) {
-    const wanted = Math.min(potential.length, Math.max(Math.trunc((potential.length * MIN_CANDIDATE_NODES_PERCENTAGE) / 100), MIN_CANDIDATE_NODES_ABSOLUTE));
+    const wanted = numCandidates(profile.preemptionArgs ?? DEFAULT_PREEMPTION_ARGS, potential.length);
     const offset = Math.floor(random() * potential.length) % potential.length;
     for (let i = 0; i < potential.length && candidates.length < wanted; i++) {
       const node = potential[(offset + i) % potential.length]!;
