@@ -25,13 +25,24 @@ export interface ScoreRecord {
   readonly weight: number;
 }
 
+/** One score plugin's scores over the feasible nodes (same order as `feasible`). */
+export interface PluginScores {
+  readonly plugin: string;
+  readonly weight: number;
+  readonly raw: readonly number[];
+  readonly normalized: readonly number[];
+}
+
 export interface CycleResult {
   /** Nodes considered. */
   readonly numNodes: number;
   readonly feasible: readonly string[];
   /** Failing verdicts only: one per infeasible node (its first failing plugin). */
   readonly filters: readonly FilterRecord[];
+  /** Every (feasible node, plugin) score; built from `pluginScores` when first read. */
   readonly scores: readonly ScoreRecord[];
+  /** The same scores by plugin, as computed (no object per node and plugin). */
+  readonly pluginScores?: readonly PluginScores[];
   readonly totals: readonly { node: string; score: number }[];
   /** The chosen node, or undefined when nothing fits. */
   readonly node?: string;
@@ -69,9 +80,11 @@ export const runFiltersWithNominatedPods = (
   node: NodeInfo,
   source: NodeSource,
 ): { plugin: string; status: Status } | undefined => {
+  const onNode = source.nominatedPods?.(node.name);
+  if (!onNode || onNode.length === 0) return runFilters(profile, state, pod, node); // the usual case: no copy, no arrays
   const key = podKey(pod);
   const priority = pod.spec?.priority ?? 0;
-  const nominated = (source.nominatedPods?.(node.name) ?? []).filter((p) => p.key !== key && (p.pod.spec?.priority ?? 0) >= priority);
+  const nominated = onNode.filter((p) => p.key !== key && (p.pod.spec?.priority ?? 0) >= priority);
   if (nominated.length > 0) {
     const withThem = node.clone();
     for (const p of nominated) withThem.addPod(p);
@@ -211,16 +224,15 @@ export const scheduleOne = (profile: Profile, source: NodeSource, pod: Pod, rand
   // As kube-scheduler: one feasible node needs no scoring.
   if (feasible.length === 1) return { ...base, scores: [], totals: [{ node: feasible[0]!.name, score: 0 }], node: feasible[0]!.name };
 
-  const scores: ScoreRecord[] = [];
-  const totals = feasible.map(() => 0);
+  const totals: number[] = new Array<number>(feasible.length).fill(0);
   for (const { plugin } of profile.scores) plugin.preScore?.(state, pod, feasible, source);
+  const pluginScores: PluginScores[] = [];
   for (const { plugin, weight } of profile.scores) {
-    const raw = feasible.map((n) => plugin.score(state, pod, n));
+    const raw = new Array<number>(feasible.length);
+    for (let i = 0; i < feasible.length; i++) raw[i] = plugin.score(state, pod, feasible[i]!);
     const normalized = plugin.normalize ? plugin.normalize(state, pod, raw) : raw;
-    feasible.forEach((n, i) => {
-      scores.push({ node: n.name, plugin: plugin.name, raw: raw[i]!, normalized: normalized[i]!, weight });
-      totals[i]! += normalized[i]! * weight;
-    });
+    for (let i = 0; i < feasible.length; i++) totals[i]! += normalized[i]! * weight;
+    pluginScores.push({ plugin: plugin.name, weight, raw, normalized });
   }
   // selectHost: reservoir sampling among the highest totals.
   let best = 0;
@@ -234,7 +246,22 @@ export const scheduleOne = (profile: Profile, source: NodeSource, pod: Pod, rand
       if (Math.floor(random() * ties) === 0) best = i;
     }
   });
-  return { ...base, scores, totals: feasible.map((n, i) => ({ node: n.name, score: totals[i]! })), node: feasible[best]!.name };
+  return withLazyScores({ ...base, pluginScores, totals: feasible.map((n, i) => ({ node: n.name, score: totals[i]! })), node: feasible[best]!.name });
+};
+
+/** Per-(node, plugin) records for the nodes at `indices` of `feasible` (all when absent), plugin by plugin, in node order. */
+export const scoreRecords = (feasible: readonly string[], pluginScores: readonly PluginScores[], indices?: readonly number[]): ScoreRecord[] => {
+  const out: ScoreRecord[] = [];
+  const which = indices ?? [...feasible.keys()];
+  for (const p of pluginScores)
+    for (const i of which) out.push({ node: feasible[i]!, plugin: p.plugin, raw: p.raw[i]!, normalized: p.normalized[i]!, weight: p.weight });
+  return out;
+};
+
+/** `scores` as a property computed on first read: most cycles publish the best nodes' scores only. */
+const withLazyScores = (r: Omit<CycleResult, "scores"> & { pluginScores: readonly PluginScores[] }): CycleResult => {
+  let scores: ScoreRecord[] | undefined;
+  return Object.defineProperty(r, "scores", { enumerable: true, get: () => (scores ??= scoreRecords(r.feasible, r.pluginScores)) }) as CycleResult;
 };
 
 /** For convenience in tests and tools: the pod info a NodeInfo would hold. */

@@ -52,6 +52,16 @@ export class CycleState {
     if (v === undefined && !this.data.has(key)) this.data.set(key, (v = compute()));
     return v as T;
   }
+  /** `read` without a closure per call (filters and scores run it per node): `compute(arg)` once. */
+  memo<A, T>(key: string, compute: (arg: A) => T, arg: A): T {
+    let v = this.data.get(key) as T | undefined;
+    if (v === undefined && !this.data.has(key)) this.data.set(key, (v = compute(arg)));
+    return v as T;
+  }
+  /** What a PreFilter / PreScore wrote, or undefined. */
+  get<T>(key: string): T | undefined {
+    return this.data.get(key) as T | undefined;
+  }
   write(key: string, v: unknown): void {
     this.data.set(key, v);
   }
@@ -380,6 +390,14 @@ export interface NodeSource {
   readonly objects?: ClusterObjects | undefined;
   /** Pending pods nominated to this node by an earlier preemption (kube's nominator). */
   nominatedPods?(node: string): readonly PodInfo[];
+  /**
+   * The nodes with a pod that has any pod (anti-)affinity, and those with a pod
+   * that has required anti-affinity (kube's HavePodsWithAffinityNodeInfoList
+   * and HavePodsWithRequiredAntiAffinityNodeInfoList): InterPodAffinity reads
+   * only these unless the incoming pod has terms of its own. Absent: every node.
+   */
+  nodesWithPodAffinity?(): readonly NodeInfo[];
+  nodesWithRequiredAntiAffinity?(): readonly NodeInfo[];
 }
 
 /** Static objects for tests. */

@@ -20,7 +20,7 @@
  * O(N²) (a quarter of the scheduler's CPU in bench:scheduler).
  */
 import { assign, fromCallback, fromPromise, sendTo, setup } from "xstate";
-import { type CycleResult, type NodeCursor, scheduleOne } from "./algorithm.ts";
+import { type CycleResult, type NodeCursor, scheduleOne, scoreRecords } from "./algorithm.ts";
 import type { SchedulerCache } from "./cache.ts";
 import { type Pod, podKey } from "./framework.ts";
 import type { Candidate } from "./preemption.ts";
@@ -136,15 +136,23 @@ export const schedulerIO = (io: SchedulerIO, log: (line: string) => void = () =>
 export const CYCLE_SCORED_NODES = 10;
 
 const scoresWorthPublishing = (result: CycleResult) => {
-  if (result.totals.length <= CYCLE_SCORED_NODES) return result.scores;
-  const best = new Set(
-    [...result.totals]
-      .sort((a, b) => b.score - a.score)
-      .slice(0, CYCLE_SCORED_NODES)
-      .map((t) => t.node),
-  );
-  if (result.node) best.add(result.node);
-  return result.scores.filter((s) => best.has(s.node));
+  if (result.totals.length <= CYCLE_SCORED_NODES || !result.pluginScores) return result.scores;
+  // The best totals by one pass keeping the top few (no sort of every feasible node), in node order.
+  const top: number[] = [];
+  const { totals } = result;
+  for (let i = 0; i < totals.length; i++) {
+    if (top.length === CYCLE_SCORED_NODES && totals[i]!.score <= totals[top[top.length - 1]!]!.score) continue;
+    let j = top.length === CYCLE_SCORED_NODES ? top.length - 1 : top.length;
+    while (j > 0 && totals[top[j - 1]!]!.score < totals[i]!.score) {
+      top[j] = top[j - 1]!;
+      j--;
+    }
+    top[j] = i;
+    if (top.length > CYCLE_SCORED_NODES) top.length = CYCLE_SCORED_NODES;
+  }
+  const chosen = result.node ? result.feasible.indexOf(result.node) : -1;
+  if (chosen >= 0 && !top.includes(chosen)) top.push(chosen);
+  return scoreRecords(result.feasible, result.pluginScores, top.sort((a, b) => a - b));
 };
 
 const metaOf = (pod: Pod) => ({ namespace: pod.metadata?.namespace ?? "", name: pod.metadata?.name ?? "" });

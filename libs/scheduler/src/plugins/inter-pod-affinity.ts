@@ -110,7 +110,8 @@ export const interPodAffinityPreFilterState = (pod: Pod, cluster: NodeSource): P
   const requiredAnti = terms?.requiredAnti ?? [];
   const ownTerms = required.length > 0 || requiredAnti.length > 0;
   const state: PreFilterState = { terms, affinity, antiAffinity, existingAntiAffinity, nsLabels };
-  for (const info of cluster.nodeInfos()) {
+  const nodes = ownTerms ? cluster.nodeInfos() : (cluster.nodesWithRequiredAntiAffinity?.() ?? cluster.nodeInfos());
+  for (const info of nodes) {
     if (!ownTerms && info.podsWithRequiredAntiAffinity === 0) continue; // the common case, kept cheap
     const labels = labelsOf(info);
     for (const existing of info.pods.values()) countPod(state, pod, existing, labels, 1);
@@ -209,7 +210,8 @@ export const interPodAffinityScoreMap = (pod: Pod, cluster: NodeSource, hardPodA
   const hasConstraints = (terms?.preferred.length ?? 0) > 0 || (terms?.preferredAnti.length ?? 0) > 0;
   const nsLabels = (cluster.objects ?? noObjects).namespaceLabels(pod.metadata?.namespace ?? "") ?? {};
   const m: ScoreMap = new Map();
-  for (const info of cluster.nodeInfos()) {
+  const nodes = hasConstraints ? cluster.nodeInfos() : (cluster.nodesWithPodAffinity?.() ?? cluster.nodeInfos());
+  for (const info of nodes) {
     // Unless the incoming pod has preferred terms, only pods with affinity can contribute.
     if (!hasConstraints && info.podsWithAffinity === 0) continue;
     const labels = labelsOf(info);
