@@ -20,7 +20,7 @@
  * O(N²) (a quarter of the scheduler's CPU in bench:scheduler).
  */
 import { assign, fromCallback, fromPromise, sendTo, setup } from "xstate";
-import { type CycleResult, type NodeCursor, scheduleOne, scoreRecords } from "./algorithm.ts";
+import { type CycleResult, type FilterRecord, type NodeCursor, scheduleOne, scoreRecords } from "./algorithm.ts";
 import type { SchedulerCache } from "./cache.ts";
 import { type Pod, podKey } from "./framework.ts";
 import type { Candidate } from "./preemption.ts";
@@ -129,30 +129,58 @@ export const schedulerIO = (io: SchedulerIO, log: (line: string) => void = () =>
   });
 
 /**
- * Per-plugin scores are published for the best-scoring nodes only (totals stay
- * complete): in a 5000-node cluster a cycle scores ~500 nodes × 7 plugins,
- * and encoding those 3500 entries per pod cost more CPU than the cycle itself.
+ * The cycle record is bounded: per-plugin scores for the best-scoring nodes
+ * only, totals for the best CYCLE_LISTED_NODES feasible nodes, and rejected
+ * nodes counted per plugin and reason with the first CYCLE_LISTED_NODES
+ * listed. In a 5000-node cluster a cycle finds ~500 feasible nodes and may
+ * reject thousands; listing them all made the record ~20 KB per pod (up to
+ * ~100 KB with a topology spread), and encoding and sending it cost more
+ * CPU than the scheduling decision itself.
  */
 export const CYCLE_SCORED_NODES = 10;
+export const CYCLE_LISTED_NODES = 50;
 
-const scoresWorthPublishing = (result: CycleResult) => {
-  if (result.totals.length <= CYCLE_SCORED_NODES || !result.pluginScores) return result.scores;
-  // The best totals by one pass keeping the top few (no sort of every feasible node), in node order.
+/** Indices of the `n` highest totals in one pass (no sort of every feasible node), ties to the earlier node; in node order. */
+const bestIndices = (totals: readonly { score: number }[], n: number): number[] => {
   const top: number[] = [];
-  const { totals } = result;
   for (let i = 0; i < totals.length; i++) {
-    if (top.length === CYCLE_SCORED_NODES && totals[i]!.score <= totals[top[top.length - 1]!]!.score) continue;
-    let j = top.length === CYCLE_SCORED_NODES ? top.length - 1 : top.length;
-    while (j > 0 && totals[top[j - 1]!]!.score < totals[i]!.score) {
+    const score = totals[i]!.score;
+    if (top.length === n && score <= totals[top[n - 1]!]!.score) continue;
+    let j = top.length === n ? n - 1 : top.length;
+    while (j > 0 && totals[top[j - 1]!]!.score < score) {
       top[j] = top[j - 1]!;
       j--;
     }
     top[j] = i;
-    if (top.length > CYCLE_SCORED_NODES) top.length = CYCLE_SCORED_NODES;
   }
+  return top.sort((a, b) => a - b);
+};
+
+const withChosen = (indices: number[], result: CycleResult): number[] => {
   const chosen = result.node ? result.feasible.indexOf(result.node) : -1;
-  if (chosen >= 0 && !top.includes(chosen)) top.push(chosen);
-  return scoreRecords(result.feasible, result.pluginScores, top.sort((a, b) => a - b));
+  return chosen >= 0 && !indices.includes(chosen) ? [...indices, chosen].sort((a, b) => a - b) : indices;
+};
+
+/** What the bus carries for a cycle (kube.scheduler.cycle): see CYCLE_LISTED_NODES. */
+export const cycleRecord = (result: CycleResult) => {
+  const { feasible, totals, filters } = result;
+  const listed = feasible.length <= CYCLE_LISTED_NODES ? undefined : withChosen(bestIndices(totals, CYCLE_LISTED_NODES), result);
+  const scored = totals.length <= CYCLE_SCORED_NODES || !result.pluginScores ? undefined : withChosen(bestIndices(totals, CYCLE_SCORED_NODES), result);
+  const rejected = new Map<string, { plugin: string; code: FilterRecord["code"]; reasons: readonly string[]; count: number }>();
+  for (const f of filters) {
+    const key = `${f.plugin}\u0000${f.code}\u0000${f.reasons.join("\u0000")}`;
+    const r = rejected.get(key);
+    if (r) r.count++;
+    else rejected.set(key, { plugin: f.plugin, code: f.code, reasons: f.reasons, count: 1 });
+  }
+  return {
+    numFeasible: feasible.length,
+    feasible: listed ? listed.map((i) => feasible[i]!) : feasible,
+    rejected: [...rejected.values()],
+    filters: filters.length <= CYCLE_LISTED_NODES ? filters : filters.slice(0, CYCLE_LISTED_NODES),
+    scores: scored ? scoreRecords(feasible, result.pluginScores!, scored) : result.scores,
+    totals: listed ? listed.map((i) => totals[i]!) : totals,
+  };
 };
 
 const metaOf = (pod: Pod) => ({ namespace: pod.metadata?.namespace ?? "", name: pod.metadata?.name ?? "" });
@@ -207,10 +235,7 @@ export const createSchedulerMachine = (deps: SchedulerDeps) => {
           ...(result.node ? { node: result.node } : {}),
           ...(result.message ? { message: result.message } : {}),
           numNodes: result.numNodes,
-          feasible: result.feasible,
-          filters: result.filters,
-          scores: scoresWorthPublishing(result),
-          totals: result.totals,
+          ...cycleRecord(result),
         });
         return {
           cycles,
