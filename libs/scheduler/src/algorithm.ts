@@ -6,7 +6,7 @@
  * Every (node, plugin, verdict) and (node, plugin, score) is returned so the
  * caller can publish and show why.
  */
-import { type Code, CycleState, type NodeInfo, type NodeSource, type Pod, type PodInfo, podInfoOf, podKey, type Status } from "./framework.ts";
+import { type Code, CycleState, type FilterPlugin, type NodeInfo, type NodeSource, type Pod, type PodInfo, podInfoOf, podKey, type Status } from "./framework.ts";
 import { type Candidate, defaultPreemption, type PreemptionResult } from "./preemption.ts";
 import type { Profile } from "./profile.ts";
 
@@ -57,8 +57,11 @@ export const ErrNoNodesAvailable = "no nodes available to schedule pods";
 export const ErrPreemptionNotHelpful = "Preemption is not helpful for scheduling";
 export const ErrNoPreemptionVictims = "No preemption victims found for incoming pod";
 
+/** Where runPreFilters leaves the filters this cycle runs (those that did not Skip). */
+const ACTIVE_FILTERS = "framework/activeFilters";
+
 export const runFilters = (profile: Profile, state: CycleState, pod: Pod, node: NodeInfo): { plugin: string; status: Status } | undefined => {
-  for (const f of profile.filters) {
+  for (const f of state.get<readonly FilterPlugin[]>(ACTIVE_FILTERS) ?? profile.filters) {
     const status = f.filter(state, pod, node);
     if (status.code !== "Success") return { plugin: f.name, status };
   }
@@ -137,12 +140,13 @@ export const fitErrorMessage = (numNodes: number, filterStatuses: readonly Statu
   return msg;
 };
 
-/** PreFilter of every filter plugin in order; the first rejection is returned with its plugin. */
+/** PreFilter of every filter plugin in order; the first rejection is returned with its plugin. Plugins that Skip are left out of the cycle's filters. */
 export const runPreFilters = (profile: Profile, state: CycleState, pod: Pod, source: NodeSource): { plugin: string; status: Status } | undefined => {
   for (const f of profile.filters) {
     const status = f.preFilter?.(state, pod, source);
     if (status && status.code !== "Success") return { plugin: f.name, status };
   }
+  state.write(ACTIVE_FILTERS, profile.filters.filter((f) => !f.skip?.(state, pod)));
   return undefined;
 };
 
@@ -228,6 +232,7 @@ export const scheduleOne = (profile: Profile, source: NodeSource, pod: Pod, rand
   for (const { plugin } of profile.scores) plugin.preScore?.(state, pod, feasible, source);
   const pluginScores: PluginScores[] = [];
   for (const { plugin, weight } of profile.scores) {
+    if (plugin.skip?.(state, pod)) continue;
     const raw = new Array<number>(feasible.length);
     for (let i = 0; i < feasible.length; i++) raw[i] = plugin.score(state, pod, feasible[i]!);
     const normalized = plugin.normalize ? plugin.normalize(state, pod, raw) : raw;

@@ -93,6 +93,11 @@ export interface FilterPlugin {
    * run recomputes every PreFilter. Write a new value: `state` may be a clone.
    */
   addPod?(state: CycleState, pod: Pod, changed: PodInfo, node: NodeInfo): void;
+  /**
+   * PreFilter's Skip (asked after every PreFilter ran): true when this filter
+   * would pass every node for this pod, so the cycle does not run it.
+   */
+  skip?(state: CycleState, pod: Pod): boolean;
   removePod?(state: CycleState, pod: Pod, changed: PodInfo, node: NodeInfo): void;
   filter(state: CycleState, pod: Pod, node: NodeInfo): Status;
 }
@@ -101,6 +106,8 @@ export interface ScorePlugin {
   readonly name: string;
   /** PreScore: once per cycle, with the feasible nodes (in scoring order) and the whole cluster. */
   preScore?(state: CycleState, pod: Pod, feasible: readonly NodeInfo[], cluster: NodeSource): void;
+  /** PreScore's Skip (asked after PreScore): true when every node would score 0 after normalising; the cycle neither runs nor reports it. */
+  skip?(state: CycleState, pod: Pod): boolean;
   /** A raw score; without `normalize` it must already lie in [0, MAX_NODE_SCORE]. */
   score(state: CycleState, pod: Pod, node: NodeInfo): number;
   /** Rewrites the raw scores of all feasible nodes (same order) into [0, MAX_NODE_SCORE]. */

@@ -175,6 +175,10 @@ export const interPodAffinityFilter: FilterPlugin = {
   },
   addPod: (state, pod, changed, node) => updateWithPod(state, pod, changed, node, 1),
   removePod: (state, pod, changed, node) => updateWithPod(state, pod, changed, node, -1),
+  skip: (state) => {
+    const s = state.get<PreFilterState>(FILTER_KEY);
+    return !!s && s.existingAntiAffinity.size === 0 && !s.terms?.required.length && !s.terms?.requiredAnti.length;
+  },
   filter: (state, pod, node) => {
     const s = state.read<PreFilterState | undefined>(FILTER_KEY, () => undefined);
     if (!s) return success;
@@ -233,6 +237,7 @@ export const interPodAffinityScoreMap = (pod: Pod, cluster: NodeSource, hardPodA
 
 export const interPodAffinityScore: ScorePlugin = {
   name: INTER_POD_AFFINITY,
+  skip: (state) => state.get<ScoreMap>(SCORE_KEY)?.size === 0,
   preScore: (state: CycleState, pod, _feasible, cluster) => state.write(SCORE_KEY, interPodAffinityScoreMap(pod, cluster)),
   score: (state, _pod, node) => {
     const m = state.read<ScoreMap | undefined>(SCORE_KEY, () => undefined);

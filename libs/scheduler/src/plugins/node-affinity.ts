@@ -94,6 +94,7 @@ export const nodeAffinityPlugins = (added?: AddedAffinity): { filter: FilterPlug
   return {
     filter: {
       name: NODE_AFFINITY,
+      skip: (_state, pod) => !enforced && !pod.spec?.nodeSelector && !pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution,
       filter: (_state, pod, node) => {
         if (enforced && !enforced.some((t) => termMatches(t, node.node))) return unresolvable(ErrReasonEnforced);
         return podMatchesNodeSelectorAndAffinity(pod, node.node) ? success : unresolvable(ErrReasonPod);
@@ -101,6 +102,7 @@ export const nodeAffinityPlugins = (added?: AddedAffinity): { filter: FilterPlug
     },
     score: {
       name: NODE_AFFINITY,
+      skip: (_state, pod) => !preferred?.length && !pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length,
       score: (_state, pod, node) =>
         preferredScore(pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution, node.node) + preferredScore(preferred, node.node),
       normalize: (_state, _pod, scores) => defaultNormalize(scores, false),

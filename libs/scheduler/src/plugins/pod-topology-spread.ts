@@ -221,6 +221,7 @@ export const podTopologySpreadFilter: FilterPlugin = {
     return undefined;
   },
   ...extensions,
+  skip: (state) => !state.get<PreFilterState>(FILTER_KEY)?.constraints.length,
   filter: (state, pod, node) => {
     const s = state.read<PreFilterState | undefined>(FILTER_KEY, () => undefined);
     if (!s || s.constraints.length === 0) return success;
@@ -296,6 +297,7 @@ export const podTopologySpreadPreScoreState = (
 
 export const podTopologySpreadScore: ScorePlugin = {
   name: POD_TOPOLOGY_SPREAD,
+  skip: (state) => !state.get<PreScoreState>(SCORE_KEY),
   preScore: (state, pod, feasible, cluster) => state.write(SCORE_KEY, podTopologySpreadPreScoreState(pod, feasible, cluster)),
   score: (state, pod, node) => {
     const s = state.read<PreScoreState | undefined>(SCORE_KEY, () => undefined);
