@@ -137,7 +137,11 @@ const constraintsFor = (pod: Pod, objects: ClusterObjects, action: string, clust
 };
 
 const labelsOf = (n: NodeInfo): Labels => n.node.metadata?.labels ?? {};
-const hasAllKeys = (labels: Labels, cs: readonly Constraint[]) => cs.every((c) => Object.hasOwn(labels, c.topologyKey));
+/** Per node: a loop, not `every` with a closure (tsx names each closure it creates). */
+const hasAllKeys = (labels: Labels, cs: readonly Constraint[]) => {
+  for (const c of cs) if (!Object.hasOwn(labels, c.topologyKey)) return false;
+  return true;
+};
 
 /** matchNodeInclusionPolicies. */
 const nodeIncluded = (c: Constraint, pod: Pod, node: NodeInfo): boolean => {
@@ -163,24 +167,45 @@ interface PreFilterState {
   readonly constraints: readonly Constraint[];
   /** Per constraint: domain value → matching pods (domains with none included). */
   readonly domains: readonly Map<string, number>[];
+  /** Per constraint, computed once per state rather than per node: the global minimum (0 below minDomains), and 1 if the pod matches its own selector. */
+  readonly mins: readonly number[];
+  readonly selfMatch: readonly number[];
 }
+
+/** The per-constraint figures every node's filter compares against. */
+const withMins = (pod: Pod, constraints: readonly Constraint[], domains: readonly Map<string, number>[]): PreFilterState => {
+  const podLabels = pod.metadata?.labels ?? {};
+  const mins = constraints.map((c, i) => {
+    const d = domains[i]!;
+    // The global minimum counts as 0 while there are fewer eligible domains than minDomains.
+    if (d.size < c.minDomains) return 0;
+    let min = Infinity;
+    for (const n of d.values()) min = Math.min(min, n);
+    return min;
+  });
+  return { constraints, domains, mins, selfMatch: constraints.map((c) => (matchesLabels(c.selector, podLabels) ? 1 : 0)) };
+};
+
+const CONSTRAINTS_NOT_MATCH = unschedulable(ErrReasonConstraintsNotMatch);
+const NODE_LABEL_NOT_MATCH = unresolvable(ErrReasonNodeLabelNotMatch);
 const FILTER_KEY = `PreFilter${POD_TOPOLOGY_SPREAD}`;
 
 export const podTopologySpreadPreFilterState = (pod: Pod, cluster: NodeSource, defaults: readonly ApiConstraint[] = SYSTEM_DEFAULT_CONSTRAINTS): PreFilterState => {
   const constraints = constraintsFor(pod, cluster.objects ?? noObjects, "DoNotSchedule", defaults);
   const domains = constraints.map(() => new Map<string, number>());
-  if (constraints.length === 0) return { constraints, domains };
+  if (constraints.length === 0) return withMins(pod, constraints, domains);
   const ns = pod.metadata?.namespace ?? "";
   for (const info of cluster.nodeInfos()) {
     const labels = labelsOf(info);
     if (!hasAllKeys(labels, constraints)) continue;
-    constraints.forEach((c, i) => {
-      if (!nodeIncluded(c, pod, info)) return;
+    for (let i = 0; i < constraints.length; i++) {
+      const c = constraints[i]!;
+      if (!nodeIncluded(c, pod, info)) continue;
       const v = labels[c.topologyKey]!;
       domains[i]!.set(v, (domains[i]!.get(v) ?? 0) + countMatching(info, c.selector, ns));
-    });
+    }
   }
-  return { constraints, domains };
+  return withMins(pod, constraints, domains);
 };
 
 /** One pod counted as PreFilter counts it (same namespace, not terminating, matching the selector). */
@@ -206,7 +231,7 @@ const updateWithPod = (state: CycleState, pod: Pod, changed: PodInfo, node: Node
     const v = labels[c.topologyKey]!;
     m.set(v, (m.get(v) ?? 0) + by);
   });
-  if (domains) state.write(FILTER_KEY, { constraints: s.constraints, domains } satisfies PreFilterState);
+  if (domains) state.write(FILTER_KEY, withMins(pod, s.constraints, domains));
 };
 
 const extensions: Pick<FilterPlugin, "addPod" | "removePod"> = {
@@ -222,24 +247,15 @@ export const podTopologySpreadFilter: FilterPlugin = {
   },
   ...extensions,
   skip: (state) => !state.get<PreFilterState>(FILTER_KEY)?.constraints.length,
-  filter: (state, pod, node) => {
-    const s = state.read<PreFilterState | undefined>(FILTER_KEY, () => undefined);
+  filter: (state, _pod, node) => {
+    const s = state.get<PreFilterState>(FILTER_KEY);
     if (!s || s.constraints.length === 0) return success;
     const labels = labelsOf(node);
-    const podLabels = pod.metadata?.labels ?? {};
     for (let i = 0; i < s.constraints.length; i++) {
       const c = s.constraints[i]!;
       const v = labels[c.topologyKey];
-      if (v === undefined) return unresolvable(ErrReasonNodeLabelNotMatch);
-      const domains = s.domains[i]!;
-      // The global minimum counts as 0 while there are fewer eligible domains than minDomains.
-      let min = 0;
-      if (domains.size >= c.minDomains) {
-        min = Infinity;
-        for (const n of domains.values()) min = Math.min(min, n);
-      }
-      const self = matchesLabels(c.selector, podLabels) ? 1 : 0;
-      if ((domains.get(v) ?? 0) + self - min > c.maxSkew) return unschedulable(ErrReasonConstraintsNotMatch);
+      if (v === undefined) return NODE_LABEL_NOT_MATCH;
+      if ((s.domains[i]!.get(v) ?? 0) + s.selfMatch[i]! - s.mins[i]! > c.maxSkew) return CONSTRAINTS_NOT_MATCH;
     }
     return success;
   },
