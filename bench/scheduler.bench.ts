@@ -64,7 +64,7 @@ const TRANSPORT = process.env.BENCH_TRANSPORT ?? "nats";
  * stopped, then a fresh scheduler starts; podsPerSecond and latencies then
  * count from the moment it is ready (informers synced): the API's create
  * rate is left out.
- * Figures go to bench/results/scheduler-precreated.json.
+ * Figures go to bench/results/scheduler-precreated.json (…-process.json with BENCH_SCHEDULER=process).
  */
 const PRECREATED = process.env.BENCH_PRECREATED === "1";
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_S ?? 300) * 1000;
@@ -72,7 +72,12 @@ const SCHEDULER_PROCESS = process.env.BENCH_SCHEDULER === "process";
 if (SCHEDULER_PROCESS && TRANSPORT !== "nats") throw new Error("BENCH_SCHEDULER=process needs BENCH_TRANSPORT=nats");
 const NS = "default";
 const here = dirname(fileURLToPath(import.meta.url));
-const RESULTS = join(here, "results", process.env.BENCH_PRECREATED === "1" ? "scheduler-precreated.json" : "scheduler.json");
+/** scheduler.json, scheduler-precreated.json, and with BENCH_SCHEDULER=process scheduler-process.json / scheduler-precreated-process.json. */
+const RESULTS = join(
+  here,
+  "results",
+  `scheduler${process.env.BENCH_PRECREATED === "1" ? "-precreated" : ""}${process.env.BENCH_SCHEDULER === "process" ? "-process" : ""}.json`,
+);
 
 const NODES = { group: "", version: "v1", resource: "nodes" };
 const PODS = { group: "", version: "v1", resource: "pods" };

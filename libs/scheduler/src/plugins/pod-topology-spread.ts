@@ -195,14 +195,20 @@ export const podTopologySpreadPreFilterState = (pod: Pod, cluster: NodeSource, d
   const domains = constraints.map(() => new Map<string, number>());
   if (constraints.length === 0) return withMins(pod, constraints, domains);
   const ns = pod.metadata?.namespace ?? "";
+  // Every node is visited each cycle: what does not depend on the node is decided once.
+  const placementFree = !pod.spec?.nodeSelector && !pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+  const everyNode = constraints.map((c) => !c.honorNodeTaints && (placementFree || !c.honorNodeAffinity));
   for (const info of cluster.nodeInfos()) {
     const labels = labelsOf(info);
     if (!hasAllKeys(labels, constraints)) continue;
     for (let i = 0; i < constraints.length; i++) {
       const c = constraints[i]!;
-      if (!nodeIncluded(c, pod, info)) continue;
+      if (!everyNode[i] && !nodeIncluded(c, pod, info)) continue;
       const v = labels[c.topologyKey]!;
-      domains[i]!.set(v, (domains[i]!.get(v) ?? 0) + countMatching(info, c.selector, ns));
+      const m = domains[i]!;
+      const n = info.pods.size === 0 ? 0 : countMatching(info, c.selector, ns);
+      const before = m.get(v);
+      if (before === undefined || n > 0) m.set(v, (before ?? 0) + n);
     }
   }
   return withMins(pod, constraints, domains);
