@@ -213,6 +213,9 @@ export const createSchedulerMachine = (deps: SchedulerDeps) => {
        * invoked actor costs more CPU than deciding a pod in a 5000-node cluster.
        */
       scheduleNextPods: fromPromise<CycleOutcome[]>(async () => {
+        // A macrotask turn first: invocations chain through promises (microtasks) and would otherwise
+        // keep binding replies and informer events waiting until the whole queue is decided.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         const outcomes: CycleOutcome[] = [];
         const batchStart = performance.now();
         while (outcomes.length < BATCH_MAX_PODS && performance.now() - batchStart < BATCH_MAX_MS) {
