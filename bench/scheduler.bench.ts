@@ -27,6 +27,16 @@
  *   BENCH_CONCURRENCY (50): creates in flight
  *   BENCH_TRANSPORT (nats): nats or memory
  *   BENCH_TIMEOUT_S (300): per phase
+ *   BENCH_SCHEDULER (inline): inline runs startScheduler in this process;
+ *     process runs apps/scheduler/src/main.ts as a child on the same
+ *     nats-server (nats transport only), as `kubeactor` deployments do, and
+ *     reports its own CPU per pod (schedulerCpuMsPerPod, from /proc/<pid>/stat;
+ *     NODE_OPTIONS=--cpu-prof reaches it for a profile of the scheduler alone)
+ *
+ * CPU per measured pod, from the measured phase (first measured create, or
+ * the scheduler's start with BENCH_PRECREATED, to the last bound):
+ * processCpuMsPerPod is this process (API server, store and, inline, the
+ * scheduler); schedulerCpuMsPerPod the scheduler child's.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, platform, release } from "node:os";
@@ -38,7 +48,8 @@ import { startApiServer } from "@kubeactor/apiserver";
 import { ApiClient, Informer, StoreClient } from "@kubeactor/client";
 import { startScheduler } from "@kubeactor/scheduler";
 import { startStoreComponent } from "@kubeactor/store";
-import { cleanupAll, installCleanupHandlers, removeDir, tempDir } from "./lib/cleanup.ts";
+import { startProcess } from "@kubeactor/testing";
+import { cleanupAll, installCleanupHandlers, removeDir, stopChild, tempDir, trackChild } from "./lib/cleanup.ts";
 import { startNats } from "./lib/kubeactor.ts";
 import { round, summarise } from "./lib/stats.ts";
 
@@ -53,13 +64,20 @@ const TRANSPORT = process.env.BENCH_TRANSPORT ?? "nats";
  * stopped, then a fresh scheduler starts; podsPerSecond and latencies then
  * count from the moment it is ready (informers synced): the API's create
  * rate is left out.
- * Figures go to bench/results/scheduler-precreated.json.
+ * Figures go to bench/results/scheduler-precreated.json (…-process.json with BENCH_SCHEDULER=process).
  */
 const PRECREATED = process.env.BENCH_PRECREATED === "1";
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_S ?? 300) * 1000;
+const SCHEDULER_PROCESS = process.env.BENCH_SCHEDULER === "process";
+if (SCHEDULER_PROCESS && TRANSPORT !== "nats") throw new Error("BENCH_SCHEDULER=process needs BENCH_TRANSPORT=nats");
 const NS = "default";
 const here = dirname(fileURLToPath(import.meta.url));
-const RESULTS = join(here, "results", process.env.BENCH_PRECREATED === "1" ? "scheduler-precreated.json" : "scheduler.json");
+/** scheduler.json, scheduler-precreated.json, and with BENCH_SCHEDULER=process scheduler-process.json / scheduler-precreated-process.json. */
+const RESULTS = join(
+  here,
+  "results",
+  `scheduler${process.env.BENCH_PRECREATED === "1" ? "-precreated" : ""}${process.env.BENCH_SCHEDULER === "process" ? "-process" : ""}.json`,
+);
 
 const NODES = { group: "", version: "v1", resource: "nodes" };
 const PODS = { group: "", version: "v1", resource: "pods" };
@@ -149,6 +167,24 @@ const WORKLOADS: readonly Workload[] = [
   },
 ];
 
+interface BenchScheduler {
+  progress(): string;
+  /** CPU (user + system) the scheduler process has used so far; 0 when it runs in this process. */
+  cpuMs(): number;
+  stop(): Promise<void>;
+}
+
+/** utime + stime of a child from /proc/<pid>/stat (fields 14 and 15, in clock ticks of 10 ms). */
+const childCpuMs = (pid: number): number => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return 0;
+  }
+};
+
 /** A request that timed out on a loaded machine is tried again; AlreadyExists then means the first try went through. */
 const withRetry = async (fn: () => Promise<unknown>, tries = 5): Promise<unknown> => {
   for (let i = 1; ; i++) {
@@ -216,7 +252,16 @@ const runWorkload = async (w: Workload) => {
   watch.addHandler({ onAdd: onPod, onUpdate: (_old, o) => onPod(o) });
   await watch.start();
 
-  let scheduler = await startScheduler({ bus: await connect(), log: quiet });
+  const startSched = async (): Promise<BenchScheduler> => {
+    if (!SCHEDULER_PROCESS) {
+      const running = await startScheduler({ bus: await connect(), log: quiet });
+      return { progress: () => `scheduler queue ${JSON.stringify(running.queue.lengths)}, ${JSON.stringify(running.actor?.getSnapshot().context ?? {})}`, cpuMs: () => 0, stop: () => running.stop() };
+    }
+    const proc = await startProcess("apps/scheduler/src/main.ts", ["--nats", nats!.url, "--leader-elect=false"], { ready: /scheduler: ready/, timeoutMs: 120_000 });
+    trackChild(proc.child);
+    return { progress: () => "scheduler in its own process", cpuMs: () => childCpuMs(proc.child.pid!), stop: () => stopChild(proc.child) };
+  };
+  let scheduler = await startSched();
   const createPods = (count: number, make: (i: number) => Obj) =>
     pool(count, async (i) => {
       const body = make(i);
@@ -235,15 +280,17 @@ const runWorkload = async (w: Workload) => {
   const bound = () => names.filter((x) => boundAt.has(x)).length;
   if (PRECREATED) await scheduler.stop();
   let start = performance.now();
+  let cpu0 = { process: process.cpuUsage(), scheduler: scheduler.cpuMs() };
   await createPods(w.measuredPods, w.measuredPod);
   const createdAll = performance.now();
   const createSeconds = (createdAll - start) / 1000;
   if (PRECREATED) {
     const t = performance.now();
-    scheduler = await startScheduler({ bus: await connect(), log: quiet });
+    scheduler = await startSched();
     console.error(`bench: ${w.name}: scheduler restarted (informers synced) in ${round((performance.now() - t) / 1000)} s`);
     // Counted from the moment it is ready to schedule.
     start = performance.now();
+    cpu0 = { process: process.cpuUsage(), scheduler: scheduler.cpuMs() };
     for (const name of names) createdAt.set(name, start);
   }
   console.error(`bench: ${w.name}: ${w.measuredPods} pods created in ${round(createSeconds)} s, ${bound()} bound by then`);
@@ -252,12 +299,14 @@ const runWorkload = async (w: Workload) => {
     await waitFor(
       `${w.name} measured pods`,
       () => bound() === w.measuredPods,
-      () => `${bound()}/${w.measuredPods} bound; scheduler queue ${JSON.stringify(scheduler.queue.lengths)}, ${JSON.stringify(scheduler.actor?.getSnapshot().context ?? {})}`,
+      () => `${bound()}/${w.measuredPods} bound; ${scheduler.progress()}`,
     );
   } catch (e) {
     console.error(`bench: ${(e as Error).message}`);
     timedOut = true;
   }
+  const processCpuMs = (({ user, system }) => (user + system) / 1000)(process.cpuUsage(cpu0.process));
+  const schedulerCpuMs = scheduler.cpuMs() - cpu0.scheduler;
   const boundNames = names.filter((x) => boundAt.has(x));
   const end = Math.max(...boundNames.map((x) => boundAt.get(x)!));
   const latency = summarise(boundNames.map((x) => boundAt.get(x)! - createdAt.get(x)!));
@@ -273,6 +322,9 @@ const runWorkload = async (w: Workload) => {
     /** The API's create rate alone (creates in flight: BENCH_CONCURRENCY): a ceiling for podsPerSecond. */
     createsPerSecond: round(w.measuredPods / createSeconds, 1),
     ...(PRECREATED ? { precreated: true } : {}),
+    scheduler: SCHEDULER_PROCESS ? "process" : "inline",
+    processCpuMsPerPod: round(processCpuMs / Math.max(1, boundNames.length), 2),
+    ...(SCHEDULER_PROCESS ? { schedulerCpuMsPerPod: round(schedulerCpuMs / Math.max(1, boundNames.length), 2) } : {}),
     p50LatencyMs: round(latency.p50Ms, 1),
     p99LatencyMs: round(latency.p99Ms, 1),
     kubeSchedulerThreshold: w.threshold,

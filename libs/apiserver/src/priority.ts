@@ -5,6 +5,8 @@
  * class (the lowest-valued one if several claim it), or priority 0. A class
  * that does not exist, or a priority / preemptionPolicy in the pod that
  * disagrees with its class, is 403 Forbidden with kube-apiserver's words.
+ * For PriorityClasses themselves, only one may be the globalDefault
+ * (`admitPriorityClass`, on create and update).
  */
 import { forbidden, isStatusError } from "@kubeactor/api";
 import type { StoreClient } from "@kubeactor/client";
@@ -60,4 +62,17 @@ export const admitPodPriority = async (store: StoreClient, pod: Obj): Promise<vo
     );
   spec.priority = priority;
   spec.preemptionPolicy = policy;
+};
+
+/**
+ * validatePriorityClass: a PriorityClass created or updated with
+ * globalDefault true is 403 Forbidden while another class is the default
+ * (updating the default class itself is fine).
+ */
+export const admitPriorityClass = async (store: StoreClient, pc: Obj, operation: "create" | "update"): Promise<void> => {
+  if ((pc as PriorityClassObj).globalDefault !== true) return;
+  const current = await defaultClass(store);
+  const name = metaOf(pc).name ?? "";
+  if (current && (operation === "create" || current.metadata?.name !== name))
+    throw forbidden(PRIORITY_CLASSES, name, `PriorityClass ${current.metadata?.name ?? ""} is already marked as default. Only one default can exist`);
 };

@@ -49,12 +49,37 @@ describe("the FailedScheduling message", () => {
 });
 
 describe("scheduleOne", () => {
-  it("picks the least allocated node and records every score", () => {
+  it("picks the least allocated node and records every score of the plugins that did not skip", () => {
     const nodes = new FakeNodeSource([makeNode("a"), makeNode("b"), makeNode("c")], [makePod("x", { cpu: "2", memory: "4Gi", nodeName: "a" }), makePod("y", { cpu: "1", memory: "1Gi", nodeName: "c" })]);
     const r = scheduleOne(profile, nodes, makePod("p", { cpu: "1", memory: "1Gi" }));
     expect(r.node).toBe("b");
-    expect(r.scores).toHaveLength(3 * profile.scores.length);
+    // PreScore Skip: no preferred node affinity, no spreading, no pod affinity anywhere: those plugins would score 0 everywhere.
+    const ran = ["TaintToleration", "NodeResourcesFit", "NodeResourcesBalancedAllocation", "ImageLocality"];
+    expect([...new Set(r.scores.map((s) => s.plugin))].sort()).toEqual([...ran].sort());
+    expect(r.scores).toHaveLength(3 * ran.length);
     expect(r.totals.map((t) => t.node)).toEqual(["a", "b", "c"]);
+    // With preferred node affinity, NodeAffinity scores too.
+    const preferring = makePod("q", {
+      cpu: "1",
+      spec: { affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 10, preference: { matchFields: [{ key: "metadata.name", operator: "In", values: ["c"] }] } }] } } },
+    });
+    expect(scheduleOne(profile, nodes, preferring).scores.filter((s) => s.plugin === "NodeAffinity").map((s) => [s.node, s.normalized])).toEqual([
+      ["a", 0],
+      ["b", 0],
+      ["c", 100],
+    ]);
+  });
+
+  it("a plugin that skips decides exactly as it would have run: same totals and nodes as without Skip", () => {
+    const noSkip = { ...profile, filters: profile.filters.map(({ skip: _, ...f }) => f), scores: profile.scores.map(({ plugin: { skip: _, ...plugin }, weight }) => ({ plugin, weight })) };
+    const nodes = new FakeNodeSource(
+      [makeNode("a", { labels: { zone: "z1" } }), makeNode("b", { labels: { zone: "z2" } }), makeNode("c", { cpu: "1", labels: { zone: "z1" } })],
+      [makePod("x", { cpu: "2", nodeName: "a", labels: { app: "w" } }), makePod("y", { cpu: "500m", nodeName: "c" })],
+    );
+    for (const pod of [makePod("p", { cpu: "1" }), makePod("h", { cpu: "1", spec: { nodeName: "b" } }), makePod("big", { cpu: "3" })]) {
+      const [fast, slow] = [scheduleOne(profile, nodes, pod, () => 0), scheduleOne(noSkip, nodes, pod, () => 0)];
+      expect([fast.node, fast.totals, fast.filters, fast.message]).toEqual([slow.node, slow.totals, slow.filters, slow.message]);
+    }
   });
 
   it("prefers nodes without PreferNoSchedule taints and with preferred affinity", () => {

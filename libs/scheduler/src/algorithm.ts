@@ -6,7 +6,7 @@
  * Every (node, plugin, verdict) and (node, plugin, score) is returned so the
  * caller can publish and show why.
  */
-import { type Code, CycleState, type NodeInfo, type NodeSource, type Pod, podInfoOf, podKey, type Status } from "./framework.ts";
+import { type Code, CycleState, type FilterPlugin, type NodeInfo, type NodeSource, type Pod, type PodInfo, podInfoOf, podKey, type Status } from "./framework.ts";
 import { type Candidate, defaultPreemption, type PreemptionResult } from "./preemption.ts";
 import type { Profile } from "./profile.ts";
 
@@ -25,13 +25,24 @@ export interface ScoreRecord {
   readonly weight: number;
 }
 
+/** One score plugin's scores over the feasible nodes (same order as `feasible`). */
+export interface PluginScores {
+  readonly plugin: string;
+  readonly weight: number;
+  readonly raw: readonly number[];
+  readonly normalized: readonly number[];
+}
+
 export interface CycleResult {
   /** Nodes considered. */
   readonly numNodes: number;
   readonly feasible: readonly string[];
   /** Failing verdicts only: one per infeasible node (its first failing plugin). */
   readonly filters: readonly FilterRecord[];
+  /** Every (feasible node, plugin) score; built from `pluginScores` when first read. */
   readonly scores: readonly ScoreRecord[];
+  /** The same scores by plugin, as computed (no object per node and plugin). */
+  readonly pluginScores?: readonly PluginScores[];
   readonly totals: readonly { node: string; score: number }[];
   /** The chosen node, or undefined when nothing fits. */
   readonly node?: string;
@@ -46,8 +57,11 @@ export const ErrNoNodesAvailable = "no nodes available to schedule pods";
 export const ErrPreemptionNotHelpful = "Preemption is not helpful for scheduling";
 export const ErrNoPreemptionVictims = "No preemption victims found for incoming pod";
 
+/** Where runPreFilters leaves the filters this cycle runs (those that did not Skip). */
+const ACTIVE_FILTERS = "framework/activeFilters";
+
 export const runFilters = (profile: Profile, state: CycleState, pod: Pod, node: NodeInfo): { plugin: string; status: Status } | undefined => {
-  for (const f of profile.filters) {
+  for (const f of state.get<readonly FilterPlugin[]>(ACTIVE_FILTERS) ?? profile.filters) {
     const status = f.filter(state, pod, node);
     if (status.code !== "Success") return { plugin: f.name, status };
   }
@@ -69,9 +83,11 @@ export const runFiltersWithNominatedPods = (
   node: NodeInfo,
   source: NodeSource,
 ): { plugin: string; status: Status } | undefined => {
+  const onNode = source.nominatedPods?.(node.name);
+  if (!onNode || onNode.length === 0) return runFilters(profile, state, pod, node); // the usual case: no copy, no arrays
   const key = podKey(pod);
   const priority = pod.spec?.priority ?? 0;
-  const nominated = (source.nominatedPods?.(node.name) ?? []).filter((p) => p.key !== key && (p.pod.spec?.priority ?? 0) >= priority);
+  const nominated = onNode.filter((p) => p.key !== key && (p.pod.spec?.priority ?? 0) >= priority);
   if (nominated.length > 0) {
     const withThem = node.clone();
     for (const p of nominated) withThem.addPod(p);
@@ -109,6 +125,14 @@ export const filterOnChangedNode = (profile: Profile, source: NodeSource, pod: P
   return runFiltersWithNominatedPods(profile, state, pod, node, changed)?.status;
 };
 
+/** Every filter whose PreFilter depends on the cluster's pods can update its state for one pod (PreFilterExtensions). */
+export const hasPreFilterExtensions = (profile: Profile): boolean => profile.filters.every((f) => !f.preFilter || (f.addPod && f.removePod));
+
+/** PreFilterExtensions AddPod / RemovePod of every filter plugin: `changed` was added to or removed from `node`. */
+export const updatePreFilterState = (profile: Profile, state: CycleState, pod: Pod, changed: PodInfo, node: NodeInfo, added: boolean): void => {
+  for (const f of profile.filters) (added ? f.addPod : f.removePod)?.(state, pod, changed, node);
+};
+
 /** kube's FitError with its PostFilter (preemption) message: each part ends with one period. */
 export const fitErrorMessage = (numNodes: number, filterStatuses: readonly Status[], postFilterMsg?: string): string => {
   let msg = `${nodesAvailableMessage(numNodes, filterStatuses)}.`;
@@ -116,12 +140,13 @@ export const fitErrorMessage = (numNodes: number, filterStatuses: readonly Statu
   return msg;
 };
 
-/** PreFilter of every filter plugin in order; the first rejection is returned with its plugin. */
+/** PreFilter of every filter plugin in order; the first rejection is returned with its plugin. Plugins that Skip are left out of the cycle's filters. */
 export const runPreFilters = (profile: Profile, state: CycleState, pod: Pod, source: NodeSource): { plugin: string; status: Status } | undefined => {
   for (const f of profile.filters) {
     const status = f.preFilter?.(state, pod, source);
     if (status && status.code !== "Success") return { plugin: f.name, status };
   }
+  state.write(ACTIVE_FILTERS, profile.filters.filter((f) => !f.skip?.(state, pod)));
   return undefined;
 };
 
@@ -193,8 +218,8 @@ export const scheduleOne = (profile: Profile, source: NodeSource, pod: Pod, rand
 
   if (feasible.length === 0) {
     const statuses = failures.map((f) => f.status);
-    // PostFilter: DefaultPreemption. A found candidate adds nothing to the message (kube's status is Success).
-    const post = postFilter(profile, source, pod, failures, random);
+    // PostFilter: DefaultPreemption, with this cycle's PreFilter state. A found candidate adds nothing to the message (kube's status is Success).
+    const post = postFilter(profile, source, pod, failures, random, state);
     const message = fitErrorMessage(infos.length, statuses, post.message || undefined);
     return { numNodes: infos.length, feasible: [], filters, scores: [], totals: [], message, ...(post.candidate ? { preemption: post.candidate } : {}) };
   }
@@ -203,16 +228,16 @@ export const scheduleOne = (profile: Profile, source: NodeSource, pod: Pod, rand
   // As kube-scheduler: one feasible node needs no scoring.
   if (feasible.length === 1) return { ...base, scores: [], totals: [{ node: feasible[0]!.name, score: 0 }], node: feasible[0]!.name };
 
-  const scores: ScoreRecord[] = [];
-  const totals = feasible.map(() => 0);
+  const totals: number[] = new Array<number>(feasible.length).fill(0);
   for (const { plugin } of profile.scores) plugin.preScore?.(state, pod, feasible, source);
+  const pluginScores: PluginScores[] = [];
   for (const { plugin, weight } of profile.scores) {
-    const raw = feasible.map((n) => plugin.score(state, pod, n));
+    if (plugin.skip?.(state, pod)) continue;
+    const raw = new Array<number>(feasible.length);
+    for (let i = 0; i < feasible.length; i++) raw[i] = plugin.score(state, pod, feasible[i]!);
     const normalized = plugin.normalize ? plugin.normalize(state, pod, raw) : raw;
-    feasible.forEach((n, i) => {
-      scores.push({ node: n.name, plugin: plugin.name, raw: raw[i]!, normalized: normalized[i]!, weight });
-      totals[i]! += normalized[i]! * weight;
-    });
+    for (let i = 0; i < feasible.length; i++) totals[i]! += normalized[i]! * weight;
+    pluginScores.push({ plugin: plugin.name, weight, raw, normalized });
   }
   // selectHost: reservoir sampling among the highest totals.
   let best = 0;
@@ -226,7 +251,22 @@ export const scheduleOne = (profile: Profile, source: NodeSource, pod: Pod, rand
       if (Math.floor(random() * ties) === 0) best = i;
     }
   });
-  return { ...base, scores, totals: feasible.map((n, i) => ({ node: n.name, score: totals[i]! })), node: feasible[best]!.name };
+  return withLazyScores({ ...base, pluginScores, totals: feasible.map((n, i) => ({ node: n.name, score: totals[i]! })), node: feasible[best]!.name });
+};
+
+/** Per-(node, plugin) records for the nodes at `indices` of `feasible` (all when absent), plugin by plugin, in node order. */
+export const scoreRecords = (feasible: readonly string[], pluginScores: readonly PluginScores[], indices?: readonly number[]): ScoreRecord[] => {
+  const out: ScoreRecord[] = [];
+  const which = indices ?? [...feasible.keys()];
+  for (const p of pluginScores)
+    for (const i of which) out.push({ node: feasible[i]!, plugin: p.plugin, raw: p.raw[i]!, normalized: p.normalized[i]!, weight: p.weight });
+  return out;
+};
+
+/** `scores` as a property computed on first read: most cycles publish the best nodes' scores only. */
+const withLazyScores = (r: Omit<CycleResult, "scores"> & { pluginScores: readonly PluginScores[] }): CycleResult => {
+  let scores: ScoreRecord[] | undefined;
+  return Object.defineProperty(r, "scores", { enumerable: true, get: () => (scores ??= scoreRecords(r.feasible, r.pluginScores)) }) as CycleResult;
 };
 
 /** For convenience in tests and tools: the pod info a NodeInfo would hold. */

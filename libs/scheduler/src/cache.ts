@@ -60,6 +60,29 @@ export class SchedulerCache implements NodeSource {
     return this.infos;
   }
 
+  /** Rebuilt after a node comes or goes or a pod with pod (anti-)affinity is placed or removed. */
+  private withAffinity: { any: NodeInfo[]; requiredAnti: NodeInfo[] } | undefined;
+
+  private affinityLists(): { any: NodeInfo[]; requiredAnti: NodeInfo[] } {
+    if (!this.withAffinity) {
+      const lists = { any: [] as NodeInfo[], requiredAnti: [] as NodeInfo[] };
+      for (const info of this.nodeInfos()) {
+        if (info.podsWithAffinity > 0) lists.any.push(info);
+        if (info.podsWithRequiredAntiAffinity > 0) lists.requiredAnti.push(info);
+      }
+      this.withAffinity = lists;
+    }
+    return this.withAffinity;
+  }
+
+  nodesWithPodAffinity(): readonly NodeInfo[] {
+    return this.affinityLists().any;
+  }
+
+  nodesWithRequiredAntiAffinity(): readonly NodeInfo[] {
+    return this.affinityLists().requiredAnti;
+  }
+
   nodeInfo(name: string): NodeInfo | undefined {
     const s = this.slots.get(name);
     return s?.hasNode ? s.info : undefined;
@@ -73,7 +96,7 @@ export class SchedulerCache implements NodeSource {
     const name = node.metadata?.name ?? "";
     const slot = this.slots.get(name);
     const before = slot?.hasNode ? [...slot.info.imageStates.keys()] : [];
-    if (!slot?.hasNode) this.infos = undefined;
+    if (!slot?.hasNode) this.infos = this.withAffinity = undefined;
     if (slot) {
       slot.info.setNode(node);
       slot.hasNode = true;
@@ -111,7 +134,7 @@ export class SchedulerCache implements NodeSource {
     const slot = this.slots.get(name);
     if (!slot) return;
     if (slot.hasNode) for (const image of slot.info.imageStates.keys()) this.releaseImage(image);
-    this.infos = undefined;
+    this.infos = this.withAffinity = undefined;
     // Pods still bound to a deleted node keep counting until they go (kube keeps a ghost NodeInfo too).
     if (slot.info.pods.size > 0) slot.hasNode = false;
     else this.slots.delete(name);
@@ -129,7 +152,9 @@ export class SchedulerCache implements NodeSource {
   private place(pod: Pod, nodeName: string): void {
     const key = podKey(pod);
     this.unplace(key);
-    this.slotFor(nodeName).info.addPod(podInfoOf(pod));
+    const info = podInfoOf(pod);
+    if (info.affinity) this.withAffinity = undefined;
+    this.slotFor(nodeName).info.addPod(info);
     this.podNode.set(key, nodeName);
   }
 
@@ -139,6 +164,7 @@ export class SchedulerCache implements NodeSource {
     this.podNode.delete(key);
     const slot = this.slots.get(nodeName);
     if (!slot) return;
+    if (slot.info.pods.get(key)?.affinity) this.withAffinity = undefined;
     slot.info.removePod(key);
     if (!slot.hasNode && slot.info.pods.size === 0) this.slots.delete(nodeName);
   }
@@ -179,6 +205,11 @@ export class SchedulerCache implements NodeSource {
   forget(key: string): void {
     if (!this.assumed.delete(key)) return;
     this.unplace(key);
+  }
+
+  /** The pod is counted on a node (bound, or assumed). */
+  isCounted(key: string): boolean {
+    return this.podNode.has(key);
   }
 
   isAssumed(key: string): boolean {

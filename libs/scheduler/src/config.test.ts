@@ -212,8 +212,56 @@ describe("validation", () => {
     },
     {
       name: "args kubeactor does not take",
-      json: config({ pluginConfig: [{ name: "NodeAffinity", args: { addedAffinity: {} } }] }),
-      error: 'profiles[0].pluginConfig[0].name: Invalid value: "NodeAffinity": kubeactor takes no args for this plugin',
+      json: config({ pluginConfig: [{ name: "NodePorts", args: {} }] }),
+      error: 'profiles[0].pluginConfig[0].name: Invalid value: "NodePorts": kubeactor takes no args for this plugin',
+    },
+    {
+      name: "addedAffinity requirement without values",
+      json: config({
+        pluginConfig: [
+          { name: "NodeAffinity", args: { addedAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "zone", operator: "In" }] }] } } } },
+        ],
+      }),
+      error:
+        "profiles[0].pluginConfig[0].args.addedAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchExpressions[0].values: Required value: must be specified when `operator` is 'In' or 'NotIn'",
+    },
+    {
+      name: "addedAffinity operator and preferred weight",
+      json: config({
+        pluginConfig: [
+          {
+            name: "NodeAffinity",
+            args: { addedAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 0, preference: { matchExpressions: [{ key: "zone", operator: "Near", values: ["a"] }] } }] } },
+          },
+        ],
+      }),
+      error:
+        '[profiles[0].pluginConfig[0].args.addedAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight: Invalid value: 0: must be in the range 1-100, profiles[0].pluginConfig[0].args.addedAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].preference.matchExpressions[0].operator: Invalid value: "Near": not a valid selector operator]',
+    },
+    {
+      name: "addedAffinity matchFields key",
+      json: config({
+        pluginConfig: [
+          { name: "NodeAffinity", args: { addedAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: "spec.x", operator: "In", values: ["a"] }] }] } } } },
+        ],
+      }),
+      error: 'profiles[0].pluginConfig[0].args.addedAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0].matchFields[0].key: Invalid value: "spec.x": not a valid field selector key',
+    },
+    {
+      name: "DefaultPreemption percentage out of range",
+      json: config({ pluginConfig: [{ name: "DefaultPreemption", args: { minCandidateNodesPercentage: 101 } }] }),
+      error: "profiles[0].pluginConfig[0].args.minCandidateNodesPercentage: Invalid value: 101: not in valid range [0, 100]",
+    },
+    {
+      name: "DefaultPreemption both zero",
+      json: config({ pluginConfig: [{ name: "DefaultPreemption", args: { minCandidateNodesPercentage: 0, minCandidateNodesAbsolute: 0 } }] }),
+      error:
+        "[profiles[0].pluginConfig[0].args.minCandidateNodesPercentage: Invalid value: 0: cannot be zero at the same time as minCandidateNodesAbsolute, profiles[0].pluginConfig[0].args.minCandidateNodesAbsolute: Invalid value: 0: cannot be zero at the same time as minCandidateNodesPercentage]",
+    },
+    {
+      name: "DefaultPreemption unknown field",
+      json: config({ pluginConfig: [{ name: "DefaultPreemption", args: { minCandidateNodes: 1 } }] }),
+      error: 'strict decoding error: unknown field "profiles[0].pluginConfig[0].args.minCandidateNodes"',
     },
     {
       name: "duplicate pluginConfig",
@@ -262,5 +310,50 @@ describe("profiles and args", () => {
     const pod = makePod("new", { cpu: "1" });
     expect(scheduleOne(c.profiles[0]!, src, pod, () => 0).node).toBe("idle");
     expect(scheduleOne(c.profiles[1]!, src, pod, () => 0).node).toBe("busy");
+  });
+
+  it("NodeAffinity addedAffinity: every pod of the profile must match it too (scheduler-enforced), and its preferences count", () => {
+    const c = schedulerConfiguration(
+      config({
+        pluginConfig: [
+          {
+            name: "NodeAffinity",
+            args: {
+              addedAffinity: {
+                requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: "pool", operator: "In", values: ["batch", "gpu"] }] }] },
+                preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 50, preference: { matchExpressions: [{ key: "pool", operator: "In", values: ["gpu"] }] } }],
+              },
+            },
+          },
+        ],
+      }),
+    );
+    const profile = c.profiles[0]!;
+    const src = new FakeNodeSource([makeNode("web", { labels: { pool: "web" } }), makeNode("batch", { labels: { pool: "batch" } }), makeNode("gpu", { labels: { pool: "gpu" } })]);
+    const r = scheduleOne(profile, src, makePod("p"), () => 0);
+    expect(r.filters.map((f) => [f.node, f.reasons[0]])).toEqual([["web", "node(s) didn't match scheduler-enforced node affinity"]]);
+    expect(r.node).toBe("gpu");
+    // The pod's own selector still applies on top.
+    const own = scheduleOne(profile, src, makePod("q", { spec: { nodeSelector: { pool: "batch" } } }), () => 0);
+    expect(own.node).toBe("batch");
+    const none = scheduleOne(profile, src, makePod("r", { spec: { nodeSelector: { pool: "web" } } }), () => 0);
+    expect(none.message).toBe(
+      "0/3 nodes are available: 1 node(s) didn't match scheduler-enforced node affinity, 2 node(s) didn't match Pod's node affinity/selector. preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
+    );
+  });
+
+  it("DefaultPreemption minCandidateNodes*: how many nodes are dry-run before choosing", () => {
+    const nodes = Array.from({ length: 10 }, (_, i) => makeNode(`n${i}`, { cpu: "1" }));
+    // Victims on n0..n9 with priorities 10..1: the more nodes dry-run, the cheaper the victim found.
+    const pods = nodes.map((_, i) => makePod(`low-${i}`, { cpu: "1", nodeName: `n${i}`, priority: 10 - i }));
+    const src = new FakeNodeSource(nodes, pods);
+    const preemptor = makePod("high", { cpu: "1", priority: 100 });
+    const withArgs = (args: Record<string, number>) =>
+      schedulerConfiguration(config({ pluginConfig: [{ name: "DefaultPreemption", args }] })).profiles[0]!;
+    // kube's defaults (10%, at least 100): all 10 nodes, the cheapest victim wins.
+    expect(scheduleOne(withArgs({}), src, preemptor, () => 0).preemption?.node).toBe("n9");
+    // 20% of 10 = 2 candidates, at least 1: starting at the random offset (0), n0 and n1; n1's victim is cheaper.
+    expect(scheduleOne(withArgs({ minCandidateNodesPercentage: 20, minCandidateNodesAbsolute: 1 }), src, preemptor, () => 0).preemption?.node).toBe("n1");
+    expect(scheduleOne(withArgs({ minCandidateNodesPercentage: 0, minCandidateNodesAbsolute: 3 }), src, preemptor, () => 0).preemption?.node).toBe("n2");
   });
 });

@@ -20,7 +20,8 @@ import { DEFAULT_SCHEDULER_NAME, type Profile } from "./profile.ts";
 import { balancedAllocation } from "./plugins/balanced-allocation.ts";
 import { imageLocality } from "./plugins/image-locality.ts";
 import { HARD_POD_AFFINITY_WEIGHT, interPodAffinityFilter, interPodAffinityScoreWith } from "./plugins/inter-pod-affinity.ts";
-import { nodeAffinityFilter, nodeAffinityScore } from "./plugins/node-affinity.ts";
+import { type AddedAffinity, nodeAffinityPlugins } from "./plugins/node-affinity.ts";
+import { DEFAULT_PREEMPTION_ARGS, type PreemptionArgs } from "./preemption.ts";
 import { nodeName } from "./plugins/node-name.ts";
 import { nodePorts } from "./plugins/node-ports.ts";
 import { nodeResourcesFitFilter, nodeResourcesFitScore, type ScoringStrategy } from "./plugins/node-resources-fit.ts";
@@ -115,6 +116,20 @@ const PodTopologySpreadArgs = Schema.Struct({
   ),
 });
 const InterPodAffinityArgs = Schema.Struct({ hardPodAffinityWeight: Schema.optional(Schema.Number) });
+const Requirement = Schema.Struct({ key: Schema.String, operator: Schema.String, values: Schema.optional(Schema.Array(Schema.String)) });
+const SelectorTerm = Schema.Struct({ matchExpressions: Schema.optional(Schema.Array(Requirement)), matchFields: Schema.optional(Schema.Array(Requirement)) });
+const NodeAffinityArgs = Schema.Struct({
+  addedAffinity: Schema.optional(
+    Schema.Struct({
+      requiredDuringSchedulingIgnoredDuringExecution: Schema.optional(Schema.Struct({ nodeSelectorTerms: Schema.Array(SelectorTerm) })),
+      preferredDuringSchedulingIgnoredDuringExecution: Schema.optional(Schema.Array(Schema.Struct({ weight: Schema.Number, preference: SelectorTerm }))),
+    }),
+  ),
+});
+const DefaultPreemptionArgs = Schema.Struct({
+  minCandidateNodesPercentage: Schema.optional(Schema.Number),
+  minCandidateNodesAbsolute: Schema.optional(Schema.Number),
+});
 
 // ---- the plugins kubeactor has, and kube's defaults ---------------------------
 
@@ -349,6 +364,75 @@ const hardWeight = (path: string, args: unknown, errors: string[]): number | und
   return w;
 };
 
+/** ValidateNodeSelectorRequirement (and the field-selector rules for matchFields). */
+const checkRequirement = (path: string, r: typeof Requirement.Type, field: boolean, errors: string[]) => {
+  const values = r.values ?? [];
+  if (field) {
+    if (r.key !== "metadata.name") errors.push(invalid(`${path}.key`, r.key, "not a valid field selector key"));
+    if ((r.operator === "In" || r.operator === "NotIn") && values.length !== 1)
+      errors.push(`${path}.values: Required value: must be only one value when \`operator\` is 'In' or 'NotIn' for node field selector`);
+    else if (r.operator !== "In" && r.operator !== "NotIn") errors.push(invalid(`${path}.operator`, r.operator, "not a valid selector operator"));
+    return;
+  }
+  if (!r.key) errors.push(`${path}.key: Required value`);
+  switch (r.operator) {
+    case "In":
+    case "NotIn":
+      if (values.length === 0) errors.push(`${path}.values: Required value: must be specified when \`operator\` is 'In' or 'NotIn'`);
+      break;
+    case "Exists":
+    case "DoesNotExist":
+      if (values.length > 0) errors.push(`${path}.values: Forbidden: may not be specified when \`operator\` is 'Exists' or 'DoesNotExist'`);
+      break;
+    case "Gt":
+    case "Lt":
+      if (values.length !== 1) errors.push(`${path}.values: Required value: must be specified single value when \`operator\` is 'Lt' or 'Gt'`);
+      break;
+    default:
+      errors.push(invalid(`${path}.operator`, r.operator, "not a valid selector operator"));
+  }
+};
+
+const checkTerm = (path: string, t: typeof SelectorTerm.Type, errors: string[]) => {
+  (t.matchExpressions ?? []).forEach((r, i) => checkRequirement(`${path}.matchExpressions[${i}]`, r, false, errors));
+  (t.matchFields ?? []).forEach((r, i) => checkRequirement(`${path}.matchFields[${i}]`, r, true, errors));
+};
+
+/** NodeAffinityArgs (ValidateNodeAffinityArgs): addedAffinity's terms as a pod's node affinity is validated. */
+const addedAffinity = (path: string, args: unknown, errors: string[]): AddedAffinity | undefined => {
+  const a = decode(NodeAffinityArgs, args, path, errors);
+  if (!a?.addedAffinity) return undefined;
+  const before = errors.length;
+  const at = `${path}.addedAffinity`;
+  const required = a.addedAffinity.requiredDuringSchedulingIgnoredDuringExecution;
+  if (required) {
+    const rp = `${at}.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms`;
+    if (required.nodeSelectorTerms.length === 0) errors.push(`${rp}: Required value: must have at least one node selector term`);
+    required.nodeSelectorTerms.forEach((t, i) => checkTerm(`${rp}[${i}]`, t, errors));
+  }
+  (a.addedAffinity.preferredDuringSchedulingIgnoredDuringExecution ?? []).forEach((p, i) => {
+    const pp = `${at}.preferredDuringSchedulingIgnoredDuringExecution[${i}]`;
+    if (p.weight < 1 || p.weight > 100 || !Number.isInteger(p.weight)) errors.push(invalid(`${pp}.weight`, p.weight, "must be in the range 1-100"));
+    checkTerm(`${pp}.preference`, p.preference, errors);
+  });
+  return errors.length > before ? undefined : a.addedAffinity;
+};
+
+/** DefaultPreemptionArgs (ValidateDefaultPreemptionArgs). */
+const preemptionArgs = (path: string, args: unknown, errors: string[]): PreemptionArgs | undefined => {
+  const a = decode(DefaultPreemptionArgs, args, path, errors);
+  if (!a) return undefined;
+  const pct = a.minCandidateNodesPercentage ?? DEFAULT_PREEMPTION_ARGS.minCandidateNodesPercentage;
+  const abs = a.minCandidateNodesAbsolute ?? DEFAULT_PREEMPTION_ARGS.minCandidateNodesAbsolute;
+  const [pp, ap] = [`${path}.minCandidateNodesPercentage`, `${path}.minCandidateNodesAbsolute`];
+  const before = errors.length;
+  if (pct < 0 || pct > 100 || !Number.isInteger(pct)) errors.push(invalid(pp, pct, "not in valid range [0, 100]"));
+  if (abs < 0 || !Number.isInteger(abs)) errors.push(invalid(ap, abs, "not in valid range [0, inf)"));
+  if (pct === 0 && abs === 0)
+    errors.push(invalid(pp, pct, "cannot be zero at the same time as minCandidateNodesAbsolute"), invalid(ap, abs, "cannot be zero at the same time as minCandidateNodesPercentage"));
+  return errors.length > before ? undefined : { minCandidateNodesPercentage: pct, minCandidateNodesAbsolute: abs };
+};
+
 const checkPercentage = (path: string, v: number | undefined, errors: string[]) => {
   if (v !== undefined && (v < 0 || v > 100)) errors.push(invalid(path, v, "not in valid range [0-100]"));
 };
@@ -360,6 +444,8 @@ const buildProfile = (path: string, wire: ProfileWire, globalPercentage: number 
   let strategy: ScoringStrategy | undefined;
   let spread: readonly ApiConstraint[] = SYSTEM_DEFAULT_CONSTRAINTS;
   let hard = HARD_POD_AFFINITY_WEIGHT;
+  let added: AddedAffinity | undefined;
+  let preemption: PreemptionArgs = DEFAULT_PREEMPTION_ARGS;
   const configured = new Set<string>();
   (wire.pluginConfig ?? []).forEach((pc, i) => {
     const at = `${path}.pluginConfig[${i}]`;
@@ -369,6 +455,8 @@ const buildProfile = (path: string, wire: ProfileWire, globalPercentage: number 
     if (pc.name === "NodeResourcesFit") strategy = fitStrategy(`${at}.args`, args, errors) ?? strategy;
     else if (pc.name === "PodTopologySpread") spread = spreadDefaults(`${at}.args`, args, errors) ?? spread;
     else if (pc.name === "InterPodAffinity") hard = hardWeight(`${at}.args`, args, errors) ?? hard;
+    else if (pc.name === "NodeAffinity") added = addedAffinity(`${at}.args`, args, errors) ?? added;
+    else if (pc.name === "DefaultPreemption") preemption = preemptionArgs(`${at}.args`, args, errors) ?? preemption;
     else if (EXTENDS[pc.name] || NOT_IMPLEMENTED.has(pc.name)) errors.push(invalid(`${at}.name`, pc.name, "kubeactor takes no args for this plugin"));
     else errors.push(invalid(`${at}.name`, pc.name, "unknown plugin"));
   });
@@ -390,11 +478,12 @@ const buildProfile = (path: string, wire: ProfileWire, globalPercentage: number 
     return undefined;
   }
   const pts = podTopologySpreadPlugins(spread);
+  const na = nodeAffinityPlugins(added);
   const filters: Record<string, FilterPlugin> = {
     NodeUnschedulable: nodeUnschedulable,
     NodeName: nodeName,
     TaintToleration: taintTolerationFilter,
-    NodeAffinity: nodeAffinityFilter,
+    NodeAffinity: na.filter,
     NodePorts: nodePorts,
     NodeResourcesFit: nodeResourcesFitFilter,
     PodTopologySpread: pts.filter,
@@ -402,7 +491,7 @@ const buildProfile = (path: string, wire: ProfileWire, globalPercentage: number 
   };
   const scores: Record<string, ScorePlugin> = {
     TaintToleration: taintTolerationScore,
-    NodeAffinity: nodeAffinityScore,
+    NodeAffinity: na.score,
     PodTopologySpread: pts.score,
     InterPodAffinity: interPodAffinityScoreWith(hard),
     NodeResourcesFit: nodeResourcesFitScore(strategy),
@@ -415,6 +504,7 @@ const buildProfile = (path: string, wire: ProfileWire, globalPercentage: number 
     filters: filterNames.map((f) => filters[f.name]!),
     scores: scoreNames.map((s) => ({ plugin: scores[s.name]!, weight: s.weight })),
     preemption: postFilter.some((p) => p.name === "DefaultPreemption"),
+    ...(preemption !== DEFAULT_PREEMPTION_ARGS ? { preemptionArgs: preemption } : {}),
     ...(percentage ? { percentageOfNodesToScore: percentage } : {}),
   };
 };

@@ -52,8 +52,28 @@ export class CycleState {
     if (v === undefined && !this.data.has(key)) this.data.set(key, (v = compute()));
     return v as T;
   }
+  /** `read` without a closure per call (filters and scores run it per node): `compute(arg)` once. */
+  memo<A, T>(key: string, compute: (arg: A) => T, arg: A): T {
+    let v = this.data.get(key) as T | undefined;
+    if (v === undefined && !this.data.has(key)) this.data.set(key, (v = compute(arg)));
+    return v as T;
+  }
+  /** What a PreFilter / PreScore wrote, or undefined. */
+  get<T>(key: string): T | undefined {
+    return this.data.get(key) as T | undefined;
+  }
   write(key: string, v: unknown): void {
     this.data.set(key, v);
+  }
+  /**
+   * A copy for a preemption dry run (kube's CycleState.Clone): the entries are
+   * shared, so a plugin's addPod/removePod must write a new value rather than
+   * change the one it read.
+   */
+  clone(): CycleState {
+    const c = new CycleState();
+    for (const [k, v] of this.data) c.data.set(k, v);
+    return c;
   }
 }
 
@@ -65,6 +85,20 @@ export interface FilterPlugin {
    * `state`. A non-Success status rejects every node with it.
    */
   preFilter?(state: CycleState, pod: Pod, cluster: NodeSource): Status | undefined;
+  /**
+   * PreFilterExtensions (AddPod / RemovePod): bring this plugin's PreFilter
+   * state in `state` up to date after `changed` was added to or removed from
+   * `node`, as a dry run does, instead of recomputing it over the cluster.
+   * Required of every plugin whose PreFilter counts pods; without them a dry
+   * run recomputes every PreFilter. Write a new value: `state` may be a clone.
+   */
+  addPod?(state: CycleState, pod: Pod, changed: PodInfo, node: NodeInfo): void;
+  /**
+   * PreFilter's Skip (asked after every PreFilter ran): true when this filter
+   * would pass every node for this pod, so the cycle does not run it.
+   */
+  skip?(state: CycleState, pod: Pod): boolean;
+  removePod?(state: CycleState, pod: Pod, changed: PodInfo, node: NodeInfo): void;
   filter(state: CycleState, pod: Pod, node: NodeInfo): Status;
 }
 
@@ -72,6 +106,8 @@ export interface ScorePlugin {
   readonly name: string;
   /** PreScore: once per cycle, with the feasible nodes (in scoring order) and the whole cluster. */
   preScore?(state: CycleState, pod: Pod, feasible: readonly NodeInfo[], cluster: NodeSource): void;
+  /** PreScore's Skip (asked after PreScore): true when every node would score 0 after normalising; the cycle neither runs nor reports it. */
+  skip?(state: CycleState, pod: Pod): boolean;
   /** A raw score; without `normalize` it must already lie in [0, MAX_NODE_SCORE]. */
   score(state: CycleState, pod: Pod, node: NodeInfo): number;
   /** Rewrites the raw scores of all feasible nodes (same order) into [0, MAX_NODE_SCORE]. */
@@ -280,7 +316,7 @@ export class NodeInfo {
     }
     this.requested = addResources(this.requested, info.requests);
     this.nonZeroRequested = addResources(this.nonZeroRequested, info.nonZeroRequests);
-    this.usedPorts = [...this.usedPorts, ...info.ports];
+    if (info.ports.length > 0) this.usedPorts = [...this.usedPorts, ...info.ports];
   }
 
   removePod(key: string): boolean {
@@ -293,6 +329,7 @@ export class NodeInfo {
     }
     this.requested = addResources(this.requested, info.requests, -1);
     this.nonZeroRequested = addResources(this.nonZeroRequested, info.nonZeroRequests, -1);
+    if (info.ports.length === 0) return true;
     const remaining = [...info.ports];
     this.usedPorts = this.usedPorts.filter((p) => {
       const i = remaining.findIndex((q) => q.ip === p.ip && q.protocol === p.protocol && q.port === p.port);
@@ -303,11 +340,22 @@ export class NodeInfo {
     return true;
   }
 
-  /** A copy the caller may change (preemption dry runs, tests). */
+  /** A copy the caller may change (preemption dry runs, tests); the Node object and image states are shared. */
   clone(): NodeInfo {
-    const c = new NodeInfo(this.node);
-    for (const p of this.pods.values()) c.addPod(p);
-    c.imageStates = this.imageStates;
+    // Field by field: the constructor would parse the node's quantities again (a dry run clones hundreds of nodes).
+    const c: NodeInfo = Object.create(NodeInfo.prototype);
+    Object.assign(c, {
+      node: this.node,
+      pods: new Map(this.pods),
+      requested: { ...this.requested, scalar: { ...this.requested.scalar } },
+      nonZeroRequested: { ...this.nonZeroRequested, scalar: { ...this.nonZeroRequested.scalar } },
+      usedPorts: this.usedPorts,
+      allocatable: this.allocatable,
+      allowedPodNumber: this.allowedPodNumber,
+      imageStates: this.imageStates,
+      podsWithAffinity: this.podsWithAffinity,
+      podsWithRequiredAntiAffinity: this.podsWithRequiredAntiAffinity,
+    });
     return c;
   }
 }
@@ -349,6 +397,14 @@ export interface NodeSource {
   readonly objects?: ClusterObjects | undefined;
   /** Pending pods nominated to this node by an earlier preemption (kube's nominator). */
   nominatedPods?(node: string): readonly PodInfo[];
+  /**
+   * The nodes with a pod that has any pod (anti-)affinity, and those with a pod
+   * that has required anti-affinity (kube's HavePodsWithAffinityNodeInfoList
+   * and HavePodsWithRequiredAntiAffinityNodeInfoList): InterPodAffinity reads
+   * only these unless the incoming pod has terms of its own. Absent: every node.
+   */
+  nodesWithPodAffinity?(): readonly NodeInfo[];
+  nodesWithRequiredAntiAffinity?(): readonly NodeInfo[];
 }
 
 /** Static objects for tests. */

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
-import { scheduleOne } from "./algorithm.ts";
+import { runPreFilters, scheduleOne } from "./algorithm.ts";
 import { SchedulerCache } from "./cache.ts";
-import { FakeNodeSource, type NodeSource, type Pod, podInfoOf } from "./framework.ts";
-import { moreImportant, pickOneNode } from "./preemption.ts";
+import { CycleState, FakeNodeSource, type NodeSource, type Pod, podInfoOf } from "./framework.ts";
+import { moreImportant, pickOneNode, selectVictimsOnNode } from "./preemption.ts";
 import { defaultProfile } from "./profile.ts";
 import { makeNode, makePod } from "./test-helpers.ts";
 
@@ -100,6 +100,34 @@ describe("DefaultPreemption", () => {
       victims: ["l1"],
       message: "0/2 nodes are available: 2 node(s) didn't match pod anti-affinity rules.",
     },
+    {
+      name: "evicting an existing pod whose anti-affinity rejects the incoming one",
+      nodes: [makeNode("a"), makeNode("b", { cpu: "1" })],
+      pods: [
+        low("l1", "a", 1, "100m", {
+          spec: { affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: "p" } }, topologyKey: "kubernetes.io/hostname" }] } } },
+        }),
+        low("h1", "b", 500, "1"),
+      ],
+      pod: makePod("p", { cpu: "500m", priority: 100, labels: { app: "p" } }),
+      node: "a",
+      victims: ["l1"],
+      message: "0/2 nodes are available: 1 Insufficient cpu, 1 node(s) didn't satisfy existing pods anti-affinity rules.",
+    },
+    {
+      name: "evicting matching pods until a DoNotSchedule spread is within maxSkew",
+      nodes: [makeNode("a", { labels: { zone: "z1" } }), makeNode("b", { cpu: "1", labels: { zone: "z2" } })],
+      pods: [low("l1", "a", 1, "100m", { labels: { color: "blue" } }), low("l2", "a", 2, "100m", { labels: { color: "blue" } }), low("h1", "b", 500, "1")],
+      pod: makePod("p", {
+        cpu: "500m",
+        priority: 100,
+        labels: { color: "blue" },
+        spec: { topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "zone", whenUnsatisfiable: "DoNotSchedule", labelSelector: { matchLabels: { color: "blue" } } }] },
+      }),
+      node: "a",
+      victims: ["l2", "l1"],
+      message: "0/2 nodes are available: 1 Insufficient cpu, 1 node(s) didn't match pod topology spread constraints.",
+    },
   ];
   it.each(cases)("$name", ({ nodes, pods, pod, node, victims, message }) => {
     const r = scheduleOne(profile, new FakeNodeSource(nodes, pods), pod, () => 0);
@@ -107,6 +135,14 @@ describe("DefaultPreemption", () => {
     expect(r.message).toBe(message);
     expect(r.preemption?.node).toBe(node);
     expect(names(r.preemption?.victims)).toEqual(victims ?? []);
+  });
+
+  // Dry runs update the cycle's PreFilter state pod by pod (AddPod / RemovePod); recomputing it over the changed cluster must agree.
+  it.each(cases)("dry runs from the cycle's PreFilter state agree with recomputing it: $name", ({ nodes, pods, pod }) => {
+    const src = new FakeNodeSource(nodes, pods);
+    const state = new CycleState();
+    expect(runPreFilters(profile, state, pod, src)).toBeUndefined();
+    for (const info of src.infos) expect(selectVictimsOnNode(profile, src, pod, info, state)).toEqual(selectVictimsOnNode(profile, src, pod, info));
   });
 
   it("waits while victims chosen earlier are still terminating on the nominated node", () => {

@@ -8,8 +8,16 @@
  *
  * PodDisruptionBudgets are not served by kubeactor, so no victim violates one.
  */
-import { ErrNoPreemptionVictims, ErrPreemptionNotHelpful, filterOnChangedNode, nodesAvailableMessage } from "./algorithm.ts";
-import type { NodeInfo, NodeSource, Pod, PodInfo, Status } from "./framework.ts";
+import {
+  ErrNoPreemptionVictims,
+  ErrPreemptionNotHelpful,
+  filterOnChangedNode,
+  hasPreFilterExtensions,
+  nodesAvailableMessage,
+  runFiltersWithNominatedPods,
+  updatePreFilterState,
+} from "./algorithm.ts";
+import type { CycleState, NodeInfo, NodeSource, Pod, PodInfo, Status } from "./framework.ts";
 import type { Profile } from "./profile.ts";
 
 export const podPriority = (pod: Pod): number => pod.spec?.priority ?? 0;
@@ -60,25 +68,43 @@ export const preemptionIneligibility = (pod: Pod, source: NodeSource, nominatedS
   return undefined;
 };
 
-/** SelectVictimsOnNode: the victims, or the status that says why this node cannot help. */
-export const selectVictimsOnNode = (profile: Profile, source: NodeSource, pod: Pod, node: NodeInfo): { victims: Pod[] } | { status: Status } => {
+/**
+ * SelectVictimsOnNode: the victims, or the status that says why this node
+ * cannot help. With the cycle's PreFilter `state` (and plugins that can
+ * update it pod by pod), a dry run costs the pods on this node only, as
+ * kube's AddPod / RemovePod extensions make it; otherwise every PreFilter is
+ * recomputed over the changed cluster at each step.
+ */
+export const selectVictimsOnNode = (
+  profile: Profile,
+  source: NodeSource,
+  pod: Pod,
+  node: NodeInfo,
+  cycleState?: CycleState,
+): { victims: Pod[] } | { status: Status } => {
   const copy = node.clone();
+  const state = cycleState && hasPreFilterExtensions(profile) ? cycleState.clone() : undefined;
   const potential: PodInfo[] = [];
   for (const p of node.pods.values())
     if (podPriority(p.pod) < podPriority(pod)) {
       potential.push(p);
       copy.removePod(p.key);
+      if (state) updatePreFilterState(profile, state, pod, p, copy, false);
     }
   if (potential.length === 0) return { status: { code: "UnschedulableAndUnresolvable", reasons: [ErrNoPreemptionVictims] } };
-  const without = filterOnChangedNode(profile, source, pod, copy);
+  const fits = (): Status | undefined =>
+    state ? runFiltersWithNominatedPods(profile, state, pod, copy, source)?.status : filterOnChangedNode(profile, source, pod, copy);
+  const without = fits();
   if (without) return { status: without };
   // Reprieve the most important first: each one that still leaves room stays.
   potential.sort((a, b) => (moreImportant(a.pod, b.pod) ? -1 : moreImportant(b.pod, a.pod) ? 1 : 0));
   const victims: Pod[] = [];
   for (const p of potential) {
     copy.addPod(p);
-    if (filterOnChangedNode(profile, source, pod, copy)) {
+    if (state) updatePreFilterState(profile, state, pod, p, copy, true);
+    if (fits()) {
       copy.removePod(p.key);
+      if (state) updatePreFilterState(profile, state, pod, p, copy, false);
       victims.push(p.pod);
     }
   }
@@ -110,13 +136,22 @@ export const pickOneNode = (candidates: readonly Candidate[]): Candidate | undef
   return list[0];
 };
 
-/** kube's MinCandidateNodesPercentage and MinCandidateNodesAbsolute. */
-const MIN_CANDIDATE_NODES_PERCENTAGE = 10;
-const MIN_CANDIDATE_NODES_ABSOLUTE = 100;
+/** DefaultPreemptionArgs: at least this share of the potential nodes, and at least this many, are dry-run. */
+export interface PreemptionArgs {
+  readonly minCandidateNodesPercentage: number;
+  readonly minCandidateNodesAbsolute: number;
+}
+/** kube's defaults. */
+export const DEFAULT_PREEMPTION_ARGS: PreemptionArgs = { minCandidateNodesPercentage: 10, minCandidateNodesAbsolute: 100 };
+
+/** calculateNumCandidates: the percentage of the potential nodes, at least the absolute number, at most them all. */
+export const numCandidates = (args: PreemptionArgs, potential: number): number =>
+  Math.min(potential, Math.max(Math.trunc((potential * args.minCandidateNodesPercentage) / 100), args.minCandidateNodesAbsolute));
 
 /**
  * The whole PostFilter: eligibility, dry runs from a random offset until
- * enough candidates are found (10% of the potential nodes, at least 100),
+ * enough candidates are found (by default 10% of the potential nodes, at
+ * least 100: the profile's DefaultPreemptionArgs),
  * the choice of node. Without a candidate the message explains every node,
  * as `preemption: 0/N nodes are available: ...`.
  */
@@ -126,6 +161,8 @@ export const defaultPreemption = (
   pod: Pod,
   failures: readonly { node: NodeInfo; status: Status }[],
   random: () => number = Math.random,
+  /** The cycle's PreFilter state, computed over `source`: dry runs start from it. */
+  state?: CycleState,
 ): PreemptionResult => {
   const nominated = (pod.status as { nominatedNodeName?: string } | undefined)?.nominatedNodeName;
   const why = preemptionIneligibility(pod, source, failures.find((f) => f.node.name === nominated)?.status);
@@ -138,11 +175,11 @@ export const defaultPreemption = (
   }
   const candidates: Candidate[] = [];
   if (potential.length > 0) {
-    const wanted = Math.min(potential.length, Math.max(Math.trunc((potential.length * MIN_CANDIDATE_NODES_PERCENTAGE) / 100), MIN_CANDIDATE_NODES_ABSOLUTE));
+    const wanted = numCandidates(profile.preemptionArgs ?? DEFAULT_PREEMPTION_ARGS, potential.length);
     const offset = Math.floor(random() * potential.length) % potential.length;
     for (let i = 0; i < potential.length && candidates.length < wanted; i++) {
       const node = potential[(offset + i) % potential.length]!;
-      const r = selectVictimsOnNode(profile, source, pod, node);
+      const r = selectVictimsOnNode(profile, source, pod, node, state);
       if ("victims" in r) candidates.push({ node: node.name, victims: r.victims });
       else statuses.push(r.status);
     }

@@ -31,6 +31,8 @@ export interface Profile {
   readonly percentageOfNodesToScore?: number;
   /** PostFilter DefaultPreemption; on unless a configuration disables it. */
   readonly preemption?: boolean;
+  /** DefaultPreemptionArgs: how many candidate nodes a preemption dry-runs before choosing (kube's defaults 10% / 100 when absent). */
+  readonly preemptionArgs?: { readonly minCandidateNodesPercentage: number; readonly minCandidateNodesAbsolute: number };
 }
 
 export const DEFAULT_SCHEDULER_NAME = "default-scheduler";

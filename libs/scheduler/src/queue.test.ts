@@ -80,4 +80,48 @@ describe("SchedulingQueue", () => {
     q.delete("default/p");
     expect(q.pop()).toBeUndefined();
   });
+
+  it("holds a preemptor until its last victim is gone, then tries it at once (no backoff, no other event)", () => {
+    const c = clock();
+    const q = new SchedulingQueue({ now: c.now });
+    q.add(makePod("high", { priority: 100 }));
+    const info = q.pop()!;
+    q.failed(info.key, ["NodeResourcesFit"], true);
+    q.awaitVictims(info.key, ["default/v1", "default/v2"]);
+    expect(q.lengths).toMatchObject({ unschedulable: 0, backoff: 0, active: 0, awaitingVictims: 1 });
+    expect(q.has(info.key)).toBe(true);
+    // Other events do not retry it: it would only preempt again.
+    expect(q.onClusterEvent("NodeAdd")).toBe(0);
+    q.victimGone("default/v1");
+    q.victimGone("default/unrelated");
+    expect(q.pop()).toBeUndefined();
+    q.victimGone("default/v2");
+    expect(q.lengths).toMatchObject({ awaitingVictims: 0, active: 1 });
+    expect(q.pop()?.key).toBe("default/high");
+  });
+
+  it("a preemptor whose evictions failed goes to backoff; one deleted stops waiting; victims that never go wait 5 minutes", () => {
+    const c = clock();
+    const q = new SchedulingQueue({ now: c.now });
+    for (const name of ["a", "b", "c"]) {
+      q.add(makePod(name, { priority: 100 }));
+      const info = q.pop()!;
+      q.failed(info.key, ["NodeResourcesFit"], true);
+      q.awaitVictims(info.key, [`default/${name}-victim`]);
+    }
+    q.evictionFailed("default/a");
+    expect(q.lengths).toMatchObject({ awaitingVictims: 2, backoff: 1 });
+    q.delete("default/b");
+    q.victimGone("default/b-victim");
+    expect(q.lengths).toMatchObject({ awaitingVictims: 1, active: 0 });
+    c.advance(5 * 60_000);
+    expect(q.flushUnschedulable()).toBe(1);
+    expect(q.lengths.awaitingVictims).toBe(0);
+    // No victims left to wait for: tried at once.
+    q.add(makePod("d", { priority: 100 }));
+    const d = q.pop()!;
+    q.failed(d.key, ["NodeResourcesFit"], true);
+    q.awaitVictims(d.key, []);
+    expect(q.lengths.active).toBeGreaterThan(0);
+  });
 });

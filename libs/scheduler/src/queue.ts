@@ -9,6 +9,10 @@
  *   they have waited 5 minutes (`flushUnschedulable()`).
  * A pod whose scheduling cycle overlapped a helpful event goes to backoffQ
  * instead of being parked, so the event is not lost (kube's moveRequestCycle).
+ * A pod that preempted waits for its victims instead (`awaitVictims`): no
+ * other event retries it meanwhile (it would only preempt again), and the
+ * last victim's deletion moves it straight to activeQ, as kube's
+ * asynchronous preemption activates the preemptor when it is done.
  * The queue holds the latest pod object per `namespace/name`; it does no I/O
  * and reads time only through `now`.
  */
@@ -81,6 +85,10 @@ export class SchedulingQueue {
   private readonly unschedulable = new Map<string, QueuedPod>();
   /** Pods popped and not yet returned (done or failed). */
   private readonly inFlight = new Map<string, { info: QueuedPod; cycle: number }>();
+  /** Preemptors waiting for their victims to go: preemptor key → the pod and its victims' keys still present. */
+  private readonly preempting = new Map<string, { info: QueuedPod; victims: Set<string> }>();
+  /** Victim key → the preemptors waiting for it. */
+  private readonly victimOf = new Map<string, Set<string>>();
   private schedulingCycle = 0;
   private moveRequestCycle = -1;
   private seq = 0;
@@ -90,12 +98,18 @@ export class SchedulingQueue {
     this.now = opts.now ?? Date.now;
   }
 
-  get lengths(): { active: number; backoff: number; unschedulable: number; inFlight: number } {
-    return { active: this.active.length, backoff: this.backoff.size, unschedulable: this.unschedulable.size, inFlight: this.inFlight.size };
+  get lengths(): { active: number; backoff: number; unschedulable: number; inFlight: number; awaitingVictims: number } {
+    return {
+      active: this.active.length,
+      backoff: this.backoff.size,
+      unschedulable: this.unschedulable.size,
+      inFlight: this.inFlight.size,
+      awaitingVictims: this.preempting.size,
+    };
   }
 
   has(key: string): boolean {
-    return this.activeByKey.has(key) || this.backoff.has(key) || this.unschedulable.has(key) || this.inFlight.has(key);
+    return this.activeByKey.has(key) || this.backoff.has(key) || this.unschedulable.has(key) || this.inFlight.has(key) || this.preempting.has(key);
   }
 
   /** A new pending pod. */
@@ -127,6 +141,11 @@ export class SchedulingQueue {
       b.pod = pod;
       return;
     }
+    const waiting = this.preempting.get(key);
+    if (waiting) {
+      waiting.info.pod = pod;
+      return;
+    }
     const u = this.unschedulable.get(key);
     if (u) {
       const changed = schedulingRelevant(u.pod) !== schedulingRelevant(pod);
@@ -147,6 +166,7 @@ export class SchedulingQueue {
     this.backoff.delete(key);
     this.unschedulable.delete(key);
     this.inFlight.delete(key);
+    this.stopAwaiting(key);
   }
 
   /** The next pod to schedule, or undefined when activeQ is empty. */
@@ -177,6 +197,61 @@ export class SchedulingQueue {
     info.unschedulablePlugins = new Set(plugins);
     if (unschedulable && this.moveRequestCycle < flight.cycle) this.unschedulable.set(key, info);
     else this.backoff.set(key, info);
+  }
+
+  /**
+   * The pod just failed (`failed`) and preemption is evicting `victims` (keys
+   * of pods still present) for it: hold it until they are all gone
+   * (`victimGone`), then try it at once. No victims: at once.
+   */
+  awaitVictims(key: string, victims: Iterable<string>): void {
+    const info = this.unschedulable.get(key) ?? this.backoff.get(key);
+    if (!info) return;
+    this.unschedulable.delete(key);
+    this.backoff.delete(key);
+    const pending = new Set(victims);
+    if (pending.size === 0) return this.pushActive(info);
+    this.preempting.set(key, { info, victims: pending });
+    for (const v of pending) {
+      let waiters = this.victimOf.get(v);
+      if (!waiters) this.victimOf.set(v, (waiters = new Set()));
+      waiters.add(key);
+    }
+  }
+
+  /** A pod was deleted: preemptors whose last victim it was go to activeQ. */
+  victimGone(victim: string): void {
+    const waiters = this.victimOf.get(victim);
+    if (!waiters) return;
+    this.victimOf.delete(victim);
+    for (const key of waiters) {
+      const entry = this.preempting.get(key);
+      if (!entry) continue;
+      entry.victims.delete(victim);
+      if (entry.victims.size > 0) continue;
+      this.preempting.delete(key);
+      this.pushActive(entry.info);
+    }
+  }
+
+  /** The eviction of some victims failed: the preemptor goes back to backoff and decides again. */
+  evictionFailed(key: string): void {
+    const entry = this.preempting.get(key);
+    if (!entry) return;
+    this.stopAwaiting(key);
+    entry.info.lastFailure = this.now();
+    this.backoff.set(key, entry.info);
+  }
+
+  private stopAwaiting(key: string): void {
+    const entry = this.preempting.get(key);
+    if (!entry) return;
+    this.preempting.delete(key);
+    for (const v of entry.victims) {
+      const waiters = this.victimOf.get(v);
+      waiters?.delete(key);
+      if (waiters?.size === 0) this.victimOf.delete(v);
+    }
   }
 
   backoffMs(info: QueuedPod): number {
@@ -224,6 +299,13 @@ export class SchedulingQueue {
     for (const [key, info] of this.unschedulable) {
       if (this.now() - info.lastFailure < max) continue;
       this.unschedulable.delete(key);
+      this.requeue(info);
+      moved++;
+    }
+    // Victims that never go (a graceful deletion no kubelet finishes): decide again after as long.
+    for (const [key, { info }] of this.preempting) {
+      if (this.now() - info.lastFailure < max) continue;
+      this.stopAwaiting(key);
       this.requeue(info);
       moved++;
     }

@@ -20,11 +20,21 @@ const PODS = { group: "", version: "v1", resource: "pods" };
 
 type Condition = { type: string; status: string; reason?: string; message?: string; lastTransitionTime?: string; lastProbeTime?: string | null };
 
-/** PodScheduled=False, reason Unschedulable (and status.nominatedNodeName when given); written only when it changes; retried on conflict. */
+type PodObj = { metadata?: { resourceVersion?: string }; spec?: { nodeName?: string }; status?: { conditions?: Condition[]; nominatedNodeName?: string } } & JsonObject;
+
+/** Read the pod unless the copy we hold (from the informer, with a resourceVersion) may be tried first: a stale one only costs a 409. */
+const latest = async (api: ApiClient, held: Pod | undefined, namespace: string, name: string): Promise<PodObj> =>
+  held?.metadata?.resourceVersion ? (held as unknown as PodObj) : ((await api.get(PODS, namespace, name)) as PodObj);
+
+/**
+ * PodScheduled=False, reason Unschedulable (and status.nominatedNodeName when
+ * given); written only when it changes; conditional on the resourceVersion and
+ * re-read on conflict, so a pod bound meanwhile is left alone.
+ */
 export const setPodUnschedulable = async (api: ApiClient, pod: Pod, message: string, nominatedNodeName?: string): Promise<void> => {
   const { namespace = "", name = "" } = pod.metadata ?? {};
   for (let attempt = 0; attempt < 3; attempt++) {
-    const current = (await api.get(PODS, namespace, name)) as { spec?: { nodeName?: string }; status?: { conditions?: Condition[]; nominatedNodeName?: string } } & JsonObject;
+    const current = await latest(api, attempt === 0 ? pod : undefined, namespace, name);
     if (current.spec?.nodeName) return; // bound meanwhile
     const conditions = [...(current.status?.conditions ?? [])];
     const i = conditions.findIndex((c) => c.type === "PodScheduled");
@@ -55,14 +65,22 @@ export const setPodUnschedulable = async (api: ApiClient, pod: Pod, message: str
  * prepareCandidate: each victim gets DisruptionTarget=True (reason
  * PreemptionByScheduler), is deleted gracefully (its kubelet stops it) and
  * gets a Preempted event. A victim already gone is fine; other failures are
- * logged and the preemptor simply tries again later.
+ * logged and counted (the result): the preemptor then tries again later.
  */
-export const evictVictims = async (api: ApiClient, recorder: EventRecorder, schedulerName: string, preemptor: Pod, node: string, victims: readonly Pod[], log: (line: string) => void) => {
+export const evictVictims = async (
+  api: ApiClient,
+  recorder: EventRecorder,
+  schedulerName: string,
+  preemptor: Pod,
+  node: string,
+  victims: readonly Pod[],
+  log: (line: string) => void,
+): Promise<number> => {
+  let failed = 0;
   await Promise.all(
     victims.map(async (victim) => {
       const { namespace = "", name = "" } = victim.metadata ?? {};
-      try {
-        const current = (await api.get(PODS, namespace, name)) as { status?: { conditions?: Condition[] } } & JsonObject;
+      const marked = (current: PodObj): JsonObject => {
         const conditions = (current.status?.conditions ?? []).filter((c) => c.type !== DISRUPTION_TARGET);
         conditions.push({
           type: DISRUPTION_TARGET,
@@ -71,14 +89,24 @@ export const evictVictims = async (api: ApiClient, recorder: EventRecorder, sche
           message: `${schedulerName}: preempting to accommodate a higher priority pod`,
           lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
         });
-        await api.updateStatus(PODS, namespace, { ...current, status: { ...(current.status ?? {}), conditions } }).catch(() => {});
+        return { ...current, status: { ...(current.status ?? {}), conditions } };
+      };
+      try {
+        // The cached copy first (one call instead of two); on a conflict, read and try once more. Best effort either way.
+        await api.updateStatus(PODS, namespace, marked(await latest(api, victim, namespace, name))).catch(async (e: unknown) => {
+          if ((e as { status?: { code?: number } }).status?.code !== 409) return;
+          await api.updateStatus(PODS, namespace, marked((await api.get(PODS, namespace, name)) as PodObj)).catch(() => {});
+        });
         await api.delete(PODS, namespace, name);
         await recorder.record(victim as unknown as JsonObject, "Normal", Preempted, preemptedMessage(preemptor, node));
       } catch (e) {
-        if ((e as { status?: { code?: number } }).status?.code !== 404) log(`preempting ${namespace}/${name} failed: ${(e as Error).message}`);
+        if ((e as { status?: { code?: number } }).status?.code === 404) return;
+        failed++;
+        log(`preempting ${namespace}/${name} failed: ${(e as Error).message}`);
       }
     }),
   );
+  return failed;
 };
 
 export const reportUnschedulable = async (

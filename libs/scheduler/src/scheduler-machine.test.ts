@@ -3,17 +3,17 @@ import { createActor, waitFor } from "xstate";
 import { SchedulerCache } from "./cache.ts";
 import { defaultProfile } from "./profile.ts";
 import { SchedulingQueue } from "./queue.ts";
-import { type BindInput, CYCLE_SCORED_NODES, createSchedulerMachine, type ReportInput, schedulerIO } from "./scheduler-machine.ts";
+import { type BindInput, CYCLE_LISTED_NODES, CYCLE_SCORED_NODES, createSchedulerMachine, type ReportInput, schedulerIO } from "./scheduler-machine.ts";
 import type { SchedulingCycle } from "@kubeactor/bus";
 import { makeNode, makePod } from "./test-helpers.ts";
 
-const setupMachine = (bind: (input: BindInput) => Promise<BindInput>) => {
+const setupMachine = (bind: (input: BindInput) => Promise<BindInput>, random?: () => number) => {
   let actor: ReturnType<typeof createActor<ReturnType<typeof createSchedulerMachine>>> | undefined;
   const queue = new SchedulingQueue({ onActive: () => actor?.send({ type: "PODS_QUEUED" }) });
   const cache = new SchedulerCache();
   const cycles: SchedulingCycle[] = [];
   const reports: ReportInput[] = [];
-  const machine = createSchedulerMachine({ queue, cache, profile: defaultProfile(), publishCycle: (c) => cycles.push(c) }).provide({
+  const machine = createSchedulerMachine({ queue, cache, profile: defaultProfile(), publishCycle: (c) => cycles.push(c), ...(random ? { random } : {}) }).provide({
     actors: {
       schedulerIO: schedulerIO({
         bind,
@@ -86,6 +86,27 @@ describe("scheduler machine", () => {
     expect(scored.has(c.node!)).toBe(true);
     const lowest = Math.min(...c.totals.filter((t) => scored.has(t.node)).map((t) => t.score));
     expect(c.totals.filter((t) => !scored.has(t.node)).every((t) => t.score <= lowest)).toBe(true);
+    actor.stop();
+  });
+
+  it("bounds the record in a large cluster: rejected nodes counted per reason, the best feasible nodes listed", async () => {
+    // Ties for the best total go to the first such node (as the record lists them), so the chosen one is among the 10 scored.
+    const { actor, queue, cache, cycles } = setupMachine(async (input) => input, () => 0.99);
+    for (let i = 0; i < 60; i++) cache.addNode(makeNode(`small${String(i).padStart(2, "0")}`, { cpu: "1" }));
+    for (let i = 0; i < 140; i++) cache.addNode(makeNode(`big${String(i).padStart(3, "0")}`, { cpu: String(3 + (i % 7)) }));
+    queue.add(makePod("p", { cpu: "2" }));
+    await waitFor(actor, (s) => s.context.scheduled === 1);
+    const c = cycles[0]!;
+    // 200 nodes: filtering stops at 100 feasible, after the 60 small ones were rejected.
+    expect([c.numNodes, c.numFeasible]).toEqual([200, 100]);
+    expect(c.rejected).toEqual([{ plugin: "NodeResourcesFit", code: "UnschedulableAndUnresolvable", reasons: ["Insufficient cpu"], count: 60 }]);
+    expect(c.filters).toHaveLength(CYCLE_LISTED_NODES);
+    expect(c.feasible).toHaveLength(CYCLE_LISTED_NODES);
+    expect(c.totals.map((t) => t.node)).toEqual(c.feasible);
+    expect(c.feasible).toContain(c.node);
+    const best = Math.max(...c.totals.map((t) => t.score));
+    expect(c.totals.find((t) => t.node === c.node)?.score).toBe(best);
+    expect(new Set(c.scores.map((s) => s.node)).size).toBe(CYCLE_SCORED_NODES);
     actor.stop();
   });
 });

@@ -1,13 +1,15 @@
 /**
  * The scheduler as an XState machine. Two kinds of regions run in parallel:
  *
- * - `Cycle`: WaitingForPods → Scheduling → Binding | Unschedulable →
- *   WaitingForPods. `Scheduling` pops the next pod and runs the profile's
- *   filters and scores (the `scheduleNextPod` actor); a fit is assumed in the
- *   cache at once and its binding is handed to the `schedulerIO` actor, so
- *   the next cycle starts without waiting for the API (kube's asynchronous
- *   binding cycle); no fit parks the pod and hands `reportUnschedulable`
- *   (FailedScheduling event + PodScheduled=False) to the same actor.
+ * - `Cycle`: WaitingForPods → Scheduling → WaitingForPods. `Scheduling`
+ *   pops pods and runs the profile's filters and scores for each, one after
+ *   the other, in batches of up to 64 pods or 20 ms (the `scheduleNextPods`
+ *   actor): a fit is assumed in the cache at once and its binding is handed
+ *   to the `schedulerIO` actor, so the next cycle starts without waiting for
+ *   the API (kube's asynchronous binding cycle); no fit parks the pod and
+ *   hands `reportUnschedulable` (FailedScheduling event + PodScheduled=False)
+ *   to the same actor. Each pod's cycle is still published and counted
+ *   (`context.cycles`, `last`).
  * - `BackoffFlush` / `UnschedulableFlush`: `after` timers that move pods out
  *   of backoff (every second) and out of the unschedulable pool (every 30 s,
  *   for pods parked 5 minutes), so a simulated clock can drive them.
@@ -19,10 +21,10 @@
  * map on every spawn and stop, which made a burst of N in-flight bindings cost
  * O(N²) (a quarter of the scheduler's CPU in bench:scheduler).
  */
-import { assign, fromCallback, fromPromise, sendTo, setup } from "xstate";
-import { type CycleResult, type NodeCursor, scheduleOne } from "./algorithm.ts";
+import { assign, enqueueActions, fromCallback, fromPromise, sendTo, setup } from "xstate";
+import { type CycleResult, type FilterRecord, type NodeCursor, scheduleOne, scoreRecords } from "./algorithm.ts";
 import type { SchedulerCache } from "./cache.ts";
-import type { Pod } from "./framework.ts";
+import { type Pod, podKey } from "./framework.ts";
 import type { Candidate } from "./preemption.ts";
 import type { Profile } from "./profile.ts";
 import type { QueuedPod, SchedulingQueue } from "./queue.ts";
@@ -39,6 +41,15 @@ export interface SchedulerDeps {
   readonly publishCycle?: (cycle: SchedulingCycle) => void;
   readonly log?: (line: string) => void;
 }
+
+/**
+ * A batch of decisions ends after this many pods or milliseconds, whichever
+ * comes first, so bindings, reports and informer events get their turn.
+ */
+export const BATCH_MAX_PODS = 64;
+export const BATCH_MAX_MS = 20;
+
+const outcomesOf = (event: unknown): readonly CycleOutcome[] => (event as { output: CycleOutcome[] }).output;
 
 export interface CycleOutcome {
   readonly queued: QueuedPod;
@@ -129,22 +140,58 @@ export const schedulerIO = (io: SchedulerIO, log: (line: string) => void = () =>
   });
 
 /**
- * Per-plugin scores are published for the best-scoring nodes only (totals stay
- * complete): in a 5000-node cluster a cycle scores ~500 nodes × 7 plugins,
- * and encoding those 3500 entries per pod cost more CPU than the cycle itself.
+ * The cycle record is bounded: per-plugin scores for the best-scoring nodes
+ * only, totals for the best CYCLE_LISTED_NODES feasible nodes, and rejected
+ * nodes counted per plugin and reason with the first CYCLE_LISTED_NODES
+ * listed. In a 5000-node cluster a cycle finds ~500 feasible nodes and may
+ * reject thousands; listing them all made the record ~20 KB per pod (up to
+ * ~100 KB with a topology spread), and encoding and sending it cost more
+ * CPU than the scheduling decision itself.
  */
 export const CYCLE_SCORED_NODES = 10;
+export const CYCLE_LISTED_NODES = 50;
 
-const scoresWorthPublishing = (result: CycleResult) => {
-  if (result.totals.length <= CYCLE_SCORED_NODES) return result.scores;
-  const best = new Set(
-    [...result.totals]
-      .sort((a, b) => b.score - a.score)
-      .slice(0, CYCLE_SCORED_NODES)
-      .map((t) => t.node),
-  );
-  if (result.node) best.add(result.node);
-  return result.scores.filter((s) => best.has(s.node));
+/** Indices of the `n` highest totals in one pass (no sort of every feasible node), ties to the earlier node; in node order. */
+const bestIndices = (totals: readonly { score: number }[], n: number): number[] => {
+  const top: number[] = [];
+  for (let i = 0; i < totals.length; i++) {
+    const score = totals[i]!.score;
+    if (top.length === n && score <= totals[top[n - 1]!]!.score) continue;
+    let j = top.length === n ? n - 1 : top.length;
+    while (j > 0 && totals[top[j - 1]!]!.score < score) {
+      top[j] = top[j - 1]!;
+      j--;
+    }
+    top[j] = i;
+  }
+  return top.sort((a, b) => a - b);
+};
+
+const withChosen = (indices: number[], result: CycleResult): number[] => {
+  const chosen = result.node ? result.feasible.indexOf(result.node) : -1;
+  return chosen >= 0 && !indices.includes(chosen) ? [...indices, chosen].sort((a, b) => a - b) : indices;
+};
+
+/** What the bus carries for a cycle (kube.scheduler.cycle): see CYCLE_LISTED_NODES. */
+export const cycleRecord = (result: CycleResult) => {
+  const { feasible, totals, filters } = result;
+  const listed = feasible.length <= CYCLE_LISTED_NODES ? undefined : withChosen(bestIndices(totals, CYCLE_LISTED_NODES), result);
+  const scored = totals.length <= CYCLE_SCORED_NODES || !result.pluginScores ? undefined : withChosen(bestIndices(totals, CYCLE_SCORED_NODES), result);
+  const rejected = new Map<string, { plugin: string; code: FilterRecord["code"]; reasons: readonly string[]; count: number }>();
+  for (const f of filters) {
+    const key = `${f.plugin}\u0000${f.code}\u0000${f.reasons.join("\u0000")}`;
+    const r = rejected.get(key);
+    if (r) r.count++;
+    else rejected.set(key, { plugin: f.plugin, code: f.code, reasons: f.reasons, count: 1 });
+  }
+  return {
+    numFeasible: feasible.length,
+    feasible: listed ? listed.map((i) => feasible[i]!) : feasible,
+    rejected: [...rejected.values()],
+    filters: filters.length <= CYCLE_LISTED_NODES ? filters : filters.slice(0, CYCLE_LISTED_NODES),
+    scores: scored ? scoreRecords(feasible, result.pluginScores!, scored) : result.scores,
+    totals: listed ? listed.map((i) => totals[i]!) : totals,
+  };
 };
 
 const metaOf = (pod: Pod) => ({ namespace: pod.metadata?.namespace ?? "", name: pod.metadata?.name ?? "" });
@@ -158,14 +205,31 @@ export const createSchedulerMachine = (deps: SchedulerDeps) => {
       events: {} as SchedulerEvent,
     },
     actors: {
-      /** Pop the next pod and decide; resolves null when the queue is empty. */
-      scheduleNextPod: fromPromise<CycleOutcome | null>(async () => {
-        const queued = deps.queue.pop();
-        if (!queued) return null;
-        const started = performance.now();
-        const startedAt = new Date().toISOString();
-        const result = scheduleOne(deps.profileFor?.(queued.pod) ?? deps.profile, deps.cache, queued.pod, deps.random, cursor);
-        return { queued, result, startedAt, durationMs: performance.now() - started };
+      /**
+       * Pop pods and decide them one after the other until the queue is empty
+       * or a batch is full (BATCH_MAX_PODS pods or BATCH_MAX_MS): each fit is
+       * assumed in the cache at once, so the next decision sees it, as kube's
+       * scheduleOne loop does. One invocation per batch, not per pod: an
+       * invoked actor costs more CPU than deciding a pod in a 5000-node cluster.
+       */
+      scheduleNextPods: fromPromise<CycleOutcome[]>(async () => {
+        // A macrotask turn first: invocations chain through promises (microtasks) and would otherwise
+        // keep binding replies and informer events waiting until the whole queue is decided.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        const outcomes: CycleOutcome[] = [];
+        const batchStart = performance.now();
+        while (outcomes.length < BATCH_MAX_PODS && performance.now() - batchStart < BATCH_MAX_MS) {
+          const queued = deps.queue.pop();
+          if (!queued) break;
+          const started = performance.now();
+          const startedAt = new Date().toISOString();
+          const result = scheduleOne(deps.profileFor?.(queued.pod) ?? deps.profile, deps.cache, queued.pod, deps.random, cursor);
+          // Count the pod on its node before the binding is written; hold the room a preemption makes for it.
+          if (result.node) deps.cache.assume(queued.pod, result.node);
+          else if (result.preemption) deps.cache.nominate(queued.pod, result.preemption.node);
+          outcomes.push({ queued, result, startedAt, durationMs: performance.now() - started });
+        }
+        return outcomes;
       }),
       /**
        * The binding (POST pods/binding); preemption's evictions (when any), FailedScheduling event,
@@ -181,54 +245,51 @@ export const createSchedulerMachine = (deps: SchedulerDeps) => {
     },
     guards: {
       podsQueued: () => deps.queue.lengths.active > 0,
-      queueEmpty: ({ event }) => (event as unknown as { output: CycleOutcome | null }).output === null,
-      nodeFound: ({ event }) => (event as unknown as { output: CycleOutcome }).output.result.node !== undefined,
+      queueEmpty: ({ event }) => outcomesOf(event).length === 0,
     },
     actions: {
-      recordCycle: assign(({ context, event }) => {
-        const { queued, result, startedAt, durationMs } = (event as unknown as { output: CycleOutcome }).output;
-        const cycles = context.cycles + 1;
-        const { namespace, name } = metaOf(queued.pod);
-        deps.publishCycle?.({
-          cycle: cycles,
-          pod: { namespace, name, ...(queued.pod.metadata?.uid ? { uid: queued.pod.metadata.uid } : {}) },
-          attempt: queued.attempts,
-          startedAt,
-          durationMs,
-          result: result.node ? "Assumed" : "Unschedulable",
-          ...(result.node ? { node: result.node } : {}),
-          ...(result.message ? { message: result.message } : {}),
-          numNodes: result.numNodes,
-          feasible: result.feasible,
-          filters: result.filters,
-          scores: scoresWorthPublishing(result),
-          totals: result.totals,
-        });
-        return {
-          cycles,
-          last: { pod: queued.key, ...(result.node ? { node: result.node } : {}), ...(result.message ? { message: result.message } : {}) },
-        };
+      /** Publish each cycle's record; count cycles, fits and failures; remember the last outcome. */
+      recordCycles: assign(({ context, event }) => {
+        let { cycles, unschedulable } = context;
+        let last = context.last;
+        for (const { queued, result, startedAt, durationMs } of outcomesOf(event)) {
+          cycles++;
+          if (!result.node) unschedulable++;
+          const { namespace, name } = metaOf(queued.pod);
+          deps.publishCycle?.({
+            cycle: cycles,
+            pod: { namespace, name, ...(queued.pod.metadata?.uid ? { uid: queued.pod.metadata.uid } : {}) },
+            attempt: queued.attempts,
+            startedAt,
+            durationMs,
+            result: result.node ? "Assumed" : "Unschedulable",
+            ...(result.node ? { node: result.node } : {}),
+            ...(result.message ? { message: result.message } : {}),
+            numNodes: result.numNodes,
+            ...cycleRecord(result),
+          });
+          last = { pod: queued.key, ...(result.node ? { node: result.node } : {}), ...(result.message ? { message: result.message } : {}) };
+        }
+        return { cycles, unschedulable, ...(last ? { last } : {}) };
       }),
-      /** Count the pod on its node before the binding is written. */
-      assumePod: ({ event }) => {
-        const { queued, result } = (event as unknown as { output: CycleOutcome }).output;
-        deps.cache.assume(queued.pod, result.node!);
+      /** Pods no node fits are parked, or wait for their victims (their nomination is already in the cache). */
+      parkPods: ({ event }) => {
+        for (const { queued, result } of outcomesOf(event)) {
+          if (result.node) continue;
+          deps.queue.failed(queued.key, new Set(result.filters.map((f) => f.plugin)), true);
+          // Retried when the last victim is gone (and not before: it would only preempt again).
+          if (result.preemption) deps.queue.awaitVictims(queued.key, result.preemption.victims.map(podKey).filter((k) => deps.cache.isCounted(k)));
+        }
       },
-      requestBinding: sendTo("io", ({ event }) => {
-        const { queued, result } = (event as unknown as { output: CycleOutcome }).output;
-        return { type: "BIND", input: { pod: queued.pod, node: result.node! } } satisfies SchedulerIOEvent;
-      }),
-      parkPod: assign(({ context, event }) => {
-        const { queued, result } = (event as unknown as { output: CycleOutcome }).output;
-        deps.queue.failed(queued.key, new Set(result.filters.map((f) => f.plugin)), true);
-        // The room preemption makes is this pod's: lower-priority pods must not take it meanwhile.
-        if (result.preemption) deps.cache.nominate(queued.pod, result.preemption.node);
-        return { unschedulable: context.unschedulable + 1 };
-      }),
-      requestFailureReport: sendTo("io", ({ event }) => {
-        const { queued, result } = (event as unknown as { output: CycleOutcome }).output;
-        const input = { pod: queued.pod, message: result.message ?? "", ...(result.preemption ? { preemption: result.preemption } : {}) };
-        return { type: "REPORT_UNSCHEDULABLE", input } satisfies SchedulerIOEvent;
+      /** Hand each binding, and each failure's report, to the schedulerIO actor. */
+      requestIO: enqueueActions(({ enqueue, event }) => {
+        for (const { queued, result } of outcomesOf(event)) {
+          if (result.node) enqueue.sendTo("io", { type: "BIND", input: { pod: queued.pod, node: result.node } } satisfies SchedulerIOEvent);
+          else {
+            const input = { pod: queued.pod, message: result.message ?? "", ...(result.preemption ? { preemption: result.preemption } : {}) };
+            enqueue.sendTo("io", { type: "REPORT_UNSCHEDULABLE", input } satisfies SchedulerIOEvent);
+          }
+        }
       }),
       bindingSucceeded: assign(({ context, event }) => {
         const { pod } = (event as Extract<SchedulerEvent, { type: "BOUND" }>).input;
@@ -278,18 +339,15 @@ export const createSchedulerMachine = (deps: SchedulerDeps) => {
           },
           Scheduling: {
             invoke: {
-              src: "scheduleNextPod",
+              src: "scheduleNextPods",
               onDone: [
                 { guard: "queueEmpty", target: "WaitingForPods" },
-                { guard: "nodeFound", target: "Binding", actions: ["recordCycle", "assumePod", "requestBinding"] },
-                { target: "Unschedulable", actions: ["recordCycle", "parkPod", "requestFailureReport"] },
+                // Binding and reporting run in the schedulerIO actor; this only hands them off.
+                { target: "WaitingForPods", actions: ["recordCycles", "parkPods", "requestIO"] },
               ],
               onError: { target: "WaitingForPods", actions: "logCycleError" },
             },
           },
-          // Binding and reporting run in the schedulerIO actor; these phases only hand them off.
-          Binding: { always: "WaitingForPods" },
-          Unschedulable: { always: "WaitingForPods" },
         },
       },
       BackoffFlush: {

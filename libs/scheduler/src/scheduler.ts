@@ -114,6 +114,7 @@ export const startScheduler = async (opts: SchedulerOptions): Promise<RunningSch
       const p = o as unknown as Pod;
       cache.removePod(p);
       queue.delete(podKey(p));
+      queue.victimGone(podKey(p));
       if (p.spec?.nodeName) queue.onClusterEvent("AssignedPodDelete");
     },
   });
@@ -134,9 +135,14 @@ export const startScheduler = async (opts: SchedulerOptions): Promise<RunningSch
           bind: (input: BindInput) => api.bind(input.pod.metadata?.namespace ?? "", input.pod.metadata?.name ?? "", input.node),
           reportUnschedulable: async (input: ReportInput) => {
             const p = input.preemption;
-            // Nominate first: once the victims are gone the pod may be bound at once, and a bound pod's status is not ours to write.
-            await reportUnschedulable(api, recorderFor(input.pod), input.pod, input.message, log, p?.node);
-            if (p) await evictVictims(api, recorderFor(input.pod), profileFor(input.pod).schedulerName, input.pod, p.node, p.victims, log);
+            // Nomination and evictions together: the status write is conditional and stops if the pod was bound meanwhile
+            // (once the victims are gone the preemptor may be bound at once, and a bound pod's status is not ours to write).
+            const [, failed] = await Promise.all([
+              reportUnschedulable(api, recorderFor(input.pod), input.pod, input.message, log, p?.node),
+              p ? evictVictims(api, recorderFor(input.pod), profileFor(input.pod).schedulerName, input.pod, p.node, p.victims, log) : 0,
+            ]);
+            // Victims left in place: the preemptor would wait for them in vain; it decides again after backoff.
+            if (failed > 0) queue.evictionFailed(podKey(input.pod));
           },
           reportScheduled: (input: BindInput) =>
             recorderFor(input.pod).record(input.pod as unknown as JsonObject, "Normal", Scheduled, scheduledMessage(input.pod, input.node)),

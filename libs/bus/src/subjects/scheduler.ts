@@ -22,14 +22,19 @@ export const SchedulingCycle = Schema.Struct({
   /** kube-scheduler's FailedScheduling message when `result` is Unschedulable. */
   message: Schema.optional(Schema.String),
   numNodes: Schema.Number,
+  /** Nodes that passed every filter (absent in older records: then `feasible` lists them all). */
+  numFeasible: Schema.optional(Schema.Number),
+  /** The feasible nodes with the best totals (at most 50, the chosen one always), in filtering order. */
   feasible: Schema.Array(Schema.String),
-  /** One entry per rejected node: the first filter plugin that rejected it and its reasons. */
+  /** Rejected nodes counted by the first filter plugin that rejected them and its reasons. */
+  rejected: Schema.optional(Schema.Array(Schema.Struct({ plugin: Schema.String, code: Code, reasons: Schema.Array(Schema.String), count: Schema.Number }))),
+  /** Rejected nodes one by one (the first 50 in filtering order): the first filter plugin that rejected each and its reasons. */
   filters: Schema.Array(Schema.Struct({ node: Schema.String, plugin: Schema.String, code: Code, reasons: Schema.Array(Schema.String) })),
-  /** One entry per (feasible node, score plugin): raw score, normalised [0,100], weight. */
+  /** One entry per (listed node, score plugin) for the 10 best nodes and the chosen one: raw score, normalised [0,100], weight. */
   scores: Schema.Array(
     Schema.Struct({ node: Schema.String, plugin: Schema.String, raw: Schema.Number, normalized: Schema.Number, weight: Schema.Number }),
   ),
-  /** Weighted sum per feasible node; the highest wins, ties broken at random. */
+  /** Weighted sum per node in `feasible`; the highest wins, ties broken at random. */
   totals: Schema.Array(Schema.Struct({ node: Schema.String, score: Schema.Number })),
 });
 export type SchedulingCycle = typeof SchedulingCycle.Type;
@@ -38,7 +43,7 @@ export const schedulerCycle = eventSubject({
   pattern: "kube.scheduler.cycle.{namespace}.{pod}",
   example: `nats sub 'kube.scheduler.cycle.default.>'`,
   description:
-    "One message per scheduling cycle of a pod: every rejected node with the filter plugin and reasons that rejected it, every feasible node's weighted total score (per-plugin scores for the 10 best nodes), and the outcome (the node chosen, or the FailedScheduling message).",
+    "One message per scheduling cycle of a pod: rejected nodes counted per filter plugin and reason (and the first 50 by name), how many nodes were feasible with the 50 best totals (per-plugin scores for the 10 best), and the outcome (the node chosen, or the FailedScheduling message). Bounded so that a 5000-node cluster costs a few kilobytes per pod.",
   publishers: ["scheduler"],
   subscribers: ["dashboard", "anyone debugging scheduling"],
   schema: SchedulingCycle,

@@ -16,11 +16,15 @@ const addFraction = (fractions: number[], requested: number, capacity: number) =
 export const balancedAllocation: ScorePlugin = {
   name: BALANCED_ALLOCATION,
   score: (state, pod, node) => {
-    const req = state.read(REQUESTS_KEY, () => podRequests(pod));
-    const fractions: number[] = [];
-    addFraction(fractions, node.requested.milliCPU + req.milliCPU, node.allocatable.milliCPU);
-    addFraction(fractions, node.requested.memory + req.memory, node.allocatable.memory);
+    const req = state.memo(REQUESTS_KEY, podRequests, pod);
+    const [cpu, memory] = [node.allocatable.milliCPU, node.allocatable.memory];
     let std = 0;
+    // The usual node (both resources): no array.
+    if (cpu !== 0 && memory !== 0)
+      return Math.trunc((1 - Math.abs(Math.min(1, (node.requested.milliCPU + req.milliCPU) / cpu) - Math.min(1, (node.requested.memory + req.memory) / memory)) / 2) * MAX_NODE_SCORE);
+    const fractions: number[] = [];
+    addFraction(fractions, node.requested.milliCPU + req.milliCPU, cpu);
+    addFraction(fractions, node.requested.memory + req.memory, memory);
     if (fractions.length === 2) std = Math.abs(fractions[0]! - fractions[1]!) / 2;
     else if (fractions.length > 2) {
       const mean = fractions.reduce((a, b) => a + b, 0) / fractions.length;

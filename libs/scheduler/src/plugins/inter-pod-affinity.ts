@@ -27,6 +27,7 @@ import {
   type Pod,
   type PodAffinityTerms,
   podAffinityTerms,
+  type PodInfo,
   type ScorePlugin,
   selectsEverything,
   success,
@@ -93,6 +94,8 @@ interface PreFilterState {
   readonly antiAffinity: Counts;
   /** Pairs with existing pods whose required anti-affinity terms match the incoming pod. */
   readonly existingAntiAffinity: Counts;
+  /** The incoming pod's namespace's labels. */
+  readonly nsLabels: Labels;
 }
 
 const FILTER_KEY = `PreFilter${INTER_POD_AFFINITY}`;
@@ -106,19 +109,33 @@ export const interPodAffinityPreFilterState = (pod: Pod, cluster: NodeSource): P
   const required = terms?.required ?? [];
   const requiredAnti = terms?.requiredAnti ?? [];
   const ownTerms = required.length > 0 || requiredAnti.length > 0;
-  for (const info of cluster.nodeInfos()) {
+  const state: PreFilterState = { terms, affinity, antiAffinity, existingAntiAffinity, nsLabels };
+  const nodes = ownTerms ? cluster.nodeInfos() : (cluster.nodesWithRequiredAntiAffinity?.() ?? cluster.nodeInfos());
+  for (const info of nodes) {
     if (!ownTerms && info.podsWithRequiredAntiAffinity === 0) continue; // the common case, kept cheap
     const labels = labelsOf(info);
-    if (info.podsWithRequiredAntiAffinity > 0)
-      for (const existing of info.pods.values())
-        for (const t of existing.affinity?.requiredAnti ?? []) if (affinityTermMatches(t, pod, nsLabels)) bump(existingAntiAffinity, labels, t.topologyKey, 1);
-    if (!ownTerms) continue;
-    for (const existing of info.pods.values()) {
-      if (matchesAll(required, existing.pod)) for (const t of required) bump(affinity, labels, t.topologyKey, 1);
-      for (const t of requiredAnti) if (affinityTermMatches(t, existing.pod, undefined)) bump(antiAffinity, labels, t.topologyKey, 1);
-    }
+    for (const existing of info.pods.values()) countPod(state, pod, existing, labels, 1);
   }
-  return { terms, affinity, antiAffinity, existingAntiAffinity };
+  return state;
+};
+
+/** What one existing pod on a node with these labels adds to (by 1) or takes from (by −1) the counts (kube's updateWithPod). */
+const countPod = (s: PreFilterState, pod: Pod, existing: PodInfo, labels: Labels, by: 1 | -1): void => {
+  for (const t of existing.affinity?.requiredAnti ?? []) if (affinityTermMatches(t, pod, s.nsLabels)) bump(s.existingAntiAffinity, labels, t.topologyKey, by);
+  const required = s.terms?.required ?? [];
+  if (matchesAll(required, existing.pod)) for (const t of required) bump(s.affinity, labels, t.topologyKey, by);
+  for (const t of s.terms?.requiredAnti ?? []) if (affinityTermMatches(t, existing.pod, undefined)) bump(s.antiAffinity, labels, t.topologyKey, by);
+};
+
+/** PreFilterExtensions: a dry run added or removed `changed` on `node`; the counts are copied before they change. */
+const updateWithPod = (state: CycleState, pod: Pod, changed: PodInfo, node: NodeInfo, by: 1 | -1): void => {
+  const s = state.read<PreFilterState | undefined>(FILTER_KEY, () => undefined);
+  if (!s) return;
+  const ownTerms = (s.terms?.required.length ?? 0) > 0 || (s.terms?.requiredAnti.length ?? 0) > 0;
+  if (!ownTerms && !changed.affinity?.requiredAnti.length) return;
+  const copy: PreFilterState = { ...s, affinity: new Map(s.affinity), antiAffinity: new Map(s.antiAffinity), existingAntiAffinity: new Map(s.existingAntiAffinity) };
+  countPod(copy, pod, changed, labelsOf(node), by);
+  state.write(FILTER_KEY, copy);
 };
 
 /** satisfyPodAffinity, with the rule that lets the first pod of a self-affine group in. */
@@ -156,6 +173,12 @@ export const interPodAffinityFilter: FilterPlugin = {
     state.write(FILTER_KEY, interPodAffinityPreFilterState(pod, cluster));
     return undefined;
   },
+  addPod: (state, pod, changed, node) => updateWithPod(state, pod, changed, node, 1),
+  removePod: (state, pod, changed, node) => updateWithPod(state, pod, changed, node, -1),
+  skip: (state) => {
+    const s = state.get<PreFilterState>(FILTER_KEY);
+    return !!s && s.existingAntiAffinity.size === 0 && !s.terms?.required.length && !s.terms?.requiredAnti.length;
+  },
   filter: (state, pod, node) => {
     const s = state.read<PreFilterState | undefined>(FILTER_KEY, () => undefined);
     if (!s) return success;
@@ -191,7 +214,8 @@ export const interPodAffinityScoreMap = (pod: Pod, cluster: NodeSource, hardPodA
   const hasConstraints = (terms?.preferred.length ?? 0) > 0 || (terms?.preferredAnti.length ?? 0) > 0;
   const nsLabels = (cluster.objects ?? noObjects).namespaceLabels(pod.metadata?.namespace ?? "") ?? {};
   const m: ScoreMap = new Map();
-  for (const info of cluster.nodeInfos()) {
+  const nodes = hasConstraints ? cluster.nodeInfos() : (cluster.nodesWithPodAffinity?.() ?? cluster.nodeInfos());
+  for (const info of nodes) {
     // Unless the incoming pod has preferred terms, only pods with affinity can contribute.
     if (!hasConstraints && info.podsWithAffinity === 0) continue;
     const labels = labelsOf(info);
@@ -213,6 +237,7 @@ export const interPodAffinityScoreMap = (pod: Pod, cluster: NodeSource, hardPodA
 
 export const interPodAffinityScore: ScorePlugin = {
   name: INTER_POD_AFFINITY,
+  skip: (state) => state.get<ScoreMap>(SCORE_KEY)?.size === 0,
   preScore: (state: CycleState, pod, _feasible, cluster) => state.write(SCORE_KEY, interPodAffinityScoreMap(pod, cluster)),
   score: (state, _pod, node) => {
     const m = state.read<ScoreMap | undefined>(SCORE_KEY, () => undefined);

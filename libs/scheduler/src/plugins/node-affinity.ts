@@ -9,13 +9,14 @@ import { defaultNormalize, type FilterPlugin, type Node, type Pod, type ScorePlu
 
 export const NODE_AFFINITY = "NodeAffinity";
 export const ErrReasonPod = "node(s) didn't match Pod's node affinity/selector";
+export const ErrReasonEnforced = "node(s) didn't match scheduler-enforced node affinity";
 
 interface Requirement {
   readonly key: string;
   readonly operator: string;
   readonly values?: readonly string[] | undefined;
 }
-interface Term {
+export interface Term {
   readonly matchExpressions?: readonly Requirement[] | undefined;
   readonly matchFields?: readonly Requirement[] | undefined;
 }
@@ -62,24 +63,53 @@ export const termMatches = (term: Term, node: Node): boolean => {
 /** Both halves of the required placement: nodeSelector and required node affinity. */
 export const podMatchesNodeSelectorAndAffinity = (pod: Pod, node: Node): boolean => {
   const labels = (node.metadata?.labels ?? {}) as Record<string, string>;
-  for (const [k, v] of Object.entries(pod.spec?.nodeSelector ?? {})) if (labels[k] !== v) return false;
+  const selector = pod.spec?.nodeSelector;
+  if (selector) for (const k in selector) if (labels[k] !== selector[k]) return false;
   const required = pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
   if (!required) return true;
   return required.nodeSelectorTerms.some((t) => termMatches(t, node));
 };
 
-export const nodeAffinityFilter: FilterPlugin = {
-  name: NODE_AFFINITY,
-  filter: (_state, pod, node) => (podMatchesNodeSelectorAndAffinity(pod, node.node) ? success : unresolvable(ErrReasonPod)),
+/** NodeAffinityArgs.addedAffinity: node affinity every pod of the profile gets on top of its own. */
+export interface AddedAffinity {
+  readonly requiredDuringSchedulingIgnoredDuringExecution?: { readonly nodeSelectorTerms: readonly Term[] } | undefined;
+  readonly preferredDuringSchedulingIgnoredDuringExecution?: readonly { readonly weight: number; readonly preference: Term }[] | undefined;
+}
+
+const preferredScore = (terms: readonly { weight: number; preference: Term }[] | undefined, node: Node): number => {
+  let total = 0;
+  for (const p of terms ?? []) if (p.weight !== 0 && termMatches(p.preference, node)) total += p.weight;
+  return total;
 };
 
-export const nodeAffinityScore: ScorePlugin = {
-  name: NODE_AFFINITY,
-  score: (_state, pod, node) => {
-    let total = 0;
-    for (const p of pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution ?? [])
-      if (p.weight !== 0 && termMatches(p.preference, node.node)) total += p.weight;
-    return total;
-  },
-  normalize: (_state, _pod, scores) => defaultNormalize(scores, false),
+/**
+ * The plugin with NodeAffinityArgs: a node must also match the added required
+ * terms (one of them; failing says `scheduler-enforced`, before the pod's own
+ * rules are checked, as kube), and the added preferred terms' weights count
+ * with the pod's own.
+ */
+export const nodeAffinityPlugins = (added?: AddedAffinity): { filter: FilterPlugin; score: ScorePlugin } => {
+  const enforced = added?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms;
+  const preferred = added?.preferredDuringSchedulingIgnoredDuringExecution;
+  return {
+    filter: {
+      name: NODE_AFFINITY,
+      skip: (_state, pod) => !enforced && !pod.spec?.nodeSelector && !pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution,
+      filter: (_state, pod, node) => {
+        if (enforced && !enforced.some((t) => termMatches(t, node.node))) return unresolvable(ErrReasonEnforced);
+        return podMatchesNodeSelectorAndAffinity(pod, node.node) ? success : unresolvable(ErrReasonPod);
+      },
+    },
+    score: {
+      name: NODE_AFFINITY,
+      skip: (_state, pod) => !preferred?.length && !pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution?.length,
+      score: (_state, pod, node) =>
+        preferredScore(pod.spec?.affinity?.nodeAffinity?.preferredDuringSchedulingIgnoredDuringExecution, node.node) + preferredScore(preferred, node.node),
+      normalize: (_state, _pod, scores) => defaultNormalize(scores, false),
+    },
+  };
 };
+
+const plain = nodeAffinityPlugins();
+export const nodeAffinityFilter: FilterPlugin = plain.filter;
+export const nodeAffinityScore: ScorePlugin = plain.score;

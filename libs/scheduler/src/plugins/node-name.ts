@@ -6,5 +6,6 @@ export const ErrReasonNodeName = "node(s) didn't match the requested node name";
 
 export const nodeName: FilterPlugin = {
   name: NODE_NAME,
+  skip: (_state, pod) => !pod.spec?.nodeName,
   filter: (_state, pod, node) => (!pod.spec?.nodeName || pod.spec.nodeName === node.name ? success : unresolvable(ErrReasonNodeName)),
 };

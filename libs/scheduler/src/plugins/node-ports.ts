@@ -14,8 +14,9 @@ const conflicts = (a: HostPort, b: HostPort) =>
 
 export const nodePorts: FilterPlugin = {
   name: NODE_PORTS,
+  skip: (state, pod) => state.memo(PORTS_KEY, podHostPorts, pod).length === 0,
   filter: (state, pod, node) => {
-    const wanted = state.read(PORTS_KEY, () => podHostPorts(pod));
+    const wanted = state.memo(PORTS_KEY, podHostPorts, pod);
     if (wanted.length === 0) return success;
     return wanted.some((w) => node.usedPorts.some((u) => conflicts(w, u))) ? unschedulable(ErrReasonNodePorts) : success;
   },

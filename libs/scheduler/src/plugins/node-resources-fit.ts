@@ -26,7 +26,8 @@ const REQUESTS_KEY = `${NODE_RESOURCES_FIT}/requests`;
 export const ErrReasonTooManyPods = "Too many pods";
 export const insufficient = (resource: string) => `Insufficient ${resource}`;
 
-const requestsOf = (state: CycleState, pod: Pod): Resources => state.read(REQUESTS_KEY, () => podRequests(pod));
+const requestsOf = (state: CycleState, pod: Pod): Resources => state.memo(REQUESTS_KEY, podRequests, pod);
+const nonZeroRequests = (pod: Pod): Resources => podRequests(pod, true);
 
 /** One resource against the node's room (a top-level function: the filter runs per node). */
 const check = (reasons: string[], acc: { unresolvable: boolean }, name: string, want: number, allocatable: number, used: number) => {
@@ -36,9 +37,22 @@ const check = (reasons: string[], acc: { unresolvable: boolean }, name: string, 
   }
 };
 
+const room = (want: number, allocatable: number, used: number) => !(want > 0 && want > allocatable - used);
+
+/** Whether every requested resource fits: the common answer, found without allocating (and without closures: tsx names each one it creates). */
+const fitsAll = (req: Resources, node: NodeInfo): boolean => {
+  if (node.pods.size + 1 > node.allowedPodNumber) return false;
+  if (!room(req.milliCPU, node.allocatable.milliCPU, node.requested.milliCPU)) return false;
+  if (!room(req.memory, node.allocatable.memory, node.requested.memory)) return false;
+  if (!room(req.ephemeralStorage, node.allocatable.ephemeralStorage, node.requested.ephemeralStorage)) return false;
+  for (const name in req.scalar) if (!room(req.scalar[name]!, node.allocatable.scalar[name] ?? 0, node.requested.scalar[name] ?? 0)) return false;
+  return true;
+};
+
 export const nodeResourcesFitFilter: FilterPlugin = {
   name: NODE_RESOURCES_FIT,
   filter: (state, pod, node): Status => {
+    if (fitsAll(requestsOf(state, pod), node)) return success;
     const reasons: string[] = [];
     const acc = { unresolvable: false };
     if (node.pods.size + 1 > node.allowedPodNumber) reasons.push(ErrReasonTooManyPods);
@@ -105,7 +119,7 @@ export const nodeResourcesFitScore = (strategy: ScoringStrategy = { type: "Least
   return {
     name: NODE_RESOURCES_FIT,
     score: (state, pod, node: NodeInfo) => {
-      const req = state.read(NON_ZERO_REQUESTS_KEY, () => podRequests(pod, true));
+      const req = state.memo(NON_ZERO_REQUESTS_KEY, nonZeroRequests, pod);
       let total = 0;
       let weights = 0;
       for (const r of resources) {

@@ -18,6 +18,7 @@
 import { labelSelectorFromApi, matchesLabels, newRequirement, type Selector, selectorFromSet } from "@kubeactor/api";
 import {
   type ClusterObjects,
+  type CycleState,
   type FilterPlugin,
   type Labels,
   MAX_NODE_SCORE,
@@ -25,6 +26,7 @@ import {
   type NodeSource,
   noObjects,
   type Pod,
+  type PodInfo,
   type ScorePlugin,
   selectsEverything,
   success,
@@ -135,7 +137,11 @@ const constraintsFor = (pod: Pod, objects: ClusterObjects, action: string, clust
 };
 
 const labelsOf = (n: NodeInfo): Labels => n.node.metadata?.labels ?? {};
-const hasAllKeys = (labels: Labels, cs: readonly Constraint[]) => cs.every((c) => Object.hasOwn(labels, c.topologyKey));
+/** Per node: a loop, not `every` with a closure (tsx names each closure it creates). */
+const hasAllKeys = (labels: Labels, cs: readonly Constraint[]) => {
+  for (const c of cs) if (!Object.hasOwn(labels, c.topologyKey)) return false;
+  return true;
+};
 
 /** matchNodeInclusionPolicies. */
 const nodeIncluded = (c: Constraint, pod: Pod, node: NodeInfo): boolean => {
@@ -161,24 +167,82 @@ interface PreFilterState {
   readonly constraints: readonly Constraint[];
   /** Per constraint: domain value → matching pods (domains with none included). */
   readonly domains: readonly Map<string, number>[];
+  /** Per constraint, computed once per state rather than per node: the global minimum (0 below minDomains), and 1 if the pod matches its own selector. */
+  readonly mins: readonly number[];
+  readonly selfMatch: readonly number[];
 }
+
+/** The per-constraint figures every node's filter compares against. */
+const withMins = (pod: Pod, constraints: readonly Constraint[], domains: readonly Map<string, number>[]): PreFilterState => {
+  const podLabels = pod.metadata?.labels ?? {};
+  const mins = constraints.map((c, i) => {
+    const d = domains[i]!;
+    // The global minimum counts as 0 while there are fewer eligible domains than minDomains.
+    if (d.size < c.minDomains) return 0;
+    let min = Infinity;
+    for (const n of d.values()) min = Math.min(min, n);
+    return min;
+  });
+  return { constraints, domains, mins, selfMatch: constraints.map((c) => (matchesLabels(c.selector, podLabels) ? 1 : 0)) };
+};
+
+const CONSTRAINTS_NOT_MATCH = unschedulable(ErrReasonConstraintsNotMatch);
+const NODE_LABEL_NOT_MATCH = unresolvable(ErrReasonNodeLabelNotMatch);
 const FILTER_KEY = `PreFilter${POD_TOPOLOGY_SPREAD}`;
 
 export const podTopologySpreadPreFilterState = (pod: Pod, cluster: NodeSource, defaults: readonly ApiConstraint[] = SYSTEM_DEFAULT_CONSTRAINTS): PreFilterState => {
   const constraints = constraintsFor(pod, cluster.objects ?? noObjects, "DoNotSchedule", defaults);
   const domains = constraints.map(() => new Map<string, number>());
-  if (constraints.length === 0) return { constraints, domains };
+  if (constraints.length === 0) return withMins(pod, constraints, domains);
   const ns = pod.metadata?.namespace ?? "";
+  // Every node is visited each cycle: what does not depend on the node is decided once.
+  const placementFree = !pod.spec?.nodeSelector && !pod.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution;
+  const everyNode = constraints.map((c) => !c.honorNodeTaints && (placementFree || !c.honorNodeAffinity));
   for (const info of cluster.nodeInfos()) {
     const labels = labelsOf(info);
     if (!hasAllKeys(labels, constraints)) continue;
-    constraints.forEach((c, i) => {
-      if (!nodeIncluded(c, pod, info)) return;
+    for (let i = 0; i < constraints.length; i++) {
+      const c = constraints[i]!;
+      if (!everyNode[i] && !nodeIncluded(c, pod, info)) continue;
       const v = labels[c.topologyKey]!;
-      domains[i]!.set(v, (domains[i]!.get(v) ?? 0) + countMatching(info, c.selector, ns));
-    });
+      const m = domains[i]!;
+      const n = info.pods.size === 0 ? 0 : countMatching(info, c.selector, ns);
+      const before = m.get(v);
+      if (before === undefined || n > 0) m.set(v, (before ?? 0) + n);
+    }
   }
-  return { constraints, domains };
+  return withMins(pod, constraints, domains);
+};
+
+/** One pod counted as PreFilter counts it (same namespace, not terminating, matching the selector). */
+const podCounts = (c: Constraint, changed: Pod, namespace: string): boolean =>
+  !changed.metadata?.deletionTimestamp &&
+  changed.metadata?.namespace === namespace &&
+  !selectsEverything(c.selector) &&
+  !c.selector.nothing &&
+  matchesLabels(c.selector, changed.metadata?.labels ?? {});
+
+/** PreFilterExtensions (kube's updateWithPod): a dry run added or removed `changed` on `node`; changed domains are copied first. */
+const updateWithPod = (state: CycleState, pod: Pod, changed: PodInfo, node: NodeInfo, by: 1 | -1): void => {
+  const s = state.read<PreFilterState | undefined>(FILTER_KEY, () => undefined);
+  if (!s || s.constraints.length === 0) return;
+  const labels = labelsOf(node);
+  if (!hasAllKeys(labels, s.constraints)) return;
+  const ns = pod.metadata?.namespace ?? "";
+  let domains: Map<string, number>[] | undefined;
+  s.constraints.forEach((c, i) => {
+    if (!nodeIncluded(c, pod, node) || !podCounts(c, changed.pod, ns)) return;
+    domains ??= [...s.domains];
+    const m = (domains[i] = new Map(domains[i]!));
+    const v = labels[c.topologyKey]!;
+    m.set(v, (m.get(v) ?? 0) + by);
+  });
+  if (domains) state.write(FILTER_KEY, withMins(pod, s.constraints, domains));
+};
+
+const extensions: Pick<FilterPlugin, "addPod" | "removePod"> = {
+  addPod: (state, pod, changed, node) => updateWithPod(state, pod, changed, node, 1),
+  removePod: (state, pod, changed, node) => updateWithPod(state, pod, changed, node, -1),
 };
 
 export const podTopologySpreadFilter: FilterPlugin = {
@@ -187,24 +251,17 @@ export const podTopologySpreadFilter: FilterPlugin = {
     state.write(FILTER_KEY, podTopologySpreadPreFilterState(pod, cluster));
     return undefined;
   },
-  filter: (state, pod, node) => {
-    const s = state.read<PreFilterState | undefined>(FILTER_KEY, () => undefined);
+  ...extensions,
+  skip: (state) => !state.get<PreFilterState>(FILTER_KEY)?.constraints.length,
+  filter: (state, _pod, node) => {
+    const s = state.get<PreFilterState>(FILTER_KEY);
     if (!s || s.constraints.length === 0) return success;
     const labels = labelsOf(node);
-    const podLabels = pod.metadata?.labels ?? {};
     for (let i = 0; i < s.constraints.length; i++) {
       const c = s.constraints[i]!;
       const v = labels[c.topologyKey];
-      if (v === undefined) return unresolvable(ErrReasonNodeLabelNotMatch);
-      const domains = s.domains[i]!;
-      // The global minimum counts as 0 while there are fewer eligible domains than minDomains.
-      let min = 0;
-      if (domains.size >= c.minDomains) {
-        min = Infinity;
-        for (const n of domains.values()) min = Math.min(min, n);
-      }
-      const self = matchesLabels(c.selector, podLabels) ? 1 : 0;
-      if ((domains.get(v) ?? 0) + self - min > c.maxSkew) return unschedulable(ErrReasonConstraintsNotMatch);
+      if (v === undefined) return NODE_LABEL_NOT_MATCH;
+      if ((s.domains[i]!.get(v) ?? 0) + s.selfMatch[i]! - s.mins[i]! > c.maxSkew) return CONSTRAINTS_NOT_MATCH;
     }
     return success;
   },
@@ -262,6 +319,7 @@ export const podTopologySpreadPreScoreState = (
 
 export const podTopologySpreadScore: ScorePlugin = {
   name: POD_TOPOLOGY_SPREAD,
+  skip: (state) => !state.get<PreScoreState>(SCORE_KEY),
   preScore: (state, pod, feasible, cluster) => state.write(SCORE_KEY, podTopologySpreadPreScoreState(pod, feasible, cluster)),
   score: (state, pod, node) => {
     const s = state.read<PreScoreState | undefined>(SCORE_KEY, () => undefined);

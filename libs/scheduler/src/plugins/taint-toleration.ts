@@ -4,7 +4,7 @@
  * (the first one found is named); the score counts PreferNoSchedule taints the
  * pod does not tolerate, fewer is better (reverse-normalised).
  */
-import { defaultNormalize, type FilterPlugin, type ScorePlugin, success, tolerationsTolerateTaint, unresolvable } from "../framework.ts";
+import { defaultNormalize, type FilterPlugin, type Pod, type ScorePlugin, success, tolerationsTolerateTaint, unresolvable } from "../framework.ts";
 
 export const TAINT_TOLERATION = "TaintToleration";
 const PREFER_NO_SCHEDULE_KEY = `${TAINT_TOLERATION}/preferNoSchedule`;
@@ -21,15 +21,17 @@ export const taintTolerationFilter: FilterPlugin = {
   },
 };
 
+/** Only tolerations that can apply to PreferNoSchedule (that effect, or any effect) count. */
+const preferNoScheduleTolerations = (pod: Pod) => (pod.spec?.tolerations ?? []).filter((t) => !t.effect || t.effect === "PreferNoSchedule");
+
 export const taintTolerationScore: ScorePlugin = {
   name: TAINT_TOLERATION,
   score: (state, pod, node) => {
-    // Only tolerations that can apply to PreferNoSchedule (that effect, or any effect) count.
-    const tolerations = state.read(PREFER_NO_SCHEDULE_KEY, () =>
-      (pod.spec?.tolerations ?? []).filter((t) => !t.effect || t.effect === "PreferNoSchedule"),
-    );
+    const taints = node.node.spec?.taints;
+    if (!taints || taints.length === 0) return 0;
+    const tolerations = state.memo(PREFER_NO_SCHEDULE_KEY, preferNoScheduleTolerations, pod);
     let intolerable = 0;
-    for (const taint of node.node.spec?.taints ?? [])
+    for (const taint of taints)
       if (taint.effect === "PreferNoSchedule" && !tolerationsTolerateTaint(tolerations, taint)) intolerable++;
     return intolerable;
   },
