@@ -30,6 +30,7 @@ import { addDefaultTolerations, admitPodPriority, admitRuntimeClass, bindPod, DE
 import { applyScale, toScale } from "./scale.ts";
 import { carryAllocatedValues, isServices, ServiceAllocator } from "./services.ts";
 import type { ResourceTarget } from "./routes.ts";
+import type { WatchCache } from "./watch-cache.ts";
 
 const isPods = (info: ResourceInfo) => info.group === "" && info.resource === "pods";
 
@@ -120,6 +121,8 @@ export class ResourceHandlers {
     private readonly store: StoreClient,
     private readonly tolerationSeconds: DefaultTolerationSeconds = DEFAULT_TOLERATION_SECONDS,
     services?: ServiceAllocator,
+    /** Serves LISTs from memory where it can (see watch-cache.ts); without it every LIST asks the store. */
+    private readonly cache?: WatchCache,
   ) {
     this.services = services ?? new ServiceAllocator(store);
   }
@@ -298,6 +301,15 @@ export class ResourceHandlers {
     const limit = Number(q.get("limit") ?? "0");
     if (!Number.isInteger(limit) || limit < 0) throw badRequest(`invalid limit: ${q.get("limit")}`);
     const choice = revisionChoice(q, false);
+    if (this.cache && "latest" in choice && !q.get("continue")) {
+      const cached = await this.cache.list(t.info, {
+        ...(t.namespace ? { namespace: t.namespace } : {}),
+        ...selectors,
+        limit,
+        anyRevision: q.get("resourceVersion") === "0",
+      });
+      if (cached) return { code: 200, body: cached };
+    }
     if ("notOlderThan" in choice) await awaitRevision(this.store, choice.notOlderThan);
     const page = await this.store
       .listPage({

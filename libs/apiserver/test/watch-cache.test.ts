@@ -1,0 +1,178 @@
+/**
+ * The API server's watch cache: LISTs served from memory must answer exactly
+ * what the store answers, right after every write (consistent reads), with
+ * selectors, namespaces and limits; resourceVersion="0" may be served as the
+ * cache stands; a cache whose watch loses messages, or whose store goes back
+ * in time, still never serves a stale list.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { findResource } from "@kubeactor/api";
+import { Bus, type Transport } from "@kubeactor/bus";
+import { StoreClient } from "@kubeactor/client";
+import { startStoreComponent } from "@kubeactor/store";
+import { call, startTestCluster, type TestCluster, transportCases, until } from "@kubeactor/testing";
+import { ENCODED, isEncoded, WatchCache } from "../src/watch-cache.ts";
+
+const cm = (name: string, labels: Record<string, string> = {}, data: Record<string, string> = {}) => ({
+  apiVersion: "v1",
+  kind: "ConfigMap",
+  metadata: { name, labels },
+  data,
+});
+const names = (list: { items: { metadata: { name: string } }[] }) => list.items.map((i) => i.metadata.name);
+const quiet = { log: () => {} };
+
+describe.each(transportCases())("watch cache on $name", (tc) => {
+  let c: TestCluster;
+  beforeAll(async () => {
+    await tc.setup();
+    c = await startTestCluster(tc);
+    await call(c.url, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "wc-a" } });
+    await call(c.url, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "wc-b" } });
+  }, 60_000);
+  afterAll(async () => {
+    await c?.stop();
+    await tc.teardown();
+  });
+
+  it("a LIST right after each CREATE, UPDATE and DELETE shows that write", async () => {
+    const base = "/api/v1/namespaces/wc-a/configmaps";
+    expect((await call(c.url, "GET", base)).body.items).toEqual([]); // the first LIST starts the cache
+    for (let i = 0; i < 20; i++) {
+      const created = await call(c.url, "POST", base, cm(`c${i}`));
+      expect(created.code).toBe(201);
+      const list = await call(c.url, "GET", base);
+      expect(names(list.body)).toContain(`c${i}`);
+      expect(Number(list.body.metadata.resourceVersion)).toBeGreaterThanOrEqual(Number(created.body.metadata.resourceVersion));
+    }
+    const put = await call(c.url, "PUT", `${base}/c3`, { ...cm("c3", {}, { k: "new" }), metadata: { name: "c3" } });
+    expect(put.code).toBe(200);
+    const afterPut = await call(c.url, "GET", base);
+    expect(afterPut.body.items.find((i: { metadata: { name: string } }) => i.metadata.name === "c3").data).toEqual({ k: "new" });
+    expect((await call(c.url, "DELETE", `${base}/c4`)).code).toBe(200);
+    expect(names((await call(c.url, "GET", base)).body)).not.toContain("c4");
+  });
+
+  it("answers every query exactly as the store does (namespaces, selectors, limits, Table)", async () => {
+    for (const ns of ["wc-a", "wc-b"]) {
+      for (let i = 0; i < 6; i++) {
+        await call(c.url, "POST", `/api/v1/namespaces/${ns}/configmaps`, cm(`s${i}`, { tier: i % 2 ? "odd" : "even", app: "wc" }));
+      }
+    }
+    const queries = [
+      "/api/v1/configmaps",
+      "/api/v1/namespaces/wc-b/configmaps",
+      "/api/v1/namespaces/wc-b/configmaps?labelSelector=tier%3Dodd",
+      "/api/v1/configmaps?labelSelector=app%3Dwc,tier!%3Dodd",
+      "/api/v1/configmaps?fieldSelector=metadata.namespace%3Dwc-a",
+      "/api/v1/namespaces/wc-a/configmaps?fieldSelector=metadata.name%3Ds2",
+      "/api/v1/namespaces/wc-b/configmaps?limit=100",
+      "/api/v1/namespaces/wc-b/configmaps?limit=2", // longer than the limit: a page with a continue token, from the store
+      "/api/v1/namespaces",
+    ];
+    for (const q of queries) {
+      const cached = await call(c.url, "GET", q);
+      const sep = q.includes("?") ? "&" : "?";
+      // NotOlderThan is never served from the cache: the store's own answer at (at least) that revision
+      const stored = await call(c.url, "GET", `${q}${sep}resourceVersion=${cached.body.metadata.resourceVersion}&resourceVersionMatch=NotOlderThan`);
+      expect(cached.code, q).toBe(200);
+      expect({ ...cached.body, metadata: {} }, q).toEqual({ ...stored.body, metadata: {} });
+      if (!cached.body.metadata.continue) expect(cached.body.metadata.resourceVersion, q).toBe(stored.body.metadata.resourceVersion);
+    }
+    const table = await call(c.url, "GET", "/api/v1/namespaces/wc-b/configmaps", undefined, { Accept: "application/json;as=Table;v=v1;g=meta.k8s.io" });
+    expect(table.body.kind).toBe("Table");
+    expect(table.body.rows.map((r: { cells: unknown[] }) => r.cells[0])).toEqual(["s0", "s1", "s2", "s3", "s4", "s5"]);
+  });
+
+  it('resourceVersion="0" is served from the cache as it stands, and catches up with the watch', async () => {
+    const base = "/api/v1/namespaces/wc-b/configmaps";
+    await call(c.url, "GET", base);
+    await call(c.url, "POST", base, cm("late"));
+    await until("the rv=0 list shows the new object", async () => names((await call(c.url, "GET", `${base}?resourceVersion=0`)).body).includes("late"), 20_000);
+  });
+
+  it("the bus API's list (what informers use) is served from the same cache", async () => {
+    const list = (await c.api.list({ group: "", version: "v1", resource: "configmaps" }, "wc-a")) as { items: { metadata: { name: string } }[] };
+    expect(names(list)).toContain("c0");
+  });
+});
+
+/** A transport that never delivers watch events: the cache must catch up from the store's history. */
+const deaf = (t: Transport): Transport => ({
+  ...t,
+  subscribe: (subject, handler, opts) => (subject.startsWith("kube.watch.") ? { unsubscribe: () => {} } : t.subscribe(subject, handler, opts)),
+});
+
+describe.each(transportCases())("watch cache without watch events on $name", (tc) => {
+  const dirs: string[] = [];
+  beforeAll(() => tc.setup());
+  afterAll(async () => {
+    await tc.teardown();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+  const info = findResource("", "v1", "configmaps")!;
+  const opts = { namespace: "x", limit: 0, anyRevision: false };
+  const storeDir = () => {
+    const d = mkdtempSync(join(tmpdir(), "kubeactor-wc-"));
+    dirs.push(d);
+    return d;
+  };
+
+  it("a consistent LIST still sees every write (the history sync is the source of truth)", async () => {
+    const store = await startStoreComponent({ bus: new Bus(await tc.connect("store"), quiet), dir: storeDir() });
+    const writer = new StoreClient(new Bus(await tc.connect("writer"), quiet));
+    const apiBus = new Bus(deaf(await tc.connect("apiserver")), quiet);
+    const cache = new WatchCache(apiBus, new StoreClient(apiBus));
+    try {
+      const key = (name: string) => ({ group: "", resource: "configmaps", namespace: "x", name });
+      const obj = (name: string, v: string) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: "x", uid: name }, data: { v } });
+      expect((await cache.list(info, opts))!.items).toEqual([]);
+      const a = await writer.create(key("a"), obj("a", "1"));
+      await writer.create(key("b"), obj("b", "1"));
+      let list = (await cache.list(info, opts))!;
+      expect(list.items.map((i) => i.metadata)).toEqual([expect.objectContaining({ name: "a" }), expect.objectContaining({ name: "b" })]);
+      await writer.update(key("a"), obj("a", "2"), (a.metadata as { resourceVersion: string }).resourceVersion);
+      await writer.delete(key("b"), {});
+      list = (await cache.list(info, opts))!;
+      expect(list.items.map((i) => i.data)).toEqual([{ v: "2" }]);
+      // the reply's JSON is ready-made, and says what the objects say
+      expect(isEncoded(list)).toBe(true);
+      expect(JSON.parse(list[ENCODED]())).toEqual({ kind: "ConfigMapList", apiVersion: "v1", metadata: { resourceVersion: list.metadata.resourceVersion }, items: list.items });
+      // resourceVersion="0": the cache as it stands, no store request
+      expect((await cache.list(info, { ...opts, anyRevision: true }))!.items).toHaveLength(1);
+    } finally {
+      cache.stop();
+      await store.stop();
+    }
+  }, 60_000);
+
+  it("a store that went back in time (a new data dir) drops the cache, and the next LIST rebuilds it", async () => {
+    const store1 = await startStoreComponent({ bus: new Bus(await tc.connect("store"), quiet), dir: storeDir() });
+    const writer = new StoreClient(new Bus(await tc.connect("writer"), quiet));
+    const apiBus = new Bus(await tc.connect("apiserver"), quiet);
+    const lines: string[] = [];
+    const cache = new WatchCache(apiBus, new StoreClient(apiBus), (l) => lines.push(l));
+    const key = (name: string) => ({ group: "", resource: "configmaps", namespace: "x", name });
+    const obj = (name: string) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: "x", uid: name } });
+    try {
+      for (const n of ["a", "b", "c"]) await writer.create(key(n), obj(n));
+      expect((await cache.list(info, opts))!.items).toHaveLength(3);
+      await store1.stop();
+      const store2 = await startStoreComponent({ bus: new Bus(await tc.connect("store"), quiet), dir: storeDir() });
+      try {
+        await writer.create(key("z"), obj("z"));
+        // the first LIST notices and falls back to the store (undefined: the caller asks the store)
+        expect(await cache.list(info, opts)).toBeUndefined();
+        expect(lines.join("\n")).toMatch(/watch cache for \/configmaps dropped/);
+        expect((await cache.list(info, opts))!.items.map((i) => (i.metadata as { name: string }).name)).toEqual(["z"]);
+      } finally {
+        await store2.stop();
+      }
+    } finally {
+      cache.stop();
+    }
+  }, 60_000);
+});
