@@ -6,6 +6,7 @@
 import {
   apiVersionOf,
   conflict,
+  findResource,
   badRequest,
   forbidden,
   isStatusError,
@@ -18,7 +19,7 @@ import {
   success,
   validateFieldSelector,
 } from "@kubeactor/api";
-import type { ObjectKey } from "@kubeactor/bus";
+import { type ObjectKey, storeKey } from "@kubeactor/bus";
 import type { StoreClient } from "@kubeactor/client";
 import { fieldValidationOf, validatePatched } from "./field-validation.ts";
 import { awaitRevision, exactListError, revisionChoice } from "./list-options.ts";
@@ -94,6 +95,8 @@ const keyOf = (t: ResourceTarget, name: string): ObjectKey => ({
 });
 
 const nsResource = { group: "", resource: "namespaces" };
+const nsInfo = findResource("", "v1", "namespaces")!;
+const isNamespaces = (info: ResourceInfo) => info.group === "" && info.resource === "namespaces";
 
 export const isDryRun = (q: URLSearchParams): boolean => q.getAll("dryRun").includes("All");
 
@@ -116,6 +119,9 @@ export const checkSelectors = (info: ResourceInfo, q: URLSearchParams): { labelS
 
 export class ResourceHandlers {
   readonly services: ServiceAllocator;
+  /** Namespace writes started or finished here; NamespaceLifecycle trusts the namespace cache only once it has synced after the last. */
+  private namespaceWrites = 0;
+  private namespaceSynced = 0;
 
   constructor(
     private readonly store: StoreClient,
@@ -151,6 +157,36 @@ export class ResourceHandlers {
     }
   }
 
+  /**
+   * The namespace for NamespaceLifecycle, as kube-apiserver's plugin reads it:
+   * from the watch cache (no store round trip per create) when the cache
+   * holds it active, else live from the store (a namespace just created, or
+   * terminating: the answer that refuses must be current). A namespace write
+   * through this server makes the next lookup first sync the cache with the
+   * store, so `kubectl delete ns x` then a create in x is always refused.
+   */
+  private async namespace(name: string): Promise<Obj> {
+    const key = { group: "", resource: "namespaces", namespace: "", name };
+    if (this.cache) {
+      const writes = this.namespaceWrites;
+      if (this.namespaceSynced !== writes && (await this.cache.sync(nsInfo))) this.namespaceSynced = Math.max(this.namespaceSynced, writes);
+      const cached = this.cache.peek(nsInfo, storeKey(key));
+      if (cached && !metaOf(cached).deletionTimestamp && this.namespaceSynced === this.namespaceWrites) return cached;
+    }
+    return this.store.get(key);
+  }
+
+  /** Counts a namespace write before and after it, so a sync that began in between does not count as seeing it. */
+  private async namespaceWrite<T>(t: ResourceTarget, write: () => Promise<T>): Promise<T> {
+    if (!isNamespaces(t.info)) return write();
+    this.namespaceWrites++;
+    try {
+      return await write();
+    } finally {
+      this.namespaceWrites++;
+    }
+  }
+
   /** POST: `userAgent` names the field manager when the request gives no `fieldManager`. */
   async create(t: ResourceTarget, body: Obj, q: URLSearchParams, userAgent?: string): Promise<Reply> {
     checkManagerOptions(q, "CreateOptions", false);
@@ -164,7 +200,7 @@ export class ResourceHandlers {
     const generated = !metaOf(body as Obj).name && !!metaOf(body as Obj).generateName;
     // A generated name may collide; Kubernetes' clients expect the server to try again.
     for (let attempt = 0; ; attempt++) {
-      const namespace = t.info.namespaced ? this.store.get({ group: "", resource: "namespaces", namespace: "", name: t.namespace }) : undefined;
+      const namespace = t.info.namespaced ? this.namespace(t.namespace) : undefined;
       namespace?.catch(() => {}); // awaited (and reported) by admitNamespace unless preparing fails first
       // Field ownership is recorded before the pod admission defaults, as Kubernetes' handler does.
       const obj = manage(prepareCreate(t.info, structuredClone(body), t.namespace));
@@ -223,7 +259,7 @@ export class ResourceHandlers {
     const ctx = writeContext(t.info, q, userAgent, part === "main" ? undefined : part);
     const validation = fieldValidationOf(q, "PatchOptions");
     let warnings: string[] = [];
-    const reply = await retryOnConflict(async (): Promise<Reply> => {
+    const reply = await this.namespaceWrite(t, () => retryOnConflict(async (): Promise<Reply> => {
       let current: Obj;
       try {
         current = await this.store.get(key);
@@ -270,7 +306,7 @@ export class ResourceHandlers {
         if (readyToRemove(obj)) return { code: 200, body: await cas(this.store.delete(key, { resourceVersion: (wantedRv ?? currentRv)! }), retryable) };
         return { code: 200, body: present(await cas(this.store.update(key, obj, wantedRv ?? currentRv), retryable)) };
       });
-    });
+    }));
     return warnings.length ? { ...reply, warnings } : reply;
   }
 
@@ -359,7 +395,7 @@ export class ResourceHandlers {
     checkManagerOptions(q, "UpdateOptions", false);
     const ctx = writeContext(t.info, q, userAgent, part === "main" ? undefined : part);
     // Without a resourceVersion in the body the update is unconditional: retry on races.
-    return retryOnConflict(async () => {
+    return this.namespaceWrite(t, () => retryOnConflict(async () => {
       const current = await this.store.get(key);
       const input = structuredClone(body);
       if (isServices(t.info) && part === "main") carryAllocatedValues(input, current);
@@ -375,7 +411,7 @@ export class ResourceHandlers {
         }
         return { code: 200, body: await cas(this.store.update(key, obj, rv), !wanted) };
       });
-    });
+    }));
   }
 
   /**
@@ -394,7 +430,7 @@ export class ResourceHandlers {
       throw badRequest(`propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
     }
     const orphan = policy === "Orphan" || options.orphanDependents === true;
-    return retryOnConflict(async () => {
+    return this.namespaceWrite(t, () => retryOnConflict(async () => {
       const current = await this.store.get(key);
       const meta = metaOf(current);
       if (pre.uid && pre.uid !== meta.uid) {
@@ -413,7 +449,7 @@ export class ResourceHandlers {
       }
       const removed = await cas(this.store.delete(key, { uid: meta.uid!, resourceVersion: meta.resourceVersion! }), retryable);
       return { code: 200, body: deletedReply(t.info, removed) };
-    });
+    }));
   }
 
   async deleteCollection(t: ResourceTarget, options: Obj, q: URLSearchParams): Promise<Reply> {

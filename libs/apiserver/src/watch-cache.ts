@@ -73,6 +73,8 @@ class ResourceCache {
   failed = false;
   private readonly subs: BusSubscription[] = [];
   private buffered: ChangeEvent[] | undefined = [];
+  /** The first list is applied: the cache answers from now on. */
+  ready = false;
 
   constructor(
     private readonly info: ResourceInfo,
@@ -97,6 +99,7 @@ class ResourceCache {
       this.revision = revision;
       for (const e of this.buffered!) this.apply(e);
       this.buffered = undefined;
+      this.ready = true;
       // A quiet cache still moves forward, so its history request stays inside the store's window.
       this.timer = setInterval(() => this.sync().catch(() => {}), SYNC_EVERY_MS);
       this.timer.unref();
@@ -159,6 +162,11 @@ class ResourceCache {
     clearInterval(this.timer);
     for (const s of this.subs) s.unsubscribe();
     this.onFail(why);
+  }
+
+  /** One object as the cache holds it (shared: read, never modify). */
+  get(key: string): JsonObject | undefined {
+    return this.entries.get(key)?.object;
   }
 
   /** The matching entries in key order (the store's order). */
@@ -236,6 +244,30 @@ export class WatchCache {
         return `${text}]}`;
       },
     };
+  }
+
+  /**
+   * One object as the cache holds it now, without asking the store (as an
+   * admission plugin's lister reads): undefined when the cache is still
+   * filling or does not have it. The first call starts the resource's cache.
+   */
+  peek(info: ResourceInfo, key: string): JsonObject | undefined {
+    if (this.stopped) return undefined;
+    const { cache } = this.cacheOf(info);
+    return cache.ready && !cache.failed ? cache.get(key) : undefined;
+  }
+
+  /** Brings the resource's cache up to the store's current revision; false when it is not ready or cannot. */
+  async sync(info: ResourceInfo): Promise<boolean> {
+    if (this.stopped) return false;
+    const { cache, ready } = this.cacheOf(info);
+    try {
+      await ready;
+      await cache.sync();
+      return !cache.failed;
+    } catch {
+      return false;
+    }
   }
 
   stop(): void {

@@ -13,6 +13,7 @@ import { findResource } from "@kubeactor/api";
 import { Bus, type Transport } from "@kubeactor/bus";
 import { StoreClient } from "@kubeactor/client";
 import { startStoreComponent } from "@kubeactor/store";
+import { startApiServer } from "../src/server.ts";
 import { call, startTestCluster, type TestCluster, transportCases, until } from "@kubeactor/testing";
 import { ENCODED, isEncoded, WatchCache } from "../src/watch-cache.ts";
 
@@ -24,6 +25,43 @@ const cm = (name: string, labels: Record<string, string> = {}, data: Record<stri
 });
 const names = (list: { items: { metadata: { name: string } }[] }) => list.items.map((i) => i.metadata.name);
 const quiet = { log: () => {} };
+
+/** Every LIST right after a write shows it. */
+const listsSeeWrites = async (url: string, ns: string) => {
+  const base = `/api/v1/namespaces/${ns}/configmaps`;
+  expect((await call(url, "GET", base)).body.items).toEqual([]); // the first LIST starts the cache
+  for (let i = 0; i < 20; i++) {
+    const created = await call(url, "POST", base, cm(`c${i}`));
+    expect(created.code).toBe(201);
+    const list = await call(url, "GET", base);
+    expect(names(list.body)).toContain(`c${i}`);
+    expect(Number(list.body.metadata.resourceVersion)).toBeGreaterThanOrEqual(Number(created.body.metadata.resourceVersion));
+  }
+  const put = await call(url, "PUT", `${base}/c3`, { ...cm("c3", {}, { k: "new" }), metadata: { name: "c3" } });
+  expect(put.code).toBe(200);
+  const afterPut = await call(url, "GET", base);
+  expect(afterPut.body.items.find((i: { metadata: { name: string } }) => i.metadata.name === "c3").data).toEqual({ k: "new" });
+  expect((await call(url, "DELETE", `${base}/c4`)).code).toBe(200);
+  expect(names((await call(url, "GET", base)).body)).not.toContain("c4");
+};
+
+/** Creates in a namespace that is missing (404), new (201), or just deleted and terminating (403). */
+const namespaceLifecycle = async (url: string, prefix: string) => {
+  expect((await call(url, "POST", `/api/v1/namespaces/${prefix}-never/configmaps`, cm("x"))).code).toBe(404);
+  for (let i = 0; i < 5; i++) {
+    const ns = `${prefix}-${i}`;
+    expect((await call(url, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } })).code).toBe(201);
+    expect(names((await call(url, "GET", "/api/v1/namespaces")).body)).toContain(ns); // the namespace cache holds it now
+    expect((await call(url, "POST", `/api/v1/namespaces/${ns}/configmaps`, cm("first"))).code).toBe(201);
+    expect((await call(url, "POST", `/api/v1/namespaces/${ns}/configmaps`, cm("second"))).code).toBe(201);
+    // a finalizer keeps it Terminating: creates are refused at once
+    expect((await call(url, "PATCH", `/api/v1/namespaces/${ns}`, { metadata: { finalizers: ["wc/hold"] } }, { "Content-Type": "application/merge-patch+json" })).code).toBe(200);
+    expect((await call(url, "DELETE", `/api/v1/namespaces/${ns}`)).code).toBe(200);
+    const refused = await call(url, "POST", `/api/v1/namespaces/${ns}/configmaps`, cm("third"));
+    expect(refused.code).toBe(403);
+    expect(refused.body.message).toContain("because it is being terminated");
+  }
+};
 
 describe.each(transportCases())("watch cache on $name", (tc) => {
   let c: TestCluster;
@@ -38,23 +76,7 @@ describe.each(transportCases())("watch cache on $name", (tc) => {
     await tc.teardown();
   });
 
-  it("a LIST right after each CREATE, UPDATE and DELETE shows that write", async () => {
-    const base = "/api/v1/namespaces/wc-a/configmaps";
-    expect((await call(c.url, "GET", base)).body.items).toEqual([]); // the first LIST starts the cache
-    for (let i = 0; i < 20; i++) {
-      const created = await call(c.url, "POST", base, cm(`c${i}`));
-      expect(created.code).toBe(201);
-      const list = await call(c.url, "GET", base);
-      expect(names(list.body)).toContain(`c${i}`);
-      expect(Number(list.body.metadata.resourceVersion)).toBeGreaterThanOrEqual(Number(created.body.metadata.resourceVersion));
-    }
-    const put = await call(c.url, "PUT", `${base}/c3`, { ...cm("c3", {}, { k: "new" }), metadata: { name: "c3" } });
-    expect(put.code).toBe(200);
-    const afterPut = await call(c.url, "GET", base);
-    expect(afterPut.body.items.find((i: { metadata: { name: string } }) => i.metadata.name === "c3").data).toEqual({ k: "new" });
-    expect((await call(c.url, "DELETE", `${base}/c4`)).code).toBe(200);
-    expect(names((await call(c.url, "GET", base)).body)).not.toContain("c4");
-  });
+  it("a LIST right after each CREATE, UPDATE and DELETE shows that write", () => listsSeeWrites(c.url, "wc-a"));
 
   it("answers every query exactly as the store does (namespaces, selectors, limits, Table)", async () => {
     for (const ns of ["wc-a", "wc-b"]) {
@@ -93,6 +115,8 @@ describe.each(transportCases())("watch cache on $name", (tc) => {
     await call(c.url, "POST", base, cm("late"));
     await until("the rv=0 list shows the new object", async () => names((await call(c.url, "GET", `${base}?resourceVersion=0`)).body).includes("late"), 20_000);
   });
+
+  it("NamespaceLifecycle reads namespaces from the cache, yet a namespace missing, just created or just deleted is always seen", () => namespaceLifecycle(c.url, "wc-life"));
 
   it("the bus API's list (what informers use) is served from the same cache", async () => {
     const list = (await c.api.list({ group: "", version: "v1", resource: "configmaps" }, "wc-a")) as { items: { metadata: { name: string } }[] };
@@ -175,4 +199,29 @@ describe.each(transportCases())("watch cache without watch events on $name", (tc
       cache.stop();
     }
   }, 60_000);
+});
+
+describe.each(transportCases())("an API server whose watch events never arrive, on $name", (tc) => {
+  let stop: (() => Promise<void>) | undefined;
+  let url = "";
+  beforeAll(async () => {
+    await tc.setup();
+    const dir = mkdtempSync(join(tmpdir(), "kubeactor-wc-"));
+    const store = await startStoreComponent({ bus: new Bus(await tc.connect("store"), quiet), dir });
+    const api = await startApiServer({ bus: new Bus(deaf(await tc.connect("apiserver")), quiet), port: 0, log: () => {} });
+    url = api.url;
+    stop = async () => {
+      await api.close();
+      await store.stop();
+      rmSync(dir, { recursive: true, force: true });
+    };
+    await call(url, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "deaf" } });
+  }, 60_000);
+  afterAll(async () => {
+    await stop?.();
+    await tc.teardown();
+  });
+
+  it("still lists every write at once (the history sync, not the bus, decides)", () => listsSeeWrites(url, "deaf"));
+  it("still refuses a create in a namespace deleted through it", () => namespaceLifecycle(url, "deaf-life"));
 });
