@@ -27,6 +27,7 @@ import { metaOf, nowTimestamp, type Obj, prepareCreate, prepareUpdate, readyToRe
 import { applyPatch, isNotFound, type PatchType } from "./patching.ts";
 import { deepEqual, recordApply, recordUpdate } from "./apply/index.ts";
 import { checkManagerOptions, isForced, writeContext } from "./apply/options.ts";
+import { type PriorityClasses, storePriorityClasses } from "./priority.ts";
 import { addDefaultTolerations, admitPodPriority, admitRuntimeClass, bindPod, DEFAULT_TOLERATION_SECONDS, type DefaultTolerationSeconds, initialPodStatus } from "./pods.ts";
 import { applyScale, toScale } from "./scale.ts";
 import { carryAllocatedValues, isServices, ServiceAllocator } from "./services.ts";
@@ -96,7 +97,7 @@ const keyOf = (t: ResourceTarget, name: string): ObjectKey => ({
 
 const nsResource = { group: "", resource: "namespaces" };
 const nsInfo = findResource("", "v1", "namespaces")!;
-const isNamespaces = (info: ResourceInfo) => info.group === "" && info.resource === "namespaces";
+const pcInfo = findResource("scheduling.k8s.io", "v1", "priorityclasses")!;
 
 export const isDryRun = (q: URLSearchParams): boolean => q.getAll("dryRun").includes("All");
 
@@ -119,9 +120,6 @@ export const checkSelectors = (info: ResourceInfo, q: URLSearchParams): { labelS
 
 export class ResourceHandlers {
   readonly services: ServiceAllocator;
-  /** Namespace writes started or finished here; NamespaceLifecycle trusts the namespace cache only once it has synced after the last. */
-  private namespaceWrites = 0;
-  private namespaceSynced = 0;
 
   constructor(
     private readonly store: StoreClient,
@@ -159,32 +157,32 @@ export class ResourceHandlers {
 
   /**
    * The namespace for NamespaceLifecycle, as kube-apiserver's plugin reads it:
-   * from the watch cache (no store round trip per create) when the cache
-   * holds it active, else live from the store (a namespace just created, or
-   * terminating: the answer that refuses must be current). A namespace write
-   * through this server makes the next lookup first sync the cache with the
-   * store, so `kubectl delete ns x` then a create in x is always refused.
+   * from the watch cache's lister (no store round trip per create) when it
+   * holds the namespace active, else live from the store (a namespace just
+   * created, or terminating: the answer that refuses must be current). A
+   * namespace write through this server makes the next lookup sync the cache
+   * first, so `kubectl delete ns x` then a create in x is always refused.
    */
   private async namespace(name: string): Promise<Obj> {
     const key = { group: "", resource: "namespaces", namespace: "", name };
-    if (this.cache) {
-      const writes = this.namespaceWrites;
-      if (this.namespaceSynced !== writes && (await this.cache.sync(nsInfo))) this.namespaceSynced = Math.max(this.namespaceSynced, writes);
-      const cached = this.cache.peek(nsInfo, storeKey(key));
-      if (cached && !metaOf(cached).deletionTimestamp && this.namespaceSynced === this.namespaceWrites) return cached;
-    }
+    const cached = (await this.cache?.lister(nsInfo))?.get(storeKey(key));
+    if (cached && !metaOf(cached).deletionTimestamp) return cached;
     return this.store.get(key);
   }
 
-  /** Counts a namespace write before and after it, so a sync that began in between does not count as seeing it. */
-  private async namespaceWrite<T>(t: ResourceTarget, write: () => Promise<T>): Promise<T> {
-    if (!isNamespaces(t.info)) return write();
-    this.namespaceWrites++;
-    try {
-      return await write();
-    } finally {
-      this.namespaceWrites++;
-    }
+  /** PriorityClasses for the Priority admission plugin: from the watch cache's lister, else the store. */
+  private readonly priorityClasses: PriorityClasses = {
+    get: async (name) => {
+      const lister = await this.cache?.lister(pcInfo);
+      if (!lister) return storePriorityClasses(this.store).get(name);
+      return lister.get(storeKey({ group: pcInfo.group, resource: pcInfo.resource, namespace: "", name }));
+    },
+    list: async () => (await this.cache?.lister(pcInfo))?.list() ?? storePriorityClasses(this.store).list(),
+  };
+
+  /** A write to the resource, known to the watch cache (see WatchCache.lister). */
+  private tracked<T>(t: ResourceTarget, write: () => Promise<T>): Promise<T> {
+    return this.cache ? this.cache.trackWrite(t.info, write) : write();
   }
 
   /** POST: `userAgent` names the field manager when the request gives no `fieldManager`. */
@@ -207,7 +205,7 @@ export class ResourceHandlers {
       if (isPods(t.info)) {
         addDefaultTolerations(obj, this.tolerationSeconds);
         initialPodStatus(obj);
-        await admitPodPriority(this.store, obj);
+        await admitPodPriority(this.priorityClasses, obj);
       }
       const name = metaOf(obj).name!;
       await this.admitNamespace(t, name, namespace);
@@ -218,7 +216,7 @@ export class ResourceHandlers {
         return { code: 201, body: await this.store.create(keyOf(t, name), obj) };
       };
       try {
-        return await this.serviceWrite(t, "main", write);
+        return await this.tracked(t, () => this.serviceWrite(t, "main", write));
       } catch (e) {
         if (generated && attempt < MAX_RETRIES && isStatusError(e) && e.status.reason === "AlreadyExists") continue;
         throw e;
@@ -229,13 +227,13 @@ export class ResourceHandlers {
   /** POST pods/{name}/binding: place the pod on a node (the scheduler's write). */
   async bind(t: ResourceTarget, name: string, binding: Obj, q: URLSearchParams): Promise<Reply> {
     const key = keyOf(t, name);
-    return retryOnConflict(async () => {
+    return this.tracked(t, () => retryOnConflict(async () => {
       const current = await this.store.get(key);
       const bound = bindPod(current, binding);
       if (isDryRun(q)) return { code: 201, body: success() };
       await cas(this.store.update(key, bound, metaOf(current).resourceVersion));
       return { code: 201, body: success() };
-    });
+    }));
   }
 
   /**
@@ -259,7 +257,7 @@ export class ResourceHandlers {
     const ctx = writeContext(t.info, q, userAgent, part === "main" ? undefined : part);
     const validation = fieldValidationOf(q, "PatchOptions");
     let warnings: string[] = [];
-    const reply = await this.namespaceWrite(t, () => retryOnConflict(async (): Promise<Reply> => {
+    const reply = await this.tracked(t, () => retryOnConflict(async (): Promise<Reply> => {
       let current: Obj;
       try {
         current = await this.store.get(key);
@@ -319,13 +317,13 @@ export class ResourceHandlers {
     const key = keyOf(t, name);
     checkManagerOptions(q, "UpdateOptions", false);
     const ctx = writeContext(t.info, q, userAgent, "scale");
-    return retryOnConflict(async () => {
+    return this.tracked(t, () => retryOnConflict(async () => {
       const current = await this.store.get(key);
       const { next, resourceVersion } = applyScale(current, scale);
       const obj = recordUpdate(current, prepareUpdate(t.info, next, current, "main"), ctx);
       if (isDryRun(q)) return { code: 200, body: toScale(obj) };
       return { code: 200, body: toScale(await cas(this.store.update(key, obj, resourceVersion ?? metaOf(current).resourceVersion), !resourceVersion)) };
-    });
+    }));
   }
 
   async get(t: ResourceTarget, name: string): Promise<Reply> {
@@ -395,7 +393,7 @@ export class ResourceHandlers {
     checkManagerOptions(q, "UpdateOptions", false);
     const ctx = writeContext(t.info, q, userAgent, part === "main" ? undefined : part);
     // Without a resourceVersion in the body the update is unconditional: retry on races.
-    return this.namespaceWrite(t, () => retryOnConflict(async () => {
+    return this.tracked(t, () => retryOnConflict(async () => {
       const current = await this.store.get(key);
       const input = structuredClone(body);
       if (isServices(t.info) && part === "main") carryAllocatedValues(input, current);
@@ -430,7 +428,7 @@ export class ResourceHandlers {
       throw badRequest(`propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
     }
     const orphan = policy === "Orphan" || options.orphanDependents === true;
-    return this.namespaceWrite(t, () => retryOnConflict(async () => {
+    return this.tracked(t, () => retryOnConflict(async () => {
       const current = await this.store.get(key);
       const meta = metaOf(current);
       if (pre.uid && pre.uid !== meta.uid) {

@@ -186,8 +186,17 @@ class ResourceCache {
   }
 }
 
+/** A resource's cache, and the count of this server's writes to the resource it is known to include (-1: none checked yet). */
+interface Slot {
+  readonly cache: ResourceCache;
+  readonly ready: Promise<void>;
+  synced: number;
+}
+
 export class WatchCache {
-  private readonly caches = new Map<string, { cache: ResourceCache; ready: Promise<void> }>();
+  private readonly caches = new Map<string, Slot>();
+  /** Per resource: writes through this server, counted when each starts and again when it ends. */
+  private readonly writes = new Map<string, number>();
   private stopped = false;
 
   constructor(
@@ -196,7 +205,7 @@ export class WatchCache {
     private readonly log: (line: string) => void = () => {},
   ) {}
 
-  private cacheOf(info: ResourceInfo): { cache: ResourceCache; ready: Promise<void> } {
+  private cacheOf(info: ResourceInfo): Slot {
     const id = `${info.group}/${info.resource}`;
     let c = this.caches.get(id);
     if (!c) {
@@ -206,7 +215,7 @@ export class WatchCache {
       });
       const ready = cache.start();
       ready.catch(() => {});
-      c = { cache, ready };
+      c = { cache, ready, synced: -1 };
       this.caches.set(id, c);
     }
     return c;
@@ -246,28 +255,42 @@ export class WatchCache {
     };
   }
 
-  /**
-   * One object as the cache holds it now, without asking the store (as an
-   * admission plugin's lister reads): undefined when the cache is still
-   * filling or does not have it. The first call starts the resource's cache.
-   */
-  peek(info: ResourceInfo, key: string): JsonObject | undefined {
-    if (this.stopped) return undefined;
-    const { cache } = this.cacheOf(info);
-    return cache.ready && !cache.failed ? cache.get(key) : undefined;
+  /** Runs one write to `info`'s resource, counted before and after, so `lister` knows whether a sync saw it. */
+  async trackWrite<T>(info: ResourceInfo, write: () => Promise<T>): Promise<T> {
+    const id = `${info.group}/${info.resource}`;
+    this.writes.set(id, (this.writes.get(id) ?? 0) + 1);
+    try {
+      return await write();
+    } finally {
+      this.writes.set(id, this.writes.get(id)! + 1);
+    }
   }
 
-  /** Brings the resource's cache up to the store's current revision; false when it is not ready or cannot. */
-  async sync(info: ResourceInfo): Promise<boolean> {
-    if (this.stopped) return false;
-    const { cache, ready } = this.cacheOf(info);
+  /**
+   * The resource's objects as an admission plugin's lister reads them:
+   * straight from the cache, without a store request, once the cache is
+   * known to include every write made through this server (after such a
+   * write, one history sync first). Writes by other servers arrive by watch,
+   * a few milliseconds late, as with kube-apiserver's informers. Undefined
+   * when the cache cannot answer (still filling, failed): ask the store.
+   */
+  async lister(info: ResourceInfo): Promise<{ get(key: string): JsonObject | undefined; list(): readonly JsonObject[] } | undefined> {
+    if (this.stopped) return undefined;
+    const slot = this.cacheOf(info);
+    const id = `${info.group}/${info.resource}`;
     try {
-      await ready;
-      await cache.sync();
-      return !cache.failed;
+      await slot.ready;
+      const writes = this.writes.get(id) ?? 0;
+      if (slot.synced !== writes) {
+        await slot.cache.sync();
+        slot.synced = Math.max(slot.synced, writes);
+      }
+      if (slot.synced !== (this.writes.get(id) ?? 0) || slot.cache.failed) return undefined;
     } catch {
-      return false;
+      return undefined;
     }
+    const cache = slot.cache;
+    return { get: (key) => cache.get(key), list: () => cache.select({ limit: 0, anyRevision: true }).map((e) => e.object) };
   }
 
   stop(): void {

@@ -63,6 +63,24 @@ const namespaceLifecycle = async (url: string, prefix: string) => {
   }
 };
 
+/** Priority admission reads PriorityClasses from the cache: a class created or deleted just before a pod counts. */
+const priorityAdmission = async (url: string, prefix: string) => {
+  const PCS = "/apis/scheduling.k8s.io/v1/priorityclasses";
+  const PODS = "/api/v1/namespaces/default/pods";
+  const pod = (name: string) => ({ apiVersion: "v1", kind: "Pod", metadata: { name }, spec: { containers: [{ name: "c", image: "busybox" }] } });
+  expect((await call(url, "POST", PODS, pod(`${prefix}-0`))).body.spec.priority).toBe(0);
+  for (let i = 1; i <= 3; i++) {
+    const cls = { apiVersion: "scheduling.k8s.io/v1", kind: "PriorityClass", metadata: { name: `${prefix}-${i}` }, value: 100 * i, globalDefault: true };
+    expect((await call(url, "POST", PCS, cls)).code).toBe(201);
+    const defaulted = await call(url, "POST", PODS, pod(`${prefix}-a${i}`));
+    expect(defaulted.body.spec).toMatchObject({ priorityClassName: `${prefix}-${i}`, priority: 100 * i });
+    expect((await call(url, "DELETE", `${PCS}/${prefix}-${i}`)).code).toBe(200);
+    expect((await call(url, "POST", PODS, pod(`${prefix}-b${i}`))).body.spec.priority).toBe(0);
+    const named = await call(url, "POST", PODS, { ...pod(`${prefix}-c${i}`), spec: { ...pod("").spec, priorityClassName: `${prefix}-${i}` } });
+    expect(named.code).toBe(403);
+  }
+};
+
 describe.each(transportCases())("watch cache on $name", (tc) => {
   let c: TestCluster;
   beforeAll(async () => {
@@ -117,6 +135,8 @@ describe.each(transportCases())("watch cache on $name", (tc) => {
   });
 
   it("NamespaceLifecycle reads namespaces from the cache, yet a namespace missing, just created or just deleted is always seen", () => namespaceLifecycle(c.url, "wc-life"));
+
+  it("Priority admission sees a PriorityClass created or deleted just before the pod", () => priorityAdmission(c.url, "wc-prio"));
 
   it("the bus API's list (what informers use) is served from the same cache", async () => {
     const list = (await c.api.list({ group: "", version: "v1", resource: "configmaps" }, "wc-a")) as { items: { metadata: { name: string } }[] };
@@ -224,4 +244,5 @@ describe.each(transportCases())("an API server whose watch events never arrive, 
 
   it("still lists every write at once (the history sync, not the bus, decides)", () => listsSeeWrites(url, "deaf"));
   it("still refuses a create in a namespace deleted through it", () => namespaceLifecycle(url, "deaf-life"));
+  it("still sees a PriorityClass created or deleted through it", () => priorityAdmission(url, "deaf-prio"));
 });
