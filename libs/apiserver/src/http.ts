@@ -74,7 +74,7 @@ export const parseObjectBody = (body: Buffer, req: IncomingMessage): Record<stri
 
 export const sendJson = (res: ServerResponse, code: number, body: unknown): void => {
   const text = isEncoded(body) ? body[ENCODED]() : JSON.stringify(body);
-  res.writeHead(code, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text), "Cache-Control": "no-cache, private" });
+  res.writeHead(code, { "Content-Type": "application/json", "Content-Length": typeof text === "string" ? Buffer.byteLength(text) : text.length, "Cache-Control": "no-cache, private" });
   res.end(text);
 };
 

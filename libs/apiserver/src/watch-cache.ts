@@ -1,7 +1,7 @@
 /**
  * The watch cache, as kube-apiserver's cacher: one list + watch per resource
  * on the store, every object kept with its JSON text, so a LIST is served
- * from memory as a join of ready-made strings instead of a store round trip
+ * from memory as a concatenation of ready-made bytes instead of a store round trip
  * that parses, decodes and re-encodes every item.
  *
  * Consistency follows kube-apiserver's "consistent reads from cache" (1.31+):
@@ -32,7 +32,7 @@ import { type Bus, type BusSubscription, type ChangeEvent, type JsonObject, stor
 import type { StoreClient } from "@kubeactor/client";
 import { metaOf } from "./objects.ts";
 
-/** A LIST body whose JSON is already known: `sendJson` writes `ENCODED` instead of stringifying. */
+/** A LIST body whose JSON is already encoded: `sendJson` writes `ENCODED`'s bytes instead of stringifying. */
 export const ENCODED: unique symbol = Symbol("encoded JSON");
 
 export interface EncodedList {
@@ -41,14 +41,15 @@ export interface EncodedList {
   readonly metadata: { readonly resourceVersion: string };
   /** Shared with the cache: read, never modify. */
   readonly items: readonly JsonObject[];
-  readonly [ENCODED]: () => string;
+  readonly [ENCODED]: () => Buffer;
 }
 
 export const isEncoded = (body: unknown): body is EncodedList => typeof body === "object" && body !== null && ENCODED in body;
 
 interface Entry {
   readonly object: JsonObject;
-  readonly json: string;
+  /** The object's JSON, UTF-8 encoded once when it arrives. */
+  readonly json: Buffer;
   readonly namespace: string;
 }
 
@@ -63,6 +64,8 @@ export interface CacheListOptions {
 }
 
 const SYNC_EVERY_MS = 5000;
+const COMMA = Buffer.from(",");
+const CLOSE = Buffer.from("]}");
 
 class ResourceCache {
   private readonly entries = new Map<string, Entry>();
@@ -116,7 +119,7 @@ class ResourceCache {
 
   private put(key: string, object: JsonObject): void {
     if (!this.entries.has(key)) this.sorted = undefined;
-    this.entries.set(key, { object, json: JSON.stringify(object), namespace: metaOf(object).namespace ?? "" });
+    this.entries.set(key, { object, json: Buffer.from(JSON.stringify(object)), namespace: metaOf(object).namespace ?? "" });
   }
 
   private apply(e: ChangeEvent): void {
@@ -248,9 +251,13 @@ export class WatchCache {
       metadata: { resourceVersion: String(revision) },
       items: entries.map((e) => e.object),
       [ENCODED]: () => {
-        let text = head;
-        for (let i = 0; i < entries.length; i++) text += i === 0 ? entries[i]!.json : `,${entries[i]!.json}`;
-        return `${text}]}`;
+        const parts: Buffer[] = [Buffer.from(head)];
+        for (let i = 0; i < entries.length; i++) {
+          if (i > 0) parts.push(COMMA);
+          parts.push(entries[i]!.json);
+        }
+        parts.push(CLOSE);
+        return Buffer.concat(parts);
       },
     };
   }

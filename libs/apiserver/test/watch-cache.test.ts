@@ -184,7 +184,7 @@ describe.each(transportCases())("watch cache without watch events on $name", (tc
       expect(list.items.map((i) => i.data)).toEqual([{ v: "2" }]);
       // the reply's JSON is ready-made, and says what the objects say
       expect(isEncoded(list)).toBe(true);
-      expect(JSON.parse(list[ENCODED]())).toEqual({ kind: "ConfigMapList", apiVersion: "v1", metadata: { resourceVersion: list.metadata.resourceVersion }, items: list.items });
+      expect(JSON.parse(list[ENCODED]().toString())).toEqual({ kind: "ConfigMapList", apiVersion: "v1", metadata: { resourceVersion: list.metadata.resourceVersion }, items: list.items });
       // resourceVersion="0": the cache as it stands, no store request
       expect((await cache.list(info, { ...opts, anyRevision: true }))!.items).toHaveLength(1);
     } finally {
