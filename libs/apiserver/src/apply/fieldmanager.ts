@@ -109,7 +109,7 @@ const takeOwnership = (managed: Managed, self: string, cmp: Comparison, force: b
 const update = (managed: Managed, liveView: unknown, nextView: unknown, t: TypeRef, entry: Omit<ManagerEntry, "set" | "time">, ctx: WriteContext): void => {
   const cmp = filterComparison(compare(liveView, nextView, t), ownable(ctx));
   takeOwnership(managed, "\0current-operation", cmp, true);
-  const mine = ownable(ctx)(cmp.modified.union(cmp.added)).difference(STRIP);
+  const mine = cmp.modified.union(cmp.added).difference(STRIP); // both already ownable
   if (mine.isEmpty()) return;
   const id = identity(entry);
   const previous = managed.get(id);

@@ -250,11 +250,15 @@ export class FieldSet {
     return JSON.stringify(this.toJSON()) === JSON.stringify(other.toJSON());
   }
 
-  /** The paths whose first element passes `keep` (the subtrees copied, so the result is independent of this set). */
+  /**
+   * The paths whose first element passes `keep`. The subtrees are shared, not
+   * copied: the algebra never changes its operands, so only a set still being
+   * built with `insert` must not be filtered.
+   */
   filterTop(keep: (pe: PathElement) => boolean): FieldSet {
     const out = new FieldSet();
     for (const [id, pe] of this.members) if (keep(pe)) out.members.set(id, pe);
-    for (const [id, c] of this.children) if (keep(c.pe)) out.children.set(id, { pe: c.pe, set: c.set.copy() });
+    for (const [id, c] of this.children) if (keep(c.pe)) out.children.set(id, c);
     return out;
   }
 
