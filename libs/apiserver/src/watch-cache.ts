@@ -48,8 +48,8 @@ export const isEncoded = (body: unknown): body is EncodedList => typeof body ===
 
 interface Entry {
   readonly object: JsonObject;
-  /** The object's JSON, UTF-8 encoded once when it arrives. */
-  readonly json: Buffer;
+  /** The object's JSON, UTF-8 encoded by the first LIST that needs it (objects that change before any LIST never pay). */
+  json?: Buffer;
   readonly namespace: string;
 }
 
@@ -119,7 +119,7 @@ class ResourceCache {
 
   private put(key: string, object: JsonObject): void {
     if (!this.entries.has(key)) this.sorted = undefined;
-    this.entries.set(key, { object, json: Buffer.from(JSON.stringify(object)), namespace: metaOf(object).namespace ?? "" });
+    this.entries.set(key, { object, namespace: metaOf(object).namespace ?? "" });
   }
 
   private apply(e: ChangeEvent): void {
@@ -254,7 +254,8 @@ export class WatchCache {
         const parts: Buffer[] = [Buffer.from(head)];
         for (let i = 0; i < entries.length; i++) {
           if (i > 0) parts.push(COMMA);
-          parts.push(entries[i]!.json);
+          const e = entries[i]!;
+          parts.push((e.json ??= Buffer.from(JSON.stringify(e.object))));
         }
         parts.push(CLOSE);
         return Buffer.concat(parts);
