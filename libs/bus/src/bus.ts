@@ -38,6 +38,14 @@ const parseJson = (data: Uint8Array): Either.Either<unknown, string> => {
   }
 };
 
+/** One decoder per schema, built once: every message of a subject goes through it. */
+const decoders = new WeakMap<object, (u: unknown) => Either.Either<unknown, ParseResult.ParseError>>();
+const decoderOf = <A, I>(schema: Schema.Schema<A, I>) => {
+  let d = decoders.get(schema);
+  if (!d) decoders.set(schema, (d = Schema.decodeUnknownEither(schema) as (u: unknown) => Either.Either<unknown, ParseResult.ParseError>));
+  return d as (u: unknown) => Either.Either<A, ParseResult.ParseError>;
+};
+
 /**
  * Returned by a `serve` handler that is not the one to answer (e.g. a kubelet
  * process asked about a node another process runs): no reply is sent.
@@ -60,9 +68,9 @@ export class Bus {
   private decode<A, I>(schema: Schema.Schema<A, I>, subject: string, data: Uint8Array): Either.Either<A, string> {
     this.stats.received++;
     const json = parseJson(data);
-    const result = Either.flatMap(json, (value) =>
-      Either.mapLeft(Schema.decodeUnknownEither(schema)(value), (e) => ParseResult.TreeFormatter.formatErrorSync(e)),
-    );
+    const result: Either.Either<A, string> = Either.isLeft(json)
+      ? Either.left(json.left)
+      : Either.mapLeft(decoderOf(schema)(json.right), (e) => ParseResult.TreeFormatter.formatErrorSync(e));
     if (Either.isLeft(result)) {
       this.stats.decodeFailures++;
       this.log(`bus: dropped undecodable message on ${subject}: ${result.left.split("\n")[0]}`);
