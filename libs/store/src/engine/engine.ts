@@ -15,6 +15,7 @@ import {
   StoreError,
   type ChangeEvent,
   type ChangeType,
+  encodedObjects,
   type HistoryResult,
   type JsonObject,
   type ListOptions,
@@ -230,6 +231,7 @@ export class Engine implements StoreBackend {
       object = deepFreeze(JSON.parse(objText) as JsonObject);
     }
     const event: ChangeEvent = prev ? { type, key, revision: rev, object, prevObject: expose(prev) } : { type, key, revision: rev, object };
+    if (objText !== undefined) encodedObjects.set(object, objText);
     const record = this.persistence.encodes ? encodeRecord(payloadText(rev, type, key, objText)) : undefined;
     return { ...event, record };
   }
