@@ -326,7 +326,19 @@ export class ResourceHandlers {
     }));
   }
 
-  async get(t: ResourceTarget, name: string): Promise<Reply> {
+  /**
+   * GET. With the request's query (a user's or a component's read), from the
+   * watch cache when it can answer: no resourceVersion (after a sync: as
+   * consistent as the store) or "0" (the cache as it stands); a named
+   * revision goes to the store.
+   */
+  async get(t: ResourceTarget, name: string, q?: URLSearchParams): Promise<Reply> {
+    const rv = q?.get("resourceVersion") ?? "";
+    if (this.cache && q && (rv === "" || rv === "0")) {
+      const cached = await this.cache.get(t.info, storeKey(keyOf(t, name)), rv === "0");
+      if (cached === null) throw notFound(t.info, name);
+      if (cached) return { code: 200, body: cached };
+    }
     return { code: 200, body: await this.store.get(keyOf(t, name)) };
   }
 

@@ -133,7 +133,7 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
           revisionChoice(q, true); // resourceVersionMatch is refused on watches
           return serveWatch(opts.bus, store, t, q, req, res, (o) => asTable(t.info, o, rep));
         }
-        reply = t.name === undefined ? await handlers.list(t, q) : await handlers.get(t, t.name);
+        reply = t.name === undefined ? await handlers.list(t, q) : await handlers.get(t, t.name, q);
         if (sub === undefined) reply = { code: reply.code, body: asTable(t.info, reply.body, rep) };
         break;
       }

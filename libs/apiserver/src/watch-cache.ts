@@ -44,7 +44,10 @@ export interface EncodedList {
   readonly [ENCODED]: () => Buffer;
 }
 
-export const isEncoded = (body: unknown): body is EncodedList => typeof body === "object" && body !== null && ENCODED in body;
+/** One object from the cache, with its JSON bytes. */
+export type EncodedObject = JsonObject & { readonly [ENCODED]: () => Buffer };
+
+export const isEncoded = (body: unknown): body is EncodedList | EncodedObject => typeof body === "object" && body !== null && ENCODED in body;
 
 interface Entry {
   readonly object: JsonObject;
@@ -137,7 +140,30 @@ class ResourceCache {
    * of the history, and changes already applied are skipped. A 410 (the
    * history is compacted past us) fails the cache: the next LIST rebuilds it.
    */
-  async sync(): Promise<number> {
+  private syncing: Promise<number> | undefined;
+  private nextSync: Promise<number> | undefined;
+
+  /**
+   * Requests that arrive together share one history request (kube-apiserver
+   * batches its progress requests the same way): a sync already under way
+   * may have been sent before the caller's own write, so callers join the
+   * next one, which starts when it ends.
+   */
+  sync(): Promise<number> {
+    if (!this.syncing) {
+      this.syncing = this.syncOnce().finally(() => (this.syncing = undefined));
+      return this.syncing;
+    }
+    this.nextSync ??= this.syncing
+      .catch(() => {})
+      .then(() => {
+        this.nextSync = undefined;
+        return this.sync();
+      });
+    return this.nextSync;
+  }
+
+  private async syncOnce(): Promise<number> {
     const prefix = storePrefix(this.info.group, this.info.resource);
     try {
       for (;;) {
@@ -170,6 +196,10 @@ class ResourceCache {
   /** One object as the cache holds it (shared: read, never modify). */
   get(key: string): JsonObject | undefined {
     return this.entries.get(key)?.object;
+  }
+
+  entry(key: string): Entry | undefined {
+    return this.entries.get(key);
   }
 
   /** The matching entries in key order (the store's order). */
@@ -261,6 +291,27 @@ export class WatchCache {
         return Buffer.concat(parts);
       },
     };
+  }
+
+  /**
+   * A GET from memory, consistent as a LIST is (`anyRevision` false: after a
+   * sync with the store): the object with its JSON bytes, null when it does
+   * not exist, undefined when the store must answer.
+   */
+  async get(info: ResourceInfo, key: string, anyRevision: boolean): Promise<EncodedObject | null | undefined> {
+    if (this.stopped) return undefined;
+    const { cache, ready } = this.cacheOf(info);
+    try {
+      await ready;
+      if (!anyRevision) await cache.sync();
+    } catch {
+      return undefined;
+    }
+    if (cache.failed) return undefined;
+    const e = cache.entry(key);
+    if (!e) return null;
+    // a shallow copy: the caller may add or replace top-level fields, never reach into the cached object
+    return { ...e.object, [ENCODED]: () => (e.json ??= Buffer.from(JSON.stringify(e.object))) };
   }
 
   /** Runs one write to `info`'s resource, counted before and after, so `lister` knows whether a sync saw it. */

@@ -33,6 +33,8 @@ const listsSeeWrites = async (url: string, ns: string) => {
   for (let i = 0; i < 20; i++) {
     const created = await call(url, "POST", base, cm(`c${i}`));
     expect(created.code).toBe(201);
+    const got = await call(url, "GET", `${base}/c${i}`);
+    expect(got.body.metadata.resourceVersion).toBe(created.body.metadata.resourceVersion);
     const list = await call(url, "GET", base);
     expect(names(list.body)).toContain(`c${i}`);
     expect(Number(list.body.metadata.resourceVersion)).toBeGreaterThanOrEqual(Number(created.body.metadata.resourceVersion));
@@ -41,8 +43,23 @@ const listsSeeWrites = async (url: string, ns: string) => {
   expect(put.code).toBe(200);
   const afterPut = await call(url, "GET", base);
   expect(afterPut.body.items.find((i: { metadata: { name: string } }) => i.metadata.name === "c3").data).toEqual({ k: "new" });
+  expect((await call(url, "GET", `${base}/c3`)).body).toEqual(put.body);
   expect((await call(url, "DELETE", `${base}/c4`)).code).toBe(200);
   expect(names((await call(url, "GET", base)).body)).not.toContain("c4");
+  const gone = await call(url, "GET", `${base}/c4`);
+  expect(gone.code).toBe(404);
+  expect(gone.body).toMatchObject({ kind: "Status", reason: "NotFound", message: 'configmaps "c4" not found', details: { name: "c4", kind: "configmaps" } });
+  // many clients at once, each reading its own write: the shared syncs still cover every one
+  const results = await Promise.all(
+    Array.from({ length: 40 }, async (_, i) => {
+      const created = await call(url, "POST", base, cm(`p${i}`));
+      const read = await call(url, "GET", `${base}/p${i}`);
+      const updated = await call(url, "PUT", `${base}/p${i}`, { ...cm(`p${i}`, {}, { v: "2" }), metadata: { name: `p${i}` } });
+      const reread = await call(url, "GET", `${base}/p${i}`);
+      return [read.body.metadata.resourceVersion === created.body.metadata.resourceVersion, reread.body.data?.v === "2" && reread.body.metadata.resourceVersion === updated.body.metadata.resourceVersion];
+    }),
+  );
+  expect(results.flat().every(Boolean)).toBe(true);
 };
 
 /** Creates in a namespace that is missing (404), new (201), or just deleted and terminating (403). */
