@@ -328,9 +328,9 @@ export class ResourceHandlers {
 
   /**
    * GET. With the request's query (a user's or a component's read), from the
-   * watch cache when it can answer: no resourceVersion (after a sync: as
-   * consistent as the store) or "0" (the cache as it stands); a named
-   * revision goes to the store.
+   * watch cache when the resource is cached: no resourceVersion (after a
+   * sync: as consistent as the store) or "0" (the cache as it stands); a
+   * named revision, or a resource nobody listed, goes to the store.
    */
   async get(t: ResourceTarget, name: string, q?: URLSearchParams): Promise<Reply> {
     const rv = q?.get("resourceVersion") ?? "";

@@ -296,11 +296,15 @@ export class WatchCache {
   /**
    * A GET from memory, consistent as a LIST is (`anyRevision` false: after a
    * sync with the store): the object with its JSON bytes, null when it does
-   * not exist, undefined when the store must answer.
+   * not exist, undefined when the store must answer. A GET never starts a
+   * cache: only resources already cached (listed) are served, so components
+   * that GET pods, nodes or leases do not make this server decode every
+   * change of them.
    */
   async get(info: ResourceInfo, key: string, anyRevision: boolean): Promise<EncodedObject | null | undefined> {
-    if (this.stopped) return undefined;
-    const { cache, ready } = this.cacheOf(info);
+    const slot = this.caches.get(`${info.group}/${info.resource}`);
+    if (this.stopped || !slot) return undefined;
+    const { cache, ready } = slot;
     try {
       await ready;
       if (!anyRevision) await cache.sync();
