@@ -327,14 +327,13 @@ export class ResourceHandlers {
   }
 
   /**
-   * GET. With the request's query (a user's or a component's read), from the
-   * watch cache when the resource is cached: no resourceVersion (after a
-   * sync: as consistent as the store) or "0" (the cache as it stands); a
-   * named revision, or a resource nobody listed, goes to the store.
+   * GET. As kube-apiserver: a GET without resourceVersion reads the store;
+   * with "0" (any revision will do) it is served from the watch cache when
+   * the resource is cached, else the store.
    */
   async get(t: ResourceTarget, name: string, q?: URLSearchParams): Promise<Reply> {
     const rv = q?.get("resourceVersion") ?? "";
-    if (this.cache && q && (rv === "" || rv === "0")) {
+    if (this.cache && q && rv === "0") {
       const cached = await this.cache.get(t.info, storeKey(keyOf(t, name)), rv === "0");
       if (cached === null) throw notFound(t.info, name);
       if (cached) return { code: 200, body: cached };
