@@ -12,17 +12,23 @@
  *
  *   BENCH_DURATION_MS  measured window per point (default 3000)
  *   BENCH_LIST_PODS    pods in the LIST test (default 10000)
+ *   BENCH_POINTS       comma-separated subset of get,create,patch,list,documents (default all)
+ *
+ * Each point also reports `cpuMsPerOp`: CPU milliseconds per operation of the
+ * API server, the store, nats-server (and the bare server), read from /proc,
+ * the figure that holds on a busy machine where latency does not.
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { cpus, platform, release, totalmem } from "node:os";
+import { cpus, loadavg, platform, release, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort, type JsonObject } from "@kubeactor/bus";
 import { startProcess } from "@kubeactor/testing";
 import { cleanupAll, installCleanupHandlers, stopChild, tempDir, trackChild } from "./lib/cleanup.ts";
 import { connectClient, startNats, startStoreProcess, storeDirOf } from "./lib/kubeactor.ts";
+import { cpuMeter } from "./lib/cpu.ts";
 import { type LoadResult, runClosedLoop } from "./lib/load.ts";
 import { round, summarise, type LatencySummary } from "./lib/stats.ts";
 
@@ -30,6 +36,7 @@ const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
 const WARMUP_MS = 500;
 const LIST_PODS = Number(process.env.BENCH_LIST_PODS ?? 10_000);
 const CLIENTS = [1, 32] as const;
+const POINTS = new Set((process.env.BENCH_POINTS ?? "get,create,patch,list,documents").split(","));
 const here = dirname(fileURLToPath(import.meta.url));
 const RESULTS = join(here, "results", "api.json");
 const TABLE_ACCEPT = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
@@ -95,21 +102,38 @@ const pod = (i: number): JsonObject => ({
 });
 
 /** A bare node:http server in a child process that answers every request with `body`. */
-const startBareServer = async (dir: string, body: Buffer): Promise<{ url: string; stop: () => Promise<void> }> => {
+const startBareServer = async (dir: string, body: Buffer): Promise<{ url: string; pid: number | undefined; stop: () => Promise<void> }> => {
   const file = join(dir, "reply.json");
   writeFileSync(file, body);
   const port = await freePort();
   const script = `const b=require("fs").readFileSync(${JSON.stringify(file)});require("http").createServer((q,r)=>{q.resume();q.on("end",()=>{r.writeHead(200,{"Content-Type":"application/json","Content-Length":b.length});r.end(b)})}).listen(${port},"127.0.0.1",()=>console.log("ready"))`;
   const child = trackChild(spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "inherit"] }));
   await new Promise<void>((resolve) => child.stdout!.once("data", () => resolve()));
-  return { url: `http://127.0.0.1:${port}`, stop: () => stopChild(child) };
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid, stop: () => stopChild(child) };
 };
 
-const point = (name: string, clients: number, op: (c: number, seq: number) => Promise<unknown>, durationMs = DURATION_MS) =>
-  runClosedLoop({ clients, warmupMs: WARMUP_MS, durationMs, op }).then((r) => {
-    console.log(`  ${name.padEnd(34)} ${String(clients).padStart(3)} clients  ${String(r.opsPerSec).padStart(9)} req/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms`);
-    return r;
-  });
+/** The processes whose CPU each point reports (set once they run). */
+const measured: Record<string, number | undefined> = {};
+
+/**
+ * One closed-loop point, with the CPU milliseconds each measured process
+ * spent per operation (warm-up included on both sides of the division).
+ */
+const point = async (name: string, clients: number, op: (c: number, seq: number) => Promise<unknown>, durationMs = DURATION_MS) => {
+  let done = 0;
+  const meter = cpuMeter(measured);
+  const self = process.cpuUsage();
+  const r = await runClosedLoop({ clients, warmupMs: WARMUP_MS, durationMs, op: (c, seq) => op(c, seq).then(() => done++) });
+  const own = process.cpuUsage(self);
+  const used = { ...meter.since(), loadGenerator: (own.user + own.system) / 1000 };
+  const cpuMsPerOp = Object.fromEntries(Object.entries(used).map(([p, ms]) => [p, round(ms / Math.max(done, 1), 4)]));
+  const cpu = Object.entries(cpuMsPerOp)
+    .filter(([p]) => p !== "loadGenerator")
+    .map(([p, ms]) => `${p} ${ms}`)
+    .join(", ");
+  console.log(`  ${name.padEnd(34)} ${String(clients).padStart(3)} clients  ${String(r.opsPerSec).padStart(9)} req/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  cpu ms/op: ${cpu}`);
+  return { ...r, cpuMsPerOp };
+};
 
 /** Latency of one request repeated `n` times, one at a time. */
 const sequential = async (n: number, op: () => Promise<unknown>): Promise<LatencySummary> => {
@@ -129,6 +153,7 @@ const ratio = (api: LoadResult, base: LoadResult) => ({
 
 const main = async () => {
   installCleanupHandlers();
+  const loadAtStart = loadavg().map((l) => round(l, 2));
   const dir = tempDir("api");
   console.log("starting nats-server, the store and the API server (each its own process)...");
   const nats = await startNats();
@@ -140,6 +165,9 @@ const main = async () => {
   });
   trackChild(apiProc.child);
   const api = `http://127.0.0.1:${port}`;
+  measured.apiserver = apiProc.child.pid;
+  measured.store = store.proc.child.pid;
+  measured.nats = nats.process.pid;
   const { bus, client } = await connectClient(nats.url, "bench");
 
   await http(api, "POST", "/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: "bench" } });
@@ -148,68 +176,81 @@ const main = async () => {
   const key = { group: "", resource: "configmaps", namespace: "bench", name: "target" };
 
   const results: Record<string, unknown> = {};
-  console.log("\nGET one ConfigMap");
-  const getBytes = (await http(api, "GET", "/api/v1/namespaces/bench/configmaps/target")).body;
-  const bare = await startBareServer(dir, getBytes);
-  for (const clients of CLIENTS) {
-    const apiGet = await point("apiserver GET", clients, () => http(api, "GET", "/api/v1/namespaces/bench/configmaps/target"));
-    const storeGet = await point("store get over the bus", clients, () => client.get(key));
-    const bareGet = await point("bare node:http, same bytes", clients, () => http(bare.url, "GET", "/"));
-    results[`get_${clients}`] = { apiserver: apiGet, store: storeGet, bareHttp: bareGet, vsStore: ratio(apiGet, storeGet), vsBareHttp: ratio(apiGet, bareGet) };
-  }
-  await bare.stop();
-
-  console.log("\nCREATE ConfigMaps");
-  for (const clients of CLIENTS) {
-    const apiCreate = await point("apiserver POST", clients, (_c, seq) => http(api, "POST", "/api/v1/namespaces/bench/configmaps", configMap(`api-${clients}-${seq}`)));
-    const storeCreate = await point("store create over the bus", clients, (_c, seq) =>
-      client.create({ ...key, name: `store-${clients}-${seq}` }, { ...configMap(`store-${clients}-${seq}`), metadata: { name: `store-${clients}-${seq}`, namespace: "bench", uid: `u-${clients}-${seq}` } } as JsonObject),
-    );
-    results[`create_${clients}`] = { apiserver: apiCreate, store: storeCreate, vsStore: ratio(apiCreate, storeCreate) };
+  if (POINTS.has("get")) {
+    console.log("\nGET one ConfigMap");
+    const getBytes = (await http(api, "GET", "/api/v1/namespaces/bench/configmaps/target")).body;
+    const bare = await startBareServer(dir, getBytes);
+    measured.bareHttp = bare.pid;
+    for (const clients of CLIENTS) {
+      const apiGet = await point("apiserver GET", clients, () => http(api, "GET", "/api/v1/namespaces/bench/configmaps/target"));
+      const storeGet = await point("store get over the bus", clients, () => client.get(key));
+      const bareGet = await point("bare node:http, same bytes", clients, () => http(bare.url, "GET", "/"));
+      results[`get_${clients}`] = { apiserver: apiGet, store: storeGet, bareHttp: bareGet, vsStore: ratio(apiGet, storeGet), vsBareHttp: ratio(apiGet, bareGet) };
+    }
+    await bare.stop();
+    delete measured.bareHttp;
   }
 
-  console.log("\nPATCH (merge) a ConfigMap (each client its own object, so no write races)");
-  for (let c = 0; c < 32; c++) await http(api, "POST", "/api/v1/namespaces/bench/configmaps", configMap(`patch-${c}`));
-  for (const clients of CLIENTS) {
-    const apiPatch = await point("apiserver PATCH", clients, (c, seq) =>
-      http(api, "PATCH", `/api/v1/namespaces/bench/configmaps/patch-${c}`, { data: { n: String(seq) } }, { "Content-Type": "application/merge-patch+json" }),
-    );
-    // the store's equivalent: read, then compare-and-swap write (what the API server does underneath)
-    const storePatch = await point("store get + update over the bus", clients, async (c, seq) => {
-      const k = { ...key, name: `patch-${c}` };
-      const cur = await client.get(k);
-      return client.update(k, { ...cur, data: { n: String(seq) } } as JsonObject, (cur.metadata as { resourceVersion: string }).resourceVersion);
-    });
-    results[`patch_${clients}`] = { apiserver: apiPatch, store: storePatch, vsStore: ratio(apiPatch, storePatch) };
+  if (POINTS.has("create")) {
+    console.log("\nCREATE ConfigMaps");
+    for (const clients of CLIENTS) {
+      const apiCreate = await point("apiserver POST", clients, (_c, seq) => http(api, "POST", "/api/v1/namespaces/bench/configmaps", configMap(`api-${clients}-${seq}`)));
+      const storeCreate = await point("store create over the bus", clients, (_c, seq) =>
+        client.create({ ...key, name: `store-${clients}-${seq}` }, { ...configMap(`store-${clients}-${seq}`), metadata: { name: `store-${clients}-${seq}`, namespace: "bench", uid: `u-${clients}-${seq}` } } as JsonObject),
+      );
+      results[`create_${clients}`] = { apiserver: apiCreate, store: storeCreate, vsStore: ratio(apiCreate, storeCreate) };
+    }
   }
 
-  console.log(`\nLIST ${LIST_PODS} pods`);
-  for (let i = 0; i < LIST_PODS; i += 200) {
-    await Promise.all(
-      Array.from({ length: Math.min(200, LIST_PODS - i) }, (_, j) =>
-        client.create({ group: "", resource: "pods", namespace: "list", name: `pod-${i + j}` }, pod(i + j)),
-      ),
-    );
+  if (POINTS.has("patch")) {
+    console.log("\nPATCH (merge) a ConfigMap (each client its own object, so no write races)");
+    for (let c = 0; c < 32; c++) await http(api, "POST", "/api/v1/namespaces/bench/configmaps", configMap(`patch-${c}`));
+    for (const clients of CLIENTS) {
+      const apiPatch = await point("apiserver PATCH", clients, (c, seq) =>
+        http(api, "PATCH", `/api/v1/namespaces/bench/configmaps/patch-${c}`, { data: { n: String(seq) } }, { "Content-Type": "application/merge-patch+json" }),
+      );
+      // the store's equivalent: read, then compare-and-swap write (what the API server does underneath)
+      const storePatch = await point("store get + update over the bus", clients, async (c, seq) => {
+        const k = { ...key, name: `patch-${c}` };
+        const cur = await client.get(k);
+        return client.update(k, { ...cur, data: { n: String(seq) } } as JsonObject, (cur.metadata as { resourceVersion: string }).resourceVersion);
+      });
+      results[`patch_${clients}`] = { apiserver: apiPatch, store: storePatch, vsStore: ratio(apiPatch, storePatch) };
+    }
   }
-  const listDuration = Math.max(DURATION_MS, 5000);
-  const listJson = await point("apiserver LIST (JSON)", 1, () => http(api, "GET", "/api/v1/namespaces/list/pods"), listDuration);
-  const listTable = await point("apiserver LIST (Table, kubectl get)", 1, () => http(api, "GET", "/api/v1/namespaces/list/pods", undefined, { Accept: TABLE_ACCEPT }), listDuration);
-  const storeList = await point("store list over the bus", 1, () => client.listAll({ group: "", resource: "pods", namespace: "list" }), listDuration);
-  results.list_10k = { pods: LIST_PODS, json: listJson, table: listTable, store: storeList, jsonVsStore: ratio(listJson, storeList), tableVsStore: ratio(listTable, storeList) };
 
-  console.log("\ndiscovery and OpenAPI (one request at a time)");
-  const docs: Record<string, LatencySummary> = {
-    aggregatedApis: await sequential(200, () => http(api, "GET", "/apis", undefined, { Accept: AGGREGATED })),
-    legacyCoreV1: await sequential(200, () => http(api, "GET", "/api/v1")),
-    openapiV3Index: await sequential(200, () => http(api, "GET", "/openapi/v3")),
-    openapiV3AppsV1: await sequential(200, () => http(api, "GET", "/openapi/v3/apis/apps/v1")),
-    openapiV2Protobuf: await sequential(100, () => http(api, "GET", "/openapi/v2", undefined, { Accept: "application/com.github.proto-openapi.spec.v2@v1.0+protobuf" })),
-  };
-  for (const [name, s] of Object.entries(docs)) console.log(`  ${name.padEnd(20)} p50 ${s.p50Ms} ms  p99 ${s.p99Ms} ms`);
-  results.documents = docs;
+  if (POINTS.has("list")) {
+    console.log(`\nLIST ${LIST_PODS} pods`);
+    for (let i = 0; i < LIST_PODS; i += 200) {
+      await Promise.all(
+        Array.from({ length: Math.min(200, LIST_PODS - i) }, (_, j) =>
+          client.create({ group: "", resource: "pods", namespace: "list", name: `pod-${i + j}` }, pod(i + j)),
+        ),
+      );
+    }
+    const listDuration = Math.max(DURATION_MS, 5000);
+    const listJson = await point("apiserver LIST (JSON)", 1, () => http(api, "GET", "/api/v1/namespaces/list/pods"), listDuration);
+    const listTable = await point("apiserver LIST (Table, kubectl get)", 1, () => http(api, "GET", "/api/v1/namespaces/list/pods", undefined, { Accept: TABLE_ACCEPT }), listDuration);
+    const storeList = await point("store list over the bus", 1, () => client.listAll({ group: "", resource: "pods", namespace: "list" }), listDuration);
+    results.list_10k = { pods: LIST_PODS, json: listJson, table: listTable, store: storeList, jsonVsStore: ratio(listJson, storeList), tableVsStore: ratio(listTable, storeList) };
+  }
+
+  if (POINTS.has("documents")) {
+    console.log("\ndiscovery and OpenAPI (one request at a time)");
+    const docs: Record<string, LatencySummary> = {
+      aggregatedApis: await sequential(200, () => http(api, "GET", "/apis", undefined, { Accept: AGGREGATED })),
+      legacyCoreV1: await sequential(200, () => http(api, "GET", "/api/v1")),
+      openapiV3Index: await sequential(200, () => http(api, "GET", "/openapi/v3")),
+      openapiV3AppsV1: await sequential(200, () => http(api, "GET", "/openapi/v3/apis/apps/v1")),
+      openapiV2Protobuf: await sequential(100, () => http(api, "GET", "/openapi/v2", undefined, { Accept: "application/com.github.proto-openapi.spec.v2@v1.0+protobuf" })),
+    };
+    for (const [name, s] of Object.entries(docs)) console.log(`  ${name.padEnd(20)} p50 ${s.p50Ms} ms  p99 ${s.p99Ms} ms`);
+    results.documents = docs;
+  }
 
   const out = {
     date: new Date().toISOString(),
+    loadAverage: { start: loadAtStart, end: loadavg().map((l) => round(l, 2)) },
     setup: "nats-server, store process and API server process on one machine; the load generator is this process (keep-alive HTTP/1.1)",
     durationMsPerPoint: DURATION_MS,
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, totalMemGiB: round(totalmem() / 2 ** 30, 1), os: `${platform()} ${release()}`, node: process.version },

@@ -34,7 +34,7 @@ export const serveBusApi = (bus: Bus, handlers: ResourceHandlers): BusSubscripti
           reply = await handlers.create(t, body, q);
           break;
         case "get":
-          reply = await handlers.get(t, needName());
+          reply = await handlers.get(t, needName(), q);
           break;
         case "list":
           reply = await handlers.list(t, q);

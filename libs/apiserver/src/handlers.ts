@@ -6,6 +6,7 @@
 import {
   apiVersionOf,
   conflict,
+  findResource,
   badRequest,
   forbidden,
   isStatusError,
@@ -18,7 +19,7 @@ import {
   success,
   validateFieldSelector,
 } from "@kubeactor/api";
-import type { ObjectKey } from "@kubeactor/bus";
+import { type ObjectKey, storeKey } from "@kubeactor/bus";
 import type { StoreClient } from "@kubeactor/client";
 import { fieldValidationOf, validatePatched } from "./field-validation.ts";
 import { awaitRevision, exactListError, revisionChoice } from "./list-options.ts";
@@ -26,10 +27,12 @@ import { metaOf, nowTimestamp, type Obj, prepareCreate, prepareUpdate, readyToRe
 import { applyPatch, isNotFound, type PatchType } from "./patching.ts";
 import { deepEqual, recordApply, recordUpdate } from "./apply/index.ts";
 import { checkManagerOptions, isForced, writeContext } from "./apply/options.ts";
+import { type PriorityClasses, storePriorityClasses } from "./priority.ts";
 import { addDefaultTolerations, admitPodPriority, admitRuntimeClass, bindPod, DEFAULT_TOLERATION_SECONDS, type DefaultTolerationSeconds, initialPodStatus } from "./pods.ts";
 import { applyScale, toScale } from "./scale.ts";
 import { carryAllocatedValues, isServices, ServiceAllocator } from "./services.ts";
 import type { ResourceTarget } from "./routes.ts";
+import type { WatchCache } from "./watch-cache.ts";
 
 const isPods = (info: ResourceInfo) => info.group === "" && info.resource === "pods";
 
@@ -93,6 +96,8 @@ const keyOf = (t: ResourceTarget, name: string): ObjectKey => ({
 });
 
 const nsResource = { group: "", resource: "namespaces" };
+const nsInfo = findResource("", "v1", "namespaces")!;
+const pcInfo = findResource("scheduling.k8s.io", "v1", "priorityclasses")!;
 
 export const isDryRun = (q: URLSearchParams): boolean => q.getAll("dryRun").includes("All");
 
@@ -120,6 +125,8 @@ export class ResourceHandlers {
     private readonly store: StoreClient,
     private readonly tolerationSeconds: DefaultTolerationSeconds = DEFAULT_TOLERATION_SECONDS,
     services?: ServiceAllocator,
+    /** Serves LISTs from memory where it can (see watch-cache.ts); without it every LIST asks the store. */
+    private readonly cache?: WatchCache,
   ) {
     this.services = services ?? new ServiceAllocator(store);
   }
@@ -148,6 +155,36 @@ export class ResourceHandlers {
     }
   }
 
+  /**
+   * The namespace for NamespaceLifecycle, as kube-apiserver's plugin reads it:
+   * from the watch cache's lister (no store round trip per create) when it
+   * holds the namespace active, else live from the store (a namespace just
+   * created, or terminating: the answer that refuses must be current). A
+   * namespace write through this server makes the next lookup sync the cache
+   * first, so `kubectl delete ns x` then a create in x is always refused.
+   */
+  private async namespace(name: string): Promise<Obj> {
+    const key = { group: "", resource: "namespaces", namespace: "", name };
+    const cached = (await this.cache?.lister(nsInfo))?.get(storeKey(key));
+    if (cached && !metaOf(cached).deletionTimestamp) return cached;
+    return this.store.get(key);
+  }
+
+  /** PriorityClasses for the Priority admission plugin: from the watch cache's lister, else the store. */
+  private readonly priorityClasses: PriorityClasses = {
+    get: async (name) => {
+      const lister = await this.cache?.lister(pcInfo);
+      if (!lister) return storePriorityClasses(this.store).get(name);
+      return lister.get(storeKey({ group: pcInfo.group, resource: pcInfo.resource, namespace: "", name }));
+    },
+    list: async () => (await this.cache?.lister(pcInfo))?.list() ?? storePriorityClasses(this.store).list(),
+  };
+
+  /** A write to the resource, known to the watch cache (see WatchCache.lister). */
+  private tracked<T>(t: ResourceTarget, write: () => Promise<T>): Promise<T> {
+    return this.cache ? this.cache.trackWrite(t.info, write) : write();
+  }
+
   /** POST: `userAgent` names the field manager when the request gives no `fieldManager`. */
   async create(t: ResourceTarget, body: Obj, q: URLSearchParams, userAgent?: string): Promise<Reply> {
     checkManagerOptions(q, "CreateOptions", false);
@@ -161,14 +198,14 @@ export class ResourceHandlers {
     const generated = !metaOf(body as Obj).name && !!metaOf(body as Obj).generateName;
     // A generated name may collide; Kubernetes' clients expect the server to try again.
     for (let attempt = 0; ; attempt++) {
-      const namespace = t.info.namespaced ? this.store.get({ group: "", resource: "namespaces", namespace: "", name: t.namespace }) : undefined;
+      const namespace = t.info.namespaced ? this.namespace(t.namespace) : undefined;
       namespace?.catch(() => {}); // awaited (and reported) by admitNamespace unless preparing fails first
       // Field ownership is recorded before the pod admission defaults, as Kubernetes' handler does.
       const obj = manage(prepareCreate(t.info, structuredClone(body), t.namespace));
       if (isPods(t.info)) {
         addDefaultTolerations(obj, this.tolerationSeconds);
         initialPodStatus(obj);
-        await admitPodPriority(this.store, obj);
+        await admitPodPriority(this.priorityClasses, obj);
       }
       const name = metaOf(obj).name!;
       await this.admitNamespace(t, name, namespace);
@@ -179,7 +216,7 @@ export class ResourceHandlers {
         return { code: 201, body: await this.store.create(keyOf(t, name), obj) };
       };
       try {
-        return await this.serviceWrite(t, "main", write);
+        return await this.tracked(t, () => this.serviceWrite(t, "main", write));
       } catch (e) {
         if (generated && attempt < MAX_RETRIES && isStatusError(e) && e.status.reason === "AlreadyExists") continue;
         throw e;
@@ -190,13 +227,13 @@ export class ResourceHandlers {
   /** POST pods/{name}/binding: place the pod on a node (the scheduler's write). */
   async bind(t: ResourceTarget, name: string, binding: Obj, q: URLSearchParams): Promise<Reply> {
     const key = keyOf(t, name);
-    return retryOnConflict(async () => {
+    return this.tracked(t, () => retryOnConflict(async () => {
       const current = await this.store.get(key);
       const bound = bindPod(current, binding);
       if (isDryRun(q)) return { code: 201, body: success() };
       await cas(this.store.update(key, bound, metaOf(current).resourceVersion));
       return { code: 201, body: success() };
-    });
+    }));
   }
 
   /**
@@ -220,7 +257,7 @@ export class ResourceHandlers {
     const ctx = writeContext(t.info, q, userAgent, part === "main" ? undefined : part);
     const validation = fieldValidationOf(q, "PatchOptions");
     let warnings: string[] = [];
-    const reply = await retryOnConflict(async (): Promise<Reply> => {
+    const reply = await this.tracked(t, () => retryOnConflict(async (): Promise<Reply> => {
       let current: Obj;
       try {
         current = await this.store.get(key);
@@ -267,7 +304,7 @@ export class ResourceHandlers {
         if (readyToRemove(obj)) return { code: 200, body: await cas(this.store.delete(key, { resourceVersion: (wantedRv ?? currentRv)! }), retryable) };
         return { code: 200, body: present(await cas(this.store.update(key, obj, wantedRv ?? currentRv), retryable)) };
       });
-    });
+    }));
     return warnings.length ? { ...reply, warnings } : reply;
   }
 
@@ -280,16 +317,27 @@ export class ResourceHandlers {
     const key = keyOf(t, name);
     checkManagerOptions(q, "UpdateOptions", false);
     const ctx = writeContext(t.info, q, userAgent, "scale");
-    return retryOnConflict(async () => {
+    return this.tracked(t, () => retryOnConflict(async () => {
       const current = await this.store.get(key);
       const { next, resourceVersion } = applyScale(current, scale);
       const obj = recordUpdate(current, prepareUpdate(t.info, next, current, "main"), ctx);
       if (isDryRun(q)) return { code: 200, body: toScale(obj) };
       return { code: 200, body: toScale(await cas(this.store.update(key, obj, resourceVersion ?? metaOf(current).resourceVersion), !resourceVersion)) };
-    });
+    }));
   }
 
-  async get(t: ResourceTarget, name: string): Promise<Reply> {
+  /**
+   * GET. As kube-apiserver: a GET without resourceVersion reads the store;
+   * with "0" (any revision will do) it is served from the watch cache when
+   * the resource is cached, else the store.
+   */
+  async get(t: ResourceTarget, name: string, q?: URLSearchParams): Promise<Reply> {
+    const rv = q?.get("resourceVersion") ?? "";
+    if (this.cache && q && rv === "0") {
+      const cached = await this.cache.get(t.info, storeKey(keyOf(t, name)), rv === "0");
+      if (cached === null) throw notFound(t.info, name);
+      if (cached) return { code: 200, body: cached };
+    }
     return { code: 200, body: await this.store.get(keyOf(t, name)) };
   }
 
@@ -298,6 +346,15 @@ export class ResourceHandlers {
     const limit = Number(q.get("limit") ?? "0");
     if (!Number.isInteger(limit) || limit < 0) throw badRequest(`invalid limit: ${q.get("limit")}`);
     const choice = revisionChoice(q, false);
+    if (this.cache && "latest" in choice && !q.get("continue")) {
+      const cached = await this.cache.list(t.info, {
+        ...(t.namespace ? { namespace: t.namespace } : {}),
+        ...selectors,
+        limit,
+        anyRevision: q.get("resourceVersion") === "0",
+      });
+      if (cached) return { code: 200, body: cached };
+    }
     if ("notOlderThan" in choice) await awaitRevision(this.store, choice.notOlderThan);
     const page = await this.store
       .listPage({
@@ -347,7 +404,7 @@ export class ResourceHandlers {
     checkManagerOptions(q, "UpdateOptions", false);
     const ctx = writeContext(t.info, q, userAgent, part === "main" ? undefined : part);
     // Without a resourceVersion in the body the update is unconditional: retry on races.
-    return retryOnConflict(async () => {
+    return this.tracked(t, () => retryOnConflict(async () => {
       const current = await this.store.get(key);
       const input = structuredClone(body);
       if (isServices(t.info) && part === "main") carryAllocatedValues(input, current);
@@ -363,7 +420,7 @@ export class ResourceHandlers {
         }
         return { code: 200, body: await cas(this.store.update(key, obj, rv), !wanted) };
       });
-    });
+    }));
   }
 
   /**
@@ -382,7 +439,7 @@ export class ResourceHandlers {
       throw badRequest(`propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`);
     }
     const orphan = policy === "Orphan" || options.orphanDependents === true;
-    return retryOnConflict(async () => {
+    return this.tracked(t, () => retryOnConflict(async () => {
       const current = await this.store.get(key);
       const meta = metaOf(current);
       if (pre.uid && pre.uid !== meta.uid) {
@@ -401,7 +458,7 @@ export class ResourceHandlers {
       }
       const removed = await cas(this.store.delete(key, { uid: meta.uid!, resourceVersion: meta.resourceVersion! }), retryable);
       return { code: 200, body: deletedReply(t.info, removed) };
-    });
+    }));
   }
 
   async deleteCollection(t: ResourceTarget, options: Obj, q: URLSearchParams): Promise<Reply> {

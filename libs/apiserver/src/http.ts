@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { parse as parseYaml } from "yaml";
 import { badRequest, requestEntityTooLarge, type Status, StatusError, unsupportedMediaType } from "@kubeactor/api";
+import { ENCODED, isEncoded } from "./watch-cache.ts";
 import { decodeKubernetesProtobuf, PROTOBUF_CONTENT_TYPE, ProtobufDecodeError } from "./protobuf/index.ts";
 
 /** Kubernetes rejects request bodies over 3 MiB. */
@@ -72,8 +73,8 @@ export const parseObjectBody = (body: Buffer, req: IncomingMessage): Record<stri
 };
 
 export const sendJson = (res: ServerResponse, code: number, body: unknown): void => {
-  const text = JSON.stringify(body);
-  res.writeHead(code, { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(text), "Cache-Control": "no-cache, private" });
+  const text = isEncoded(body) ? body[ENCODED]() : JSON.stringify(body);
+  res.writeHead(code, { "Content-Type": "application/json", "Content-Length": typeof text === "string" ? Buffer.byteLength(text) : text.length, "Cache-Control": "no-cache, private" });
   res.end(text);
 };
 

@@ -18,32 +18,41 @@ export const DEFAULT_PREEMPTION_POLICY = "PreemptLowerPriority";
 
 type PriorityClassObj = { metadata?: { name?: string }; value?: number; globalDefault?: boolean; preemptionPolicy?: string };
 
-const getClass = async (store: StoreClient, name: string): Promise<PriorityClassObj | undefined> => {
-  try {
-    return (await store.get({ ...PRIORITY_CLASSES, namespace: "", name })) as PriorityClassObj;
-  } catch (e) {
-    if (isStatusError(e) && e.status.code === 404) return undefined;
-    throw e;
-  }
-};
+/** Where the plugin reads PriorityClasses: kube-apiserver's reads a lister (the API server's watch cache), or the store. */
+export interface PriorityClasses {
+  get(name: string): Promise<object | undefined>;
+  list(): Promise<readonly object[]>;
+}
 
-const defaultClass = async (store: StoreClient): Promise<PriorityClassObj | undefined> => {
-  const { items } = await store.listAll({ ...PRIORITY_CLASSES });
+export const storePriorityClasses = (store: StoreClient): PriorityClasses => ({
+  get: async (name) => {
+    try {
+      return await store.get({ ...PRIORITY_CLASSES, namespace: "", name });
+    } catch (e) {
+      if (isStatusError(e) && e.status.code === 404) return undefined;
+      throw e;
+    }
+  },
+  list: async () => (await store.listAll({ ...PRIORITY_CLASSES })).items,
+});
+
+const defaultClass = async (classes: PriorityClasses): Promise<PriorityClassObj | undefined> => {
+  const items = await classes.list();
   let best: PriorityClassObj | undefined;
   for (const c of items as PriorityClassObj[]) if (c.globalDefault && (best === undefined || (c.value ?? 0) < (best.value ?? 0))) best = c;
   return best;
 };
 
 /** Mutates a pod being created; throws a Forbidden StatusError. */
-export const admitPodPriority = async (store: StoreClient, pod: Obj): Promise<void> => {
+export const admitPodPriority = async (classes: PriorityClasses, pod: Obj): Promise<void> => {
   const spec = (pod.spec ??= {}) as { priorityClassName?: string; priority?: number; preemptionPolicy?: string };
   const podName = metaOf(pod).name ?? metaOf(pod).generateName ?? "";
   let cls: PriorityClassObj | undefined;
   if (spec.priorityClassName) {
-    cls = await getClass(store, spec.priorityClassName);
+    cls = (await classes.get(spec.priorityClassName)) as PriorityClassObj | undefined;
     if (!cls) throw forbidden(PODS, podName, `no PriorityClass with name ${spec.priorityClassName} was found`);
   } else {
-    cls = await defaultClass(store);
+    cls = await defaultClass(classes);
     if (cls) spec.priorityClassName = cls.metadata?.name ?? "";
   }
   const priority = cls?.value ?? 0;

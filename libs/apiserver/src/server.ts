@@ -24,6 +24,7 @@ import { parsePatch, patchTypeOf } from "./patching.ts";
 import { serveOpenApi } from "./openapi/serve.ts";
 import { parseResourcePath, type ResourceTarget } from "./routes.ts";
 import { isWatchRequest, serveWatch } from "./watch.ts";
+import { WatchCache } from "./watch-cache.ts";
 import { servePodLog } from "./logs.ts";
 import { isStreamPath, rejectUpgrade, serveStreamUpgrade } from "./streaming/upgrade.ts";
 
@@ -38,6 +39,8 @@ export interface ApiServerOptions {
   readonly defaultTolerationSeconds?: Partial<DefaultTolerationSeconds>;
   /** `--service-cluster-ip-range`: where ClusterIPs come from (default 127.96.0.0/12, see services.ts). */
   readonly serviceClusterIpRange?: string;
+  /** Serve LISTs from a watch cache (default true); false sends every LIST to the store. */
+  readonly watchCache?: boolean;
   /** `--service-node-port-range` (default 30000-32767). */
   readonly nodePortRange?: { readonly min: number; readonly max: number };
 }
@@ -76,7 +79,8 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
     ...(opts.serviceClusterIpRange ? { serviceCidr: opts.serviceClusterIpRange } : {}),
     ...(opts.nodePortRange ? { nodePortRange: opts.nodePortRange } : {}),
   });
-  const handlers = new ResourceHandlers(store, { ...DEFAULT_TOLERATION_SECONDS, ...opts.defaultTolerationSeconds }, services);
+  const cache = opts.watchCache === false ? undefined : new WatchCache(opts.bus, store, opts.log);
+  const handlers = new ResourceHandlers(store, { ...DEFAULT_TOLERATION_SECONDS, ...opts.defaultTolerationSeconds }, services, cache);
   const busApi = serveBusApi(opts.bus, handlers);
   await opts.bus.transport.flush(); // kube.api.request is served before the API server says it is
   const log = opts.log ?? (() => {});
@@ -129,7 +133,7 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
           revisionChoice(q, true); // resourceVersionMatch is refused on watches
           return serveWatch(opts.bus, store, t, q, req, res, (o) => asTable(t.info, o, rep));
         }
-        reply = t.name === undefined ? await handlers.list(t, q) : await handlers.get(t, t.name);
+        reply = t.name === undefined ? await handlers.list(t, q) : await handlers.get(t, t.name, q);
         if (sub === undefined) reply = { code: reply.code, body: asTable(t.info, reply.body, rep) };
         break;
       }
@@ -232,6 +236,7 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
       busApi.unsubscribe();
+      cache?.stop();
       throw e;
     }
   }
@@ -241,6 +246,7 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
     close: () =>
       new Promise<void>((resolve) => {
         busApi.unsubscribe();
+        cache?.stop();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

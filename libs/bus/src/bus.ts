@@ -38,6 +38,22 @@ const parseJson = (data: Uint8Array): Either.Either<unknown, string> => {
   }
 };
 
+/** One decoder per schema, built once: every message of a subject goes through it. */
+const decoders = new WeakMap<object, (u: unknown) => Either.Either<unknown, ParseResult.ParseError>>();
+const decoderOf = <A, I>(schema: Schema.Schema<A, I>) => {
+  let d = decoders.get(schema);
+  if (!d) decoders.set(schema, (d = Schema.decodeUnknownEither(schema) as (u: unknown) => Either.Either<unknown, ParseResult.ParseError>));
+  return d as (u: unknown) => Either.Either<A, ParseResult.ParseError>;
+};
+
+/**
+ * A `serve` handler's answer whose JSON the handler already has (the store
+ * keeps each object's text): sent as is, neither re-encoded nor checked.
+ */
+export class EncodedReply {
+  constructor(readonly json: string) {}
+}
+
 /**
  * Returned by a `serve` handler that is not the one to answer (e.g. a kubelet
  * process asked about a node another process runs): no reply is sent.
@@ -60,9 +76,9 @@ export class Bus {
   private decode<A, I>(schema: Schema.Schema<A, I>, subject: string, data: Uint8Array): Either.Either<A, string> {
     this.stats.received++;
     const json = parseJson(data);
-    const result = Either.flatMap(json, (value) =>
-      Either.mapLeft(Schema.decodeUnknownEither(schema)(value), (e) => ParseResult.TreeFormatter.formatErrorSync(e)),
-    );
+    const result: Either.Either<A, string> = Either.isLeft(json)
+      ? Either.left(json.left)
+      : Either.mapLeft(decoderOf(schema)(json.right), (e) => ParseResult.TreeFormatter.formatErrorSync(e));
     if (Either.isLeft(result)) {
       this.stats.decodeFailures++;
       this.log(`bus: dropped undecodable message on ${subject}: ${result.left.split("\n")[0]}`);
@@ -73,6 +89,12 @@ export class Bus {
   publish<A, I>(def: EventSubject<A, I>, params: SubjectParams, payload: A): void {
     this.stats.published++;
     this.transport.publish(subjectFor(def, params), encoder.encode(JSON.stringify(payload)));
+  }
+
+  /** `publish` of a payload already encoded as JSON (the caller vouches that it matches the subject's schema). */
+  publishEncoded<A, I>(def: EventSubject<A, I>, params: SubjectParams, json: string): void {
+    this.stats.published++;
+    this.transport.publish(subjectFor(def, params), encoder.encode(json));
   }
 
   /** A request-shaped message sent without waiting for an answer (fire and forget, as `nats pub`). */
@@ -132,14 +154,15 @@ export class Bus {
    */
   serve<Req, Res, ReqI, ResI>(
     def: RequestSubject<Req, Res, ReqI, ResI>,
-    handler: (req: Req, params: Record<string, string>) => Promise<Res | typeof NO_REPLY> | Res | typeof NO_REPLY,
+    handler: (req: Req, params: Record<string, string>) => Promise<Res | EncodedReply | typeof NO_REPLY> | Res | EncodedReply | typeof NO_REPLY,
     opts: { params?: SubjectParams; queue?: string } = {},
   ): BusSubscription {
-    const respond = (replyTo: string | undefined, reply: Reply<Res>) => {
+    const respond = (replyTo: string | undefined, reply: Reply<Res> | EncodedReply) => {
       if (!replyTo) return;
       this.stats.published++;
       try {
-        this.transport.publish(replyTo, encoder.encode(JSON.stringify(reply)));
+        const json = reply instanceof EncodedReply ? `{"ok":true,"value":${reply.json}}` : JSON.stringify(reply);
+        this.transport.publish(replyTo, encoder.encode(json));
       } catch (e) {
         this.log(`bus: could not reply on ${def.pattern}: ${(e as Error).message}`);
       }
@@ -155,7 +178,7 @@ export class Bus {
         Promise.resolve()
           .then(() => handler(decoded.right, paramsOf(def, msg.subject)))
           .then(
-            (value) => value !== NO_REPLY && respond(msg.reply, { ok: true, value }),
+            (value) => value !== NO_REPLY && respond(msg.reply, value instanceof EncodedReply ? value : { ok: true, value }),
             (e) => respond(msg.reply, { ok: false, status: toStatus(e) }),
           );
       },

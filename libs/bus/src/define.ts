@@ -52,13 +52,28 @@ export type SubjectParams = Readonly<Record<string, string>>;
  * A concrete subject (every parameter given) or, for subscriptions, a pattern:
  * missing parameters become `*`, and trailing missing ones collapse into `>`.
  */
+/** A pattern split once: each token is literal text or the name of a parameter. */
+type Compiled = readonly ({ readonly text: string } | { readonly param: string })[];
+const compiled = new Map<string, Compiled>();
+const compile = (pattern: string): Compiled => {
+  let c = compiled.get(pattern);
+  if (!c) {
+    c = pattern.split(".").map((tok) => {
+      const m = /^\{(\w+)\}$/.exec(tok);
+      return m ? { param: m[1]! } : { text: tok };
+    });
+    compiled.set(pattern, c);
+  }
+  return c;
+};
+
 export const subjectFor = (def: SubjectDoc, params: SubjectParams = {}, wildcard = false): string => {
-  const tokens = def.pattern.split(".").map((tok) => {
-    const m = /^\{(\w+)\}$/.exec(tok);
-    if (!m) return tok;
-    const value = params[m[1]!];
+  const pattern = compile(def.pattern);
+  const tokens = pattern.map((tok) => {
+    if ("text" in tok) return tok.text;
+    const value = params[tok.param];
     if (value === undefined) {
-      if (!wildcard) throw new Error(`subject ${def.pattern}: missing parameter ${m[1]}`);
+      if (!wildcard) throw new Error(`subject ${def.pattern}: missing parameter ${tok.param}`);
       return "*";
     }
     return encodeToken(value);
@@ -71,14 +86,13 @@ export const subjectFor = (def: SubjectDoc, params: SubjectParams = {}, wildcard
   return tokens.join(".");
 };
 
-/** The named parameters of a concrete subject, decoded. */
 export const paramsOf = (def: SubjectDoc, subject: string): Record<string, string> => {
   const out: Record<string, string> = {};
-  const pat = def.pattern.split(".");
+  const pattern = compile(def.pattern);
+  if (pattern.every((tok) => "text" in tok)) return out;
   const tokens = subject.split(".");
-  pat.forEach((tok, i) => {
-    const m = /^\{(\w+)\}$/.exec(tok);
-    if (m && tokens[i] !== undefined) out[m[1]!] = decodeToken(tokens[i]!);
+  pattern.forEach((tok, i) => {
+    if ("param" in tok && tokens[i] !== undefined) out[tok.param] = decodeToken(tokens[i]!);
   });
   return out;
 };

@@ -7,8 +7,11 @@
  */
 const SAFE = /^[A-Za-z0-9-]$/;
 
+const ALL_SAFE = /^[A-Za-z0-9-]+$/;
+
 export const encodeToken = (value: string): string => {
   if (value === "") return "_";
+  if (ALL_SAFE.test(value)) return value; // most names: nothing to escape
   let out = "";
   for (const ch of value) {
     if (SAFE.test(ch)) out += ch;

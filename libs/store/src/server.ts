@@ -24,6 +24,7 @@ import {
 import {
   type Bus,
   type BusSubscription,
+  EncodedReply,
   parseStoreKey,
   storeCreate,
   storeDelete,
@@ -35,7 +36,7 @@ import {
   storeUpdate,
   watchChange,
 } from "@kubeactor/bus";
-import { isStoreError, type JsonObject, type StoreBackend } from "./engine/types.ts";
+import { encodedObjects, isStoreError, type JsonObject, type StoreBackend } from "./engine/types.ts";
 
 export interface StoreServerOptions {
   readonly bus: Bus;
@@ -119,19 +120,25 @@ const selectorFilter = (group: string, resource: string, labelSelector?: string,
   };
 };
 
+/** `{object}`, reusing the object's JSON when the engine kept it (see encodedObjects). */
+const objectReply = (object: JsonObject): { object: JsonObject } | EncodedReply => {
+  const text = encodedObjects.get(object);
+  return text === undefined ? { object } : new EncodedReply(`{"object":${text}}`);
+};
+
 export const serveStore = (opts: StoreServerOptions): StoreServer => {
   const { bus, backend } = opts;
   const queue = { queue: "store" };
   const subs: BusSubscription[] = [];
 
-  subs.push(bus.serve(storeCreate, (req) => wrap(req.key, async () => ({ object: (await backend.create(req.key, req.object)).object })), queue));
+  subs.push(bus.serve(storeCreate, (req) => wrap(req.key, async () => objectReply((await backend.create(req.key, req.object)).object)), queue));
   subs.push(
     bus.serve(
       storeGet,
       (req) =>
         wrap(req.key, () => {
           const object = backend.get(req.key);
-          if (object) return { object };
+          if (object) return objectReply(object);
           const r = resourceOfKey(req.key);
           throw notFound(r, r.name);
         }),
@@ -139,9 +146,9 @@ export const serveStore = (opts: StoreServerOptions): StoreServer => {
     ),
   );
   subs.push(
-    bus.serve(storeUpdate, (req) => wrap(req.key, async () => ({ object: (await backend.update(req.key, req.object, req.resourceVersion)).object })), queue),
+    bus.serve(storeUpdate, (req) => wrap(req.key, async () => objectReply((await backend.update(req.key, req.object, req.resourceVersion)).object)), queue),
   );
-  subs.push(bus.serve(storeDelete, (req) => wrap(req.key, async () => ({ object: (await backend.delete(req.key, req.precondition)).object })), queue));
+  subs.push(bus.serve(storeDelete, (req) => wrap(req.key, async () => objectReply((await backend.delete(req.key, req.precondition)).object)), queue));
 
   subs.push(
     bus.serve(
@@ -196,12 +203,12 @@ export const serveStore = (opts: StoreServerOptions): StoreServer => {
   const unlisten = backend.subscribe((e) => {
     const k = parseStoreKey(e.key);
     if (!k) return;
-    bus.publish(watchChange, { group: k.group, resource: k.resource, namespace: k.namespace, name: k.name }, {
-      type: e.type,
-      key: e.key,
-      revision: e.revision,
-      object: e.object,
-    });
+    const params = { group: k.group, resource: k.resource, namespace: k.namespace, name: k.name };
+    const text = encodedObjects.get(e.object);
+    if (text !== undefined) {
+      // the object's JSON as the engine wrote it to the log: the event is spliced around it, not encoded again
+      bus.publishEncoded(watchChange, params, `{"type":${JSON.stringify(e.type)},"key":${JSON.stringify(e.key)},"revision":${e.revision},"object":${text}}`);
+    } else bus.publish(watchChange, params, { type: e.type, key: e.key, revision: e.revision, object: e.object });
   });
 
   const tick = setInterval(() => bus.publish(storeRevision, {}, { revision: backend.revision }), opts.revisionTickMs ?? 1000);

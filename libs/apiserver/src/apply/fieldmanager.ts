@@ -17,7 +17,7 @@
  * `metadata.managedFields` encoded.
  */
 import { badRequest, StatusError } from "@kubeactor/api";
-import { FieldSet, fieldPE, type Path, pathString } from "./fieldpath.ts";
+import { FieldSet, fieldPE, type Path, type PathElement, pathString } from "./fieldpath.ts";
 import { capUpdateManagers, decodeManaged, encodeManaged, identity, type Managed, type ManagerEntry } from "./managed.ts";
 import { rootType, type TypeRef } from "./schema.ts";
 import { compare, type Comparison, deepEqual, dropNulls, materialize, merge, removeItems, toFieldSet } from "./typed.ts";
@@ -61,17 +61,20 @@ const withoutManagedFields = (o: Obj): Obj => {
   return copy;
 };
 
+/** `o` without managedFields, for reading only (materialize copies what it keeps): no deep copy. */
+const viewWithoutManagedFields = (o: Obj): Obj => {
+  if (!o.metadata || typeof o.metadata !== "object") return o;
+  const { managedFields: _, ...meta } = o.metadata as Obj;
+  return { ...o, metadata: meta };
+};
+
 /** The fields a write may own (the strategy's reset fields are never owned, and never taken from others). */
 const ownable = (ctx: WriteContext) => (set: FieldSet): FieldSet => {
   if (!ctx.statusSubresource) return set;
-  const keep = ctx.subresource === "status" ? (top: string) => top === "status" || top === "metadata" : (top: string) => top !== "status";
-  const out = new FieldSet();
-  for (const p of set.paths()) {
-    const head = p[0]!;
-    if ("field" in head && keep(head.field)) out.insert(p);
-  }
-  return out;
+  return set.filterTop(ctx.subresource === "status" ? ownableByStatus : ownableByMain);
 };
+const ownableByStatus = (pe: PathElement) => "field" in pe && (pe.field === "status" || pe.field === "metadata");
+const ownableByMain = (pe: PathElement) => "field" in pe && pe.field !== "status";
 
 const filterComparison = (c: Comparison, f: (s: FieldSet) => FieldSet): Comparison => ({ added: f(c.added), modified: f(c.modified), removed: f(c.removed) });
 
@@ -106,7 +109,7 @@ const takeOwnership = (managed: Managed, self: string, cmp: Comparison, force: b
 const update = (managed: Managed, liveView: unknown, nextView: unknown, t: TypeRef, entry: Omit<ManagerEntry, "set" | "time">, ctx: WriteContext): void => {
   const cmp = filterComparison(compare(liveView, nextView, t), ownable(ctx));
   takeOwnership(managed, "\0current-operation", cmp, true);
-  const mine = ownable(ctx)(cmp.modified.union(cmp.added)).difference(STRIP);
+  const mine = cmp.modified.union(cmp.added).difference(STRIP); // both already ownable
   if (mine.isEmpty()) return;
   const id = identity(entry);
   const previous = managed.get(id);
@@ -143,7 +146,7 @@ export const recordUpdate = (live: Obj | undefined, next: Obj, ctx: WriteContext
   const out = withoutManagedFields(next);
   if (managed.size === 0 && live !== undefined) return out;
   const t = rootType(ctx.kind);
-  const liveView = materialize(live ? withoutManagedFields(live) : {}, t);
+  const liveView = materialize(live ? viewWithoutManagedFields(live) : {}, t);
   const entry = { manager: managerName(ctx.manager), operation: "Update" as const, apiVersion: ctx.apiVersion, ...(ctx.subresource ? { subresource: ctx.subresource } : {}) };
   update(managed, liveView, materialize(out, t), t, entry, ctx);
   const encoded = encodeManaged(capUpdateManagers(managed));

@@ -96,9 +96,10 @@ export const compareValues = (a: Json, b: Json): number => {
 };
 
 /** PathElement.Compare: field names first, then keys, values, indices. */
+const peRank = (p: PathElement) => ("field" in p ? 0 : "key" in p ? 1 : "value" in p ? 2 : 3);
+
 export const comparePE = (a: PathElement, b: PathElement): number => {
-  const rank = (p: PathElement) => ("field" in p ? 0 : "key" in p ? 1 : "value" in p ? 2 : 3);
-  const d = rank(a) - rank(b);
+  const d = peRank(a) - peRank(b);
   if (d !== 0) return d;
   if ("field" in a && "field" in b) return compareStrings(a.field, b.field);
   if ("key" in a && "key" in b) {
@@ -155,17 +156,21 @@ export class FieldSet {
   }
 
   insert(path: Path): this {
-    if (path.length === 0) return this;
-    const [head, ...rest] = path as [PathElement, ...PathElement[]];
-    const id = serializePE(head);
-    if (rest.length === 0) this.members.set(id, head);
-    else {
-      let child = this.children.get(id);
-      if (!child) {
-        child = { pe: head, set: new FieldSet() };
-        this.children.set(id, child);
+    const last = path.length - 1;
+    let set: FieldSet = this;
+    for (let i = 0; i <= last; i++) {
+      const pe = path[i]!;
+      const id = serializePE(pe);
+      if (i === last) {
+        set.members.set(id, pe);
+        break;
       }
-      child.set.insert(rest);
+      let child = set.children.get(id);
+      if (!child) {
+        child = { pe, set: new FieldSet() };
+        set.children.set(id, child);
+      }
+      set = child.set;
     }
     return this;
   }
@@ -245,6 +250,18 @@ export class FieldSet {
     return JSON.stringify(this.toJSON()) === JSON.stringify(other.toJSON());
   }
 
+  /**
+   * The paths whose first element passes `keep`. The subtrees are shared, not
+   * copied: the algebra never changes its operands, so only a set still being
+   * built with `insert` must not be filtered.
+   */
+  filterTop(keep: (pe: PathElement) => boolean): FieldSet {
+    const out = new FieldSet();
+    for (const [id, pe] of this.members) if (keep(pe)) out.members.set(id, pe);
+    for (const [id, c] of this.children) if (keep(c.pe)) out.children.set(id, c);
+    return out;
+  }
+
   /** Every path, members of a level before its children, each level in upstream order (Set.Iterate). */
   paths(prefix: Path = []): Path[] {
     const out: Path[] = [];
@@ -265,14 +282,8 @@ export class FieldSet {
     for (const [id, pe] of this.members) entries.push({ pe, member: true, ...(this.children.has(id) ? { child: this.children.get(id)!.set } : {}) });
     for (const [id, c] of this.children) if (!this.members.has(id)) entries.push({ pe: c.pe, member: false, child: c.set });
     entries.sort((a, b) => comparePE(a.pe, b.pe));
-    for (const e of entries) {
-      Object.defineProperty(out, serializePE(e.pe), {
-        value: e.child ? e.child.emit(e.member) : {},
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    }
+    // Every serialized element starts with "f:", "k:", "v:" or "i:", so plain assignment can never hit __proto__.
+    for (const e of entries) out[serializePE(e.pe)] = e.child ? e.child.emit(e.member) : {};
     return out;
   }
 

@@ -86,9 +86,26 @@ export const rootType = (kind: string): TypeRef => {
 const extraOf = (struct: string | undefined, field: string): Extra | undefined =>
   struct !== undefined && Object.hasOwn(EXTRA, struct) && Object.hasOwn(EXTRA[struct]!, field) ? EXTRA[struct]![field] : undefined;
 
+/** Shared, never modified: what an untyped field (inside a map, or of an unknown struct) is. */
+const NO_TYPE: TypeRef = Object.freeze({});
+
+/** fieldType depends on the parent's struct and the field only; it runs for every field of every write, so each answer is kept. */
+const fieldTypes = new Map<string, TypeRef>();
+
 /** The type of `field` inside a struct/map of type `parent`. */
 export const fieldType = (parent: TypeRef, field: string): TypeRef => {
-  const struct = parent.struct;
+  // Below a map (labels, data) there is no struct: nothing to look up, and the user's keys must not grow the memo.
+  if (parent.struct === undefined) return NO_TYPE;
+  const id = `${parent.struct}\u0000${field}`;
+  let t = fieldTypes.get(id);
+  if (!t) {
+    if (fieldTypes.size >= 10_000) fieldTypes.clear(); // unknown fields of known structs are bounded only by what clients send
+    fieldTypes.set(id, (t = computeFieldType(parent.struct, field)));
+  }
+  return t;
+};
+
+const computeFieldType = (struct: string | undefined, field: string): TypeRef => {
   const meta = struct !== undefined && Object.hasOwn(BUILTIN_TYPES, struct) && Object.hasOwn(BUILTIN_TYPES[struct]!, field) ? BUILTIN_TYPES[struct]![field] : undefined;
   const extra = extraOf(struct, field);
   const t = extra?.t ?? meta?.t;
@@ -107,8 +124,16 @@ export const fieldType = (parent: TypeRef, field: string): TypeRef => {
   };
 };
 
+const elemTypes = new Map<string, TypeRef>();
+
 /** The type of an associative list's items. */
-export const elemType = (list: TypeRef): TypeRef => (list.elem ? { struct: list.elem, ...(ATOMIC_STRUCTS.has(list.elem) ? { atomic: true } : {}) } : {});
+export const elemType = (list: TypeRef): TypeRef => {
+  const elem = list.elem;
+  if (!elem) return NO_TYPE;
+  let t = elemTypes.get(elem);
+  if (!t) elemTypes.set(elem, (t = { struct: elem, ...(ATOMIC_STRUCTS.has(elem) ? { atomic: true } : {}) }));
+  return t;
+};
 
 /** The list semantics at this point; unknown lists are atomic. */
 export const listTypeOf = (t: TypeRef): ListType => t.list ?? { kind: "atomic" };

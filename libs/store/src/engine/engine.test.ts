@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { backendCases, cm, cmKey, type BackendCase } from "./test-helpers.ts";
-import { StoreError, type ChangeEvent, type JsonObject, type StoreBackend } from "./types.ts";
+import { encodedObjects, StoreError, type ChangeEvent, type JsonObject, type StoreBackend } from "./types.ts";
 
 const rvOf = (o: JsonObject | undefined): string | undefined => (o?.["metadata"] as { resourceVersion?: string } | undefined)?.resourceVersion;
 const names = (items: JsonObject[]): string[] => items.map((o) => (o["metadata"] as { name: string }).name);
@@ -25,6 +25,15 @@ describe.each(backendCases)("$name backend", ({ create }) => {
   });
   afterEach(async () => {
     await c.cleanup();
+  });
+
+  it("keeps each written object's JSON for replies and watch messages, exactly as the object encodes", async () => {
+    const created = await s.create(cmKey("default", "j"), cm("default", "j", { x: "ü", n: "1" }));
+    expect(encodedObjects.get(created.object)).toBe(JSON.stringify(created.object));
+    expect(encodedObjects.get(s.get(cmKey("default", "j"))!)).toBe(JSON.stringify(created.object));
+    const updated = await s.update(cmKey("default", "j"), { ...cm("default", "j", { x: "2" }) }, rvOf(created.object));
+    expect(encodedObjects.get(updated.object)).toBe(JSON.stringify(updated.object));
+    expect(JSON.parse(encodedObjects.get(s.get(cmKey("default", "j"))!)!)).toEqual(updated.object);
   });
 
   it("creates, gets, updates and deletes with resourceVersions from one global revision", async () => {

@@ -15,6 +15,7 @@ import {
   StoreError,
   type ChangeEvent,
   type ChangeType,
+  encodedObjects,
   type HistoryResult,
   type JsonObject,
   type ListOptions,
@@ -239,6 +240,7 @@ export class Engine implements StoreBackend {
       object = deepFreeze(JSON.parse(objText) as JsonObject);
     }
     const event: ChangeEvent = prev ? { type, key, revision: rev, object, prevObject: expose(prev) } : { type, key, revision: rev, object };
+    if (objText !== undefined) encodedObjects.set(object, objText);
     const p = this.persistence;
     const record = !p.encodes ? undefined : p.encode ? p.encode(rev, type, key, objText) : encodeRecord(payloadText(rev, type, key, objText));
     return { ...event, record };

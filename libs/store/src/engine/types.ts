@@ -9,6 +9,13 @@ export type JsonObject = Record<string, unknown>;
 
 export type ChangeType = "ADDED" | "MODIFIED" | "DELETED";
 
+/**
+ * The JSON text of a written event's object, as the engine encoded it for the
+ * log, so the store's replies and watch messages reuse it instead of encoding
+ * the object again. Held weakly: it goes with the event.
+ */
+export const encodedObjects = new WeakMap<object, string>();
+
 export interface ChangeEvent {
   readonly type: ChangeType;
   readonly key: string;
