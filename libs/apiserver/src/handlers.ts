@@ -27,7 +27,7 @@ import { metaOf, nowTimestamp, type Obj, prepareCreate, prepareUpdate, readyToRe
 import { applyPatch, isNotFound, type PatchType } from "./patching.ts";
 import { deepEqual, recordApply, recordUpdate } from "./apply/index.ts";
 import { checkManagerOptions, isForced, writeContext } from "./apply/options.ts";
-import { type PriorityClasses, storePriorityClasses } from "./priority.ts";
+import { admitPriorityClass, type PriorityClasses, storePriorityClasses } from "./priority.ts";
 import { addDefaultTolerations, admitPodPriority, admitRuntimeClass, bindPod, DEFAULT_TOLERATION_SECONDS, type DefaultTolerationSeconds, initialPodStatus } from "./pods.ts";
 import { applyScale, toScale } from "./scale.ts";
 import { carryAllocatedValues, isServices, ServiceAllocator } from "./services.ts";
@@ -208,6 +208,7 @@ export class ResourceHandlers {
         await admitPodPriority(this.priorityClasses, obj);
       }
       const name = metaOf(obj).name!;
+      await this.admitWrite(t, obj, "create");
       await this.admitNamespace(t, name, namespace);
       if (isPods(t.info)) await admitRuntimeClass(this.store, t.info, name, obj);
       const write = async (): Promise<Reply> => {
@@ -222,6 +223,11 @@ export class ResourceHandlers {
         throw e;
       }
     }
+  }
+
+  /** Admission that reads other objects of the kind: only one globalDefault PriorityClass (create, update, patch). */
+  private async admitWrite(t: ResourceTarget, obj: Obj, operation: "create" | "update"): Promise<void> {
+    if (t.info.group === pcInfo.group && t.info.resource === pcInfo.resource) await admitPriorityClass(this.priorityClasses, obj, operation);
   }
 
   /** POST pods/{name}/binding: place the pod on a node (the scheduler's write). */
@@ -296,6 +302,7 @@ export class ResourceHandlers {
         wantedRv = rv !== currentRv ? rv : undefined;
         obj = recordUpdate(current, prepareUpdate(t.info, patched, current, part), ctx);
       }
+      if (part === "main") await this.admitWrite(t, obj, "update");
       const present = (o: Obj) => (part === "scale" ? toScale(o) : o);
       const retryable = !wantedRv;
       return this.serviceWrite(t, part, async () => {
@@ -411,6 +418,7 @@ export class ResourceHandlers {
       const obj = recordUpdate(current, prepareUpdate(t.info, input, current, part), ctx);
       const rv = wanted ?? metaOf(current).resourceVersion;
       if (wanted) metaOf(obj).resourceVersion = wanted;
+      if (part === "main") await this.admitWrite(t, obj, "update");
       return this.serviceWrite(t, part, async () => {
         if (isServices(t.info) && part === "main") await this.services.allocateUpdate(obj, current);
         if (isDryRun(q)) return { code: 200, body: obj };

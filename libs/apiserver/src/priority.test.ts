@@ -1,10 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { isStatusError } from "@kubeactor/api";
-import type { StoreClient } from "@kubeactor/client";
-import { admitPriorityClass } from "./priority.ts";
+import { admitPriorityClass, type PriorityClasses } from "./priority.ts";
 
-/** The store as admitPriorityClass reads it: listAll of the PriorityClasses. */
-const storeWith = (classes: object[]) => ({ listAll: async () => ({ items: classes }) }) as unknown as StoreClient;
+/** The PriorityClasses admitPriorityClass reads (a lister). */
+const storeWith = (classes: object[]): PriorityClasses => ({ get: async () => undefined, list: async () => classes });
 const pc = (name: string, value: number, globalDefault?: boolean) => ({ apiVersion: "scheduling.k8s.io/v1", kind: "PriorityClass", metadata: { name }, value, ...(globalDefault !== undefined ? { globalDefault } : {}) });
 
 const outcome = async (p: Promise<void>) => {

@@ -78,9 +78,9 @@ export const admitPodPriority = async (classes: PriorityClasses, pod: Obj): Prom
  * globalDefault true is 403 Forbidden while another class is the default
  * (updating the default class itself is fine).
  */
-export const admitPriorityClass = async (store: StoreClient, pc: Obj, operation: "create" | "update"): Promise<void> => {
+export const admitPriorityClass = async (classes: PriorityClasses, pc: Obj, operation: "create" | "update"): Promise<void> => {
   if ((pc as PriorityClassObj).globalDefault !== true) return;
-  const current = await defaultClass(store);
+  const current = await defaultClass(classes);
   const name = metaOf(pc).name ?? "";
   if (current && (operation === "create" || current.metadata?.name !== name))
     throw forbidden(PRIORITY_CLASSES, name, `PriorityClass ${current.metadata?.name ?? ""} is already marked as default. Only one default can exist`);

@@ -92,6 +92,9 @@ const priorityAdmission = async (url: string, prefix: string) => {
   for (let i = 1; i <= 3; i++) {
     const cls = { apiVersion: "scheduling.k8s.io/v1", kind: "PriorityClass", metadata: { name: `${prefix}-${i}` }, value: 100 * i, globalDefault: true };
     expect((await call(url, "POST", PCS, cls)).code).toBe(201);
+    // Only one globalDefault: a second one, right after the first was written, is refused.
+    const second = await call(url, "POST", PCS, { ...cls, metadata: { name: `${prefix}-second${i}` } });
+    expect([second.code, second.body.message]).toEqual([403, `priorityclasses.scheduling.k8s.io "${prefix}-second${i}" is forbidden: PriorityClass ${prefix}-${i} is already marked as default. Only one default can exist`]);
     const defaulted = await call(url, "POST", PODS, pod(`${prefix}-a${i}`));
     expect(defaulted.body.spec).toMatchObject({ priorityClassName: `${prefix}-${i}`, priority: 100 * i });
     expect((await call(url, "DELETE", `${PCS}/${prefix}-${i}`)).code).toBe(200);
