@@ -165,7 +165,11 @@ describe.skipIf(!haveKubectl).each([
       child.stdout.on("data", (b) => (out += b));
       child.stderr.on("data", (b) => (err += b));
       const exited = new Promise<void>((r) => child.once("close", () => r()));
-      const local = await until("port-forward listening", async () => /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out)?.[1], 30_000);
+      // A hang here was seen once under heavy load (kubectl 1.28): say what kubectl said.
+      const local = await until("port-forward listening", async () => /Forwarding from 127\.0\.0\.1:(\d+)/.exec(out)?.[1], 30_000).catch((e: Error) => {
+        child.kill("SIGKILL");
+        throw new Error(`${e.message}\nkubectl stdout: ${out}\nkubectl stderr: ${err}`);
+      });
       return {
         local: Number(local),
         err: () => err,
