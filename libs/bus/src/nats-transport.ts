@@ -27,6 +27,8 @@ export const connectNats = async (opts: NatsTransportOptions): Promise<Transport
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     waitOnFirstConnect: true,
+    // Errors carry no extra stack of where a request started: building one per request was ~7 % of nats.js CPU under load.
+    noAsyncTraces: true,
   });
   return natsTransport(nc);
 };

@@ -36,6 +36,16 @@ describe.each(backendCases)("$name backend", ({ create }) => {
     expect(JSON.parse(encodedObjects.get(s.get(cmKey("default", "j"))!)!)).toEqual(updated.object);
   });
 
+  it("keeps that JSON only for the newest writes, so long-lived objects are not held twice", async () => {
+    const first = await s.create(cmKey("default", "old"), cm("default", "old"));
+    // The window is the watch history (20000 by default): write past it.
+    const writes: Promise<unknown>[] = [];
+    for (let i = 0; i < 20_000; i++) writes.push(s.create(cmKey("default", `n${i}`), cm("default", `n${i}`)));
+    await Promise.all(writes);
+    expect(encodedObjects.get(first.object)).toBeUndefined();
+    expect(encodedObjects.get(s.get(cmKey("default", "n19999"))!)).toBe(JSON.stringify(s.get(cmKey("default", "n19999"))));
+  });
+
   it("creates, gets, updates and deletes with resourceVersions from one global revision", async () => {
     expect(s.revision).toBe(0);
     const input = cm("default", "a", { x: "1" });

@@ -88,12 +88,16 @@ export class Engine implements StoreBackend {
   private snapshotInFlight: Promise<void> | undefined;
   private recordsSinceSnapshot = 0;
   private writes = 0;
+  /** The objects whose text encodedObjects holds, oldest overwritten first (see keepEncoding). */
+  private readonly encodedRing: (JsonObject | undefined)[];
+  private encodedNext = 0;
 
   constructor(
     private readonly persistence: Persistence,
     opts: EngineOptions = {},
   ) {
     this.state = new VersionedState(opts.historyLimit ?? DEFAULT_HISTORY_LIMIT);
+    this.encodedRing = new Array<JsonObject | undefined>(Math.max(1024, opts.historyLimit ?? DEFAULT_HISTORY_LIMIT)).fill(undefined);
     this.maxObjectBytes = opts.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES;
     this.snapshotEvery = opts.snapshotEvery ?? 0;
   }
@@ -217,6 +221,20 @@ export class Engine implements StoreBackend {
     });
   }
 
+  /**
+   * Keeps the JSON of the newest writes (as many as the watch history, at
+   * least 1024) in encodedObjects for the replies and watch messages that
+   * follow a write; older objects' text is dropped, so long-lived objects do
+   * not cost their size twice (a GET of one encodes it again).
+   */
+  private keepEncoding(object: JsonObject, text: string): void {
+    const old = this.encodedRing[this.encodedNext];
+    if (old) encodedObjects.delete(old);
+    this.encodedRing[this.encodedNext] = object;
+    this.encodedNext = (this.encodedNext + 1) % this.encodedRing.length;
+    encodedObjects.set(object, text);
+  }
+
   /** Builds the stored copy and the log record; pure apart from reading `latestRev`. */
   private accept(type: ChangeType, key: string, obj: JsonObject | undefined, prev: JsonObject | undefined): ChangeEvent & { record?: Buffer } {
     const rev = this.latestRev + 1;
@@ -240,7 +258,7 @@ export class Engine implements StoreBackend {
       object = deepFreeze(JSON.parse(objText) as JsonObject);
     }
     const event: ChangeEvent = prev ? { type, key, revision: rev, object, prevObject: expose(prev) } : { type, key, revision: rev, object };
-    if (objText !== undefined) encodedObjects.set(object, objText);
+    if (objText !== undefined) this.keepEncoding(object, objText);
     const p = this.persistence;
     const record = !p.encodes ? undefined : p.encode ? p.encode(rev, type, key, objText) : encodeRecord(payloadText(rev, type, key, objText));
     return { ...event, record };

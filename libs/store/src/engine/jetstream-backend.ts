@@ -78,8 +78,11 @@ export const storeKeyOf = (kvKey: string): string => {
 
 const EMPTY = Buffer.alloc(0);
 
-/** JetStream says the stream's last sequence is not the one we expected: someone else wrote. */
-const isWrongLastSequence = (e: unknown): boolean => /wrong last sequence/i.test(String((e as Error)?.message ?? e));
+/** The stream's actual last sequence when JetStream refused a publish for expecting another one. */
+const wrongLastSequence = (e: unknown): number | undefined => {
+  const m = /wrong last sequence: (\d+)/i.exec(String((e as Error)?.message ?? e));
+  return m ? Number(m[1]) : undefined;
+};
 
 class JetStreamPersistence implements Persistence {
   readonly encodes = true;
@@ -111,6 +114,7 @@ class JetStreamPersistence implements Persistence {
       maxReconnectAttempts: -1,
       reconnectTimeWait: 250,
       waitOnFirstConnect: true,
+      noAsyncTraces: true,
     });
     this.nc = nc;
     this.js = jetstream(nc);
@@ -208,9 +212,12 @@ class JetStreamPersistence implements Persistence {
         return;
       } catch (err) {
         if (err instanceof StoreError) throw err;
-        if (isWrongLastSequence(err)) {
+        const actual = wrongLastSequence(err);
+        // Beyond our previous revision: someone else wrote (ours would have been acknowledged as a duplicate).
+        if (actual !== undefined && actual > rev - 1) {
           throw new StoreError("Closed", `bucket ${this.bucket} was written by someone else (expected last sequence ${rev - 1}): ${(err as Error).message}`);
         }
+        // Behind it: our earlier writes of this batch were lost with a connection and are being retried; wait for them.
         if (Date.now() > deadline || this.nc?.isClosed()) throw err;
         if (attempt === 0) this.log(`store: JetStream write of revision ${rev} failed (${(err as Error).message}); retrying`);
         await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));

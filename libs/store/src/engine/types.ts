@@ -12,7 +12,8 @@ export type ChangeType = "ADDED" | "MODIFIED" | "DELETED";
 /**
  * The JSON text of a written event's object, as the engine encoded it for the
  * log, so the store's replies and watch messages reuse it instead of encoding
- * the object again. Held weakly: it goes with the event.
+ * the object again. Held weakly, and only for the newest writes (the
+ * engine drops older entries: see Engine.keepEncoding).
  */
 export const encodedObjects = new WeakMap<object, string>();
 
