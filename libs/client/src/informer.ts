@@ -24,6 +24,8 @@ export interface InformerOptions {
   readonly namespace?: string;
   /** 0 disables resync. */
   readonly resyncMs?: number;
+  /** How often the watch checks the store's history for lost messages (default 5 s). */
+  readonly repairEveryMs?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -133,7 +135,7 @@ export class Informer {
     openWatchStream(
       this.bus,
       this.store,
-      { group: this.opts.group, resource: this.opts.resource, ...(this.opts.namespace ? { namespace: this.opts.namespace } : {}) },
+      { group: this.opts.group, resource: this.opts.resource, ...(this.opts.namespace ? { namespace: this.opts.namespace } : {}), ...(this.opts.repairEveryMs ? { repairEveryMs: this.opts.repairEveryMs } : {}) },
       {
         onList: (items) => this.replace(items),
         onEvent: (e) => {
