@@ -75,6 +75,8 @@ export interface PodContext {
   initIndex: number;
   initViews: ContainerView[];
   views: ContainerView[];
+  /** The first status (at the start of the first sync) was handed to the writer. */
+  published?: boolean;
   /** Set once the phase is terminal; never goes back (Kubernetes forbids it). */
   terminalPhase?: "Succeeded" | "Failed";
 }
@@ -114,6 +116,9 @@ export const desiredStatus = (ctx: PodContext, initializing: boolean): JsonObjec
   });
 
 type WriteEvent = { type: "WRITE"; pod: JsonObject; status: JsonObject };
+
+/** A container that has not been created yet (first attempt): the state every container starts in. */
+const isUnstarted = (v: ContainerView) => "waiting" in v.state && v.state.waiting.reason === "ContainerCreating" && v.restartCount === 0 && !("terminated" in v.lastState);
 
 const rvOf = (o: JsonObject | undefined) => Number(podMeta(o ?? { metadata: {} })?.resourceVersion ?? 0);
 const codeOf = (e: unknown) => (e as { status?: { code?: number } }).status?.code;
@@ -244,7 +249,14 @@ export const podMachine = setup({
       views[event.index] = event.view;
       return { views };
     }),
-    publishStatus: sendTo("status", ({ context }): WriteEvent => ({ type: "WRITE", pod: context.pod, status: desiredStatus(context, !context.initialized) })),
+    publishStatus: enqueueActions(({ context, enqueue }) => {
+      // The kubelet writes status at the start of a sync, then sets up the sandbox, pulls and starts the
+      // containers within that sync: what it reports next is their outcome. A pod without init containers
+      // whose containers are all still waiting to be created is mid-sync: nothing new to write.
+      if (context.published && !(podSpec(context.pod).initContainers ?? []).length && context.views.every(isUnstarted)) return;
+      if (!context.published) enqueue.assign({ published: true });
+      enqueue.sendTo("status", { type: "WRITE", pod: context.pod, status: desiredStatus(context, !context.initialized) } satisfies WriteEvent);
+    }),
     spawnInit: enqueueActions(({ context, enqueue }) => {
       const spec = podSpec(context.pod).initContainers![context.initIndex]!;
       enqueue.spawnChild("container", {
