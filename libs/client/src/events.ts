@@ -24,8 +24,23 @@ const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
 
 type Meta = { name?: string; namespace?: string; uid?: string; resourceVersion?: string };
 
+/**
+ * What aggregation needs of an Event written before: the rest is rebuilt from
+ * the same (object, type, reason, message), so a kubelet with thousands of
+ * pods does not keep a full copy of each of their Events.
+ */
+interface Recent {
+  readonly name: string;
+  readonly resourceVersion: string;
+  readonly firstTimestamp: string;
+  /** involvedObject.resourceVersion as first written (a repeat only bumps count and lastTimestamp). */
+  readonly objectVersion: string | undefined;
+  readonly count: number;
+  readonly at: number;
+}
+
 export class EventRecorder {
-  private readonly recent = new Map<string, { event: JsonObject; at: number }>();
+  private readonly recent = new Map<string, Recent>();
 
   constructor(
     private readonly api: ApiClient,
@@ -39,41 +54,44 @@ export class EventRecorder {
     const namespace = meta.namespace || "default";
     const key = `${meta.uid}|${type}|${reason}|${message}|${fieldPath ?? ""}`;
     const previous = this.recent.get(key);
+    const build = (name: string, firstTimestamp: string, lastTimestamp: string, count: number, objectVersion: string | undefined, resourceVersion?: string): JsonObject => ({
+      apiVersion: "v1",
+      kind: "Event",
+      metadata: { name, namespace, ...(resourceVersion ? { resourceVersion } : {}) },
+      involvedObject: {
+        apiVersion: object.apiVersion,
+        kind: object.kind,
+        name: meta.name,
+        namespace: meta.namespace,
+        uid: meta.uid,
+        resourceVersion: objectVersion,
+        ...(fieldPath ? { fieldPath } : {}),
+      },
+      reason,
+      message,
+      type,
+      source: { component: this.source.component, ...(this.source.host ? { host: this.source.host } : {}) },
+      firstTimestamp,
+      lastTimestamp,
+      count,
+      reportingComponent: this.source.component,
+      reportingInstance: this.source.host ?? "",
+    });
+    const remember = (written: JsonObject, count: number, at: number) => {
+      const m = written.metadata as { name: string; resourceVersion: string };
+      const objectVersion = (written.involvedObject as { resourceVersion?: string } | undefined)?.resourceVersion;
+      this.recent.set(key, { name: m.name, resourceVersion: m.resourceVersion, firstTimestamp: String(written.firstTimestamp), objectVersion, count, at });
+    };
     try {
       if (previous && Date.now() - previous.at < AGGREGATE_WINDOW_MS) {
-        const event = structuredClone(previous.event) as Record<string, unknown>;
-        event.count = ((event.count as number) ?? 1) + 1;
-        event.lastTimestamp = now();
-        const updated = await this.api.update(EVENTS, namespace, event);
-        this.recent.set(key, { event: updated, at: previous.at });
+        const count = previous.count + 1;
+        const updated = await this.api.update(EVENTS, namespace, build(previous.name, previous.firstTimestamp, now(), count, previous.objectVersion, previous.resourceVersion));
+        remember(updated, count, previous.at);
         return;
       }
       const time = now();
-      const event: JsonObject = {
-        apiVersion: "v1",
-        kind: "Event",
-        metadata: { name: `${meta.name}.${randomBytes(8).toString("hex")}`, namespace },
-        involvedObject: {
-          apiVersion: object.apiVersion,
-          kind: object.kind,
-          name: meta.name,
-          namespace: meta.namespace,
-          uid: meta.uid,
-          resourceVersion: meta.resourceVersion,
-          ...(fieldPath ? { fieldPath } : {}),
-        },
-        reason,
-        message,
-        type,
-        source: { component: this.source.component, ...(this.source.host ? { host: this.source.host } : {}) },
-        firstTimestamp: time,
-        lastTimestamp: time,
-        count: 1,
-        reportingComponent: this.source.component,
-        reportingInstance: this.source.host ?? "",
-      };
-      const created = await this.api.create(EVENTS, namespace, event);
-      this.recent.set(key, { event: created, at: Date.now() });
+      const created = await this.api.create(EVENTS, namespace, build(`${meta.name}.${randomBytes(8).toString("hex")}`, time, time, 1, meta.resourceVersion));
+      remember(created, 1, Date.now());
       if (this.recent.size > 4096) this.recent.delete(this.recent.keys().next().value!);
     } catch (e) {
       this.recent.delete(key);

@@ -61,6 +61,11 @@ export const podSpec = (pod: JsonObject) => (pod.spec ?? {}) as Spec;
 
 export interface PodContext {
   pod: JsonObject;
+  /**
+   * The newest pod object, shared with the container actors: they read it when they need the pod
+   * (env, events), so they do not each keep the version they were started with alive.
+   */
+  readonly latest: { pod: JsonObject };
   readonly nodeName: string;
   readonly hostIP: string;
   readonly deps: PodDeps;
@@ -116,6 +121,8 @@ export const desiredStatus = (ctx: PodContext, initializing: boolean): JsonObjec
   });
 
 type WriteEvent = { type: "WRITE"; pod: JsonObject; status: JsonObject };
+/** The informer caught up with this version: the writer's own copy of an older or equal one can go. */
+type WriterEvent = WriteEvent | { type: "SEEN"; pod: JsonObject };
 
 /** A container that has not been created yet (first attempt): the state every container starts in. */
 const isUnstarted = (v: ContainerView) => "waiting" in v.state && v.state.waiting.reason === "ContainerCreating" && v.restartCount === 0 && !("terminated" in v.lastState);
@@ -171,7 +178,7 @@ export const podMachine = setup({
      * requests replace queued ones), skipping writes that change nothing;
      * a 409 re-reads the pod and retries, a 404 means the pod is gone.
      */
-    statusWriter: fromCallback<WriteEvent, { api: PodApi; log?: (line: string) => void; now: () => number }>(({ input, receive }) => {
+    statusWriter: fromCallback<WriterEvent, { api: PodApi; log?: (line: string) => void; now: () => number }>(({ input, receive }) => {
       let queued: WriteEvent | undefined;
       let busy = false;
       let stopped = false;
@@ -206,6 +213,11 @@ export const podMachine = setup({
         busy = false;
       };
       receive((e) => {
+        if (e.type === "SEEN") {
+          // Kept only while the informer lags behind our last write: a pod's worth of memory otherwise.
+          if (latest && rvOf(e.pod) >= rvOf(latest)) latest = undefined;
+          return;
+        }
         queued = e;
         void pump();
       });
@@ -236,6 +248,13 @@ export const podMachine = setup({
     deleteRetry: 1000,
   },
   actions: {
+    /** The informer's newer object: the context, the containers (through `latest`) and the status writer (which may drop its own copy) see it. */
+    takePod: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "POD_UPDATED") return;
+      context.latest.pod = event.pod;
+      enqueue.assign({ pod: event.pod });
+      enqueue.sendTo("status", { type: "SEEN", pod: event.pod } satisfies WriterEvent);
+    }),
     recordEvent: ({ context }, params: { type: "Normal" | "Warning"; reason: string; message: string }) =>
       context.deps.record(context.pod, params.type, params.reason, params.message),
     storeContainerView: assign(({ context, event }) => {
@@ -282,6 +301,7 @@ export const podMachine = setup({
     const existingStart = (input.pod.status as { startTime?: string } | undefined)?.startTime;
     return {
       ...input,
+      latest: { pod: input.pod },
       startTime: existingStart ?? rfc3339((input.deps.now ?? Date.now)()),
       sandboxReady: false,
       initialized: false,
@@ -293,8 +313,8 @@ export const podMachine = setup({
   invoke: { id: "status", src: "statusWriter", input: ({ context }) => ({ api: context.deps.api, now: context.deps.now ?? Date.now, ...(context.deps.log ? { log: context.deps.log } : {}) }) },
   on: {
     POD_UPDATED: [
-      { guard: "updateMarksDeletion", target: ".Terminating", actions: assign({ pod: ({ event }) => event.pod }) },
-      { actions: assign({ pod: ({ event }) => event.pod }) },
+      { guard: "updateMarksDeletion", target: ".Terminating", actions: "takePod" },
+      { actions: "takePod" },
     ],
     POD_REMOVED: ".Cleanup",
     CONTAINER: { actions: ["storeContainerView", "publishStatus"] },
@@ -393,7 +413,7 @@ export const podMachine = setup({
         onDone: "Deleting",
         onError: "Deleting",
       },
-      on: { CONTAINER: {}, POD_UPDATED: { actions: assign({ pod: ({ event }) => event.pod }) } },
+      on: { CONTAINER: {}, POD_UPDATED: { actions: "takePod" } },
     },
     Deleting: {
       invoke: {
@@ -402,11 +422,11 @@ export const podMachine = setup({
         onDone: "Deleted",
         onError: "DeleteBackOff",
       },
-      on: { CONTAINER: {}, POD_UPDATED: { actions: assign({ pod: ({ event }) => event.pod }) } },
+      on: { CONTAINER: {}, POD_UPDATED: { actions: "takePod" } },
     },
     DeleteBackOff: {
       after: { deleteRetry: "Deleting" },
-      on: { CONTAINER: {}, POD_UPDATED: { actions: assign({ pod: ({ event }) => event.pod }) } },
+      on: { CONTAINER: {}, POD_UPDATED: { actions: "takePod" } },
     },
     Cleanup: {
       entry: "stopContainers",
@@ -424,25 +444,30 @@ export const podMachine = setup({
 
 export type PodActor = ActorRefFrom<typeof podMachine>;
 
-const containerInput = (ctx: PodContext, kind: "init" | "regular", index: number, spec: ContainerSpec) => ({
-  kind,
-  index,
-  spec,
-  sandboxId: ctx.sandboxId!,
-  sandbox: { ...sandboxConfig(ctx.pod), runtimeHandler: ctx.handler ?? HANDLER_AUTO },
-  podEnv: {
-    pod: ctx.pod,
-    ...(ctx.podIP ? { podIP: ctx.podIP } : {}),
-    hostIP: ctx.hostIP,
-    nodeName: ctx.nodeName,
-    ...(ctx.deps.lookup ? { lookup: ctx.deps.lookup } : {}),
-    ...(ctx.deps.nodeAllocatable ? { nodeAllocatable: ctx.deps.nodeAllocatable } : {}),
-  },
-  restartPolicy: podSpec(ctx.pod).restartPolicy ?? "Always",
-  runtime: ctx.deps.runtime,
-  record: ((type, reason, message, fieldPath) => ctx.deps.record(ctx.pod, type, reason, message, fieldPath)) as Recorder,
-  restartCount: restartCountOf(ctx.pod, kind === "init" ? "initContainerStatuses" : "containerStatuses", spec.name),
-  ...(ctx.deps.backoff ? { backoff: ctx.deps.backoff } : {}),
-  ...(ctx.deps.now ? { now: ctx.deps.now } : {}),
-  ...(ctx.deps.runProbe ? { runProbe: ctx.deps.runProbe } : {}),
-});
+const containerInput = (ctx: PodContext, kind: "init" | "regular", index: number, spec: ContainerSpec) => {
+  const { latest, deps } = ctx;
+  return {
+    kind,
+    index,
+    spec,
+    sandboxId: ctx.sandboxId!,
+    sandbox: { ...sandboxConfig(ctx.pod), runtimeHandler: ctx.handler ?? HANDLER_AUTO },
+    podEnv: {
+      get pod() {
+        return latest.pod;
+      },
+      ...(ctx.podIP ? { podIP: ctx.podIP } : {}),
+      hostIP: ctx.hostIP,
+      nodeName: ctx.nodeName,
+      ...(ctx.deps.lookup ? { lookup: ctx.deps.lookup } : {}),
+      ...(ctx.deps.nodeAllocatable ? { nodeAllocatable: ctx.deps.nodeAllocatable } : {}),
+    },
+    restartPolicy: podSpec(ctx.pod).restartPolicy ?? "Always",
+    runtime: ctx.deps.runtime,
+    record: ((type, reason, message, fieldPath) => deps.record(latest.pod, type, reason, message, fieldPath)) as Recorder,
+    restartCount: restartCountOf(ctx.pod, kind === "init" ? "initContainerStatuses" : "containerStatuses", spec.name),
+    ...(ctx.deps.backoff ? { backoff: ctx.deps.backoff } : {}),
+    ...(ctx.deps.now ? { now: ctx.deps.now } : {}),
+    ...(ctx.deps.runProbe ? { runProbe: ctx.deps.runProbe } : {}),
+  };
+};
