@@ -183,6 +183,8 @@ export const podMachine = setup({
       let busy = false;
       let stopped = false;
       let latest: JsonObject | undefined;
+      /** The newest resourceVersion the pod actor has seen from the informer. */
+      let seenRv = 0;
       const write = async (job: WriteEvent) => {
         let pod = rvOf(latest) > rvOf(job.pod) ? latest! : job.pod;
         for (let attempt = 0; attempt < 5 && !stopped; attempt++) {
@@ -190,7 +192,9 @@ export const podMachine = setup({
           const next = mergePodStatus(current, job.status, rfc3339(input.now()));
           if (sameStatus(next, current)) return;
           try {
-            latest = await input.api.updatePodStatus({ ...pod, status: next });
+            const written = await input.api.updatePodStatus({ ...pod, status: next });
+            // The watch often delivers our write before the reply: then the informer's copy will do.
+            latest = rvOf(written) > seenRv ? written : undefined;
             return;
           } catch (e) {
             if (codeOf(e) === 404) return;
@@ -215,7 +219,8 @@ export const podMachine = setup({
       receive((e) => {
         if (e.type === "SEEN") {
           // Kept only while the informer lags behind our last write: a pod's worth of memory otherwise.
-          if (latest && rvOf(e.pod) >= rvOf(latest)) latest = undefined;
+          seenRv = Math.max(seenRv, rvOf(e.pod));
+          if (latest && seenRv >= rvOf(latest)) latest = undefined;
           return;
         }
         queued = e;
@@ -299,7 +304,7 @@ export const podMachine = setup({
     const spec = podSpec(input.pod);
     const inits = spec.initContainers ?? [];
     const existingStart = (input.pod.status as { startTime?: string } | undefined)?.startTime;
-    return {
+    const context: PodContext = {
       ...input,
       latest: { pod: input.pod },
       startTime: existingStart ?? rfc3339((input.deps.now ?? Date.now)()),
@@ -309,6 +314,10 @@ export const podMachine = setup({
       initViews: inits.map((c) => pendingView(c, "PodInitializing")),
       views: (spec.containers ?? []).map((c) => pendingView(c, inits.length > 0 ? "PodInitializing" : "ContainerCreating")),
     };
+    // XState keeps an actor's input for its whole life (options.input): without this, every
+    // long-running pod would keep the version of its object it was started with alive.
+    (input as { pod?: JsonObject }).pod = undefined;
+    return context;
   },
   invoke: { id: "status", src: "statusWriter", input: ({ context }) => ({ api: context.deps.api, now: context.deps.now ?? Date.now, ...(context.deps.log ? { log: context.deps.log } : {}) }) },
   on: {
