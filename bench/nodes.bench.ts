@@ -197,6 +197,16 @@ const runSize = async (n: number): Promise<SizeResult> => {
   const fc0 = process.cpuUsage();
   const rev0 = store.backend.revision;
   const renewals0 = renewals;
+  // Progress every 10 s: a 150k-pod fill runs for many minutes.
+  const progress = setInterval(() => {
+    const m = process.memoryUsage();
+    const c = process.cpuUsage(fc0);
+    const secs = (performance.now() - f0) / 1000;
+    log(
+      `${next} created, ${fillRunning} of ${jobs.length} Running after ${round(secs, 0)} s (${round(fillRunning / secs, 1)} pods/s, ` +
+        `${round((c.user + c.system) / 1000 / Math.max(1, fillRunning), 2)} CPU-ms each); heap ${round(m.heapUsed / MiB, 0)} MiB, RSS ${round(m.rss / MiB, 0)} MiB, load ${round(loadavg()[0]!, 1)}`,
+    );
+  }, 10_000);
   let next = 0;
   await Promise.all(
     Array.from({ length: FILL_CONCURRENCY }, async () => {
@@ -212,20 +222,8 @@ const runSize = async (n: number): Promise<SizeResult> => {
     }),
   );
   log(`${jobs.length} pods created in ${round((performance.now() - f0) / 1000, 1)} s; waiting for Running`);
-  for (let lastLog = performance.now(); ; ) {
-    const running = fillRunning;
-    if (running >= jobs.length) break;
-    if (performance.now() - lastLog > 10_000) {
-      lastLog = performance.now();
-      const m = process.memoryUsage();
-      const c = process.cpuUsage(fc0);
-      log(
-        `${running} of ${jobs.length} Running after ${round((lastLog - f0) / 1000, 0)} s (${round(running / ((lastLog - f0) / 1000), 1)} pods/s, ` +
-          `${round((c.user + c.system) / 1000 / Math.max(1, running), 2)} CPU-ms each); heap ${round(m.heapUsed / MiB, 0)} MiB, RSS ${round(m.rss / MiB, 0)} MiB, load ${round(loadavg()[0]!, 1)}`,
-      );
-    }
-    await sleep(250);
-  }
+  while (fillRunning < jobs.length) await sleep(250);
+  clearInterval(progress);
   const fillSeconds = (performance.now() - f0) / 1000;
   const fc = process.cpuUsage(fc0);
   const fill = {
