@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bus, type BusSubscription, type EventSubject, type JsonObject, type SubjectParams } from "@kubeactor/bus";
-import { Informer, openWatchStream, StoreClient } from "@kubeactor/client";
+import { Informer, openWatchStream, StoreClient, stripManagedFields } from "@kubeactor/client";
 import { createMemoryBackend, startStoreComponent, type StoreComponent } from "@kubeactor/store";
 import { transportCases } from "@kubeactor/testing";
 
@@ -69,6 +69,27 @@ describe.each(transportCases())("informer over the $name bus", (tc) => {
     expect(informer.byIndex("namespace", "b").map((o) => (o.metadata as any).name)).toEqual(["later"]);
     expect(informer.byIndex("label", "app=x")).toHaveLength(1);
     expect((informer.get("b/later") as any).data).toEqual({ k: "v" });
+    informer.stop();
+  });
+
+  it("caches and hands out transformed objects (stripManagedFields) on list and watch, leaving the store's alone", async () => {
+    const managed = [{ manager: "kubectl", operation: "Update", apiVersion: "v1", fieldsType: "FieldsV1", fieldsV1: { "f:data": {} } }];
+    const withFields = (ns: string, name: string): JsonObject => ({ ...cm(ns, name), metadata: { name, namespace: ns, managedFields: managed } });
+    await client.create(key("mf", "listed"), withFields("mf", "listed"));
+    const informer = new Informer(bus, client, { group: "", resource: "configmaps", namespace: "mf", transform: stripManagedFields });
+    const handed: JsonObject[] = [];
+    informer.addHandler({ onAdd: (o) => handed.push(o), onUpdate: (_o, n) => handed.push(n) });
+    await informer.start();
+    const created = await client.create(key("mf", "watched"), withFields("mf", "watched"));
+    await client.update(key("mf", "watched"), { ...created, data: { k: "v" } }, (created.metadata as { resourceVersion: string }).resourceVersion);
+    await until(() => handed.length >= 3);
+    expect(handed.map(nameOf)).toEqual(["listed", "watched", "watched"]);
+    for (const o of [...handed, informer.get("mf/listed")!, informer.get("mf/watched")!]) {
+      expect((o.metadata as { managedFields?: unknown }).managedFields).toBeUndefined();
+      expect((o.metadata as { resourceVersion?: string }).resourceVersion).toBeDefined();
+    }
+    expect((informer.get("mf/watched") as { data?: unknown }).data).toEqual({ k: "v" });
+    expect(((await client.get(key("mf", "listed"))).metadata as { managedFields?: unknown }).managedFields).toEqual(managed);
     informer.stop();
   });
 
