@@ -5,7 +5,7 @@
  * creating another. Recording never throws: an event that cannot be written
  * is logged and dropped (events are best-effort in Kubernetes too).
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { JsonObject } from "@kubeactor/bus";
 import type { ApiClient } from "./api-client.ts";
 
@@ -46,13 +46,31 @@ export class EventRecorder {
     private readonly api: ApiClient,
     private readonly source: EventSource,
     private readonly log: (line: string) => void = () => {},
+    /** Milliseconds since the epoch; tests move it. */
+    private readonly clock: () => number = Date.now,
   ) {}
+
+  /** How many recent Events aggregation remembers (at most 4096, none older than the window). */
+  get remembered(): number {
+    return this.recent.size;
+  }
+
+  /** Entries past the aggregation window can only start a new Event: drop them, oldest first. */
+  private forgetExpired(): void {
+    const cutoff = this.clock() - AGGREGATE_WINDOW_MS;
+    for (const [key, r] of this.recent) {
+      if (r.at > cutoff) break;
+      this.recent.delete(key);
+    }
+  }
 
   /** Fire and forget; resolves when written (or dropped). */
   async record(object: JsonObject, type: EventType, reason: string, message: string, fieldPath?: string): Promise<void> {
     const meta = (object.metadata ?? {}) as Meta;
     const namespace = meta.namespace || "default";
-    const key = `${meta.uid}|${type}|${reason}|${message}|${fieldPath ?? ""}`;
+    // A digest, not the joined text: a kubelet remembers several of these per pod for ten minutes.
+    const key = createHash("sha1").update(`${meta.uid}|${type}|${reason}|${message}|${fieldPath ?? ""}`).digest("base64");
+    this.forgetExpired();
     const previous = this.recent.get(key);
     const build = (name: string, firstTimestamp: string, lastTimestamp: string, count: number, objectVersion: string | undefined, resourceVersion?: string): JsonObject => ({
       apiVersion: "v1",
@@ -83,7 +101,7 @@ export class EventRecorder {
       this.recent.set(key, { name: m.name, resourceVersion: m.resourceVersion, firstTimestamp: String(written.firstTimestamp), objectVersion, count, at });
     };
     try {
-      if (previous && Date.now() - previous.at < AGGREGATE_WINDOW_MS) {
+      if (previous && this.clock() - previous.at < AGGREGATE_WINDOW_MS) {
         const count = previous.count + 1;
         const updated = await this.api.update(EVENTS, namespace, build(previous.name, previous.firstTimestamp, now(), count, previous.objectVersion, previous.resourceVersion));
         remember(updated, count, previous.at);
@@ -91,7 +109,9 @@ export class EventRecorder {
       }
       const time = now();
       const created = await this.api.create(EVENTS, namespace, build(`${meta.name}.${randomBytes(8).toString("hex")}`, time, time, 1, meta.resourceVersion));
-      remember(created, 1, Date.now());
+      // Re-inserted at the end, so the map stays in order of first occurrence (forgetExpired relies on it).
+      this.recent.delete(key);
+      remember(created, 1, this.clock());
       if (this.recent.size > 4096) this.recent.delete(this.recent.keys().next().value!);
     } catch (e) {
       this.recent.delete(key);
