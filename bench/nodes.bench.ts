@@ -33,6 +33,8 @@
  *   BENCH_LATENCY_SECONDS 100 pods/s window (default 10)
  *   BENCH_NODES_DURABLE=1 the file store with fsync instead of the memory one
  *   BENCH_NODES_RESULTS   where to write (default bench/results/nodes.json; sizes not run are kept)
+ *   BENCH_HEAP_SNAPSHOTS  a directory: heap snapshots with nodes only and with pods (after both memory
+ *                         figures), for attributing each pod's memory (libs/kubelet/README.md)
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -40,6 +42,7 @@ import { cpus, loadavg, platform, release, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { writeHeapSnapshot } from "node:v8";
 import { Bus, type JsonObject } from "@kubeactor/bus";
 import { ApiClient, openWatchStream, StoreClient, type WatchStreamOptions } from "@kubeactor/client";
 import { startKubelet } from "@kubeactor/kubelet";
@@ -69,6 +72,13 @@ const mem = () => {
   global.gc?.();
   const m = process.memoryUsage();
   return { heap: m.heapUsed, rss: m.rss };
+};
+
+const SNAPSHOTS = process.env.BENCH_HEAP_SNAPSHOTS;
+const snapshot = (file: string) => {
+  if (!SNAPSHOTS) return;
+  mkdirSync(SNAPSHOTS, { recursive: true });
+  writeHeapSnapshot(join(SNAPSHOTS, file));
 };
 
 interface SteadyState {
@@ -186,6 +196,7 @@ const runSize = async (n: number): Promise<SizeResult> => {
   const withNodes = mem();
   const perNode = { heapKiB: round((withNodes.heap - base.heap) / n / 1024, 1), rssKiB: round((withNodes.rss - base.rss) / n / 1024, 1) };
   log(`per node: heap ${perNode.heapKiB} KiB, RSS ${perNode.rssKiB} KiB`);
+  snapshot(`nodes-${n}-a-nodes.heapsnapshot`);
   const steadyNodesOnly = await steady("nodes only");
 
   // Fill: every node gets its 10–30 pods, created bound, 64 creates in flight.
@@ -242,6 +253,7 @@ const runSize = async (n: number): Promise<SizeResult> => {
   const withPods = mem();
   const perPod = { heapKiB: round((withPods.heap - withNodes.heap) / Math.max(1, jobs.length) / 1024, 1), rssKiB: round((withPods.rss - withNodes.rss) / Math.max(1, jobs.length) / 1024, 1) };
   log(`per pod: heap ${perPod.heapKiB} KiB, RSS ${perPod.rssKiB} KiB`);
+  snapshot(`nodes-${n}-b-pods.heapsnapshot`);
   const steadyWithPods = await steady("with pods");
 
   // Startup latency at 100 pods/s offered, open loop: a create is sent every 10 ms whatever happened to the last.
