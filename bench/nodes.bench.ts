@@ -13,7 +13,7 @@
  *      this figure) until every one is Running → heap / RSS delta per pod;
  *   4. steady state with pods → CPU share;
  *   5. 100 pods/s offered (bound, round robin) for BENCH_LATENCY_SECONDS →
- *      create → Running latency p50 / p99, seen by a watch (an informer).
+ *      create → Running latency p50 / p99, seen by a watch.
  * Controllers and the scheduler do not run: the figures are the kubelet side
  * plus the store and API server serving it. The store keeps its state in
  * memory (no fsync) unless BENCH_NODES_DURABLE=1: on a disk shared with other
@@ -24,11 +24,17 @@
  * Environment knobs:
  *   BENCH_NODES_SIZES     comma-separated node counts (default 100,1000)
  *   BENCH_NODES_LARGE=1   also run 5000 nodes (long; needs several GiB)
- *   BENCH_PODS_PER_NODE   "10-30" (default) or a fixed number
+ *   BENCH_PODS_PER_NODE   "10-30" (default) or a fixed number; the issue's large target is
+ *                         BENCH_NODES_SIZES=5000 BENCH_PODS_PER_NODE=30 (150k pods)
+ *   BENCH_FILL_CONCURRENCY pod creates in flight during the fill (default 64)
+ *   BENCH_HISTORY_LIMIT   the store's watch history window (default: the store's, 20k events);
+ *                         a small one shows how watches cope with falling out of it
  *   BENCH_STEADY_SECONDS  steady-state window (default 20; ≥ 10 s covers one lease period)
  *   BENCH_LATENCY_SECONDS 100 pods/s window (default 10)
  *   BENCH_NODES_DURABLE=1 the file store with fsync instead of the memory one
  *   BENCH_NODES_RESULTS   where to write (default bench/results/nodes.json; sizes not run are kept)
+ *   BENCH_HEAP_SNAPSHOTS  a directory: heap snapshots with nodes only and with pods (after both memory
+ *                         figures), for attributing each pod's memory (libs/kubelet/README.md)
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -36,8 +42,9 @@ import { cpus, loadavg, platform, release, totalmem } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
+import { writeHeapSnapshot } from "node:v8";
 import { Bus, type JsonObject } from "@kubeactor/bus";
-import { ApiClient, Informer, StoreClient } from "@kubeactor/client";
+import { ApiClient, openWatchStream, StoreClient, type WatchStreamOptions } from "@kubeactor/client";
 import { startKubelet } from "@kubeactor/kubelet";
 import { startApiServer } from "@kubeactor/apiserver";
 import { createMemoryBackend, startStoreComponent } from "@kubeactor/store";
@@ -51,7 +58,8 @@ const PODS = { group: "", version: "v1", resource: "pods" };
 const NAMESPACES = { group: "", version: "v1", resource: "namespaces" };
 const LEASE_PERIOD_S = 10;
 const OFFERED_RATE = 100;
-const FILL_CONCURRENCY = 64;
+const FILL_CONCURRENCY = Number(process.env.BENCH_FILL_CONCURRENCY ?? 64);
+const HISTORY_LIMIT = process.env.BENCH_HISTORY_LIMIT ? Number(process.env.BENCH_HISTORY_LIMIT) : undefined;
 const STEADY_S = Number(process.env.BENCH_STEADY_SECONDS ?? 20);
 const LATENCY_S = Number(process.env.BENCH_LATENCY_SECONDS ?? 10);
 const [PPN_MIN, PPN_MAX] = (process.env.BENCH_PODS_PER_NODE ?? "10-30").split("-").map(Number).concat([NaN]) as [number, number];
@@ -64,6 +72,13 @@ const mem = () => {
   global.gc?.();
   const m = process.memoryUsage();
   return { heap: m.heapUsed, rss: m.rss };
+};
+
+const SNAPSHOTS = process.env.BENCH_HEAP_SNAPSHOTS;
+const snapshot = (file: string) => {
+  if (!SNAPSHOTS) return;
+  mkdirSync(SNAPSHOTS, { recursive: true });
+  writeHeapSnapshot(join(SNAPSHOTS, file));
 };
 
 interface SteadyState {
@@ -84,7 +99,7 @@ interface SizeResult {
   readonly registerSeconds: number;
   readonly perNode: { heapKiB: number; rssKiB: number };
   readonly steadyNodesOnly: SteadyState;
-  readonly fill: { pods: number; seconds: number; podsPerSec: number; cpuMsPerPod: number; loadAverage: number };
+  readonly fill: { pods: number; seconds: number; podsPerSec: number; cpuMsPerPod: number; writesPerPod: number; leaseRenewalsPerSec: number; loadAverage: number };
   readonly perPod: { heapKiB: number; rssKiB: number };
   readonly steadyWithPods: SteadyState;
   readonly startupLatency: LatencySummary & { offeredPerSec: number; achievedPerSec: number; notRunning: number; loadAverage: number };
@@ -114,25 +129,44 @@ const runSize = async (n: number): Promise<SizeResult> => {
   const store = await startStoreComponent({
     bus: new Bus(await tc.connect("store"), { log: () => {} }),
     dir,
-    ...(durable ? {} : { backend: createMemoryBackend(), backendName: "memory" }),
+    ...(durable ? {} : { backend: createMemoryBackend(HISTORY_LIMIT ? { historyLimit: HISTORY_LIMIT } : {}), backendName: "memory" }),
   });
   const apiserver = await startApiServer({ bus: new Bus(await tc.connect("apiserver"), { log: () => {} }), port: 0, log: () => {} });
   const api = new ApiClient(new Bus(await tc.connect("bench"), { log: () => {} }));
 
-  // The bench's own view: running pods and lease renewals, from watches (one extra watcher, as a dashboard would be).
+  // The bench's own view: running pods and lease renewals, from two watches (as a dashboard would
+  // watch; no cache of its own, so the memory figures are the cluster's, not a second copy of every pod).
   const watchBus = new Bus(await tc.connect("bench-watch"), { log: () => {} });
+  const watchStore = new StoreClient(watchBus);
   const createdAt = new Map<string, number>();
   const runningAt = new Map<string, number>();
-  const podInformer = new Informer(watchBus, new StoreClient(watchBus), { group: "", resource: "pods", resyncMs: 0 });
   const seen = (p: JsonObject) => {
     const name = (p.metadata as { name: string }).name;
-    if ((p.status as { phase?: string } | undefined)?.phase === "Running" && !runningAt.has(name)) runningAt.set(name, performance.now());
+    if ((p.status as { phase?: string } | undefined)?.phase === "Running" && !runningAt.has(name)) {
+      runningAt.set(name, performance.now());
+      if (name.startsWith("fill-")) fillRunning++;
+    }
   };
-  podInformer.addHandler({ onAdd: seen, onUpdate: (_o, p) => seen(p) });
+  let fillRunning = 0;
   let renewals = 0;
-  const leaseInformer = new Informer(watchBus, new StoreClient(watchBus), { group: "coordination.k8s.io", resource: "leases", namespace: "kube-node-lease", resyncMs: 0 });
-  leaseInformer.addHandler({ onUpdate: () => renewals++ });
-  await Promise.all([podInformer.start(), leaseInformer.start()]);
+  const watches: { stop(): void }[] = [];
+  /** A watch that lists and watches again when it fails (410 Expired), as an informer would. */
+  const follow = async (what: WatchStreamOptions, onObject: (o: JsonObject, type: string) => void) => {
+    const open = async (): Promise<void> => {
+      const stream = await openWatchStream(watchBus, watchStore, what, {
+        onList: (items) => items.forEach((o) => onObject(o, "LISTED")),
+        onEvent: (e) => onObject(e.object, e.type),
+        onError: (e) => {
+          log(`${what.resource} watch: ${(e as Error).message}; watching again`);
+          setTimeout(() => void open(), 500);
+        },
+      });
+      watches.push(stream);
+    };
+    await open();
+  };
+  await follow({ group: "", resource: "pods" }, (p, type) => type !== "DELETED" && seen(p));
+  await follow({ group: "coordination.k8s.io", resource: "leases", namespace: "kube-node-lease" }, (_l, type) => type === "MODIFIED" && renewals++);
 
   const steady = async (what: string): Promise<SteadyState> => {
     const r0 = renewals;
@@ -155,13 +189,14 @@ const runSize = async (n: number): Promise<SizeResult> => {
 
   const base = mem();
   const t0 = performance.now();
-  const kubelet = await startKubelet({ bus: new Bus(await tc.connect("kubelet"), { log: () => {} }), nodes: n, maxPods: 110 });
+  const kubelet = await startKubelet({ bus: new Bus(await tc.connect("kubelet"), { log: () => {} }), nodes: n, maxPods: 110, log: (l) => { if (/informer|lease|status/.test(l)) log(`kubelet: ${l}`); } });
   const registerSeconds = round((performance.now() - t0) / 1000, 1);
   log(`${n} nodes registered in ${registerSeconds} s`);
   await sleep(LEASE_PERIOD_S * 1000); // every node through its first renewal period
   const withNodes = mem();
   const perNode = { heapKiB: round((withNodes.heap - base.heap) / n / 1024, 1), rssKiB: round((withNodes.rss - base.rss) / n / 1024, 1) };
   log(`per node: heap ${perNode.heapKiB} KiB, RSS ${perNode.rssKiB} KiB`);
+  snapshot(`nodes-${n}-a-nodes.heapsnapshot`);
   const steadyNodesOnly = await steady("nodes only");
 
   // Fill: every node gets its 10–30 pods, created bound, 64 creates in flight.
@@ -171,17 +206,35 @@ const runSize = async (n: number): Promise<SizeResult> => {
   await api.create(NAMESPACES, "", { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
   const f0 = performance.now();
   const fc0 = process.cpuUsage();
+  const rev0 = store.backend.revision;
+  const renewals0 = renewals;
+  // Progress every 10 s: a 150k-pod fill runs for many minutes.
+  const progress = setInterval(() => {
+    const m = process.memoryUsage();
+    const c = process.cpuUsage(fc0);
+    const secs = (performance.now() - f0) / 1000;
+    log(
+      `${next} created, ${fillRunning} of ${jobs.length} Running after ${round(secs, 0)} s (${round(fillRunning / secs, 1)} pods/s, ` +
+        `${round((c.user + c.system) / 1000 / Math.max(1, fillRunning), 2)} CPU-ms each); heap ${round(m.heapUsed / MiB, 0)} MiB, RSS ${round(m.rss / MiB, 0)} MiB, load ${round(loadavg()[0]!, 1)}`,
+    );
+  }, 10_000);
   let next = 0;
   await Promise.all(
     Array.from({ length: FILL_CONCURRENCY }, async () => {
       while (next < jobs.length) {
+        // Through the event loop, as a request from the network would arrive: on the in-process bus a
+        // create and all it sets off is one chain of microtasks, and back-to-back creates would keep
+        // timers (lease renewals, watch repairs) from ever running during the fill.
+        await new Promise((r) => setImmediate(r));
+        if (next >= jobs.length) break;
         const [name, node] = jobs[next++]!;
         await api.create(PODS, namespace, podBody(name, node, namespace));
       }
     }),
   );
   log(`${jobs.length} pods created in ${round((performance.now() - f0) / 1000, 1)} s; waiting for Running`);
-  while ([...runningAt.keys()].filter((k) => k.startsWith("fill-")).length < jobs.length) await sleep(250);
+  while (fillRunning < jobs.length) await sleep(250);
+  clearInterval(progress);
   const fillSeconds = (performance.now() - f0) / 1000;
   const fc = process.cpuUsage(fc0);
   const fill = {
@@ -189,13 +242,18 @@ const runSize = async (n: number): Promise<SizeResult> => {
     seconds: round(fillSeconds, 1),
     podsPerSec: round(jobs.length / fillSeconds, 1),
     cpuMsPerPod: round((fc.user + fc.system) / 1000 / Math.max(1, jobs.length), 2),
+    /** Store writes per pod start (create, status updates, events; lease renewals during the fill included). */
+    writesPerPod: round((store.backend.revision - rev0) / Math.max(1, jobs.length), 2),
+    /** Heartbeats during the fill (n / 10 s when every node keeps renewing on time). */
+    leaseRenewalsPerSec: round((renewals - renewals0) / fillSeconds, 1),
     loadAverage: round(loadavg()[0]!, 1),
   };
-  log(`all ${jobs.length} pods Running after ${fill.seconds} s (${fill.podsPerSec} pods/s, ${fill.cpuMsPerPod} CPU-ms per pod start, load ${fill.loadAverage})`);
+  log(`all ${jobs.length} pods Running after ${fill.seconds} s (${fill.podsPerSec} pods/s, ${fill.cpuMsPerPod} CPU-ms per pod start, ${fill.writesPerPod} store writes per pod, ${fill.leaseRenewalsPerSec} lease renewals/s, load ${fill.loadAverage})`);
   await sleep(2000); // last status writes and events settle
   const withPods = mem();
   const perPod = { heapKiB: round((withPods.heap - withNodes.heap) / Math.max(1, jobs.length) / 1024, 1), rssKiB: round((withPods.rss - withNodes.rss) / Math.max(1, jobs.length) / 1024, 1) };
   log(`per pod: heap ${perPod.heapKiB} KiB, RSS ${perPod.rssKiB} KiB`);
+  snapshot(`nodes-${n}-b-pods.heapsnapshot`);
   const steadyWithPods = await steady("with pods");
 
   // Startup latency at 100 pods/s offered, open loop: a create is sent every 10 ms whatever happened to the last.
@@ -219,8 +277,7 @@ const runSize = async (n: number): Promise<SizeResult> => {
   log(`startup latency at ${OFFERED_RATE} pods/s: p50 ${startupLatency.p50Ms} ms, p99 ${startupLatency.p99Ms} ms (${startupLatency.notRunning} not Running in time)`);
   const final = mem();
 
-  podInformer.stop();
-  leaseInformer.stop();
+  for (const w of watches) w.stop();
   await kubelet.stop();
   await apiserver.close();
   await store.stop();

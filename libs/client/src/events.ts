@@ -5,7 +5,7 @@
  * creating another. Recording never throws: an event that cannot be written
  * is logged and dropped (events are best-effort in Kubernetes too).
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { JsonObject } from "@kubeactor/bus";
 import type { ApiClient } from "./api-client.ts";
 
@@ -24,56 +24,94 @@ const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
 
 type Meta = { name?: string; namespace?: string; uid?: string; resourceVersion?: string };
 
+/**
+ * What aggregation needs of an Event written before: the rest is rebuilt from
+ * the same (object, type, reason, message), so a kubelet with thousands of
+ * pods does not keep a full copy of each of their Events.
+ */
+interface Recent {
+  readonly name: string;
+  readonly resourceVersion: string;
+  readonly firstTimestamp: string;
+  /** involvedObject.resourceVersion as first written (a repeat only bumps count and lastTimestamp). */
+  readonly objectVersion: string | undefined;
+  readonly count: number;
+  readonly at: number;
+}
+
 export class EventRecorder {
-  private readonly recent = new Map<string, { event: JsonObject; at: number }>();
+  private readonly recent = new Map<string, Recent>();
 
   constructor(
     private readonly api: ApiClient,
     private readonly source: EventSource,
     private readonly log: (line: string) => void = () => {},
+    /** Milliseconds since the epoch; tests move it. */
+    private readonly clock: () => number = Date.now,
   ) {}
+
+  /** How many recent Events aggregation remembers (at most 4096, none older than the window). */
+  get remembered(): number {
+    return this.recent.size;
+  }
+
+  /** Entries past the aggregation window can only start a new Event: drop them, oldest first. */
+  private forgetExpired(): void {
+    const cutoff = this.clock() - AGGREGATE_WINDOW_MS;
+    for (const [key, r] of this.recent) {
+      if (r.at > cutoff) break;
+      this.recent.delete(key);
+    }
+  }
 
   /** Fire and forget; resolves when written (or dropped). */
   async record(object: JsonObject, type: EventType, reason: string, message: string, fieldPath?: string): Promise<void> {
     const meta = (object.metadata ?? {}) as Meta;
     const namespace = meta.namespace || "default";
-    const key = `${meta.uid}|${type}|${reason}|${message}|${fieldPath ?? ""}`;
+    // A digest, not the joined text: a kubelet remembers several of these per pod for ten minutes.
+    const key = createHash("sha1").update(`${meta.uid}|${type}|${reason}|${message}|${fieldPath ?? ""}`).digest("base64");
+    this.forgetExpired();
     const previous = this.recent.get(key);
+    const build = (name: string, firstTimestamp: string, lastTimestamp: string, count: number, objectVersion: string | undefined, resourceVersion?: string): JsonObject => ({
+      apiVersion: "v1",
+      kind: "Event",
+      metadata: { name, namespace, ...(resourceVersion ? { resourceVersion } : {}) },
+      involvedObject: {
+        apiVersion: object.apiVersion,
+        kind: object.kind,
+        name: meta.name,
+        namespace: meta.namespace,
+        uid: meta.uid,
+        resourceVersion: objectVersion,
+        ...(fieldPath ? { fieldPath } : {}),
+      },
+      reason,
+      message,
+      type,
+      source: { component: this.source.component, ...(this.source.host ? { host: this.source.host } : {}) },
+      firstTimestamp,
+      lastTimestamp,
+      count,
+      reportingComponent: this.source.component,
+      reportingInstance: this.source.host ?? "",
+    });
+    const remember = (written: JsonObject, count: number, at: number) => {
+      const m = written.metadata as { name: string; resourceVersion: string };
+      const objectVersion = (written.involvedObject as { resourceVersion?: string } | undefined)?.resourceVersion;
+      this.recent.set(key, { name: m.name, resourceVersion: m.resourceVersion, firstTimestamp: String(written.firstTimestamp), objectVersion, count, at });
+    };
     try {
-      if (previous && Date.now() - previous.at < AGGREGATE_WINDOW_MS) {
-        const event = structuredClone(previous.event) as Record<string, unknown>;
-        event.count = ((event.count as number) ?? 1) + 1;
-        event.lastTimestamp = now();
-        const updated = await this.api.update(EVENTS, namespace, event);
-        this.recent.set(key, { event: updated, at: previous.at });
+      if (previous && this.clock() - previous.at < AGGREGATE_WINDOW_MS) {
+        const count = previous.count + 1;
+        const updated = await this.api.update(EVENTS, namespace, build(previous.name, previous.firstTimestamp, now(), count, previous.objectVersion, previous.resourceVersion));
+        remember(updated, count, previous.at);
         return;
       }
       const time = now();
-      const event: JsonObject = {
-        apiVersion: "v1",
-        kind: "Event",
-        metadata: { name: `${meta.name}.${randomBytes(8).toString("hex")}`, namespace },
-        involvedObject: {
-          apiVersion: object.apiVersion,
-          kind: object.kind,
-          name: meta.name,
-          namespace: meta.namespace,
-          uid: meta.uid,
-          resourceVersion: meta.resourceVersion,
-          ...(fieldPath ? { fieldPath } : {}),
-        },
-        reason,
-        message,
-        type,
-        source: { component: this.source.component, ...(this.source.host ? { host: this.source.host } : {}) },
-        firstTimestamp: time,
-        lastTimestamp: time,
-        count: 1,
-        reportingComponent: this.source.component,
-        reportingInstance: this.source.host ?? "",
-      };
-      const created = await this.api.create(EVENTS, namespace, event);
-      this.recent.set(key, { event: created, at: Date.now() });
+      const created = await this.api.create(EVENTS, namespace, build(`${meta.name}.${randomBytes(8).toString("hex")}`, time, time, 1, meta.resourceVersion));
+      // Re-inserted at the end, so the map stays in order of first occurrence (forgetExpired relies on it).
+      this.recent.delete(key);
+      remember(created, 1, this.clock());
       if (this.recent.size > 4096) this.recent.delete(this.recent.keys().next().value!);
     } catch (e) {
       this.recent.delete(key);

@@ -24,7 +24,15 @@ export interface InformerOptions {
   readonly namespace?: string;
   /** 0 disables resync. */
   readonly resyncMs?: number;
+  /** How often the watch checks the store's history for lost messages (default 5 s). */
+  readonly repairEveryMs?: number;
   readonly log?: (line: string) => void;
+  /**
+   * Applied to every object before it is cached and handed to the handlers
+   * (client-go's SetTransform): lets a cache drop what its users never read,
+   * e.g. `stripManagedFields`. Must not change the object it is given.
+   */
+  readonly transform?: (obj: JsonObject) => JsonObject;
 }
 
 type Meta = { name?: string; namespace?: string; labels?: Record<string, string>; ownerReferences?: { uid: string }[] };
@@ -34,6 +42,19 @@ const metaOf = (o: JsonObject) => (o.metadata ?? {}) as Meta;
 export const objectKey = (o: JsonObject): string => {
   const m = metaOf(o);
   return m.namespace ? `${m.namespace}/${m.name}` : (m.name ?? "");
+};
+
+/**
+ * A transform that drops `metadata.managedFields` (client-go's
+ * TransformStripManagedFields): often the largest part of an object, read
+ * only by apply. Safe for a cache whose users write through subresources or
+ * apply-free updates (an update without managedFields keeps the stored ones).
+ */
+export const stripManagedFields = (obj: JsonObject): JsonObject => {
+  const meta = obj.metadata as Record<string, unknown> | undefined;
+  if (!meta || meta.managedFields === undefined) return obj;
+  const { managedFields: _dropped, ...rest } = meta;
+  return { ...obj, metadata: rest } as JsonObject;
 };
 
 export type IndexFunc = (obj: JsonObject) => readonly string[];
@@ -133,12 +154,13 @@ export class Informer {
     openWatchStream(
       this.bus,
       this.store,
-      { group: this.opts.group, resource: this.opts.resource, ...(this.opts.namespace ? { namespace: this.opts.namespace } : {}) },
+      { group: this.opts.group, resource: this.opts.resource, ...(this.opts.namespace ? { namespace: this.opts.namespace } : {}), ...(this.opts.repairEveryMs ? { repairEveryMs: this.opts.repairEveryMs } : {}) },
       {
-        onList: (items) => this.replace(items),
+        onList: (items) => this.replace(this.opts.transform ? items.map(this.opts.transform) : items),
         onEvent: (e) => {
-          if (e.type === "DELETED") this.remove(e.object);
-          else this.upsert(e.object);
+          const o = this.opts.transform ? this.opts.transform(e.object) : e.object;
+          if (e.type === "DELETED") this.remove(o);
+          else this.upsert(o);
         },
         onError: (e) => this.retry(e),
       },

@@ -7,7 +7,15 @@
  *
  * While live it also asks the store's history every `repairEveryMs` for
  * anything after the last revision seen, so a message lost on the bus (a NATS
- * reconnect, a slow consumer) is repaired, not silently missed.
+ * reconnect, a slow consumer) is repaired, not silently missed. A complete
+ * answer also moves the resume point up to the store's revision (a bookmark):
+ * a quiet resource next to a busy one must not fall out of the store's
+ * history window and expire for want of events of its own.
+ *
+ * After a list no history is needed: the subscription was open before the
+ * list was read, so every change after the list's revision is in the buffer.
+ * Asking anyway would turn a list that took longer than the history window
+ * (a large list on a busy store) into 410 Expired and another list, for ever.
  */
 import { type Bus, type ChangeEvent, type JsonObject, storePrefix, storeRevision, watchChange } from "@kubeactor/bus";
 import type { StoreClient } from "./store-client.ts";
@@ -34,7 +42,7 @@ export interface WatchStreamHandlers {
 }
 
 export interface WatchStream {
-  /** The revision of the last event or list delivered. */
+  /** The revision of the last event or list delivered, or the store revision a complete history check reached. */
   readonly revision: number;
   stop(): void;
 }
@@ -68,13 +76,15 @@ export const openWatchStream = async (bus: Bus, store: StoreClient, opts: WatchS
   };
 
   /** Replays history after `last` (page by page), then whatever was buffered meanwhile. */
-  const catchUp = async () => {
+  const catchUp = async (fromHistory = true) => {
     catchingUp = true;
     try {
-      for (let more = true; more && !stopped; ) {
+      for (let more = fromHistory; more && !stopped; ) {
         const page = await store.history(prefix, last);
         for (const e of page.events) deliver(e);
         more = page.more;
+        // Every change under the prefix up to page.revision is delivered: resume from there.
+        if (!more && page.revision > last) last = page.revision;
       }
       for (const e of buffered.splice(0)) deliver(e);
     } finally {
@@ -104,7 +114,7 @@ export const openWatchStream = async (bus: Bus, store: StoreClient, opts: WatchS
       last = revision;
       h.onList?.(items, revision);
     }
-    await catchUp();
+    await catchUp(opts.afterRevision !== undefined);
     live = true;
   } catch (e) {
     stream.stop();

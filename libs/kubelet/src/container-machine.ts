@@ -7,8 +7,9 @@
  *
  * Back-off follows kubelet: the first restart after a crash is immediate,
  * later ones wait 10 s doubling to 5 min (CrashLoopBackOff); 10 min of
- * running resets it. The durations are the named delays `crashLoopBackOff`,
- * `imagePullBackOff` and `backoffReset`, computed from `input.backoff`.
+ * running resets it (checked when the run ends: the back-off is only read
+ * then, so no timer per running container). The durations are the named
+ * delays `crashLoopBackOff` and `imagePullBackOff`, from `input.backoff`.
  */
 import { assign, enqueueActions, fromCallback, fromPromise, sendParent, setup } from "xstate";
 import {
@@ -76,8 +77,10 @@ export interface ContainerContext extends ContainerInput {
   containerId?: string;
   imageRef?: string;
   restartCount: number;
-  /** Current back-off; 0 until the first crash. */
+  /** Current back-off; 0 until the first crash, and again after a run of `backoff.resetMs`. */
   backoffMs: number;
+  /** When the current run started (`now()`): a run that lasted `backoff.resetMs` resets the back-off when it ends. */
+  runningSinceMs?: number;
   pullBackoffMs: number;
   state: K8sContainerState;
   lastState: Partial<K8sContainerState>;
@@ -273,7 +276,6 @@ export const containerMachine = setup({
     crashLoopBackOff: ({ context }) => context.backoffMs,
     imagePullBackOff: ({ context }) => context.pullBackoffMs,
     errImagePullHold: ({ context }) => Math.min(2000, context.pullBackoffMs),
-    backoffReset: ({ context }) => context.backoff.resetMs,
     /** A bad configuration (missing ConfigMap key, ...) is retried on the kubelet's next sync. */
     configRetry: 10_000,
   },
@@ -431,7 +433,11 @@ export const containerMachine = setup({
     Running: {
       // A new run: probes start over (kubelet resets results on a new container ID); readiness is false until a success.
       entry: [
-        assign(({ context }) => ({ probeStarted: !(context.kind === "regular" && context.spec.startupProbe), probeReady: !(context.kind === "regular" && context.spec.readinessProbe) })),
+        assign(({ context }) => ({
+          probeStarted: !(context.kind === "regular" && context.spec.startupProbe),
+          probeReady: !(context.kind === "regular" && context.spec.readinessProbe),
+          runningSinceMs: (context.now ?? Date.now)(),
+        })),
         "report",
       ],
       exit: "stopProbes",
@@ -439,7 +445,6 @@ export const containerMachine = setup({
         src: "watchContainer",
         input: ({ context }) => ({ runtime: context.runtime, containerId: context.containerId! }),
       },
-      after: { backoffReset: { actions: assign({ backoffMs: 0 }) } },
       on: {
         EXITED: { target: "Exited", actions: assign({ lastExit: ({ event }) => event.status }) },
       },
@@ -490,7 +495,12 @@ export const containerMachine = setup({
       },
     },
     Exited: {
-      entry: assign(({ context }) => ({ state: terminatedOf(context.lastExit!) })),
+      entry: assign(({ context }) => ({
+        state: terminatedOf(context.lastExit!),
+        // Ten minutes (resetMs) of running forgive the crashes before: the next restart is immediate again.
+        ...(context.runningSinceMs !== undefined && (context.now ?? Date.now)() - context.runningSinceMs >= context.backoff.resetMs ? { backoffMs: 0 } : {}),
+        runningSinceMs: undefined,
+      })),
       always: [
         {
           guard: "restartNow",

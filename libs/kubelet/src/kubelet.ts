@@ -5,7 +5,7 @@
  */
 import { createActor, type Actor, type InspectionEvent } from "xstate";
 import type { Bus, JsonObject } from "@kubeactor/bus";
-import { ApiClient, EventRecorder, Informer, StoreClient } from "@kubeactor/client";
+import { ApiClient, EventRecorder, Informer, StoreClient, stripManagedFields } from "@kubeactor/client";
 import { nodeMachine, type PodSource, type PodSourceEvent } from "./node-machine.ts";
 import type { PodApi } from "./pod-machine.ts";
 import { SimRuntime } from "./runtime/sim.ts";
@@ -74,7 +74,9 @@ export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
   const log = opts.log ?? (() => {});
   const api = new ApiClient(opts.bus, "kubelet");
   const names = typeof opts.nodes === "number" ? Array.from({ length: opts.nodes }, (_, i) => `${opts.namePrefix ?? "node-"}${(opts.firstIndex ?? 1) + i}`) : [...opts.nodes];
-  const informer = new Informer(opts.bus, new StoreClient(opts.bus), { group: "", resource: "pods", log });
+  // Without managedFields (40% of a running pod's object, never read here: pods are only written
+  // through the status subresource, which keeps the stored ones), as node agents' pod caches do.
+  const informer = new Informer(opts.bus, new StoreClient(opts.bus), { group: "", resource: "pods", log, transform: stripManagedFields });
 
   // One informer, many nodes: handlers dispatch by spec.nodeName.
   const listeners = new Map<string, (e: PodSourceEvent) => void>();
@@ -102,8 +104,9 @@ export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
     .catch(() => {});
 
   const podApi: PodApi = {
-    getPod: (ns, name) => api.get(PODS, ns, name),
-    updatePodStatus: (pod) => api.updateStatus(PODS, (pod.metadata as { namespace: string }).namespace, pod),
+    // Replies are kept by the status writer until the informer catches up: the same shape as the cache.
+    getPod: (ns, name) => api.get(PODS, ns, name).then(stripManagedFields),
+    updatePodStatus: (pod) => api.updateStatus(PODS, (pod.metadata as { namespace: string }).namespace, pod).then(stripManagedFields),
     deletePod: async (ns, name, uid) => {
       try {
         await api.delete(PODS, ns, name, { gracePeriodSeconds: 0, preconditions: { uid } });

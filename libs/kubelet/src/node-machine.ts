@@ -72,6 +72,8 @@ export interface NodeContext extends NodeInput {
   nodeUid?: string;
   lease?: JsonObject;
   nextLeaseMs: number;
+  /** The first renewal after registration waited this node's stagger (a fraction of the period). */
+  staggered?: boolean;
   /** Pod actors by uid. */
   pods: Record<string, true>;
   /** Admitted pods that have not finished, by uid: what admission counts against allocatable. */
@@ -476,7 +478,16 @@ export const nodeMachine = setup({
                   invoke: {
                     src: "renewLease",
                     input: ({ context }) => ({ ctx: context }),
-                    onDone: { target: "Waiting", actions: assign(({ context, event }) => ({ lease: event.output, nextLeaseMs: context.leaseRenewMs ?? 10_000 })) },
+                    onDone: {
+                      target: "Waiting",
+                      // The first renewal (the Lease's creation) happens at registration; the next one waits the
+                      // node's stagger, so nodes registered together do not renew together for ever after.
+                      actions: assign(({ context, event }) => ({
+                        lease: event.output,
+                        nextLeaseMs: context.staggered ? (context.leaseRenewMs ?? 10_000) : context.nextLeaseMs || (context.leaseRenewMs ?? 10_000),
+                        staggered: true,
+                      })),
+                    },
                     onError: {
                       target: "Waiting",
                       actions: [

@@ -67,6 +67,15 @@ const start = (p: JsonObject) => {
 };
 
 describe("pod machine", () => {
+  it("writes status once per sync, as the kubelet's status manager: Pending at the start, then Running (an image pull in between changes nothing)", async () => {
+    const { current, statuses } = start(pod("two-writes"));
+    await until("Running", () => current().status.phase === "Running");
+    await new Promise((r) => setTimeout(r, 50)); // nothing else follows
+    const summary = statuses.map((s) => `${s.phase} ${Object.keys(s.containerStatuses[0].state)[0]} ${s.conditions.find((c: any) => c.type === "PodReadyToStartContainers").status} ${s.podIP ?? "-"}`);
+    expect(summary).toEqual(["Pending waiting False -", `Running running True ${current().status.podIP}`]);
+    expect(statuses[0].containerStatuses[0].state.waiting.reason).toBe("ContainerCreating");
+  });
+
   it("runs a pod, then crash-loops with a growing back-off", async () => {
     const { actor, runtime, current, events } = start(pod("web"));
     await until("Running", () => current().status.phase === "Running" && current().status.containerStatuses[0].ready);

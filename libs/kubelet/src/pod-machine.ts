@@ -61,6 +61,11 @@ export const podSpec = (pod: JsonObject) => (pod.spec ?? {}) as Spec;
 
 export interface PodContext {
   pod: JsonObject;
+  /**
+   * The newest pod object, shared with the container actors: they read it when they need the pod
+   * (env, events), so they do not each keep the version they were started with alive.
+   */
+  readonly latest: { pod: JsonObject };
   readonly nodeName: string;
   readonly hostIP: string;
   readonly deps: PodDeps;
@@ -75,6 +80,8 @@ export interface PodContext {
   initIndex: number;
   initViews: ContainerView[];
   views: ContainerView[];
+  /** The first status (at the start of the first sync) was handed to the writer. */
+  published?: boolean;
   /** Set once the phase is terminal; never goes back (Kubernetes forbids it). */
   terminalPhase?: "Succeeded" | "Failed";
 }
@@ -114,6 +121,11 @@ export const desiredStatus = (ctx: PodContext, initializing: boolean): JsonObjec
   });
 
 type WriteEvent = { type: "WRITE"; pod: JsonObject; status: JsonObject };
+/** The informer caught up with this version: the writer's own copy of an older or equal one can go. */
+type WriterEvent = WriteEvent | { type: "SEEN"; pod: JsonObject };
+
+/** A container that has not been created yet (first attempt): the state every container starts in. */
+const isUnstarted = (v: ContainerView) => "waiting" in v.state && v.state.waiting.reason === "ContainerCreating" && v.restartCount === 0 && !("terminated" in v.lastState);
 
 const rvOf = (o: JsonObject | undefined) => Number(podMeta(o ?? { metadata: {} })?.resourceVersion ?? 0);
 const codeOf = (e: unknown) => (e as { status?: { code?: number } }).status?.code;
@@ -166,11 +178,13 @@ export const podMachine = setup({
      * requests replace queued ones), skipping writes that change nothing;
      * a 409 re-reads the pod and retries, a 404 means the pod is gone.
      */
-    statusWriter: fromCallback<WriteEvent, { api: PodApi; log?: (line: string) => void; now: () => number }>(({ input, receive }) => {
+    statusWriter: fromCallback<WriterEvent, { api: PodApi; log?: (line: string) => void; now: () => number }>(({ input, receive }) => {
       let queued: WriteEvent | undefined;
       let busy = false;
       let stopped = false;
       let latest: JsonObject | undefined;
+      /** The newest resourceVersion the pod actor has seen from the informer. */
+      let seenRv = 0;
       const write = async (job: WriteEvent) => {
         let pod = rvOf(latest) > rvOf(job.pod) ? latest! : job.pod;
         for (let attempt = 0; attempt < 5 && !stopped; attempt++) {
@@ -178,7 +192,9 @@ export const podMachine = setup({
           const next = mergePodStatus(current, job.status, rfc3339(input.now()));
           if (sameStatus(next, current)) return;
           try {
-            latest = await input.api.updatePodStatus({ ...pod, status: next });
+            const written = await input.api.updatePodStatus({ ...pod, status: next });
+            // The watch often delivers our write before the reply: then the informer's copy will do.
+            latest = rvOf(written) > seenRv ? written : undefined;
             return;
           } catch (e) {
             if (codeOf(e) === 404) return;
@@ -201,6 +217,12 @@ export const podMachine = setup({
         busy = false;
       };
       receive((e) => {
+        if (e.type === "SEEN") {
+          // Kept only while the informer lags behind our last write: a pod's worth of memory otherwise.
+          seenRv = Math.max(seenRv, rvOf(e.pod));
+          if (latest && seenRv >= rvOf(latest)) latest = undefined;
+          return;
+        }
         queued = e;
         void pump();
       });
@@ -231,6 +253,13 @@ export const podMachine = setup({
     deleteRetry: 1000,
   },
   actions: {
+    /** The informer's newer object: the context, the containers (through `latest`) and the status writer (which may drop its own copy) see it. */
+    takePod: enqueueActions(({ context, event, enqueue }) => {
+      if (event.type !== "POD_UPDATED") return;
+      context.latest.pod = event.pod;
+      enqueue.assign({ pod: event.pod });
+      enqueue.sendTo("status", { type: "SEEN", pod: event.pod } satisfies WriterEvent);
+    }),
     recordEvent: ({ context }, params: { type: "Normal" | "Warning"; reason: string; message: string }) =>
       context.deps.record(context.pod, params.type, params.reason, params.message),
     storeContainerView: assign(({ context, event }) => {
@@ -244,7 +273,14 @@ export const podMachine = setup({
       views[event.index] = event.view;
       return { views };
     }),
-    publishStatus: sendTo("status", ({ context }): WriteEvent => ({ type: "WRITE", pod: context.pod, status: desiredStatus(context, !context.initialized) })),
+    publishStatus: enqueueActions(({ context, enqueue }) => {
+      // The kubelet writes status at the start of a sync, then sets up the sandbox, pulls and starts the
+      // containers within that sync: what it reports next is their outcome. A pod without init containers
+      // whose containers are all still waiting to be created is mid-sync: nothing new to write.
+      if (context.published && !(podSpec(context.pod).initContainers ?? []).length && context.views.every(isUnstarted)) return;
+      if (!context.published) enqueue.assign({ published: true });
+      enqueue.sendTo("status", { type: "WRITE", pod: context.pod, status: desiredStatus(context, !context.initialized) } satisfies WriteEvent);
+    }),
     spawnInit: enqueueActions(({ context, enqueue }) => {
       const spec = podSpec(context.pod).initContainers![context.initIndex]!;
       enqueue.spawnChild("container", {
@@ -268,8 +304,9 @@ export const podMachine = setup({
     const spec = podSpec(input.pod);
     const inits = spec.initContainers ?? [];
     const existingStart = (input.pod.status as { startTime?: string } | undefined)?.startTime;
-    return {
+    const context: PodContext = {
       ...input,
+      latest: { pod: input.pod },
       startTime: existingStart ?? rfc3339((input.deps.now ?? Date.now)()),
       sandboxReady: false,
       initialized: false,
@@ -277,12 +314,16 @@ export const podMachine = setup({
       initViews: inits.map((c) => pendingView(c, "PodInitializing")),
       views: (spec.containers ?? []).map((c) => pendingView(c, inits.length > 0 ? "PodInitializing" : "ContainerCreating")),
     };
+    // XState keeps an actor's input for its whole life (options.input): without this, every
+    // long-running pod would keep the version of its object it was started with alive.
+    (input as { pod?: JsonObject }).pod = undefined;
+    return context;
   },
   invoke: { id: "status", src: "statusWriter", input: ({ context }) => ({ api: context.deps.api, now: context.deps.now ?? Date.now, ...(context.deps.log ? { log: context.deps.log } : {}) }) },
   on: {
     POD_UPDATED: [
-      { guard: "updateMarksDeletion", target: ".Terminating", actions: assign({ pod: ({ event }) => event.pod }) },
-      { actions: assign({ pod: ({ event }) => event.pod }) },
+      { guard: "updateMarksDeletion", target: ".Terminating", actions: "takePod" },
+      { actions: "takePod" },
     ],
     POD_REMOVED: ".Cleanup",
     CONTAINER: { actions: ["storeContainerView", "publishStatus"] },
@@ -381,7 +422,7 @@ export const podMachine = setup({
         onDone: "Deleting",
         onError: "Deleting",
       },
-      on: { CONTAINER: {}, POD_UPDATED: { actions: assign({ pod: ({ event }) => event.pod }) } },
+      on: { CONTAINER: {}, POD_UPDATED: { actions: "takePod" } },
     },
     Deleting: {
       invoke: {
@@ -390,11 +431,11 @@ export const podMachine = setup({
         onDone: "Deleted",
         onError: "DeleteBackOff",
       },
-      on: { CONTAINER: {}, POD_UPDATED: { actions: assign({ pod: ({ event }) => event.pod }) } },
+      on: { CONTAINER: {}, POD_UPDATED: { actions: "takePod" } },
     },
     DeleteBackOff: {
       after: { deleteRetry: "Deleting" },
-      on: { CONTAINER: {}, POD_UPDATED: { actions: assign({ pod: ({ event }) => event.pod }) } },
+      on: { CONTAINER: {}, POD_UPDATED: { actions: "takePod" } },
     },
     Cleanup: {
       entry: "stopContainers",
@@ -412,25 +453,30 @@ export const podMachine = setup({
 
 export type PodActor = ActorRefFrom<typeof podMachine>;
 
-const containerInput = (ctx: PodContext, kind: "init" | "regular", index: number, spec: ContainerSpec) => ({
-  kind,
-  index,
-  spec,
-  sandboxId: ctx.sandboxId!,
-  sandbox: { ...sandboxConfig(ctx.pod), runtimeHandler: ctx.handler ?? HANDLER_AUTO },
-  podEnv: {
-    pod: ctx.pod,
-    ...(ctx.podIP ? { podIP: ctx.podIP } : {}),
-    hostIP: ctx.hostIP,
-    nodeName: ctx.nodeName,
-    ...(ctx.deps.lookup ? { lookup: ctx.deps.lookup } : {}),
-    ...(ctx.deps.nodeAllocatable ? { nodeAllocatable: ctx.deps.nodeAllocatable } : {}),
-  },
-  restartPolicy: podSpec(ctx.pod).restartPolicy ?? "Always",
-  runtime: ctx.deps.runtime,
-  record: ((type, reason, message, fieldPath) => ctx.deps.record(ctx.pod, type, reason, message, fieldPath)) as Recorder,
-  restartCount: restartCountOf(ctx.pod, kind === "init" ? "initContainerStatuses" : "containerStatuses", spec.name),
-  ...(ctx.deps.backoff ? { backoff: ctx.deps.backoff } : {}),
-  ...(ctx.deps.now ? { now: ctx.deps.now } : {}),
-  ...(ctx.deps.runProbe ? { runProbe: ctx.deps.runProbe } : {}),
-});
+const containerInput = (ctx: PodContext, kind: "init" | "regular", index: number, spec: ContainerSpec) => {
+  const { latest, deps } = ctx;
+  return {
+    kind,
+    index,
+    spec,
+    sandboxId: ctx.sandboxId!,
+    sandbox: { ...sandboxConfig(ctx.pod), runtimeHandler: ctx.handler ?? HANDLER_AUTO },
+    podEnv: {
+      get pod() {
+        return latest.pod;
+      },
+      ...(ctx.podIP ? { podIP: ctx.podIP } : {}),
+      hostIP: ctx.hostIP,
+      nodeName: ctx.nodeName,
+      ...(ctx.deps.lookup ? { lookup: ctx.deps.lookup } : {}),
+      ...(ctx.deps.nodeAllocatable ? { nodeAllocatable: ctx.deps.nodeAllocatable } : {}),
+    },
+    restartPolicy: podSpec(ctx.pod).restartPolicy ?? "Always",
+    runtime: ctx.deps.runtime,
+    record: ((type, reason, message, fieldPath) => deps.record(latest.pod, type, reason, message, fieldPath)) as Recorder,
+    restartCount: restartCountOf(ctx.pod, kind === "init" ? "initContainerStatuses" : "containerStatuses", spec.name),
+    ...(ctx.deps.backoff ? { backoff: ctx.deps.backoff } : {}),
+    ...(ctx.deps.now ? { now: ctx.deps.now } : {}),
+    ...(ctx.deps.runProbe ? { runProbe: ctx.deps.runProbe } : {}),
+  };
+};

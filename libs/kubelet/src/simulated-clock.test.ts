@@ -78,6 +78,36 @@ const config: NodeConfig = {
 };
 
 describe("node machine on a simulated clock", () => {
+  it("creates its lease at registration, then waits its stagger once: nodes registered together renew spread over the period", async () => {
+    const renewalsOf = async (index: number) => {
+      const { clock, flush, advance } = simClock();
+      const fake = fakeApi();
+      const actor = createActor(nodeMachine, {
+        clock,
+        input: {
+          config: { ...config, name: `node-${index}`, index },
+          api: fake.api,
+          podSource: () => () => {},
+          podDeps: { runtime: new SimRuntime({ podCIDR: config.podCIDR, clock }), api: {} as PodApi, record: () => {}, now: () => clock.now() },
+          record: () => {},
+          now: () => clock.now(),
+        },
+      }).start();
+      await flush();
+      await advance(30_000);
+      actor.stop();
+      return fake.writes.filter((w) => w.resource === "leases").map((w) => Date.parse((w.obj.spec as any).renewTime) - EPOCH);
+    };
+    // Stagger: the fractional part of index × golden ratio, times the period (the simulated clock steps 250 ms).
+    for (const [index, stagger] of [[1, 6180], [2, 2360]] as const) {
+      const r = await renewalsOf(index);
+      expect(r[0]).toBe(0);
+      expect(r[1]).toBeGreaterThanOrEqual(stagger);
+      expect(r[1]).toBeLessThan(stagger + 250);
+      expect(r.slice(2).map((t, i) => t - r[i + 1]!)).toEqual([10_000, 10_000]);
+    }
+  });
+
   it("renews its lease every 10 s, reports conditions on change and every 5 min, and goes silent while stopped", async () => {
     const { clock, flush, advance, elapsed } = simClock();
     const fake = fakeApi();

@@ -86,6 +86,9 @@ describe.each(transportCases())("kubelet over $name", (tc) => {
     expect(pod.status.startTime).toBeTruthy();
     expect(pod.status.conditions.map((c: any) => c.type).sort()).toEqual(["ContainersReady", "Initialized", "PodReadyToStartContainers", "PodScheduled", "Ready"]);
     expect(pod.status.containerStatuses[0]).toMatchObject({ name: "app", ready: true, started: true, restartCount: 0, image: "nginx:1.27" });
+    // The kubelet caches pods without managedFields; its status writes keep the stored ones and add its own.
+    expect(pod.metadata.managedFields.map((m: any) => [m.manager, m.subresource ?? ""])).toEqual(expect.arrayContaining([["kubelet", "status"]]));
+    expect(pod.metadata.managedFields.length).toBeGreaterThanOrEqual(2);
   });
 
   it("restarts a container that exits by script, counting restarts", async () => {
