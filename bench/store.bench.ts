@@ -1,5 +1,6 @@
 /**
- * Store benchmark: kubeactor's store (file backend behind NATS) against etcd
+ * Store benchmark: kubeactor's store (file backend behind NATS; creates also
+ * on the JetStream KV backend) against etcd
  * on the same machine, same payload, same concurrency, both durable (fsync
  * before acknowledging). Run with `npm run bench:store`; figures go to
  * bench/results/store.json.
@@ -105,6 +106,38 @@ const writesSideBySide = async (natsUrl: string): Promise<{ kubeactor: LoadResul
     await etcdServer.stop();
     removeDir(storeData);
     removeDir(etcdData);
+  }
+};
+
+/**
+ * The same creates on the JetStream KV backend (`--store-backend jetstream`):
+ * its own nats-server with JetStream (one store per bus: two would share the
+ * kube.store.* queue group), run after the file/etcd pairs.
+ */
+const jetstreamWrites = async (): Promise<LoadResult[]> => {
+  const nats = await startNats({ jetstream: true });
+  const storeData = tempDir("store-jetstream");
+  const store = await startStoreProcess(storeData, nats.url, ["--store-backend", "jetstream"]);
+  const { bus, client } = await connectClient(nats.url, "bench-writer-js");
+  try {
+    const out: LoadResult[] = [];
+    for (const clients of CONCURRENCY) {
+      const ns = `j${clients}`;
+      const j = await runClosedLoop({
+        clients,
+        warmupMs: WARMUP_MS,
+        durationMs: DURATION_MS,
+        op: (_c, seq) => client.create({ group: "", resource: "configmaps", namespace: ns, name: `cm-${seq}` }, configMap(ns, `cm-${seq}`)),
+      });
+      log(`  jetstream ${String(clients).padStart(2)} clients: ${fmt(j.opsPerSec, 0)} creates/s, p50 ${fmt(j.p50Ms)} ms, p99 ${fmt(j.p99Ms)} ms`);
+      out.push(j);
+    }
+    return out;
+  } finally {
+    await bus.close();
+    await store.stop();
+    await nats.stop();
+    removeDir(storeData);
   }
 };
 
@@ -362,6 +395,8 @@ const main = async () => {
   try {
     log("durable creates (closed loop, one request in flight per client):");
     const { kubeactor: kWrites, etcd: eWrites } = await writesSideBySide(nats.url);
+    log("durable creates on the JetStream KV backend (nats-server with JetStream, file storage):");
+    const jWrites = await jetstreamWrites();
 
     log(`watch delivery to ${WATCHERS} watchers, ${WATCH_RATE} creates/s for ${WATCH_DURATION_MS / 1000} s after 1 s warm-up:`);
     const kWatch = await kubeactorWatch(nats.url);
@@ -374,11 +409,14 @@ const main = async () => {
     const writes = CONCURRENCY.map((clients, i) => {
       const k = kWrites[i]!;
       const e = eWrites[i]!;
+      const j = jWrites[i]!;
       return {
         clients,
         kubeactor: k,
         etcd: e,
         ratio: { throughput: ratio(k.opsPerSec, e.opsPerSec), p50: ratio(k.p50Ms, e.p50Ms), p99: ratio(k.p99Ms, e.p99Ms) },
+        jetstream: j,
+        jetstreamRatioToEtcd: { throughput: ratio(j.opsPerSec, e.opsPerSec), p50: ratio(j.p50Ms, e.p50Ms), p99: ratio(j.p99Ms, e.p99Ms) },
       };
     });
     const at64 = writes.find((w) => w.clients === 64)!;
@@ -398,6 +436,8 @@ const main = async () => {
       rows.push([`creates/s, ${w.clients} clients`, fmt(w.kubeactor.opsPerSec, 0), fmt(w.etcd.opsPerSec, 0), `${fmt(w.ratio.throughput)}x`]);
       rows.push([`  p50 ms`, fmt(w.kubeactor.p50Ms), fmt(w.etcd.p50Ms), `${fmt(w.ratio.p50)}x`]);
       rows.push([`  p99 ms`, fmt(w.kubeactor.p99Ms), fmt(w.etcd.p99Ms), `${fmt(w.ratio.p99)}x`]);
+      rows.push([`  jetstream backend creates/s`, fmt(w.jetstream.opsPerSec, 0), "", `${fmt(w.jetstreamRatioToEtcd.throughput)}x`]);
+      rows.push([`  jetstream backend p50 / p99 ms`, `${fmt(w.jetstream.p50Ms)} / ${fmt(w.jetstream.p99Ms)}`, "", ""]);
     }
     rows.push([`watch p50 ms (${WATCHERS} watchers)`, fmt(kWatch.p50Ms), fmt(eWatch.p50Ms), `${fmt(ratio(kWatch.p50Ms, eWatch.p50Ms))}x`]);
     rows.push([`watch p99 ms`, fmt(kWatch.p99Ms), fmt(eWatch.p99Ms), `${fmt(ratio(kWatch.p99Ms, eWatch.p99Ms))}x`]);
@@ -431,6 +471,7 @@ const main = async () => {
         restartObjects: RESTART_OBJECTS,
         kubeactor: "nats-server + apps/store (file backend, fsync) as separate processes; clients share one NATS connection",
         etcd: "etcd 3.4 single member on loopback, default fsync; clients share one etcd3 client; create = txn(mod_revision==0, put)",
+        jetstream: "apps/store --store-backend jetstream on its own nats-server 2.9 with JetStream (file storage, R1; nats-server acknowledges before fsync, it syncs on a timer: not the same durability as the other two); same clients",
       },
       writes,
       watch: { kubeactor: kWatch, etcd: eWatch },

@@ -19,15 +19,16 @@ export interface RunningStore {
   stop(): Promise<void>;
 }
 
-export const startNats = async (): Promise<RunningNats> => {
-  const nats = await startNatsServer({ jetstream: false });
+export const startNats = async (opts: { jetstream?: boolean } = {}): Promise<RunningNats> => {
+  const nats = await startNatsServer({ jetstream: opts.jetstream ?? false });
   trackChild(nats.process);
   return nats;
 };
 
-export const startStoreProcess = async (dataDir: string, natsUrl: string): Promise<RunningStore> => {
+/** `extraArgs` e.g. `--store-backend jetstream` (then natsUrl must have JetStream). */
+export const startStoreProcess = async (dataDir: string, natsUrl: string, extraArgs: readonly string[] = []): Promise<RunningStore> => {
   const t0 = performance.now();
-  const proc = await startProcess("apps/store/src/main.ts", ["--data-dir", dataDir, "--nats", natsUrl], {
+  const proc = await startProcess("apps/store/src/main.ts", ["--data-dir", dataDir, "--nats", natsUrl, ...extraArgs], {
     ready: /store: serving/,
     timeoutMs: 60_000,
   });
