@@ -1,0 +1,89 @@
+/**
+ * PodDisruptionBudgets with the real kubectl: `create pdb` (a protobuf body),
+ * `-f` YAML, `get pdb` columns, `describe pdb`, validation errors.
+ */
+import { execFile } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { memoryCase, startTestCluster, type TestCluster } from "@kubeactor/testing";
+
+const run = promisify(execFile);
+const KUBECTL = "/usr/lib/google-cloud-sdk/bin/kubectl.1.32";
+
+describe.skipIf(!existsSync(KUBECTL))("kubectl and PodDisruptionBudgets", () => {
+  const tc = memoryCase();
+  let c: TestCluster;
+  let dir: string;
+  const kubectl = async (...args: string[]) => {
+    const cache = mkdtempSync(join(tmpdir(), "kubectl-cache-"));
+    try {
+      return (await run(KUBECTL, ["--kubeconfig", join(dir, "kubeconfig"), "--cache-dir", cache, ...args], { timeout: 30_000 })).stdout;
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+  };
+  const failure = (...args: string[]) =>
+    kubectl(...args).then(
+      () => {
+        throw new Error(`kubectl ${args.join(" ")} succeeded`);
+      },
+      (e: { stderr: string }) => e.stderr,
+    );
+  beforeAll(async () => {
+    await tc.setup();
+    c = await startTestCluster(tc);
+    dir = mkdtempSync(join(tmpdir(), "kubectl-pdb-"));
+    writeFileSync(
+      join(dir, "kubeconfig"),
+      `apiVersion: v1
+kind: Config
+clusters: [{name: kubeactor, cluster: {server: "${c.url}"}}]
+users: [{name: user, user: {}}]
+contexts: [{name: kubeactor, context: {cluster: kubeactor, user: user}}]
+current-context: kubeactor
+`,
+    );
+  });
+  afterAll(async () => {
+    await c?.stop();
+    await tc.teardown();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("creates, lists and describes budgets", { timeout: 120_000 }, async () => {
+    expect(await kubectl("api-resources", "--api-group=policy", "--no-headers")).toMatch(/^poddisruptionbudgets\s+pdb\s+policy\/v1\s+true\s+PodDisruptionBudget\n/);
+    expect(await kubectl("create", "pdb", "web", "--selector=app=web", "--min-available=2")).toBe("poddisruptionbudget.policy/web created\n");
+    const file = join(dir, "pdb.yaml");
+    writeFileSync(
+      file,
+      `apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: db}
+spec:
+  maxUnavailable: 25%
+  selector: {matchLabels: {app: db}}
+`,
+    );
+    expect(await kubectl("create", "-f", file)).toBe("poddisruptionbudget.policy/db created\n");
+
+    const table = await kubectl("get", "pdb");
+    const [header, ...rows] = table.trimEnd().split("\n");
+    expect(header).toMatch(/^NAME\s+MIN AVAILABLE\s+MAX UNAVAILABLE\s+ALLOWED DISRUPTIONS\s+AGE$/);
+    expect(rows.map((r) => r.split(/\s{2,}/).slice(0, 4))).toEqual([
+      ["db", "N/A", "25%", "0"],
+      ["web", "2", "N/A", "0"],
+    ]);
+
+    const described = await kubectl("describe", "pdb", "web");
+    expect(described).toMatch(/^Name:\s+web$/m);
+    expect(described).toMatch(/^Min available:\s+2$/m);
+    expect(described).toMatch(/^Selector:\s+app=web$/m);
+
+    const both = join(dir, "both.yaml");
+    writeFileSync(both, "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: both}\nspec: {minAvailable: 1, maxUnavailable: 1}\n");
+    expect(await failure("create", "-f", both)).toContain("minAvailable and maxUnavailable cannot be both set");
+  });
+});
