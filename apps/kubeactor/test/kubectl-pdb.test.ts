@@ -2,13 +2,13 @@
  * PodDisruptionBudgets with the real kubectl: `create pdb` (a protobuf body),
  * `-f` YAML, `get pdb` columns, `describe pdb`, validation errors.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { memoryCase, startTestCluster, type TestCluster } from "@kubeactor/testing";
+import { call, memoryCase, startTestCluster, type TestCluster, until } from "@kubeactor/testing";
 
 const run = promisify(execFile);
 const KUBECTL = "/usr/lib/google-cloud-sdk/bin/kubectl.1.32";
@@ -85,5 +85,53 @@ spec:
     const both = join(dir, "both.yaml");
     writeFileSync(both, "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: both}\nspec: {minAvailable: 1, maxUnavailable: 1}\n");
     expect(await failure("create", "-f", both)).toContain("minAvailable and maxUnavailable cannot be both set");
+  });
+
+  it("drain waits for a budget as against a real cluster, then evicts", { timeout: 120_000 }, async () => {
+    const file = join(dir, "node.yaml");
+    writeFileSync(
+      file,
+      `apiVersion: v1
+kind: Node
+metadata: {name: guarded-node}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: guarded, namespace: default, labels: {app: guarded}}
+spec:
+  nodeName: guarded-node
+  terminationGracePeriodSeconds: 0
+  containers: [{name: c, image: busybox}]
+`,
+    );
+    await kubectl("create", "-f", file);
+    const pod = (await call(c.url, "GET", "/api/v1/namespaces/default/pods/guarded")).body;
+    await call(c.url, "PUT", "/api/v1/namespaces/default/pods/guarded/status", { ...pod, status: { phase: "Running", conditions: [{ type: "Ready", status: "True" }] } });
+    const PDB = "/apis/policy/v1/namespaces/default/poddisruptionbudgets";
+    const created = await call(c.url, "POST", PDB, { apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: { name: "guarded" }, spec: { minAvailable: 1, selector: { matchLabels: { app: "guarded" } } } });
+    const blocked = { observedGeneration: 1, expectedPods: 1, currentHealthy: 1, desiredHealthy: 1, disruptionsAllowed: 0 };
+    expect((await call(c.url, "PUT", `${PDB}/guarded/status`, { ...created.body, status: blocked })).code).toBe(200);
+
+    const cache = mkdtempSync(join(tmpdir(), "kubectl-cache-"));
+    const drain = spawn(KUBECTL, ["--kubeconfig", join(dir, "kubeconfig"), "--cache-dir", cache, "drain", "guarded-node", "--force", "--timeout=90s"]);
+    let stdout = "";
+    let stderr = "";
+    drain.stdout.on("data", (d) => (stdout += d));
+    drain.stderr.on("data", (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => drain.on("exit", resolve));
+    try {
+      await until("drain refused by the budget", () => stderr.includes("(will retry after 5s): Cannot evict pod as it would violate the pod's disruption budget."), 60_000);
+      expect(stderr).toContain('error when evicting pods/"guarded" -n "default"');
+      expect((await call(c.url, "GET", "/api/v1/namespaces/default/pods/guarded")).body.metadata.deletionTimestamp).toBeUndefined();
+      // the disruption controller would allow one once another replica is healthy
+      const current = (await call(c.url, "GET", `${PDB}/guarded`)).body;
+      await call(c.url, "PUT", `${PDB}/guarded/status`, { ...current, status: { ...blocked, currentHealthy: 2, disruptionsAllowed: 1 } });
+      expect(await exited).toBe(0);
+      expect(stdout).toContain("pod/guarded evicted");
+      expect(stdout).toContain("node/guarded-node drained");
+    } finally {
+      drain.kill();
+      rmSync(cache, { recursive: true, force: true });
+    }
   });
 });

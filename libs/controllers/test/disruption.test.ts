@@ -79,4 +79,31 @@ describe("PodDisruptionBudgets", () => {
     await until("condition", async () => (await status(ns, "web-pct"))?.observedGeneration === 2, 30_000);
     expect(await status(ns, "web-pct")).toMatchObject({ desiredHealthy: 4, disruptionsAllowed: 0, conditions: [{ status: "False", reason: "InsufficientPods", observedGeneration: 2 }] });
   });
+
+  it("evictions spend the budget the controller computed, and it recovers as replacements get Ready", { timeout: 60_000 }, async () => {
+    const ns = "evictions";
+    const PODS_URL = `/api/v1/namespaces/${ns}/pods`;
+    const evict = (name: string) => call(c.url, "POST", `${PODS_URL}/${name}/eviction`, { apiVersion: "policy/v1", kind: "Eviction", metadata: { name, namespace: ns } });
+    await c.api.create(NAMESPACES, "", { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+    await c.api.create(DEPLOYMENTS, ns, deployment("api", 2));
+    await c.api.create(PODDISRUPTIONBUDGETS, ns, budget("api", "api", { maxUnavailable: 1 }));
+    await until("pods", async () => (await items(PODS, ns, "app=api")).length === 2, 30_000);
+    await setReady(ns, "app=api");
+    await until("budget allows one", async () => (await status(ns, "api"))?.disruptionsAllowed === 1, 30_000);
+
+    const [first, second] = (await items(PODS, ns, "app=api")).map((p) => p.metadata.name as string);
+    expect((await evict(first!)).code).toBe(201);
+    const refused = await evict(second!);
+    expect(refused.code).toBe(429);
+    expect(refused.body.details.causes[0].message).toMatch(/^The disruption budget api needs 1 healthy pods and has [12] currently$/);
+
+    // the ReplicaSet replaces the evicted pod; once it is Ready the budget allows one again, and the eviction entry is gone
+    await until("replacement", async () => (await items(PODS, ns, "app=api")).filter((p) => !p.metadata.deletionTimestamp).length === 2, 30_000);
+    await setReady(ns, "app=api");
+    await until("budget recovers", async () => {
+      const s = await status(ns, "api");
+      return s?.disruptionsAllowed === 1 && s.currentHealthy === 2 && s.disruptedPods === undefined;
+    }, 30_000);
+    expect((await evict(second!)).code).toBe(201);
+  });
 });
