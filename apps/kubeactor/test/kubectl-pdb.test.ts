@@ -82,6 +82,14 @@ spec:
     expect(described).toMatch(/^Min available:\s+2$/m);
     expect(described).toMatch(/^Selector:\s+app=web$/m);
 
+    expect(described).toMatch(/^Status:\n\s+Allowed disruptions:\s+0\n\s+Current:\s+0\n\s+Desired:\s+0\n\s+Total:\s+0$/m);
+
+    // the OpenAPI documents come from the registry
+    const explained = await kubectl("explain", "pdb.spec");
+    expect(explained).toContain("FIELD: spec <PodDisruptionBudgetSpec>");
+    expect(explained).toMatch(/maxUnavailable\t</);
+    expect(explained).toMatch(/unhealthyPodEvictionPolicy\t<string>/);
+
     const both = join(dir, "both.yaml");
     writeFileSync(both, "apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: both}\nspec: {minAvailable: 1, maxUnavailable: 1}\n");
     expect(await failure("create", "-f", both)).toContain("minAvailable and maxUnavailable cannot be both set");

@@ -24,7 +24,7 @@ export const PodDisruptionBudgetSpec = Schema.Struct({
     Schema.String,
     'When unhealthy running pods (Running phase, not Ready) may be evicted: "IfHealthyBudget" (the default) only while the budget is healthy (currentHealthy >= desiredHealthy), "AlwaysAllow" regardless of the budget.',
   ),
-}).annotations({ documentation: "Description of a PodDisruptionBudget." });
+});
 
 export const PodDisruptionBudgetStatus = Schema.Struct({
   observedGeneration: d(Int, "Most recent generation observed when updating this PDB status."),
@@ -40,7 +40,7 @@ export const PodDisruptionBudgetStatus = Schema.Struct({
     Schema.Array(Condition),
     "Conditions of the budget. DisruptionAllowed is True (reason SufficientPods) when disruptionsAllowed > 0 and False (InsufficientPods, or SyncFailed) otherwise.",
   ),
-}).annotations({ documentation: "The observed state of a PodDisruptionBudget; it may trail the actual state of the system." });
+});
 
 export const PodDisruptionBudget = Schema.Struct({
   ...objectFields,
