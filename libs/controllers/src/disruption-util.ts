@@ -218,3 +218,23 @@ export const failSafeStatus = (pdb: Obj, error: string, now: number): BudgetStat
   };
   return { ...old, disruptionsAllowed: 0, conditions: setBudgetCondition(old.conditions, cond, at) };
 };
+
+/** How long a DisruptionTarget=True condition may stand on a pod that is not being deleted (upstream's stalePodDisruptionTimeout). */
+export const STALE_POD_DISRUPTION_MS = 2 * 60_000;
+
+/**
+ * nonTerminatingPodHasStaleDisruptionCondition: undefined when the pod's
+ * DisruptionTarget condition needs no cleanup (absent, False, set by the
+ * kubelet, or the pod is terminal or being deleted); otherwise how long until
+ * it is stale (0: reset it now). An eviction or preemption whose delete never
+ * happened leaves such a condition behind.
+ */
+export const staleDisruptionWait = (pod: Obj, now: number): number | undefined => {
+  if (meta(pod).deletionTimestamp) return undefined;
+  const phase = pod.status?.phase;
+  if (phase === "Succeeded" || phase === "Failed") return undefined;
+  const cond = ((pod.status?.conditions ?? []) as BudgetCondition[]).find((c) => c.type === "DisruptionTarget");
+  if (!cond || cond.status !== "True" || cond.reason === "TerminationByKubelet") return undefined;
+  const since = Date.parse(cond.lastTransitionTime ?? "");
+  return Math.max(0, (Number.isFinite(since) ? since : 0) + STALE_POD_DISRUPTION_MS - now);
+};

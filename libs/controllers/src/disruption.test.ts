@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import {
   countHealthy, DELETION_TIMEOUT_MS, decideBudget, expectedPodCount, failSafeStatus, pendingDisruptions, type ScaleFinder, selectsPod,
+  STALE_POD_DISRUPTION_MS, staleDisruptionWait,
 } from "./disruption-util.ts";
 import type { Obj } from "./util.ts";
 
@@ -117,5 +118,24 @@ describe("decideBudget", () => {
   it("fails safe with SyncFailed", () => {
     const s = failSafeStatus(pdb({ minAvailable: "50%" }, { disruptionsAllowed: 2, currentHealthy: 3, desiredHealthy: 1, expectedPods: 3, observedGeneration: 1 }), "boom", NOW);
     expect(s).toMatchObject({ disruptionsAllowed: 0, currentHealthy: 3, conditions: [{ type: "DisruptionAllowed", status: "False", reason: "SyncFailed", message: "boom" }] });
+  });
+});
+
+describe("stale DisruptionTarget conditions", () => {
+  const withCondition = (cond: Record<string, unknown> | undefined, extra: { phase?: string; deleting?: boolean } = {}): Obj => ({
+    metadata: { name: "p", uid: "u", namespace: "default", ...(extra.deleting ? { deletionTimestamp: iso(NOW) } : {}) },
+    status: { phase: extra.phase ?? "Running", conditions: cond ? [cond] : [] },
+  });
+  const target = (ago: number, reason = "EvictionByEvictionAPI", status = "True") => ({ type: "DisruptionTarget", status, reason, lastTransitionTime: iso(NOW - ago) });
+  it.each([
+    { name: "no condition", pod: withCondition(undefined), wait: undefined },
+    { name: "already False", pod: withCondition(target(0, "EvictionByEvictionAPI", "False")), wait: undefined },
+    { name: "set by the kubelet", pod: withCondition(target(10 * 60_000, "TerminationByKubelet")), wait: undefined },
+    { name: "terminal pod", pod: withCondition(target(10 * 60_000), { phase: "Failed" }), wait: undefined },
+    { name: "being deleted", pod: withCondition(target(10 * 60_000), { deleting: true }), wait: undefined },
+    { name: "fresh: wait for the rest of the two minutes", pod: withCondition(target(30_000)), wait: STALE_POD_DISRUPTION_MS - 30_000 },
+    { name: "stale: reset now", pod: withCondition(target(3 * 60_000, "PreemptionByScheduler")), wait: 0 },
+  ])("$name", ({ pod, wait }) => {
+    expect(staleDisruptionWait(pod, NOW)).toBe(wait);
   });
 });

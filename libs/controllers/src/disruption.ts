@@ -3,8 +3,11 @@
  * expectedPods, currentHealthy, desiredHealthy, disruptionsAllowed,
  * observedGeneration, the DisruptionAllowed condition — and forgets
  * status.disruptedPods entries (written by the eviction subresource) once the
- * pod is being deleted or two minutes have passed. The decisions are the pure
- * functions of disruption-util.ts.
+ * pod is being deleted or two minutes have passed. Like upstream it also
+ * resets a pod's DisruptionTarget condition to False when the pod was not
+ * deleted within two minutes of it (an eviction or preemption whose delete
+ * never happened); those pods go through the same queue under a
+ * `stale-pod:` key. The decisions are the pure functions of disruption-util.ts.
  *
  * Percentages count against the owners' scale: a ReplicaSet's replicas, or
  * its Deployment's when the ReplicaSet belongs to one. Other owners
@@ -13,12 +16,13 @@
  */
 import type { ResourceRef } from "@kubeactor/client";
 import { objectKey } from "@kubeactor/client";
-import { decideBudget, failSafeStatus, type ScaleFinder, selectsPod } from "./disruption-util.ts";
+import { decideBudget, failSafeStatus, type ScaleFinder, selectsPod, staleDisruptionWait } from "./disruption-util.ts";
 import { type Controller, DEPLOYMENTS, PODS, REPLICASETS } from "./runtime.ts";
 import { controllerOf, isNotFound, meta, type Obj } from "./util.ts";
 
 export const PODDISRUPTIONBUDGETS: ResourceRef = { group: "policy", version: "v1", resource: "poddisruptionbudgets" };
 const COMPONENT = "controllermanager";
+const STALE = "stale-pod:";
 
 export const disruptionController: Controller = {
   name: "disruption-controller",
@@ -40,12 +44,22 @@ export const disruptionController: Controller = {
       for (const pdb of budgetsIn(meta(o as Obj).namespace ?? "")) queue.add(objectKey(pdb));
     };
     pdbInf.addHandler({ onAdd: (o) => queue.add(objectKey(o)), onUpdate: (_, o) => queue.add(objectKey(o)) });
+    const checkStale = (p: unknown) => {
+      const wait = staleDisruptionWait(p as Obj, Date.now());
+      if (wait === undefined) return;
+      if (wait === 0) queue.add(`${STALE}${objectKey(p as Obj)}`);
+      else queue.addAfter(`${STALE}${objectKey(p as Obj)}`, wait);
+    };
     podInf.addHandler({
-      onAdd: enqueueFor,
+      onAdd: (p) => {
+        enqueueFor(p);
+        checkStale(p);
+      },
       // A relabelled pod may leave one budget and join another.
       onUpdate: (a, b) => {
         enqueueFor(a);
         enqueueFor(b);
+        checkStale(b);
       },
       onDelete: enqueueFor,
     });
@@ -77,7 +91,24 @@ export const disruptionController: Controller = {
       });
     };
 
+    /** syncStalePodDisruption: DisruptionTarget back to False on a pod nobody deleted. */
+    const resetStale = async (key: string) => {
+      const pod = podInf.get(key) as Obj | undefined;
+      if (!pod) return;
+      const wait = staleDisruptionWait(pod, Date.now());
+      if (wait === undefined) return;
+      if (wait > 0) return { requeueAfterMs: wait };
+      const at = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+      const conditions = ((pod.status?.conditions ?? []) as { type: string }[]).map((c) =>
+        c.type === "DisruptionTarget" ? { type: "DisruptionTarget", status: "False", lastTransitionTime: at } : c,
+      );
+      await ctx.api.updateStatus(PODS, meta(pod).namespace ?? "", { ...pod, status: { ...pod.status, conditions } } as Obj).catch((e) => {
+        if (!isNotFound(e)) throw e;
+      });
+    };
+
     return async (key) => {
+      if (key.startsWith(STALE)) return resetStale(key.slice(STALE.length));
       const pdb = pdbInf.get(key) as Obj | undefined;
       if (!pdb || meta(pdb).deletionTimestamp) return;
       const ns = meta(pdb).namespace ?? "";
