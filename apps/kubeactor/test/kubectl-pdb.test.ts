@@ -55,6 +55,11 @@ current-context: kubeactor
 
   it("creates, lists and describes budgets", { timeout: 120_000 }, async () => {
     expect(await kubectl("api-resources", "--api-group=policy", "--no-headers")).toMatch(/^poddisruptionbudgets\s+pdb\s+policy\/v1\s+true\s+PodDisruptionBudget\n/);
+    // the legacy per-group-version list (older clients, controllers) has it too, with its status subresource
+    const legacy = (await call(c.url, "GET", "/apis/policy/v1")).body;
+    expect(legacy.resources.map((r: { name: string }) => r.name)).toEqual(expect.arrayContaining(["poddisruptionbudgets", "poddisruptionbudgets/status"]));
+    expect(legacy.resources.find((r: { name: string }) => r.name === "poddisruptionbudgets")).toMatchObject({ kind: "PodDisruptionBudget", namespaced: true, shortNames: ["pdb"] });
+    // kubectl 1.32 sends `create pdb` as protobuf
     expect(await kubectl("create", "pdb", "web", "--selector=app=web", "--min-available=2")).toBe("poddisruptionbudget.policy/web created\n");
     const file = join(dir, "pdb.yaml");
     writeFileSync(
