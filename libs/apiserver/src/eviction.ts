@@ -143,10 +143,12 @@ export const evictPod = async (handlers: ResourceHandlers, t: ResourceTarget, na
   /** addConditionAndDeletePod: DisruptionTarget on the pod's status, then the ordinary delete. */
   const deletePod = async (opts: Obj): Promise<void> => {
     let deleteOptions = opts;
-    if (!dryRun) {
+    const wanted = (opts.preconditions as { resourceVersion?: string } | undefined)?.resourceVersion;
+    // Without a pinned version the condition is written to the latest pod, re-read after a lost race.
+    for (let attempt = 0; !dryRun; attempt++) {
       const current = (await handlers.get(podT, name)).body as Obj;
-      const wanted = (opts.preconditions as { resourceVersion?: string } | undefined)?.resourceVersion;
-      if (!isTerminal(current)) {
+      if (isTerminal(current)) break;
+      try {
         const status = (current.status ?? {}) as { conditions?: Obj[] };
         const at = timestamp();
         const conditions = (status.conditions ?? []).filter((c) => c.type !== "DisruptionTarget");
@@ -163,6 +165,9 @@ export const evictPod = async (handlers: ResourceHandlers, t: ResourceTarget, na
         );
         // We moved the pod's resourceVersion ourselves: the delete's precondition follows it.
         if (wanted) deleteOptions = withRV(metaOf(updated.body as Obj).resourceVersion);
+        break;
+      } catch (e) {
+        if (wanted || !isConflict(e) || attempt >= EVICTION_RETRIES) throw e;
       }
     }
     await handlers.delete(podT, name, deleteOptions, query);
