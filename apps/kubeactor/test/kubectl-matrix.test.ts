@@ -36,6 +36,7 @@ const REAL_API_RESOURCES = [
   ["leases", "", "coordination.k8s.io/v1", "true", "Lease"],
   ["endpointslices", "", "discovery.k8s.io/v1", "true", "EndpointSlice"],
   ["events", "ev", "events.k8s.io/v1", "true", "Event"],
+  ["poddisruptionbudgets", "pdb", "policy/v1", "true", "PodDisruptionBudget"],
 ];
 
 /** Splits a kubectl table by the header's column starts (so empty cells stay empty). */

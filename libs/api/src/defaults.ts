@@ -242,6 +242,16 @@ const defaultEndpoints = (ep: Obj): void => {
   for (const subset of objects(ep["subsets"])) for (const p of objects(subset["ports"])) setIfAbsent(p, "protocol", "TCP");
 };
 
+/**
+ * A budget's status counters are plain int32s in Go (no omitempty), so every
+ * PodDisruptionBudget kube-apiserver returns carries them, zero until the
+ * disruption controller has counted.
+ */
+const defaultPodDisruptionBudget = (pdb: Obj): void => {
+  const status = (isObj(pdb["status"]) ? pdb["status"] : (pdb["status"] = {})) as Obj;
+  for (const f of ["disruptionsAllowed", "currentHealthy", "desiredHealthy", "expectedPods"]) setIfAbsent(status, f, 0);
+};
+
 const byKind: Record<string, (o: Obj) => void> = {
   "v1/Pod": defaultPod,
   "v1/Service": defaultService,
@@ -251,6 +261,7 @@ const byKind: Record<string, (o: Obj) => void> = {
   "v1/Secret": (s) => setIfAbsent(s, "type", "Opaque"),
   "apps/v1/Deployment": defaultDeployment,
   "apps/v1/ReplicaSet": defaultReplicaSet,
+  "policy/v1/PodDisruptionBudget": defaultPodDisruptionBudget,
   "scheduling.k8s.io/v1/PriorityClass": (p) => setIfAbsent(p, "preemptionPolicy", "PreemptLowerPriority"),
 };
 

@@ -9,6 +9,7 @@ import { ConfigMap, Endpoints, Event, Namespace, Node, Secret, Service, ServiceA
 import { EndpointSlice } from "./resources/discovery.ts";
 import { EventsV1Event, Lease } from "./resources/misc.ts";
 import { Pod } from "./resources/pod.ts";
+import { PodDisruptionBudget } from "./resources/policy.ts";
 import { PriorityClass } from "./resources/scheduling.ts";
 import { RuntimeClass } from "./resources/node.ts";
 
@@ -135,6 +136,10 @@ export const resources: readonly ResourceInfo[] = [
   info({
     group: "discovery.k8s.io", version: "v1", resource: "endpointslices", singular: "endpointslice", kind: "EndpointSlice", namespaced: true,
     schema: EndpointSlice, hasGeneration: false,
+  }),
+  info({
+    group: "policy", version: "v1", resource: "poddisruptionbudgets", singular: "poddisruptionbudget", kind: "PodDisruptionBudget", namespaced: true,
+    shortNames: ["pdb"], schema: PodDisruptionBudget, hasGeneration: true, subresources: [status("policy", "v1", "PodDisruptionBudget")],
   }),
   info({
     group: "scheduling.k8s.io", version: "v1", resource: "priorityclasses", singular: "priorityclass", kind: "PriorityClass", namespaced: false,

@@ -6,6 +6,7 @@
 import { compareQuantity, formatQuantity, parseQuantity, type Quantity, QuantityParseError } from "./quantity.ts";
 import type { ResourceInfo } from "./registry.ts";
 import { labelSelectorFromApi, matchesLabels } from "./selectors.ts";
+import { UNHEALTHY_POD_EVICTION_POLICIES } from "./resources/policy.ts";
 import { HIGHEST_USER_DEFINABLE_PRIORITY, SYSTEM_PRIORITY_CLASSES } from "./resources/scheduling.ts";
 import type { FieldCause } from "./status.ts";
 
@@ -464,6 +465,40 @@ const validateReplicaSetLike = (obj: Obj, kind: "Deployment" | "ReplicaSet"): Fi
   return out;
 };
 
+// ---- policy (pkg/apis/policy/validation) ----
+
+/** ValidatePositiveIntOrPercent + IsNotMoreThan100Percent, as upstream checks minAvailable/maxUnavailable. */
+const validateBudgetValue = (v: unknown, field: string): FieldCause[] => {
+  if (v === undefined) return [];
+  const out = validateIntOrPercent(v, field);
+  if (typeof v === "string" && out.length === 0 && Number(v.slice(0, -1)) > 100) out.push(invalidCause(field, v, "must not be greater than 100%"));
+  return out;
+};
+
+const validatePodDisruptionBudget = (obj: Obj): FieldCause[] => {
+  const out: FieldCause[] = [];
+  const spec = isObj(obj["spec"]) ? obj["spec"] : {};
+  if (spec["minAvailable"] !== undefined && spec["maxUnavailable"] !== undefined)
+    out.push(invalidCause("spec", spec, "minAvailable and maxUnavailable cannot be both set"));
+  out.push(...validateBudgetValue(spec["minAvailable"], "spec.minAvailable"));
+  out.push(...validateBudgetValue(spec["maxUnavailable"], "spec.maxUnavailable"));
+  const selector = spec["selector"];
+  if (isObj(selector)) {
+    try {
+      labelSelectorFromApi(selector as never);
+    } catch (e) {
+      out.push(invalidCause("spec.selector", selector, e instanceof Error ? e.message : String(e)));
+    }
+  }
+  const policy = spec["unhealthyPodEvictionPolicy"];
+  if (policy !== undefined && !UNHEALTHY_POD_EVICTION_POLICIES.includes(policy as never))
+    out.push(notSupportedCause("spec.unhealthyPodEvictionPolicy", policy, UNHEALTHY_POD_EVICTION_POLICIES));
+  // ValidatePodDisruptionBudgetStatusUpdate (policy/v1): the counters are never negative.
+  const status = isObj(obj["status"]) ? obj["status"] : {};
+  for (const f of ["disruptionsAllowed", "currentHealthy", "desiredHealthy", "expectedPods"]) out.push(...nonNegative(`status.${f}`, status[f]));
+  return out;
+};
+
 // ---- services ----
 const SERVICE_TYPES = ["ClusterIP", "ExternalName", "LoadBalancer", "NodePort"];
 const validateService = (obj: Obj): FieldCause[] => {
@@ -641,6 +676,9 @@ export function validateObject(info: ResourceInfo, obj: Record<string, unknown>)
       break;
     case "node.k8s.io/RuntimeClass":
       out.push(...validateRuntimeClass(obj));
+      break;
+    case "policy/PodDisruptionBudget":
+      out.push(...validatePodDisruptionBudget(obj));
       break;
   }
   return out;

@@ -12,5 +12,7 @@ export * from "./endpoints.ts";
 export * from "./endpointslice.ts";
 export * from "./endpointslice-mirroring.ts";
 export * from "./manager.ts";
+export * from "./disruption-util.ts";
+export * from "./disruption.ts";
 export * from "./node-eviction.ts";
 export * from "./node-lifecycle-flags.ts";

@@ -20,6 +20,7 @@ import type { Bus } from "@kubeactor/bus";
 import { ApiClient, EventRecorder, type LeaderElectionConfig, type LeaderElector, startLeaderElector } from "@kubeactor/client";
 import { type ActorRefFrom, assign, createActor, fromPromise, setup, type InspectionEvent } from "xstate";
 import { deploymentController } from "./deployment.ts";
+import { disruptionController } from "./disruption.ts";
 import { endpointsController } from "./endpoints.ts";
 import { endpointSliceController } from "./endpointslice.ts";
 import { endpointSliceMirroringController } from "./endpointslice-mirroring.ts";
@@ -41,6 +42,7 @@ export const CONTROLLERS: Record<string, Controller> = {
   endpoints: endpointsController,
   endpointslice: endpointSliceController,
   endpointslicemirroring: endpointSliceMirroringController,
+  disruption: disruptionController,
 };
 
 /** kube-controller-manager's `--controllers` syntax: `*`, names, `-name` to leave one out. */

@@ -377,6 +377,15 @@ export interface ClusterObjects {
    * that controller is unknown.
    */
   controllerSelector(namespace: string, owner: { apiVersion: string; kind: string; name: string }): ControllerSelector | undefined;
+  /** Every PodDisruptionBudget (preemption prefers victims that violate none); absent means none. */
+  podDisruptionBudgets?(): readonly DisruptionBudget[];
+}
+
+/** The parts of a policy/v1 PodDisruptionBudget preemption reads. */
+export interface DisruptionBudget {
+  readonly metadata?: { readonly name?: string; readonly namespace?: string };
+  readonly spec?: { readonly selector?: ApiLabelSelector };
+  readonly status?: { readonly disruptionsAllowed?: number; readonly disruptedPods?: Readonly<Record<string, string>> };
 }
 
 export type ControllerSelector = { readonly set: Labels } | { readonly selector: ApiLabelSelector };
@@ -412,6 +421,7 @@ export interface FakeObjects {
   readonly namespaces?: Record<string, Labels>;
   readonly services?: { namespace: string; selector: Labels }[];
   readonly controllers?: { namespace: string; kind: string; name: string; selector: ControllerSelector }[];
+  readonly podDisruptionBudgets?: DisruptionBudget[];
 }
 
 export const fakeObjects = (o: FakeObjects): ClusterObjects => ({
@@ -419,6 +429,7 @@ export const fakeObjects = (o: FakeObjects): ClusterObjects => ({
   namespaces: () => Object.entries(o.namespaces ?? {}),
   serviceSelectors: (ns) => (o.services ?? []).filter((s) => s.namespace === ns).map((s) => s.selector),
   controllerSelector: (ns, owner) => o.controllers?.find((c) => c.namespace === ns && c.kind === owner.kind && c.name === owner.name)?.selector,
+  podDisruptionBudgets: () => o.podDisruptionBudgets ?? [],
 });
 
 /** A fixed-order node source for tests: the nodes as given, with the given pods bound to them. */

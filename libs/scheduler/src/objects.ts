@@ -1,13 +1,14 @@
 /**
  * The scheduler's view of the objects plugins read besides nodes and pods:
  * namespaces (pod affinity's namespaceSelector), Services and ReplicaSets
- * (the selector of the system default topology spreading), each from its
+ * (the selector of the system default topology spreading), PodDisruptionBudgets
+ * (which victims preemption prefers), each from its
  * informer's cache. StatefulSets and ReplicationControllers are read the same
  * way when an informer for them is given (kubeactor does not serve them yet).
  */
 import type { JsonObject } from "@kubeactor/bus";
 import type { Informer } from "@kubeactor/client";
-import type { ApiLabelSelector, ClusterObjects, ControllerSelector, Labels } from "./framework.ts";
+import type { ApiLabelSelector, ClusterObjects, ControllerSelector, DisruptionBudget, Labels } from "./framework.ts";
 
 export interface ObjectInformers {
   readonly namespaces?: Informer;
@@ -15,6 +16,7 @@ export interface ObjectInformers {
   readonly replicaSets?: Informer;
   readonly statefulSets?: Informer;
   readonly replicationControllers?: Informer;
+  readonly podDisruptionBudgets?: Informer;
 }
 
 type Meta = { name?: string; namespace?: string; labels?: Record<string, string> };
@@ -40,4 +42,5 @@ export const informerObjects = (i: ObjectInformers): ClusterObjects => ({
     const selector = (obj?.spec as { selector?: ApiLabelSelector } | undefined)?.selector;
     return obj && selector ? { selector } : undefined;
   },
+  podDisruptionBudgets: () => (i.podDisruptionBudgets?.list() ?? []) as DisruptionBudget[],
 });

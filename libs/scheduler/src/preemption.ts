@@ -3,11 +3,12 @@
  * and framework/preemption), pure: when no node fits, find nodes where
  * evicting lower-priority pods would make the pod fit, choose the victims on
  * each (remove every lower-priority pod, then give back as many as still
- * fit, most important first), and pick the node whose victims matter least.
- * The caller evicts the victims and sets the pod's status.nominatedNodeName.
- *
- * PodDisruptionBudgets are not served by kubeactor, so no victim violates one.
+ * fit — those whose eviction would violate a PodDisruptionBudget before the
+ * others, each group most important first), and pick the node whose victims
+ * violate the fewest budgets, then matter least. The caller evicts the
+ * victims and sets the pod's status.nominatedNodeName.
  */
+import { labelSelectorFromApi, matchesLabels, type Selector } from "@kubeactor/api";
 import {
   ErrNoPreemptionVictims,
   ErrPreemptionNotHelpful,
@@ -17,7 +18,7 @@ import {
   runFiltersWithNominatedPods,
   updatePreFilterState,
 } from "./algorithm.ts";
-import type { CycleState, NodeInfo, NodeSource, Pod, PodInfo, Status } from "./framework.ts";
+import type { CycleState, DisruptionBudget, NodeInfo, NodeSource, Pod, PodInfo, Status } from "./framework.ts";
 import type { Profile } from "./profile.ts";
 
 export const podPriority = (pod: Pod): number => pod.spec?.priority ?? 0;
@@ -49,7 +50,57 @@ export interface Candidate {
   readonly node: string;
   /** Most important first. */
   readonly victims: readonly Pod[];
+  /** How many victims' evictions would violate a PodDisruptionBudget (0 when absent). */
+  readonly pdbViolations?: number;
 }
+
+/** A budget with its selector parsed once per preemption; budgets with a missing, empty or invalid selector match nothing here. */
+interface ParsedBudget {
+  readonly namespace: string;
+  readonly selector: Selector;
+  readonly allowed: number;
+  readonly disrupted: Readonly<Record<string, string>>;
+}
+export const parseBudgets = (pdbs: readonly DisruptionBudget[]): ParsedBudget[] => {
+  const out: ParsedBudget[] = [];
+  for (const pdb of pdbs) {
+    let selector: Selector;
+    try {
+      selector = labelSelectorFromApi(pdb.spec?.selector);
+    } catch {
+      continue;
+    }
+    if (selector.requirements.length === 0) continue;
+    out.push({ namespace: pdb.metadata?.namespace ?? "", selector, allowed: pdb.status?.disruptionsAllowed ?? 0, disrupted: pdb.status?.disruptedPods ?? {} });
+  }
+  return out;
+};
+
+/**
+ * filterPodsWithPDBViolation: walking the pods in order, each one spends a
+ * disruption of every budget selecting it (unless the API server already
+ * recorded it in the budget's disruptedPods); a pod that drives any budget
+ * below zero is violating. Order is kept within each group.
+ */
+export const splitByBudgetViolation = <T extends { pod: Pod }>(pods: readonly T[], budgets: readonly ParsedBudget[]): { violating: T[]; nonViolating: T[] } => {
+  const allowed = budgets.map((b) => b.allowed);
+  const violating: T[] = [];
+  const nonViolating: T[] = [];
+  for (const p of pods) {
+    const labels = p.pod.metadata?.labels ?? {};
+    const name = p.pod.metadata?.name ?? "";
+    const namespace = p.pod.metadata?.namespace ?? "default";
+    let violated = false;
+    // A pod without labels matches no budget.
+    if (Object.keys(labels).length > 0)
+      budgets.forEach((b, i) => {
+        if (b.namespace !== namespace || !matchesLabels(b.selector, labels) || b.disrupted[name] !== undefined) return;
+        if (--allowed[i]! < 0) violated = true;
+      });
+    (violated ? violating : nonViolating).push(p);
+  }
+  return { violating, nonViolating };
+};
 
 export interface PreemptionResult {
   /** The PostFilter message for the FitError ("" when preemption found a node, as kube). */
@@ -81,7 +132,8 @@ export const selectVictimsOnNode = (
   pod: Pod,
   node: NodeInfo,
   cycleState?: CycleState,
-): { victims: Pod[] } | { status: Status } => {
+  budgets: readonly ParsedBudget[] = [],
+): { victims: Pod[]; pdbViolations: number } | { status: Status } => {
   const copy = node.clone();
   const state = cycleState && hasPreFilterExtensions(profile) ? cycleState.clone() : undefined;
   const potential: PodInfo[] = [];
@@ -96,25 +148,32 @@ export const selectVictimsOnNode = (
     state ? runFiltersWithNominatedPods(profile, state, pod, copy, source)?.status : filterOnChangedNode(profile, source, pod, copy);
   const without = fits();
   if (without) return { status: without };
-  // Reprieve the most important first: each one that still leaves room stays.
-  potential.sort((a, b) => (moreImportant(a.pod, b.pod) ? -1 : moreImportant(b.pod, a.pod) ? 1 : 0));
+  // Reprieve the most important first — budget-violating pods before the others —: each one that still leaves room stays.
+  const order = (a: PodInfo, b: PodInfo) => (moreImportant(a.pod, b.pod) ? -1 : moreImportant(b.pod, a.pod) ? 1 : 0);
+  potential.sort(order);
+  const { violating, nonViolating } = splitByBudgetViolation(potential, budgets);
   const victims: Pod[] = [];
-  for (const p of potential) {
+  const reprieve = (p: PodInfo): boolean => {
     copy.addPod(p);
     if (state) updatePreFilterState(profile, state, pod, p, copy, true);
-    if (fits()) {
-      copy.removePod(p.key);
-      if (state) updatePreFilterState(profile, state, pod, p, copy, false);
-      victims.push(p.pod);
-    }
-  }
-  return { victims };
+    if (!fits()) return true;
+    copy.removePod(p.key);
+    if (state) updatePreFilterState(profile, state, pod, p, copy, false);
+    victims.push(p.pod);
+    return false;
+  };
+  let pdbViolations = 0;
+  for (const p of violating) if (!reprieve(p)) pdbViolations++;
+  for (const p of nonViolating) reprieve(p);
+  if (violating.length > 0 && nonViolating.length > 0) victims.sort((a, b) => (moreImportant(a, b) ? -1 : moreImportant(b, a) ? 1 : 0));
+  return { victims, pdbViolations };
 };
 
 /**
- * pickOneNodeForPreemption (without PDBs): the lowest highest-priority
- * victim, then the lowest sum of priorities, then the fewest victims, then
- * the latest start among the most important victims, then the first.
+ * pickOneNodeForPreemption: the fewest PodDisruptionBudget violations, then
+ * the lowest highest-priority victim, then the lowest sum of priorities, then
+ * the fewest victims, then the latest start among the most important
+ * victims, then the first.
  */
 export const pickOneNode = (candidates: readonly Candidate[]): Candidate | undefined => {
   if (candidates.length === 0) return undefined;
@@ -124,7 +183,8 @@ export const pickOneNode = (candidates: readonly Candidate[]): Candidate | undef
     const best = Math.min(...list.map(key));
     return list.filter((c) => key(c) === best);
   };
-  let list = keep(candidates, (c) => podPriority(c.victims[0]!));
+  let list = keep(candidates, (c) => c.pdbViolations ?? 0);
+  if (list.length > 1) list = keep(list, (c) => podPriority(c.victims[0]!));
   // Each priority offset by 2^31 so negative priorities cannot make a longer list look cheaper.
   if (list.length > 1) list = keep(list, (c) => c.victims.reduce((s, v) => s + podPriority(v) + 2 ** 31, 0));
   if (list.length > 1) list = keep(list, (c) => c.victims.length);
@@ -174,13 +234,14 @@ export const defaultPreemption = (
     else potential.push(node);
   }
   const candidates: Candidate[] = [];
+  const budgets = parseBudgets(source.objects?.podDisruptionBudgets?.() ?? []);
   if (potential.length > 0) {
     const wanted = numCandidates(profile.preemptionArgs ?? DEFAULT_PREEMPTION_ARGS, potential.length);
     const offset = Math.floor(random() * potential.length) % potential.length;
     for (let i = 0; i < potential.length && candidates.length < wanted; i++) {
       const node = potential[(offset + i) % potential.length]!;
-      const r = selectVictimsOnNode(profile, source, pod, node, state);
-      if ("victims" in r) candidates.push({ node: node.name, victims: r.victims });
+      const r = selectVictimsOnNode(profile, source, pod, node, state, budgets);
+      if ("victims" in r) candidates.push({ node: node.name, victims: r.victims, pdbViolations: r.pdbViolations });
       else statuses.push(r.status);
     }
   }

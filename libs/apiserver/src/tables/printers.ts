@@ -489,6 +489,21 @@ const printPriorityClass: Printer = (o, now) => ({
   cells: [nameOf(o), int(o.value), o.globalDefault === true, ageOf(o, now), str(o.preemptionPolicy) || "<unset>"],
 });
 
+// ---- poddisruptionbudgets (printPodDisruptionBudget) ----
+const podDisruptionBudgetColumns = [
+  nameCol(),
+  col("Min Available", "string", "The minimum number of pods that must be available."),
+  col("Max Unavailable", "string", "The maximum number of pods that may be unavailable."),
+  col("Allowed Disruptions", "integer", "Calculated number of pods that may be disrupted at this time."),
+  ageCol(),
+];
+/** IntOrString.String(): the number or the percent string; an unset field prints N/A. */
+const intOrStringCell = (v: unknown): string => (typeof v === "number" ? String(Math.trunc(v)) : typeof v === "string" ? v : "N/A");
+const printPodDisruptionBudget: Printer = (o, now) => {
+  const spec = rec(o.spec);
+  return { cells: [nameOf(o), intOrStringCell(spec.minAvailable), intOrStringCell(spec.maxUnavailable), int(rec(o.status).disruptionsAllowed), ageOf(o, now)] };
+};
+
 // ---- events (core/v1 and events.k8s.io/v1 share the internal printer) ----
 const eventColumns = [
   col("Last Seen", "string", D.eventLastTimestamp),
@@ -685,5 +700,6 @@ export const printers: ReadonlyMap<string, PrinterEntry> = new Map<string, Print
   ["coordination.k8s.io/leases", { columns: leaseColumns, print: printLease }],
   ["apps/replicasets", { columns: replicaSetColumns, print: printReplicaSet }],
   ["apps/deployments", { columns: deploymentColumns, print: printDeployment }],
+  ["policy/poddisruptionbudgets", { columns: podDisruptionBudgetColumns, print: printPodDisruptionBudget }],
   ["scheduling.k8s.io/priorityclasses", { columns: priorityClassColumns, print: printPriorityClass }],
 ]);
