@@ -29,7 +29,10 @@ describe("JetStream KV key encoding", () => {
 let nats: RunningNats;
 let bucketSeq = 0;
 const opened: StoreBackend[] = [];
-const open = async (bucket: string, extra: { log?: (l: string) => void; servers?: string | string[]; replicas?: number } = {}): Promise<StoreBackend> => {
+const open = async (
+  bucket: string,
+  extra: { log?: (l: string) => void; servers?: string | string[]; replicas?: number; startupTimeoutMs?: number; writeTimeoutMs?: number } = {},
+): Promise<StoreBackend> => {
   const s = createJetStreamBackend({ servers: extra.servers ?? nats.url, bucket, ...extra });
   opened.push(s);
   await s.open();
@@ -170,9 +173,26 @@ describe("JetStream KV backend on a real nats-server", () => {
 
 describe("JetStream KV backend on a 3-node nats cluster", () => {
   let cluster: NatsCluster;
+  // Under a full parallel test run a fresh cluster can take long to elect its
+  // JetStream meta leader: wait for it here, with room, not inside the test.
   beforeAll(async () => {
     cluster = await startNatsCluster(3);
-  }, 30_000);
+    const nc = await connect({ servers: cluster.urls });
+    try {
+      const deadline = Date.now() + 150_000;
+      for (;;) {
+        try {
+          await (await jetstreamManager(nc)).getAccountInfo();
+          break;
+        } catch (e) {
+          if (Date.now() > deadline) throw e;
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
+    } finally {
+      await nc.close();
+    }
+  }, 180_000);
   afterAll(async () => {
     for (const s of opened.splice(0)) await s.close().catch(() => undefined);
     await cluster?.stop();
@@ -180,7 +200,8 @@ describe("JetStream KV backend on a 3-node nats cluster", () => {
 
   it("a bucket with 3 replicas keeps every acknowledged write when the server the store talks to is killed", async () => {
     const bucket = freshBucket();
-    const s = await open(bucket, { servers: cluster.urls, replicas: 3 });
+    const patient = { startupTimeoutMs: 150_000, writeTimeoutMs: 150_000 }; // elections after a start or a kill, on a loaded machine
+    const s = await open(bucket, { servers: cluster.urls, replicas: 3, ...patient });
     for (let i = 0; i < 50; i++) await s.create(cmKey("ns", `a${i}`), cm("ns", `a${i}`));
     // Kill a member: whichever the store is connected to, the bucket's quorum (2 of 3) survives.
     await cluster.members[0]!.kill();
@@ -190,9 +211,9 @@ describe("JetStream KV backend on a 3-node nats cluster", () => {
     await s.close();
 
     // A store on another machine, talking to the survivors only, serves the same state.
-    const other = await open(bucket, { servers: cluster.urls.slice(1), replicas: 3 });
+    const other = await open(bucket, { servers: cluster.urls.slice(1), replicas: 3, ...patient });
     expect(other.revision).toBe(100);
     expect(other.list("/").items.length).toBe(100);
     await cluster.members[0]!.start();
-  }, 120_000);
+  }, 400_000);
 });
