@@ -52,7 +52,7 @@ describe("preemption and PodDisruptionBudgets", () => {
         priorityClassName,
         ...(node ? { nodeSelector: { "kubernetes.io/hostname": node } } : {}),
         terminationGracePeriodSeconds: 1,
-        containers: [{ name: "c", image: "busybox", resources: { requests: { cpu: "800m" } } }],
+        containers: [{ name: "c", image: "registry.k8s.io/pause:3.10", resources: { requests: { cpu: "800m" } } }],
       },
     });
     await cluster.api.create(PDBS, "default", { apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: { name: "guarded" }, spec: { minAvailable: 1, selector: { matchLabels: { app: "guarded" } } } });
