@@ -12,6 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeKubeconfig } from "@kubeactor/runtime";
 import { parse as parseYaml } from "yaml";
 import { call, memoryCase, startTestCluster, type TestCluster } from "@kubeactor/testing";
 
@@ -77,16 +78,7 @@ describe.skipIf(installed.length === 0)("kubectl 1.27 … 1.33 against one clust
     await tc.setup();
     c = await startTestCluster(tc);
     dir = mkdtempSync(join(tmpdir(), "kubectl-matrix-"));
-    writeFileSync(
-      join(dir, "kubeconfig"),
-      `apiVersion: v1
-kind: Config
-clusters: [{name: kubeactor, cluster: {server: "${c.url}"}}]
-users: [{name: user, user: {}}]
-contexts: [{name: kubeactor, context: {cluster: kubeactor, user: user}}]
-current-context: kubeactor
-`,
-    );
+    writeKubeconfig(join(dir, "kubeconfig"), c.url);
   });
   afterAll(async () => {
     await c?.stop();

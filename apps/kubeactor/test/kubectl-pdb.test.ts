@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeKubeconfig } from "@kubeactor/runtime";
 import { call, memoryCase, startTestCluster, type TestCluster, until } from "@kubeactor/testing";
 
 const run = promisify(execFile);
@@ -36,16 +37,7 @@ describe.skipIf(!existsSync(KUBECTL))("kubectl and PodDisruptionBudgets", () => 
     await tc.setup();
     c = await startTestCluster(tc);
     dir = mkdtempSync(join(tmpdir(), "kubectl-pdb-"));
-    writeFileSync(
-      join(dir, "kubeconfig"),
-      `apiVersion: v1
-kind: Config
-clusters: [{name: kubeactor, cluster: {server: "${c.url}"}}]
-users: [{name: user, user: {}}]
-contexts: [{name: kubeactor, context: {cluster: kubeactor, user: user}}]
-current-context: kubeactor
-`,
-    );
+    writeKubeconfig(join(dir, "kubeconfig"), c.url);
   });
   afterAll(async () => {
     await c?.stop();
