@@ -28,10 +28,19 @@ const sendResult = (conn: WsSocket, status: unknown) => {
   conn.close(1000);
 };
 
+/**
+ * client-go's WebSocket executor starts reading before it has registered its
+ * streams; a Status sent the instant the connection opens can reach it first
+ * and be dropped ("Unknown stream id 3, discarding message", then "error:
+ * closed all streams" instead of the reason). A real node answers a failed
+ * exec after the runtime tried; a refusal waits a moment likewise.
+ */
+const REFUSAL_DELAY_MS = 100;
+
 /** A session the node refused: its Status is the whole answer. */
 export const refuseChannels = (conn: WsSocket, status: unknown): void => {
   conn.on("error", () => {});
-  sendResult(conn, status);
+  setTimeout(() => sendResult(conn, status), REFUSAL_DELAY_MS);
 };
 
 export const serveChannels = (conn: WsSocket, session: NodeSession): void => {
