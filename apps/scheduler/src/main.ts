@@ -19,7 +19,7 @@ const main = async () => {
   const scheduler = await startScheduler({
     ...component.options,
     log: (line) => console.error(`scheduler: ${line}`),
-    ...(config ? { profiles: config.profiles } : {}),
+    ...(config ? { profiles: config.profiles, backoff: config.backoff } : {}),
     ...(leaderElection ? { leaderElection } : {}),
   });
   console.log("scheduler: ready");

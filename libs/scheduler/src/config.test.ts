@@ -142,6 +142,16 @@ describe("validation", () => {
       error: 'profiles[0].plugins: plugin "ImageLocality" already registered as "score"',
     },
     {
+      name: "podInitialBackoffSeconds",
+      json: config({}, { podInitialBackoffSeconds: 0 }),
+      error: "podInitialBackoffSeconds: Invalid value: 0: must be greater than 0",
+    },
+    {
+      name: "podMaxBackoffSeconds below the initial backoff",
+      json: config({}, { podInitialBackoffSeconds: 20 }),
+      error: "podMaxBackoffSeconds: Invalid value: 10: must be greater than or equal to PodInitialBackoffSeconds",
+    },
+    {
       name: "percentageOfNodesToScore",
       json: config({}, { percentageOfNodesToScore: 120 }),
       error: "percentageOfNodesToScore: Invalid value: 120: not in valid range [0-100]",
@@ -283,6 +293,12 @@ describe("profiles and args", () => {
     const c = schedulerConfiguration({ apiVersion: "kubescheduler.config.k8s.io/v1", kind: "KubeSchedulerConfiguration" });
     expect(c.profiles.map((p) => p.schedulerName)).toEqual(["default-scheduler"]);
     expect(c.leaderElection).toEqual({ leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000, namespace: "kube-system", name: "kube-scheduler" });
+    expect(c.backoff).toEqual({ initialMs: 1000, maxMs: 10_000 });
+  });
+
+  it("podInitialBackoffSeconds / podMaxBackoffSeconds set the backoff queue's delays", () => {
+    const c = schedulerConfiguration(config({}, { podInitialBackoffSeconds: 2, podMaxBackoffSeconds: 30 }));
+    expect(c.backoff).toEqual({ initialMs: 2000, maxMs: 30_000 });
   });
 
   it("MostAllocated packs where LeastAllocated spreads; the profile percentage falls back to the top-level one", () => {

@@ -72,6 +72,8 @@ const ConfigurationWire = Schema.Struct({
   profiles: Schema.optional(Schema.Array(ProfileWire)),
   percentageOfNodesToScore: Schema.optional(Schema.Number),
   leaderElection: Schema.optional(LeaderElectionWire),
+  podInitialBackoffSeconds: Schema.optional(Schema.Number),
+  podMaxBackoffSeconds: Schema.optional(Schema.Number),
   // Accepted for compatibility with kube-scheduler files; kubeactor has no use for them.
   parallelism: Schema.optional(Schema.Number),
   clientConnection: Schema.optional(Schema.Unknown),
@@ -79,8 +81,6 @@ const ConfigurationWire = Schema.Struct({
   metricsBindAddress: Schema.optional(Schema.String),
   enableProfiling: Schema.optional(Schema.Boolean),
   enableContentionProfiling: Schema.optional(Schema.Boolean),
-  podInitialBackoffSeconds: Schema.optional(Schema.Number),
-  podMaxBackoffSeconds: Schema.optional(Schema.Number),
   delayCacheUntilActive: Schema.optional(Schema.Boolean),
 });
 type ProfileWire = typeof ProfileWire.Type;
@@ -272,7 +272,13 @@ export interface SchedulerConfiguration {
   readonly profiles: readonly Profile[];
   /** leaderElection from the file, kube's defaults filled in; undefined when leaderElect is false. */
   readonly leaderElection?: { leaseDurationMs: number; renewDeadlineMs: number; retryPeriodMs: number; namespace: string; name: string };
+  /** podInitialBackoffSeconds / podMaxBackoffSeconds (kube's defaults 1 s and 10 s), for the backoff queue. */
+  readonly backoff: { initialMs: number; maxMs: number };
 }
+
+/** kube-scheduler's defaults for podInitialBackoffSeconds and podMaxBackoffSeconds. */
+const DEFAULT_INITIAL_BACKOFF_S = 1;
+const DEFAULT_MAX_BACKOFF_S = 10;
 
 const checkPluginNames = (path: string, plugins: ProfileWire["plugins"], errors: string[]) => {
   for (const point of POINTS) {
@@ -551,8 +557,13 @@ export const schedulerConfiguration = (json: unknown): SchedulerConfiguration =>
           name: le?.resourceName || "kube-scheduler",
         };
   if (le?.resourceLock !== undefined && le.resourceLock !== "leases") errors.push(unsupported("leaderElection.resourceLock", le.resourceLock, ["leases"]));
+  // ValidateKubeSchedulerConfiguration's checks, on the defaulted values.
+  const initialS = wire.podInitialBackoffSeconds ?? DEFAULT_INITIAL_BACKOFF_S;
+  const maxS = wire.podMaxBackoffSeconds ?? DEFAULT_MAX_BACKOFF_S;
+  if (initialS <= 0) errors.push(invalid("podInitialBackoffSeconds", initialS, "must be greater than 0"));
+  if (maxS < initialS) errors.push(invalid("podMaxBackoffSeconds", maxS, "must be greater than or equal to PodInitialBackoffSeconds"));
   if (errors.length > 0) throw new ConfigError(errors);
-  return { profiles, ...(leaderElection ? { leaderElection } : {}) };
+  return { profiles, backoff: { initialMs: initialS * 1000, maxMs: maxS * 1000 }, ...(leaderElection ? { leaderElection } : {}) };
 };
 
 /** Read `--config FILE` (YAML, of which JSON is a subset). */

@@ -33,6 +33,21 @@ describe("SchedulingQueue", () => {
     expect(delays).toEqual([1000, 2000, 4000, 8000, 10000, 10000]);
   });
 
+  it("uses the configured podInitialBackoffSeconds / podMaxBackoffSeconds", () => {
+    const c = clock();
+    const q = new SchedulingQueue({ now: c.now, initialBackoffMs: 2000, maxBackoffMs: 5000 });
+    q.add(makePod("p"));
+    const delays: number[] = [];
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const info = q.pop()!;
+      q.failed(info.key, [], false);
+      delays.push(q.backoffMs(info));
+      c.advance(q.backoffMs(info));
+      expect(q.flushBackoff()).toBe(1);
+    }
+    expect(delays).toEqual([2000, 4000, 5000]);
+  });
+
   it("parks unschedulable pods until an event that could help, or 5 minutes", () => {
     const c = clock();
     const q = new SchedulingQueue({ now: c.now });

@@ -25,6 +25,8 @@ export interface SchedulerOptions {
   /** Several profiles (`--config`): each pod goes to the one its spec.schedulerName names. Overrides `profile`. */
   readonly profiles?: readonly Profile[];
   readonly random?: () => number;
+  /** The backoff queue's per-pod delay (podInitialBackoffSeconds / podMaxBackoffSeconds); kube's 1 s → 10 s when absent. */
+  readonly backoff?: { readonly initialMs: number; readonly maxMs: number };
   /**
    * Leader election on the Lease kube-system/kube-scheduler (`--leader-elect`):
    * informers and cache run always (a warm standby), scheduling only while
@@ -56,7 +58,10 @@ export const startScheduler = async (opts: SchedulerOptions): Promise<RunningSch
   const recorderFor = (p: Pod) => recorders.get(profileFor(p).schedulerName)!;
   const cache = new SchedulerCache();
   let actor: AnyActorRef | undefined;
-  const queue = new SchedulingQueue({ onActive: () => actor?.send({ type: "PODS_QUEUED" }) });
+  const queue = new SchedulingQueue({
+    onActive: () => actor?.send({ type: "PODS_QUEUED" }),
+    ...(opts.backoff ? { initialBackoffMs: opts.backoff.initialMs, maxBackoffMs: opts.backoff.maxMs } : {}),
+  });
 
   const ours = (p: Pod) =>
     !p.spec?.nodeName && !p.metadata?.deletionTimestamp && !finished(p) && byName.has(p.spec?.schedulerName || DEFAULT_SCHEDULER_NAME);
