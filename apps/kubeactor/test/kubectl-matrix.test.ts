@@ -34,6 +34,11 @@ const REAL_API_RESOURCES = [
   ["services", "svc", "v1", "true", "Service"],
   ["deployments", "deploy", "apps/v1", "true", "Deployment"],
   ["replicasets", "rs", "apps/v1", "true", "ReplicaSet"],
+  ["selfsubjectreviews", "", "authentication.k8s.io/v1", "false", "SelfSubjectReview"],
+  ["localsubjectaccessreviews", "", "authorization.k8s.io/v1", "true", "LocalSubjectAccessReview"],
+  ["selfsubjectaccessreviews", "", "authorization.k8s.io/v1", "false", "SelfSubjectAccessReview"],
+  ["selfsubjectrulesreviews", "", "authorization.k8s.io/v1", "false", "SelfSubjectRulesReview"],
+  ["subjectaccessreviews", "", "authorization.k8s.io/v1", "false", "SubjectAccessReview"],
   ["leases", "", "coordination.k8s.io/v1", "true", "Lease"],
   ["endpointslices", "", "discovery.k8s.io/v1", "true", "EndpointSlice"],
   ["events", "ev", "events.k8s.io/v1", "true", "Event"],
@@ -116,6 +121,20 @@ describe.skipIf(installed.length === 0)("kubectl 1.27 … 1.33 against one clust
         const versions = (await kubectl("api-versions")).stdout.trim().split("\n");
         expect(versions).toEqual([...versions].sort());
         expect(versions).toEqual(expect.arrayContaining(["apps/v1", "coordination.k8s.io/v1", "discovery.k8s.io/v1", "events.k8s.io/v1", "v1"]));
+
+        // auth: no authentication and AlwaysAllow, as kube-apiserver with anonymous auth answers (1.32+ posts protobuf)
+        expect((await kubectl("auth", "can-i", "create", "pods")).stdout).toBe("yes\n");
+        expect((await kubectl("auth", "can-i", "delete", "nodes", "--as", "alice")).stdout).toBe("yes\n");
+        const rules = (await kubectl("auth", "can-i", "--list", "-n", "kube-system")).stdout.split("\n").map((l) => l.trim().split(/\s+/));
+        expect(rules.slice(1, 3)).toEqual([
+          ["*.*", "[]", "[]", "[*]"],
+          ["[*]", "[]", "[*]"],
+        ]);
+        if (minor >= 28) {
+          // SelfSubjectReview is authentication.k8s.io/v1 from 1.28 (kubectl 1.27 asks for v1beta1 only)
+          expect((await kubectl("auth", "whoami")).stdout).toMatch(/^ATTRIBUTE\s+VALUE\nUsername\s+system:anonymous\nGroups\s+\[system:unauthenticated\]\n$/);
+          expect((await kubectl("auth", "whoami", "--as", "alice", "--as-group", "dev")).stdout).toMatch(/Username\s+alice\nGroups\s+\[dev system:authenticated\]/);
+        }
 
         // explain: ≤ 1.28 reads the v2 protobuf document, newer ones the v3 JSON documents
         const strategy = (await kubectl("explain", "deployment.spec.strategy")).stdout;

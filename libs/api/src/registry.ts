@@ -12,6 +12,7 @@ import { Pod } from "./resources/pod.ts";
 import { PodDisruptionBudget } from "./resources/policy.ts";
 import { PriorityClass } from "./resources/scheduling.ts";
 import { RuntimeClass } from "./resources/node.ts";
+import { LocalSubjectAccessReview, SelfSubjectAccessReview, SelfSubjectReview, SelfSubjectRulesReview, SubjectAccessReview } from "./resources/reviews.ts";
 
 export interface SubresourceInfo {
   readonly name: string;
@@ -40,6 +41,12 @@ export interface ResourceInfo {
   readonly schema: Schema.Schema<any, any>;
   /** True when spec changes bump metadata.generation (Kubernetes' strategies). */
   readonly hasGeneration: boolean;
+  /**
+   * False for the review kinds (SelfSubjectAccessReview, ...): a create is a
+   * question the API server answers in its response; nothing is stored, and
+   * create is the only verb.
+   */
+  readonly persisted: boolean;
 }
 
 /** create, delete, deletecollection, get, list, patch, update, watch. */
@@ -49,14 +56,19 @@ const STATUS_VERBS = ["get", "patch", "update"] as const;
 const status = (group: string, version: string, kind: string): SubresourceInfo => ({ name: "status", kind, group, version, verbs: STATUS_VERBS });
 const scale: SubresourceInfo = { name: "scale", kind: "Scale", group: "autoscaling", version: "v1", verbs: STATUS_VERBS };
 
-const info = (r: Omit<ResourceInfo, "listKind" | "verbs" | "subresources" | "shortNames" | "categories"> & Partial<ResourceInfo>): ResourceInfo => ({
+const info = (r: Omit<ResourceInfo, "listKind" | "verbs" | "subresources" | "shortNames" | "categories" | "persisted"> & Partial<ResourceInfo>): ResourceInfo => ({
   listKind: `${r.kind}List`,
   verbs: ALL_VERBS,
   subresources: [],
   shortNames: [],
   categories: [],
+  persisted: true,
   ...r,
 });
+
+/** A review kind: create-only, answered and not stored. */
+const review = (group: string, resource: string, kind: string, schema: Schema.Schema<any, any>, namespaced = false): ResourceInfo =>
+  info({ group, version: "v1", resource, singular: resource.replace(/s$/, ""), kind, namespaced, schema, hasGeneration: false, verbs: ["create"], persisted: false });
 
 export const resources: readonly ResourceInfo[] = [
   info({
@@ -149,6 +161,11 @@ export const resources: readonly ResourceInfo[] = [
     group: "node.k8s.io", version: "v1", resource: "runtimeclasses", singular: "runtimeclass", kind: "RuntimeClass", namespaced: false,
     schema: RuntimeClass, hasGeneration: false,
   }),
+  review("authentication.k8s.io", "selfsubjectreviews", "SelfSubjectReview", SelfSubjectReview),
+  review("authorization.k8s.io", "localsubjectaccessreviews", "LocalSubjectAccessReview", LocalSubjectAccessReview, true),
+  review("authorization.k8s.io", "selfsubjectaccessreviews", "SelfSubjectAccessReview", SelfSubjectAccessReview),
+  review("authorization.k8s.io", "selfsubjectrulesreviews", "SelfSubjectRulesReview", SelfSubjectRulesReview),
+  review("authorization.k8s.io", "subjectaccessreviews", "SubjectAccessReview", SubjectAccessReview),
 ];
 
 /** "v1" for core, "apps/v1" otherwise. */

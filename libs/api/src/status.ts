@@ -85,12 +85,17 @@ export interface FieldCause {
   readonly field: string;
 }
 
-/** 422 Invalid: `ConfigMap "x" is invalid: metadata.name: Invalid value: ...` (several causes joined as a list). */
+/**
+ * 422 Invalid: `ConfigMap "x" is invalid: metadata.name: Invalid value: ...`
+ * (several causes joined as a list). The message names the kind qualified by
+ * its group as kube's NewInvalid does (`Deployment.apps "x" is invalid`);
+ * details.kind is the bare kind, which kubectl prints ("The Deployment ...").
+ */
 export const invalid = (kind: string, group: string, name: string, causes: readonly FieldCause[]): StatusError => {
   const parts = causes.map((c) => `${c.field}: ${c.message}`);
   const summary = parts.length === 1 ? parts[0] : `[${parts.join(", ")}]`;
   return new StatusError(
-    failure(422, "Invalid", `${kind} "${name}" is invalid: ${summary}`, {
+    failure(422, "Invalid", `${group ? `${kind}.${group}` : kind} "${name}" is invalid: ${summary}`, {
       name,
       group,
       kind,
@@ -106,6 +111,9 @@ export const forbidden = (r: QualifiedResource, name: string, why: string): Stat
 
 export const methodNotSupported = (r: QualifiedResource, verb: string): StatusError =>
   new StatusError(failure(405, "MethodNotAllowed", `${verb} is not supported on resources of kind "${qualified(r)}"`, { group: r.group, kind: r.resource }));
+
+/** 405 for a method the resource has no route for (a GET on a create-only kind). */
+export const methodNotAllowed = (): StatusError => new StatusError(failure(405, "MethodNotAllowed", "the server does not allow this method on the requested resource"));
 
 export const notAcceptable = (message: string): StatusError => new StatusError(failure(406, "NotAcceptable", message));
 

@@ -3,7 +3,8 @@
  * by the same handlers as HTTP, so a component's write gets exactly what a
  * kubectl write gets. Watches are not here: components read through informers.
  */
-import { badRequest, findResource, methodNotSupported, notAcceptable } from "@kubeactor/api";
+import { badRequest, findResource, methodNotAllowed, methodNotSupported, notAcceptable } from "@kubeactor/api";
+import { answerReview, isReview } from "./reviews.ts";
 import { apiRequest, type Bus, type BusSubscription, type JsonObject } from "@kubeactor/bus";
 import type { ResourceHandlers } from "./handlers.ts";
 import type { ResourceTarget } from "./routes.ts";
@@ -28,6 +29,10 @@ export const serveBusApi = (bus: Bus, handlers: ResourceHandlers): BusSubscripti
         if (!t.name) throw badRequest(`verb ${req.verb} needs a name`);
         return t.name;
       };
+      if (isReview(info)) {
+        if (req.verb !== "create") throw methodNotAllowed();
+        return { object: answerReview(t, body).body as JsonObject };
+      }
       let reply;
       switch (req.verb) {
         case "create":

@@ -16,7 +16,7 @@ import type { StoreClient } from "@kubeactor/client";
 export type RevisionChoice = { readonly exact: number } | { readonly notOlderThan: number } | { readonly latest: true };
 
 const listOptionsInvalid = (message: string, reason = "FieldValueForbidden") =>
-  invalid("ListOptions.meta.k8s.io", "meta.k8s.io", "", [{ reason, field: "resourceVersionMatch", message }]);
+  invalid("ListOptions", "meta.k8s.io", "", [{ reason, field: "resourceVersionMatch", message }]);
 
 /** Validates the combination and says which revision a list must be served at. */
 export const revisionChoice = (q: URLSearchParams, watch: boolean): RevisionChoice => {

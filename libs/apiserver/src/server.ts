@@ -5,7 +5,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { badRequest, methodNotSupported, type Status, StatusError, toStatus } from "@kubeactor/api";
+import { badRequest, methodNotAllowed, methodNotSupported, type Status, StatusError, toStatus } from "@kubeactor/api";
+import { answerReview, isReview, requestUser } from "./reviews.ts";
 import type { Bus } from "@kubeactor/bus";
 import { StoreClient } from "@kubeactor/client";
 import { aggregatedContentType, aggregatedDocument, apiGroup, apiGroupList, apiResourceList, apiVersions, discoveryFormat, versionInfo } from "./discovery.ts";
@@ -102,6 +103,12 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
     if (sub !== undefined && !t.info.subresources.some((s) => s.name === sub)) {
       sendStatus(res, notFoundStatus());
       return;
+    }
+    if (isReview(t.info)) {
+      // A question answered in the response (kubectl auth can-i / whoami); any other method has no route.
+      if (method !== "POST") throw methodNotAllowed();
+      const checked = parseValidatedBody(t.info, await readBody(req), req, q, "CreateOptions");
+      return sendReply(res, { ...answerReview(t, checked.body, requestUser(req.headers)), warnings: checked.warnings });
     }
     if (sub === "binding" && method === "POST" && t.name !== undefined) {
       const reply = await handlers.bind(t, t.name, parseObjectBody(await readBody(req), req), q);

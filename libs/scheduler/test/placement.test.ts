@@ -114,10 +114,10 @@ describe.each(transportCases())("pod placement on $name", (tc) => {
     const refused = (...args: string[]) => kubectl(...args).catch((e: { stderr: string }) => e.stderr);
     // (kube qualifies the kind as PriorityClass.scheduling.k8s.io in these messages; kubeactor's API server names the kind only)
     expect(await refused("create", "priorityclass", "system-mine", "--value=1")).toMatch(
-      /^error: failed to create priorityclass: PriorityClass(\.scheduling\.k8s\.io)? "system-mine" is invalid: metadata\.name: Forbidden: priority class names with 'system-' prefix are reserved for system use only\. error: system-mine is not a known system priority class\n$/,
+      /^error: failed to create priorityclass: PriorityClass\.scheduling\.k8s\.io "system-mine" is invalid: metadata\.name: Forbidden: priority class names with 'system-' prefix are reserved for system use only\. error: system-mine is not a known system priority class\n$/,
     );
     expect(await refused("create", "priorityclass", "huge", "--value=1000000001")).toMatch(
-      /^error: failed to create priorityclass: PriorityClass(\.scheduling\.k8s\.io)? "huge" is invalid: value: Forbidden: maximum allowed value of a user defined priority is 1000000000\n$/,
+      /^error: failed to create priorityclass: PriorityClass\.scheduling\.k8s\.io "huge" is invalid: value: Forbidden: maximum allowed value of a user defined priority is 1000000000\n$/,
     );
     const table = (await kubectl("get", "pc")).split("\n").map((l) => l.split(/\s+/).filter(Boolean));
     expect(table[0]).toEqual(["NAME", "VALUE", "GLOBAL-DEFAULT", "AGE", "PREEMPTIONPOLICY"]);
@@ -144,7 +144,7 @@ describe.each(transportCases())("pod placement on $name", (tc) => {
       .update(PRIORITY_CLASSES, "", { ...(await cluster.api.get(PRIORITY_CLASSES, "", "dflt")), value: 6 })
       .catch((e: { status?: { code: number; message: string } }) => e.status);
     expect(changed).toMatchObject({ code: 422 });
-    expect(changed?.message).toMatch(/^PriorityClass(\.scheduling\.k8s\.io)? "dflt" is invalid: value: Forbidden: may not be changed in an update\.$/);
+    expect(changed?.message).toMatch(/^PriorityClass\.scheduling\.k8s\.io "dflt" is invalid: value: Forbidden: may not be changed in an update\.$/);
     await cluster.api.delete(PODS, "default", "defaulted");
     await cluster.api.delete(PRIORITY_CLASSES, "", "dflt");
   });

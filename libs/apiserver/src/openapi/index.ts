@@ -67,13 +67,18 @@ const pathsFor = (r: ResourceInfo, prefix: string, ref: string, v3: boolean): Re
       ...(has("create") ? { post: op("post", "create", ["*/*"]) } : {}),
       ...(namespaceParam.length ? { parameters: namespaceParam } : {}),
     },
-    [`${base}/{name}`]: {
-      ...(has("get") ? { get: op("get", "read") } : {}),
-      ...(has("update") ? { put: op("put", "replace", ["*/*"]) } : {}),
-      ...(has("patch") ? { patch: op("patch", "patch", PATCH_TYPES) } : {}),
-      ...(has("delete") ? { delete: op("delete", "delete") } : {}),
-      parameters: [param(v3, "name", "path"), ...namespaceParam],
-    },
+    // Create-only kinds (the reviews) have no per-object path.
+    ...(["get", "update", "patch", "delete"].some(has)
+      ? {
+          [`${base}/{name}`]: {
+            ...(has("get") ? { get: op("get", "read") } : {}),
+            ...(has("update") ? { put: op("put", "replace", ["*/*"]) } : {}),
+            ...(has("patch") ? { patch: op("patch", "patch", PATCH_TYPES) } : {}),
+            ...(has("delete") ? { delete: op("delete", "delete") } : {}),
+            parameters: [param(v3, "name", "path"), ...namespaceParam],
+          },
+        }
+      : {}),
   };
 };
 
