@@ -43,6 +43,10 @@ const REAL_API_RESOURCES = [
   ["endpointslices", "", "discovery.k8s.io/v1", "true", "EndpointSlice"],
   ["events", "ev", "events.k8s.io/v1", "true", "Event"],
   ["poddisruptionbudgets", "pdb", "policy/v1", "true", "PodDisruptionBudget"],
+  ["clusterrolebindings", "", "rbac.authorization.k8s.io/v1", "false", "ClusterRoleBinding"],
+  ["clusterroles", "", "rbac.authorization.k8s.io/v1", "false", "ClusterRole"],
+  ["rolebindings", "", "rbac.authorization.k8s.io/v1", "true", "RoleBinding"],
+  ["roles", "", "rbac.authorization.k8s.io/v1", "true", "Role"],
 ];
 
 /** Splits a kubectl table by the header's column starts (so empty cells stay empty). */

@@ -7,6 +7,7 @@
  */
 import { formatQuantity, parseQuantity } from "./quantity.ts";
 import type { ResourceInfo } from "./registry.ts";
+import { defaultRbacBinding } from "./validation-rbac.ts";
 
 type Obj = Record<string, unknown>;
 
@@ -263,6 +264,8 @@ const byKind: Record<string, (o: Obj) => void> = {
   "apps/v1/ReplicaSet": defaultReplicaSet,
   "policy/v1/PodDisruptionBudget": defaultPodDisruptionBudget,
   "scheduling.k8s.io/v1/PriorityClass": (p) => setIfAbsent(p, "preemptionPolicy", "PreemptLowerPriority"),
+  "rbac.authorization.k8s.io/v1/RoleBinding": defaultRbacBinding,
+  "rbac.authorization.k8s.io/v1/ClusterRoleBinding": defaultRbacBinding,
 };
 
 /**

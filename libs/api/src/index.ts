@@ -9,6 +9,7 @@ export * from "./resources/discovery.ts";
 export * from "./resources/scheduling.ts";
 export * from "./resources/policy.ts";
 export * from "./resources/reviews.ts";
+export * from "./resources/rbac.ts";
 export * from "./registry.ts";
 export * from "./decode.ts";
 export * from "./defaults.ts";

@@ -12,6 +12,7 @@ import { Pod } from "./resources/pod.ts";
 import { PodDisruptionBudget } from "./resources/policy.ts";
 import { PriorityClass } from "./resources/scheduling.ts";
 import { RuntimeClass } from "./resources/node.ts";
+import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from "./resources/rbac.ts";
 import { LocalSubjectAccessReview, SelfSubjectAccessReview, SelfSubjectReview, SelfSubjectRulesReview, SubjectAccessReview } from "./resources/reviews.ts";
 
 export interface SubresourceInfo {
@@ -160,6 +161,22 @@ export const resources: readonly ResourceInfo[] = [
   info({
     group: "node.k8s.io", version: "v1", resource: "runtimeclasses", singular: "runtimeclass", kind: "RuntimeClass", namespaced: false,
     schema: RuntimeClass, hasGeneration: false,
+  }),
+  info({
+    group: "rbac.authorization.k8s.io", version: "v1", resource: "clusterrolebindings", singular: "clusterrolebinding", kind: "ClusterRoleBinding", namespaced: false,
+    schema: ClusterRoleBinding, hasGeneration: false,
+  }),
+  info({
+    group: "rbac.authorization.k8s.io", version: "v1", resource: "clusterroles", singular: "clusterrole", kind: "ClusterRole", namespaced: false,
+    schema: ClusterRole, hasGeneration: false,
+  }),
+  info({
+    group: "rbac.authorization.k8s.io", version: "v1", resource: "rolebindings", singular: "rolebinding", kind: "RoleBinding", namespaced: true,
+    schema: RoleBinding, hasGeneration: false,
+  }),
+  info({
+    group: "rbac.authorization.k8s.io", version: "v1", resource: "roles", singular: "role", kind: "Role", namespaced: true,
+    schema: Role, hasGeneration: false,
   }),
   review("authentication.k8s.io", "selfsubjectreviews", "SelfSubjectReview", SelfSubjectReview),
   review("authorization.k8s.io", "localsubjectaccessreviews", "LocalSubjectAccessReview", LocalSubjectAccessReview, true),

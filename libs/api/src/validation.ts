@@ -8,6 +8,8 @@ import type { ResourceInfo } from "./registry.ts";
 import { labelSelectorFromApi, matchesLabels } from "./selectors.ts";
 import { UNHEALTHY_POD_EVICTION_POLICIES } from "./resources/policy.ts";
 import { HIGHEST_USER_DEFINABLE_PRIORITY, SYSTEM_PRIORITY_CLASSES } from "./resources/scheduling.ts";
+import { RBAC_GROUP } from "./resources/rbac.ts";
+import { isValidPathSegmentName, validateRbacObject, validateRbacUpdate } from "./validation-rbac.ts";
 import type { FieldCause } from "./status.ts";
 
 type Obj = Record<string, unknown>;
@@ -156,6 +158,8 @@ const nameValidatorFor = (info: ResourceInfo): NameValidator => {
   if (info.group === "" && info.kind === "Namespace") return isDNS1123Label;
   // ValidateServiceName is NameIsDNS1035Label in Kubernetes.
   if (info.group === "" && info.kind === "Service") return isDNS1035Label;
+  // Roles and bindings (minimalNameRequirements): `system:controller:x` is a valid name.
+  if (info.group === RBAC_GROUP) return isValidPathSegmentName;
   return isDNS1123Subdomain;
 };
 
@@ -680,6 +684,8 @@ export function validateObject(info: ResourceInfo, obj: Record<string, unknown>)
     case "policy/PodDisruptionBudget":
       out.push(...validatePodDisruptionBudget(obj));
       break;
+    default:
+      if (info.group === RBAC_GROUP) out.push(...validateRbacObject(info.kind, obj));
   }
   return out;
 }
@@ -768,6 +774,8 @@ export function validateUpdate(info: ResourceInfo, newObj: Record<string, unknow
       }
       break;
     }
+    default:
+      if (info.group === RBAC_GROUP) out.push(...validateRbacUpdate(info.kind, newObj, oldObj));
   }
   return out;
 }

@@ -1,8 +1,9 @@
 /**
  * First-start objects every cluster has: the namespaces default, kube-system,
  * kube-public and kube-node-lease — kube-apiserver's bootstrap controller does
- * the same — and the PriorityClasses system-node-critical and
- * system-cluster-critical. Idempotent: existing ones are left alone. Waits for the store
+ * the same — the PriorityClasses system-node-critical and
+ * system-cluster-critical, and the cluster-admin ClusterRole bound to
+ * system:masters (RBAC's bootstrap policy; not enforced here). Idempotent: existing ones are left alone. Waits for the store
  * (a component started before it, e.g. under `turbo dev`).
  */
 import { findResource, isStatusError, SYSTEM_PRIORITY_CLASSES } from "@kubeactor/api";
@@ -43,6 +44,39 @@ export const bootstrapCluster = async (bus: Bus, log: (line: string) => void = (
     const obj = prepareCreate(rcInfo, { apiVersion: "node.k8s.io/v1", kind: "RuntimeClass", metadata: { name }, handler: name }, "");
     try {
       await store.create({ group: "node.k8s.io", resource: "runtimeclasses", namespace: "", name }, obj);
+    } catch (e) {
+      if (!(isStatusError(e) && e.status.reason === "AlreadyExists")) throw e;
+    }
+  }
+  // RBAC's bootstrap policy, as its post-start hook reconciles it (the part users name: cluster-admin).
+  const bootstrapMeta = { name: "cluster-admin", labels: { "kubernetes.io/bootstrapping": "rbac-defaults" }, annotations: { "rbac.authorization.kubernetes.io/autoupdate": "true" } };
+  const rbac = [
+    {
+      resource: "clusterroles",
+      obj: {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRole",
+        metadata: bootstrapMeta,
+        rules: [
+          { verbs: ["*"], apiGroups: ["*"], resources: ["*"] },
+          { verbs: ["*"], nonResourceURLs: ["*"] },
+        ],
+      },
+    },
+    {
+      resource: "clusterrolebindings",
+      obj: {
+        apiVersion: "rbac.authorization.k8s.io/v1",
+        kind: "ClusterRoleBinding",
+        metadata: bootstrapMeta,
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "cluster-admin" },
+        subjects: [{ kind: "Group", apiGroup: "rbac.authorization.k8s.io", name: "system:masters" }],
+      },
+    },
+  ];
+  for (const { resource, obj } of rbac) {
+    try {
+      await store.create({ group: "rbac.authorization.k8s.io", resource, namespace: "", name: "cluster-admin" }, prepareCreate(findResource("rbac.authorization.k8s.io", "v1", resource)!, obj, ""));
     } catch (e) {
       if (!(isStatusError(e) && e.status.reason === "AlreadyExists")) throw e;
     }

@@ -504,6 +504,29 @@ const printPodDisruptionBudget: Printer = (o, now) => {
   return { cells: [nameOf(o), intOrStringCell(spec.minAvailable), intOrStringCell(spec.maxUnavailable), int(rec(o.status).disruptionsAllowed), ageOf(o, now)] };
 };
 
+// ---- rolebindings and clusterrolebindings (printRoleBinding, printClusterRoleBinding) ----
+const bindingColumns = (kind: "roleBinding" | "clusterRoleBinding") => [
+  nameCol(),
+  col("Role", "string", "RoleRef can reference a Role in the current namespace or a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error. This field is immutable."),
+  ageCol(),
+  col("Users", "string", `Users in the ${kind}`, 1),
+  col("Groups", "string", `Groups in the ${kind}`, 1),
+  col("ServiceAccounts", "string", `ServiceAccounts in the ${kind}`, 1),
+];
+/** rbac.SubjectsStrings: users, groups and namespace/name service accounts, each joined by ", ". */
+const printBinding: Printer = (o, now) => {
+  const ref = rec(o.roleRef);
+  const users: string[] = [];
+  const groups: string[] = [];
+  const serviceAccounts: string[] = [];
+  for (const s of arr(o.subjects).map(rec)) {
+    if (s.kind === "ServiceAccount") serviceAccounts.push(`${str(s.namespace)}/${str(s.name)}`);
+    else if (s.kind === "User") users.push(str(s.name));
+    else if (s.kind === "Group") groups.push(str(s.name));
+  }
+  return { cells: [nameOf(o), `${str(ref.kind)}/${str(ref.name)}`, ageOf(o, now), users.join(", "), groups.join(", "), serviceAccounts.join(", ")] };
+};
+
 // ---- events (core/v1 and events.k8s.io/v1 share the internal printer) ----
 const eventColumns = [
   col("Last Seen", "string", D.eventLastTimestamp),
@@ -702,4 +725,6 @@ export const printers: ReadonlyMap<string, PrinterEntry> = new Map<string, Print
   ["apps/deployments", { columns: deploymentColumns, print: printDeployment }],
   ["policy/poddisruptionbudgets", { columns: podDisruptionBudgetColumns, print: printPodDisruptionBudget }],
   ["scheduling.k8s.io/priorityclasses", { columns: priorityClassColumns, print: printPriorityClass }],
+  ["rbac.authorization.k8s.io/rolebindings", { columns: bindingColumns("roleBinding"), print: printBinding }],
+  ["rbac.authorization.k8s.io/clusterrolebindings", { columns: bindingColumns("clusterRoleBinding"), print: printBinding }],
 ]);
