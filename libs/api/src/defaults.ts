@@ -8,6 +8,7 @@
 import { formatQuantity, parseQuantity } from "./quantity.ts";
 import type { ResourceInfo } from "./registry.ts";
 import { defaultRbacBinding } from "./validation-rbac.ts";
+import { defaultIngressClass, defaultNetworkPolicy } from "./validation-networking.ts";
 
 type Obj = Record<string, unknown>;
 
@@ -266,6 +267,8 @@ const byKind: Record<string, (o: Obj) => void> = {
   "scheduling.k8s.io/v1/PriorityClass": (p) => setIfAbsent(p, "preemptionPolicy", "PreemptLowerPriority"),
   "rbac.authorization.k8s.io/v1/RoleBinding": defaultRbacBinding,
   "rbac.authorization.k8s.io/v1/ClusterRoleBinding": defaultRbacBinding,
+  "networking.k8s.io/v1/NetworkPolicy": defaultNetworkPolicy,
+  "networking.k8s.io/v1/IngressClass": defaultIngressClass,
 };
 
 /**

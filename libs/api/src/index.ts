@@ -10,6 +10,7 @@ export * from "./resources/scheduling.ts";
 export * from "./resources/policy.ts";
 export * from "./resources/reviews.ts";
 export * from "./resources/rbac.ts";
+export * from "./resources/networking.ts";
 export * from "./registry.ts";
 export * from "./decode.ts";
 export * from "./defaults.ts";

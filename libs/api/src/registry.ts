@@ -12,6 +12,7 @@ import { Pod } from "./resources/pod.ts";
 import { PodDisruptionBudget } from "./resources/policy.ts";
 import { PriorityClass } from "./resources/scheduling.ts";
 import { RuntimeClass } from "./resources/node.ts";
+import { Ingress, IngressClass, NetworkPolicy } from "./resources/networking.ts";
 import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from "./resources/rbac.ts";
 import { LocalSubjectAccessReview, SelfSubjectAccessReview, SelfSubjectReview, SelfSubjectRulesReview, SubjectAccessReview } from "./resources/reviews.ts";
 
@@ -161,6 +162,18 @@ export const resources: readonly ResourceInfo[] = [
   info({
     group: "node.k8s.io", version: "v1", resource: "runtimeclasses", singular: "runtimeclass", kind: "RuntimeClass", namespaced: false,
     schema: RuntimeClass, hasGeneration: false,
+  }),
+  info({
+    group: "networking.k8s.io", version: "v1", resource: "ingressclasses", singular: "ingressclass", kind: "IngressClass", namespaced: false,
+    schema: IngressClass, hasGeneration: true,
+  }),
+  info({
+    group: "networking.k8s.io", version: "v1", resource: "ingresses", singular: "ingress", kind: "Ingress", namespaced: true,
+    shortNames: ["ing"], schema: Ingress, hasGeneration: true, subresources: [status("networking.k8s.io", "v1", "Ingress")],
+  }),
+  info({
+    group: "networking.k8s.io", version: "v1", resource: "networkpolicies", singular: "networkpolicy", kind: "NetworkPolicy", namespaced: true,
+    shortNames: ["netpol"], schema: NetworkPolicy, hasGeneration: true,
   }),
   info({
     group: "rbac.authorization.k8s.io", version: "v1", resource: "clusterrolebindings", singular: "clusterrolebinding", kind: "ClusterRoleBinding", namespaced: false,

@@ -10,6 +10,7 @@ import { UNHEALTHY_POD_EVICTION_POLICIES } from "./resources/policy.ts";
 import { HIGHEST_USER_DEFINABLE_PRIORITY, SYSTEM_PRIORITY_CLASSES } from "./resources/scheduling.ts";
 import { RBAC_GROUP } from "./resources/rbac.ts";
 import { isValidPathSegmentName, validateRbacObject, validateRbacUpdate } from "./validation-rbac.ts";
+import { validateNetworkingObject, validateNetworkingUpdate } from "./validation-networking.ts";
 import type { FieldCause } from "./status.ts";
 
 type Obj = Record<string, unknown>;
@@ -39,12 +40,12 @@ export const notSupportedCause = (field: string, value: unknown, supported: read
 export const tooLongCause = (field: string, max: number): FieldCause => ({ reason: "FieldValueTooLong", field, message: `Too long: must have at most ${max} bytes` });
 const notFoundCause = (field: string, value: unknown): FieldCause => ({ reason: "FieldValueNotFound", field, message: `Not found: ${q(value)}` });
 
-const regexError = (msg: string, fmt: string, ...examples: string[]): string =>
+export const regexError = (msg: string, fmt: string, ...examples: string[]): string =>
   `${msg} (${examples.length ? `e.g. ${examples.map((e) => `'${e}'`).join(",  or ")}, ` : ""}regex used for validation is '${fmt}')`;
 const maxLenError = (n: number) => `must be no more than ${n} characters`;
 
 const dns1123LabelFmt = "[a-z0-9]([-a-z0-9]*[a-z0-9])?";
-const dns1123SubdomainFmt = `${dns1123LabelFmt}(\\.${dns1123LabelFmt})*`;
+export const dns1123SubdomainFmt = `${dns1123LabelFmt}(\\.${dns1123LabelFmt})*`;
 const dns1035LabelFmt = "[a-z]([-a-z0-9]*[a-z0-9])?";
 const qualifiedNameFmt = "([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]";
 const labelValueFmt = `(${qualifiedNameFmt})?`;
@@ -142,8 +143,8 @@ export const isValidPortName = (port: string): string[] => {
   if (port.length > 0 && (port.startsWith("-") || port.endsWith("-"))) errs.push("must not begin or end with a hyphen");
   return errs;
 };
-const PORT_RANGE = "must be between 1 and 65535, inclusive";
-const isValidPortNum = (p: unknown): boolean => typeof p === "number" && Number.isInteger(p) && p >= 1 && p <= 65535;
+export const PORT_RANGE = "must be between 1 and 65535, inclusive";
+export const isValidPortNum = (p: unknown): boolean => typeof p === "number" && Number.isInteger(p) && p >= 1 && p <= 65535;
 const nonNegative = (field: string, v: unknown): FieldCause[] =>
   typeof v === "number" && v < 0 ? [invalidCause(field, v, "must be greater than or equal to 0")] : [];
 
@@ -647,7 +648,7 @@ const kindKey = (info: ResourceInfo) => `${info.group}/${info.kind}`;
  * Validates a whole object (as for create). `obj` should already be decoded
  * and defaulted; missing required defaults are reported as Required.
  */
-export function validateObject(info: ResourceInfo, obj: Record<string, unknown>): FieldCause[] {
+export function validateObject(info: ResourceInfo, obj: Record<string, unknown>, creating = true): FieldCause[] {
   const meta = isObj(obj["metadata"]) ? obj["metadata"] : {};
   const out = validateObjectMeta(info, meta);
   switch (kindKey(info)) {
@@ -686,6 +687,7 @@ export function validateObject(info: ResourceInfo, obj: Record<string, unknown>)
       break;
     default:
       if (info.group === RBAC_GROUP) out.push(...validateRbacObject(info.kind, obj));
+      else if (info.group === "networking.k8s.io") out.push(...validateNetworkingObject(info.kind, obj, creating));
   }
   return out;
 }
@@ -736,7 +738,7 @@ const immutable = (field: string, newV: unknown, oldV: unknown): FieldCause[] =>
  * plus immutability against the old one.
  */
 export function validateUpdate(info: ResourceInfo, newObj: Record<string, unknown>, oldObj: Record<string, unknown>): FieldCause[] {
-  const out = validateObject(info, newObj);
+  const out = validateObject(info, newObj, false);
   const nm = isObj(newObj["metadata"]) ? newObj["metadata"] : {};
   const om = isObj(oldObj["metadata"]) ? oldObj["metadata"] : {};
   out.push(...immutable("metadata.name", nm["name"], om["name"]));
@@ -776,6 +778,7 @@ export function validateUpdate(info: ResourceInfo, newObj: Record<string, unknow
     }
     default:
       if (info.group === RBAC_GROUP) out.push(...validateRbacUpdate(info.kind, newObj, oldObj));
+      else if (info.group === "networking.k8s.io") out.push(...validateNetworkingUpdate(info.kind, newObj, oldObj));
   }
   return out;
 }

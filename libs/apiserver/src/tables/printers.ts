@@ -527,6 +527,51 @@ const printBinding: Printer = (o, now) => {
   return { cells: [nameOf(o), `${str(ref.kind)}/${str(ref.name)}`, ageOf(o, now), users.join(", "), groups.join(", "), serviceAccounts.join(", ")] };
 };
 
+// ---- ingresses, ingressclasses, networkpolicies (printIngress, printIngressClass, printNetworkPolicy) ----
+const ingressColumns = [
+  nameCol(),
+  col("Class", "string", "The name of the IngressClass resource that should be used for additional configuration"),
+  col("Hosts", "string", "Hosts that incoming requests are matched against before the ingress rule"),
+  col("Address", "string", "Address is a list containing ingress points for the load-balancer"),
+  col("Ports", "string", "Ports of TLS configurations that open"),
+  ageCol(),
+];
+/** formatHosts: the first three hosts, "*" when none, "+ N more..." past three rules. */
+const formatIngressHosts = (rules: Obj[]): string => {
+  const list: string[] = [];
+  let more = false;
+  for (const rule of rules) {
+    if (list.length === 3) more = true;
+    if (!more && str(rule.host) !== "") list.push(str(rule.host));
+  }
+  if (list.length === 0) return "*";
+  return more ? `${list.join(",")} + ${rules.length - 3} more...` : list.join(",");
+};
+const printIngress: Printer = (o, now) => {
+  const spec = rec(o.spec);
+  const className = typeof spec.ingressClassName === "string" ? spec.ingressClassName : "<none>";
+  const ports = arr(spec.tls).length > 0 ? "80, 443" : "80";
+  return { cells: [nameOf(o), className, formatIngressHosts(arr(spec.rules).map(rec)), loadBalancerStatusStringer(rec(rec(o.status).loadBalancer)), ports, ageOf(o, now)] };
+};
+const ingressClassColumns = [
+  nameCol(),
+  col("Controller", "string", "Controller that is responsible for handling this class"),
+  col("Parameters", "string", "A reference to a resource with additional parameters"),
+  ageCol(),
+];
+const printIngressClass: Printer = (o, now) => {
+  const spec = rec(o.spec);
+  const params = isObj(spec.parameters) ? spec.parameters : undefined;
+  const parameters = params ? `${str(params.kind)}${typeof params.apiGroup === "string" ? `.${params.apiGroup}` : ""}/${str(params.name)}` : "<none>";
+  return { cells: [nameOf(o), str(spec.controller), parameters, ageOf(o, now)] };
+};
+const networkPolicyColumns = [
+  nameCol(),
+  col("Pod-Selector", "string", "Selects the pods to which this NetworkPolicy object applies. The array of ingress rules is applied to any pods selected by this field. Multiple network policies can select the same set of pods. In this case, the ingress rules for each are combined additively. This field is NOT optional and follows standard label selector semantics. An empty podSelector matches all pods in this namespace."),
+  ageCol(),
+];
+const printNetworkPolicy: Printer = (o, now) => ({ cells: [nameOf(o), formatApiLabelSelector(rec(o.spec).podSelector), ageOf(o, now)] });
+
 // ---- events (core/v1 and events.k8s.io/v1 share the internal printer) ----
 const eventColumns = [
   col("Last Seen", "string", D.eventLastTimestamp),
@@ -725,6 +770,9 @@ export const printers: ReadonlyMap<string, PrinterEntry> = new Map<string, Print
   ["apps/deployments", { columns: deploymentColumns, print: printDeployment }],
   ["policy/poddisruptionbudgets", { columns: podDisruptionBudgetColumns, print: printPodDisruptionBudget }],
   ["scheduling.k8s.io/priorityclasses", { columns: priorityClassColumns, print: printPriorityClass }],
+  ["networking.k8s.io/ingresses", { columns: ingressColumns, print: printIngress }],
+  ["networking.k8s.io/ingressclasses", { columns: ingressClassColumns, print: printIngressClass }],
+  ["networking.k8s.io/networkpolicies", { columns: networkPolicyColumns, print: printNetworkPolicy }],
   ["rbac.authorization.k8s.io/rolebindings", { columns: bindingColumns("roleBinding"), print: printBinding }],
   ["rbac.authorization.k8s.io/clusterrolebindings", { columns: bindingColumns("clusterRoleBinding"), print: printBinding }],
 ]);
