@@ -8,6 +8,8 @@ export * from "./resources/misc.ts";
 export * from "./resources/discovery.ts";
 export * from "./resources/scheduling.ts";
 export * from "./resources/policy.ts";
+export * from "./resources/batch.ts";
+export * from "./cron.ts";
 export * from "./registry.ts";
 export * from "./decode.ts";
 export * from "./defaults.ts";
