@@ -112,6 +112,31 @@ spec:
     expect(described.match(/SuccessfulCreate/g)).toHaveLength(2);
   });
 
+  it("suspend deletes the running pod without counting it; resume completes; activeDeadlineSeconds fails a job with DeadlineExceeded", { timeout: 90_000 }, async () => {
+    await kubectl("create", "job", "sl", "--image=busybox", "--", "sh", "-c", "sleep 6; echo done");
+    await until("sl's pod", async () => ((await json("get", "pods", "-l", "job-name=sl")).items.length === 1 ? true : undefined), 30_000);
+    await kubectl("patch", "job", "sl", "--type=merge", "-p", '{"spec":{"suspend":true}}');
+    await until("sl suspended without pods", async () => {
+      const row = await kubectl("get", "job", "sl", "--no-headers");
+      return /^sl\s+Suspended\s+0\/1\s/.test(row) && (await json("get", "pods", "-l", "job-name=sl")).items.length === 0 ? true : undefined;
+    }, 30_000);
+    await kubectl("patch", "job", "sl", "--type=merge", "-p", '{"spec":{"suspend":false}}');
+    await kubectl("wait", "--for=condition=complete", "job/sl", "--timeout=60s");
+    const sl = await json("get", "job", "sl");
+    expect(sl.status.failed).toBeUndefined();
+    expect(sl.status.conditions[0]).toMatchObject({ type: "Suspended", status: "False", reason: "JobResumed" });
+    expect(await kubectl("describe", "job", "sl")).toMatch(/Normal\s+Suspended\s+.*Job suspended[\s\S]*Normal\s+Resumed\s+.*Job resumed/);
+
+    await createFile(
+      "deadline.yaml",
+      "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: dl\nspec:\n  activeDeadlineSeconds: 2\n  template:\n    spec:\n      restartPolicy: Never\n      containers:\n      - name: c\n        image: busybox\n        command: [sh, -c, 'sleep 100']\n",
+    );
+    await kubectl("wait", "--for=condition=failed", "job/dl", "--timeout=60s");
+    const dl = await json("get", "job", "dl");
+    expect(dl.status.conditions.find((c: { type: string }) => c.type === "Failed")).toMatchObject({ reason: "DeadlineExceeded", message: "Job was active longer than specified deadline" });
+    await until("dl's pod gone", async () => ((await json("get", "pods", "-l", "job-name=dl")).items.length === 0 ? true : undefined), 30_000);
+  });
+
   it("ttlSecondsAfterFinished deletes a finished job and its pods", { timeout: 90_000 }, async () => {
     await createFile(
       "ttl.yaml",

@@ -145,6 +145,9 @@ export const jobController: Controller = {
         await Promise.all(
           plan.delete.map(async (pod) => {
             try {
+              // As deleteJobPods: the finalizer goes first, so a pod the controller deletes is not counted as failed
+              // (a failing job has already listed its active pods as failed in this round's status).
+              if (hasTrackingFinalizer(pod) && !(await removeFinalizer(pod))) return void expectations.deletionObserved(key, objectKey(pod));
               await ctx.api.delete(PODS, meta(pod).namespace!, meta(pod).name);
               void events.record(job, "Normal", "SuccessfulDelete", `Deleted pod: ${meta(pod).name}`);
             } catch (e) {
