@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseCronSchedule, cronParseError } from "./cron.ts";
 import { applyDefaults, prepareForCreate } from "./defaults.ts";
 import { findResource, resolveResourceName } from "./registry.ts";
+import { fieldsOf, matchesFields, parseFieldSelector } from "./selectors.ts";
 import { validateObject, validateUpdate } from "./validation.ts";
 
 const JOBS = findResource("batch", "v1", "jobs")!;
@@ -22,6 +23,11 @@ describe("batch/v1 registry", () => {
     expect(JOBS).toMatchObject({ kind: "Job", namespaced: true, categories: ["all"], subresources: [{ name: "status" }] });
     expect(resolveResourceName("cj")).toEqual([CRONJOBS]);
     expect(CRONJOBS.categories).toEqual(["all"]);
+  });
+
+  it("selects jobs by status.successful (status.succeeded)", () => {
+    expect(fieldsOf(JOBS, { metadata: { name: "j", namespace: "n" }, status: { succeeded: 2 } })).toEqual({ "metadata.name": "j", "metadata.namespace": "n", "status.successful": "2" });
+    expect(matchesFields(parseFieldSelector("status.successful=0"), fieldsOf(JOBS, { metadata: { name: "j" } }))).toBe(true);
   });
 });
 

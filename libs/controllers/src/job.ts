@@ -64,7 +64,8 @@ export const jobController: Controller = {
     };
     const onPod = (pod: Obj) => {
       const key = jobKeyOf(pod);
-      if (!key) return;
+      // Orphaned (e.g. its Job deleted with --cascade=orphan) with the finalizer still on: release it.
+      if (!key) return void (hasTrackingFinalizer(pod) && !controllerOf(pod) && queue.add(`pod:${objectKey(pod)}`));
       const job = jobInf.get(key) as Obj | undefined;
       if (job && meta(job).uid === controllerOf(pod)!.uid) queue.add(key);
       else if (hasTrackingFinalizer(pod)) queue.add(`pod:${objectKey(pod)}`);
