@@ -112,6 +112,39 @@ spec:
     expect(described.match(/SuccessfulCreate/g)).toHaveLength(2);
   });
 
+  it("podFailurePolicy FailJob on exit code 42 fails the job at once (reason PodFailurePolicy)", { timeout: 60_000 }, async () => {
+    await createFile(
+      "pfp.yaml",
+      `apiVersion: batch/v1
+kind: Job
+metadata:
+  name: pfp
+spec:
+  podFailurePolicy:
+    rules:
+    - action: FailJob
+      onExitCodes:
+        operator: In
+        values: [42]
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+      - name: main
+        image: busybox
+        command: ["sh", "-c", "exit 42"]
+`,
+    );
+    expect(await kubectl("wait", "--for=condition=failed", "job/pfp", "--timeout=50s")).toBe("job.batch/pfp condition met\n");
+    const job = await json("get", "job", "pfp");
+    const pod = (await json("get", "pods", "-l", "job-name=pfp")).items[0];
+    expect(job.status.conditions.find((c: { type: string }) => c.type === "Failed")).toMatchObject({
+      reason: "PodFailurePolicy",
+      message: `Container main for pod default/${pod.metadata.name} failed with exit code 42 matching FailJob rule at index 0`,
+    });
+    expect(job.status.failed).toBe(1);
+  });
+
   it("suspend deletes the running pod without counting it; resume completes; activeDeadlineSeconds fails a job with DeadlineExceeded", { timeout: 90_000 }, async () => {
     await kubectl("create", "job", "sl", "--image=busybox", "--", "sh", "-c", "sleep 6; echo done");
     await until("sl's pod", async () => ((await json("get", "pods", "-l", "job-name=sl")).items.length === 1 ? true : undefined), 30_000);

@@ -80,6 +80,21 @@ describe("Job defaults and generated selector", () => {
     expect(messages(validateObject(JOBS, wrongUid))[0]).toBe(`spec.template.metadata.labels[controller-uid]: Invalid value: "x": must be '${UID}'`);
   });
 
+  it("checks pod failure policy rules and requires restartPolicy Never with one", () => {
+    const job = createJob({
+      podFailurePolicy: { rules: [{ action: "Retry", onExitCodes: { operator: "In", values: [3, 0] } }, { action: "Ignore" }] },
+      template: template("OnFailure"),
+    });
+    expect(job.spec.podReplacementPolicy).toBe("Failed");
+    expect(messages(validateObject(JOBS, job))).toEqual([
+      'spec.podFailurePolicy.rules[0].action: Unsupported value: "Retry": supported values: "Count", "FailIndex", "FailJob", "Ignore"',
+      "spec.podFailurePolicy.rules[0].onExitCodes.values[1]: Invalid value: 0: must not be 0 for the In operator",
+      "spec.podFailurePolicy.rules[0].onExitCodes.values[1]: Invalid value: 0: must be ordered",
+      "spec.podFailurePolicy.rules[1]: Invalid value: specifying one of OnExitCodes and OnPodConditions is required",
+      'spec.template.spec.restartPolicy: Invalid value: "OnFailure": only "Never" is supported when podFailurePolicy is specified',
+    ]);
+  });
+
   it("makes the template, selector and completions immutable", () => {
     const old = createJob({ template: template("Never") });
     const changed = structuredClone(old);

@@ -665,6 +665,29 @@ const validateJobSpec = (spec: Obj, path: string, isTemplate: boolean): FieldCau
     if (!POD_REPLACEMENT_POLICIES.includes(replacement)) out.push(notSupportedCause(`${path}.podReplacementPolicy`, replacement, POD_REPLACEMENT_POLICIES));
     else if (isObj(spec["podFailurePolicy"]) && replacement !== "Failed") out.push(notSupportedCause(`${path}.podReplacementPolicy`, replacement, ["Failed"]));
   }
+  const pfp = spec["podFailurePolicy"];
+  if (isObj(pfp)) {
+    objects(pfp["rules"]).forEach((rule, i) => {
+      const rp = `${path}.podFailurePolicy.rules[${i}]`;
+      const action = str(rule["action"]) ?? "";
+      if (!["Count", "FailIndex", "FailJob", "Ignore"].includes(action)) out.push(notSupportedCause(`${rp}.action`, action, ["Count", "FailIndex", "FailJob", "Ignore"]));
+      const onExit = rule["onExitCodes"];
+      const onConditions = rule["onPodConditions"];
+      if (onExit !== undefined && onConditions !== undefined) out.push({ reason: "FieldValueInvalid", field: rp, message: "Invalid value: specifying both OnExitCodes and OnPodConditions is not supported" });
+      else if (onExit === undefined && onConditions === undefined) out.push({ reason: "FieldValueInvalid", field: rp, message: "Invalid value: specifying one of OnExitCodes and OnPodConditions is required" });
+      if (isObj(onExit)) {
+        const op = str(onExit["operator"]) ?? "";
+        if (!["In", "NotIn"].includes(op)) out.push(notSupportedCause(`${rp}.onExitCodes.operator`, op, ["In", "NotIn"]));
+        const values = Array.isArray(onExit["values"]) ? (onExit["values"] as unknown[]) : [];
+        if (values.length === 0) out.push(requiredCause(`${rp}.onExitCodes.values`, "at least one value is required"));
+        values.forEach((v, j) => {
+          if (op === "In" && v === 0) out.push(invalidCause(`${rp}.onExitCodes.values[${j}]`, v, "must not be 0 for the In operator"));
+          if (j > 0 && typeof v === "number" && typeof values[j - 1] === "number" && v <= (values[j - 1] as number))
+            out.push(invalidCause(`${rp}.onExitCodes.values[${j}]`, v, "must be ordered"));
+        });
+      }
+    });
+  }
   const template = isObj(spec["template"]) ? spec["template"] : undefined;
   const templateMeta = template && isObj(template["metadata"]) ? template["metadata"] : {};
   if (!isTemplate) {

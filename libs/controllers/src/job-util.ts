@@ -80,6 +80,50 @@ export const isPodFailed = (pod: Obj, job: Obj): boolean => {
   return !!meta(pod).deletionTimestamp && pod.status?.phase !== "Succeeded";
 };
 
+interface ContainerStatus {
+  name: string;
+  state?: { terminated?: { exitCode?: number } };
+}
+interface PolicyRule {
+  action: string;
+  onExitCodes?: { containerName?: string; operator: string; values: number[] };
+  onPodConditions?: { type: string; status?: string }[];
+}
+
+/**
+ * matchPodFailurePolicy: the first rule matching a failed pod decides —
+ * FailJob (with kube's message), Ignore (not counted), Count; no match counts.
+ * Exit codes are those of terminated containers (init containers first), never 0.
+ */
+export const matchPodFailurePolicy = (job: Obj, pod: Obj): { count: boolean; action?: string; failJobMessage?: string } => {
+  const rules = (job.spec?.podFailurePolicy?.rules ?? []) as PolicyRule[];
+  const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])] as ContainerStatus[];
+  const conditions = (pod.status?.conditions ?? []) as { type: string; status: string }[];
+  for (const [index, rule] of rules.entries()) {
+    let matched: string | undefined;
+    if (rule.onExitCodes) {
+      const req = rule.onExitCodes;
+      const c = statuses.find((cs) => {
+        const code = cs.state?.terminated?.exitCode;
+        if (code === undefined || code === 0 || (req.containerName && req.containerName !== cs.name)) return false;
+        return req.operator === "In" ? req.values.includes(code) : req.operator === "NotIn" ? !req.values.includes(code) : false;
+      });
+      if (c) matched = `Container ${c.name} for pod ${meta(pod).namespace}/${meta(pod).name} failed with exit code ${c.state!.terminated!.exitCode} matching FailJob rule at index ${index}`;
+    } else if (rule.onPodConditions) {
+      const cond = conditions.find((pc) => rule.onPodConditions!.some((pat) => pat.type === pc.type && (pat.status ?? "True") === pc.status));
+      if (cond) matched = `Pod ${meta(pod).namespace}/${meta(pod).name} has condition ${cond.type} matching FailJob rule at index ${index}`;
+    }
+    if (matched === undefined) continue;
+    if (rule.action === "Ignore") return { count: false, action: "Ignore" };
+    if (rule.action === "FailJob") return { count: true, action: "FailJob", failJobMessage: matched };
+    return { count: true, action: rule.action };
+  }
+  return { count: true };
+};
+
+/** A failed pod that counts toward backoffLimit (not ignored by the pod failure policy). */
+const countsAsFailure = (pod: Obj, job: Obj): boolean => isPodFailed(pod, job) && (!job.spec?.podFailurePolicy || matchPodFailurePolicy(job, pod).count);
+
 /** The pod's completion index, or undefined (getCompletionIndex). */
 export const completionIndex = (pod: Obj): number | undefined => {
   const v = meta(pod).annotations?.[JOB_COMPLETION_INDEX] ?? meta(pod).labels?.[JOB_COMPLETION_INDEX];
@@ -124,7 +168,7 @@ const finishTime = (pod: Obj): number => {
  * capped at 6 minutes, counted from the last failure.
  */
 export const remainingBackoffMs = (job: Obj, pods: readonly Obj[], now: number): number => {
-  const finished = pods.filter((p) => p.status?.phase === "Succeeded" || isPodFailed(p, job)).sort((a, b) => finishTime(a) - finishTime(b));
+  const finished = pods.filter((p) => p.status?.phase === "Succeeded" || countsAsFailure(p, job)).sort((a, b) => finishTime(a) - finishTime(b));
   let failures = 0;
   let lastFailure = 0;
   for (const p of finished) {
@@ -223,9 +267,10 @@ export function planJob(job: Obj, pods: readonly Obj[], now: number, canManage =
   const recordFinished = (finishing: boolean) => {
     for (const pod of pods) {
       const uid = meta(pod).uid;
-      if (!hasTrackingFinalizer(pod) || storedUncounted.succeeded.has(uid) || storedUncounted.failed.has(uid)) continue;
+      if (!hasTrackingFinalizer(pod) || storedUncounted.succeeded.has(uid) || storedUncounted.failed.has(uid) || plan.removeFinalizers.includes(pod)) continue;
       if (uncounted.succeeded.has(uid) || uncounted.failed.has(uid)) continue;
       if (pod.status?.phase === "Succeeded") uncounted.succeeded.add(uid);
+      else if (isPodFailed(pod, job) && !countsAsFailure(pod, job)) plan.removeFinalizers.push(pod); // ignored by the pod failure policy
       else if (isPodFailed(pod, job) || (finishing && interim?.type === "FailureTarget")) {
         uncounted.failed.add(uid);
         newFailures++;
@@ -263,7 +308,11 @@ export function planJob(job: Obj, pods: readonly Obj[], now: number, canManage =
     const limit = spec.backoffLimit ?? 6;
     const deadline = spec.activeDeadlineSeconds;
     const started = Date.parse(startTime ?? "");
-    if (failedTotal() > limit || pastBackoffLimitOnFailure(job, pods)) interim = { type: "FailureTarget", status: "True", ...BACKOFF_LIMIT_EXCEEDED };
+    const failJob = spec.podFailurePolicy
+      ? pods.filter((p) => isPodFailed(p, job)).map((p) => matchPodFailurePolicy(job, p).failJobMessage).find((m) => m !== undefined)
+      : undefined;
+    if (failJob) interim = { type: "FailureTarget", status: "True", reason: "PodFailurePolicy", message: failJob };
+    else if (failedTotal() > limit || pastBackoffLimitOnFailure(job, pods)) interim = { type: "FailureTarget", status: "True", ...BACKOFF_LIMIT_EXCEEDED };
     else if (deadline !== undefined && !suspended && Number.isFinite(started) && now - started >= deadline * 1000)
       interim = { type: "FailureTarget", status: "True", ...DEADLINE_EXCEEDED };
     else if (deadline !== undefined && !suspended && Number.isFinite(started)) plan.requeueAfterMs = deadline * 1000 - (now - started);

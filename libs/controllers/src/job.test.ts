@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatIndexes, parseIndexes, planJob, remainingBackoffMs } from "./job-util.ts";
+import { formatIndexes, matchPodFailurePolicy, parseIndexes, planJob, remainingBackoffMs } from "./job-util.ts";
 import { podFromJob } from "./job.ts";
 import { ttlRemainingMs } from "./ttl-after-finished.ts";
 import type { Obj } from "./util.ts";
@@ -151,6 +151,35 @@ describe("planJob", () => {
     expect(created.metadata).toMatchObject({ generateName: "j1-2-", annotations: { "batch.kubernetes.io/job-completion-index": "2" }, finalizers: [FIN] });
     expect(created.spec.hostname).toBe("j1-2");
     expect(created.spec.containers[0].env[0].name).toBe("JOB_COMPLETION_INDEX");
+  });
+
+  it("podFailurePolicy: FailJob on an exit code fails the job with kube's message; Ignore neither counts nor backs off", () => {
+    const policy = {
+      rules: [
+        { action: "FailJob", onExitCodes: { containerName: "c", operator: "In", values: [42] } },
+        { action: "Ignore", onPodConditions: [{ type: "DisruptionTarget", status: "True" }] },
+      ],
+    };
+    const j = job({ podFailurePolicy: policy, podReplacementPolicy: "Failed" }, { startTime: at(0) });
+    const exit42 = pod("Failed", { finishedAt: 3 });
+    exit42.status.containerStatuses[0].state.terminated.exitCode = 42;
+    expect(matchPodFailurePolicy(j, exit42)).toEqual({
+      count: true,
+      action: "FailJob",
+      failJobMessage: `Container c for pod default/${exit42.metadata.name} failed with exit code 42 matching FailJob rule at index 0`,
+    });
+    const failing = planJob(j, [exit42], T0 + 4000);
+    expect(failing.status.conditions![0]).toMatchObject({ type: "FailureTarget", reason: "PodFailurePolicy" });
+    expect(failing.status.uncountedTerminatedPods).toEqual({ failed: [exit42.metadata.uid] });
+
+    const evicted = pod("Failed", { finishedAt: 3 });
+    evicted.status.conditions = [{ type: "DisruptionTarget", status: "True" }];
+    const ignored = planJob(j, [evicted], T0 + 4000);
+    expect(ignored.status.uncountedTerminatedPods).toEqual({});
+    expect(ignored.removeFinalizers).toEqual([evicted]);
+    expect(ignored.create).toHaveLength(1); // replaced at once: an ignored failure has no backoff
+    // exit code 1 matches no rule: counted as usual
+    expect(matchPodFailurePolicy(j, pod("Failed", { finishedAt: 3 }))).toEqual({ count: true });
   });
 
   it("a finished job only releases finalizers", () => {
