@@ -39,6 +39,8 @@ const REAL_API_RESOURCES = [
   ["selfsubjectaccessreviews", "", "authorization.k8s.io/v1", "false", "SelfSubjectAccessReview"],
   ["selfsubjectrulesreviews", "", "authorization.k8s.io/v1", "false", "SelfSubjectRulesReview"],
   ["subjectaccessreviews", "", "authorization.k8s.io/v1", "false", "SubjectAccessReview"],
+  ["cronjobs", "cj", "batch/v1", "true", "CronJob"],
+  ["jobs", "", "batch/v1", "true", "Job"],
   ["leases", "", "coordination.k8s.io/v1", "true", "Lease"],
   ["endpointslices", "", "discovery.k8s.io/v1", "true", "EndpointSlice"],
   ["events", "ev", "events.k8s.io/v1", "true", "Event"],
@@ -160,6 +162,10 @@ describe.skipIf(installed.length === 0)("kubectl 1.27 … 1.33 against one clust
         expect(await failure("apply", "-f", file)).toContain(
           `Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.replica"`,
         );
+        // create job / cronjob: protobuf bodies from 1.32, JSON before
+        expect((await kubectl("create", "cronjob", `cj-${minor}`, "--image=busybox", "--schedule=@hourly", "--", "true")).stdout).toBe(`cronjob.batch/cj-${minor} created\n`);
+        expect((await kubectl("create", "job", `job-${minor}`, `--from=cronjob/cj-${minor}`)).stdout).toBe(`job.batch/job-${minor} created\n`);
+        expect((await kubectl("get", "job", `job-${minor}`, "-o", "jsonpath={.metadata.annotations}")).stdout).toBe('{"cronjob.kubernetes.io/instantiate":"manual"}');
         writeFileSync(file, deploymentYaml(name, "nginx:1.27"));
         expect((await kubectl("create", "-f", file)).stdout).toBe(`deployment.apps/${name} created\n`);
         writeFileSync(file, deploymentYaml(name, "nginx:1.28"));

@@ -254,6 +254,79 @@ const defaultPodDisruptionBudget = (pdb: Obj): void => {
   for (const f of ["disruptionsAllowed", "currentHealthy", "desiredHealthy", "expectedPods"]) setIfAbsent(status, f, 0);
 };
 
+/**
+ * SetDefaults_Job (pkg/apis/batch/v1/defaults.go). A Job without labels takes
+ * its template's: kube-apiserver applies defaults again when it reads the
+ * stored object, after the selector generation has labelled the template, so
+ * every Job it serves shows them.
+ */
+const defaultJob = (job: Obj): void => {
+  const spec = objAt(job, "spec");
+  if (spec["completions"] === undefined && spec["parallelism"] === undefined) {
+    spec["completions"] = 1;
+    spec["parallelism"] = 1;
+  }
+  if (spec["parallelism"] === undefined) spec["parallelism"] = 1;
+  if (spec["backoffLimit"] === undefined) spec["backoffLimit"] = spec["backoffLimitPerIndex"] !== undefined ? 2147483647 : 6;
+  const template = isObj(spec["template"]) ? spec["template"] : undefined;
+  const templateLabels = template && isObj(template["metadata"]) ? template["metadata"]["labels"] : undefined;
+  const meta = objAt(job, "metadata");
+  if (isObj(templateLabels) && (!isObj(meta["labels"]) || Object.keys(meta["labels"]).length === 0)) meta["labels"] = { ...templateLabels };
+  setIfAbsent(spec, "completionMode", "NonIndexed");
+  if (spec["suspend"] === undefined) spec["suspend"] = false;
+  const pfp = spec["podFailurePolicy"];
+  if (isObj(pfp)) for (const rule of objects(pfp["rules"])) for (const pattern of objects(rule["onPodConditions"])) setIfAbsent(pattern, "status", "True");
+  setIfAbsent(spec, "podReplacementPolicy", isObj(pfp) ? "Failed" : "TerminatingOrFailed");
+  defaultTemplate(spec);
+};
+
+/** SetDefaults_CronJob; the job template gets only the pod template defaults (SetDefaults_Job is for Jobs). */
+const defaultCronJob = (cj: Obj): void => {
+  const spec = objAt(cj, "spec");
+  setIfAbsent(spec, "concurrencyPolicy", "Allow");
+  if (spec["suspend"] === undefined) spec["suspend"] = false;
+  if (spec["successfulJobsHistoryLimit"] === undefined) spec["successfulJobsHistoryLimit"] = 3;
+  if (spec["failedJobsHistoryLimit"] === undefined) spec["failedJobsHistoryLimit"] = 1;
+  const jobTemplate = spec["jobTemplate"];
+  if (isObj(jobTemplate) && isObj(jobTemplate["spec"])) defaultTemplate(jobTemplate["spec"]);
+};
+
+/**
+ * The job strategy's generateSelector (pkg/registry/batch/job/strategy.go),
+ * which needs the new object's uid: unless spec.manualSelector is true, the
+ * template gets the labels batch.kubernetes.io/controller-uid,
+ * batch.kubernetes.io/job-name, controller-uid and job-name (values the user
+ * already set stay, and validation rejects a mismatch), and the selector
+ * matches batch.kubernetes.io/controller-uid. The Job then takes the template
+ * labels when it has none, as defaulting does.
+ */
+export const generateJobSelector = (job: Obj): void => {
+  const spec = objAt(job, "spec");
+  if (spec["manualSelector"] === true) return;
+  const meta = objAt(job, "metadata");
+  const name = typeof meta["name"] === "string" ? meta["name"] : "";
+  const uid = typeof meta["uid"] === "string" ? meta["uid"] : "";
+  const labels = objAt(objAt(objAt(spec, "template"), "metadata"), "labels");
+  if (labels["job-name"] === undefined) labels["job-name"] = name;
+  if (labels["batch.kubernetes.io/job-name"] === undefined) labels["batch.kubernetes.io/job-name"] = name;
+  if (labels["controller-uid"] === undefined) labels["controller-uid"] = uid;
+  if (labels["batch.kubernetes.io/controller-uid"] === undefined) labels["batch.kubernetes.io/controller-uid"] = uid;
+  const matchLabels = objAt(objAt(spec, "selector"), "matchLabels");
+  if (matchLabels["batch.kubernetes.io/controller-uid"] === undefined) matchLabels["batch.kubernetes.io/controller-uid"] = uid;
+  if (!isObj(meta["labels"]) || Object.keys(meta["labels"]).length === 0) meta["labels"] = { ...labels };
+};
+
+/**
+ * What registry strategies do on create once the server has set the uid and
+ * before validation: jobs and cronjobs start with an empty status
+ * (PrepareForCreate), jobs get their generated selector (Validate).
+ */
+export function prepareForCreate(info: ResourceInfo, obj: Record<string, unknown>): void {
+  if (info.group !== "batch") return;
+  if (info.kind === "Job" || info.kind === "CronJob") obj["status"] = {};
+  if (info.kind === "Job") generateJobSelector(obj);
+}
+
 const byKind: Record<string, (o: Obj) => void> = {
   "v1/Pod": defaultPod,
   "v1/Service": defaultService,
@@ -264,6 +337,8 @@ const byKind: Record<string, (o: Obj) => void> = {
   "apps/v1/Deployment": defaultDeployment,
   "apps/v1/ReplicaSet": defaultReplicaSet,
   "policy/v1/PodDisruptionBudget": defaultPodDisruptionBudget,
+  "batch/v1/Job": defaultJob,
+  "batch/v1/CronJob": defaultCronJob,
   "scheduling.k8s.io/v1/PriorityClass": (p) => setIfAbsent(p, "preemptionPolicy", "PreemptLowerPriority"),
   "rbac.authorization.k8s.io/v1/RoleBinding": defaultRbacBinding,
   "rbac.authorization.k8s.io/v1/ClusterRoleBinding": defaultRbacBinding,

@@ -11,6 +11,8 @@ export * from "./resources/policy.ts";
 export * from "./resources/reviews.ts";
 export * from "./resources/rbac.ts";
 export * from "./resources/networking.ts";
+export * from "./resources/batch.ts";
+export * from "./cron.ts";
 export * from "./registry.ts";
 export * from "./decode.ts";
 export * from "./defaults.ts";

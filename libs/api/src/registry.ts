@@ -5,6 +5,7 @@
  */
 import type * as Schema from "effect/Schema";
 import { Deployment, ReplicaSet } from "./resources/apps.ts";
+import { CronJob, Job } from "./resources/batch.ts";
 import { ConfigMap, Endpoints, Event, Namespace, Node, Secret, Service, ServiceAccount } from "./resources/core.ts";
 import { EndpointSlice } from "./resources/discovery.ts";
 import { EventsV1Event, Lease } from "./resources/misc.ts";
@@ -146,6 +147,14 @@ export const resources: readonly ResourceInfo[] = [
     group: "apps", version: "v1", resource: "replicasets", singular: "replicaset", kind: "ReplicaSet", namespaced: true,
     shortNames: ["rs"], categories: ["all"], schema: ReplicaSet, hasGeneration: true,
     subresources: [scale, status("apps", "v1", "ReplicaSet")],
+  }),
+  info({
+    group: "batch", version: "v1", resource: "jobs", singular: "job", kind: "Job", namespaced: true,
+    categories: ["all"], schema: Job, hasGeneration: true, subresources: [status("batch", "v1", "Job")],
+  }),
+  info({
+    group: "batch", version: "v1", resource: "cronjobs", singular: "cronjob", kind: "CronJob", namespaced: true,
+    shortNames: ["cj"], categories: ["all"], schema: CronJob, hasGeneration: true, subresources: [status("batch", "v1", "CronJob")],
   }),
   info({
     group: "discovery.k8s.io", version: "v1", resource: "endpointslices", singular: "endpointslice", kind: "EndpointSlice", namespaced: true,

@@ -7,6 +7,7 @@ import { compareQuantity, formatQuantity, parseQuantity, type Quantity, Quantity
 import type { ResourceInfo } from "./registry.ts";
 import { labelSelectorFromApi, matchesLabels } from "./selectors.ts";
 import { UNHEALTHY_POD_EVICTION_POLICIES } from "./resources/policy.ts";
+import { cronParseError, isKnownTimeZone } from "./cron.ts";
 import { HIGHEST_USER_DEFINABLE_PRIORITY, SYSTEM_PRIORITY_CLASSES } from "./resources/scheduling.ts";
 import { RBAC_GROUP } from "./resources/rbac.ts";
 import { isValidPathSegmentName, validateRbacObject, validateRbacUpdate } from "./validation-rbac.ts";
@@ -642,6 +643,192 @@ const validatePriorityClass = (obj: Record<string, unknown>): FieldCause[] => {
   return out;
 };
 
+// ---- batch (pkg/apis/batch/validation) ----
+
+const JOB_RESTART_POLICIES = ["OnFailure", "Never"];
+const COMPLETION_MODES = ["NonIndexed", "Indexed"];
+const POD_REPLACEMENT_POLICIES = ["TerminatingOrFailed", "Failed"];
+const CONCURRENCY = ["Allow", "Forbid", "Replace"];
+const CONTROLLER_UID = "batch.kubernetes.io/controller-uid";
+
+/** ValidateJobSpec for a Job (`path` "spec") or a CronJob's job template (`spec.jobTemplate.spec`), selector checks only for Jobs. */
+const validateJobSpec = (spec: Obj, path: string, isTemplate: boolean): FieldCause[] => {
+  const out: FieldCause[] = [];
+  for (const f of ["parallelism", "completions", "activeDeadlineSeconds", "backoffLimit", "ttlSecondsAfterFinished", "backoffLimitPerIndex", "maxFailedIndexes"])
+    out.push(...nonNegative(`${path}.${f}`, spec[f]));
+  const mode = str(spec["completionMode"]);
+  if (mode !== undefined && !COMPLETION_MODES.includes(mode)) out.push(notSupportedCause(`${path}.completionMode`, mode, COMPLETION_MODES));
+  if (mode === "Indexed") {
+    if (spec["completions"] === undefined) out.push(requiredCause(`${path}.completions`, "when completion mode is Indexed"));
+    if (typeof spec["parallelism"] === "number" && spec["parallelism"] > 100000)
+      out.push(invalidCause(`${path}.parallelism`, spec["parallelism"], "must be less than or equal to 100000 when completion mode is Indexed"));
+  }
+  if (spec["backoffLimitPerIndex"] !== undefined && mode !== "Indexed")
+    out.push(invalidCause(`${path}.completionMode`, mode ?? "", "requires indexed completion mode"));
+  const replacement = str(spec["podReplacementPolicy"]);
+  if (replacement !== undefined) {
+    if (!POD_REPLACEMENT_POLICIES.includes(replacement)) out.push(notSupportedCause(`${path}.podReplacementPolicy`, replacement, POD_REPLACEMENT_POLICIES));
+    else if (isObj(spec["podFailurePolicy"]) && replacement !== "Failed") out.push(notSupportedCause(`${path}.podReplacementPolicy`, replacement, ["Failed"]));
+  }
+  const pfp = spec["podFailurePolicy"];
+  if (isObj(pfp)) {
+    objects(pfp["rules"]).forEach((rule, i) => {
+      const rp = `${path}.podFailurePolicy.rules[${i}]`;
+      const action = str(rule["action"]) ?? "";
+      if (!["Count", "FailIndex", "FailJob", "Ignore"].includes(action)) out.push(notSupportedCause(`${rp}.action`, action, ["Count", "FailIndex", "FailJob", "Ignore"]));
+      const onExit = rule["onExitCodes"];
+      const onConditions = rule["onPodConditions"];
+      if (onExit !== undefined && onConditions !== undefined) out.push({ reason: "FieldValueInvalid", field: rp, message: "Invalid value: specifying both OnExitCodes and OnPodConditions is not supported" });
+      else if (onExit === undefined && onConditions === undefined) out.push({ reason: "FieldValueInvalid", field: rp, message: "Invalid value: specifying one of OnExitCodes and OnPodConditions is required" });
+      if (isObj(onExit)) {
+        const op = str(onExit["operator"]) ?? "";
+        if (!["In", "NotIn"].includes(op)) out.push(notSupportedCause(`${rp}.onExitCodes.operator`, op, ["In", "NotIn"]));
+        const values = Array.isArray(onExit["values"]) ? (onExit["values"] as unknown[]) : [];
+        if (values.length === 0) out.push(requiredCause(`${rp}.onExitCodes.values`, "at least one value is required"));
+        values.forEach((v, j) => {
+          if (op === "In" && v === 0) out.push(invalidCause(`${rp}.onExitCodes.values[${j}]`, v, "must not be 0 for the In operator"));
+          if (j > 0 && typeof v === "number" && typeof values[j - 1] === "number" && v <= (values[j - 1] as number))
+            out.push(invalidCause(`${rp}.onExitCodes.values[${j}]`, v, "must be ordered"));
+        });
+      }
+    });
+  }
+  const template = isObj(spec["template"]) ? spec["template"] : undefined;
+  const templateMeta = template && isObj(template["metadata"]) ? template["metadata"] : {};
+  if (!isTemplate) {
+    const selector = spec["selector"];
+    if (!isObj(selector)) out.push(requiredCause(`${path}.selector`));
+    else {
+      try {
+        const parsed = labelSelectorFromApi(selector as never);
+        if (!matchesLabels(parsed, (isObj(templateMeta["labels"]) ? templateMeta["labels"] : {}) as Record<string, string>))
+          out.push(invalidCause(`${path}.template.metadata.labels`, templateMeta["labels"] ?? {}, "`selector` does not match template `labels`"));
+      } catch (e) {
+        out.push(invalidCause(`${path}.selector`, selector, e instanceof Error ? e.message : String(e)));
+      }
+    }
+  }
+  if (!template) out.push(requiredCause(`${path}.template.spec.containers`));
+  else {
+    out.push(...validateLabels(templateMeta["labels"], `${path}.template.labels`));
+    out.push(...validateAnnotations(templateMeta["annotations"], `${path}.template.annotations`));
+    const podSpec = template["spec"];
+    out.push(...validatePodSpec(podSpec, `${path}.template.spec`).filter((c) => c.field !== `${path}.template.spec.restartPolicy`));
+    const restart = isObj(podSpec) ? str(podSpec["restartPolicy"]) : undefined;
+    // Always is the pod default, so it reads as "not set" to the job validation.
+    if (restart === undefined || restart === "" || restart === "Always")
+      out.push(requiredCause(`${path}.template.spec.restartPolicy`, 'valid values: "OnFailure", "Never"'));
+    else if (!JOB_RESTART_POLICIES.includes(restart)) out.push(notSupportedCause(`${path}.template.spec.restartPolicy`, restart, JOB_RESTART_POLICIES));
+    else if (isObj(spec["podFailurePolicy"]) && restart !== "Never")
+      out.push(invalidCause(`${path}.template.spec.restartPolicy`, restart, 'only "Never" is supported when podFailurePolicy is specified'));
+  }
+  return out;
+};
+
+/** validateGeneratedSelector: with a generated selector the controller-uid labels must carry the job's uid. */
+const validateGeneratedSelector = (obj: Obj): FieldCause[] => {
+  const spec = isObj(obj["spec"]) ? obj["spec"] : {};
+  if (spec["manualSelector"] === true) return [];
+  const uid = str(isObj(obj["metadata"]) ? obj["metadata"]["uid"] : undefined) ?? "";
+  const template = isObj(spec["template"]) ? spec["template"] : {};
+  const labels = isObj(template["metadata"]) && isObj(template["metadata"]["labels"]) ? template["metadata"]["labels"] : undefined;
+  if (!labels) return [requiredCause("spec.template.metadata.labels")];
+  const out: FieldCause[] = [];
+  for (const key of [CONTROLLER_UID, "controller-uid"])
+    if (labels[key] !== undefined && labels[key] !== uid)
+      out.push(invalidCause(`spec.template.metadata.labels[${key}]`, labels[key], `must be '${uid}'`));
+  const matchLabels = isObj(spec["selector"]) && isObj(spec["selector"]["matchLabels"]) ? spec["selector"]["matchLabels"] : {};
+  if (matchLabels[CONTROLLER_UID] !== undefined && matchLabels[CONTROLLER_UID] !== uid)
+    out.push(invalidCause("spec.selector.matchLabels", matchLabels, "`selector` not auto-generated"));
+  return out;
+};
+
+const validateJob = (obj: Obj): FieldCause[] => {
+  const spec = isObj(obj["spec"]) ? obj["spec"] : {};
+  const out = [...validateGeneratedSelector(obj), ...validateJobSpec(spec, "spec", false)];
+  const name = str(isObj(obj["metadata"]) ? obj["metadata"]["name"] : undefined) ?? "";
+  const completions = spec["completions"];
+  if (spec["completionMode"] === "Indexed" && typeof completions === "number" && completions > 0) {
+    // Indexed pods are named (and get the hostname) <job>-<index>.
+    const hostname = `${name}-${completions - 1}`;
+    if (isDNS1123Label(hostname).length > 0) out.push(invalidCause("metadata.name", name, `will not able to create pod with invalid DNS label: ${hostname}`));
+  }
+  return out;
+};
+
+/** validateScheduleFormat + validateTimeZone; `oldSpec` relaxes the TZ rule for objects that already had one. */
+const validateCronJobSpec = (spec: Obj, oldSpec?: Obj): FieldCause[] => {
+  const out: FieldCause[] = [];
+  const schedule = str(spec["schedule"]) ?? "";
+  if (schedule === "") out.push(requiredCause("spec.schedule"));
+  else {
+    const err = cronParseError(schedule);
+    if (err) out.push(invalidCause("spec.schedule", schedule, err));
+    const allowTZ = (str(oldSpec?.["schedule"]) ?? "").includes("TZ");
+    if (allowTZ && schedule.includes("TZ") && spec["timeZone"] !== undefined)
+      out.push(invalidCause("spec.schedule", schedule, "cannot use both timeZone field and TZ or CRON_TZ in schedule"));
+    else if (!allowTZ && schedule.includes("TZ"))
+      out.push(invalidCause("spec.schedule", schedule, "cannot use TZ or CRON_TZ in schedule, use timeZone field instead"));
+  }
+  out.push(...nonNegative("spec.startingDeadlineSeconds", spec["startingDeadlineSeconds"]));
+  const tz = spec["timeZone"];
+  if (typeof tz === "string" && (oldSpec === undefined || oldSpec["timeZone"] !== tz)) {
+    if (tz === "") out.push(invalidCause("spec.timeZone", tz, "timeZone must be nil or non-empty string"));
+    else if (tz.split("/").some((p) => p === "." || p === ".." || p.startsWith("-") || !/^[A-Za-z.\-_0-9+]{1,14}$/.test(p)))
+      out.push(invalidCause("spec.timeZone", tz, `unknown time zone ${tz}`));
+    else if (tz.toLowerCase() === "local")
+      out.push(invalidCause("spec.timeZone", tz, "timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones"));
+    else if (!isKnownTimeZone(tz)) out.push(invalidCause("spec.timeZone", tz, `unknown time zone ${tz}`));
+  }
+  const policy = str(spec["concurrencyPolicy"]) ?? "";
+  if (policy === "") out.push(requiredCause("spec.concurrencyPolicy"));
+  else if (!CONCURRENCY.includes(policy)) out.push(notSupportedCause("spec.concurrencyPolicy", policy, CONCURRENCY));
+  const jobTemplate = isObj(spec["jobTemplate"]) ? spec["jobTemplate"] : {};
+  const jtMeta = isObj(jobTemplate["metadata"]) ? jobTemplate["metadata"] : {};
+  out.push(...validateLabels(jtMeta["labels"], "spec.jobTemplate.metadata.labels"));
+  out.push(...validateAnnotations(jtMeta["annotations"], "spec.jobTemplate.metadata.annotations"));
+  out.push(...validateJobSpec(isObj(jobTemplate["spec"]) ? jobTemplate["spec"] : {}, "spec.jobTemplate.spec", true));
+  out.push(...nonNegative("spec.successfulJobsHistoryLimit", spec["successfulJobsHistoryLimit"]));
+  out.push(...nonNegative("spec.failedJobsHistoryLimit", spec["failedJobsHistoryLimit"]));
+  return out;
+};
+
+const validateCronJob = (obj: Obj): FieldCause[] => {
+  const out = validateCronJobSpec(isObj(obj["spec"]) ? obj["spec"] : {});
+  // Job names are <cronjob>-<minutes since epoch>: 11 more characters within 63.
+  const name = str(isObj(obj["metadata"]) ? obj["metadata"]["name"] : undefined) ?? "";
+  if (name.length > 52) out.push(invalidCause("metadata.name", name, "must be no more than 52 characters"));
+  return out;
+};
+
+/** ValidateJobSpecUpdate: what may not change once a Job exists. */
+const validateJobUpdate = (ns: Obj, os: Obj): FieldCause[] => {
+  const out: FieldCause[] = [];
+  // Elastic Indexed jobs may change completions together with parallelism.
+  const elastic = ns["completionMode"] === "Indexed" && ns["completions"] === ns["parallelism"];
+  if (!elastic) out.push(...immutable("spec.completions", ns["completions"], os["completions"]));
+  out.push(...immutable("spec.selector", ns["selector"], os["selector"]));
+  out.push(...immutable("spec.completionMode", ns["completionMode"], os["completionMode"]));
+  out.push(...immutable("spec.podFailurePolicy", ns["podFailurePolicy"], os["podFailurePolicy"]));
+  out.push(...immutable("spec.successPolicy", ns["successPolicy"], os["successPolicy"]));
+  out.push(...immutable("spec.backoffLimitPerIndex", ns["backoffLimitPerIndex"], os["backoffLimitPerIndex"]));
+  out.push(...immutable("spec.managedBy", ns["managedBy"], os["managedBy"]));
+  // A suspended job that never started may change its pods' scheduling directives, labels and annotations.
+  const nt = isObj(ns["template"]) ? structuredClone(ns["template"]) : ns["template"];
+  const ot = isObj(os["template"]) ? os["template"] : {};
+  if (isObj(nt) && os["suspend"] === true) {
+    const nm = isObj(nt["metadata"]) ? nt["metadata"] : (nt["metadata"] = {});
+    const om = isObj(ot["metadata"]) ? ot["metadata"] : {};
+    nm["labels"] = om["labels"];
+    nm["annotations"] = om["annotations"];
+    const nps = isObj(nt["spec"]) ? nt["spec"] : (nt["spec"] = {});
+    const ops = isObj(ot["spec"]) ? ot["spec"] : {};
+    for (const k of ["nodeSelector", "tolerations", "affinity", "schedulingGates"]) nps[k] = ops[k];
+  }
+  out.push(...immutable("spec.template", nt, os["template"]));
+  return out;
+};
+
 const kindKey = (info: ResourceInfo) => `${info.group}/${info.kind}`;
 
 /**
@@ -684,6 +871,12 @@ export function validateObject(info: ResourceInfo, obj: Record<string, unknown>,
       break;
     case "policy/PodDisruptionBudget":
       out.push(...validatePodDisruptionBudget(obj));
+      break;
+    case "batch/Job":
+      out.push(...validateJob(obj));
+      break;
+    case "batch/CronJob":
+      out.push(...validateCronJob(obj));
       break;
     default:
       if (info.group === RBAC_GROUP) out.push(...validateRbacObject(info.kind, obj));
@@ -755,6 +948,18 @@ export function validateUpdate(info: ResourceInfo, newObj: Record<string, unknow
     case "/Pod":
       out.push(...validatePodSpecUpdate(newObj["spec"], oldObj["spec"]));
       break;
+    case "batch/Job":
+      out.push(...validateJobUpdate(ns, os));
+      break;
+    case "batch/CronJob": {
+      // Rules that depend on the old spec (TZ in an existing schedule, an unchanged timeZone) replace the create-time ones.
+      const relaxed = new Set(["spec.schedule", "spec.timeZone"]);
+      const fresh = validateCronJobSpec(ns).filter((c) => relaxed.has(c.field));
+      const withOld = validateCronJobSpec(ns, os).filter((c) => relaxed.has(c.field));
+      for (const c of fresh) out.splice(out.findIndex((o) => o.field === c.field && o.message === c.message), 1);
+      out.push(...withOld);
+      break;
+    }
     case "scheduling.k8s.io/PriorityClass":
       if (newObj["value"] !== oldObj["value"]) out.push(forbiddenCause("value", "may not be changed in an update."));
       out.push(...immutable("preemptionPolicy", newObj["preemptionPolicy"], oldObj["preemptionPolicy"]));

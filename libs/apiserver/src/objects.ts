@@ -10,6 +10,7 @@ import {
   badRequest,
   decodeObject,
   invalid,
+  prepareForCreate,
   type ResourceInfo,
   validateObject,
   validateUpdate,
@@ -118,8 +119,10 @@ export const prepareCreate = (info: ResourceInfo, body: Obj, namespace: string):
     meta.namespace = namespace || meta.namespace || "default";
   } else delete meta.namespace;
   if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${generateNameSuffix()}`;
-  throwIfInvalid(info, obj, validateObject(info, obj));
+  // The uid comes before validation: the job strategy's selector is made from it.
   meta.uid = randomUUID();
+  prepareForCreate(info, obj);
+  throwIfInvalid(info, obj, validateObject(info, obj));
   meta.creationTimestamp = nowTimestamp();
   delete meta.deletionTimestamp;
   delete meta.deletionGracePeriodSeconds;

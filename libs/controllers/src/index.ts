@@ -16,3 +16,8 @@ export * from "./disruption-util.ts";
 export * from "./disruption.ts";
 export * from "./node-eviction.ts";
 export * from "./node-lifecycle-flags.ts";
+export * from "./job-util.ts";
+export * from "./job.ts";
+export * from "./cronjob-util.ts";
+export * from "./cronjob.ts";
+export * from "./ttl-after-finished.ts";

@@ -25,6 +25,9 @@ import { endpointsController } from "./endpoints.ts";
 import { endpointSliceController } from "./endpointslice.ts";
 import { endpointSliceMirroringController } from "./endpointslice-mirroring.ts";
 import { garbageCollector } from "./garbage-collector.ts";
+import { jobController } from "./job.ts";
+import { cronJobController } from "./cronjob.ts";
+import { ttlAfterFinishedController } from "./ttl-after-finished.ts";
 import { namespaceController } from "./namespace.ts";
 import { nodeLifecycleController, nodeLifecycleControllerWith, type NodeLifecycleOptions } from "./node-lifecycle.ts";
 import { replicaSetController } from "./replicaset.ts";
@@ -43,6 +46,9 @@ export const CONTROLLERS: Record<string, Controller> = {
   endpointslice: endpointSliceController,
   endpointslicemirroring: endpointSliceMirroringController,
   disruption: disruptionController,
+  job: jobController,
+  cronjob: cronJobController,
+  "ttl-after-finished": ttlAfterFinishedController,
 };
 
 /** kube-controller-manager's `--controllers` syntax: `*`, names, `-name` to leave one out. */

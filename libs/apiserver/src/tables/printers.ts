@@ -743,6 +743,92 @@ const printDeployment: Printer = (o, now) => {
   };
 };
 
+// ---- jobs, cronjobs (batch/v1) ----
+const JOB_SELECTOR_DOC =
+  "A label query over pods that should match the pod count. Normally, the system sets this field for you. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors";
+const jobColumns = [
+  nameCol(),
+  col("Status", "string", "Status of the job."),
+  col(
+    "Completions",
+    "string",
+    "The number of pods which reached phase Succeeded. The value increases monotonically for a given spec. However, it may decrease in reaction to scale down of elastic indexed jobs.",
+  ),
+  col("Duration", "string", "Time required to complete the job."),
+  ageCol(),
+  col("Containers", "string", D.containers, 1),
+  col("Images", "string", D.images, 1),
+  col("Selector", "string", JOB_SELECTOR_DOC, 1),
+];
+
+const hasTrueCondition = (conditions: unknown, type: string) => arr(conditions).some((c) => rec(c).type === type && rec(c).status === "True");
+
+/** printJob's STATUS: a finished condition first, then Terminating, Suspended, the interim conditions, else Running. */
+const jobStatus = (o: Obj): string => {
+  const conditions = rec(o.status).conditions;
+  if (hasTrueCondition(conditions, "Complete")) return "Complete";
+  if (hasTrueCondition(conditions, "Failed")) return "Failed";
+  if (rec(o.metadata).deletionTimestamp) return "Terminating";
+  if (hasTrueCondition(conditions, "Suspended")) return "Suspended";
+  if (hasTrueCondition(conditions, "FailureTarget")) return "FailureTarget";
+  if (hasTrueCondition(conditions, "SuccessCriteriaMet")) return "SuccessCriteriaMet";
+  return "Running";
+};
+
+const printJob: Printer = (o, now) => {
+  const spec = rec(o.spec);
+  const status = rec(o.status);
+  const succeeded = int(status.succeeded);
+  let completions: string;
+  if (typeof spec.completions === "number") completions = `${succeeded}/${int(spec.completions)}`;
+  else completions = int(spec.parallelism) > 1 ? `${succeeded}/1 of ${int(spec.parallelism)}` : `${succeeded}/1`;
+  const start = parseTime(status.startTime);
+  const end = parseTime(status.completionTime);
+  const duration = start === undefined ? "" : humanDuration((end ?? now.getTime()) - start);
+  const [names, images] = layoutContainerCells(rec(rec(spec.template).spec).containers);
+  return { cells: [nameOf(o), jobStatus(o), completions, duration, ageOf(o, now), names, images, formatApiLabelSelector(spec.selector)] };
+};
+
+const cronJobColumns = [
+  nameCol(),
+  col("Schedule", "string", "The schedule in Cron format, see https://en.wikipedia.org/wiki/Cron."),
+  col(
+    "Timezone",
+    "string",
+    "The time zone name for the given schedule, see https://en.wikipedia.org/wiki/List_of_tz_database_time_zones. If not specified, this will default to the time zone of the kube-controller-manager process.",
+  ),
+  col("Suspend", "boolean", "This flag tells the controller to suspend subsequent executions, it does not apply to already started executions.  Defaults to false."),
+  col("Active", "integer", "A list of pointers to currently running jobs."),
+  col("Last Schedule", "string", "Information when was the last time the job was successfully scheduled."),
+  ageCol(),
+  col("Containers", "string", D.containers, 1),
+  col("Images", "string", D.images, 1),
+  col("Selector", "string", JOB_SELECTOR_DOC, 1),
+];
+
+const printCronJob: Printer = (o, now) => {
+  const spec = rec(o.spec);
+  const status = rec(o.status);
+  const jobSpec = rec(rec(spec.jobTemplate).spec);
+  const [names, images] = layoutContainerCells(rec(rec(jobSpec.template).spec).containers);
+  const suspend = typeof spec.suspend === "boolean" ? (spec.suspend ? "True" : "False") : "<unset>";
+  const lastSchedule = status.lastScheduleTime ? translateTimestampSince(status.lastScheduleTime, now) : "<none>";
+  return {
+    cells: [
+      nameOf(o),
+      str(spec.schedule),
+      typeof spec.timeZone === "string" ? spec.timeZone : "<none>",
+      suspend,
+      arr(status.active).length,
+      lastSchedule,
+      ageOf(o, now),
+      names,
+      images,
+      formatApiLabelSelector(jobSpec.selector),
+    ],
+  };
+};
+
 // ---- default table convertor (k8s.io/apiserver/pkg/registry/rest/table.go) ----
 export const defaultColumns: TableColumn[] = [nameCol(), col("Created At", "date", D.creationTimestamp)];
 
@@ -768,6 +854,8 @@ export const printers: ReadonlyMap<string, PrinterEntry> = new Map<string, Print
   ["coordination.k8s.io/leases", { columns: leaseColumns, print: printLease }],
   ["apps/replicasets", { columns: replicaSetColumns, print: printReplicaSet }],
   ["apps/deployments", { columns: deploymentColumns, print: printDeployment }],
+  ["batch/jobs", { columns: jobColumns, print: printJob }],
+  ["batch/cronjobs", { columns: cronJobColumns, print: printCronJob }],
   ["policy/poddisruptionbudgets", { columns: podDisruptionBudgetColumns, print: printPodDisruptionBudget }],
   ["scheduling.k8s.io/priorityclasses", { columns: priorityClassColumns, print: printPriorityClass }],
   ["networking.k8s.io/ingresses", { columns: ingressColumns, print: printIngress }],
