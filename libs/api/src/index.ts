@@ -11,6 +11,7 @@ export * from "./resources/policy.ts";
 export * from "./resources/reviews.ts";
 export * from "./resources/rbac.ts";
 export * from "./resources/networking.ts";
+export * from "./resources/metrics.ts";
 export * from "./resources/batch.ts";
 export * from "./cron.ts";
 export * from "./registry.ts";

@@ -14,6 +14,7 @@ import { PodDisruptionBudget } from "./resources/policy.ts";
 import { PriorityClass } from "./resources/scheduling.ts";
 import { RuntimeClass } from "./resources/node.ts";
 import { Ingress, IngressClass, NetworkPolicy } from "./resources/networking.ts";
+import { NodeMetrics, PodMetrics } from "./resources/metrics.ts";
 import { ClusterRole, ClusterRoleBinding, Role, RoleBinding } from "./resources/rbac.ts";
 import { LocalSubjectAccessReview, SelfSubjectAccessReview, SelfSubjectReview, SelfSubjectRulesReview, SubjectAccessReview } from "./resources/reviews.ts";
 
@@ -45,11 +46,13 @@ export interface ResourceInfo {
   /** True when spec changes bump metadata.generation (Kubernetes' strategies). */
   readonly hasGeneration: boolean;
   /**
-   * False for the review kinds (SelfSubjectAccessReview, ...): a create is a
-   * question the API server answers in its response; nothing is stored, and
-   * create is the only verb.
+   * Where the objects come from: "store" (the versioned store, almost every
+   * kind); "request" for the review kinds (SelfSubjectAccessReview, ...): a
+   * create is a question the API server answers in its response, nothing is
+   * stored and create is the only verb; "kubelets" for metrics.k8s.io, read
+   * live from the nodes (get and list only).
    */
-  readonly persisted: boolean;
+  readonly servedFrom: "store" | "request" | "kubelets";
 }
 
 /** create, delete, deletecollection, get, list, patch, update, watch. */
@@ -59,19 +62,19 @@ const STATUS_VERBS = ["get", "patch", "update"] as const;
 const status = (group: string, version: string, kind: string): SubresourceInfo => ({ name: "status", kind, group, version, verbs: STATUS_VERBS });
 const scale: SubresourceInfo = { name: "scale", kind: "Scale", group: "autoscaling", version: "v1", verbs: STATUS_VERBS };
 
-const info = (r: Omit<ResourceInfo, "listKind" | "verbs" | "subresources" | "shortNames" | "categories" | "persisted"> & Partial<ResourceInfo>): ResourceInfo => ({
+const info = (r: Omit<ResourceInfo, "listKind" | "verbs" | "subresources" | "shortNames" | "categories" | "servedFrom"> & Partial<ResourceInfo>): ResourceInfo => ({
   listKind: `${r.kind}List`,
   verbs: ALL_VERBS,
   subresources: [],
   shortNames: [],
   categories: [],
-  persisted: true,
+  servedFrom: "store",
   ...r,
 });
 
 /** A review kind: create-only, answered and not stored. */
 const review = (group: string, resource: string, kind: string, schema: Schema.Schema<any, any>, namespaced = false): ResourceInfo =>
-  info({ group, version: "v1", resource, singular: resource.replace(/s$/, ""), kind, namespaced, schema, hasGeneration: false, verbs: ["create"], persisted: false });
+  info({ group, version: "v1", resource, singular: resource.replace(/s$/, ""), kind, namespaced, schema, hasGeneration: false, verbs: ["create"], servedFrom: "request" });
 
 export const resources: readonly ResourceInfo[] = [
   info({
@@ -199,6 +202,15 @@ export const resources: readonly ResourceInfo[] = [
   info({
     group: "rbac.authorization.k8s.io", version: "v1", resource: "roles", singular: "role", kind: "Role", namespaced: true,
     schema: Role, hasGeneration: false,
+  }),
+  // metrics.k8s.io: what metrics-server serves, read from the kubelets on each request.
+  info({
+    group: "metrics.k8s.io", version: "v1beta1", resource: "nodes", singular: "", kind: "NodeMetrics", namespaced: false,
+    schema: NodeMetrics, hasGeneration: false, verbs: ["get", "list"], servedFrom: "kubelets",
+  }),
+  info({
+    group: "metrics.k8s.io", version: "v1beta1", resource: "pods", singular: "", kind: "PodMetrics", namespaced: true,
+    schema: PodMetrics, hasGeneration: false, verbs: ["get", "list"], servedFrom: "kubelets",
   }),
   review("authentication.k8s.io", "selfsubjectreviews", "SelfSubjectReview", SelfSubjectReview),
   review("authorization.k8s.io", "localsubjectaccessreviews", "LocalSubjectAccessReview", LocalSubjectAccessReview, true),

@@ -131,4 +131,4 @@ export const answerReview = (t: ResourceTarget, body: Obj, user: UserInfo = ANON
   };
 };
 
-export const isReview = (info: ResourceInfo): boolean => !info.persisted;
+export const isReview = (info: ResourceInfo): boolean => info.servedFrom === "request";

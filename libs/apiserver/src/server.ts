@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { badRequest, methodNotAllowed, methodNotSupported, type Status, StatusError, toStatus } from "@kubeactor/api";
 import { answerReview, isReview, requestUser } from "./reviews.ts";
+import { serveMetrics } from "./metrics.ts";
 import type { Bus } from "@kubeactor/bus";
 import { StoreClient } from "@kubeactor/client";
 import { aggregatedContentType, aggregatedDocument, apiGroup, apiGroupList, apiResourceList, apiVersions, discoveryFormat, versionInfo } from "./discovery.ts";
@@ -104,6 +105,7 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
       sendStatus(res, notFoundStatus());
       return;
     }
+    if (t.info.servedFrom === "kubelets") return sendReply(res, await serveMetrics(opts.bus, handlers, t, method, q));
     if (isReview(t.info)) {
       // A question answered in the response (kubectl auth can-i / whoami); any other method has no route.
       if (method !== "POST") throw methodNotAllowed();

@@ -5,7 +5,7 @@
  */
 import * as Schema from "effect/Schema";
 import { eventSubject, requestSubject } from "./define.ts";
-import { nodeInject, nodeLogs, nodeStream, podLogCancel, podLogStream, podStreamIn, podStreamOut } from "./subjects/node.ts";
+import { nodeInject, nodeLogs, nodeStats, nodeStream, podLogCancel, podLogStream, podStreamIn, podStreamOut } from "./subjects/node.ts";
 import { schedulerCycle } from "./subjects/scheduler.ts";
 import { inspectAnnounce, inspectSubject } from "./subjects/inspect.ts";
 
@@ -187,6 +187,7 @@ export const catalogue = {
   schedulerCycle,
   nodeInject,
   nodeLogs,
+  nodeStats,
   podLogStream,
   podLogCancel,
   nodeStream,

@@ -20,6 +20,7 @@ import { CATALOGUE_FILE, ImageCatalogue } from "./runtime/catalogue.ts";
 import { ProcessRuntime, reapOrphans } from "./runtime/process.ts";
 import { NodeRuntime } from "./runtime/node-runtime.ts";
 import type { ObjectLookup } from "./runtime/lookup.ts";
+import { serveStats } from "./stats-server.ts";
 import { serveLogs } from "./log-server.ts";
 import { serveStreams } from "./stream-server.ts";
 
@@ -232,6 +233,7 @@ export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
     }),
     serveLogs({ bus: opts.bus, runtime: (n) => runtimes.get(n), pod: (ns, name) => informer.get(`${ns}/${name}`), log }),
     serveStreams({ bus: opts.bus, runtime: (n) => runtimes.get(n), pod: (ns, name) => informer.get(`${ns}/${name}`), log }),
+    serveStats({ bus: opts.bus, runtime: (n) => runtimes.get(n), podsOn: (n) => informer.byIndex("nodeName", n), windowMs: opts.processPollMs ?? 1000 }),
   ];
   await opts.bus.transport.flush();
 

@@ -175,3 +175,36 @@ export const podStreamOut = eventSubject({
   subscribers: ["apiserver (the request that opened it)"],
   schema: PodStreamMessage,
 });
+
+/** A CPU / memory reading, as Quantities (`250m`, `64Mi`): what metrics-server reports per container. */
+export const ResourceUsage = Schema.Struct({ cpu: Schema.String, memory: Schema.String });
+export type ResourceUsage = typeof ResourceUsage.Type;
+
+/** One node's resource usage: the node as a whole and each running pod's containers. */
+export const NodeStats = Schema.Struct({
+  node: Schema.String,
+  /** When the reading was taken (RFC 3339). */
+  timestamp: Schema.String,
+  /** The interval the CPU rate is averaged over (a Go duration, `1s`). */
+  window: Schema.String,
+  usage: ResourceUsage,
+  pods: Schema.Array(
+    Schema.Struct({
+      namespace: Schema.String,
+      name: Schema.String,
+      containers: Schema.Array(Schema.Struct({ name: Schema.String, usage: ResourceUsage })),
+    }),
+  ),
+});
+export type NodeStats = typeof NodeStats.Type;
+
+export const nodeStats = requestSubject({
+  pattern: "kube.node.{node}.stats",
+  example: `nats request kube.node.node-1.stats '{}'`,
+  description:
+    "A node's resource usage (the kubelet's summary, as metrics-server reads it): the node's CPU and memory and each running container's, from /proc for processes and the `cpu` / `memory` sim annotations for simulated containers (0 without them). The API server serves metrics.k8s.io (`kubectl top`) from it.",
+  publishers: ["apiserver (metrics.k8s.io)"],
+  subscribers: ["kubelet (the process running the node)"],
+  request: Schema.Struct({}),
+  response: NodeStats,
+});
