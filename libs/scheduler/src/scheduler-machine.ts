@@ -16,12 +16,14 @@
  *
  * All I/O is in the one invoked `schedulerIO` actor (bindings, events, status
  * writes, evictions), which runs each request as a promise and sends back
- * BOUND / BIND_FAILED; tests replace it with `machine.provide`. One long-lived
+ * BOUND (every binding that succeeded since the last one, in one event: a
+ * machine event per pod cost more than half a 5000-node decision) /
+ * BIND_FAILED; tests replace it with `machine.provide`. One long-lived
  * actor rather than a spawned child per binding: XState copies the children
  * map on every spawn and stop, which made a burst of N in-flight bindings cost
  * O(N²) (a quarter of the scheduler's CPU in bench:scheduler).
  */
-import { assign, enqueueActions, fromCallback, fromPromise, sendTo, setup } from "xstate";
+import { assign, enqueueActions, fromCallback, fromPromise, setup } from "xstate";
 import { type CycleResult, type FilterRecord, type NodeCursor, scheduleOne, scoreRecords } from "./algorithm.ts";
 import type { SchedulerCache } from "./cache.ts";
 import { type Pod, podKey } from "./framework.ts";
@@ -80,8 +82,8 @@ export interface SchedulerContext {
 
 export type SchedulerEvent =
   | { type: "PODS_QUEUED" }
-  // From the schedulerIO actor.
-  | { type: "BOUND"; input: BindInput }
+  // From the schedulerIO actor: the bindings that succeeded since its last BOUND.
+  | { type: "BOUND"; inputs: readonly BindInput[] }
   | { type: "BIND_FAILED"; input: BindInput; error: unknown };
 
 /** What the machine asks of the schedulerIO actor. */
@@ -111,10 +113,19 @@ export const MAX_IO_IN_FLIGHT = 64;
 export const schedulerIO = (io: SchedulerIO, log: (line: string) => void = () => {}, maxInFlight = MAX_IO_IN_FLIGHT) =>
   fromCallback<SchedulerIOEvent>(({ sendBack, receive }) => {
     const lanes = { bindings: { waiting: [] as SchedulerIOEvent[], inFlight: 0 }, reports: { waiting: [] as SchedulerIOEvent[], inFlight: 0 } };
+    // Bindings answered in the same turn (one socket read carries many replies) go back as one BOUND.
+    let bound: BindInput[] = [];
+    const flushBound = () => {
+      const inputs = bound;
+      bound = [];
+      sendBack({ type: "BOUND", inputs });
+    };
     const run = (e: SchedulerIOEvent): Promise<unknown> => {
       if (e.type === "BIND")
         return io.bind(e.input).then(
-          () => sendBack({ type: "BOUND", input: e.input }),
+          () => {
+            if (bound.push(e.input) === 1) setImmediate(flushBound);
+          },
           (error: unknown) => sendBack({ type: "BIND_FAILED", input: e.input, error }),
         );
       const { namespace, name } = metaOf(e.input.pod);
@@ -292,11 +303,14 @@ export const createSchedulerMachine = (deps: SchedulerDeps) => {
         }
       }),
       bindingSucceeded: assign(({ context, event }) => {
-        const { pod } = (event as Extract<SchedulerEvent, { type: "BOUND" }>).input;
-        deps.queue.done(`${metaOf(pod).namespace}/${metaOf(pod).name}`);
-        return { scheduled: context.scheduled + 1 };
+        const { inputs } = event as Extract<SchedulerEvent, { type: "BOUND" }>;
+        for (const { pod } of inputs) deps.queue.done(`${metaOf(pod).namespace}/${metaOf(pod).name}`);
+        return { scheduled: context.scheduled + inputs.length };
       }),
-      requestScheduledReport: sendTo("io", ({ event }) => ({ type: "REPORT_SCHEDULED", input: (event as Extract<SchedulerEvent, { type: "BOUND" }>).input }) satisfies SchedulerIOEvent),
+      requestScheduledReport: enqueueActions(({ enqueue, event }) => {
+        for (const input of (event as Extract<SchedulerEvent, { type: "BOUND" }>).inputs)
+          enqueue.sendTo("io", { type: "REPORT_SCHEDULED", input } satisfies SchedulerIOEvent);
+      }),
       /** Give the node its room back and retry after backoff (a 404 means the pod is gone: drop it). */
       bindingFailed: assign(({ context, event }) => {
         const { input, error } = event as Extract<SchedulerEvent, { type: "BIND_FAILED" }>;
