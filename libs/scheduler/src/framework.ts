@@ -285,9 +285,19 @@ export interface ImageState {
  * (bound or assumed), what they request, the host ports they hold and the
  * images the node has. Mutated only by the cache (and fake sources in tests).
  */
+const NO_TAINTS: readonly Taint[] = [];
+
 export class NodeInfo {
-  /** metadata.name, kept here: every cycle reads it for every node it considers. */
+  /**
+   * metadata.name, spec.taints and spec.unschedulable, kept here: every cycle
+   * reads them on every node it considers, and the Node object (parsed from a
+   * watch event) lies elsewhere in the heap.
+   */
   name = "";
+  taints: readonly Taint[] = NO_TAINTS;
+  unschedulable = false;
+  /** pods.size, without reaching into the Map's table. */
+  numPods = 0;
   readonly pods = new Map<string, PodInfo>();
   requested: Resources = emptyResources();
   /** Requests with the scoring defaults for containers that request nothing. */
@@ -308,10 +318,18 @@ export class NodeInfo {
   setNode(node: Node): void {
     this.node = node;
     this.name = node.metadata?.name ?? "";
+    this.taints = node.spec?.taints?.length ? node.spec.taints : NO_TAINTS;
+    this.unschedulable = node.spec?.unschedulable === true;
     // kube-scheduler reads status.allocatable only; a node without it falls back to capacity here,
     // which is what allocatable defaults to when the kubelet reserves nothing.
     const list = (node.status?.allocatable ?? node.status?.capacity) as ResourceList;
-    this.allocatable = resourcesFromList(list);
+    // Written into the object the NodeInfo was born with, which lies next to it (clones copy it).
+    const fresh = resourcesFromList(list);
+    const a = this.allocatable;
+    a.milliCPU = fresh.milliCPU;
+    a.memory = fresh.memory;
+    a.ephemeralStorage = fresh.ephemeralStorage;
+    a.scalar = fresh.scalar;
     this.allowedPodNumber = list?.pods !== undefined ? num(list.pods, false) : 0;
     this.imageStates = new Map();
     for (const image of node.status?.images ?? [])
@@ -321,6 +339,7 @@ export class NodeInfo {
   addPod(info: PodInfo): void {
     if (this.pods.has(info.key)) this.removePod(info.key);
     this.pods.set(info.key, info);
+    this.numPods = this.pods.size;
     if (info.affinity) {
       this.podsWithAffinity++;
       if (info.affinity.requiredAnti.length > 0) this.podsWithRequiredAntiAffinity++;
@@ -334,6 +353,7 @@ export class NodeInfo {
     const info = this.pods.get(key);
     if (!info) return false;
     this.pods.delete(key);
+    this.numPods = this.pods.size;
     if (info.affinity) {
       this.podsWithAffinity--;
       if (info.affinity.requiredAnti.length > 0) this.podsWithRequiredAntiAffinity--;
@@ -357,12 +377,15 @@ export class NodeInfo {
     const c: NodeInfo = Object.create(NodeInfo.prototype);
     Object.assign(c, {
       name: this.name,
+      taints: this.taints,
+      unschedulable: this.unschedulable,
+      numPods: this.numPods,
       node: this.node,
       pods: new Map(this.pods),
       requested: { ...this.requested, scalar: { ...this.requested.scalar } },
       nonZeroRequested: { ...this.nonZeroRequested, scalar: { ...this.nonZeroRequested.scalar } },
       usedPorts: this.usedPorts,
-      allocatable: this.allocatable,
+      allocatable: { ...this.allocatable, scalar: { ...this.allocatable.scalar } },
       allowedPodNumber: this.allowedPodNumber,
       imageStates: this.imageStates,
       podsWithAffinity: this.podsWithAffinity,
@@ -468,7 +491,7 @@ export const countImageNodes = (infos: readonly NodeInfo[]): void => {
 
 // ---------------------------------------------------------------- helpers shared by plugins
 
-type Taint = NonNullable<NonNullable<Node["spec"]>["taints"]>[number];
+export type Taint = NonNullable<NonNullable<Node["spec"]>["taints"]>[number];
 type Toleration = NonNullable<NonNullable<Pod["spec"]>["tolerations"]>[number];
 
 /** v1helper.Toleration.ToleratesTaint. */

@@ -147,7 +147,7 @@ const hasAllKeys = (labels: Labels, cs: readonly Constraint[]) => {
 const nodeIncluded = (c: Constraint, pod: Pod, node: NodeInfo): boolean => {
   if (c.honorNodeAffinity && !podMatchesNodeSelectorAndAffinity(pod, node.node)) return false;
   if (c.honorNodeTaints)
-    for (const t of node.node.spec?.taints ?? [])
+    for (const t of node.taints)
       if ((t.effect === "NoSchedule" || t.effect === "NoExecute") && !tolerationsTolerateTaint(pod.spec?.tolerations, t)) return false;
   return true;
 };
