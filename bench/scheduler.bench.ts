@@ -35,6 +35,9 @@
  *   BENCH_TIMEOUT_S (300): per phase
  *   BENCH_SHAPE (processes): processes, scheduler-process or inline (see
  *     Shape); BENCH_SCHEDULER=process / inline still select the latter two
+ *   BENCH_CYCLES=1: count the scheduler's cycle records (kube.scheduler.cycle)
+ *     over the measured phase: cycles (retries show as more cycles than pods)
+ *     and decisionMsPerCycle (their mean durationMs, wall clock)
  *   BENCH_CPU_PROFILE_DIR: every child node process (store, API server,
  *     scheduler) writes a .cpuprofile there when it stops (bench/lib/cpu-profile.mjs);
  *     the pid of each is printed
@@ -52,7 +55,7 @@ import { cpus, loadavg, platform, release } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { Bus, connectNats, createMemoryTransport, MemoryHub } from "@kubeactor/bus";
+import { Bus, connectNats, createMemoryTransport, MemoryHub, schedulerCycle } from "@kubeactor/bus";
 import { startApiServer } from "@kubeactor/apiserver";
 import { ApiClient, Informer, StoreClient } from "@kubeactor/client";
 import { startScheduler } from "@kubeactor/scheduler";
@@ -85,6 +88,7 @@ if (!["processes", "scheduler-process", "inline"].includes(SHAPE)) throw new Err
 if (SHAPE !== "inline" && TRANSPORT !== "nats") throw new Error(`BENCH_SHAPE=${SHAPE} needs BENCH_TRANSPORT=nats`);
 const SCHEDULER_PROCESS = SHAPE !== "inline";
 const PROFILE_DIR = process.env.BENCH_CPU_PROFILE_DIR;
+const CYCLES = process.env.BENCH_CYCLES === "1";
 /** Children get the profiling preload when BENCH_CPU_PROFILE_DIR is set. */
 const childEnv = PROFILE_DIR ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --import ${join(dirname(fileURLToPath(import.meta.url)), "lib", "cpu-profile.mjs")}`.trim() } : {};
 const NS = "default";
@@ -279,6 +283,15 @@ const runWorkload = async (w: Workload) => {
   };
   watch.addHandler({ onAdd: onPod, onUpdate: (_old, o) => onPod(o) });
   await watch.start();
+  // BENCH_CYCLES=1: the scheduler's own account of each decision (kube.scheduler.cycle): cycles run and time spent deciding.
+  // Off by default: a subscriber makes nats-server deliver every cycle record, which a deployment without an inspector does not.
+  const cycles = { count: 0, ms: 0 };
+  const cycleSub = CYCLES
+    ? benchBus.subscribe(schedulerCycle, {}, (c) => {
+        cycles.count++;
+        cycles.ms += c.durationMs;
+      })
+    : undefined;
 
   const startSched = async (): Promise<BenchScheduler> => {
     if (!SCHEDULER_PROCESS) {
@@ -317,6 +330,7 @@ const runWorkload = async (w: Workload) => {
   if (PRECREATED) await scheduler.stop();
   let start = performance.now();
   let cpu0 = cpuNow();
+  let cycles0 = { ...cycles };
   await createPods(w.measuredPods, w.measuredPod);
   const createdAll = performance.now();
   const createSeconds = (createdAll - start) / 1000;
@@ -327,6 +341,7 @@ const runWorkload = async (w: Workload) => {
     // Counted from the moment it is ready to schedule.
     start = performance.now();
     cpu0 = cpuNow();
+    cycles0 = { ...cycles };
     for (const name of names) createdAt.set(name, start);
   }
   console.error(`bench: ${w.name}: ${w.measuredPods} pods created in ${round(createSeconds)} s, ${bound()} bound by then`);
@@ -342,6 +357,7 @@ const runWorkload = async (w: Workload) => {
     timedOut = true;
   }
   const cpu1 = cpuNow();
+  const cycles1 = { ...cycles };
   const boundNames = names.filter((x) => boundAt.has(x));
   const end = Math.max(...boundNames.map((x) => boundAt.get(x)!));
   const latency = summarise(boundNames.map((x) => boundAt.get(x)! - createdAt.get(x)!));
@@ -366,6 +382,8 @@ const runWorkload = async (w: Workload) => {
     cpuMsPerPod,
     processCpuMsPerPod: cpuMsPerPod.bench!,
     ...(SCHEDULER_PROCESS ? { schedulerCpuMsPerPod: cpuMsPerPod.scheduler! } : {}),
+    /** Scheduling cycles over the measured phase (more than the pods: retries), and their mean duration (the decision alone, wall clock). */
+    ...(CYCLES ? { cycles: cycles1.count - cycles0.count, decisionMsPerCycle: round((cycles1.ms - cycles0.ms) / Math.max(1, cycles1.count - cycles0.count), 3) } : {}),
     p50LatencyMs: round(latency.p50Ms, 1),
     p99LatencyMs: round(latency.p99Ms, 1),
     kubeSchedulerThreshold: w.threshold,
@@ -376,6 +394,7 @@ const runWorkload = async (w: Workload) => {
 
   await scheduler.stop();
   watch.stop();
+  cycleSub?.unsubscribe();
   await stopServers();
   await nats?.stop();
   removeDir(dir);
