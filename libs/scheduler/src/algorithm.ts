@@ -44,6 +44,8 @@ export interface CycleResult {
   /** The same scores by plugin, as computed (no object per node and plugin). */
   readonly pluginScores?: readonly PluginScores[];
   readonly totals: readonly { node: string; score: number }[];
+  /** The same totals as plain numbers (same order as `feasible`), when scored: `totals` is then built on first read. */
+  readonly totalScores?: readonly number[];
   /** The chosen node, or undefined when nothing fits. */
   readonly node?: string;
   /** kube-scheduler's FailedScheduling message when nothing fits. */
@@ -242,7 +244,8 @@ export const scheduleOne = (profile: Profile, source: NodeSource, pod: Pod, rand
   // selectHost: reservoir sampling among the highest totals.
   let best = 0;
   let ties = 0;
-  totals.forEach((t, i) => {
+  for (let i = 0; i < totals.length; i++) {
+    const t = totals[i]!;
     if (t > totals[best]!) {
       best = i;
       ties = 1;
@@ -250,8 +253,8 @@ export const scheduleOne = (profile: Profile, source: NodeSource, pod: Pod, rand
       ties++;
       if (Math.floor(random() * ties) === 0) best = i;
     }
-  });
-  return withLazyScores({ ...base, pluginScores, totals: feasible.map((n, i) => ({ node: n.name, score: totals[i]! })), node: feasible[best]!.name });
+  }
+  return withLazyScores({ ...base, pluginScores, totalScores: totals, node: feasible[best]!.name });
 };
 
 /** Per-(node, plugin) records for the nodes at `indices` of `feasible` (all when absent), plugin by plugin, in node order. */
@@ -263,10 +266,16 @@ export const scoreRecords = (feasible: readonly string[], pluginScores: readonly
   return out;
 };
 
-/** `scores` as a property computed on first read: most cycles publish the best nodes' scores only. */
-const withLazyScores = (r: Omit<CycleResult, "scores"> & { pluginScores: readonly PluginScores[] }): CycleResult => {
+/**
+ * `scores` and `totals` as properties computed on first read: most cycles
+ * publish the best nodes' only, and an object per (node, plugin) or per node
+ * for ~500 nodes was most of a cycle's garbage.
+ */
+const withLazyScores = (r: Omit<CycleResult, "scores" | "totals"> & { pluginScores: readonly PluginScores[]; totalScores: readonly number[] }): CycleResult => {
   let scores: ScoreRecord[] | undefined;
-  return Object.defineProperty(r, "scores", { enumerable: true, get: () => (scores ??= scoreRecords(r.feasible, r.pluginScores)) }) as CycleResult;
+  let totals: { node: string; score: number }[] | undefined;
+  Object.defineProperty(r, "scores", { enumerable: true, get: () => (scores ??= scoreRecords(r.feasible, r.pluginScores)) });
+  return Object.defineProperty(r, "totals", { enumerable: true, get: () => (totals ??= r.feasible.map((node, i) => ({ node, score: r.totalScores[i]! }))) }) as CycleResult;
 };
 
 /** For convenience in tests and tools: the pod info a NodeInfo would hold. */

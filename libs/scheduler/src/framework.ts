@@ -116,12 +116,15 @@ export interface ScorePlugin {
 
 /** kube-scheduler's pluginhelper.DefaultNormalizeScore: scale to [0, max], optionally reversed. */
 export const defaultNormalize = (scores: number[], reverse: boolean, max = MAX_NODE_SCORE): number[] => {
-  const highest = Math.max(0, ...scores);
-  if (highest === 0) return scores.map(() => (reverse ? max : 0));
-  return scores.map((s) => {
-    const n = Math.trunc((max * s) / highest);
-    return reverse ? max - n : n;
-  });
+  // Loops, not Math.max(...scores) and map: this runs per score plugin over ~500 nodes every cycle.
+  let highest = 0;
+  for (let i = 0; i < scores.length; i++) if (scores[i]! > highest) highest = scores[i]!;
+  const out = new Array<number>(scores.length);
+  for (let i = 0; i < scores.length; i++) {
+    const n = highest === 0 ? 0 : Math.trunc((max * scores[i]!) / highest);
+    out[i] = reverse ? max - n : n;
+  }
+  return out;
 };
 
 // ---------------------------------------------------------------- resources

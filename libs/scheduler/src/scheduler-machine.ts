@@ -163,13 +163,13 @@ export const CYCLE_SCORED_NODES = 10;
 export const CYCLE_LISTED_NODES = 50;
 
 /** Indices of the `n` highest totals in one pass (no sort of every feasible node), ties to the earlier node; in node order. */
-const bestIndices = (totals: readonly { score: number }[], n: number): number[] => {
+const bestIndices = (totals: readonly number[], n: number): number[] => {
   const top: number[] = [];
   for (let i = 0; i < totals.length; i++) {
-    const score = totals[i]!.score;
-    if (top.length === n && score <= totals[top[n - 1]!]!.score) continue;
+    const score = totals[i]!;
+    if (top.length === n && score <= totals[top[n - 1]!]!) continue;
     let j = top.length === n ? n - 1 : top.length;
-    while (j > 0 && totals[top[j - 1]!]!.score < score) {
+    while (j > 0 && totals[top[j - 1]!]! < score) {
       top[j] = top[j - 1]!;
       j--;
     }
@@ -185,9 +185,10 @@ const withChosen = (indices: number[], result: CycleResult): number[] => {
 
 /** What the bus carries for a cycle (kube.scheduler.cycle): see CYCLE_LISTED_NODES. */
 export const cycleRecord = (result: CycleResult) => {
-  const { feasible, totals, filters } = result;
-  const listed = feasible.length <= CYCLE_LISTED_NODES ? undefined : withChosen(bestIndices(totals, CYCLE_LISTED_NODES), result);
-  const scored = totals.length <= CYCLE_SCORED_NODES || !result.pluginScores ? undefined : withChosen(bestIndices(totals, CYCLE_SCORED_NODES), result);
+  const { feasible, filters } = result;
+  const scores = result.totalScores ?? result.totals.map((t) => t.score);
+  const listed = feasible.length <= CYCLE_LISTED_NODES ? undefined : withChosen(bestIndices(scores, CYCLE_LISTED_NODES), result);
+  const scored = scores.length <= CYCLE_SCORED_NODES || !result.pluginScores ? undefined : withChosen(bestIndices(scores, CYCLE_SCORED_NODES), result);
   const rejected = new Map<string, { plugin: string; code: FilterRecord["code"]; reasons: readonly string[]; count: number }>();
   for (const f of filters) {
     const key = `${f.plugin}\u0000${f.code}\u0000${f.reasons.join("\u0000")}`;
@@ -201,7 +202,7 @@ export const cycleRecord = (result: CycleResult) => {
     rejected: [...rejected.values()],
     filters: filters.length <= CYCLE_LISTED_NODES ? filters : filters.slice(0, CYCLE_LISTED_NODES),
     scores: scored ? scoreRecords(feasible, result.pluginScores!, scored) : result.scores,
-    totals: listed ? listed.map((i) => totals[i]!) : totals,
+    totals: listed ? listed.map((i) => ({ node: feasible[i]!, score: scores[i]! })) : result.totals,
   };
 };
 
