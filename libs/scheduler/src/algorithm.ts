@@ -61,9 +61,11 @@ export const ErrNoPreemptionVictims = "No preemption victims found for incoming 
 
 /** Where runPreFilters leaves the filters this cycle runs (those that did not Skip). */
 const ACTIVE_FILTERS = "framework/activeFilters";
+const activeFilters = (profile: Profile, state: CycleState): readonly FilterPlugin[] => state.get<readonly FilterPlugin[]>(ACTIVE_FILTERS) ?? profile.filters;
 
-export const runFilters = (profile: Profile, state: CycleState, pod: Pod, node: NodeInfo): { plugin: string; status: Status } | undefined => {
-  for (const f of state.get<readonly FilterPlugin[]>(ACTIVE_FILTERS) ?? profile.filters) {
+/** `active`: the cycle's filters (activeFilters), when the caller has looked them up once for many nodes. */
+export const runFilters = (profile: Profile, state: CycleState, pod: Pod, node: NodeInfo, active?: readonly FilterPlugin[]): { plugin: string; status: Status } | undefined => {
+  for (const f of active ?? activeFilters(profile, state)) {
     const status = f.filter(state, pod, node);
     if (status.code !== "Success") return { plugin: f.name, status };
   }
@@ -84,19 +86,20 @@ export const runFiltersWithNominatedPods = (
   pod: Pod,
   node: NodeInfo,
   source: NodeSource,
+  active?: readonly FilterPlugin[],
 ): { plugin: string; status: Status } | undefined => {
   const onNode = source.nominatedPods?.(node.name);
-  if (!onNode || onNode.length === 0) return runFilters(profile, state, pod, node); // the usual case: no copy, no arrays
+  if (!onNode || onNode.length === 0) return runFilters(profile, state, pod, node, active); // the usual case: no copy, no arrays
   const key = podKey(pod);
   const priority = pod.spec?.priority ?? 0;
   const nominated = onNode.filter((p) => p.key !== key && (p.pod.spec?.priority ?? 0) >= priority);
   if (nominated.length > 0) {
     const withThem = node.clone();
     for (const p of nominated) withThem.addPod(p);
-    const verdict = runFilters(profile, state, pod, withThem);
+    const verdict = runFilters(profile, state, pod, withThem, active);
     if (verdict) return verdict;
   }
-  return runFilters(profile, state, pod, node);
+  return runFilters(profile, state, pod, node, active);
 };
 
 /**
@@ -197,8 +200,9 @@ export const scheduleOne = (profile: Profile, source: NodeSource, pod: Pod, rand
   const feasible: NodeInfo[] = [];
   const filters: FilterRecord[] = [];
   const failures: { node: NodeInfo; status: Status }[] = [];
+  const active = activeFilters(profile, state);
   const check = (info: NodeInfo) => {
-    const verdict = runFiltersWithNominatedPods(profile, state, pod, info, source);
+    const verdict = runFiltersWithNominatedPods(profile, state, pod, info, source, active);
     if (!verdict) feasible.push(info);
     else {
       filters.push({ node: info.name, plugin: verdict.plugin, code: verdict.status.code, reasons: verdict.status.reasons });
