@@ -289,14 +289,16 @@ export interface ImageState {
  * images the node has. Mutated only by the cache (and fake sources in tests).
  */
 const NO_TAINTS: readonly Taint[] = [];
+const NO_LABELS: Labels = Object.freeze({});
 
 export class NodeInfo {
   /**
-   * metadata.name, spec.taints and spec.unschedulable, kept here: every cycle
+   * metadata.name and labels, spec.taints and spec.unschedulable, kept here: every cycle
    * reads them on every node it considers, and the Node object (parsed from a
    * watch event) lies elsewhere in the heap.
    */
   name = "";
+  labels: Labels = NO_LABELS;
   taints: readonly Taint[] = NO_TAINTS;
   unschedulable = false;
   /** pods.size, without reaching into the Map's table. */
@@ -321,6 +323,7 @@ export class NodeInfo {
   setNode(node: Node): void {
     this.node = node;
     this.name = node.metadata?.name ?? "";
+    this.labels = node.metadata?.labels ?? NO_LABELS;
     this.taints = node.spec?.taints?.length ? node.spec.taints : NO_TAINTS;
     this.unschedulable = node.spec?.unschedulable === true;
     // kube-scheduler reads status.allocatable only; a node without it falls back to capacity here,
@@ -380,6 +383,7 @@ export class NodeInfo {
     const c: NodeInfo = Object.create(NodeInfo.prototype);
     Object.assign(c, {
       name: this.name,
+      labels: this.labels,
       taints: this.taints,
       unschedulable: this.unschedulable,
       numPods: this.numPods,
