@@ -77,7 +77,7 @@ const TRANSPORT = process.env.BENCH_TRANSPORT ?? "nats";
  * stopped, then a fresh scheduler starts; podsPerSecond and latencies then
  * count from the moment it is ready (informers synced): the API's create
  * rate is left out.
- * Figures go to bench/results/scheduler-precreated.json (…-process.json with BENCH_SCHEDULER=process).
+ * Figures go to bench/results/scheduler-precreated[-process|-inline].json by shape.
  */
 const PRECREATED = process.env.BENCH_PRECREATED === "1";
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_S ?? 300) * 1000;
