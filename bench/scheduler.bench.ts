@@ -9,9 +9,15 @@
  *                      each, 4 per 4-cpu node), then 500 high-priority pods
  *                      (3 cpu) that each must preempt three of them
  *
- * Shape: one process on a real nats-server (BENCH_TRANSPORT=memory for the
- * in-process bus); the store component, the API server and the scheduler each
- * have their own connection, as in `kubeactor up`. Nodes are
+ * Shape (BENCH_SHAPE): by default `processes`, as a deployment runs it and
+ * as scheduler_perf runs etcd + kube-apiserver + kube-scheduler: nats-server,
+ * the store (apps/store), the API server (apps/apiserver) and the scheduler
+ * (apps/scheduler) each in their own process, so the work spreads over the
+ * cores; this process only creates the pods and watches them bound.
+ * `scheduler-process` keeps the store and the API server in this process and
+ * runs only the scheduler apart; `inline` runs all three here (each with its
+ * own bus connection, as in `kubeactor up`; BENCH_TRANSPORT=memory for the
+ * in-process bus). Nodes are
  * plain Node objects created through the API (no kubelets); low-priority pods
  * have terminationGracePeriodSeconds 0, so a preempted victim is gone at once
  * (with no kubelet nothing would finish a graceful deletion).
@@ -27,30 +33,37 @@
  *   BENCH_CONCURRENCY (50): creates in flight
  *   BENCH_TRANSPORT (nats): nats or memory
  *   BENCH_TIMEOUT_S (300): per phase
- *   BENCH_SCHEDULER (inline): inline runs startScheduler in this process;
- *     process runs apps/scheduler/src/main.ts as a child on the same
- *     nats-server (nats transport only), as `kubeactor` deployments do, and
- *     reports its own CPU per pod (schedulerCpuMsPerPod, from /proc/<pid>/stat;
- *     NODE_OPTIONS=--cpu-prof reaches it for a profile of the scheduler alone)
+ *   BENCH_SHAPE (processes): processes, scheduler-process or inline (see
+ *     Shape); BENCH_SCHEDULER=process / inline still select the latter two
+ *   BENCH_CYCLES=1: count the scheduler's cycle records (kube.scheduler.cycle)
+ *     over the measured phase: cycles (retries show as more cycles than pods)
+ *     and decisionMsPerCycle (their mean durationMs, wall clock)
+ *   BENCH_CPU_PROFILE_DIR: every child node process (store, API server,
+ *     scheduler) writes a .cpuprofile there when it stops (bench/lib/cpu-profile.mjs);
+ *     the pid of each is printed
  *
  * CPU per measured pod, from the measured phase (first measured create, or
- * the scheduler's start with BENCH_PRECREATED, to the last bound):
- * processCpuMsPerPod is this process (API server, store and, inline, the
- * scheduler); schedulerCpuMsPerPod the scheduler child's.
+ * the scheduler's start with BENCH_PRECREATED, to the last bound), from
+ * /proc/<pid>/stat for children: cpuMsPerPod has one entry per process
+ * (bench = this process: the pod creator and its watch, plus whatever runs
+ * inline; store, apiserver, scheduler, nats-server) and their total.
+ * processCpuMsPerPod (this process) and schedulerCpuMsPerPod (the scheduler,
+ * wherever it runs apart) are kept for comparison with earlier results.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, platform, release } from "node:os";
 import { dirname, join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { Bus, connectNats, createMemoryTransport, MemoryHub } from "@kubeactor/bus";
+import { Bus, connectNats, createMemoryTransport, MemoryHub, schedulerCycle } from "@kubeactor/bus";
 import { startApiServer } from "@kubeactor/apiserver";
 import { ApiClient, Informer, StoreClient } from "@kubeactor/client";
 import { startScheduler } from "@kubeactor/scheduler";
 import { startStoreComponent } from "@kubeactor/store";
 import { startProcess } from "@kubeactor/testing";
 import { cleanupAll, installCleanupHandlers, removeDir, stopChild, tempDir, trackChild } from "./lib/cleanup.ts";
-import { startNats } from "./lib/kubeactor.ts";
+import { cpuMsOf } from "./lib/cpu.ts";
+import { startNats, startStoreProcess } from "./lib/kubeactor.ts";
 import { round, summarise } from "./lib/stats.ts";
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);
@@ -64,19 +77,30 @@ const TRANSPORT = process.env.BENCH_TRANSPORT ?? "nats";
  * stopped, then a fresh scheduler starts; podsPerSecond and latencies then
  * count from the moment it is ready (informers synced): the API's create
  * rate is left out.
- * Figures go to bench/results/scheduler-precreated.json (…-process.json with BENCH_SCHEDULER=process).
+ * Figures go to bench/results/scheduler-precreated[-process|-inline].json by shape.
  */
 const PRECREATED = process.env.BENCH_PRECREATED === "1";
 const TIMEOUT_MS = Number(process.env.BENCH_TIMEOUT_S ?? 300) * 1000;
-const SCHEDULER_PROCESS = process.env.BENCH_SCHEDULER === "process";
-if (SCHEDULER_PROCESS && TRANSPORT !== "nats") throw new Error("BENCH_SCHEDULER=process needs BENCH_TRANSPORT=nats");
+type Shape = "processes" | "scheduler-process" | "inline";
+const SHAPE = (process.env.BENCH_SHAPE ??
+  (process.env.BENCH_SCHEDULER === "process" ? "scheduler-process" : process.env.BENCH_SCHEDULER === "inline" ? "inline" : process.env.BENCH_TRANSPORT === "memory" ? "inline" : "processes")) as Shape;
+if (!["processes", "scheduler-process", "inline"].includes(SHAPE)) throw new Error(`BENCH_SHAPE=${SHAPE}: expected processes, scheduler-process or inline`);
+if (SHAPE !== "inline" && TRANSPORT !== "nats") throw new Error(`BENCH_SHAPE=${SHAPE} needs BENCH_TRANSPORT=nats`);
+const SCHEDULER_PROCESS = SHAPE !== "inline";
+const PROFILE_DIR = process.env.BENCH_CPU_PROFILE_DIR;
+const CYCLES = process.env.BENCH_CYCLES === "1";
+/** Children get the profiling preload when BENCH_CPU_PROFILE_DIR is set. */
+const childEnv = PROFILE_DIR ? { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --import ${join(dirname(fileURLToPath(import.meta.url)), "lib", "cpu-profile.mjs")}`.trim() } : {};
 const NS = "default";
 const here = dirname(fileURLToPath(import.meta.url));
-/** scheduler.json, scheduler-precreated.json, and with BENCH_SCHEDULER=process scheduler-process.json / scheduler-precreated-process.json. */
+/**
+ * scheduler.json (processes), scheduler-process.json (scheduler-process), scheduler-inline.json (inline);
+ * with BENCH_PRECREATED scheduler-precreated[-process|-inline].json.
+ */
 const RESULTS = join(
   here,
   "results",
-  `scheduler${process.env.BENCH_PRECREATED === "1" ? "-precreated" : ""}${process.env.BENCH_SCHEDULER === "process" ? "-process" : ""}.json`,
+  `scheduler${PRECREATED ? "-precreated" : ""}${SHAPE === "scheduler-process" ? "-process" : SHAPE === "inline" ? "-inline" : ""}.json`,
 );
 
 const NODES = { group: "", version: "v1", resource: "nodes" };
@@ -169,21 +193,10 @@ const WORKLOADS: readonly Workload[] = [
 
 interface BenchScheduler {
   progress(): string;
-  /** CPU (user + system) the scheduler process has used so far; 0 when it runs in this process. */
-  cpuMs(): number;
+  /** The scheduler's process when it runs apart. */
+  readonly pid?: number;
   stop(): Promise<void>;
 }
-
-/** utime + stime of a child from /proc/<pid>/stat (fields 14 and 15, in clock ticks of 10 ms). */
-const childCpuMs = (pid: number): number => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return (Number(fields[11]) + Number(fields[12])) * 10;
-  } catch {
-    return 0;
-  }
-};
 
 /** A request that timed out on a loaded machine is tried again; AlreadyExists then means the first try went through. */
 const withRetry = async (fn: () => Promise<unknown>, tries = 5): Promise<unknown> => {
@@ -227,8 +240,27 @@ const runWorkload = async (w: Workload) => {
   const connect = async () => new Bus(nats ? await connectNats({ servers: nats.url, name: "bench" }) : createMemoryTransport(hub), { log: () => {} });
   const quiet = () => {};
   const dir = tempDir(`scheduler-${w.name}`);
-  const store = await startStoreComponent({ bus: await connect(), dir });
-  const apiserver = await startApiServer({ bus: await connect(), port: 0, log: quiet });
+  /** Child processes whose CPU is measured, by role. */
+  const pids: Record<string, number | undefined> = { ...(nats ? { nats: nats.process.pid } : {}) };
+  let stopServers: () => Promise<void>;
+  if (SHAPE === "processes") {
+    const store = await startStoreProcess(dir, nats!.url, [], childEnv);
+    pids.store = store.proc.child.pid;
+    const api = await startProcess("apps/apiserver/src/main.ts", ["--nats", nats!.url, "--port", "0"], { ready: /serving the Kubernetes API/, timeoutMs: 120_000, env: childEnv });
+    trackChild(api.child);
+    pids.apiserver = api.child.pid;
+    stopServers = async () => {
+      await stopChild(api.child);
+      await store.stop();
+    };
+  } else {
+    const store = await startStoreComponent({ bus: await connect(), dir });
+    const apiserver = await startApiServer({ bus: await connect(), port: 0, log: quiet });
+    stopServers = async () => {
+      await apiserver.close();
+      await store.stop();
+    };
+  }
   const benchBus = await connect();
   const api = new ApiClient(benchBus);
   for (const pc of w.priorityClasses ?? []) await api.create(PRIORITY_CLASSES, "", pc);
@@ -251,17 +283,34 @@ const runWorkload = async (w: Workload) => {
   };
   watch.addHandler({ onAdd: onPod, onUpdate: (_old, o) => onPod(o) });
   await watch.start();
+  // BENCH_CYCLES=1: the scheduler's own account of each decision (kube.scheduler.cycle): cycles run and time spent deciding.
+  // Off by default: a subscriber makes nats-server deliver every cycle record, which a deployment without an inspector does not.
+  const cycles = { count: 0, ms: 0 };
+  const cycleSub = CYCLES
+    ? benchBus.subscribe(schedulerCycle, {}, (c) => {
+        cycles.count++;
+        cycles.ms += c.durationMs;
+      })
+    : undefined;
 
   const startSched = async (): Promise<BenchScheduler> => {
     if (!SCHEDULER_PROCESS) {
       const running = await startScheduler({ bus: await connect(), log: quiet });
-      return { progress: () => `scheduler queue ${JSON.stringify(running.queue.lengths)}, ${JSON.stringify(running.actor?.getSnapshot().context ?? {})}`, cpuMs: () => 0, stop: () => running.stop() };
+      return { progress: () => `scheduler queue ${JSON.stringify(running.queue.lengths)}, ${JSON.stringify(running.actor?.getSnapshot().context ?? {})}`, stop: () => running.stop() };
     }
-    const proc = await startProcess("apps/scheduler/src/main.ts", ["--nats", nats!.url, "--leader-elect=false"], { ready: /scheduler: ready/, timeoutMs: 120_000 });
+    const proc = await startProcess("apps/scheduler/src/main.ts", ["--nats", nats!.url, "--leader-elect=false"], { ready: /scheduler: ready/, timeoutMs: 120_000, env: childEnv });
     trackChild(proc.child);
-    return { progress: () => "scheduler in its own process", cpuMs: () => childCpuMs(proc.child.pid!), stop: () => stopChild(proc.child) };
+    return { progress: () => "scheduler in its own process", pid: proc.child.pid!, stop: () => stopChild(proc.child) };
+  };
+  /** CPU milliseconds so far of this process and of every child by role. */
+  const cpuNow = (): Record<string, number> => {
+    const { user, system } = process.cpuUsage();
+    const out: Record<string, number> = { bench: (user + system) / 1000 };
+    for (const [role, pid] of Object.entries({ ...pids, ...(scheduler.pid ? { scheduler: scheduler.pid } : {}) })) out[role] = cpuMsOf(pid);
+    return out;
   };
   let scheduler = await startSched();
+  if (PROFILE_DIR) console.error(`bench: profiles in ${PROFILE_DIR}: ${JSON.stringify({ ...pids, scheduler: scheduler.pid })}`);
   const createPods = (count: number, make: (i: number) => Obj) =>
     pool(count, async (i) => {
       const body = make(i);
@@ -280,7 +329,8 @@ const runWorkload = async (w: Workload) => {
   const bound = () => names.filter((x) => boundAt.has(x)).length;
   if (PRECREATED) await scheduler.stop();
   let start = performance.now();
-  let cpu0 = { process: process.cpuUsage(), scheduler: scheduler.cpuMs() };
+  let cpu0 = cpuNow();
+  let cycles0 = { ...cycles };
   await createPods(w.measuredPods, w.measuredPod);
   const createdAll = performance.now();
   const createSeconds = (createdAll - start) / 1000;
@@ -290,7 +340,8 @@ const runWorkload = async (w: Workload) => {
     console.error(`bench: ${w.name}: scheduler restarted (informers synced) in ${round((performance.now() - t) / 1000)} s`);
     // Counted from the moment it is ready to schedule.
     start = performance.now();
-    cpu0 = { process: process.cpuUsage(), scheduler: scheduler.cpuMs() };
+    cpu0 = cpuNow();
+    cycles0 = { ...cycles };
     for (const name of names) createdAt.set(name, start);
   }
   console.error(`bench: ${w.name}: ${w.measuredPods} pods created in ${round(createSeconds)} s, ${bound()} bound by then`);
@@ -305,12 +356,16 @@ const runWorkload = async (w: Workload) => {
     console.error(`bench: ${(e as Error).message}`);
     timedOut = true;
   }
-  const processCpuMs = (({ user, system }) => (user + system) / 1000)(process.cpuUsage(cpu0.process));
-  const schedulerCpuMs = scheduler.cpuMs() - cpu0.scheduler;
+  const cpu1 = cpuNow();
+  const cycles1 = { ...cycles };
   const boundNames = names.filter((x) => boundAt.has(x));
   const end = Math.max(...boundNames.map((x) => boundAt.get(x)!));
   const latency = summarise(boundNames.map((x) => boundAt.get(x)! - createdAt.get(x)!));
   const podsPerSecond = round(boundNames.length / ((end - start) / 1000), 1);
+  const perPod = (ms: number) => round(ms / Math.max(1, boundNames.length), 2);
+  const cpuMsPerPod: Record<string, number> = {};
+  for (const role of Object.keys(cpu1)) cpuMsPerPod[role] = perPod(cpu1[role]! - (cpu0[role] ?? 0));
+  cpuMsPerPod.total = round(Object.values(cpuMsPerPod).reduce((a, b) => a + b, 0), 2);
   const result = {
     workload: w.name,
     nodes: w.nodes,
@@ -322,9 +377,13 @@ const runWorkload = async (w: Workload) => {
     /** The API's create rate alone (creates in flight: BENCH_CONCURRENCY): a ceiling for podsPerSecond. */
     createsPerSecond: round(w.measuredPods / createSeconds, 1),
     ...(PRECREATED ? { precreated: true } : {}),
+    shape: SHAPE,
     scheduler: SCHEDULER_PROCESS ? "process" : "inline",
-    processCpuMsPerPod: round(processCpuMs / Math.max(1, boundNames.length), 2),
-    ...(SCHEDULER_PROCESS ? { schedulerCpuMsPerPod: round(schedulerCpuMs / Math.max(1, boundNames.length), 2) } : {}),
+    cpuMsPerPod,
+    processCpuMsPerPod: cpuMsPerPod.bench!,
+    ...(SCHEDULER_PROCESS ? { schedulerCpuMsPerPod: cpuMsPerPod.scheduler! } : {}),
+    /** Scheduling cycles over the measured phase (more than the pods: retries), and their mean duration (the decision alone, wall clock). */
+    ...(CYCLES ? { cycles: cycles1.count - cycles0.count, decisionMsPerCycle: round((cycles1.ms - cycles0.ms) / Math.max(1, cycles1.count - cycles0.count), 3) } : {}),
     p50LatencyMs: round(latency.p50Ms, 1),
     p99LatencyMs: round(latency.p99Ms, 1),
     kubeSchedulerThreshold: w.threshold,
@@ -335,8 +394,8 @@ const runWorkload = async (w: Workload) => {
 
   await scheduler.stop();
   watch.stop();
-  await apiserver.close();
-  await store.stop();
+  cycleSub?.unsubscribe();
+  await stopServers();
   await nats?.stop();
   removeDir(dir);
   return result;

@@ -26,11 +26,13 @@ export const startNats = async (opts: { jetstream?: boolean } = {}): Promise<Run
 };
 
 /** `extraArgs` e.g. `--store-backend jetstream` (then natsUrl must have JetStream). */
-export const startStoreProcess = async (dataDir: string, natsUrl: string, extraArgs: readonly string[] = []): Promise<RunningStore> => {
+/** `env` is added to the child's environment (e.g. a profiling NODE_OPTIONS). */
+export const startStoreProcess = async (dataDir: string, natsUrl: string, extraArgs: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningStore> => {
   const t0 = performance.now();
   const proc = await startProcess("apps/store/src/main.ts", ["--data-dir", dataDir, "--nats", natsUrl, ...extraArgs], {
     ready: /store: serving/,
     timeoutMs: 60_000,
+    env,
   });
   const readyMs = performance.now() - t0;
   trackChild(proc.child);

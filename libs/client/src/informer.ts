@@ -33,6 +33,12 @@ export interface InformerOptions {
    * e.g. `stripManagedFields`. Must not change the object it is given.
    */
   readonly transform?: (obj: JsonObject) => JsonObject;
+  /**
+   * The indexes kept from the start (default: `standardIndexes`); `{}` for a
+   * cache that is only read through its handlers and `get`, which then
+   * spends nothing per event on index keys (the scheduler's pods and nodes).
+   */
+  readonly indexes?: Readonly<Record<string, IndexFunc>>;
 }
 
 type Meta = { name?: string; namespace?: string; labels?: Record<string, string>; ownerReferences?: { uid: string }[] };
@@ -88,7 +94,7 @@ export class Informer {
     private readonly store: StoreClient,
     private readonly opts: InformerOptions,
   ) {
-    for (const [name, fn] of Object.entries(standardIndexes)) this.addIndex(name, fn);
+    for (const [name, fn] of Object.entries(opts.indexes ?? standardIndexes)) this.addIndex(name, fn);
   }
 
   get hasSynced(): boolean {

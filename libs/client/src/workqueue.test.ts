@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { until } from "@kubeactor/testing";
 import { TerminalError, WorkQueue } from "./workqueue.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -19,10 +20,11 @@ describe("WorkQueue", () => {
     q.add("a");
     q.add("a");
     q.add("a");
-    await sleep(5);
+    await until("a started", () => runs.length === 1);
     q.add("a"); // while "a" is processing: runs once more afterwards
     q.add("a");
-    await sleep(80);
+    await until("a ran twice", () => runs.length === 2 && inFlight === 0);
+    await sleep(40); // a third run (the bug this guards against) would have started by now
     q.shutDown();
     await running;
     expect(runs).toEqual(["a", "a"]);
@@ -44,12 +46,14 @@ describe("WorkQueue", () => {
     });
     q.add("flaky");
     q.add("broken");
-    await sleep(300);
+    // Polled, not slept: on a loaded machine the retries may take longer than any fixed wait.
+    await until("four runs of the flaky key", () => times.length >= 4 && terminalRuns >= 1, 30_000);
     q.shutDown();
     await running;
     expect(times).toHaveLength(4);
+    // Each retry waits at least its backoff (5, 10, 20 ms; a timer may fire a millisecond early); a stall can only add to it.
     const gaps = times.slice(1).map((t, i) => t - times[i]!);
-    expect(gaps[2]!).toBeGreaterThanOrEqual(gaps[0]!);
+    gaps.forEach((g, i) => expect(g).toBeGreaterThanOrEqual(5 * 2 ** i - 1));
     expect(terminalRuns).toBe(1);
     expect(q.stats).toMatchObject({ terminalErrors: 1, retries: 3 });
   });

@@ -1,7 +1,7 @@
 /** The event recorder's aggregation memory, against a fake API (what it remembers, and for how long). */
 import { describe, expect, it } from "vitest";
 import type { JsonObject } from "@kubeactor/bus";
-import { type ApiClient, EventRecorder } from "@kubeactor/client";
+import { type ApiClient, EventRecorder, eventName } from "@kubeactor/client";
 
 const fakeApi = () => {
   const writes: { verb: "create" | "update"; event: JsonObject }[] = [];
@@ -16,6 +16,19 @@ const fakeApi = () => {
 const pod = (name: string): JsonObject => ({ apiVersion: "v1", kind: "Pod", metadata: { name, namespace: "default", uid: `uid-${name}`, resourceVersion: "7" } });
 
 describe("EventRecorder", () => {
+  it("names Events as client-go does, <object>.<UnixNano in hex>, never twice in one process", async () => {
+    const before = BigInt(Date.now()) * 1_000_000n;
+    const names = Array.from({ length: 1000 }, () => eventName("web-0"));
+    expect(new Set(names).size).toBe(1000);
+    for (const n of names) expect(n).toMatch(/^web-0\.[0-9a-f]+$/);
+    const nanos = names.map((n) => BigInt(`0x${n.slice("web-0.".length)}`));
+    expect(nanos[0]! >= before).toBe(true);
+    expect(nanos.every((v, i) => i === 0 || v > nanos[i - 1]!)).toBe(true);
+    const { api, writes } = fakeApi();
+    await new EventRecorder(api, { component: "default-scheduler" }).record(pod("p"), "Normal", "Scheduled", "Successfully assigned default/p to n");
+    expect((writes[0]!.event.metadata as { name: string }).name).toMatch(/^p\.[0-9a-f]+$/);
+  });
+
   it("bumps the count of a repeat within ten minutes, starts a new Event after, and forgets what expired", async () => {
     const { api, writes } = fakeApi();
     let t = 1_000_000;

@@ -72,6 +72,21 @@ describe.each(transportCases())("informer over the $name bus", (tc) => {
     informer.stop();
   });
 
+  it("keeps only the indexes it is given (none: handlers and get only)", async () => {
+    await client.create(key("ix", "one"), cm("ix", "one", { app: "y" }));
+    const bare = new Informer(bus, client, { group: "", resource: "configmaps", namespace: "ix", indexes: {} });
+    const byApp = new Informer(bus, client, { group: "", resource: "configmaps", namespace: "ix", indexes: { app: (o) => [String((o.metadata as any).labels?.app)] } });
+    await Promise.all([bare.start(), byApp.start()]);
+    await client.create(key("ix", "two"), cm("ix", "two", { app: "y" }));
+    await until(() => bare.get("ix/two") !== undefined && byApp.get("ix/two") !== undefined);
+    expect(bare.byIndex("namespace", "ix")).toEqual([]);
+    expect(bare.list().map(nameOf).sort()).toEqual(["one", "two"]);
+    expect(byApp.byIndex("app", "y").map(nameOf).sort()).toEqual(["one", "two"]);
+    expect(byApp.byIndex("namespace", "ix")).toEqual([]);
+    bare.stop();
+    byApp.stop();
+  });
+
   it("caches and hands out transformed objects (stripManagedFields) on list and watch, leaving the store's alone", async () => {
     const managed = [{ manager: "kubectl", operation: "Update", apiVersion: "v1", fieldsType: "FieldsV1", fieldsV1: { "f:data": {} } }];
     const withFields = (ns: string, name: string): JsonObject => ({ ...cm(ns, name), metadata: { name, namespace: ns, managedFields: managed } });

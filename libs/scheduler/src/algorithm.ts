@@ -44,6 +44,8 @@ export interface CycleResult {
   /** The same scores by plugin, as computed (no object per node and plugin). */
   readonly pluginScores?: readonly PluginScores[];
   readonly totals: readonly { node: string; score: number }[];
+  /** The same totals as plain numbers (same order as `feasible`), when scored: `totals` is then built on first read. */
+  readonly totalScores?: readonly number[];
   /** The chosen node, or undefined when nothing fits. */
   readonly node?: string;
   /** kube-scheduler's FailedScheduling message when nothing fits. */
@@ -59,9 +61,11 @@ export const ErrNoPreemptionVictims = "No preemption victims found for incoming 
 
 /** Where runPreFilters leaves the filters this cycle runs (those that did not Skip). */
 const ACTIVE_FILTERS = "framework/activeFilters";
+const activeFilters = (profile: Profile, state: CycleState): readonly FilterPlugin[] => state.get<readonly FilterPlugin[]>(ACTIVE_FILTERS) ?? profile.filters;
 
-export const runFilters = (profile: Profile, state: CycleState, pod: Pod, node: NodeInfo): { plugin: string; status: Status } | undefined => {
-  for (const f of state.get<readonly FilterPlugin[]>(ACTIVE_FILTERS) ?? profile.filters) {
+/** `active`: the cycle's filters (activeFilters), when the caller has looked them up once for many nodes. */
+export const runFilters = (profile: Profile, state: CycleState, pod: Pod, node: NodeInfo, active?: readonly FilterPlugin[]): { plugin: string; status: Status } | undefined => {
+  for (const f of active ?? activeFilters(profile, state)) {
     const status = f.filter(state, pod, node);
     if (status.code !== "Success") return { plugin: f.name, status };
   }
@@ -82,19 +86,20 @@ export const runFiltersWithNominatedPods = (
   pod: Pod,
   node: NodeInfo,
   source: NodeSource,
+  active?: readonly FilterPlugin[],
 ): { plugin: string; status: Status } | undefined => {
   const onNode = source.nominatedPods?.(node.name);
-  if (!onNode || onNode.length === 0) return runFilters(profile, state, pod, node); // the usual case: no copy, no arrays
+  if (!onNode || onNode.length === 0) return runFilters(profile, state, pod, node, active); // the usual case: no copy, no arrays
   const key = podKey(pod);
   const priority = pod.spec?.priority ?? 0;
   const nominated = onNode.filter((p) => p.key !== key && (p.pod.spec?.priority ?? 0) >= priority);
   if (nominated.length > 0) {
     const withThem = node.clone();
     for (const p of nominated) withThem.addPod(p);
-    const verdict = runFilters(profile, state, pod, withThem);
+    const verdict = runFilters(profile, state, pod, withThem, active);
     if (verdict) return verdict;
   }
-  return runFilters(profile, state, pod, node);
+  return runFilters(profile, state, pod, node, active);
 };
 
 /**
@@ -195,8 +200,9 @@ export const scheduleOne = (profile: Profile, source: NodeSource, pod: Pod, rand
   const feasible: NodeInfo[] = [];
   const filters: FilterRecord[] = [];
   const failures: { node: NodeInfo; status: Status }[] = [];
+  const active = activeFilters(profile, state);
   const check = (info: NodeInfo) => {
-    const verdict = runFiltersWithNominatedPods(profile, state, pod, info, source);
+    const verdict = runFiltersWithNominatedPods(profile, state, pod, info, source, active);
     if (!verdict) feasible.push(info);
     else {
       filters.push({ node: info.name, plugin: verdict.plugin, code: verdict.status.code, reasons: verdict.status.reasons });
@@ -242,7 +248,8 @@ export const scheduleOne = (profile: Profile, source: NodeSource, pod: Pod, rand
   // selectHost: reservoir sampling among the highest totals.
   let best = 0;
   let ties = 0;
-  totals.forEach((t, i) => {
+  for (let i = 0; i < totals.length; i++) {
+    const t = totals[i]!;
     if (t > totals[best]!) {
       best = i;
       ties = 1;
@@ -250,8 +257,8 @@ export const scheduleOne = (profile: Profile, source: NodeSource, pod: Pod, rand
       ties++;
       if (Math.floor(random() * ties) === 0) best = i;
     }
-  });
-  return withLazyScores({ ...base, pluginScores, totals: feasible.map((n, i) => ({ node: n.name, score: totals[i]! })), node: feasible[best]!.name });
+  }
+  return withLazyScores({ ...base, pluginScores, totalScores: totals, node: feasible[best]!.name });
 };
 
 /** Per-(node, plugin) records for the nodes at `indices` of `feasible` (all when absent), plugin by plugin, in node order. */
@@ -263,10 +270,16 @@ export const scoreRecords = (feasible: readonly string[], pluginScores: readonly
   return out;
 };
 
-/** `scores` as a property computed on first read: most cycles publish the best nodes' scores only. */
-const withLazyScores = (r: Omit<CycleResult, "scores"> & { pluginScores: readonly PluginScores[] }): CycleResult => {
+/**
+ * `scores` and `totals` as properties computed on first read: most cycles
+ * publish the best nodes' only, and an object per (node, plugin) or per node
+ * for ~500 nodes was most of a cycle's garbage.
+ */
+const withLazyScores = (r: Omit<CycleResult, "scores" | "totals"> & { pluginScores: readonly PluginScores[]; totalScores: readonly number[] }): CycleResult => {
   let scores: ScoreRecord[] | undefined;
-  return Object.defineProperty(r, "scores", { enumerable: true, get: () => (scores ??= scoreRecords(r.feasible, r.pluginScores)) }) as CycleResult;
+  let totals: { node: string; score: number }[] | undefined;
+  Object.defineProperty(r, "scores", { enumerable: true, get: () => (scores ??= scoreRecords(r.feasible, r.pluginScores)) });
+  return Object.defineProperty(r, "totals", { enumerable: true, get: () => (totals ??= r.feasible.map((node, i) => ({ node, score: r.totalScores[i]! }))) }) as CycleResult;
 };
 
 /** For convenience in tests and tools: the pod info a NodeInfo would hold. */

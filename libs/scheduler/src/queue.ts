@@ -60,10 +60,19 @@ export interface QueueOptions {
   readonly onActive?: () => void;
 }
 
+/** Parsed timestamps (second resolution: a burst of pods shares a few): the heap compares two pods per level on every push and pop. */
+const parsedTimes = new Map<string, number>();
 const creationMs = (pod: Pod): number => {
   const t = pod.metadata?.creationTimestamp;
-  const ms = t ? Date.parse(String(t)) : NaN;
-  return Number.isNaN(ms) ? 0 : ms;
+  if (!t) return 0;
+  let ms = parsedTimes.get(String(t));
+  if (ms === undefined) {
+    if (parsedTimes.size >= 1024) parsedTimes.clear();
+    ms = Date.parse(String(t));
+    if (Number.isNaN(ms)) ms = 0;
+    parsedTimes.set(String(t), ms);
+  }
+  return ms;
 };
 
 /** activeQ order: priority desc, then creation time, then arrival. */

@@ -16,12 +16,15 @@
  *
  * All I/O is in the one invoked `schedulerIO` actor (bindings, events, status
  * writes, evictions), which runs each request as a promise and sends back
- * BOUND / BIND_FAILED; tests replace it with `machine.provide`. One long-lived
+ * BOUND (every binding that succeeded since the last one, in one event:
+ * XState's event processing was ~11% of the scheduler's CPU in a
+ * SchedulingBasic profile, most of it one BOUND per pod) /
+ * BIND_FAILED; tests replace it with `machine.provide`. One long-lived
  * actor rather than a spawned child per binding: XState copies the children
  * map on every spawn and stop, which made a burst of N in-flight bindings cost
  * O(N²) (a quarter of the scheduler's CPU in bench:scheduler).
  */
-import { assign, enqueueActions, fromCallback, fromPromise, sendTo, setup } from "xstate";
+import { assign, enqueueActions, fromCallback, fromPromise, setup } from "xstate";
 import { type CycleResult, type FilterRecord, type NodeCursor, scheduleOne, scoreRecords } from "./algorithm.ts";
 import type { SchedulerCache } from "./cache.ts";
 import { type Pod, podKey } from "./framework.ts";
@@ -80,8 +83,8 @@ export interface SchedulerContext {
 
 export type SchedulerEvent =
   | { type: "PODS_QUEUED" }
-  // From the schedulerIO actor.
-  | { type: "BOUND"; input: BindInput }
+  // From the schedulerIO actor: the bindings that succeeded since its last BOUND.
+  | { type: "BOUND"; inputs: readonly BindInput[] }
   | { type: "BIND_FAILED"; input: BindInput; error: unknown };
 
 /** What the machine asks of the schedulerIO actor. */
@@ -111,10 +114,19 @@ export const MAX_IO_IN_FLIGHT = 64;
 export const schedulerIO = (io: SchedulerIO, log: (line: string) => void = () => {}, maxInFlight = MAX_IO_IN_FLIGHT) =>
   fromCallback<SchedulerIOEvent>(({ sendBack, receive }) => {
     const lanes = { bindings: { waiting: [] as SchedulerIOEvent[], inFlight: 0 }, reports: { waiting: [] as SchedulerIOEvent[], inFlight: 0 } };
+    // Bindings answered in the same turn (one socket read carries many replies) go back as one BOUND.
+    let bound: BindInput[] = [];
+    const flushBound = () => {
+      const inputs = bound;
+      bound = [];
+      sendBack({ type: "BOUND", inputs });
+    };
     const run = (e: SchedulerIOEvent): Promise<unknown> => {
       if (e.type === "BIND")
         return io.bind(e.input).then(
-          () => sendBack({ type: "BOUND", input: e.input }),
+          () => {
+            if (bound.push(e.input) === 1) setImmediate(flushBound);
+          },
           (error: unknown) => sendBack({ type: "BIND_FAILED", input: e.input, error }),
         );
       const { namespace, name } = metaOf(e.input.pod);
@@ -152,13 +164,13 @@ export const CYCLE_SCORED_NODES = 10;
 export const CYCLE_LISTED_NODES = 50;
 
 /** Indices of the `n` highest totals in one pass (no sort of every feasible node), ties to the earlier node; in node order. */
-const bestIndices = (totals: readonly { score: number }[], n: number): number[] => {
+const bestIndices = (totals: readonly number[], n: number): number[] => {
   const top: number[] = [];
   for (let i = 0; i < totals.length; i++) {
-    const score = totals[i]!.score;
-    if (top.length === n && score <= totals[top[n - 1]!]!.score) continue;
+    const score = totals[i]!;
+    if (top.length === n && score <= totals[top[n - 1]!]!) continue;
     let j = top.length === n ? n - 1 : top.length;
-    while (j > 0 && totals[top[j - 1]!]!.score < score) {
+    while (j > 0 && totals[top[j - 1]!]! < score) {
       top[j] = top[j - 1]!;
       j--;
     }
@@ -174,9 +186,10 @@ const withChosen = (indices: number[], result: CycleResult): number[] => {
 
 /** What the bus carries for a cycle (kube.scheduler.cycle): see CYCLE_LISTED_NODES. */
 export const cycleRecord = (result: CycleResult) => {
-  const { feasible, totals, filters } = result;
-  const listed = feasible.length <= CYCLE_LISTED_NODES ? undefined : withChosen(bestIndices(totals, CYCLE_LISTED_NODES), result);
-  const scored = totals.length <= CYCLE_SCORED_NODES || !result.pluginScores ? undefined : withChosen(bestIndices(totals, CYCLE_SCORED_NODES), result);
+  const { feasible, filters } = result;
+  const scores = result.totalScores ?? result.totals.map((t) => t.score);
+  const listed = feasible.length <= CYCLE_LISTED_NODES ? undefined : withChosen(bestIndices(scores, CYCLE_LISTED_NODES), result);
+  const scored = scores.length <= CYCLE_SCORED_NODES || !result.pluginScores ? undefined : withChosen(bestIndices(scores, CYCLE_SCORED_NODES), result);
   const rejected = new Map<string, { plugin: string; code: FilterRecord["code"]; reasons: readonly string[]; count: number }>();
   for (const f of filters) {
     const key = `${f.plugin}\u0000${f.code}\u0000${f.reasons.join("\u0000")}`;
@@ -190,7 +203,7 @@ export const cycleRecord = (result: CycleResult) => {
     rejected: [...rejected.values()],
     filters: filters.length <= CYCLE_LISTED_NODES ? filters : filters.slice(0, CYCLE_LISTED_NODES),
     scores: scored ? scoreRecords(feasible, result.pluginScores!, scored) : result.scores,
-    totals: listed ? listed.map((i) => totals[i]!) : totals,
+    totals: listed ? listed.map((i) => ({ node: feasible[i]!, score: scores[i]! })) : result.totals,
   };
 };
 
@@ -292,11 +305,14 @@ export const createSchedulerMachine = (deps: SchedulerDeps) => {
         }
       }),
       bindingSucceeded: assign(({ context, event }) => {
-        const { pod } = (event as Extract<SchedulerEvent, { type: "BOUND" }>).input;
-        deps.queue.done(`${metaOf(pod).namespace}/${metaOf(pod).name}`);
-        return { scheduled: context.scheduled + 1 };
+        const { inputs } = event as Extract<SchedulerEvent, { type: "BOUND" }>;
+        for (const { pod } of inputs) deps.queue.done(`${metaOf(pod).namespace}/${metaOf(pod).name}`);
+        return { scheduled: context.scheduled + inputs.length };
       }),
-      requestScheduledReport: sendTo("io", ({ event }) => ({ type: "REPORT_SCHEDULED", input: (event as Extract<SchedulerEvent, { type: "BOUND" }>).input }) satisfies SchedulerIOEvent),
+      requestScheduledReport: enqueueActions(({ enqueue, event }) => {
+        for (const input of (event as Extract<SchedulerEvent, { type: "BOUND" }>).inputs)
+          enqueue.sendTo("io", { type: "REPORT_SCHEDULED", input } satisfies SchedulerIOEvent);
+      }),
       /** Give the node its room back and retry after backoff (a 404 means the pod is gone: drop it). */
       bindingFailed: assign(({ context, event }) => {
         const { input, error } = event as Extract<SchedulerEvent, { type: "BIND_FAILED" }>;

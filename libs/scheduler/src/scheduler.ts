@@ -6,7 +6,7 @@
  */
 import { type AnyActorRef, createActor, type InspectionEvent } from "xstate";
 import type { Bus, JsonObject } from "@kubeactor/bus";
-import { ApiClient, EventRecorder, Informer, type LeaderElectionConfig, startLeaderElector, StoreClient } from "@kubeactor/client";
+import { ApiClient, EventRecorder, Informer, type LeaderElectionConfig, startLeaderElector, StoreClient, stripManagedFields } from "@kubeactor/client";
 import { SchedulerCache } from "./cache.ts";
 import { type Node, type Pod, podKey } from "./framework.ts";
 import { DEFAULT_SCHEDULER_NAME, defaultProfile, type Profile } from "./profile.ts";
@@ -66,8 +66,10 @@ export const startScheduler = async (opts: SchedulerOptions): Promise<RunningSch
   const ours = (p: Pod) =>
     !p.spec?.nodeName && !p.metadata?.deletionTimestamp && !finished(p) && byName.has(p.spec?.schedulerName || DEFAULT_SCHEDULER_NAME);
 
-  const nodes = new Informer(opts.bus, store, { group: "", resource: "nodes", log });
-  const pods = new Informer(opts.bus, store, { group: "", resource: "pods", log });
+  // Read through the handlers only: no indexes, and no managedFields kept (status writes without them keep the stored ones).
+  const lean = { indexes: {}, transform: stripManagedFields };
+  const nodes = new Informer(opts.bus, store, { group: "", resource: "nodes", log, ...lean });
+  const pods = new Informer(opts.bus, store, { group: "", resource: "pods", log, ...lean });
   // What InterPodAffinity (namespaceSelector) and PodTopologySpread (default spreading) read besides nodes and pods.
   const others = {
     namespaces: new Informer(opts.bus, store, { group: "", resource: "namespaces", log }),

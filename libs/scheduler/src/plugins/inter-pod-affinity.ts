@@ -55,7 +55,7 @@ const bump = (m: Counts, labels: Labels, topologyKey: string, by: number) => {
   else m.set(k, n);
 };
 
-const labelsOf = (n: NodeInfo): Labels => n.node.metadata?.labels ?? {};
+const labelsOf = (n: NodeInfo): Labels => n.labels;
 
 /**
  * mergeAffinityTermNamespacesIfNotEmpty: a non-empty namespaceSelector of the

@@ -41,7 +41,7 @@ const room = (want: number, allocatable: number, used: number) => !(want > 0 && 
 
 /** Whether every requested resource fits: the common answer, found without allocating (and without closures: tsx names each one it creates). */
 const fitsAll = (req: Resources, node: NodeInfo): boolean => {
-  if (node.pods.size + 1 > node.allowedPodNumber) return false;
+  if (node.numPods + 1 > node.allowedPodNumber) return false;
   if (!room(req.milliCPU, node.allocatable.milliCPU, node.requested.milliCPU)) return false;
   if (!room(req.memory, node.allocatable.memory, node.requested.memory)) return false;
   if (!room(req.ephemeralStorage, node.allocatable.ephemeralStorage, node.requested.ephemeralStorage)) return false;

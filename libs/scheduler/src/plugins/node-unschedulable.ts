@@ -11,7 +11,7 @@ export const TaintNodeUnschedulable = "node.kubernetes.io/unschedulable";
 export const nodeUnschedulable: FilterPlugin = {
   name: NODE_UNSCHEDULABLE,
   filter: (_state, pod, node) => {
-    if (!node.node.spec?.unschedulable) return success;
+    if (!node.unschedulable) return success;
     const tolerated = tolerationsTolerateTaint(pod.spec?.tolerations, { key: TaintNodeUnschedulable, effect: "NoSchedule" });
     return tolerated ? success : unresolvable(ErrReasonUnschedulable);
   },

@@ -136,7 +136,7 @@ const constraintsFor = (pod: Pod, objects: ClusterObjects, action: string, clust
   return defaults.map((c) => ({ ...c, selector }));
 };
 
-const labelsOf = (n: NodeInfo): Labels => n.node.metadata?.labels ?? {};
+const labelsOf = (n: NodeInfo): Labels => n.labels;
 /** Per node: a loop, not `every` with a closure (tsx names each closure it creates). */
 const hasAllKeys = (labels: Labels, cs: readonly Constraint[]) => {
   for (const c of cs) if (!Object.hasOwn(labels, c.topologyKey)) return false;
@@ -147,7 +147,7 @@ const hasAllKeys = (labels: Labels, cs: readonly Constraint[]) => {
 const nodeIncluded = (c: Constraint, pod: Pod, node: NodeInfo): boolean => {
   if (c.honorNodeAffinity && !podMatchesNodeSelectorAndAffinity(pod, node.node)) return false;
   if (c.honorNodeTaints)
-    for (const t of node.node.spec?.taints ?? [])
+    for (const t of node.taints)
       if ((t.effect === "NoSchedule" || t.effect === "NoExecute") && !tolerationsTolerateTaint(pod.spec?.tolerations, t)) return false;
   return true;
 };
@@ -206,7 +206,7 @@ export const podTopologySpreadPreFilterState = (pod: Pod, cluster: NodeSource, d
       if (!everyNode[i] && !nodeIncluded(c, pod, info)) continue;
       const v = labels[c.topologyKey]!;
       const m = domains[i]!;
-      const n = info.pods.size === 0 ? 0 : countMatching(info, c.selector, ns);
+      const n = info.numPods === 0 ? 0 : countMatching(info, c.selector, ns);
       const before = m.get(v);
       if (before === undefined || n > 0) m.set(v, (before ?? 0) + n);
     }

@@ -13,7 +13,7 @@ export const errReasonUntoleratedTaint = (key: string, value: string | undefined
 export const taintTolerationFilter: FilterPlugin = {
   name: TAINT_TOLERATION,
   filter: (_state, pod, node) => {
-    for (const taint of node.node.spec?.taints ?? []) {
+    for (const taint of node.taints) {
       if (taint.effect !== "NoSchedule" && taint.effect !== "NoExecute") continue;
       if (!tolerationsTolerateTaint(pod.spec?.tolerations, taint)) return unresolvable(errReasonUntoleratedTaint(taint.key, taint.value));
     }
@@ -27,8 +27,8 @@ const preferNoScheduleTolerations = (pod: Pod) => (pod.spec?.tolerations ?? []).
 export const taintTolerationScore: ScorePlugin = {
   name: TAINT_TOLERATION,
   score: (state, pod, node) => {
-    const taints = node.node.spec?.taints;
-    if (!taints || taints.length === 0) return 0;
+    const taints = node.taints;
+    if (taints.length === 0) return 0;
     const tolerations = state.memo(PREFER_NO_SCHEDULE_KEY, preferNoScheduleTolerations, pod);
     let intolerable = 0;
     for (const taint of taints)
