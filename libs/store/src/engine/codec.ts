@@ -30,6 +30,21 @@ export function payloadText(rev: number, type: ChangeType, key: string, objText:
   return objText === undefined ? head + "}" : `${head},"obj":${objText}}`;
 }
 
+/** The record of one write around the object's UTF-8 bytes (copied, not encoded again). */
+export function encodeWrite(rev: number, type: ChangeType, key: string, obj: Buffer | undefined): Buffer {
+  if (obj === undefined) return encodeRecord(payloadText(rev, type, key, undefined));
+  const head = `{"rev":${rev},"type":"${type}","key":${JSON.stringify(key)},"obj":`;
+  const headLen = Buffer.byteLength(head);
+  const len = headLen + obj.length + 1;
+  const buf = Buffer.allocUnsafe(HEADER_BYTES + len);
+  buf.write(head, HEADER_BYTES, "utf8");
+  obj.copy(buf, HEADER_BYTES + headLen);
+  buf[HEADER_BYTES + len - 1] = 0x7d;
+  buf.writeUInt32LE(len, 0);
+  buf.writeUInt32LE(crc32(buf.subarray(HEADER_BYTES)), 4);
+  return buf;
+}
+
 export function encodeRecord(payload: string): Buffer {
   const len = Buffer.byteLength(payload);
   const buf = Buffer.allocUnsafe(HEADER_BYTES + len);

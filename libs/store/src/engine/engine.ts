@@ -9,7 +9,7 @@
  * judged against the latest accepted state. There is therefore no window where
  * a reader sees a write that a crash could still lose.
  */
-import { encodeRecord, payloadText } from "./codec.ts";
+import { encodeWrite } from "./codec.ts";
 import { changeEvent, decode, StoredObject, VersionedState, type StoredEvent } from "./state.ts";
 import {
   StoreError,
@@ -39,9 +39,9 @@ export interface Persistence {
   recover(state: VersionedState): Promise<void>;
   /**
    * Builds the record of one write (only called when `encodes`); the default is
-   * the log format of codec.ts. `objText` is the stored object's JSON (absent for DELETED).
+   * the log format of codec.ts. `obj` is the stored object's JSON as UTF-8 (absent for DELETED).
    */
-  encode?(rev: number, type: ChangeType, key: string, objText: string | undefined): Buffer;
+  encode?(rev: number, type: ChangeType, key: string, obj: Buffer | undefined): Buffer;
   /**
    * Makes one batch durable: the file log appends it with ONE write and ONE
    * fdatasync (`firstRev` names a new segment if one is opened); `events` are
@@ -248,24 +248,25 @@ export class Engine implements StoreBackend {
     const rev = this.latestRev + 1;
     if (obj === null || typeof obj !== "object" || Array.isArray(obj)) throw new StoreError("Conflict", `${key}: object must be a JSON object`);
     const md = obj["metadata"];
-    const json = JSON.stringify({ ...obj, metadata: { ...(md !== null && typeof md === "object" ? md : {}), resourceVersion: String(rev) } });
-    const size = json.length > this.maxObjectBytes / 3 ? Buffer.byteLength(json) : json.length;
-    if (size > this.maxObjectBytes) {
-      throw new StoreError("TooLarge", `${key}: object is ${size} bytes, more than the limit of ${this.maxObjectBytes}`);
+    const bytes = Buffer.from(JSON.stringify({ ...obj, metadata: { ...(md !== null && typeof md === "object" ? md : {}), resourceVersion: String(rev) } }), "utf8");
+    if (bytes.length > this.maxObjectBytes) {
+      throw new StoreError("TooLarge", `${key}: object is ${bytes.length} bytes, more than the limit of ${this.maxObjectBytes}`);
     }
-    return { event: { type, key, revision: rev, json, prevJson }, record: this.record(rev, type, key, json) };
+    // Kept as decoded from its bytes: an exactly sized string, where JSON.stringify's own result carries ~15 % slack for as long as it lives.
+    const json = bytes.toString("utf8");
+    return { event: { type, key, revision: rev, json, prevJson }, record: this.record(rev, type, key, bytes) };
   }
 
   /** The DELETED event: the last state with the deletion's revision as its resourceVersion. */
   private deleted(key: string, prev: JsonObject, prevJson: string): { event: StoredEvent; record: Buffer | undefined } {
     const rev = this.latestRev + 1;
-    const json = JSON.stringify({ ...prev, metadata: { ...((prev["metadata"] ?? {}) as object), resourceVersion: String(rev) } });
+    const json = Buffer.from(JSON.stringify({ ...prev, metadata: { ...((prev["metadata"] ?? {}) as object), resourceVersion: String(rev) } })).toString("utf8");
     return { event: { type: "DELETED", key, revision: rev, json, prevJson }, record: this.record(rev, "DELETED", key, undefined) };
   }
 
-  private record(rev: number, type: ChangeType, key: string, json: string | undefined): Buffer | undefined {
+  private record(rev: number, type: ChangeType, key: string, obj: Buffer | undefined): Buffer | undefined {
     const p = this.persistence;
-    return !p.encodes ? undefined : p.encode ? p.encode(rev, type, key, json) : encodeRecord(payloadText(rev, type, key, json));
+    return !p.encodes ? undefined : p.encode ? p.encode(rev, type, key, obj) : encodeWrite(rev, type, key, obj);
   }
 
   private async flushLoop(): Promise<void> {

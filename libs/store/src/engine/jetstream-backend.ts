@@ -103,8 +103,8 @@ class JetStreamPersistence implements Persistence {
   }
 
   /** The value is the object's JSON; a delete carries no value (the marker says it). */
-  encode(_rev: number, _type: ChangeType, _key: string, objText: string | undefined): Buffer {
-    return objText === undefined ? EMPTY : Buffer.from(objText, "utf8");
+  encode(_rev: number, _type: ChangeType, _key: string, obj: Buffer | undefined): Buffer {
+    return obj ?? EMPTY;
   }
 
   async recover(state: VersionedState): Promise<void> {
@@ -179,7 +179,7 @@ class JetStreamPersistence implements Persistence {
     // The stream sequence is the truth (a foreign write carries no resourceVersion of its own).
     const md = obj["metadata"];
     obj["metadata"] = { ...(md !== null && typeof md === "object" ? md : {}), resourceVersion: String(revision) };
-    state.load(key, JSON.stringify(obj), String(revision));
+    state.load(key, Buffer.from(JSON.stringify(obj)).toString("utf8"), String(revision));
   }
 
   async append(firstRev: number, records: Buffer[], events: readonly StoredEvent[]): Promise<void> {
