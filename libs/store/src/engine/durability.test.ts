@@ -53,6 +53,33 @@ async function expectCorrupt(p: Promise<unknown>, fileSuffix: string): Promise<S
 }
 
 describe("file backend durability", () => {
+  it("writes the state at the snapshot's revision while writes change, delete and add keys during it", async () => {
+    const a = await openStore();
+    const big = "v".repeat(2000); // enough text for the snapshot to take several chunks
+    const ps: Promise<unknown>[] = [];
+    for (let i = 0; i < 3000; i++) ps.push(a.create(cmKey("ns", `k${String(i).padStart(4, "0")}`), cm("ns", `k${i}`, { big })));
+    await Promise.all(ps);
+    const snapshot = a.snapshot();
+    const during: Promise<unknown>[] = [];
+    for (let i = 0; i < 100; i++) {
+      during.push(a.update(cmKey("ns", `k${String(i * 29).padStart(4, "0")}`), cm("ns", `k${i * 29}`, { changed: "yes" })));
+      during.push(a.delete(cmKey("ns", `k${String(i * 29 + 1).padStart(4, "0")}`)));
+      during.push(a.create(cmKey("ns", `k${String(i * 29).padStart(4, "0")}x`), cm("ns", `new${i}`)));
+    }
+    await Promise.all([snapshot, ...during]);
+    const name = files(".snap")[0]!;
+    const snapRev = Number(name.slice(9, 25));
+    expect(snapRev).toBe(3000);
+    const lines = readFileSync(join(dir, name), "utf8").split("\n").slice(1, -2);
+    const atRev = a.listJson("/", { revision: snapRev });
+    expect(lines).toHaveLength(3000);
+    expect(lines).toEqual(atRev.items.map((t) => `[${JSON.stringify(cmKey("ns", (JSON.parse(t) as { metadata: { name: string } }).metadata.name.replace(/^k(\d+)$/, (_m, n: string) => `k${n.padStart(4, "0")}`)))},${t}]`));
+    const current = a.listJson("/").items;
+    await a.close();
+    const b = await openStore();
+    expect(b.listJson("/").items).toEqual(current);
+  });
+
   it("recovers objects as the exact text it stored, whatever the keys and values hold, from snapshot and log", async () => {
     // Keys and values that a byte-level reader could trip on: quotes, backslashes, the log's own marker, non-ASCII.
     const odd = ['a"b', "c\\d", 'e,"obj":{"x":1}', "ü-名前", "f\\\"g", "[h]", "i\nj"];

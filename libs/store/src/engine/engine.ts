@@ -10,7 +10,7 @@
  * a reader sees a write that a crash could still lose.
  */
 import { encodeWrite } from "./codec.ts";
-import { changeEvent, decode, StoredObject, VersionedState, type StoredEvent } from "./state.ts";
+import { changeEvent, decode, StoredObject, VersionedState, type SnapshotCapture, type StoredEvent } from "./state.ts";
 import {
   StoreError,
   type ChangeEvent,
@@ -50,8 +50,8 @@ export interface Persistence {
   append(firstRev: number, records: Buffer[], events: readonly StoredEvent[]): Promise<void>;
   /** Called at a batch boundary (nothing in flight): the next append starts a new segment. */
   roll(): void;
-  /** Writes a snapshot of `entries` (key, object JSON) at `revision` durably, then drops what it covers. */
-  writeSnapshot(revision: number, entries: Array<[string, string]>): Promise<void>;
+  /** Writes a snapshot of the captured objects durably, then drops what it covers. */
+  writeSnapshot(capture: SnapshotCapture): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -361,12 +361,16 @@ export class Engine implements StoreBackend {
       // Capture and roll together while nothing is in flight: every record in
       // the old segments is then <= the snapshot revision, and every later
       // record goes to a new segment.
-      const { revision, entries } = await this.atBatchBoundary(() => {
+      const capture = await this.atBatchBoundary(() => {
         this.persistence.roll();
         this.recordsSinceSnapshot = 0;
-        return { revision: this.state.revision, entries: this.state.entries() };
+        return this.state.capture();
       });
-      await this.persistence.writeSnapshot(revision, entries);
+      try {
+        await this.persistence.writeSnapshot(capture);
+      } finally {
+        capture.release();
+      }
     })();
     this.snapshotInFlight = run.finally(() => {
       this.snapshotInFlight = undefined;

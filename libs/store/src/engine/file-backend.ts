@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { corrupt, scanSegment } from "./codec.ts";
 import { DEFAULT_HISTORY_LIMIT, Engine, type Persistence } from "./engine.ts";
-import type { StoredEvent, VersionedState } from "./state.ts";
+import type { SnapshotCapture, StoredEvent, VersionedState } from "./state.ts";
 import { StoreError, type FileBackendOptions, type JsonObject, type MemoryBackendOptions, type StoreBackend } from "./types.ts";
 
 const SEGMENT_RE = /^wal-(\d{16})\.log$/;
@@ -27,7 +27,7 @@ const pad = (n: number): string => String(n).padStart(16, "0");
 const segmentName = (firstRev: number): string => `wal-${pad(firstRev)}.log`;
 const snapshotName = (rev: number): string => `snapshot-${pad(rev)}.snap`;
 const SNAPSHOT_FORMAT = "kubeactor-store-snapshot";
-const SNAPSHOT_CHUNK = 1000;
+const SNAPSHOT_CHUNK_CHARS = 256 * 1024;
 const SNAPSHOT_SYNC_BYTES = 1024 * 1024;
 
 export const DEFAULT_SNAPSHOT_EVERY = 50_000;
@@ -239,7 +239,8 @@ class FilePersistence implements Persistence {
     this.rollPending = true;
   }
 
-  async writeSnapshot(revision: number, entries: Array<[string, string]>): Promise<void> {
+  async writeSnapshot(capture: SnapshotCapture): Promise<void> {
+    const { revision, keys } = capture;
     const final = join(this.dir, snapshotName(revision));
     const tmp = `${final}.tmp`;
     const fh = await open(tmp, "w");
@@ -258,16 +259,20 @@ class FilePersistence implements Persistence {
           await fh.datasync();
         }
       };
-      await put(JSON.stringify({ format: SNAPSHOT_FORMAT, version: 1, revision, count: entries.length }) + "\n");
-      // Serialise in chunks; each await yields so writes keep flowing meanwhile.
-      for (let i = 0; i < entries.length; i += SNAPSHOT_CHUNK) {
-        let chunk = "";
-        const end = Math.min(entries.length, i + SNAPSHOT_CHUNK);
-        // `[key,object]` as JSON.stringify would write it, around the stored text.
-        for (let j = i; j < end; j++) chunk += `[${JSON.stringify(entries[j]![0])},${entries[j]![1]}]\n`;
-        await put(chunk);
+      await put(JSON.stringify({ format: SNAPSHOT_FORMAT, version: 1, revision, count: keys.length }) + "\n");
+      // Serialise in chunks of ~256 KiB (`[key,object]` as JSON.stringify would write it, around the
+      // stored text); each await yields, so writes keep flowing and no chunk stalls the event loop.
+      let chunk = "";
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i]!;
+        chunk += `[${JSON.stringify(key)},${capture.jsonOf(key)}]\n`;
+        if (chunk.length >= SNAPSHOT_CHUNK_CHARS) {
+          await put(chunk);
+          chunk = "";
+        }
       }
-      await writeAll(fh, Buffer.from(JSON.stringify({ count: entries.length, crc }) + "\n"));
+      if (chunk.length > 0) await put(chunk);
+      await writeAll(fh, Buffer.from(JSON.stringify({ count: keys.length, crc }) + "\n"));
       if (this.fsync) await fh.sync();
     } catch (err) {
       await fh.close().catch(() => undefined);

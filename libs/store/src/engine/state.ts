@@ -97,6 +97,14 @@ export class SortedKeys {
   *all(): Generator<string, void, undefined> {
     for (const c of this.chunks) yield* c;
   }
+
+  /** Every key in order, as one array (plain loops: a generator costs ~1 µs a key, 100 ms of stall at 100k). */
+  toArray(): string[] {
+    const out = new Array<string>(this.count);
+    let i = 0;
+    for (const c of this.chunks) for (let j = 0; j < c.length; j++) out[i++] = c[j] as string;
+    return out;
+  }
 }
 
 /** Recursively freezes a freshly parsed JSON value. */
@@ -172,12 +180,24 @@ export function changeEvent(s: StoredEvent): ChangeEvent {
   return e;
 }
 
+/** The current objects at one revision, read lazily (see VersionedState.capture). */
+export interface SnapshotCapture {
+  readonly revision: number;
+  /** Every key at `revision`, ascending. */
+  readonly keys: readonly string[];
+  /** The text `key` had at `revision` (valid until release). */
+  jsonOf(key: string): string;
+  release(): void;
+}
+
 export class VersionedState {
   readonly objects = new Map<string, StoredObject>();
   readonly keys = new SortedKeys();
   /** Consecutive revisions: events[i].revision === events[head].revision + (i - head). */
   private events: StoredEvent[] = [];
   private head = 0;
+  /** Texts captured keys had before a write changed them (see capture). */
+  private preImages: Map<string, string> | undefined;
   revision = 0;
 
   constructor(readonly historyLimit: number) {}
@@ -206,6 +226,8 @@ export class VersionedState {
     if (e.revision !== this.revision + 1) {
       throw new StoreError("Corrupt", `revision gap: applying ${e.revision} after ${this.revision}`, { currentRevision: this.revision });
     }
+    // A snapshot is being written: remember what a captured key held before its first change.
+    if (this.preImages && e.prevJson !== undefined && !this.preImages.has(e.key)) this.preImages.set(e.key, e.prevJson);
     if (e.type === "DELETED") {
       this.objects.delete(e.key);
       this.keys.remove(e.key);
@@ -225,11 +247,25 @@ export class VersionedState {
     }
   }
 
-  /** Sorted snapshot of the current objects' JSON (strings are immutable, so sharing them is safe). */
-  entries(): Array<[string, string]> {
-    const out: Array<[string, string]> = [];
-    for (const k of this.keys.all()) out.push([k, (this.objects.get(k) as StoredObject).json]);
-    return out;
+  /**
+   * The current objects as of now, for a snapshot written while writes go on:
+   * only the sorted keys are copied (a plain array copy, under a millisecond at
+   * 100k); each object's text is read when the writer gets to it — the current
+   * one, or the one it had at capture time if a write has changed it since
+   * (apply keeps those pre-images until `release`). One capture at a time.
+   */
+  capture(): SnapshotCapture {
+    const keys = this.keys.toArray();
+    const before = new Map<string, string>();
+    this.preImages = before;
+    return {
+      revision: this.revision,
+      keys,
+      jsonOf: (key) => before.get(key) ?? (this.objects.get(key) as StoredObject).json,
+      release: () => {
+        if (this.preImages === before) this.preImages = undefined;
+      },
+    };
   }
 
   private checkRevision(rev: number, what: string): void {
