@@ -173,6 +173,19 @@ spec:
     await until("dl's pod gone", async () => ((await json("get", "pods", "-l", "job-name=dl")).items.length === 0 ? true : undefined), 30_000);
   });
 
+  it("a job with manualSelector adopts a matching orphan pod (controller reference and tracking finalizer) and counts it", { timeout: 60_000 }, async () => {
+    await kubectl("run", "orphan", "--image=busybox", "--restart=Never", "--labels=app=adopt", "--", "sh", "-c", "sleep 3; echo adopted");
+    await createFile(
+      "manual.yaml",
+      "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: man\nspec:\n  manualSelector: true\n  selector:\n    matchLabels: {app: adopt}\n  template:\n    metadata:\n      labels: {app: adopt}\n    spec:\n      restartPolicy: Never\n      containers:\n      - name: c\n        image: busybox\n        command: [sh, -c, 'echo new']\n",
+    );
+    await kubectl("wait", "--for=condition=complete", "job/man", "--timeout=50s");
+    const pods = (await json("get", "pods", "-l", "app=adopt")).items;
+    expect(pods.map((p: { metadata: { name: string } }) => p.metadata.name)).toEqual(["orphan"]);
+    expect(pods[0].metadata.ownerReferences).toEqual([expect.objectContaining({ kind: "Job", name: "man", controller: true })]);
+    expect(await kubectl("logs", "job/man")).toBe("adopted\n");
+  });
+
   it("ttlSecondsAfterFinished deletes a finished job and its pods", { timeout: 90_000 }, async () => {
     await createFile(
       "ttl.yaml",

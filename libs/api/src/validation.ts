@@ -663,7 +663,7 @@ const validateJobSpec = (spec: Obj, path: string, isTemplate: boolean): FieldCau
     if (typeof spec["parallelism"] === "number" && spec["parallelism"] > 100000)
       out.push(invalidCause(`${path}.parallelism`, spec["parallelism"], "must be less than or equal to 100000 when completion mode is Indexed"));
   }
-  if (spec["backoffLimitPerIndex"] !== undefined && mode !== "Indexed")
+  if ((spec["backoffLimitPerIndex"] !== undefined || spec["successPolicy"] !== undefined) && mode !== "Indexed")
     out.push(invalidCause(`${path}.completionMode`, mode ?? "", "requires indexed completion mode"));
   const replacement = str(spec["podReplacementPolicy"]);
   if (replacement !== undefined) {

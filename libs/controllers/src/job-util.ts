@@ -153,6 +153,25 @@ export const formatIndexes = (set: Iterable<number>): string => {
   return parts.join(",");
 };
 
+/**
+ * matchSuccessPolicy for Indexed jobs: "Matched rules at index <i>" for the
+ * first rule met — all of its succeededIndexes (or succeededCount of them)
+ * succeeded, or succeededCount indexes at all when it names none.
+ */
+export const matchSuccessPolicy = (policy: unknown, completions: number, succeeded: ReadonlySet<number>): string | undefined => {
+  const rules = ((policy as { rules?: unknown[] } | undefined)?.rules ?? []) as { succeededIndexes?: string; succeededCount?: number }[];
+  if (succeeded.size === 0) return undefined;
+  for (const [index, rule] of rules.entries()) {
+    if (rule.succeededIndexes !== undefined) {
+      const required = [...parseIndexes(rule.succeededIndexes)].filter((i) => i < completions);
+      if (required.length === 0) continue;
+      const done = required.filter((i) => succeeded.has(i)).length;
+      if (rule.succeededCount !== undefined ? done >= rule.succeededCount : done === required.length) return `Matched rules at index ${index}`;
+    } else if (rule.succeededCount !== undefined && succeeded.size >= rule.succeededCount) return `Matched rules at index ${index}`;
+  }
+  return undefined;
+};
+
 /** When a pod finished: its containers' last finishedAt, else its deletion or creation time. */
 const finishTime = (pod: Obj): number => {
   const times = ((pod.status?.containerStatuses ?? []) as { state?: { terminated?: { finishedAt?: string } } }[])
@@ -278,10 +297,9 @@ export function planJob(job: Obj, pods: readonly Obj[], now: number, canManage =
     }
   };
   recordFinished(!!interim);
-  const succeededTotal = () =>
-    indexed
-      ? new Set([...completed, ...[...uncounted.succeeded].map((u) => completionIndex(byUid.get(u)!)).filter((i): i is number => i !== undefined && i < (completions ?? 0))]).size
-      : succeeded + uncounted.succeeded.size;
+  const succeededIndexes = () =>
+    new Set([...completed, ...[...uncounted.succeeded].map((u) => completionIndex(byUid.get(u)!)).filter((i): i is number => i !== undefined && i < (completions ?? 0))]);
+  const succeededTotal = () => (indexed ? succeededIndexes().size : succeeded + uncounted.succeeded.size);
   const failedTotal = () => failed + uncounted.failed.size;
 
   // 3. Suspension and startTime.
@@ -316,17 +334,19 @@ export function planJob(job: Obj, pods: readonly Obj[], now: number, canManage =
     else if (deadline !== undefined && !suspended && Number.isFinite(started) && now - started >= deadline * 1000)
       interim = { type: "FailureTarget", status: "True", ...DEADLINE_EXCEEDED };
     else if (deadline !== undefined && !suspended && Number.isFinite(started)) plan.requeueAfterMs = deadline * 1000 - (now - started);
+    const policyMatch = !interim && indexed ? matchSuccessPolicy(spec.successPolicy, completions ?? 0, succeededIndexes()) : undefined;
+    if (policyMatch) interim = { type: "SuccessCriteriaMet", status: "True", reason: "SuccessPolicy", message: policyMatch };
     if (interim) {
       conditions = ensureCondition(conditions, interim, at).conditions;
       recordFinished(true);
     }
   }
 
-  // 5. Pods to create or delete (manageJob).
-  if (interim?.type === "FailureTarget" || suspended) {
+  // 5. Pods to create or delete (manageJob); a job that met its criteria or is failing stops its active pods.
+  if (interim || suspended) {
     if (canManage) plan.delete = activePods.slice(0, MAX_POD_CREATE_DELETE_PER_SYNC);
     active -= plan.delete.length;
-  } else if (!interim && canManage) {
+  } else if (canManage) {
     let wantActive: number;
     if (completions === undefined) wantActive = succeededTotal() > 0 ? active : parallelism;
     else wantActive = Math.max(0, Math.min(completions - succeededTotal(), parallelism));
@@ -376,6 +396,8 @@ export function planJob(job: Obj, pods: readonly Obj[], now: number, canManage =
     plan.requeueAfterMs = undefined;
   }
 
+  // Pods deleted here lose their finalizer on the way (job.ts), not twice.
+  plan.removeFinalizers = plan.removeFinalizers.filter((p) => !plan.delete.includes(p));
   const ready = activePods.filter((p) => !plan.delete.includes(p) && isPodReady(p)).length;
   const status: JobStatus = {
     ...(conditions.length ? { conditions } : {}),

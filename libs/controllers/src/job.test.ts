@@ -182,6 +182,23 @@ describe("planJob", () => {
     expect(matchPodFailurePolicy(j, pod("Failed", { finishedAt: 3 }))).toEqual({ count: true });
   });
 
+  it("successPolicy (Indexed): once the rule is met the job stops its other pods and completes with reason SuccessPolicy", () => {
+    const j = job({ completionMode: "Indexed", completions: 3, parallelism: 3, successPolicy: { rules: [{ succeededIndexes: "0", succeededCount: 1 }] } }, { startTime: at(0) });
+    const leader = pod("Succeeded", { index: 0, finalizer: false });
+    const workers = [pod("Running", { index: 1 }), pod("Running", { index: 2 })];
+    const plan = planJob({ ...j, status: { startTime: at(0), completedIndexes: "0", succeeded: 1 } } as Obj, [leader, ...workers], T0 + 1000);
+    expect(plan.status.conditions![0]).toMatchObject({ type: "SuccessCriteriaMet", reason: "SuccessPolicy", message: "Matched rules at index 0" });
+    expect(plan.delete).toEqual(workers);
+    expect(plan.removeFinalizers).toEqual([]);
+    expect(plan.create).toEqual([]);
+    // once they are gone: Complete with the same reason
+    const done = planJob({ ...j, status: plan.status } as Obj, [leader], T0 + 2000);
+    expect(done.status.conditions!.map((c) => `${c.type}/${c.reason}`)).toEqual(["SuccessCriteriaMet/SuccessPolicy", "Complete/SuccessPolicy"]);
+    // not met: index 0 still running
+    const other = { ...j, status: { startTime: at(0), completedIndexes: "1-2", succeeded: 2 } } as Obj;
+    expect(planJob(other, [pod("Running", { index: 0 }), pod("Succeeded", { index: 1, finalizer: false }), pod("Succeeded", { index: 2, finalizer: false })], T0).status.conditions).toBeUndefined();
+  });
+
   it("a finished job only releases finalizers", () => {
     const p = pod("Succeeded");
     const finished = job({}, { conditions: [{ type: "Complete", status: "True" }] });

@@ -10,8 +10,9 @@ import { JOB_COMPLETION_INDEX, JOB_TRACKING_FINALIZER } from "@kubeactor/api";
 import { objectKey, type ResourceRef, type WorkQueue } from "@kubeactor/client";
 import { Expectations } from "./expectations.ts";
 import { hasTrackingFinalizer, isJobFinished, type JobPlan, planJob } from "./job-util.ts";
+import { claimAction } from "./replicaset.ts";
 import { type Controller, PODS } from "./runtime.ts";
-import { clone, controllerOf, controllerRef, isNotFound, jsonEqual, meta, type Obj, slowStartBatch } from "./util.ts";
+import { clone, controllerOf, controllerRef, isNotFound, jsonEqual, matches, meta, type Obj, selectorOf, slowStartBatch } from "./util.ts";
 
 export const JOBS: ResourceRef = { group: "batch", version: "v1", resource: "jobs" };
 
@@ -64,8 +65,14 @@ export const jobController: Controller = {
     };
     const onPod = (pod: Obj) => {
       const key = jobKeyOf(pod);
-      // Orphaned (e.g. its Job deleted with --cascade=orphan) with the finalizer still on: release it.
-      if (!key) return void (hasTrackingFinalizer(pod) && !controllerOf(pod) && queue.add(`pod:${objectKey(pod)}`));
+      if (!key) {
+        if (controllerOf(pod)) return;
+        // An orphan: a Job whose selector matches may adopt it; with none, a leftover finalizer is released.
+        const matching = (jobInf.byIndex("namespace", meta(pod).namespace ?? "") as Obj[]).filter((j) => !isJobFinished(j) && matches(selectorOf(j), pod));
+        for (const j of matching) queue.add(objectKey(j));
+        if (matching.length === 0 && hasTrackingFinalizer(pod)) queue.add(`pod:${objectKey(pod)}`);
+        return;
+      }
       const job = jobInf.get(key) as Obj | undefined;
       if (job && meta(job).uid === controllerOf(pod)!.uid) queue.add(key);
       else if (hasTrackingFinalizer(pod)) queue.add(`pod:${objectKey(pod)}`);
@@ -161,11 +168,40 @@ export const jobController: Controller = {
       return created;
     };
 
+    /**
+     * ClaimPods with the job's PodControllerRefManager: a matching orphan is
+     * adopted with the tracking finalizer, an owned pod that stopped matching is
+     * released without it. A finished or deleting job claims nothing new.
+     */
+    const claimPods = async (job: Obj): Promise<Obj[]> => {
+      const owned: Obj[] = [];
+      const quiet = isJobFinished(job) || !!meta(job).deletionTimestamp;
+      for (const pod of podInf.byIndex("namespace", meta(job).namespace ?? "") as Obj[]) {
+        const action = claimAction(job, pod);
+        if (action === "own" || (quiet && controllerOf(pod)?.uid === meta(job).uid)) owned.push(pod);
+        else if (quiet || action === "ignore") continue;
+        else if (action === "adopt") {
+          const adopted = clone(pod);
+          adopted.metadata.ownerReferences = [...(adopted.metadata.ownerReferences ?? []), controllerRef(job)];
+          adopted.metadata.finalizers = [...new Set([...(adopted.metadata.finalizers ?? []), JOB_TRACKING_FINALIZER])];
+          owned.push((await ctx.api.update(PODS, meta(pod).namespace!, adopted)) as Obj);
+        } else {
+          const released = clone(pod);
+          released.metadata.ownerReferences = (released.metadata.ownerReferences ?? []).filter((r) => r.uid !== meta(job).uid);
+          released.metadata.finalizers = (released.metadata.finalizers ?? []).filter((f) => f !== JOB_TRACKING_FINALIZER);
+          await ctx.api.update(PODS, meta(pod).namespace!, released).catch((e) => {
+            if (!isNotFound(e)) throw e;
+          });
+        }
+      }
+      return owned;
+    };
+
     return async (key) => {
       if (key.startsWith("pod:")) return void (await releaseOrphan(key.slice(4)));
       let job = jobInf.get(key) as Obj | undefined;
       if (!job) return void expectations.delete(key);
-      let pods = (podInf.byIndex("namespace", meta(job).namespace ?? "") as Obj[]).filter((p) => controllerOf(p)?.uid === meta(job!).uid);
+      let pods = await claimPods(job);
       let requeueAfterMs: number | undefined;
       // Up to three rounds: record finished pods as uncounted, remove their finalizers, count them.
       for (let round = 0; round < 3; round++) {
