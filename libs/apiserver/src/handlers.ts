@@ -201,7 +201,7 @@ export class ResourceHandlers {
       const namespace = t.info.namespaced ? this.namespace(t.namespace) : undefined;
       namespace?.catch(() => {}); // awaited (and reported) by admitNamespace unless preparing fails first
       // Field ownership is recorded before the pod admission defaults, as Kubernetes' handler does.
-      const obj = manage(prepareCreate(t.info, structuredClone(body), t.namespace));
+      const obj = manage(prepareCreate(t.info, body, t.namespace)); // prepareCreate works on a copy: `body` serves every attempt
       if (isPods(t.info)) {
         addDefaultTolerations(obj, this.tolerationSeconds);
         initialPodStatus(obj);
