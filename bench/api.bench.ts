@@ -13,6 +13,10 @@
  *   BENCH_DURATION_MS  measured window per point (default 3000)
  *   BENCH_LIST_PODS    pods in the LIST test (default 10000)
  *   BENCH_POINTS       comma-separated subset of get,create,patch,list,documents (default all)
+ *   BENCH_API_PROFILE  a directory: the API server runs under the CPU profiler (bench/lib/profiled.ts),
+ *                      one profile of its measured window per point at 32 clients
+ *   BENCH_API_ENTRY    another build of the API server to run, relative to the repository (e.g. an esbuild
+ *                      bundle, whose profile keeps function names and lines; or an older commit's, for A/B)
  *
  * Each point also reports `cpuMsPerOp`: CPU milliseconds per operation of the
  * API server, the store, nats-server (and the bare server), read from /proc,
@@ -22,7 +26,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { cpus, loadavg, platform, release, totalmem } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort, type JsonObject } from "@kubeactor/bus";
 import { startProcess } from "@kubeactor/testing";
@@ -37,6 +41,7 @@ const WARMUP_MS = 500;
 const LIST_PODS = Number(process.env.BENCH_LIST_PODS ?? 10_000);
 const CLIENTS = [1, 32] as const;
 const POINTS = new Set((process.env.BENCH_POINTS ?? "get,create,patch,list,documents").split(","));
+const PROFILE_DIR = process.env.BENCH_API_PROFILE ? resolve(process.env.BENCH_API_PROFILE) : undefined;
 const here = dirname(fileURLToPath(import.meta.url));
 const RESULTS = join(here, "results", "api.json");
 const TABLE_ACCEPT = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
@@ -123,8 +128,14 @@ const point = async (name: string, clients: number, op: (c: number, seq: number)
   let done = 0;
   const meter = cpuMeter(measured);
   const self = process.cpuUsage();
+  const profiled = PROFILE_DIR && clients === 32 && name.startsWith("apiserver") ? measured.apiserver : undefined;
+  const profileStart = profiled ? setTimeout(() => process.kill(profiled, "SIGUSR2"), WARMUP_MS) : undefined;
   const r = await runClosedLoop({ clients, warmupMs: WARMUP_MS, durationMs, op: (c, seq) => op(c, seq).then(() => done++) });
   const own = process.cpuUsage(self);
+  if (profiled) {
+    clearTimeout(profileStart);
+    process.kill(profiled, "SIGUSR2");
+  }
   const used = { ...meter.since(), loadGenerator: (own.user + own.system) / 1000 };
   const cpuMsPerOp = Object.fromEntries(Object.entries(used).map(([p, ms]) => [p, round(ms / Math.max(done, 1), 4)]));
   const cpu = Object.entries(cpuMsPerOp)
@@ -159,10 +170,11 @@ const main = async () => {
   const nats = await startNats();
   const store = await startStoreProcess(storeDirOf(dir), nats.url);
   const port = await freePort();
-  const apiProc = await startProcess("apps/apiserver/src/main.ts", ["--port", String(port), "--nats", nats.url], {
-    ready: /serving the Kubernetes API/,
-    timeoutMs: 60_000,
-  });
+  const apiArgs = ["--port", String(port), "--nats", nats.url];
+  const apiEntry = process.env.BENCH_API_ENTRY ?? "apps/apiserver/src/main.ts";
+  const apiProc = PROFILE_DIR
+    ? await startProcess("bench/lib/profiled.ts", [PROFILE_DIR, apiEntry, ...apiArgs], { ready: /serving the Kubernetes API/, timeoutMs: 60_000 })
+    : await startProcess(apiEntry, apiArgs, { ready: /serving the Kubernetes API/, timeoutMs: 60_000 });
   trackChild(apiProc.child);
   const api = `http://127.0.0.1:${port}`;
   measured.apiserver = apiProc.child.pid;
