@@ -36,8 +36,19 @@ export type Meta = {
 
 export const metaOf = (o: Obj): Meta => ((o.metadata ??= {}) as Meta);
 
+let lastSecond = -1;
+let lastStamp = "";
 /** RFC 3339 at whole seconds, as Kubernetes writes metav1.Time. */
-export const nowTimestamp = (date = new Date()): string => date.toISOString().replace(/\.\d{3}Z$/, "Z");
+export const nowTimestamp = (date?: Date): string => {
+  if (date) return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+  // every write stamps the time: format each second once
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastStamp = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  }
+  return lastStamp;
+};
 
 const NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789";
 /** Kubernetes' generateName suffix: five characters with no vowels, so no words. */
