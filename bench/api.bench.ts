@@ -2,7 +2,8 @@
  * API server benchmark: requests/s and latency of the kubeactor API server
  * (its own process, on a real nats-server, with the store as its own process,
  * as `npm run dev` runs them) for GET one object, LIST 10k pods (JSON and
- * Table), CREATE and PATCH at 1 and 32 clients, side by side with:
+ * Table), CREATE (ConfigMaps, and Pods: defaulting, validation and pod
+ * admission on top) and PATCH at 1 and 32 clients, side by side with:
  *  - the same operation sent straight to the store over the bus (what the
  *    API server adds: HTTP, decoding, defaulting, validation, admission);
  *  - a bare node:http server (a child process) answering GET with the same
@@ -12,7 +13,7 @@
  *
  *   BENCH_DURATION_MS  measured window per point (default 3000)
  *   BENCH_LIST_PODS    pods in the LIST test (default 10000)
- *   BENCH_POINTS       comma-separated subset of get,create,patch,list,documents (default all)
+ *   BENCH_POINTS       comma-separated subset of get,create,pods,patch,list,documents (default all)
  *   BENCH_API_PROFILE  a directory: the API server runs under the CPU profiler (bench/lib/profiled.ts),
  *                      one profile of its measured window per point at 32 clients
  *   BENCH_API_ENTRY    another build of the API server to run, relative to the repository (e.g. an esbuild
@@ -40,7 +41,7 @@ const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
 const WARMUP_MS = 500;
 const LIST_PODS = Number(process.env.BENCH_LIST_PODS ?? 10_000);
 const CLIENTS = [1, 32] as const;
-const POINTS = new Set((process.env.BENCH_POINTS ?? "get,create,patch,list,documents").split(","));
+const POINTS = new Set((process.env.BENCH_POINTS ?? "get,create,pods,patch,list,documents").split(","));
 const PROFILE_DIR = process.env.BENCH_API_PROFILE ? resolve(process.env.BENCH_API_PROFILE) : undefined;
 const here = dirname(fileURLToPath(import.meta.url));
 const RESULTS = join(here, "results", "api.json");
@@ -75,6 +76,14 @@ const http = (base: string, method: string, path: string, body?: unknown, header
   });
 
 const configMap = (name: string) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: "bench" }, data: { key: "value".repeat(50) } });
+
+/** A pod as a user or a ReplicaSet controller sends it. */
+const newPod = (name: string) => ({
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { name, namespace: "bench", labels: { app: "bench" } },
+  spec: { containers: [{ name: "web", image: "nginx:1.27", ports: [{ containerPort: 80 }], resources: { requests: { cpu: "100m", memory: "64Mi" } } }] },
+});
 
 /** A running pod as the store holds it after scheduling and the kubelet's status updates. */
 const pod = (i: number): JsonObject => ({
@@ -211,6 +220,14 @@ const main = async () => {
         client.create({ ...key, name: `store-${clients}-${seq}` }, { ...configMap(`store-${clients}-${seq}`), metadata: { name: `store-${clients}-${seq}`, namespace: "bench", uid: `u-${clients}-${seq}` } } as JsonObject),
       );
       results[`create_${clients}`] = { apiserver: apiCreate, store: storeCreate, vsStore: ratio(apiCreate, storeCreate) };
+    }
+  }
+
+  if (POINTS.has("pods")) {
+    console.log("\nCREATE Pods (defaults, validation, pod admission; nothing schedules them)");
+    for (const clients of CLIENTS) {
+      const apiCreate = await point("apiserver POST pod", clients, (_c, seq) => http(api, "POST", "/api/v1/namespaces/bench/pods", newPod(`api-${clients}-${seq}`)));
+      results[`create_pod_${clients}`] = { apiserver: apiCreate };
     }
   }
 
