@@ -236,12 +236,17 @@ export class FieldSet {
     return this.members.size === 0 && this.children.size === 0;
   }
 
+  // union and difference share the subtrees they do not change, as filterTop
+  // does: the algebra never changes its operands, and no result is built on
+  // with `insert`.
   union(other: FieldSet): FieldSet {
-    const out = this.copy();
+    const out = new FieldSet();
+    for (const [id, pe] of this.members) out.members.set(id, pe);
     for (const [id, pe] of other.members) out.members.set(id, pe);
+    for (const [id, c] of this.children) out.children.set(id, c);
     for (const [id, c] of other.children) {
-      const mine = out.children.get(id);
-      out.children.set(id, { pe: c.pe, set: mine ? mine.set.union(c.set) : c.set.copy() });
+      const mine = this.children.get(id);
+      out.children.set(id, mine ? { pe: c.pe, set: mine.set.union(c.set) } : c);
     }
     return out;
   }
@@ -251,7 +256,11 @@ export class FieldSet {
     for (const [id, pe] of this.members) if (!other.members.has(id)) out.members.set(id, pe);
     for (const [id, c] of this.children) {
       const theirs = other.children.get(id);
-      const rest = theirs ? c.set.difference(theirs.set) : c.set.copy();
+      if (!theirs) {
+        out.children.set(id, c);
+        continue;
+      }
+      const rest = c.set.difference(theirs.set);
       if (!rest.isEmpty()) out.children.set(id, { pe: c.pe, set: rest });
     }
     return out;
