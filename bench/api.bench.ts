@@ -2,7 +2,8 @@
  * API server benchmark: requests/s and latency of the kubeactor API server
  * (its own process, on a real nats-server, with the store as its own process,
  * as `npm run dev` runs them) for GET one object, LIST 10k pods (JSON and
- * Table), CREATE and PATCH at 1 and 32 clients, side by side with:
+ * Table), CREATE (ConfigMaps, and Pods: defaulting, validation and pod
+ * admission on top) and PATCH at 1 and 32 clients, side by side with:
  *  - the same operation sent straight to the store over the bus (what the
  *    API server adds: HTTP, decoding, defaulting, validation, admission);
  *  - a bare node:http server (a child process) answering GET with the same
@@ -12,7 +13,11 @@
  *
  *   BENCH_DURATION_MS  measured window per point (default 3000)
  *   BENCH_LIST_PODS    pods in the LIST test (default 10000)
- *   BENCH_POINTS       comma-separated subset of get,create,patch,list,documents (default all)
+ *   BENCH_POINTS       comma-separated subset of get,create,pods,patch,list,documents (default all)
+ *   BENCH_API_PROFILE  a directory: the API server runs under the CPU profiler (bench/lib/profiled.ts),
+ *                      one profile of its measured window per point at 32 clients
+ *   BENCH_API_ENTRY    another build of the API server to run, relative to the repository (e.g. an esbuild
+ *                      bundle, whose profile keeps function names and lines; or an older commit's, for A/B)
  *
  * Each point also reports `cpuMsPerOp`: CPU milliseconds per operation of the
  * API server, the store, nats-server (and the bare server), read from /proc,
@@ -22,7 +27,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { cpus, loadavg, platform, release, totalmem } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort, type JsonObject } from "@kubeactor/bus";
 import { startProcess } from "@kubeactor/testing";
@@ -36,7 +41,8 @@ const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
 const WARMUP_MS = 500;
 const LIST_PODS = Number(process.env.BENCH_LIST_PODS ?? 10_000);
 const CLIENTS = [1, 32] as const;
-const POINTS = new Set((process.env.BENCH_POINTS ?? "get,create,patch,list,documents").split(","));
+const POINTS = new Set((process.env.BENCH_POINTS ?? "get,create,pods,patch,list,documents").split(","));
+const PROFILE_DIR = process.env.BENCH_API_PROFILE ? resolve(process.env.BENCH_API_PROFILE) : undefined;
 const here = dirname(fileURLToPath(import.meta.url));
 const RESULTS = join(here, "results", "api.json");
 const TABLE_ACCEPT = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
@@ -70,6 +76,14 @@ const http = (base: string, method: string, path: string, body?: unknown, header
   });
 
 const configMap = (name: string) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: "bench" }, data: { key: "value".repeat(50) } });
+
+/** A pod as a user or a ReplicaSet controller sends it. */
+const newPod = (name: string) => ({
+  apiVersion: "v1",
+  kind: "Pod",
+  metadata: { name, namespace: "bench", labels: { app: "bench" } },
+  spec: { containers: [{ name: "web", image: "nginx:1.27", ports: [{ containerPort: 80 }], resources: { requests: { cpu: "100m", memory: "64Mi" } } }] },
+});
 
 /** A running pod as the store holds it after scheduling and the kubelet's status updates. */
 const pod = (i: number): JsonObject => ({
@@ -123,8 +137,14 @@ const point = async (name: string, clients: number, op: (c: number, seq: number)
   let done = 0;
   const meter = cpuMeter(measured);
   const self = process.cpuUsage();
+  const profiled = PROFILE_DIR && clients === 32 && name.startsWith("apiserver") ? measured.apiserver : undefined;
+  const profileStart = profiled ? setTimeout(() => process.kill(profiled, "SIGUSR2"), WARMUP_MS) : undefined;
   const r = await runClosedLoop({ clients, warmupMs: WARMUP_MS, durationMs, op: (c, seq) => op(c, seq).then(() => done++) });
   const own = process.cpuUsage(self);
+  if (profiled) {
+    clearTimeout(profileStart);
+    process.kill(profiled, "SIGUSR2");
+  }
   const used = { ...meter.since(), loadGenerator: (own.user + own.system) / 1000 };
   const cpuMsPerOp = Object.fromEntries(Object.entries(used).map(([p, ms]) => [p, round(ms / Math.max(done, 1), 4)]));
   const cpu = Object.entries(cpuMsPerOp)
@@ -159,10 +179,11 @@ const main = async () => {
   const nats = await startNats();
   const store = await startStoreProcess(storeDirOf(dir), nats.url);
   const port = await freePort();
-  const apiProc = await startProcess("apps/apiserver/src/main.ts", ["--port", String(port), "--nats", nats.url], {
-    ready: /serving the Kubernetes API/,
-    timeoutMs: 60_000,
-  });
+  const apiArgs = ["--port", String(port), "--nats", nats.url];
+  const apiEntry = process.env.BENCH_API_ENTRY ?? "apps/apiserver/src/main.ts";
+  const apiProc = PROFILE_DIR
+    ? await startProcess("bench/lib/profiled.ts", [PROFILE_DIR, apiEntry, ...apiArgs], { ready: /serving the Kubernetes API/, timeoutMs: 60_000 })
+    : await startProcess(apiEntry, apiArgs, { ready: /serving the Kubernetes API/, timeoutMs: 60_000 });
   trackChild(apiProc.child);
   const api = `http://127.0.0.1:${port}`;
   measured.apiserver = apiProc.child.pid;
@@ -199,6 +220,14 @@ const main = async () => {
         client.create({ ...key, name: `store-${clients}-${seq}` }, { ...configMap(`store-${clients}-${seq}`), metadata: { name: `store-${clients}-${seq}`, namespace: "bench", uid: `u-${clients}-${seq}` } } as JsonObject),
       );
       results[`create_${clients}`] = { apiserver: apiCreate, store: storeCreate, vsStore: ratio(apiCreate, storeCreate) };
+    }
+  }
+
+  if (POINTS.has("pods")) {
+    console.log("\nCREATE Pods (defaults, validation, pod admission; nothing schedules them)");
+    for (const clients of CLIENTS) {
+      const apiCreate = await point("apiserver POST pod", clients, (_c, seq) => http(api, "POST", "/api/v1/namespaces/bench/pods", newPod(`api-${clients}-${seq}`)));
+      results[`create_pod_${clients}`] = { apiserver: apiCreate };
     }
   }
 

@@ -1,6 +1,10 @@
+import * as Arbitrary from "effect/Arbitrary";
+import * as Either from "effect/Either";
+import * as FastCheck from "effect/FastCheck";
+import * as Schema from "effect/Schema";
 import { describe, expect, it } from "vitest";
-import { decodeObject } from "./decode.ts";
-import { findResource } from "./registry.ts";
+import { decodeObject, stripNulls } from "./decode.ts";
+import { apiVersionOf, findResource, type ResourceInfo, resources } from "./registry.ts";
 
 const deployments = findResource("apps", "v1", "deployments")!;
 const services = findResource("", "v1", "services")!;
@@ -48,4 +52,42 @@ describe("decodeObject", () => {
     expect(decodeObject(findResource("", "v1", "configmaps")!, { data: { k: 1 } })).toMatchObject({ ok: false, causes: [{ field: "data[k]" }] });
     expect(decodeObject(findResource("coordination.k8s.io", "v1", "leases")!, { spec: { holderIdentity: "n1", leaseDurationSeconds: 40 } }).ok).toBe(true);
   });
+});
+
+describe("decodeObject's quick check", () => {
+  // The quick path may only say yes where the effect decoder says yes; every
+  // "no" goes to the decoder. Generated objects of every kind, valid and then
+  // corrupted in one place, must get the decoder's answer.
+  const corrupt = (v: unknown, pick: number, replacement: unknown): unknown => {
+    let n = 0;
+    const walk = (x: unknown): unknown => {
+      if (n++ === pick) return replacement;
+      if (Array.isArray(x)) return x.map(walk);
+      if (x !== null && typeof x === "object") return Object.fromEntries(Object.entries(x).map(([k, y]) => [k, walk(y)]));
+      return x;
+    };
+    return walk(v);
+  };
+  const decoderSays = (info: ResourceInfo, v: unknown): boolean => {
+    if (typeof v !== "object" || v === null || Array.isArray(v)) return false; // decodeObject wants an object body
+    const o = stripNulls(v) as Record<string, unknown>;
+    if (typeof o.apiVersion === "string" && o.apiVersion !== apiVersionOf(info)) return false;
+    if (typeof o.kind === "string" && o.kind !== info.kind) return false;
+    return Either.isRight(Schema.decodeUnknownEither(info.schema, { onExcessProperty: "preserve", errors: "all" })(o));
+  };
+  const replacements = FastCheck.constantFrom<unknown>("x", 1, 1.5, -2, true, [], {}, ["a"], [1], { a: "b" }, { a: 1 }, null);
+  for (const info of resources) {
+    it(`agrees with the decoder for ${info.kind} (${apiVersionOf(info)})`, () => {
+      FastCheck.assert(
+        FastCheck.property(Arbitrary.make(info.schema), FastCheck.nat(200), replacements, (generated, pick, replacement) => {
+          // (a random apiVersion or kind would send every case to the decoder)
+          const value = { ...(generated as object), apiVersion: apiVersionOf(info), kind: info.kind };
+          expect(decodeObject(info, value).ok).toBe(decoderSays(info, value));
+          const bad = corrupt(value, pick, replacement);
+          expect(decodeObject(info, bad).ok).toBe(decoderSays(info, bad));
+        }),
+        { numRuns: 40 },
+      );
+    });
+  }
 });

@@ -7,8 +7,10 @@
  * them into zero values that are then omitted.
  */
 import * as Either from "effect/Either";
+import * as Option from "effect/Option";
 import * as ParseResult from "effect/ParseResult";
 import * as Schema from "effect/Schema";
+import type * as AST from "effect/SchemaAST";
 import { apiVersionOf, type ResourceInfo } from "./registry.ts";
 import type { FieldCause } from "./status.ts";
 
@@ -87,6 +89,101 @@ const decoderFor = (info: ResourceInfo) => {
 };
 
 /**
+ * A quick check that `u` decodes: true only when the effect decoder would
+ * accept it (false also for shapes it does not know: the decoder then
+ * decides, and words the errors). Objects are checked as the decoder checks
+ * them with `onExcessProperty: "preserve"`: declared properties by type,
+ * unknown ones kept; records by their value type; arrays item by item;
+ * refinements (integers) by their own filter. Compiled once per schema.
+ */
+type Check = (u: unknown) => boolean;
+const NEVER: Check = () => false;
+const isPlainObject = (u: unknown): u is Record<string, unknown> => typeof u === "object" && u !== null && !Array.isArray(u);
+const FILTER_OPTIONS: AST.ParseOptions = { errors: "all", onExcessProperty: "preserve" };
+
+const compileCheck = (ast: AST.AST, memo: Map<AST.AST, Check>): Check => {
+  const known = memo.get(ast);
+  if (known) return known;
+  // a recursive reference sees the final check through this indirection
+  let compiled: Check = NEVER;
+  memo.set(ast, (u) => compiled(u));
+  compiled = compileNode(ast, memo);
+  memo.set(ast, compiled);
+  return compiled;
+};
+
+const compileNode = (ast: AST.AST, memo: Map<AST.AST, Check>): Check => {
+  switch (ast._tag) {
+    case "StringKeyword":
+      return (u) => typeof u === "string";
+    case "NumberKeyword":
+      return (u) => typeof u === "number";
+    case "BooleanKeyword":
+      return (u) => typeof u === "boolean";
+    case "UnknownKeyword":
+    case "AnyKeyword":
+      return () => true;
+    case "UndefinedKeyword":
+      return (u) => u === undefined;
+    case "Literal": {
+      const literal = ast.literal;
+      return (u) => u === literal;
+    }
+    case "Refinement": {
+      const from = compileCheck(ast.from, memo);
+      return (u) => from(u) && Option.isNone(ast.filter(u, FILTER_OPTIONS, ast));
+    }
+    case "Union": {
+      const members = ast.types.map((m) => compileCheck(m, memo));
+      return (u) => members.some((m) => m(u));
+    }
+    case "TupleType": {
+      // Schema.Array: no fixed elements, one rest type
+      if (ast.elements.length > 0 || ast.rest.length !== 1) return NEVER;
+      const item = compileCheck(ast.rest[0]!.type, memo);
+      return (u) => Array.isArray(u) && u.every(item);
+    }
+    case "TypeLiteral": {
+      const props = ast.propertySignatures;
+      const index = ast.indexSignatures;
+      if (props.some((p) => typeof p.name !== "string")) return NEVER;
+      if (index.length > 0) {
+        // Schema.Record({ key: String, value }) alone
+        if (props.length > 0 || index.length !== 1 || index[0]!.parameter._tag !== "StringKeyword") return NEVER;
+        const value = compileCheck(index[0]!.type, memo);
+        return (u) => {
+          if (!isPlainObject(u)) return false;
+          for (const k in u) if (Object.hasOwn(u, k) && !value(u[k])) return false;
+          return true;
+        };
+      }
+      if (props.length === 0) return (u) => u !== null && u !== undefined;
+      const checks = props.map((p) => ({ name: p.name as string, optional: p.isOptional, check: compileCheck(p.type, memo) }));
+      return (u) => {
+        if (!isPlainObject(u)) return false;
+        for (const p of checks) {
+          if (!Object.hasOwn(u, p.name)) {
+            if (!p.optional) return false;
+            continue;
+          }
+          if (!p.check(u[p.name])) return false;
+        }
+        return true;
+      };
+    }
+    default:
+      return NEVER; // transformations, declarations, ...: the decoder decides
+  }
+};
+
+const quickChecks = new WeakMap<object, Check>();
+const quickCheckFor = (info: ResourceInfo): Check => {
+  let c = quickChecks.get(info.schema);
+  if (!c) quickChecks.set(info.schema, (c = compileCheck(info.schema.ast, new Map())));
+  return c;
+};
+
+/**
  * Decodes a request body for `info`. On success `value` is a null-stripped deep
  * copy of the input (key order and unknown fields kept). On failure every type
  * error becomes a `FieldValueTypeInvalid` cause and every missing required
@@ -117,6 +214,7 @@ export function decodeObject(info: ResourceInfo, json: unknown): DecodeResult {
       message: `Invalid value: ${formatValue(kind)}: ${kind} in version "${info.version}" cannot be handled as a ${info.kind}`,
     });
   }
+  if (causes.length === 0 && quickCheckFor(info)(input)) return { ok: true, value: input };
   const result = decoderFor(info)(input);
   if (Either.isLeft(result)) {
     const seen = new Set<string>();

@@ -351,8 +351,12 @@ const byKind: Record<string, (o: Obj) => void> = {
  * gives the same result as once. Unknown fields are kept.
  */
 export function applyDefaults(info: ResourceInfo, obj: Record<string, unknown>): Record<string, unknown> {
-  const copy = structuredClone(obj);
+  return defaultInPlace(info, structuredClone(obj));
+}
+
+/** applyDefaults on an object the caller owns (e.g. a fresh decode): no copy; returns `obj`. */
+export function defaultInPlace(info: ResourceInfo, obj: Record<string, unknown>): Record<string, unknown> {
   const apiVersion = info.group === "" ? info.version : `${info.group}/${info.version}`;
-  byKind[`${apiVersion}/${info.kind}`]?.(copy);
-  return copy;
+  byKind[`${apiVersion}/${info.kind}`]?.(obj);
+  return obj;
 }

@@ -207,9 +207,12 @@ export const parseValidatedBody = (info: ResourceInfo, raw: Buffer, req: Incomin
   const model = resourceModel(info);
   const issues = mode === "Ignore" ? [] : bodyIssues(raw, type, body, model);
   if (mode === "Strict" && issues.length > 0) throw strictError(info, issues);
-  pruneUnknown(body, model);
+  // The scan reports every unknown field (JSON, YAML and protobuf alike): none reported, none to drop.
+  if (mode === "Ignore" || issues.some(isUnknownFieldIssue)) pruneUnknown(body, model);
   return { body, warnings: mode === "Warn" ? issues.flatMap(splitYamlIssue) : [] };
 };
+
+const isUnknownFieldIssue = (issue: string) => issue.startsWith("unknown field ");
 
 /** A Warning header carries one line: go-yaml's multi-line error becomes one warning per key. */
 const splitYamlIssue = (issue: string): string[] =>

@@ -201,7 +201,7 @@ export class ResourceHandlers {
       const namespace = t.info.namespaced ? this.namespace(t.namespace) : undefined;
       namespace?.catch(() => {}); // awaited (and reported) by admitNamespace unless preparing fails first
       // Field ownership is recorded before the pod admission defaults, as Kubernetes' handler does.
-      const obj = manage(prepareCreate(t.info, structuredClone(body), t.namespace));
+      const obj = manage(prepareCreate(t.info, body, t.namespace)); // prepareCreate works on a copy: `body` serves every attempt
       if (isPods(t.info)) {
         addDefaultTolerations(obj, this.tolerationSeconds);
         initialPodStatus(obj);
@@ -230,9 +230,33 @@ export class ResourceHandlers {
     if (t.info.group === pcInfo.group && t.info.resource === pcInfo.resource) await admitPriorityClass(this.priorityClasses, obj, operation);
   }
 
-  /** POST pods/{name}/binding: place the pod on a node (the scheduler's write). */
+  /**
+   * POST pods/{name}/binding: place the pod on a node (the scheduler's write).
+   * When the watch cache holds the pod, its copy is bound and written with a
+   * compare-and-swap on its resourceVersion: one store round trip instead of
+   * a read and a write. If that copy is stale (the write conflicts, the pod
+   * is gone) or refuses the binding, the store's current pod decides, as
+   * before, so every answer (409 already bound, 404, 400) is the store's.
+   */
   async bind(t: ResourceTarget, name: string, binding: Obj, q: URLSearchParams): Promise<Reply> {
     const key = keyOf(t, name);
+    const cached = isDryRun(q) ? undefined : this.cache?.peek(t.info, storeKey(key));
+    if (cached) {
+      let bound: Obj | undefined;
+      try {
+        bound = bindPod(cached, binding);
+      } catch {
+        bound = undefined; // perhaps stale: the current pod gives the answer
+      }
+      if (bound) {
+        try {
+          await this.tracked(t, () => this.store.update(key, bound, metaOf(cached).resourceVersion));
+          return { code: 201, body: success() };
+        } catch (e) {
+          if (!(isStatusError(e) && (e.status.reason === "Conflict" || e.status.code === 404))) throw e;
+        }
+      }
+    }
     return this.tracked(t, () => retryOnConflict(async () => {
       const current = await this.store.get(key);
       const bound = bindPod(current, binding);

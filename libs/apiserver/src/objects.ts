@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import {
   apiVersionOf,
-  applyDefaults,
+  defaultInPlace,
   badRequest,
   decodeObject,
   invalid,
@@ -37,8 +37,19 @@ export type Meta = {
 
 export const metaOf = (o: Obj): Meta => ((o.metadata ??= {}) as Meta);
 
+let lastSecond = -1;
+let lastStamp = "";
 /** RFC 3339 at whole seconds, as Kubernetes writes metav1.Time. */
-export const nowTimestamp = (date = new Date()): string => date.toISOString().replace(/\.\d{3}Z$/, "Z");
+export const nowTimestamp = (date?: Date): string => {
+  if (date) return date.toISOString().replace(/\.\d{3}Z$/, "Z");
+  // every write stamps the time: format each second once
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastStamp = new Date(second * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+  }
+  return lastStamp;
+};
 
 const NAME_CHARS = "bcdfghjklmnpqrstvwxz2456789";
 /** Kubernetes' generateName suffix: five characters with no vowels, so no words. */
@@ -84,7 +95,7 @@ const mergeStringData = (obj: Obj) => {
   if (Object.keys(data).length > 0) obj.data = data;
 };
 
-/** Decode with the resource's schema: type errors are 400s as in Kubernetes' decoder. */
+/** Decode with the resource's schema: type errors are 400s as in Kubernetes' decoder. Returns a fresh copy (`body` is never changed). */
 export const decodeBody = (info: ResourceInfo, body: Obj): Obj => {
   kindMismatch(info, body);
   const decoded = decodeObject(info, body);
@@ -109,7 +120,7 @@ const throwIfInvalid = (info: ResourceInfo, obj: Obj, causes: readonly { reason:
  * decided (generateName resolved by the caller, which retries on collision).
  */
 export const prepareCreate = (info: ResourceInfo, body: Obj, namespace: string): Obj => {
-  const obj = applyDefaults(info, decodeBody(info, body));
+  const obj = defaultInPlace(info, decodeBody(info, body)); // decodeBody's result is a fresh copy
   const meta = metaOf(obj);
   if (meta.resourceVersion) throw badRequest("resourceVersion should not be set on objects to be created");
   if (info.namespaced) {
@@ -145,7 +156,7 @@ const specPart = (o: Obj) => {
  * the old status, `/status` keeps the old spec.
  */
 export const prepareUpdate = (info: ResourceInfo, body: Obj, current: Obj, part: "main" | "status"): Obj => {
-  let obj = applyDefaults(info, decodeBody(info, body));
+  let obj = defaultInPlace(info, decodeBody(info, body)); // decodeBody's result is a fresh copy
   const meta = metaOf(obj);
   const old = metaOf(current);
   if (meta.name !== undefined && meta.name !== old.name) {

@@ -318,6 +318,19 @@ export class WatchCache {
     return { ...e.object, [ENCODED]: () => (e.json ??= Buffer.from(JSON.stringify(e.object))) };
   }
 
+  /**
+   * One object as the cache holds it right now, with no sync: possibly stale,
+   * so only for a write that compare-and-swaps on its resourceVersion (a
+   * stale copy then costs one failed write, never a wrong one). Undefined when
+   * the resource is not cached (never listed, still filling, failed) or the
+   * object is not in it. Shared with the cache: read, never modify.
+   */
+  peek(info: ResourceInfo, key: string): JsonObject | undefined {
+    const slot = this.caches.get(`${info.group}/${info.resource}`);
+    if (this.stopped || !slot || !slot.cache.ready || slot.cache.failed) return undefined;
+    return slot.cache.get(key);
+  }
+
   /** Runs one write to `info`'s resource, counted before and after, so `lister` knows whether a sync saw it. */
   async trackWrite<T>(info: ResourceInfo, write: () => Promise<T>): Promise<T> {
     const id = `${info.group}/${info.resource}`;

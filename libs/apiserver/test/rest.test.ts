@@ -1,8 +1,12 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { EventRecorder } from "@kubeactor/client";
-import { call, startTestCluster, type TestCluster, transportCases, watchEvents } from "@kubeactor/testing";
+import { Bus } from "@kubeactor/bus";
+import { EventRecorder, StoreClient } from "@kubeactor/client";
+import { ResourceHandlers } from "../src/handlers.ts";
+import { parseResourcePath, type ResourceTarget } from "../src/routes.ts";
+import type { WatchCache } from "../src/watch-cache.ts";
+import { call, startTestCluster, type TestCluster, transportCases, until, watchEvents } from "@kubeactor/testing";
 
 const cm = (name: string, data: Record<string, string> = { a: "1" }, extra: Record<string, unknown> = {}) => ({
   apiVersion: "v1",
@@ -348,6 +352,56 @@ describe.each(transportCases())("core REST over the $name bus", (tc) => {
     const force = await call(url, "DELETE", "/api/v1/namespaces/default/pods/p1", { gracePeriodSeconds: 0 });
     expect(force.code).toBe(200);
     expect((await call(url, "GET", "/api/v1/namespaces/default/pods/p1")).code).toBe(404);
+  });
+
+  it("binds from the watch cache's copy in one write, and the store decides when that copy is stale", async () => {
+    const pod = (name: string) => ({ apiVersion: "v1", kind: "Pod", metadata: { name }, spec: { containers: [{ name: "c", image: "busybox" }] } });
+    const bind = (name: string, node: string) =>
+      call(url, "POST", `/api/v1/namespaces/default/pods/${name}/binding`, { apiVersion: "v1", kind: "Binding", metadata: { name }, target: { kind: "Node", name: node } });
+    const cached = (name: string) => call(url, "GET", `/api/v1/namespaces/default/pods/${name}?resourceVersion=0`);
+    expect((await call(url, "GET", "/api/v1/pods")).code).toBe(200); // the pods watch cache starts with a LIST
+    const store = new StoreClient(new Bus(await tc.connect("binding-test"), { log: () => {} }));
+    const key = (name: string) => ({ group: "", resource: "pods", namespace: "default", name });
+
+    // current copy: bound at once; bound again: the 409 kube-apiserver gives
+    await call(url, "POST", "/api/v1/namespaces/default/pods", pod("b1"));
+    await until("b1 in the watch cache", async () => (await cached("b1")).code === 200);
+    expect((await bind("b1", "node-1")).code).toBe(201);
+    const again = await bind("b1", "node-2");
+    expect(again.code).toBe(409);
+    expect(again.body).toMatchObject({ reason: "Conflict", message: 'Operation cannot be fulfilled on pods/binding "b1": pod b1 is already assigned to node "node-1"' });
+
+    // absent: the same 404 as a GET
+    const missing = await bind("nope", "node-1");
+    expect(missing.code).toBe(404);
+    expect(missing.body).toEqual((await call(url, "GET", "/api/v1/namespaces/default/pods/nope")).body);
+
+    // Stale copies, made deterministic with a cache that always answers with an old one:
+    const handlers = (stale: Record<string, unknown>) =>
+      new ResourceHandlers(store, undefined, undefined, { peek: () => stale, trackWrite: (_: unknown, w: () => Promise<unknown>) => w(), lister: async () => undefined } as unknown as WatchCache);
+    const target = (name: string) => parseResourcePath(`/api/v1/namespaces/default/pods/${name}/binding`) as ResourceTarget;
+    const bindWith = (stale: Record<string, unknown>, name: string, node: string) =>
+      handlers(stale)
+        .bind(target(name), name, { target: { kind: "Node", name: node } }, new URLSearchParams())
+        .catch((e: { status: { code: number } }) => e.status) as Promise<{ code: number }>;
+    // a write the copy has not seen is never lost: the compare-and-swap fails and the current pod is bound
+    await call(url, "POST", "/api/v1/namespaces/default/pods", pod("b2"));
+    const before = await store.get(key("b2"));
+    await store.update(key("b2"), { ...before, metadata: { ...(before.metadata as object), labels: { written: "behind-the-cache" } } }, (before.metadata as { resourceVersion: string }).resourceVersion);
+    expect(await bindWith(before, "b2", "node-1")).toEqual({ code: 201, body: expect.objectContaining({ status: "Success" }) });
+    const b2 = await store.get(key("b2"));
+    expect((b2.metadata as { labels: unknown }).labels).toEqual({ written: "behind-the-cache" });
+    expect((b2.spec as { nodeName: string }).nodeName).toBe("node-1");
+    // deleted and created again: an old, bound copy does not refuse the new pod
+    const oldBound = await store.get(key("b1"));
+    expect((await call(url, "DELETE", "/api/v1/namespaces/default/pods/b1", { gracePeriodSeconds: 0 })).code).toBe(200);
+    await call(url, "POST", "/api/v1/namespaces/default/pods", pod("b1"));
+    expect((await bindWith(oldBound, "b1", "node-3")).code).toBe(201);
+    expect(((await store.get(key("b1"))).spec as { nodeName: string }).nodeName).toBe("node-3");
+    // gone since the copy was taken: the store's 404, as a GET gives it
+    await store.delete(key("b2"));
+    expect(await bindWith(b2, "b2", "node-1")).toEqual((await call(url, "GET", "/api/v1/namespaces/default/pods/b2")).body);
+    await store.delete(key("b1"));
   });
 
   it("records events and aggregates repeats into one with a count", async () => {

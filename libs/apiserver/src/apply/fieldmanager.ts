@@ -61,6 +61,18 @@ const withoutManagedFields = (o: Obj): Obj => {
   return copy;
 };
 
+/**
+ * `o` without managedFields, sharing everything below the root and metadata
+ * with `o`: for an object the caller has just built and hands over (the
+ * object to store), where a deep copy would only cost time.
+ */
+const handedOverWithoutManagedFields = (o: Obj): Obj => {
+  const meta = o.metadata;
+  if (!meta || typeof meta !== "object" || Array.isArray(meta)) return { ...o };
+  const { managedFields: _, ...rest } = meta as Obj;
+  return { ...o, metadata: rest };
+};
+
 /** `o` without managedFields, for reading only (materialize copies what it keeps): no deep copy. */
 const viewWithoutManagedFields = (o: Obj): Obj => {
   if (!o.metadata || typeof o.metadata !== "object") return o;
@@ -85,6 +97,7 @@ const managerName = (m: string) => (m === "" ? "unknown" : m);
  * removed; returns the conflicts (fields others own that this write changes).
  */
 const takeOwnership = (managed: Managed, self: string, cmp: Comparison, force: boolean): Map<string, FieldSet> => {
+  if (managed.size === 0 || (managed.size === 1 && managed.has(self))) return new Map(); // nobody else to take from
   const changed = cmp.modified.union(cmp.added);
   const conflicts = new Map<string, FieldSet>();
   for (const [id, e] of managed) {
@@ -120,6 +133,21 @@ const update = (managed: Managed, liveView: unknown, nextView: unknown, t: TypeR
 const isReset = (mf: unknown): boolean =>
   Array.isArray(mf) && (mf.length === 0 || (mf.length === 1 && typeof mf[0] === "object" && mf[0] !== null && Object.keys(mf[0]).length === 0));
 
+/** materialize({}) per kind: what a create is compared against. Shared and frozen (compare only reads it). */
+const emptyViews = new Map<string, unknown>();
+const emptyView = (kind: string, t: TypeRef): unknown => {
+  let v = emptyViews.get(kind);
+  if (v === undefined) {
+    v = deepFreeze(materialize({}, t));
+    if (emptyViews.size < 1000) emptyViews.set(kind, v); // kinds are few; a bound all the same
+  }
+  return v;
+};
+const deepFreeze = (v: unknown): unknown => {
+  if (typeof v === "object" && v !== null) for (const x of Object.values(v)) deepFreeze(x);
+  return Object.freeze(v);
+};
+
 const decodeOrEmpty = (mf: unknown): Managed => {
   try {
     return decodeManaged(mf);
@@ -130,8 +158,9 @@ const decodeOrEmpty = (mf: unknown): Managed => {
 
 /**
  * Records a non-apply write. `live` is the stored object (undefined for a
- * create), `next` the object about to be stored (already defaulted). Returns
- * `next` with managedFields set. Objects that were never tracked (no
+ * create), `next` the object about to be stored (already defaulted; the
+ * caller hands it over: the result shares its fields). Returns `next` with
+ * managedFields set. Objects that were never tracked (no
  * managedFields) stay untracked until their first apply, as upstream.
  */
 export const recordUpdate = (live: Obj | undefined, next: Obj, ctx: WriteContext): Obj => {
@@ -143,10 +172,10 @@ export const recordUpdate = (live: Obj | undefined, next: Obj, ctx: WriteContext
     managed = decodeOrEmpty(requested);
     if (managed.size === 0) managed = decodeOrEmpty(live ? metaOf(live).managedFields : undefined);
   }
-  const out = withoutManagedFields(next);
+  const out = handedOverWithoutManagedFields(next);
   if (managed.size === 0 && live !== undefined) return out;
   const t = rootType(ctx.kind);
-  const liveView = materialize(live ? viewWithoutManagedFields(live) : {}, t);
+  const liveView = live ? materialize(viewWithoutManagedFields(live), t) : emptyView(ctx.kind, t);
   const entry = { manager: managerName(ctx.manager), operation: "Update" as const, apiVersion: ctx.apiVersion, ...(ctx.subresource ? { subresource: ctx.subresource } : {}) };
   update(managed, liveView, materialize(out, t), t, entry, ctx);
   const encoded = encodeManaged(capUpdateManagers(managed));

@@ -99,6 +99,7 @@ export const compareValues = (a: Json, b: Json): number => {
 const peRank = (p: PathElement) => ("field" in p ? 0 : "key" in p ? 1 : "value" in p ? 2 : 3);
 
 export const comparePE = (a: PathElement, b: PathElement): number => {
+  if ("field" in a && "field" in b) return compareStrings(a.field, b.field);
   const d = peRank(a) - peRank(b);
   if (d !== 0) return d;
   if ("field" in a && "field" in b) return compareStrings(a.field, b.field);
@@ -135,6 +136,18 @@ export const pathString = (path: Path): string =>
       return `[${pe.index}]`;
     })
     .join("");
+
+/**
+ * A path as a walker builds it: each step links to its parent and carries its
+ * serialized element, so a walk neither copies path arrays nor serializes an
+ * element more than once. `undefined` is the root.
+ */
+export interface PathNode {
+  readonly parent: PathNode | undefined;
+  readonly pe: PathElement;
+  /** serializePE(pe) */
+  readonly id: string;
+}
 
 interface Child {
   readonly pe: PathElement;
@@ -175,6 +188,23 @@ export class FieldSet {
     return this;
   }
 
+  /** Inserts the path ending at `node` (the root itself is never a member). */
+  insertNode(node: PathNode | undefined): void {
+    if (!node) return;
+    (node.parent ? this.childSetAt(node.parent) : this).members.set(node.id, node.pe);
+  }
+
+  /** The child set at `node`, created (with its ancestors) as needed. */
+  private childSetAt(node: PathNode): FieldSet {
+    const parent = node.parent ? this.childSetAt(node.parent) : this;
+    let child = parent.children.get(node.id);
+    if (!child) {
+      child = { pe: node.pe, set: new FieldSet() };
+      parent.children.set(node.id, child);
+    }
+    return child.set;
+  }
+
   has(path: Path): boolean {
     if (path.length === 0) return false;
     const id = serializePE(path[0]!);
@@ -206,12 +236,17 @@ export class FieldSet {
     return this.members.size === 0 && this.children.size === 0;
   }
 
+  // union and difference share the subtrees they do not change, as filterTop
+  // does: the algebra never changes its operands, and no result is built on
+  // with `insert`.
   union(other: FieldSet): FieldSet {
-    const out = this.copy();
+    const out = new FieldSet();
+    for (const [id, pe] of this.members) out.members.set(id, pe);
     for (const [id, pe] of other.members) out.members.set(id, pe);
+    for (const [id, c] of this.children) out.children.set(id, c);
     for (const [id, c] of other.children) {
-      const mine = out.children.get(id);
-      out.children.set(id, { pe: c.pe, set: mine ? mine.set.union(c.set) : c.set.copy() });
+      const mine = this.children.get(id);
+      out.children.set(id, mine ? { pe: c.pe, set: mine.set.union(c.set) } : c);
     }
     return out;
   }
@@ -221,7 +256,11 @@ export class FieldSet {
     for (const [id, pe] of this.members) if (!other.members.has(id)) out.members.set(id, pe);
     for (const [id, c] of this.children) {
       const theirs = other.children.get(id);
-      const rest = theirs ? c.set.difference(theirs.set) : c.set.copy();
+      if (!theirs) {
+        out.children.set(id, c);
+        continue;
+      }
+      const rest = c.set.difference(theirs.set);
       if (!rest.isEmpty()) out.children.set(id, { pe: c.pe, set: rest });
     }
     return out;
@@ -278,12 +317,15 @@ export class FieldSet {
   private emit(includeSelf: boolean): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     if (includeSelf && !this.isEmpty()) out["."] = {};
-    const entries: { pe: PathElement; member: boolean; child?: FieldSet }[] = [];
-    for (const [id, pe] of this.members) entries.push({ pe, member: true, ...(this.children.has(id) ? { child: this.children.get(id)!.set } : {}) });
-    for (const [id, c] of this.children) if (!this.members.has(id)) entries.push({ pe: c.pe, member: false, child: c.set });
-    entries.sort((a, b) => comparePE(a.pe, b.pe));
+    const entries: { id: string; pe: PathElement; member: boolean; child?: FieldSet }[] = [];
+    for (const [id, pe] of this.members) {
+      const child = this.children.get(id);
+      entries.push(child ? { id, pe, member: true, child: child.set } : { id, pe, member: true });
+    }
+    for (const [id, c] of this.children) if (!this.members.has(id)) entries.push({ id, pe: c.pe, member: false, child: c.set });
+    if (entries.length > 1) entries.sort((a, b) => comparePE(a.pe, b.pe));
     // Every serialized element starts with "f:", "k:", "v:" or "i:", so plain assignment can never hit __proto__.
-    for (const e of entries) out[serializePE(e.pe)] = e.child ? e.child.emit(e.member) : {};
+    for (const e of entries) out[e.id] = e.child ? e.child.emit(e.member) : {};
     return out;
   }
 

@@ -71,7 +71,9 @@ const order = (p: ManagerEntry, q: ManagerEntry): number =>
 /** The managedFields list to store (undefined when nobody manages anything). */
 export const encodeManaged = (managed: Managed): Record<string, unknown>[] | undefined => {
   if (managed.size === 0) return undefined;
-  return [...managed.values()].sort(order).map((e) => ({
+  const entries = [...managed.values()];
+  if (entries.length > 1) entries.sort(order);
+  return entries.map((e) => ({
     manager: e.manager,
     operation: e.operation,
     apiVersion: e.apiVersion,
@@ -87,6 +89,7 @@ export const MAX_UPDATE_MANAGERS = 10;
 
 /** capUpdateManagers: folds the oldest Update entries into one bucket per apiVersion. */
 export const capUpdateManagers = (managed: Managed): Managed => {
+  if (managed.size <= MAX_UPDATE_MANAGERS) return managed;
   const updaters = [...managed.entries()].filter(([, e]) => e.operation === "Update");
   if (updaters.length <= MAX_UPDATE_MANAGERS) return managed;
   updaters.sort(([ia, a], [ib, b]) => seconds(a.time) - seconds(b.time) || cmp(ia, ib));

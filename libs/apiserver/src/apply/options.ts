@@ -7,6 +7,7 @@
 import { apiVersionOf, type ResourceInfo, StatusError } from "@kubeactor/api";
 import { FIELD_MANAGER_MAX_LENGTH, managerFromUserAgent } from "./managed.ts";
 import { hasStatus, type WriteContext } from "./fieldmanager.ts";
+import { nowTimestamp } from "../objects.ts";
 
 export type OptionsKind = "CreateOptions" | "UpdateOptions" | "PatchOptions";
 
@@ -55,12 +56,24 @@ export const checkManagerOptions = (q: URLSearchParams, kind: OptionsKind, isApp
 /** Whether the request forces apply conflicts (`force=true`). */
 export const isForced = (q: URLSearchParams): boolean => q.get("force") === "true";
 
+/** Manager names by User-Agent: clients send the same few agents on every request. */
+const managers = new Map<string, string>();
+const managerOf = (userAgent: string | undefined): string => {
+  const ua = userAgent ?? "";
+  let m = managers.get(ua);
+  if (m === undefined) {
+    if (managers.size >= 1000) managers.clear();
+    managers.set(ua, (m = managerFromUserAgent(ua)));
+  }
+  return m;
+};
+
 /** Who and what a write is recorded as. */
 export const writeContext = (info: ResourceInfo, q: URLSearchParams, userAgent: string | undefined, subresource?: "status" | "scale"): WriteContext => ({
-  manager: q.get("fieldManager") || managerFromUserAgent(userAgent),
+  manager: q.get("fieldManager") || managerOf(userAgent),
   apiVersion: apiVersionOf(info),
   kind: info.kind,
   ...(subresource ? { subresource } : {}),
   statusSubresource: hasStatus(info),
-  now: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+  now: nowTimestamp(),
 });

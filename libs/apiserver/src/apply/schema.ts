@@ -89,18 +89,30 @@ const extraOf = (struct: string | undefined, field: string): Extra | undefined =
 /** Shared, never modified: what an untyped field (inside a map, or of an unknown struct) is. */
 const NO_TYPE: TypeRef = Object.freeze({});
 
-/** fieldType depends on the parent's struct and the field only; it runs for every field of every write, so each answer is kept. */
-const fieldTypes = new Map<string, TypeRef>();
+/**
+ * fieldType depends on the parent's struct and the field only; it runs for
+ * every field of every write, so each answer is kept, per struct (two map
+ * lookups, no key string built per call).
+ */
+const fieldTypes = new Map<string, Map<string, TypeRef>>();
+let fieldTypesSize = 0;
 
 /** The type of `field` inside a struct/map of type `parent`. */
 export const fieldType = (parent: TypeRef, field: string): TypeRef => {
   // Below a map (labels, data) there is no struct: nothing to look up, and the user's keys must not grow the memo.
-  if (parent.struct === undefined) return NO_TYPE;
-  const id = `${parent.struct}\u0000${field}`;
-  let t = fieldTypes.get(id);
+  const struct = parent.struct;
+  if (struct === undefined) return NO_TYPE;
+  let fields = fieldTypes.get(struct);
+  if (!fields) fieldTypes.set(struct, (fields = new Map()));
+  let t = fields.get(field);
   if (!t) {
-    if (fieldTypes.size >= 10_000) fieldTypes.clear(); // unknown fields of known structs are bounded only by what clients send
-    fieldTypes.set(id, (t = computeFieldType(parent.struct, field)));
+    // unknown fields of known structs are bounded only by what clients send
+    if (fieldTypesSize >= 10_000) {
+      for (const m of fieldTypes.values()) m.clear();
+      fieldTypesSize = 0;
+    }
+    fields.set(field, (t = computeFieldType(struct, field)));
+    fieldTypesSize++;
   }
   return t;
 };
@@ -138,16 +150,27 @@ export const elemType = (list: TypeRef): TypeRef => {
 /** The list semantics at this point; unknown lists are atomic. */
 export const listTypeOf = (t: TypeRef): ListType => t.list ?? { kind: "atomic" };
 
-/** Fields of `t` that Go always writes: non-pointer structs (as `{}`, with their types) and non-omitempty lists (as null). */
+const presentByStruct = new Map<string, readonly [string, TypeRef | null][]>();
+const rootPresent = new Map<string, readonly [string, TypeRef | null][]>();
+const NO_PRESENT: readonly [string, TypeRef | null][] = Object.freeze([]);
+
+/** Fields of `t` that Go always writes: non-pointer structs (as `{}`, with their types) and non-omitempty lists (as null). Kept per struct. */
 export const presentFields = (t: TypeRef, isRoot: boolean): readonly [string, TypeRef | null][] => {
-  const out: [string, TypeRef | null][] = [];
-  if (isRoot) for (const f of ROOT_PRESENT) out.push([f, fieldType(t, f)]);
   const struct = t.struct;
+  const memo = isRoot ? rootPresent : presentByStruct;
+  const id = struct ?? "";
+  let out = memo.get(id);
+  if (out) return out;
+  if (!isRoot && (struct === undefined || !Object.hasOwn(EXTRA, struct))) return NO_PRESENT;
+  const fields: [string, TypeRef | null][] = [];
+  if (isRoot) for (const f of ROOT_PRESENT) fields.push([f, fieldType(t, f)]);
   if (struct !== undefined && Object.hasOwn(EXTRA, struct)) {
     for (const [f, e] of Object.entries(EXTRA[struct]!)) {
-      if (e.present) out.push([f, fieldType(t, f)]);
-      else if (e.nil) out.push([f, null]);
+      if (e.present) fields.push([f, fieldType(t, f)]);
+      else if (e.nil) fields.push([f, null]);
     }
   }
+  out = fields;
+  memo.set(id, out);
   return out;
 };

@@ -6,7 +6,7 @@
  * Pure functions; inputs are never mutated.
  */
 import { badRequest } from "@kubeactor/api";
-import { FieldSet, fieldPE, keyPE, type Json, type Path, type PathElement, pathString, serializePE } from "./fieldpath.ts";
+import { FieldSet, fieldPE, keyPE, type Json, type Path, type PathElement, type PathNode, pathString, serializePE } from "./fieldpath.ts";
 import { elemType, fieldType, listTypeOf, presentFields, type ListType, type TypeRef } from "./schema.ts";
 
 type Value = unknown;
@@ -99,57 +99,56 @@ export interface Comparison {
   readonly removed: FieldSet;
 }
 
-/** Indexes list items by path element; later duplicates are ignored (compare tolerates them). */
-const indexItems = (list: readonly Value[], lt: ListType, path: Path): { order: PathElement[]; items: Map<string, Value> } => {
-  const order: PathElement[] = [];
+/** Indexes list items by path element; later duplicates and items without a key are ignored (compare tolerates them). */
+const indexItems = (list: readonly Value[], lt: ListType): { order: { pe: PathElement; id: string }[]; items: Map<string, Value> } => {
+  const order: { pe: PathElement; id: string }[] = [];
   const items = new Map<string, Value>();
   for (const item of list) {
     let pe: PathElement;
     try {
-      pe = itemPE(item, lt, path);
+      pe = itemPE(item, lt, NO_PATH);
     } catch {
       continue;
     }
     const id = serializePE(pe);
     if (items.has(id)) continue;
     items.set(id, item);
-    order.push(pe);
+    order.push({ pe, id });
   }
   return { order, items };
 };
+const NO_PATH: Path = [];
 
 /** What changed from `lhs` to `rhs` (TypedValue.Compare): leaves and whole maps/items that appeared or vanished. */
 export const compare = (lhs: Value, rhs: Value, t: TypeRef): Comparison => {
   const cmp = { added: new FieldSet(), modified: new FieldSet(), removed: new FieldSet() };
-  const leaf = (l: Value, r: Value, path: Path) => {
-    if (l === undefined) cmp.added.insert(path);
-    else if (r === undefined) cmp.removed.insert(path);
-    else if (!deepEqual(l, r)) cmp.modified.insert(path);
+  const leaf = (l: Value, r: Value, at: PathNode | undefined) => {
+    if (l === undefined) cmp.added.insertNode(at);
+    else if (r === undefined) cmp.removed.insertNode(at);
+    else if (!deepEqual(l, r)) cmp.modified.insertNode(at);
   };
-  const node = (l: Value, r: Value, type: TypeRef, path: PathElement[]) => {
+  const node = (l: Value, r: Value, type: TypeRef, at: PathNode | undefined) => {
     if (l === undefined && r === undefined) return;
     const either = r === undefined ? l : r;
     if (Array.isArray(either) && (l === undefined || l === null || Array.isArray(l)) && (r === undefined || r === null || Array.isArray(r))) {
-      if (isAtomicList(type) || (isEmptyList(l) && isEmptyList(r))) return leaf(l, r, path);
+      if (isAtomicList(type) || (isEmptyList(l) && isEmptyList(r))) return leaf(l, r, at);
       const lt = listTypeOf(type);
-      const li = indexItems((l ?? []) as Value[], lt, path);
-      const ri = indexItems((r ?? []) as Value[], lt, path);
-      const all = [...li.order, ...ri.order.filter((pe) => !li.items.has(serializePE(pe)))];
-      for (const pe of all) {
-        const id = serializePE(pe);
-        node(li.items.get(id), ri.items.get(id), elemType(type), [...path, pe]);
-      }
+      const li = indexItems((l ?? []) as Value[], lt);
+      const ri = indexItems((r ?? []) as Value[], lt);
+      const elem = elemType(type);
+      for (const { pe, id } of li.order) node(li.items.get(id), ri.items.get(id), elem, { parent: at, pe, id });
+      for (const { pe, id } of ri.order) if (!li.items.has(id)) node(undefined, ri.items.get(id), elem, { parent: at, pe, id });
     } else if (isObj(either) && (l === undefined || l === null || isObj(l)) && (r === undefined || r === null || isObj(r))) {
-      if (type.atomic || (isEmptyMap(l) && isEmptyMap(r))) return leaf(l, r, path);
+      if (type.atomic || (isEmptyMap(l) && isEmptyMap(r))) return leaf(l, r, at);
       const lo = (l ?? {}) as Obj;
       const ro = (r ?? {}) as Obj;
-      const keys = [...Object.keys(lo), ...Object.keys(ro).filter((k) => !Object.hasOwn(lo, k))];
-      for (const k of keys) node(lo[k], ro[k], fieldType(type, k), [...path, fieldPE(k)]);
-    } else return leaf(l, r, path);
-    if (l === undefined) cmp.added.insert(path);
-    else if (r === undefined) cmp.removed.insert(path);
+      for (const k in lo) if (Object.hasOwn(lo, k)) node(lo[k], ro[k], fieldType(type, k), { parent: at, pe: fieldPE(k), id: `f:${k}` });
+      for (const k in ro) if (Object.hasOwn(ro, k) && !Object.hasOwn(lo, k)) node(undefined, ro[k], fieldType(type, k), { parent: at, pe: fieldPE(k), id: `f:${k}` });
+    } else return leaf(l, r, at);
+    if (l === undefined) cmp.added.insertNode(at);
+    else if (r === undefined) cmp.removed.insertNode(at);
   };
-  node(lhs, rhs, t, []);
+  node(lhs, rhs, t, undefined);
   return cmp;
 };
 
@@ -187,8 +186,8 @@ export const merge = (live: Value, config: Value, t: TypeRef): Value => {
       rItems.set(id, item);
       rPEs.push(pe);
     }
-    const lIdx = indexItems(l, lt, path);
-    const lPEs = lIdx.order;
+    const lIdx = indexItems(l, lt);
+    const lPEs = lIdx.order.map((o) => o.pe);
     const shared = rPEs.filter((pe) => lIdx.items.has(serializePE(pe)));
     let nextShared = shared.shift();
     const merged = new Set<string>();
