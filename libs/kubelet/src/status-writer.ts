@@ -2,7 +2,8 @@
  * A pod's status writer (the kubelet's status manager for one pod): writes
  * the latest status it was given, one write at a time (newer requests
  * replace queued ones), skipping writes that change nothing; a 409 re-reads
- * the pod and retries, a 404 means the pod is gone.
+ * the pod and retries, a 404 means the pod is gone, any other failure
+ * (a timeout under load) is tried again a second later.
  *
  * A plain object the pod actor keeps in its context rather than an invoked
  * XState actor: at 150k pods an actor (its mailbox, system registration and
@@ -27,6 +28,8 @@ interface Job {
 
 const metaOf = (o: JsonObject) => o.metadata as { name: string; namespace: string; resourceVersion?: string };
 const rvOf = (o: JsonObject | undefined) => Number(o ? (metaOf(o)?.resourceVersion ?? 0) : 0);
+/** Pause before writing again after a failure that is not a conflict (the kubelet syncs pods every 10 s; sooner here). */
+const RETRY_MS = 1000;
 const codeOf = (e: unknown) => (e as { status?: { code?: number } }).status?.code;
 
 export class PodStatusWriter {
@@ -81,7 +84,11 @@ export class PodStatusWriter {
       } catch (e) {
         if (codeOf(e) === 404) return;
         if (codeOf(e) !== 409) {
-          this.log?.(`status of ${metaOf(pod).namespace}/${metaOf(pod).name}: ${(e as Error).message}`);
+          // A timeout or a server error: the kubelet's status manager tries again on its next sync, unless a
+          // newer status replaced this one meanwhile (a pod whose Running status is lost would stay Pending).
+          this.log?.(`status of ${metaOf(pod).namespace}/${metaOf(pod).name}: ${(e as Error).message}; retrying in ${RETRY_MS / 1000} s`);
+          await new Promise((r) => setTimeout(r, RETRY_MS));
+          this.queued ??= job;
           return;
         }
         pod = this.latest = await this.api.getPod(metaOf(pod).namespace, metaOf(pod).name).catch(() => pod);
