@@ -45,7 +45,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, platform, release, totalmem } from "node:os";
 import { dirname, join } from "node:path";
-import { performance } from "node:perf_hooks";
+import { PerformanceObserver, performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { writeHeapSnapshot } from "node:v8";
 import { Bus, connectNats, startNatsServer, type JsonObject, type Transport } from "@kubeactor/bus";
@@ -100,6 +100,11 @@ const cpuMs = (): number => {
   const own = process.cpuUsage();
   return (own.user + own.system) / 1000 + others.reduce((sum, pid) => sum + procCpuMs(pid), 0);
 };
+/** Main-thread GC pauses so far, in ms (V8's concurrent marking and sweeping threads are in the CPU figures only). */
+let gcPauseMs = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gcPauseMs += e.duration;
+}).observe({ entryTypes: ["gc"] });
 const mem = () => {
   global.gc?.();
   global.gc?.();
@@ -162,7 +167,7 @@ interface SizeResult {
   readonly registerSeconds: number;
   readonly perNode: { heapKiB: number; rssKiB: number };
   readonly steadyNodesOnly: SteadyState;
-  readonly fill: { pods: number; seconds: number; podsPerSec: number; cpuMsPerPod: number; writesPerPod: number; leaseRenewalsPerSec: number; loadAverage: number };
+  readonly fill: { pods: number; seconds: number; podsPerSec: number; cpuMsPerPod: number; gcPauseMsPerPod: number; writesPerPod: number; leaseRenewalsPerSec: number; loadAverage: number };
   readonly perPod: { heapKiB: number; rssKiB: number };
   readonly steadyWithPods: SteadyState;
   readonly startupLatency: LatencySummary & { offeredPerSec: number; achievedPerSec: number; notRunning: number; loadAverage: number };
@@ -289,16 +294,24 @@ const runSize = async (n: number): Promise<SizeResult> => {
   await api.create(NAMESPACES, "", { apiVersion: "v1", kind: "Namespace", metadata: { name: namespace } });
   const f0 = performance.now();
   const fc0 = cpuMs();
+  const gc0 = gcPauseMs;
+  let lastProgress = { t: performance.now(), cpu: fc0, gc: gc0, running: 0 };
   const rev0 = store.backend.revision;
   const renewals0 = renewals;
   // Progress every 10 s: a 150k-pod fill runs for many minutes.
   const progress = setInterval(() => {
     const m = process.memoryUsage();
     const rss = m.rss + others.reduce((sum, pid) => sum + procRssBytes(pid), 0);
-    const secs = (performance.now() - f0) / 1000;
+    const now = performance.now();
+    const secs = (now - f0) / 1000;
+    const cpu = cpuMs();
+    // The last 10 s on their own: the averages since the start hide how a pod's cost grows with the heap.
+    const started = Math.max(1, fillRunning - lastProgress.running);
+    const recent = `last ${round((now - lastProgress.t) / 1000, 0)} s: ${round((started * 1000) / (now - lastProgress.t), 1)} pods/s, ${round((cpu - lastProgress.cpu) / started, 1)} CPU-ms and ${round((gcPauseMs - lastProgress.gc) / started, 1)} GC-pause-ms each`;
+    lastProgress = { t: now, cpu, gc: gcPauseMs, running: fillRunning };
     log(
       `${next} created, ${fillRunning} of ${jobs.length} Running after ${round(secs, 0)} s (${round(fillRunning / secs, 1)} pods/s, ` +
-        `${round((cpuMs() - fc0) / Math.max(1, fillRunning), 2)} CPU-ms each); heap ${round(m.heapUsed / MiB, 0)} MiB, RSS ${round(rss / MiB, 0)} MiB${SPLIT ? " (sum)" : ""}, load ${round(loadavg()[0]!, 1)}`,
+        `${round((cpu - fc0) / Math.max(1, fillRunning), 2)} CPU-ms each; ${recent}); heap ${round(m.heapUsed / MiB, 0)} MiB, RSS ${round(rss / MiB, 0)} MiB${SPLIT ? " (sum)" : ""}, load ${round(loadavg()[0]!, 1)}`,
     );
   }, 10_000);
   let next = 0;
@@ -339,13 +352,15 @@ const runSize = async (n: number): Promise<SizeResult> => {
     seconds: round(fillSeconds, 1),
     podsPerSec: round(jobs.length / fillSeconds, 1),
     cpuMsPerPod: round(fc / Math.max(1, jobs.length), 2),
+    /** Main-thread GC pauses per pod start (the bench process'). */
+    gcPauseMsPerPod: round((gcPauseMs - gc0) / Math.max(1, jobs.length), 2),
     /** Store writes per pod start (create, status updates, events; lease renewals during the fill included). */
     writesPerPod: round((store.backend.revision - rev0) / Math.max(1, jobs.length), 2),
     /** Heartbeats during the fill (n / 10 s when every node keeps renewing on time). */
     leaseRenewalsPerSec: round((renewals - renewals0) / fillSeconds, 1),
     loadAverage: round(loadavg()[0]!, 1),
   };
-  log(`all ${jobs.length} pods Running after ${fill.seconds} s (${fill.podsPerSec} pods/s, ${fill.cpuMsPerPod} CPU-ms per pod start, ${fill.writesPerPod} store writes per pod, ${fill.leaseRenewalsPerSec} lease renewals/s, load ${fill.loadAverage})`);
+  log(`all ${jobs.length} pods Running after ${fill.seconds} s (${fill.podsPerSec} pods/s, ${fill.cpuMsPerPod} CPU-ms per pod start (${fill.gcPauseMsPerPod} ms of it GC pauses), ${fill.writesPerPod} store writes per pod, ${fill.leaseRenewalsPerSec} lease renewals/s, load ${fill.loadAverage})`);
   await sleep(2000); // last status writes and events settle
   const withPods = mem();
   const perPod = { heapKiB: round((withPods.heap - withNodes.heap) / Math.max(1, jobs.length) / 1024, 1), rssKiB: round((withPods.rss - withNodes.rss) / Math.max(1, jobs.length) / 1024, 1) };
