@@ -36,7 +36,7 @@ import {
   storeUpdate,
   watchChange,
 } from "@kubeactor/bus";
-import { encodedObjects, isStoreError, type JsonObject, type StoreBackend } from "./engine/types.ts";
+import { isStoreError, type JsonChange, type JsonObject, type StoreBackend } from "./engine/types.ts";
 
 export interface StoreServerOptions {
   readonly bus: Bus;
@@ -120,25 +120,27 @@ const selectorFilter = (group: string, resource: string, labelSelector?: string,
   };
 };
 
-/** `{object}`, reusing the object's JSON when the engine kept it (see encodedObjects). */
-const objectReply = (object: JsonObject): { object: JsonObject } | EncodedReply => {
-  const text = encodedObjects.get(object);
-  return text === undefined ? { object } : new EncodedReply(`{"object":${text}}`);
-};
+/**
+ * Replies and watch messages are spliced around the objects' JSON as the
+ * store keeps it: the store never decodes or encodes an object to answer.
+ */
+const objectReply = (json: string): EncodedReply => new EncodedReply(`{"object":${json}}`);
+
+const changeJson = (e: JsonChange): string => `{"type":"${e.type}","key":${JSON.stringify(e.key)},"revision":${e.revision},"object":${e.objectJson}}`;
 
 export const serveStore = (opts: StoreServerOptions): StoreServer => {
   const { bus, backend } = opts;
   const queue = { queue: "store" };
   const subs: BusSubscription[] = [];
 
-  subs.push(bus.serve(storeCreate, (req) => wrap(req.key, async () => objectReply((await backend.create(req.key, req.object)).object)), queue));
+  subs.push(bus.serve(storeCreate, (req) => wrap(req.key, async () => objectReply((await backend.create(req.key, req.object)).objectJson)), queue));
   subs.push(
     bus.serve(
       storeGet,
       (req) =>
         wrap(req.key, () => {
-          const object = backend.get(req.key);
-          if (object) return objectReply(object);
+          const json = backend.getJson(req.key);
+          if (json !== undefined) return objectReply(json);
           const r = resourceOfKey(req.key);
           throw notFound(r, r.name);
         }),
@@ -146,9 +148,9 @@ export const serveStore = (opts: StoreServerOptions): StoreServer => {
     ),
   );
   subs.push(
-    bus.serve(storeUpdate, (req) => wrap(req.key, async () => objectReply((await backend.update(req.key, req.object, req.resourceVersion)).object)), queue),
+    bus.serve(storeUpdate, (req) => wrap(req.key, async () => objectReply((await backend.update(req.key, req.object, req.resourceVersion)).objectJson)), queue),
   );
-  subs.push(bus.serve(storeDelete, (req) => wrap(req.key, async () => objectReply((await backend.delete(req.key, req.precondition)).object)), queue));
+  subs.push(bus.serve(storeDelete, (req) => wrap(req.key, async () => objectReply((await backend.delete(req.key, req.precondition)).objectJson)), queue));
 
   subs.push(
     bus.serve(
@@ -164,19 +166,17 @@ export const serveStore = (opts: StoreServerOptions): StoreServer => {
               "The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.",
             );
           }
-          const result = backend.list(req.prefix, {
+          const result = backend.listJson(req.prefix, {
             limit,
             ...(revision !== undefined ? { revision } : {}),
             ...(token ? { continueAfter: token.start } : {}),
             ...(filter ? { filter } : {}),
           });
           // A caller that asked for everything gets everything: keep paging internally only when it gave a limit.
-          return {
-            items: result.items,
-            revision: result.revision,
-            ...(result.lastKey ? { continue: encodeContinue({ rv: result.revision, start: result.lastKey }) } : {}),
-            ...(result.lastKey && result.remaining !== undefined ? { remainingItemCount: result.remaining } : {}),
-          };
+          let json = `{"items":[${result.items.join(",")}],"revision":${result.revision}`;
+          if (result.lastKey) json += `,"continue":${JSON.stringify(encodeContinue({ rv: result.revision, start: result.lastKey }))}`;
+          if (result.lastKey && result.remaining !== undefined) json += `,"remainingItemCount":${result.remaining}`;
+          return new EncodedReply(json + "}");
         }),
       queue,
     ),
@@ -185,7 +185,11 @@ export const serveStore = (opts: StoreServerOptions): StoreServer => {
   subs.push(
     bus.serve(
       storeHistory,
-      (req) => wrap(req.prefix, () => backend.history(req.prefix, req.afterRevision, Math.min(Math.max(1, req.limit), MAX_PAGE))),
+      (req) =>
+        wrap(req.prefix, () => {
+          const h = backend.historyJson(req.prefix, req.afterRevision, Math.min(Math.max(1, req.limit), MAX_PAGE));
+          return new EncodedReply(`{"events":[${h.events.map(changeJson).join(",")}],"more":${h.more},"revision":${h.revision}}`);
+        }),
       queue,
     ),
   );
@@ -204,11 +208,7 @@ export const serveStore = (opts: StoreServerOptions): StoreServer => {
     const k = parseStoreKey(e.key);
     if (!k) return;
     const params = { group: k.group, resource: k.resource, namespace: k.namespace, name: k.name };
-    const text = encodedObjects.get(e.object);
-    if (text !== undefined) {
-      // the object's JSON as the engine wrote it to the log: the event is spliced around it, not encoded again
-      bus.publishEncoded(watchChange, params, `{"type":${JSON.stringify(e.type)},"key":${JSON.stringify(e.key)},"revision":${e.revision},"object":${text}}`);
-    } else bus.publish(watchChange, params, { type: e.type, key: e.key, revision: e.revision, object: e.object });
+    bus.publishEncoded(watchChange, params, changeJson(e));
   });
 
   const tick = setInterval(() => bus.publish(storeRevision, {}, { revision: backend.revision }), opts.revisionTickMs ?? 1000);

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { backendCases, cm, cmKey, type BackendCase } from "./test-helpers.ts";
-import { encodedObjects, StoreError, type ChangeEvent, type JsonObject, type StoreBackend } from "./types.ts";
+import { StoreError, type ChangeEvent, type JsonObject, type StoreBackend } from "./types.ts";
 
 const rvOf = (o: JsonObject | undefined): string | undefined => (o?.["metadata"] as { resourceVersion?: string } | undefined)?.resourceVersion;
 const names = (items: JsonObject[]): string[] => items.map((o) => (o["metadata"] as { name: string }).name);
@@ -27,23 +27,39 @@ describe.each(backendCases)("$name backend", ({ create }) => {
     await c.cleanup();
   });
 
-  it("keeps each written object's JSON for replies and watch messages, exactly as the object encodes", async () => {
-    const created = await s.create(cmKey("default", "j"), cm("default", "j", { x: "ü", n: "1" }));
-    expect(encodedObjects.get(created.object)).toBe(JSON.stringify(created.object));
-    expect(encodedObjects.get(s.get(cmKey("default", "j"))!)).toBe(JSON.stringify(created.object));
-    const updated = await s.update(cmKey("default", "j"), { ...cm("default", "j", { x: "2" }) }, rvOf(created.object));
-    expect(encodedObjects.get(updated.object)).toBe(JSON.stringify(updated.object));
-    expect(JSON.parse(encodedObjects.get(s.get(cmKey("default", "j"))!)!)).toEqual(updated.object);
+  it("keeps each object as its JSON: events, getJson, listJson and historyJson hand out exactly what get decodes", async () => {
+    const k = cmKey("default", "j");
+    const created = await s.create(k, cm("default", "j", { x: "ü", n: "1" }));
+    expect(created.objectJson).toBe(JSON.stringify(created.object));
+    expect(s.getJson(k)).toBe(created.objectJson);
+    const updated = await s.update(k, { ...cm("default", "j", { x: "2" }) }, rvOf(created.object));
+    expect(JSON.parse(updated.objectJson)).toEqual(updated.object);
+    expect(updated.prevObject).toEqual(created.object);
+    expect(JSON.parse(s.getJson(k)!)).toEqual(s.get(k));
+    expect(s.listJson("/core/configmaps/").items).toEqual([updated.objectJson]);
+    const deleted = await s.delete(k);
+    expect(rvOf(JSON.parse(deleted.objectJson) as JsonObject)).toBe("3");
+    expect(s.getJson(k)).toBeUndefined();
+    const h = s.historyJson("/core/configmaps/", 0, 0);
+    expect(h.events).toEqual([
+      { type: "ADDED", key: k, revision: 1, objectJson: created.objectJson },
+      { type: "MODIFIED", key: k, revision: 2, objectJson: updated.objectJson },
+      { type: "DELETED", key: k, revision: 3, objectJson: deleted.objectJson },
+    ]);
+    expect(s.history("/core/configmaps/", 0, 0).events.map((e) => e.object)).toEqual([created.object, updated.object, deleted.object]);
+    // A list at an older revision serves the older text.
+    expect(s.listJson("/core/configmaps/", { revision: 1 }).items).toEqual([created.objectJson]);
   });
 
-  it("keeps that JSON only for the newest writes, so long-lived objects are not held twice", async () => {
-    const first = await s.create(cmKey("default", "old"), cm("default", "old"));
-    // The window is the watch history (20000 by default): write past it.
-    const writes: Promise<unknown>[] = [];
-    for (let i = 0; i < 20_000; i++) writes.push(s.create(cmKey("default", `n${i}`), cm("default", `n${i}`)));
-    await Promise.all(writes);
-    expect(encodedObjects.get(first.object)).toBeUndefined();
-    expect(encodedObjects.get(s.get(cmKey("default", "n19999"))!)).toBe(JSON.stringify(s.get(cmKey("default", "n19999"))));
+  it("hands each reader its own deep-frozen copy: no reader can change what another sees", async () => {
+    const k = cmKey("default", "f");
+    await s.create(k, cm("default", "f", { x: "1" }));
+    const a = s.get(k)!;
+    const b = s.get(k)!;
+    expect(a).not.toBe(b);
+    expect(a).toEqual(b);
+    expect(Object.isFrozen(a) && Object.isFrozen(a["data"])).toBe(true);
+    expect(Object.isFrozen(s.list("/core/configmaps/").items[0]!["metadata"])).toBe(true);
   });
 
   it("creates, gets, updates and deletes with resourceVersions from one global revision", async () => {

@@ -9,14 +9,15 @@
  * judged against the latest accepted state. There is therefore no window where
  * a reader sees a write that a crash could still lose.
  */
-import { encodeRecord, payloadText } from "./codec.ts";
-import { deepFreeze, expose, resourceVersionOf, VersionedState } from "./state.ts";
+import { encodeWrite } from "./codec.ts";
+import { changeEvent, decode, StoredObject, VersionedState, type StoredEvent } from "./state.ts";
 import {
   StoreError,
   type ChangeEvent,
   type ChangeType,
-  encodedObjects,
   type HistoryResult,
+  type JsonHistoryResult,
+  type JsonListResult,
   type JsonObject,
   type ListOptions,
   type ListResult,
@@ -38,24 +39,24 @@ export interface Persistence {
   recover(state: VersionedState): Promise<void>;
   /**
    * Builds the record of one write (only called when `encodes`); the default is
-   * the log format of codec.ts. `objText` is the stored object's JSON (absent for DELETED).
+   * the log format of codec.ts. `obj` is the stored object's JSON as UTF-8 (absent for DELETED).
    */
-  encode?(rev: number, type: ChangeType, key: string, objText: string | undefined): Buffer;
+  encode?(rev: number, type: ChangeType, key: string, obj: Buffer | undefined): Buffer;
   /**
    * Makes one batch durable: the file log appends it with ONE write and ONE
    * fdatasync (`firstRev` names a new segment if one is opened); `events` are
    * the batch's writes, one per record, for persistences that need keys.
    */
-  append(firstRev: number, records: Buffer[], events: readonly ChangeEvent[]): Promise<void>;
+  append(firstRev: number, records: Buffer[], events: readonly StoredEvent[]): Promise<void>;
   /** Called at a batch boundary (nothing in flight): the next append starts a new segment. */
   roll(): void;
-  /** Writes a snapshot of `entries` at `revision` durably, then drops what it covers. */
-  writeSnapshot(revision: number, entries: Array<[string, JsonObject]>): Promise<void>;
+  /** Writes a snapshot of `entries` (key, object JSON) at `revision` durably, then drops what it covers. */
+  writeSnapshot(revision: number, entries: Array<[string, string]>): Promise<void>;
   close(): Promise<void>;
 }
 
 interface Pending {
-  readonly event: ChangeEvent;
+  readonly event: StoredEvent;
   readonly record: Buffer | undefined;
   readonly resolve: (e: ChangeEvent) => void;
   readonly reject: (err: unknown) => void;
@@ -77,7 +78,7 @@ export class Engine implements StoreBackend {
   private phase: Phase = "new";
   private failure: StoreError | undefined;
   /** Accepted-but-not-durable writes by key (null = deleted); used only for validation. */
-  private readonly overlay = new Map<string, { rev: number; obj: JsonObject | null }>();
+  private readonly overlay = new Map<string, { rev: number; obj: StoredObject | null }>();
   private latestRev = 0;
   private queue: Pending[] = [];
   private flushing = false;
@@ -88,16 +89,12 @@ export class Engine implements StoreBackend {
   private snapshotInFlight: Promise<void> | undefined;
   private recordsSinceSnapshot = 0;
   private writes = 0;
-  /** The objects whose text encodedObjects holds, oldest overwritten first (see keepEncoding). */
-  private readonly encodedRing: (JsonObject | undefined)[];
-  private encodedNext = 0;
 
   constructor(
     private readonly persistence: Persistence,
     opts: EngineOptions = {},
   ) {
     this.state = new VersionedState(opts.historyLimit ?? DEFAULT_HISTORY_LIMIT);
-    this.encodedRing = new Array<JsonObject | undefined>(Math.max(1024, opts.historyLimit ?? DEFAULT_HISTORY_LIMIT)).fill(undefined);
     this.maxObjectBytes = opts.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES;
     this.snapshotEvery = opts.snapshotEvery ?? 0;
   }
@@ -136,8 +133,13 @@ export class Engine implements StoreBackend {
   }
 
   get(key: string): JsonObject | undefined {
+    const json = this.getJson(key);
+    return json === undefined ? undefined : decode(json);
+  }
+
+  getJson(key: string): string | undefined {
     this.readable();
-    return expose(this.state.objects.get(key));
+    return this.state.objects.get(key)?.json;
   }
 
   list(prefix: string, opts?: ListOptions): ListResult {
@@ -145,9 +147,24 @@ export class Engine implements StoreBackend {
     return this.state.list(prefix, opts);
   }
 
+  listJson(prefix: string, opts?: ListOptions): JsonListResult {
+    this.readable();
+    return this.state.listJson(prefix, opts);
+  }
+
   history(prefix: string, afterRevision: number, limit: number): HistoryResult {
     this.readable();
     return this.state.history(prefix, afterRevision, limit);
+  }
+
+  historyJson(prefix: string, afterRevision: number, limit: number): JsonHistoryResult {
+    this.readable();
+    const r = this.state.historyEvents(prefix, afterRevision, limit);
+    return {
+      events: r.events.map((e) => ({ type: e.type, key: e.key, revision: e.revision, objectJson: e.json })),
+      more: r.more,
+      revision: r.revision,
+    };
   }
 
   subscribe(listener: (e: ChangeEvent) => void): () => void {
@@ -168,13 +185,13 @@ export class Engine implements StoreBackend {
     return this.write(key, () => {
       const cur = this.latest(key);
       if (!cur) throw new StoreError("NotFound", `${key} not found`);
-      const rv = resourceVersionOf(cur);
+      const rv = cur.resourceVersion;
       if (expectedResourceVersion !== undefined && expectedResourceVersion !== rv) {
         throw new StoreError("Conflict", `${key}: resourceVersion ${expectedResourceVersion} does not match current ${rv}`, {
           currentRevision: Number(rv),
         });
       }
-      return this.accept("MODIFIED", key, obj, cur);
+      return this.accept("MODIFIED", key, obj, cur.json);
     });
   }
 
@@ -182,36 +199,37 @@ export class Engine implements StoreBackend {
     return this.write(key, () => {
       const cur = this.latest(key);
       if (!cur) throw new StoreError("NotFound", `${key} not found`);
-      const md = (cur["metadata"] ?? {}) as Record<string, unknown>;
+      const prev = JSON.parse(cur.json) as JsonObject;
+      const md = (prev["metadata"] ?? {}) as Record<string, unknown>;
       if (pre?.uid !== undefined && pre.uid !== md["uid"]) {
         throw new StoreError("Conflict", `${key}: precondition failed: uid ${pre.uid} does not match ${String(md["uid"])}`);
       }
       if (pre?.resourceVersion !== undefined && pre.resourceVersion !== md["resourceVersion"]) {
         throw new StoreError("Conflict", `${key}: precondition failed: resourceVersion ${pre.resourceVersion} does not match ${String(md["resourceVersion"])}`);
       }
-      return this.accept("DELETED", key, undefined, cur);
+      return this.deleted(key, prev, cur.json);
     });
   }
 
-  private latest(key: string): JsonObject | undefined {
+  private latest(key: string): StoredObject | undefined {
     const o = this.overlay.get(key);
     if (o) return o.obj ?? undefined;
     return this.state.objects.get(key);
   }
 
   /** Runs validation synchronously; errors become a rejected promise (no revision is consumed). */
-  private write(key: string, validateAndBuild: () => ChangeEvent & { record?: Buffer }): Promise<ChangeEvent> {
+  private write(key: string, validateAndBuild: () => { event: StoredEvent; record: Buffer | undefined }): Promise<ChangeEvent> {
     if (this.phase !== "open" || this.closing) return Promise.reject(this.notOpen());
     if (typeof key !== "string" || key.length === 0) return Promise.reject(new StoreError("NotFound", "empty key"));
-    let built: ChangeEvent & { record?: Buffer };
+    let built: { event: StoredEvent; record: Buffer | undefined };
     try {
       built = validateAndBuild();
     } catch (err) {
       return Promise.reject(err);
     }
-    const { record, ...event } = built;
+    const { record, event } = built;
     this.latestRev = event.revision;
-    this.overlay.set(key, { rev: event.revision, obj: event.type === "DELETED" ? null : event.object });
+    this.overlay.set(key, { rev: event.revision, obj: event.type === "DELETED" ? null : new StoredObject(event.json, String(event.revision)) });
     return new Promise<ChangeEvent>((resolve, reject) => {
       this.queue.push({ event, record, resolve, reject });
       if (!this.flushing) {
@@ -222,46 +240,33 @@ export class Engine implements StoreBackend {
   }
 
   /**
-   * Keeps the JSON of the newest writes (as many as the watch history, at
-   * least 1024) in encodedObjects for the replies and watch messages that
-   * follow a write; older objects' text is dropped, so long-lived objects do
-   * not cost their size twice (a GET of one encodes it again).
+   * Builds the stored text and the log record; pure apart from reading
+   * `latestRev`. The object is encoded once: that text is what the store
+   * keeps, logs, replies with and publishes.
    */
-  private keepEncoding(object: JsonObject, text: string): void {
-    const old = this.encodedRing[this.encodedNext];
-    if (old) encodedObjects.delete(old);
-    this.encodedRing[this.encodedNext] = object;
-    this.encodedNext = (this.encodedNext + 1) % this.encodedRing.length;
-    encodedObjects.set(object, text);
+  private accept(type: "ADDED" | "MODIFIED", key: string, obj: JsonObject, prevJson: string | undefined): { event: StoredEvent; record: Buffer | undefined } {
+    const rev = this.latestRev + 1;
+    if (obj === null || typeof obj !== "object" || Array.isArray(obj)) throw new StoreError("Conflict", `${key}: object must be a JSON object`);
+    const md = obj["metadata"];
+    const bytes = Buffer.from(JSON.stringify({ ...obj, metadata: { ...(md !== null && typeof md === "object" ? md : {}), resourceVersion: String(rev) } }), "utf8");
+    if (bytes.length > this.maxObjectBytes) {
+      throw new StoreError("TooLarge", `${key}: object is ${bytes.length} bytes, more than the limit of ${this.maxObjectBytes}`);
+    }
+    // Kept as decoded from its bytes: an exactly sized string, where JSON.stringify's own result carries ~15 % slack for as long as it lives.
+    const json = bytes.toString("utf8");
+    return { event: { type, key, revision: rev, json, prevJson }, record: this.record(rev, type, key, bytes) };
   }
 
-  /** Builds the stored copy and the log record; pure apart from reading `latestRev`. */
-  private accept(type: ChangeType, key: string, obj: JsonObject | undefined, prev: JsonObject | undefined): ChangeEvent & { record?: Buffer } {
+  /** The DELETED event: the last state with the deletion's revision as its resourceVersion. */
+  private deleted(key: string, prev: JsonObject, prevJson: string): { event: StoredEvent; record: Buffer | undefined } {
     const rev = this.latestRev + 1;
-    const rv = String(rev);
-    let object: JsonObject;
-    let objText: string | undefined;
-    if (type === "DELETED") {
-      const p = prev as JsonObject;
-      // Share the frozen sub-objects; only the spine carrying the new resourceVersion is new.
-      object = deepFreeze({ ...p, metadata: { ...((p["metadata"] ?? {}) as object), resourceVersion: rv } });
-    } else {
-      if (obj === null || typeof obj !== "object" || Array.isArray(obj)) throw new StoreError("Conflict", `${key}: object must be a JSON object`);
-      const md = obj["metadata"];
-      const withRv = { ...obj, metadata: { ...(md !== null && typeof md === "object" ? md : {}), resourceVersion: rv } };
-      objText = JSON.stringify(withRv);
-      const size = objText.length > this.maxObjectBytes / 3 ? Buffer.byteLength(objText) : objText.length;
-      if (size > this.maxObjectBytes) {
-        throw new StoreError("TooLarge", `${key}: object is ${size} bytes, more than the limit of ${this.maxObjectBytes}`);
-      }
-      // Re-parse so the stored copy is exactly what recovery will produce (no undefined, no class instances).
-      object = deepFreeze(JSON.parse(objText) as JsonObject);
-    }
-    const event: ChangeEvent = prev ? { type, key, revision: rev, object, prevObject: expose(prev) } : { type, key, revision: rev, object };
-    if (objText !== undefined) this.keepEncoding(object, objText);
+    const json = Buffer.from(JSON.stringify({ ...prev, metadata: { ...((prev["metadata"] ?? {}) as object), resourceVersion: String(rev) } })).toString("utf8");
+    return { event: { type: "DELETED", key, revision: rev, json, prevJson }, record: this.record(rev, "DELETED", key, undefined) };
+  }
+
+  private record(rev: number, type: ChangeType, key: string, obj: Buffer | undefined): Buffer | undefined {
     const p = this.persistence;
-    const record = !p.encodes ? undefined : p.encode ? p.encode(rev, type, key, objText) : encodeRecord(payloadText(rev, type, key, objText));
-    return { ...event, record };
+    return !p.encodes ? undefined : p.encode ? p.encode(rev, type, key, obj) : encodeWrite(rev, type, key, obj);
   }
 
   private async flushLoop(): Promise<void> {
@@ -300,15 +305,17 @@ export class Engine implements StoreBackend {
     this.writes += batch.length;
     this.recordsSinceSnapshot += batch.length;
     for (const p of batch) {
+      // One view per write, shared by the listeners and the writer; it decodes only if asked.
+      const view = changeEvent(p.event);
       for (const l of this.listeners) {
         try {
-          l(p.event);
+          l(view);
         } catch (err) {
           // A broken listener must not break the store or other listeners.
           console.error("store listener threw", err);
         }
       }
-      p.resolve(p.event);
+      p.resolve(view);
     }
     if (this.snapshotEvery > 0 && this.recordsSinceSnapshot >= this.snapshotEvery && !this.snapshotInFlight && !this.closing) {
       this.snapshot().catch((err) => console.error("automatic snapshot failed", err));

@@ -11,8 +11,6 @@
  * Known limits: after a restart the watch history holds only the records after
  * the newest snapshot (snapshots do not carry history), so `oldestRevision` can
  * jump forward across a restart and old watchers get Expired and re-list.
- * Objects loaded at recovery are frozen lazily on first read, so the first
- * full list after a restart is slower than later ones.
  */
 import { constants as fsc } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from "node:fs/promises";
@@ -20,8 +18,8 @@ import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import { corrupt, scanSegment } from "./codec.ts";
 import { DEFAULT_HISTORY_LIMIT, Engine, type Persistence } from "./engine.ts";
-import type { VersionedState } from "./state.ts";
-import { StoreError, type ChangeEvent, type FileBackendOptions, type JsonObject, type MemoryBackendOptions, type StoreBackend } from "./types.ts";
+import type { StoredEvent, VersionedState } from "./state.ts";
+import { StoreError, type FileBackendOptions, type JsonObject, type MemoryBackendOptions, type StoreBackend } from "./types.ts";
 
 const SEGMENT_RE = /^wal-(\d{16})\.log$/;
 const SNAPSHOT_RE = /^snapshot-(\d{16})\.snap$/;
@@ -72,7 +70,7 @@ async function listDir(dir: string): Promise<DirListing> {
 }
 
 /** Reads and verifies a snapshot completely before touching `state`. */
-async function readSnapshot(path: string, expectedRev: number): Promise<Array<[string, JsonObject]>> {
+async function readSnapshot(path: string, expectedRev: number): Promise<Array<[string, string]>> {
   const buf = await readFile(path);
   if (buf.length < 2 || buf[buf.length - 1] !== 0x0a) throw corrupt(path, buf.length, "snapshot is truncated (no trailer)");
   const trailerStart = buf.lastIndexOf(0x0a, buf.length - 2) + 1;
@@ -88,16 +86,28 @@ async function readSnapshot(path: string, expectedRev: number): Promise<Array<[s
   if (header.format !== SNAPSHOT_FORMAT || header.revision !== expectedRev) {
     throw corrupt(path, 0, `unexpected snapshot header ${buf.toString("utf8", 0, Math.min(headerEnd, 200))}`);
   }
-  const entries: Array<[string, JsonObject]> = [];
-  // Decode in chunks of whole lines: one string per ~8 MiB keeps memory flat and stays under V8's string limit.
+  const entries: Array<[string, string]> = [];
+  // One line per object, `["<key>",{...}]`: the key is decoded, the object's
+  // bytes become one fresh string each (the store keeps text; nothing is parsed).
   let pos = headerEnd + 1;
   while (pos < trailerStart) {
-    let end = Math.min(trailerStart, pos + 8 * 1024 * 1024);
-    if (end < trailerStart) end = buf.lastIndexOf(0x0a, end - 1) + 1;
-    if (end <= pos) end = buf.indexOf(0x0a, pos) + 1;
-    const parsed = JSON.parse(`[${buf.toString("utf8", pos, end - 1).replaceAll("\n", ",")}]`) as Array<[string, JsonObject]>;
-    for (const e of parsed) entries.push(e);
-    pos = end;
+    const end = buf.indexOf(0x0a, pos);
+    if (end < 0 || end >= trailerStart || buf[pos] !== 0x5b || buf[pos + 1] !== 0x22 || buf[end - 1] !== 0x5d) {
+      throw corrupt(path, pos, "snapshot line is not a [key,object] pair");
+    }
+    // End of the key's JSON string: the first `"` not escaped (UTF-8 continuation bytes are never `"` or `\`).
+    let q = pos + 2;
+    while (q < end && buf[q] !== 0x22) q += buf[q] === 0x5c ? 2 : 1;
+    if (q >= end || buf[q + 1] !== 0x2c || buf[q + 2] !== 0x7b || buf[end - 2] !== 0x7d) throw corrupt(path, pos, "snapshot line is not a [key,object] pair");
+    let key: unknown;
+    try {
+      key = JSON.parse(buf.toString("utf8", pos + 1, q + 1));
+    } catch {
+      key = undefined;
+    }
+    if (typeof key !== "string") throw corrupt(path, pos, "snapshot line's key is not a JSON string");
+    entries.push([key, buf.toString("utf8", q + 2, end - 1)]);
+    pos = end + 1;
   }
   if (entries.length !== header.count || trailer.count !== header.count) {
     throw corrupt(path, trailerStart, `snapshot holds ${entries.length} objects, header says ${String(header.count)}`);
@@ -132,7 +142,7 @@ class FilePersistence implements Persistence {
       const path = join(this.dir, s.name);
       try {
         const entries = await readSnapshot(path, s.rev);
-        for (const [k, o] of entries) state.load(k, o); // frozen lazily on first read (state.expose)
+        for (const [k, json] of entries) state.load(k, json); // resourceVersion learnt on first use
         state.revision = s.rev;
         snapRev = s.rev;
         break;
@@ -172,25 +182,26 @@ class FilePersistence implements Persistence {
         if (rec.rev !== state.revision + 1) {
           throw corrupt(path, recordOffset(buf, r), `revision gap: found ${rec.rev} after ${state.revision}`);
         }
-        const prev = state.objects.get(rec.key);
+        const prev = state.objects.get(rec.key)?.json;
         const fail = (why: string): StoreError => corrupt(path, recordOffset(buf, r), why);
-        let event: ChangeEvent;
+        let event: StoredEvent;
         if (rec.type === "ADDED") {
           if (prev) throw fail(`ADDED ${rec.key} which already exists`);
           if (!rec.obj) throw fail("ADDED record without object");
-          event = { type: "ADDED", key: rec.key, revision: rec.rev, object: rec.obj };
+          event = { type: "ADDED", key: rec.key, revision: rec.rev, json: rec.obj, prevJson: undefined };
         } else if (rec.type === "MODIFIED") {
           if (!prev) throw fail(`MODIFIED ${rec.key} which does not exist`);
           if (!rec.obj) throw fail("MODIFIED record without object");
-          event = { type: "MODIFIED", key: rec.key, revision: rec.rev, object: rec.obj, prevObject: prev };
+          event = { type: "MODIFIED", key: rec.key, revision: rec.rev, json: rec.obj, prevJson: prev };
         } else if (rec.type === "DELETED") {
           if (!prev) throw fail(`DELETED ${rec.key} which does not exist`);
-          const object = { ...prev, metadata: { ...((prev["metadata"] ?? {}) as object), resourceVersion: String(rec.rev) } };
-          event = { type: "DELETED", key: rec.key, revision: rec.rev, object, prevObject: prev };
+          const p = JSON.parse(prev) as JsonObject;
+          const json = JSON.stringify({ ...p, metadata: { ...((p["metadata"] ?? {}) as object), resourceVersion: String(rec.rev) } });
+          event = { type: "DELETED", key: rec.key, revision: rec.rev, json, prevJson: prev };
         } else {
           throw fail(`unknown record type ${String(rec.type)}`);
         }
-        state.apply(Object.freeze(event));
+        state.apply(event);
       }
     }
     if (state.revision === 0 && segs.length > 0 && snapRev === 0) {
@@ -228,7 +239,7 @@ class FilePersistence implements Persistence {
     this.rollPending = true;
   }
 
-  async writeSnapshot(revision: number, entries: Array<[string, JsonObject]>): Promise<void> {
+  async writeSnapshot(revision: number, entries: Array<[string, string]>): Promise<void> {
     const final = join(this.dir, snapshotName(revision));
     const tmp = `${final}.tmp`;
     const fh = await open(tmp, "w");
@@ -252,7 +263,8 @@ class FilePersistence implements Persistence {
       for (let i = 0; i < entries.length; i += SNAPSHOT_CHUNK) {
         let chunk = "";
         const end = Math.min(entries.length, i + SNAPSHOT_CHUNK);
-        for (let j = i; j < end; j++) chunk += JSON.stringify(entries[j]) + "\n";
+        // `[key,object]` as JSON.stringify would write it, around the stored text.
+        for (let j = i; j < end; j++) chunk += `[${JSON.stringify(entries[j]![0])},${entries[j]![1]}]\n`;
         await put(chunk);
       }
       await writeAll(fh, Buffer.from(JSON.stringify({ count: entries.length, crc }) + "\n"));

@@ -30,8 +30,8 @@ import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, type JetStreamClient } from "@nats-io/jetstream";
 import { Kvm, KvWatchInclude } from "@nats-io/kv";
 import { DEFAULT_HISTORY_LIMIT, Engine, type Persistence } from "./engine.ts";
-import type { VersionedState } from "./state.ts";
-import { StoreError, type ChangeEvent, type ChangeType, type JsonObject, type StoreBackend } from "./types.ts";
+import type { StoredEvent, VersionedState } from "./state.ts";
+import { StoreError, type ChangeType, type JsonObject, type StoreBackend } from "./types.ts";
 
 export interface JetStreamBackendOptions {
   /** NATS server URL(s); give every cluster member so the store follows a failover. */
@@ -103,8 +103,8 @@ class JetStreamPersistence implements Persistence {
   }
 
   /** The value is the object's JSON; a delete carries no value (the marker says it). */
-  encode(_rev: number, _type: ChangeType, _key: string, objText: string | undefined): Buffer {
-    return objText === undefined ? EMPTY : Buffer.from(objText, "utf8");
+  encode(_rev: number, _type: ChangeType, _key: string, obj: Buffer | undefined): Buffer {
+    return obj ?? EMPTY;
   }
 
   async recover(state: VersionedState): Promise<void> {
@@ -179,10 +179,10 @@ class JetStreamPersistence implements Persistence {
     // The stream sequence is the truth (a foreign write carries no resourceVersion of its own).
     const md = obj["metadata"];
     obj["metadata"] = { ...(md !== null && typeof md === "object" ? md : {}), resourceVersion: String(revision) };
-    state.load(key, obj);
+    state.load(key, Buffer.from(JSON.stringify(obj)).toString("utf8"), String(revision));
   }
 
-  async append(firstRev: number, records: Buffer[], events: readonly ChangeEvent[]): Promise<void> {
+  async append(firstRev: number, records: Buffer[], events: readonly StoredEvent[]): Promise<void> {
     const js = this.js;
     if (!js) throw new StoreError("Closed", "JetStream backend is not open");
     const acks = events.map((e, i) => this.publish(js, e, records[i] ?? EMPTY, firstRev + i));
@@ -195,7 +195,7 @@ class JetStreamPersistence implements Persistence {
    * the message id (the revision) makes a retry of a write that did land a
    * duplicate JetStream acknowledges instead of a second message.
    */
-  private async publish(js: JetStreamClient, e: ChangeEvent, data: Buffer, rev: number): Promise<void> {
+  private async publish(js: JetStreamClient, e: StoredEvent, data: Buffer, rev: number): Promise<void> {
     const deadline = Date.now() + (this.opts.writeTimeoutMs ?? 60_000);
     const h = headers();
     if (e.type === "DELETED") h.set("KV-Operation", "DEL");

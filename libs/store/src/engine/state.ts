@@ -3,7 +3,7 @@
  * the bounded event history used for watch replay and lists at an older
  * revision. Pure data structure, no I/O; both backends share it.
  */
-import { StoreError, type ChangeEvent, type HistoryResult, type JsonObject, type ListOptions, type ListResult } from "./types.ts";
+import { StoreError, type ChangeEvent, type ChangeType, type HistoryResult, type JsonListResult, type JsonObject, type ListOptions, type ListResult } from "./types.ts";
 
 /** Index of the first element of sorted `a` that is >= k (or > k when `after`). */
 function bound(a: readonly string[], k: string, after: boolean): number {
@@ -108,20 +108,8 @@ export function deepFreeze<T>(v: T): T {
   return v;
 }
 
-/**
- * Objects loaded at recovery are frozen lazily, on their way out, so a restart
- * with 100k objects does not pay for freezing all of them up front.
- */
-export function expose<T extends JsonObject | undefined>(o: T): T {
-  if (o !== undefined && !Object.isFrozen(o)) deepFreeze(o);
-  return o;
-}
-
-const exposeEvent = (e: ChangeEvent): ChangeEvent => {
-  expose(e.object);
-  expose(e.prevObject);
-  return e;
-};
+/** A stored object's JSON → the deep-frozen object callers of the object API get (a fresh copy each time). */
+export const decode = (json: string): JsonObject => deepFreeze(JSON.parse(json) as JsonObject);
 
 export const resourceVersionOf = (obj: JsonObject | undefined): string | undefined => {
   const md = obj?.["metadata"];
@@ -130,11 +118,65 @@ export const resourceVersionOf = (obj: JsonObject | undefined): string | undefin
   return typeof rv === "string" ? rv : undefined;
 };
 
+/**
+ * One current object as the store keeps it: its JSON text (one flat string:
+ * a fraction of the parsed graph's heap and a single object for the GC to
+ * mark, instead of hundreds) and its resourceVersion, for compare-and-swap
+ * without decoding. Objects loaded from a snapshot learn their
+ * resourceVersion on first use.
+ */
+export class StoredObject {
+  constructor(
+    readonly json: string,
+    private rv: string | null,
+  ) {}
+
+  get resourceVersion(): string | undefined {
+    if (this.rv === null) this.rv = resourceVersionOf(JSON.parse(this.json) as JsonObject) ?? "";
+    return this.rv === "" ? undefined : this.rv;
+  }
+}
+
+/** One write in the watch history, as text (shares the strings of the objects it wrote). */
+export interface StoredEvent {
+  readonly type: ChangeType;
+  readonly key: string;
+  readonly revision: number;
+  /** The object's JSON; for DELETED the last state with metadata.resourceVersion = deletion revision. */
+  readonly json: string;
+  /** The JSON of the state before the write (MODIFIED, DELETED). */
+  readonly prevJson: string | undefined;
+}
+
+/**
+ * A stored event as the object API shows it: `object` and `prevObject` are
+ * decoded (deep-frozen) on first access, so callers that only want the
+ * text (the store's server) never pay for a decode.
+ */
+export function changeEvent(s: StoredEvent): ChangeEvent {
+  let object: JsonObject | undefined;
+  let prev: JsonObject | undefined;
+  const e = {
+    type: s.type,
+    key: s.key,
+    revision: s.revision,
+    objectJson: s.json,
+    get object(): JsonObject {
+      return (object ??= decode(s.json));
+    },
+  };
+  if (s.prevJson !== undefined) {
+    const prevJson = s.prevJson;
+    Object.defineProperty(e, "prevObject", { enumerable: true, get: () => (prev ??= decode(prevJson)) });
+  }
+  return e;
+}
+
 export class VersionedState {
-  readonly objects = new Map<string, JsonObject>();
+  readonly objects = new Map<string, StoredObject>();
   readonly keys = new SortedKeys();
   /** Consecutive revisions: events[i].revision === events[head].revision + (i - head). */
-  private events: ChangeEvent[] = [];
+  private events: StoredEvent[] = [];
   private head = 0;
   revision = 0;
 
@@ -150,13 +192,17 @@ export class VersionedState {
     return first ? first.revision : this.revision + 1;
   }
 
-  /** Load one object without an event (snapshot load). Keys must be supplied in ascending order for speed, any order works. */
-  load(key: string, obj: JsonObject): void {
-    this.objects.set(key, obj);
+  /**
+   * Load one object without an event (snapshot load). `resourceVersion` may be
+   * left out when unknown (learnt from the JSON on first use). Keys must be
+   * supplied in ascending order for speed, any order works.
+   */
+  load(key: string, json: string, resourceVersion?: string): void {
+    this.objects.set(key, new StoredObject(json, resourceVersion ?? null));
     this.keys.insert(key);
   }
 
-  apply(e: ChangeEvent): void {
+  apply(e: StoredEvent): void {
     if (e.revision !== this.revision + 1) {
       throw new StoreError("Corrupt", `revision gap: applying ${e.revision} after ${this.revision}`, { currentRevision: this.revision });
     }
@@ -165,7 +211,7 @@ export class VersionedState {
       this.keys.remove(e.key);
     } else {
       if (e.type === "ADDED") this.keys.insert(e.key);
-      this.objects.set(e.key, e.object);
+      this.objects.set(e.key, new StoredObject(e.json, String(e.revision)));
     }
     this.revision = e.revision;
     if (this.historyLimit > 0) {
@@ -179,10 +225,10 @@ export class VersionedState {
     }
   }
 
-  /** Sorted snapshot of the current objects (objects are frozen, so sharing them is safe). */
-  entries(): Array<[string, JsonObject]> {
-    const out: Array<[string, JsonObject]> = [];
-    for (const k of this.keys.all()) out.push([k, this.objects.get(k) as JsonObject]);
+  /** Sorted snapshot of the current objects' JSON (strings are immutable, so sharing them is safe). */
+  entries(): Array<[string, string]> {
+    const out: Array<[string, string]> = [];
+    for (const k of this.keys.all()) out.push([k, (this.objects.get(k) as StoredObject).json]);
     return out;
   }
 
@@ -194,25 +240,32 @@ export class VersionedState {
     }
   }
 
-  history(prefix: string, afterRevision: number, limit: number): HistoryResult {
+  /** Stored events with revision > afterRevision under `prefix`, at most `limit` (0 = all). */
+  historyEvents(prefix: string, afterRevision: number, limit: number): { events: StoredEvent[]; more: boolean; revision: number } {
     this.checkRevision(afterRevision, "watch");
-    const events: ChangeEvent[] = [];
+    const events: StoredEvent[] = [];
     const max = limit > 0 ? limit : Infinity;
     let more = false;
     const oldest = this.oldestRevision;
     for (let i = this.head + Math.max(0, afterRevision + 1 - oldest); i < this.events.length; i++) {
-      const e = this.events[i] as ChangeEvent;
+      const e = this.events[i] as StoredEvent;
       if (!e.key.startsWith(prefix)) continue;
       if (events.length >= max) {
         more = true;
         break;
       }
-      events.push(exposeEvent(e));
+      events.push(e);
     }
     return { events, more, revision: this.revision };
   }
 
-  list(prefix: string, opts: ListOptions = {}): ListResult {
+  history(prefix: string, afterRevision: number, limit: number): HistoryResult {
+    const r = this.historyEvents(prefix, afterRevision, limit);
+    return { events: r.events.map(changeEvent), more: r.more, revision: r.revision };
+  }
+
+  /** `list` with each item as its JSON text; a filter sees the decoded object. */
+  listJson(prefix: string, opts: ListOptions = {}): JsonListResult {
     const rev = opts.revision ?? this.revision;
     if (rev > this.revision) {
       throw new StoreError("Expired", `list revision ${rev} is newer than the current revision ${this.revision}`, { currentRevision: this.revision });
@@ -225,12 +278,12 @@ export class VersionedState {
     // State at `rev` = current state with events newer than rev undone. Walking
     // newest → oldest, the last write wins and leaves the state before the
     // oldest undone event, i.e. the state at `rev`.
-    const overrides = new Map<string, JsonObject | null>();
+    const overrides = new Map<string, string | null>();
     for (let i = this.events.length - 1; i >= this.head; i--) {
-      const e = this.events[i] as ChangeEvent;
+      const e = this.events[i] as StoredEvent;
       if (e.revision <= rev) break;
       if (!e.key.startsWith(prefix)) continue;
-      overrides.set(e.key, e.type === "ADDED" ? null : (e.prevObject ?? null));
+      overrides.set(e.key, e.type === "ADDED" ? null : (e.prevJson ?? null));
     }
     // Keys that exist at `rev` but not now, merged in order with current keys.
     const extra = [...overrides.keys()].filter((k) => !this.objects.has(k) && overrides.get(k) !== null).sort();
@@ -239,7 +292,7 @@ export class VersionedState {
     const cursor = this.keys.from(start ?? prefix, start !== undefined);
     let ck = cursor.next().value;
 
-    const items: JsonObject[] = [];
+    const items: string[] = [];
     let lastKey: string | undefined;
     let more = false;
     for (;;) {
@@ -258,18 +311,23 @@ export class VersionedState {
         more = true;
         break;
       }
-      const o = overrides.has(key) ? overrides.get(key) : this.objects.get(key);
+      const o = overrides.has(key) ? overrides.get(key) : this.objects.get(key)?.json;
       if (!o) continue;
-      if (filter && !filter(o)) continue;
-      items.push(expose(o));
+      if (filter && !filter(JSON.parse(o) as JsonObject)) continue;
+      items.push(o);
       lastKey = key;
     }
     if (!more) return { items, revision: rev };
-    const result: { items: JsonObject[]; revision: number; lastKey?: string; remaining?: number } = { items, revision: rev, lastKey };
+    const result: { items: string[]; revision: number; lastKey?: string; remaining?: number } = { items, revision: rev, lastKey };
     if (!filter && rev === this.revision && lastKey !== undefined) {
       result.remaining = this.keys.countBetween(lastKey, prefixEnd(prefix));
     }
     return result;
+  }
+
+  list(prefix: string, opts: ListOptions = {}): ListResult {
+    const r = this.listJson(prefix, opts);
+    return { ...r, items: r.items.map(decode) };
   }
 }
 

@@ -9,21 +9,15 @@ export type JsonObject = Record<string, unknown>;
 
 export type ChangeType = "ADDED" | "MODIFIED" | "DELETED";
 
-/**
- * The JSON text of a written event's object, as the engine encoded it for the
- * log, so the store's replies and watch messages reuse it instead of encoding
- * the object again. Held weakly, and only for the newest writes (the
- * engine drops older entries: see Engine.keepEncoding).
- */
-export const encodedObjects = new WeakMap<object, string>();
-
 export interface ChangeEvent {
   readonly type: ChangeType;
   readonly key: string;
   /** The global revision of this write. */
   readonly revision: number;
-  /** New state; for DELETED the last state with metadata.resourceVersion = deletion revision. */
+  /** New state; for DELETED the last state with metadata.resourceVersion = deletion revision. Decoded on first access. */
   readonly object: JsonObject;
+  /** `object` as the JSON text the store keeps (and logs): what replies and watch messages send. */
+  readonly objectJson: string;
   /** State before the write (MODIFIED, DELETED). */
   readonly prevObject?: JsonObject;
 }
@@ -46,6 +40,28 @@ export interface ListResult {
   readonly lastKey?: string;
   /** Keys left after this page (only when no filter is given). */
   readonly remaining?: number;
+}
+
+/** A list page with each item as its stored JSON text. */
+export interface JsonListResult {
+  readonly items: string[];
+  readonly revision: number;
+  readonly lastKey?: string;
+  readonly remaining?: number;
+}
+
+/** One change as JSON text, without the previous state (what watchers are sent). */
+export interface JsonChange {
+  readonly type: ChangeType;
+  readonly key: string;
+  readonly revision: number;
+  readonly objectJson: string;
+}
+
+export interface JsonHistoryResult {
+  readonly events: JsonChange[];
+  readonly more: boolean;
+  readonly revision: number;
 }
 
 export interface HistoryResult {
@@ -106,7 +122,10 @@ export interface StoreStats {
  * CAS writes issued without awaiting is judged correctly. Reads (`get`, `list`,
  * `history`, `revision`) only ever show committed (durable) writes.
  *
- * Objects returned are deep-frozen: callers must copy before changing them.
+ * The store keeps every object as its JSON text. The object API (`get`,
+ * `list`, `history`, events' `object`) decodes a deep-frozen copy on each call
+ * (callers must copy before changing it); the `*Json` variants hand out the
+ * stored text itself, for callers that only forward it (the store's server).
  */
 export interface StoreBackend {
   /** Last committed revision (0 when empty). */
@@ -123,10 +142,16 @@ export interface StoreBackend {
   delete(key: string, pre?: Precondition): Promise<ChangeEvent>;
   /** Current state, deep-frozen. */
   get(key: string): JsonObject | undefined;
+  /** Current state's JSON text (exactly what `get` decodes). */
+  getJson(key: string): string | undefined;
   /** Keys in ascending order under `prefix`. */
   list(prefix: string, opts?: ListOptions): ListResult;
+  /** `list` with items as JSON text; a `filter` is given the decoded object. */
+  listJson(prefix: string, opts?: ListOptions): JsonListResult;
   /** Events with revision > afterRevision for keys under prefix; Expired if afterRevision < oldestRevision - 1. */
   history(prefix: string, afterRevision: number, limit: number): HistoryResult;
+  /** `history` as JSON text, without previous states. */
+  historyJson(prefix: string, afterRevision: number, limit: number): JsonHistoryResult;
   subscribe(listener: (e: ChangeEvent) => void): () => void;
   /** Write a snapshot and drop covered log segments. */
   snapshot(): Promise<void>;
