@@ -27,6 +27,9 @@
  *   BENCH_PODS_PER_NODE   "10-30" (default) or a fixed number; the issue's large target is
  *                         BENCH_NODES_SIZES=5000 BENCH_PODS_PER_NODE=30 (150k pods)
  *   BENCH_FILL_CONCURRENCY pod creates in flight during the fill (default 64)
+ *   BENCH_FILL_SECONDS    stop creating fill pods after this long (default: no limit); the run then goes on
+ *                         with the pods created by then (fill.pods, fill.plannedPods and fill.stoppedBy say so),
+ *                         so a size too large for the time at hand still gives every figure
  *   BENCH_HISTORY_LIMIT   the store's watch history window (default: the store's, 20k events);
  *                         a small one shows how watches cope with falling out of it
  *   BENCH_STEADY_SECONDS  steady-state window (default 20; ≥ 10 s covers one lease period)
@@ -66,6 +69,7 @@ const OFFERED_RATE = 100;
 const FILL_CONCURRENCY = Number(process.env.BENCH_FILL_CONCURRENCY ?? 64);
 const HISTORY_LIMIT = process.env.BENCH_HISTORY_LIMIT ? Number(process.env.BENCH_HISTORY_LIMIT) : undefined;
 const STEADY_S = Number(process.env.BENCH_STEADY_SECONDS ?? 20);
+const FILL_SECONDS = Number(process.env.BENCH_FILL_SECONDS ?? Infinity);
 const LATENCY_S = Number(process.env.BENCH_LATENCY_SECONDS ?? 10);
 const [PPN_MIN, PPN_MAX] = (process.env.BENCH_PODS_PER_NODE ?? "10-30").split("-").map(Number).concat([NaN]) as [number, number];
 const podsPerNodeMax = Number.isFinite(PPN_MAX) ? PPN_MAX : PPN_MIN;
@@ -167,7 +171,7 @@ interface SizeResult {
   readonly registerSeconds: number;
   readonly perNode: { heapKiB: number; rssKiB: number };
   readonly steadyNodesOnly: SteadyState;
-  readonly fill: { pods: number; seconds: number; podsPerSec: number; cpuMsPerPod: number; gcPauseMsPerPod: number; writesPerPod: number; leaseRenewalsPerSec: number; loadAverage: number };
+  readonly fill: { pods: number; plannedPods?: number; stoppedBy?: string; seconds: number; podsPerSec: number; cpuMsPerPod: number; gcPauseMsPerPod: number; writesPerPod: number; leaseRenewalsPerSec: number; loadAverage: number };
   readonly perPod: { heapKiB: number; rssKiB: number };
   readonly steadyWithPods: SteadyState;
   readonly startupLatency: LatencySummary & { offeredPerSec: number; achievedPerSec: number; notRunning: number; loadAverage: number };
@@ -331,39 +335,43 @@ const runSize = async (n: number): Promise<SizeResult> => {
   };
   await Promise.all(
     Array.from({ length: FILL_CONCURRENCY }, async () => {
-      while (next < jobs.length) {
+      while (next < jobs.length && performance.now() - f0 < FILL_SECONDS * 1000) {
         // Through the event loop, as a request from the network would arrive: on the in-process bus a
         // create and all it sets off is one chain of microtasks, and back-to-back creates would keep
         // timers (lease renewals, watch repairs) from ever running during the fill.
         await new Promise((r) => setImmediate(r));
-        if (next >= jobs.length) break;
+        if (next >= jobs.length || performance.now() - f0 >= FILL_SECONDS * 1000) break;
         const [name, node] = jobs[next++]!;
         await createRetrying(name, node);
       }
     }),
   );
-  log(`${jobs.length} pods created in ${round((performance.now() - f0) / 1000, 1)} s; waiting for Running`);
-  while (fillRunning < jobs.length) await sleep(250);
+  // With BENCH_FILL_SECONDS, the fill stops creating at its deadline: the rest of the run measures the pods created by then.
+  const filled = next;
+  const stopped = filled < jobs.length;
+  log(`${filled} pods created in ${round((performance.now() - f0) / 1000, 1)} s${stopped ? ` (BENCH_FILL_SECONDS reached: ${jobs.length - filled} of the planned ${jobs.length} not created)` : ""}; waiting for Running`);
+  while (fillRunning < filled) await sleep(250);
   clearInterval(progress);
   const fillSeconds = (performance.now() - f0) / 1000;
   const fc = cpuMs() - fc0;
   const fill = {
-    pods: jobs.length,
+    pods: filled,
+    ...(stopped ? { plannedPods: jobs.length, stoppedBy: `BENCH_FILL_SECONDS=${FILL_SECONDS}` } : {}),
     seconds: round(fillSeconds, 1),
-    podsPerSec: round(jobs.length / fillSeconds, 1),
-    cpuMsPerPod: round(fc / Math.max(1, jobs.length), 2),
+    podsPerSec: round(filled / fillSeconds, 1),
+    cpuMsPerPod: round(fc / Math.max(1, filled), 2),
     /** Main-thread GC pauses per pod start (the bench process'). */
-    gcPauseMsPerPod: round((gcPauseMs - gc0) / Math.max(1, jobs.length), 2),
+    gcPauseMsPerPod: round((gcPauseMs - gc0) / Math.max(1, filled), 2),
     /** Store writes per pod start (create, status updates, events; lease renewals during the fill included). */
-    writesPerPod: round((store.backend.revision - rev0) / Math.max(1, jobs.length), 2),
+    writesPerPod: round((store.backend.revision - rev0) / Math.max(1, filled), 2),
     /** Heartbeats during the fill (n / 10 s when every node keeps renewing on time). */
     leaseRenewalsPerSec: round((renewals - renewals0) / fillSeconds, 1),
     loadAverage: round(loadavg()[0]!, 1),
   };
-  log(`all ${jobs.length} pods Running after ${fill.seconds} s (${fill.podsPerSec} pods/s, ${fill.cpuMsPerPod} CPU-ms per pod start (${fill.gcPauseMsPerPod} ms of it GC pauses), ${fill.writesPerPod} store writes per pod, ${fill.leaseRenewalsPerSec} lease renewals/s, load ${fill.loadAverage})`);
+  log(`all ${filled} pods Running after ${fill.seconds} s (${fill.podsPerSec} pods/s, ${fill.cpuMsPerPod} CPU-ms per pod start (${fill.gcPauseMsPerPod} ms of it GC pauses), ${fill.writesPerPod} store writes per pod, ${fill.leaseRenewalsPerSec} lease renewals/s, load ${fill.loadAverage})`);
   await sleep(2000); // last status writes and events settle
   const withPods = mem();
-  const perPod = { heapKiB: round((withPods.heap - withNodes.heap) / Math.max(1, jobs.length) / 1024, 1), rssKiB: round((withPods.rss - withNodes.rss) / Math.max(1, jobs.length) / 1024, 1) };
+  const perPod = { heapKiB: round((withPods.heap - withNodes.heap) / Math.max(1, filled) / 1024, 1), rssKiB: round((withPods.rss - withNodes.rss) / Math.max(1, filled) / 1024, 1) };
   log(`per pod: heap ${perPod.heapKiB} KiB, RSS ${perPod.rssKiB} KiB`);
   snapshot(`nodes-${n}-b-pods.heapsnapshot`);
   const steadyWithPods = await steady("with pods");
@@ -398,7 +406,7 @@ const runSize = async (n: number): Promise<SizeResult> => {
   return {
     nodes: n,
     podsPerNode: process.env.BENCH_PODS_PER_NODE ?? "10-30",
-    pods: jobs.length + total,
+    pods: filled + total,
     registerSeconds,
     perNode,
     steadyNodesOnly,
