@@ -11,7 +11,7 @@
  * then, so no timer per running container). The durations are the named
  * delays `crashLoopBackOff` and `imagePullBackOff`, from `input.backoff`.
  */
-import { assign, enqueueActions, fromCallback, fromPromise, sendParent, setup } from "xstate";
+import { assign, enqueueActions, fromPromise, sendParent, setup } from "xstate";
 import {
   type ContainerRuntime,
   type ContainerStatus,
@@ -32,6 +32,7 @@ import { parseQuantity } from "@kubeactor/api";
 import type { ContainerSpec, ContainerView, K8sContainerState } from "./pod-status.ts";
 import { type ProbeKind, type ProbeReport, type ProbeSpec, probeTitle, probeWorker, type RunProbe } from "./probes.ts";
 import { runProbeOn } from "./probes-run.ts";
+import { unwatchExit, watchExit } from "./runtime/exit-watch.ts";
 
 export interface Backoff {
   readonly initialMs: number;
@@ -241,23 +242,6 @@ export const containerMachine = setup({
       ctx.record("Normal", "Started", `Started container ${ctx.spec.name}`, fieldPath(ctx));
       return ctx.runtime.containerStatus(id);
     }),
-    /** The runtime's event stream for this one container; also catches an exit that happened before subscribing. */
-    watchContainer: fromCallback<ContainerMachineEvent, { runtime: ContainerRuntime; containerId: string }>(({ input, sendBack }) => {
-      let sent = false;
-      const send = (status: ContainerStatus) => {
-        if (sent) return;
-        sent = true;
-        sendBack({ type: "EXITED", status });
-      };
-      const off = input.runtime.events((e) => {
-        if (e.type === "exited" && e.container.id === input.containerId) send(e.container);
-      });
-      input.runtime.containerStatus(input.containerId).then(
-        (s) => s.state === "CONTAINER_EXITED" && send(s),
-        () => {},
-      );
-      return off;
-    }),
     probeWorker,
     /** SIGTERM, SIGKILL after the grace period, as the kubelet kills a container whose liveness/startup probe failed. */
     killContainer: fromPromise<void, { runtime: ContainerRuntime; containerId: string; graceSeconds: number }>(({ input }) =>
@@ -291,6 +275,11 @@ export const containerMachine = setup({
     stopProbes: enqueueActions(({ enqueue }) => {
       for (const kind of ["startup", "liveness", "readiness"] as const) enqueue.stopChild(`probe:${kind}`);
     }),
+    /** The runtime's exit of the running container (also one that happened before this) comes as EXITED. */
+    // A stopped actor runs no exit actions: a container stopped with its pod is still watched until it exits.
+    watchExit: ({ context, self }) =>
+      watchExit(context.runtime, context.containerId!, (status) => self.getSnapshot().status === "active" && self.send({ type: "EXITED", status })),
+    unwatchExit: ({ context }) => unwatchExit(context.runtime, context.containerId),
     recordBackOff: ({ context }) =>
       context.record("Warning", "BackOff", `Back-off restarting failed container ${context.spec.name} in pod ${podRef(context)}`, fieldPath(context)),
   },
@@ -439,12 +428,9 @@ export const containerMachine = setup({
           runningSinceMs: (context.now ?? Date.now)(),
         })),
         "report",
+        "watchExit",
       ],
-      exit: "stopProbes",
-      invoke: {
-        src: "watchContainer",
-        input: ({ context }) => ({ runtime: context.runtime, containerId: context.containerId! }),
-      },
+      exit: ["stopProbes", "unwatchExit"],
       on: {
         EXITED: { target: "Exited", actions: assign({ lastExit: ({ event }) => event.status }) },
       },
@@ -474,7 +460,7 @@ export const containerMachine = setup({
             ],
           },
         },
-        /** The probe workers are stopped (kubelet holds them); the exit arrives through watchContainer. */
+        /** The probe workers are stopped (kubelet holds them); the exit arrives through the exit watch (runtime/exit-watch.ts). */
         Killing: {
           entry: [
             "stopProbes",

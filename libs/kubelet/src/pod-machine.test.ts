@@ -76,6 +76,18 @@ describe("pod machine", () => {
     expect(statuses[0].containerStatuses[0].state.waiting.reason).toBe("ContainerCreating");
   });
 
+  it("writes a status again after a write that timed out (an overloaded API server), until Running is stored", async () => {
+    const { api, current } = start(pod("timeout"));
+    let failures = 0;
+    const update = api.updatePodStatus.bind(api);
+    api.updatePodStatus = async (p) => {
+      if ((p.status as { phase?: string }).phase === "Running" && failures++ === 0) throw Object.assign(new Error("request on kube.api.request timed out"), { status: { code: 504 } });
+      return update(p);
+    };
+    await until("Running after a retry", () => current().status.phase === "Running", 10_000);
+    expect(failures).toBe(2);
+  });
+
   it("runs a pod, then crash-loops with a growing back-off", async () => {
     const { actor, runtime, current, events } = start(pod("web"));
     await until("Running", () => current().status.phase === "Running" && current().status.containerStatuses[0].ready);

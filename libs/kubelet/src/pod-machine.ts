@@ -9,9 +9,10 @@
  *
  * Containers are child actors (container-machine.ts) that report their view;
  * the pod derives phase and conditions from those views and hands the status
- * to its `statusWriter` actor, which writes only changes and re-reads on 409.
+ * to its status writer (status-writer.ts), which writes only changes and
+ * re-reads on 409.
  */
-import { assign, enqueueActions, fromCallback, fromPromise, sendTo, setup, type ActorRefFrom } from "xstate";
+import { assign, enqueueActions, fromPromise, setup, type ActorRefFrom } from "xstate";
 import type { JsonObject } from "@kubeactor/bus";
 import type { ContainerRuntime, PodSandboxConfig } from "./runtime/cri.ts";
 import { rfc3339 } from "./runtime/clock.ts";
@@ -19,7 +20,8 @@ import { emptyLookup, type ObjectLookup } from "./runtime/lookup.ts";
 import { HANDLER_AUTO } from "./runtime/node-runtime.ts";
 import { type Backoff, containerMachine, type ContainerReport, type Recorder } from "./container-machine.ts";
 import type { RunProbe } from "./probes.ts";
-import { computePodStatus, type ContainerSpec, type ContainerView, mergePodStatus, pendingView, podPhase, type PodPhase, sameStatus } from "./pod-status.ts";
+import { computePodStatus, type ContainerSpec, type ContainerView, pendingView, podPhase, type PodPhase } from "./pod-status.ts";
+import { PodStatusWriter } from "./status-writer.ts";
 
 /** The API calls a pod actor makes; the kubelet adapts ApiClient, tests pass fakes. */
 export interface PodApi {
@@ -69,6 +71,8 @@ export interface PodContext {
   readonly nodeName: string;
   readonly hostIP: string;
   readonly deps: PodDeps;
+  /** Writes the statuses the pod derives (not an actor: see status-writer.ts). */
+  readonly writer: PodStatusWriter;
   readonly startTime: string;
   sandboxId?: string;
   podIP?: string;
@@ -120,15 +124,9 @@ export const desiredStatus = (ctx: PodContext, initializing: boolean): JsonObjec
     startTime: ctx.startTime,
   });
 
-type WriteEvent = { type: "WRITE"; pod: JsonObject; status: JsonObject };
-/** The informer caught up with this version: the writer's own copy of an older or equal one can go. */
-type WriterEvent = WriteEvent | { type: "SEEN"; pod: JsonObject };
-
 /** A container that has not been created yet (first attempt): the state every container starts in. */
 const isUnstarted = (v: ContainerView) => "waiting" in v.state && v.state.waiting.reason === "ContainerCreating" && v.restartCount === 0 && !("terminated" in v.lastState);
 
-const rvOf = (o: JsonObject | undefined) => Number(podMeta(o ?? { metadata: {} })?.resourceVersion ?? 0);
-const codeOf = (e: unknown) => (e as { status?: { code?: number } }).status?.code;
 
 export const podMachine = setup({
   types: {
@@ -173,63 +171,6 @@ export const podMachine = setup({
       const m = podMeta(input.pod);
       await input.api.deletePod(m.namespace, m.name, m.uid);
     }),
-    /**
-     * Writes the latest status it was given, one write at a time (newer
-     * requests replace queued ones), skipping writes that change nothing;
-     * a 409 re-reads the pod and retries, a 404 means the pod is gone.
-     */
-    statusWriter: fromCallback<WriterEvent, { api: PodApi; log?: (line: string) => void; now: () => number }>(({ input, receive }) => {
-      let queued: WriteEvent | undefined;
-      let busy = false;
-      let stopped = false;
-      let latest: JsonObject | undefined;
-      /** The newest resourceVersion the pod actor has seen from the informer. */
-      let seenRv = 0;
-      const write = async (job: WriteEvent) => {
-        let pod = rvOf(latest) > rvOf(job.pod) ? latest! : job.pod;
-        for (let attempt = 0; attempt < 5 && !stopped; attempt++) {
-          const current = pod.status as JsonObject | undefined;
-          const next = mergePodStatus(current, job.status, rfc3339(input.now()));
-          if (sameStatus(next, current)) return;
-          try {
-            const written = await input.api.updatePodStatus({ ...pod, status: next });
-            // The watch often delivers our write before the reply: then the informer's copy will do.
-            latest = rvOf(written) > seenRv ? written : undefined;
-            return;
-          } catch (e) {
-            if (codeOf(e) === 404) return;
-            if (codeOf(e) !== 409) {
-              input.log?.(`status of ${podMeta(pod).namespace}/${podMeta(pod).name}: ${(e as Error).message}`);
-              return;
-            }
-            pod = latest = await input.api.getPod(podMeta(pod).namespace, podMeta(pod).name).catch(() => pod);
-          }
-        }
-      };
-      const pump = async () => {
-        if (busy) return;
-        busy = true;
-        while (queued && !stopped) {
-          const job = queued;
-          queued = undefined;
-          await write(job).catch((e) => input.log?.(`status write failed: ${(e as Error).message}`));
-        }
-        busy = false;
-      };
-      receive((e) => {
-        if (e.type === "SEEN") {
-          // Kept only while the informer lags behind our last write: a pod's worth of memory otherwise.
-          seenRv = Math.max(seenRv, rvOf(e.pod));
-          if (latest && seenRv >= rvOf(latest)) latest = undefined;
-          return;
-        }
-        queued = e;
-        void pump();
-      });
-      return () => {
-        stopped = true;
-      };
-    }),
   },
   guards: {
     deleting: ({ context }) => !!podMeta(context.pod).deletionTimestamp,
@@ -258,7 +199,8 @@ export const podMachine = setup({
       if (event.type !== "POD_UPDATED") return;
       context.latest.pod = event.pod;
       enqueue.assign({ pod: event.pod });
-      enqueue.sendTo("status", { type: "SEEN", pod: event.pod } satisfies WriterEvent);
+      const pod = event.pod;
+      enqueue(() => context.writer.seen(pod));
     }),
     recordEvent: ({ context }, params: { type: "Normal" | "Warning"; reason: string; message: string }) =>
       context.deps.record(context.pod, params.type, params.reason, params.message),
@@ -279,7 +221,9 @@ export const podMachine = setup({
       // whose containers are all still waiting to be created is mid-sync: nothing new to write.
       if (context.published && !(podSpec(context.pod).initContainers ?? []).length && context.views.every(isUnstarted)) return;
       if (!context.published) enqueue.assign({ published: true });
-      enqueue.sendTo("status", { type: "WRITE", pod: context.pod, status: desiredStatus(context, !context.initialized) } satisfies WriteEvent);
+      const pod = context.pod;
+      const status = desiredStatus(context, !context.initialized);
+      enqueue(() => context.writer.write(pod, status));
     }),
     spawnInit: enqueueActions(({ context, enqueue }) => {
       const spec = podSpec(context.pod).initContainers![context.initIndex]!;
@@ -300,13 +244,14 @@ export const podMachine = setup({
   },
 }).createMachine({
   id: "pod",
-  context: ({ input }) => {
+  context: ({ input, self }) => {
     const spec = podSpec(input.pod);
     const inits = spec.initContainers ?? [];
     const existingStart = (input.pod.status as { startTime?: string } | undefined)?.startTime;
     const context: PodContext = {
       ...input,
       latest: { pod: input.pod },
+      writer: new PodStatusWriter(input.deps.api, input.deps.now ?? Date.now, () => self.getSnapshot().status === "active", input.deps.log),
       startTime: existingStart ?? rfc3339((input.deps.now ?? Date.now)()),
       sandboxReady: false,
       initialized: false,
@@ -319,7 +264,6 @@ export const podMachine = setup({
     (input as { pod?: JsonObject }).pod = undefined;
     return context;
   },
-  invoke: { id: "status", src: "statusWriter", input: ({ context }) => ({ api: context.deps.api, now: context.deps.now ?? Date.now, ...(context.deps.log ? { log: context.deps.log } : {}) }) },
   on: {
     POD_UPDATED: [
       { guard: "updateMarksDeletion", target: ".Terminating", actions: "takePod" },
