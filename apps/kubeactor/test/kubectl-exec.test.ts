@@ -159,6 +159,9 @@ describe.skipIf(!haveKubectl).each([
 
     /** `kubectl port-forward pod/<pod> :<port>`: the local port kubectl picked, and a stop. */
     const portForward = async (pod: string, remote: number) => {
+      // Its process must be up: the previous cluster's echo server on the same pod IP may still be
+      // exiting under load (EADDRINUSE), and the restarted one needs a back-off to come up.
+      await kubectl(["wait", "--for=condition=Ready", `pod/${pod}`, "--timeout=60s"]);
       const child = spawn(KUBECTL, args(["port-forward", `pod/${pod}`, `:${remote}`]), { stdio: ["ignore", "pipe", "pipe"] });
       let out = "";
       let err = "";
