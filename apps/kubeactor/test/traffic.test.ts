@@ -162,7 +162,8 @@ describe.skipIf(!existsSync(KUBECTL))("traffic through Services to process pods"
     await load;
     expect(failures).toEqual([]);
     expect(ok).toBeGreaterThan(20);
-    expect((await readyPods()).length).toBe(3);
+    // (A readiness probe of a new pod may time out once on a loaded machine: it comes back at the next one.)
+    await until("3 ready pods", async () => ((await readyPods()).length === 3 ? true : undefined), 30_000);
   }, 200_000);
 
   it("a Service without a selector reaches the addresses of its hand-written Endpoints (mirrored into an EndpointSlice)", async () => {
