@@ -10,6 +10,7 @@ import { badRequest, notFound } from "@kubeactor/api";
 import { type Bus, type BusSubscription, type JsonObject, NO_REPLY, nodeLogs, type PodLogRequest, podLogCancel, podLogStream } from "@kubeactor/bus";
 import { LABEL_CONTAINER_NAME, LABEL_POD_UID, type ContainerStatus } from "./runtime/cri.ts";
 import { readCriLog } from "./runtime/logs.ts";
+import { runtimeContainerId } from "./pod-status.ts";
 import type { NodeRuntime } from "./runtime/node-runtime.ts";
 
 /** Chunks stay well under NATS' payload limit once base64-encoded. */
@@ -28,7 +29,7 @@ export interface LogServerOptions {
   readonly log?: (line: string) => void;
 }
 
-const stripScheme = (id: string | undefined) => (id ? id.replace(/^[a-z]+:\/\//, "") : undefined);
+const stripScheme = (id: string | undefined) => (id ? runtimeContainerId(id) : undefined);
 
 /** The kubelet's validateContainerLogStatus: which container's log to read, or a 400 with Kubernetes' message. */
 export const containerForLogs = (pod: JsonObject, container: string, previous: boolean): string | undefined => {

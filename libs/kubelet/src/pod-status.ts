@@ -197,3 +197,6 @@ const canon = (v: unknown): unknown => {
   }
   return v;
 };
+
+/** The runtime's own id inside a status containerID (`process://abc` → `abc`), which the runtime calls take. */
+export const runtimeContainerId = (containerID: string): string => containerID.replace(/^[a-z]+:\/\//, "");

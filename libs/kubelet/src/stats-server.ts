@@ -8,6 +8,8 @@
 import { formatQuantity, parseQuantity, type Quantity } from "@kubeactor/api";
 import { type Bus, type BusSubscription, type JsonObject, NO_REPLY, nodeStats, type NodeStats, type ResourceUsage } from "@kubeactor/bus";
 import type { NodeRuntime } from "./runtime/node-runtime.ts";
+import { rfc3339 } from "./runtime/clock.ts";
+import { runtimeContainerId } from "./pod-status.ts";
 
 export interface StatsServerOptions {
   readonly bus: Bus;
@@ -29,7 +31,6 @@ const quantity = (v: string | undefined): Quantity => {
     return ZERO;
   }
 };
-const stripScheme = (id: string) => id.replace(/^[a-z]+:\/\//, "");
 
 /** One node's reading: running containers of Running pods only, as the summary API reports them. */
 export const nodeStatsOf = (node: string, runtime: NodeRuntime, pods: readonly JsonObject[], windowMs: number, now = new Date()): NodeStats => {
@@ -45,7 +46,7 @@ export const nodeStatsOf = (node: string, runtime: NodeRuntime, pods: readonly J
       if (!c.state?.running || !c.containerID) continue;
       let reading: { cpu?: string; memory?: string } = {};
       try {
-        reading = runtime.usage(stripScheme(c.containerID));
+        reading = runtime.usage(runtimeContainerId(c.containerID));
       } catch {
         continue; // the runtime no longer has it (it just exited)
       }
@@ -58,7 +59,7 @@ export const nodeStatsOf = (node: string, runtime: NodeRuntime, pods: readonly J
   }
   return {
     node,
-    timestamp: now.toISOString().replace(/\.\d+Z$/, "Z"),
+    timestamp: rfc3339(now.getTime()),
     window: `${windowMs / 1000}s`,
     usage: { cpu: formatQuantity({ nanos: cpu, format: "DecimalSI" }), memory: formatQuantity({ nanos: memory, format: "BinarySI" }) },
     pods: out,

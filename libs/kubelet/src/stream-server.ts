@@ -15,6 +15,7 @@ import { badRequest, internalError, notFound, type Status, StatusError } from "@
 import { type Bus, type BusSubscription, type JsonObject, NO_REPLY, nodeStream, type PodStreamMessage, type PodStreamRequest, podStreamIn, podStreamOut } from "@kubeactor/bus";
 import { RuntimeError, type StreamSession } from "./runtime/cri.ts";
 import type { NodeRuntime } from "./runtime/node-runtime.ts";
+import { runtimeContainerId } from "./pod-status.ts";
 
 export const STREAM_WINDOW_BYTES = 1024 * 1024;
 const CHUNK_BYTES = 128 * 1024;
@@ -35,7 +36,7 @@ const runningContainer = (pod: JsonObject, container: string): string => {
   const st = (pod.status ?? {}) as { containerStatuses?: Status_[]; initContainerStatuses?: Status_[]; ephemeralContainerStatuses?: Status_[] };
   const s = [...(st.containerStatuses ?? []), ...(st.initContainerStatuses ?? []), ...(st.ephemeralContainerStatuses ?? [])].find((c) => c.name === container);
   if (!s?.state?.running || !s.containerID) throw badRequest(`container not found ("${container}")`);
-  return s.containerID.replace(/^[a-z]+:\/\//, "");
+  return runtimeContainerId(s.containerID);
 };
 
 /** The exec's result on the error channel, worded as the kubelet's remotecommand server does. */
