@@ -10,6 +10,7 @@
 import { findResource, isStatusError, methodNotAllowed, notFound } from "@kubeactor/api";
 import { type Bus, type NodeStats, nodeStats } from "@kubeactor/bus";
 import type { Reply, ResourceHandlers } from "./handlers.ts";
+import { nowTimestamp } from "./objects.ts";
 import type { ResourceTarget } from "./routes.ts";
 
 type Obj = Record<string, unknown>;
@@ -23,7 +24,6 @@ const STATS_TIMEOUT_MS = 2000;
 const CONCURRENCY = 64;
 
 const metaOf = (o: Obj): Meta => (o.metadata ?? {}) as Meta;
-const now = () => new Date().toISOString().replace(/\.\d+Z$/, "Z");
 
 /** Every node's reading (undefined when it did not answer), at most CONCURRENCY requests in flight. */
 const readNodes = async (bus: Bus, nodes: readonly string[]): Promise<Map<string, NodeStats>> => {
@@ -46,7 +46,7 @@ const readNodes = async (bus: Bus, nodes: readonly string[]): Promise<Map<string
 const nodeMetrics = (node: Obj, s: NodeStats): Obj => {
   const m = metaOf(node);
   return {
-    metadata: { name: m.name, creationTimestamp: now(), ...(m.labels ? { labels: m.labels } : {}) },
+    metadata: { name: m.name, creationTimestamp: nowTimestamp(), ...(m.labels ? { labels: m.labels } : {}) },
     timestamp: s.timestamp,
     window: s.window,
     usage: { cpu: s.usage.cpu, memory: s.usage.memory },
@@ -58,7 +58,7 @@ const podMetrics = (pod: Obj, s: NodeStats): Obj | undefined => {
   const reading = s.pods.find((p) => p.namespace === m.namespace && p.name === m.name);
   if (!reading) return undefined;
   return {
-    metadata: { name: m.name, namespace: m.namespace, creationTimestamp: now(), ...(m.labels ? { labels: m.labels } : {}) },
+    metadata: { name: m.name, namespace: m.namespace, creationTimestamp: nowTimestamp(), ...(m.labels ? { labels: m.labels } : {}) },
     timestamp: s.timestamp,
     window: s.window,
     containers: reading.containers.map((c) => ({ name: c.name, usage: { cpu: c.usage.cpu, memory: c.usage.memory } })),

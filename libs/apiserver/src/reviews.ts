@@ -9,7 +9,7 @@
  * everywhere — what `kubectl auth can-i` / `auth can-i --list` /
  * `auth whoami` print against such a cluster.
  */
-import { decodeObject, type FieldCause, invalid, methodNotSupported, type ResourceInfo } from "@kubeactor/api";
+import { decodeObject, type FieldCause, invalid, invalidCause, methodNotSupported, type ResourceInfo } from "@kubeactor/api";
 import type { Reply } from "./handlers.ts";
 import type { ResourceTarget } from "./routes.ts";
 
@@ -49,18 +49,12 @@ export const requestUser = (headers: Record<string, string | string[] | undefine
 };
 
 const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
-const show = (v: unknown): string => (v === undefined || v === null ? "null" : JSON.stringify(v));
-const cause = (field: string, value: unknown, detail: string): FieldCause => ({
-  reason: "FieldValueInvalid",
-  field,
-  message: `Invalid value: ${show(value)}: ${detail}`,
-});
 
 /** metadata must be empty (managedFields aside; namespace too for a LocalSubjectAccessReview), as ValidateSubjectAccessReview has it. */
 const metadataCauses = (obj: Obj, allowNamespace: boolean): FieldCause[] => {
   const meta = isObj(obj["metadata"]) ? obj["metadata"] : {};
   const rest = Object.keys(meta).filter((k) => k !== "managedFields" && !(allowNamespace && k === "namespace"));
-  return rest.length === 0 ? [] : [cause("metadata", meta, allowNamespace ? "must be empty except for namespace" : "must be empty")];
+  return rest.length === 0 ? [] : [invalidCause("metadata", meta, allowNamespace ? "must be empty except for namespace" : "must be empty")];
 };
 
 /** ValidateSelfSubjectAccessReviewSpec / ValidateSubjectAccessReviewSpec. */
@@ -68,10 +62,10 @@ const specCauses = (spec: Obj, subject: boolean): FieldCause[] => {
   const out: FieldCause[] = [];
   const resource = spec["resourceAttributes"];
   const nonResource = spec["nonResourceAttributes"];
-  if (resource !== undefined && nonResource !== undefined) out.push(cause("spec.nonResourceAttributes", nonResource, "cannot be specified in combination with resourceAttributes"));
-  if (resource === undefined && nonResource === undefined) out.push(cause("spec.resourceAttributes", nonResource, "exactly one of nonResourceAttributes or resourceAttributes must be specified"));
+  if (resource !== undefined && nonResource !== undefined) out.push(invalidCause("spec.nonResourceAttributes", nonResource, "cannot be specified in combination with resourceAttributes"));
+  if (resource === undefined && nonResource === undefined) out.push(invalidCause("spec.resourceAttributes", null, "exactly one of nonResourceAttributes or resourceAttributes must be specified"));
   const groups = spec["groups"];
-  if (subject && !spec["user"] && !(Array.isArray(groups) && groups.length > 0)) out.push(cause("spec.user", spec["user"] ?? "", "at least one of user or group must be specified"));
+  if (subject && !spec["user"] && !(Array.isArray(groups) && groups.length > 0)) out.push(invalidCause("spec.user", spec["user"] ?? "", "at least one of user or group must be specified"));
   return out;
 };
 
@@ -99,8 +93,8 @@ export const answerReview = (t: ResourceTarget, body: Obj, user: UserInfo = ANON
     case "LocalSubjectAccessReview": {
       causes.push(...specCauses(spec, true), ...metadataCauses(obj, true));
       const attrs = isObj(spec["resourceAttributes"]) ? spec["resourceAttributes"] : undefined;
-      if (attrs && (attrs["namespace"] ?? "") !== t.namespace) causes.push(cause("spec.resourceAttributes.namespace", attrs["namespace"] ?? "", "must match metadata.namespace"));
-      if (spec["nonResourceAttributes"] !== undefined) causes.push(cause("spec.nonResourceAttributes", spec["nonResourceAttributes"], "disallowed on this kind of request"));
+      if (attrs && (attrs["namespace"] ?? "") !== t.namespace) causes.push(invalidCause("spec.resourceAttributes.namespace", attrs["namespace"] ?? "", "must match metadata.namespace"));
+      if (spec["nonResourceAttributes"] !== undefined) causes.push(invalidCause("spec.nonResourceAttributes", spec["nonResourceAttributes"], "disallowed on this kind of request"));
       status = ALLOWED;
       break;
     }
