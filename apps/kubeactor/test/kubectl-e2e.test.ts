@@ -15,20 +15,19 @@
  * minutes on a loaded 2-core machine.
  */
 import { execFile, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { until } from "@kubeactor/testing";
+import { installedKubectls, kubectlFor, until } from "@kubeactor/testing";
 import { type RunningCluster, startCluster } from "../src/up.ts";
 
 const run = promisify(execFile);
 const MINORS = [27, 28, 29, 30, 31, 32, 33];
 const FULL = new Set([27, 33]);
-const bin = (minor: number) => `/usr/lib/google-cloud-sdk/bin/kubectl.1.${minor}`;
-const installed = MINORS.filter((m) => existsSync(bin(m)));
+const installed = installedKubectls(MINORS);
 
 /** Splits a kubectl table by the header's column starts (so empty cells stay empty). */
 const parseTable = (text: string): string[][] => {
@@ -90,16 +89,10 @@ describe.skipIf(installed.length === 0)("one scenario, kubectl 1.27 … 1.33, on
     "kubectl 1.%i",
     async (minor) => {
       const ns = `e2e-${minor}`;
-      const cache = mkdtempSync(join(tmpdir(), "kubectl-cache-"));
-      const base = ["--kubeconfig", cluster.kubeconfig, "--cache-dir", cache];
-      const kubectl = async (...args: string[]) => (await run(bin(minor), [...base, ...args], { timeout: 60_000 })).stdout;
+      const kubectl = kubectlFor({ kubeconfig: cluster.kubeconfig, minor, timeoutMs: 60_000 });
       const inNs = (...args: string[]) => kubectl("-n", ns, ...args);
       /** kubectl's stderr when it fails; a success fails the test. */
-      const failure = (...args: string[]) =>
-        run(bin(minor), [...base, "-n", ns, ...args], { timeout: 60_000 }).then(
-          ({ stdout }) => `unexpected success: ${stdout}`,
-          (e: { stderr: string }) => e.stderr,
-        );
+      const failure = (...args: string[]) => kubectl.fails("-n", ns, ...args);
       const file = (name: string, text: string) => {
         const path = join(dataDir, `${minor}-${name}.yaml`);
         writeFileSync(path, text);
@@ -204,7 +197,7 @@ describe.skipIf(installed.length === 0)("one scenario, kubectl 1.27 … 1.33, on
         expect((await getJson("configmap/ssa")).data).toEqual({ k: "1" });
 
         // ---- edit through $EDITOR
-        const edited = await run(bin(minor), [...base, "-n", ns, "edit", "configmap", "gen"], {
+        const edited = await run(kubectl.binary, kubectl.argv("-n", ns, "edit", "configmap", "gen"), {
           env: { ...process.env, EDITOR: `sed -i s/a:\\ \\"1\\"/a:\\ \\"2\\"/` },
           timeout: 60_000,
         });
@@ -228,7 +221,7 @@ describe.skipIf(installed.length === 0)("one scenario, kubectl 1.27 … 1.33, on
         );
 
         // ---- get -w: the table, then one row per event
-        const watcher = spawn(bin(minor), [...base, "-n", ns, "get", "configmaps", "-w"]);
+        const watcher = spawn(kubectl.binary, kubectl.argv("-n", ns, "get", "configmaps", "-w"));
         let seen = "";
         watcher.stdout.on("data", (d: Buffer) => (seen += d.toString()));
         try {
@@ -244,7 +237,7 @@ describe.skipIf(installed.length === 0)("one scenario, kubectl 1.27 … 1.33, on
         await kubectl("apply", "-f", file("held", configMapYaml(ns, "held", { a: "b" }, "  finalizers: [example.com/hold]\n")));
         expect(await inNs("delete", "configmap", "held", "--wait=false")).toBe('configmap "held" deleted\n');
         // -v=6 logs the watch request: release the finalizer only once kubectl watches (else it finds nothing to wait for)
-        const waiter = spawn(bin(minor), [...base, "-n", ns, "wait", "--for=delete", "configmap/held", "--timeout=60s", "-v=6"]);
+        const waiter = spawn(kubectl.binary, kubectl.argv("-n", ns, "wait", "--for=delete", "configmap/held", "--timeout=60s", "-v=6"));
         let waitOut = "";
         let waitLog = "";
         waiter.stdout.on("data", (d: Buffer) => (waitOut += d.toString()));
@@ -286,7 +279,7 @@ describe.skipIf(installed.length === 0)("one scenario, kubectl 1.27 … 1.33, on
         expect(await kubectl("delete", "namespace", ns, "--timeout=90s")).toBe(`namespace "${ns}" deleted\n`);
         expect(await failure("get", "namespace", ns)).toBe(`Error from server (NotFound): namespaces "${ns}" not found\n`);
       } finally {
-        rmSync(cache, { recursive: true, force: true });
+        kubectl.dispose();
       }
     },
     180_000,

@@ -7,29 +7,23 @@
  * --from=cronjob/...`, one real scheduled run, and the garbage collector
  * removing a CronJob's jobs and their pods.
  */
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "@kubeactor/bus";
-import { startProcess, until, type RunningProcess } from "@kubeactor/testing";
+import { kubectlBinary, kubectlFor, startProcess, until, type RunningProcess } from "@kubeactor/testing";
 
-const run = promisify(execFile);
-const KUBECTL = "/usr/lib/google-cloud-sdk/bin/kubectl.1.32";
 
-describe.skipIf(!existsSync(KUBECTL))("kubectl jobs and cronjobs against kubeactor up", () => {
+describe.skipIf(!existsSync(kubectlBinary(32)))("kubectl jobs and cronjobs against kubeactor up", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "kubeactor-jobs-"));
   const kubeconfig = join(dataDir, "kubeconfig");
-  const cache = mkdtempSync(join(tmpdir(), "kubectl-cache-"));
   let up: RunningProcess;
   /** When c1 was created: its first scheduled run is the next whole minute. */
   let cronCreatedAt = 0;
 
-  const kubectl = async (...args: string[]) => (await run(KUBECTL, ["--kubeconfig", kubeconfig, "--cache-dir", cache, ...args], { timeout: 90_000 })).stdout;
-  const kubectlErr = (...args: string[]) => kubectl(...args).then((out) => `unexpected success: ${out}`, (e) => String(e.stderr));
-  const json = async (...args: string[]) => JSON.parse(await kubectl(...args, "-o", "json"));
+  const kubectl = kubectlFor({ kubeconfig, minor: 32, timeoutMs: 90_000 });
+  const json = kubectl.json;
   const createFile = (name: string, yaml: string) => {
     const file = join(dataDir, name);
     writeFileSync(file, yaml);
@@ -43,7 +37,7 @@ describe.skipIf(!existsSync(KUBECTL))("kubectl jobs and cronjobs against kubeact
   afterAll(async () => {
     await up?.stop();
     rmSync(dataDir, { recursive: true, force: true });
-    rmSync(cache, { recursive: true, force: true });
+    kubectl.dispose();
   });
 
   it("serves batch/v1 like a real cluster: api-resources, create cronjob (protobuf), validation", { timeout: 60_000 }, async () => {
@@ -53,7 +47,7 @@ describe.skipIf(!existsSync(KUBECTL))("kubectl jobs and cronjobs against kubeact
     const header = (await kubectl("get", "cronjobs")).split("\n")[0];
     expect(header).toMatch(/^NAME\s+SCHEDULE\s+TIMEZONE\s+SUSPEND\s+ACTIVE\s+LAST SCHEDULE\s+AGE$/);
     expect(await kubectl("get", "cj", "c1", "--no-headers")).toMatch(/^c1\s+\*\/1 \* \* \* \*\s+<none>\s+False\s+0\s+<none>\s+\d+s\n$/);
-    expect(await kubectlErr("create", "cronjob", "bad", "--image=busybox", "--schedule=x")).toContain(
+    expect(await kubectl.fails("create", "cronjob", "bad", "--image=busybox", "--schedule=x")).toContain(
       'CronJob.batch "bad" is invalid: spec.schedule: Invalid value: "x": expected exactly 5 fields, found 1: [x]',
     );
     expect(
@@ -206,7 +200,7 @@ spec:
         command: ["sh", "-c", "echo ok"]
 `,
     );
-    await until("job t1 deleted", async () => ((await kubectlErr("get", "job", "t1")).includes('jobs.batch "t1" not found') ? true : undefined), 60_000);
+    await until("job t1 deleted", async () => ((await kubectl.fails("get", "job", "t1")).includes('jobs.batch "t1" not found') ? true : undefined), 60_000);
     await until("t1's pods deleted", async () => ((await json("get", "pods", "-l", "job-name=t1")).items.length === 0 ? true : undefined), 30_000);
   });
 
@@ -217,7 +211,7 @@ spec:
     // the first scheduled run: the next whole minute after c1 was created
     const scheduled = Math.floor(cronCreatedAt / 60_000 + 1) * 60_000;
     const name = `c1-${scheduled / 60_000}`;
-    await until(`job ${name}`, async () => ((await kubectlErr("get", "job", name)).includes("unexpected success") ? true : undefined), Math.max(0, scheduled - Date.now()) + 30_000);
+    await until(`job ${name}`, async () => ((await kubectl("get", "job", name)) ? true : undefined), Math.max(0, scheduled - Date.now()) + 30_000);
     const job = await json("get", "job", name);
     expect(job.metadata.annotations["batch.kubernetes.io/cronjob-scheduled-timestamp"]).toBe(new Date(scheduled).toISOString().replace(".000Z", "Z"));
     expect(job.metadata.ownerReferences).toEqual([expect.objectContaining({ kind: "CronJob", name: "c1", controller: true })]);

@@ -7,19 +7,18 @@
  * get -o yaml, and drain (cordon + eviction).
  */
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeKubeconfig } from "@kubeactor/runtime";
 import { parse as parseYaml } from "yaml";
-import { call, memoryCase, startTestCluster, type TestCluster } from "@kubeactor/testing";
+import { call, installedKubectls, kubectlFor, memoryCase, startTestCluster, type TestCluster } from "@kubeactor/testing";
 
 const run = promisify(execFile);
 const MINORS = [27, 28, 29, 30, 31, 32, 33];
-const bin = (minor: number) => `/usr/lib/google-cloud-sdk/bin/kubectl.1.${minor}`;
-const installed = MINORS.filter((m) => existsSync(bin(m)));
+const installed = installedKubectls(MINORS);
 
 /** What `kubectl api-resources` prints for these resources on a real cluster (NAME SHORTNAMES APIVERSION NAMESPACED KIND). */
 const REAL_API_RESOURCES = [
@@ -103,18 +102,9 @@ describe.skipIf(installed.length === 0)("kubectl 1.27 … 1.33 against one clust
   it.each(installed)(
     "kubectl 1.%i",
     async (minor) => {
-      const cache = mkdtempSync(join(tmpdir(), "kubectl-cache-"));
-      const kubectl = async (...args: string[]) => {
-        const { stdout, stderr } = await run(bin(minor), ["--kubeconfig", join(dir, "kubeconfig"), "--cache-dir", cache, ...args], { timeout: 30_000 });
-        return { stdout, stderr };
-      };
-      const failure = (...args: string[]) =>
-        kubectl(...args).then(
-          () => {
-            throw new Error(`kubectl ${args.join(" ")} succeeded`);
-          },
-          (e: { stderr: string }) => e.stderr,
-        );
+      const client = kubectlFor({ kubeconfig: join(dir, "kubeconfig"), minor });
+      const kubectl = client.output;
+      const failure = client.fails;
       try {
         // discovery: two requests answered in the aggregated form (v2 from 1.30, v2beta1 before), no per-group-version lists
         const resources = await kubectl("api-resources", "-v=8");
@@ -182,12 +172,12 @@ describe.skipIf(installed.length === 0)("kubectl 1.27 … 1.33 against one clust
 
         // edit sends a strategic merge patch under strict validation; a typo comes back as the server's error
         const editor = (from: string, to: string) => ({ ...process.env, EDITOR: `sed -i s/${from}/${to}/` });
-        const edited = await run(bin(minor), ["--kubeconfig", join(dir, "kubeconfig"), "--cache-dir", cache, "edit", "deployment", name], {
+        const edited = await run(client.binary, client.argv("edit", "deployment", name), {
           env: editor("replicas:\\ 2", "replicas:\\ 3"),
           timeout: 30_000,
         });
         expect(edited.stdout).toBe(`deployment.apps/${name} edited\n`);
-        const typo = await run(bin(minor), ["--kubeconfig", join(dir, "kubeconfig"), "--cache-dir", cache, "edit", "deployment", name], {
+        const typo = await run(client.binary, client.argv("edit", "deployment", name), {
           env: editor("replicas:\\ 3", "replicaz:\\ 4"),
           timeout: 30_000,
         }).then(
@@ -222,7 +212,7 @@ ${owned ? `  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: rs-
         expect((await call(c.url, "GET", `/api/v1/nodes/${node}`)).body.spec.unschedulable).toBe(true);
         expect((await call(c.url, "GET", `/api/v1/pods?fieldSelector=spec.nodeName%3D${node}`)).body.items).toEqual([]);
       } finally {
-        rmSync(cache, { recursive: true, force: true });
+        client.dispose();
       }
     },
     60_000,

@@ -4,18 +4,14 @@
  * IngressClass, the columns kube 1.32 prints, defaulting (policyTypes,
  * port protocol) and kube's validation messages. Stored, not acted on.
  */
-import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeKubeconfig } from "@kubeactor/runtime";
-import { call, memoryCase, startTestCluster, type TestCluster } from "@kubeactor/testing";
+import { call, installedKubectls, kubectlFor, memoryCase, startTestCluster, type TestCluster } from "@kubeactor/testing";
 
-const run = promisify(execFile);
-const bin = (minor: number) => `/usr/lib/google-cloud-sdk/bin/kubectl.1.${minor}`;
-const versions = [27, 33].filter((m) => existsSync(bin(m)));
+const versions = installedKubectls([27, 33]);
 
 const policies = (ns: string) => `apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -54,15 +50,8 @@ describe.skipIf(versions.length === 0)("networking.k8s.io through kubectl", () =
   it.each(versions)(
     "kubectl 1.%i",
     async (minor) => {
-      const cache = mkdtempSync(join(tmpdir(), "kubectl-cache-"));
-      const kubectl = async (...args: string[]) => (await run(bin(minor), ["--kubeconfig", join(dir, "kubeconfig"), "--cache-dir", cache, ...args], { timeout: 30_000 })).stdout;
-      const failure = (...args: string[]) =>
-        kubectl(...args).then(
-          () => {
-            throw new Error(`kubectl ${args.join(" ")} succeeded`);
-          },
-          (e: { stderr: string }) => e.stderr,
-        );
+      const kubectl = kubectlFor({ kubeconfig: join(dir, "kubeconfig"), minor });
+      const failure = kubectl.fails;
       const ns = `net-${minor}`;
       try {
         await kubectl("create", "namespace", ns);
@@ -90,7 +79,7 @@ describe.skipIf(versions.length === 0)("networking.k8s.io through kubectl", () =
           'error: failed to create ingress: Ingress.networking.k8s.io "bad" is invalid: spec.rules[0].host: Invalid value: "1.2.3.4": must be a DNS name, not an IP address\n',
         );
       } finally {
-        rmSync(cache, { recursive: true, force: true });
+        kubectl.dispose();
       }
     },
     60_000,

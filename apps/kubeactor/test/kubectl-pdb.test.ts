@@ -2,44 +2,29 @@
  * PodDisruptionBudgets with the real kubectl: `create pdb` (a protobuf body),
  * `-f` YAML, `get pdb` columns, `describe pdb`, validation errors.
  */
-import { execFile, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeKubeconfig } from "@kubeactor/runtime";
-import { call, memoryCase, startTestCluster, type TestCluster, until } from "@kubeactor/testing";
+import { call, type Kubectl, kubectlBinary, kubectlFor, memoryCase, startTestCluster, type TestCluster, until } from "@kubeactor/testing";
 
-const run = promisify(execFile);
-const KUBECTL = "/usr/lib/google-cloud-sdk/bin/kubectl.1.32";
-
-describe.skipIf(!existsSync(KUBECTL))("kubectl and PodDisruptionBudgets", () => {
+describe.skipIf(!existsSync(kubectlBinary(32)))("kubectl and PodDisruptionBudgets", () => {
   const tc = memoryCase();
   let c: TestCluster;
   let dir: string;
-  const kubectl = async (...args: string[]) => {
-    const cache = mkdtempSync(join(tmpdir(), "kubectl-cache-"));
-    try {
-      return (await run(KUBECTL, ["--kubeconfig", join(dir, "kubeconfig"), "--cache-dir", cache, ...args], { timeout: 30_000 })).stdout;
-    } finally {
-      rmSync(cache, { recursive: true, force: true });
-    }
-  };
-  const failure = (...args: string[]) =>
-    kubectl(...args).then(
-      () => {
-        throw new Error(`kubectl ${args.join(" ")} succeeded`);
-      },
-      (e: { stderr: string }) => e.stderr,
-    );
+  let kubectl: Kubectl;
+  const failure = (...args: string[]) => kubectl.fails(...args);
   beforeAll(async () => {
     await tc.setup();
     c = await startTestCluster(tc);
     dir = mkdtempSync(join(tmpdir(), "kubectl-pdb-"));
     writeKubeconfig(join(dir, "kubeconfig"), c.url);
+    kubectl = kubectlFor({ kubeconfig: join(dir, "kubeconfig") });
   });
   afterAll(async () => {
+    kubectl?.dispose();
     await c?.stop();
     await tc.teardown();
     if (dir) rmSync(dir, { recursive: true, force: true });
@@ -117,8 +102,7 @@ spec:
     const blocked = { observedGeneration: 1, expectedPods: 1, currentHealthy: 1, desiredHealthy: 1, disruptionsAllowed: 0 };
     expect((await call(c.url, "PUT", `${PDB}/guarded/status`, { ...created.body, status: blocked })).code).toBe(200);
 
-    const cache = mkdtempSync(join(tmpdir(), "kubectl-cache-"));
-    const drain = spawn(KUBECTL, ["--kubeconfig", join(dir, "kubeconfig"), "--cache-dir", cache, "drain", "guarded-node", "--force", "--timeout=90s"]);
+    const drain = spawn(kubectl.binary, kubectl.argv("drain", "guarded-node", "--force", "--timeout=90s"));
     let stdout = "";
     let stderr = "";
     drain.stdout.on("data", (d) => (stdout += d));
@@ -136,7 +120,6 @@ spec:
       expect(stdout).toContain("node/guarded-node drained");
     } finally {
       drain.kill();
-      rmSync(cache, { recursive: true, force: true });
     }
   });
 });

@@ -4,18 +4,14 @@
  * a manifest that ships its RBAC, kube's validation messages, and the
  * bootstrap cluster-admin role. RBAC is stored, not enforced (AlwaysAllow).
  */
-import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeKubeconfig } from "@kubeactor/runtime";
-import { call, memoryCase, startTestCluster, type TestCluster } from "@kubeactor/testing";
+import { call, installedKubectls, kubectlFor, memoryCase, startTestCluster, type TestCluster } from "@kubeactor/testing";
 
-const run = promisify(execFile);
-const bin = (minor: number) => `/usr/lib/google-cloud-sdk/bin/kubectl.1.${minor}`;
-const versions = [27, 33].filter((m) => existsSync(bin(m)));
+const versions = installedKubectls([27, 33]);
 
 const manifest = (ns: string) => `apiVersion: v1
 kind: ServiceAccount
@@ -58,15 +54,8 @@ describe.skipIf(versions.length === 0)("RBAC through kubectl", () => {
   it.each(versions)(
     "kubectl 1.%i",
     async (minor) => {
-      const cache = mkdtempSync(join(tmpdir(), "kubectl-cache-"));
-      const kubectl = async (...args: string[]) => (await run(bin(minor), ["--kubeconfig", join(dir, "kubeconfig"), "--cache-dir", cache, ...args], { timeout: 30_000 })).stdout;
-      const failure = (...args: string[]) =>
-        kubectl(...args).then(
-          () => {
-            throw new Error(`kubectl ${args.join(" ")} succeeded`);
-          },
-          (e: { stderr: string }) => e.stderr,
-        );
+      const kubectl = kubectlFor({ kubeconfig: join(dir, "kubeconfig"), minor });
+      const failure = kubectl.fails;
       const ns = `team-${minor}`;
       try {
         await kubectl("create", "namespace", ns);
@@ -101,7 +90,7 @@ describe.skipIf(versions.length === 0)("RBAC through kubectl", () => {
         // the bootstrap policy users refer to
         expect(await kubectl("get", "clusterrolebinding", "cluster-admin", "-o", "wide")).toMatch(/cluster-admin\s+ClusterRole\/cluster-admin\s+\S+\s+system:masters/);
       } finally {
-        rmSync(cache, { recursive: true, force: true });
+        kubectl.dispose();
       }
     },
     60_000,

@@ -4,25 +4,20 @@
  * sim annotations, a real process what /proc says — with kubectl's own
  * columns, label selectors, per-container rows and metrics-server's errors.
  */
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "@kubeactor/bus";
-import { startProcess, until, type RunningProcess } from "@kubeactor/testing";
+import { kubectlBinary, kubectlFor, startProcess, until, type RunningProcess } from "@kubeactor/testing";
 
-const run = promisify(execFile);
-const KUBECTL = "/usr/lib/google-cloud-sdk/bin/kubectl.1.33";
 
-describe.skipIf(!existsSync(KUBECTL))("kubectl top against kubeactor up", () => {
+describe.skipIf(!existsSync(kubectlBinary(33)))("kubectl top against kubeactor up", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "kubeactor-top-"));
   const kubeconfig = join(dataDir, "kubeconfig");
-  const cache = mkdtempSync(join(tmpdir(), "kubectl-cache-"));
   let up: RunningProcess;
   let url: string;
-  const kubectl = async (...args: string[]) => (await run(KUBECTL, ["--kubeconfig", kubeconfig, "--cache-dir", cache, ...args], { timeout: 30_000 })).stdout;
+  const kubectl = kubectlFor({ kubeconfig, minor: 33 });
   const rows = (text: string) => text.trim().split("\n").map((l) => l.trim().split(/\s+/));
 
   beforeAll(async () => {
@@ -35,7 +30,7 @@ describe.skipIf(!existsSync(KUBECTL))("kubectl top against kubeactor up", () => 
   afterAll(async () => {
     await up?.stop();
     rmSync(dataDir, { recursive: true, force: true });
-    rmSync(cache, { recursive: true, force: true });
+    kubectl.dispose();
   });
 
   it("prints node and pod usage from sim annotations and real processes", { timeout: 90_000 }, async () => {
@@ -70,7 +65,7 @@ describe.skipIf(!existsSync(KUBECTL))("kubectl top against kubeactor up", () => 
     const missing = await fetch(`${url}/apis/metrics.k8s.io/v1beta1/namespaces/default/pods/nope`);
     expect(missing.status).toBe(404);
     expect(((await missing.json()) as { message: string }).message).toBe('podmetrics.metrics.k8s.io "default/nope" not found');
-    expect((await run(KUBECTL, ["--kubeconfig", kubeconfig, "--cache-dir", cache, "top", "node", "node-9"]).catch((e) => e)).stderr).toBe(
+    expect(await kubectl.fails("top", "node", "node-9")).toBe(
       'Error from server (NotFound): nodemetrics.metrics.k8s.io "node-9" not found\n',
     );
     const post = await fetch(`${url}/apis/metrics.k8s.io/v1beta1/nodes`, { method: "POST", body: "{}", headers: { "Content-Type": "application/json" } });

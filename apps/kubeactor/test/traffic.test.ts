@@ -7,17 +7,13 @@
  * and counted; a selector-less Service with hand-written Endpoints carries
  * traffic through its mirrored EndpointSlice.
  */
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, type RunningProcess, startProcess, until } from "@kubeactor/testing";
+import { freePort, kubectlBinary, kubectlFor, type RunningProcess, startProcess, until } from "@kubeactor/testing";
 
-const run = promisify(execFile);
-const KUBECTL = "/usr/lib/google-cloud-sdk/bin/kubectl.1.32";
 
 /** One GET on a fresh connection (no keep-alive: every request is balanced anew). */
 const get = (host: string, port: number, path = "/"): Promise<{ status: number; body: string }> =>
@@ -35,23 +31,23 @@ const get = (host: string, port: number, path = "/"): Promise<{ status: number; 
   });
 const podOf = async (host: string, port: number) => JSON.parse((await get(host, port)).body).pod as string;
 
-describe.skipIf(!existsSync(KUBECTL))("traffic through Services to process pods", () => {
+describe.skipIf(!existsSync(kubectlBinary(32)))("traffic through Services to process pods", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "kubeactor-traffic-"));
   const kubeconfig = join(dataDir, "kubeconfig");
-  const cache = mkdtempSync(join(tmpdir(), "kubectl-cache-"));
   const net = `127.${64 + Math.floor(Math.random() * 32)}.${Math.floor(Math.random() * 256)}`;
   let up: RunningProcess;
   let clusterIP = "";
   let nodePort = 0;
 
-  const kubectl = async (args: string[]) => (await run(KUBECTL, ["--kubeconfig", kubeconfig, "--cache-dir", cache, ...args], { timeout: 60_000 })).stdout;
+  /** 130 s: `rollout status --timeout=120s` must fail on its own timeout first. */
+  const kubectl = kubectlFor({ kubeconfig, timeoutMs: 130_000 });
   const apply = (obj: object) => {
     const file = join(dataDir, `${Math.random().toString(36).slice(2)}.json`);
     writeFileSync(file, JSON.stringify(obj));
-    return kubectl(["apply", "-f", file]);
+    return kubectl("apply", "-f", file);
   };
   type Pod = { metadata: { name: string; uid: string; deletionTimestamp?: string }; status: { podIP?: string; conditions?: { type: string; status: string }[]; containerStatuses?: { restartCount: number; ready: boolean }[] } };
-  const pods = async (): Promise<Pod[]> => JSON.parse(await kubectl(["get", "pods", "-l", "app=echo", "-o", "json"])).items;
+  const pods = async (): Promise<Pod[]> => JSON.parse(await kubectl("get", "pods", "-l", "app=echo", "-o", "json")).items;
   const isReady = (p: Pod) => p.status.conditions?.some((c) => c.type === "Ready" && c.status === "True") ?? false;
   const readyPods = async () => (await pods()).filter((p) => isReady(p) && !p.metadata.deletionTimestamp);
   /** Pod names answering through host:port, sampled until `want` distinct ones answered (or `tries` requests). */
@@ -96,15 +92,15 @@ describe.skipIf(!existsSync(KUBECTL))("traffic through Services to process pods"
     });
     await apply({ apiVersion: "v1", kind: "Service", metadata: { name: "echo" }, spec: { selector: { app: "echo" }, ports: [{ port: 80, targetPort: "http" }] } });
     await apply({ apiVersion: "v1", kind: "Service", metadata: { name: "echo-np" }, spec: { type: "NodePort", selector: { app: "echo" }, ports: [{ port: 80, targetPort: 8080 }] } });
-    clusterIP = JSON.parse(await kubectl(["get", "svc", "echo", "-o", "json"])).spec.clusterIP;
-    nodePort = JSON.parse(await kubectl(["get", "svc", "echo-np", "-o", "json"])).spec.ports[0].nodePort;
+    clusterIP = JSON.parse(await kubectl("get", "svc", "echo", "-o", "json")).spec.clusterIP;
+    nodePort = JSON.parse(await kubectl("get", "svc", "echo-np", "-o", "json")).spec.ports[0].nodePort;
     await until("3 ready echo pods", async () => ((await readyPods()).length === 3 ? true : undefined), 90_000);
   }, 180_000);
 
   afterAll(async () => {
     await up?.stop();
     rmSync(dataDir, { recursive: true, force: true });
-    rmSync(cache, { recursive: true, force: true });
+    kubectl.dispose();
   });
 
   it("HTTP through the ClusterIP and the NodePort reaches each of the 3 replicas", async () => {
@@ -114,7 +110,7 @@ describe.skipIf(!existsSync(KUBECTL))("traffic through Services to process pods"
     expect(await reached(clusterIP, 80, 6)).toEqual(names);
     expect(await reached("127.0.0.1", nodePort, 6)).toEqual(names);
     // ... and on every node's own address, as on a real cluster.
-    const nodes = JSON.parse(await kubectl(["get", "nodes", "-o", "json"])).items as { status: { addresses: { type: string; address: string }[] } }[];
+    const nodes = JSON.parse(await kubectl("get", "nodes", "-o", "json")).items as { status: { addresses: { type: string; address: string }[] } }[];
     for (const n of nodes) {
       const ip = n.status.addresses.find((a) => a.type === "InternalIP")!.address;
       await until(`the NodePort on ${ip}`, async () => ((await reached(ip, nodePort, 6)).size === 3 ? true : undefined), 30_000);
@@ -130,7 +126,7 @@ describe.skipIf(!existsSync(KUBECTL))("traffic through Services to process pods"
     const seen = await reached(clusterIP, 80, 12);
     expect(seen.has(victim!.metadata.name)).toBe(false);
     expect(seen.size).toBe(2);
-    const events = await kubectl(["get", "events", "--field-selector", `involvedObject.name=${victim!.metadata.name},reason=Unhealthy`, "-o", "json"]);
+    const events = await kubectl("get", "events", "--field-selector", `involvedObject.name=${victim!.metadata.name},reason=Unhealthy`, "-o", "json");
     // (A probe that ran before the server listened may have added a `connection refused` one, as with the kubelet.)
     expect(JSON.parse(events).items.map((e: { message: string }) => e.message)).toContain("Readiness probe failed: HTTP probe failed with statuscode: 503");
     await get(ip, 8080, "/recover");
@@ -155,8 +151,8 @@ describe.skipIf(!existsSync(KUBECTL))("traffic through Services to process pods"
       }
     };
     const load = Promise.all([client(), client()]);
-    await kubectl(["set", "image", "deployment/echo", "echo=kubeactor/echo:2"]);
-    await run(KUBECTL, ["--kubeconfig", kubeconfig, "--cache-dir", cache, "rollout", "status", "deployment/echo", "--timeout=120s"], { timeout: 130_000 });
+    await kubectl("set", "image", "deployment/echo", "echo=kubeactor/echo:2");
+    await kubectl("rollout", "status", "deployment/echo", "--timeout=120s");
     await until("old pods gone", async () => ((await pods()).every((p) => !before.has(p.metadata.uid)) ? true : undefined), 60_000);
     stop = true;
     await load;
@@ -175,11 +171,11 @@ describe.skipIf(!existsSync(KUBECTL))("traffic through Services to process pods"
       metadata: { name: "manual", labels: { team: "x" } },
       subsets: [{ addresses: [{ ip: target!.status.podIP! }], ports: [{ name: "web", port: 8080 }] }],
     });
-    const slice = await until("the mirrored slice", async () => JSON.parse(await kubectl(["get", "endpointslices", "-l", "kubernetes.io/service-name=manual", "-o", "json"])).items[0], 30_000);
+    const slice = await until("the mirrored slice", async () => JSON.parse(await kubectl("get", "endpointslices", "-l", "kubernetes.io/service-name=manual", "-o", "json")).items[0], 30_000);
     expect(slice.metadata.labels).toMatchObject({ "endpointslice.kubernetes.io/managed-by": "endpointslicemirroring-controller.k8s.io", team: "x" });
     expect(slice.metadata.ownerReferences[0]).toMatchObject({ kind: "Endpoints", name: "manual" });
     expect(slice.endpoints).toEqual([{ addresses: [target!.status.podIP], conditions: { ready: true } }]);
-    const ip = JSON.parse(await kubectl(["get", "svc", "manual", "-o", "json"])).spec.clusterIP;
+    const ip = JSON.parse(await kubectl("get", "svc", "manual", "-o", "json")).spec.clusterIP;
     expect(await until("traffic through the selector-less Service", () => podOf(ip, 80), 30_000)).toBe(target!.metadata.name);
   }, 60_000);
 

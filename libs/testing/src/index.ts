@@ -4,3 +4,4 @@ export * from "./processes.ts";
 export * from "./cluster.ts";
 export * from "./until.ts";
 export * from "./nats-cluster.ts";
+export * from "./kubectl.ts";
