@@ -31,6 +31,7 @@
 import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
 import { type ActorOptions, type ActorRefFrom, type AnyActorLogic, assign, createActor, emit, enqueueActions, fromPromise, setup } from "xstate";
+import { microTime } from "@kubeactor/api";
 import type { JsonObject } from "@kubeactor/bus";
 import type { ApiClient, ResourceRef } from "./api-client.ts";
 import type { EventRecorder } from "./events.ts";
@@ -95,9 +96,6 @@ export type LeaderElectionEmitted = { type: "startedLeading" } | { type: "stoppe
 
 /** `<hostname>_<uuid>`, as kube-controller-manager and kube-scheduler name themselves. */
 export const newIdentity = (): string => `${hostname()}_${randomUUID()}`;
-
-/** Lease MicroTime (`2024-01-02T03:04:05.000000Z`). */
-export const microTime = (ms: number): string => new Date(ms).toISOString().replace(/Z$/, "000Z");
 
 /** NewLeaderElector's checks, with its messages. */
 export const validateTimings = (t: LeaderElectionTimings): void => {

@@ -5,7 +5,7 @@
  * too late (startingDeadlineSeconds), what concurrencyPolicy allows, the Job
  * made from the template, and which finished Jobs the history limits drop.
  */
-import { CRONJOB_SCHEDULED_TIMESTAMP, type CronSchedule, isKnownTimeZone, parseCronSchedule } from "@kubeactor/api";
+import { CRONJOB_SCHEDULED_TIMESTAMP, type CronSchedule, isKnownTimeZone, parseCronSchedule, rfc3339 } from "@kubeactor/api";
 import { isJobFinished, type JobCondition } from "./job-util.ts";
 import { clone, controllerRef, meta, type Obj } from "./util.ts";
 
@@ -67,7 +67,7 @@ export const jobNameFor = (cj: Obj, scheduled: number): string => `${meta(cj).na
 /** RFC 3339 of `t` in `zone`, as Go's Format(time.RFC3339) prints it (`Z` for UTC, else `+hh:mm`). */
 export const rfc3339InZone = (t: number, zone: string | undefined): string => {
   const utc = new Date(Math.floor(t / 1000) * 1000);
-  if (!zone || zone === "UTC" || zone === "Etc/UTC") return utc.toISOString().replace(".000Z", "Z");
+  if (!zone || zone === "UTC" || zone === "Etc/UTC") return rfc3339(utc);
   const p = Object.fromEntries(
     new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" })
       .formatToParts(utc)
@@ -129,7 +129,6 @@ export interface CronPlan {
   requeueAfterMs?: number;
 }
 
-const time = (t: number) => new Date(t).toISOString().replace(/\.\d{3}Z$/, "Z");
 /** Go's time.RFC1123Z, used in the MissSchedule event. */
 const rfc1123z = (t: number) => {
   const d = new Date(t);
@@ -240,7 +239,7 @@ export function planCronJob(cj: Obj, jobs: readonly Obj[], now: number, missing:
     active = [];
   }
   plan.create = { job: jobFromTemplate(cj, scheduled), scheduled };
-  plan.status = status({ lastScheduleTime: time(scheduled) });
+  plan.status = status({ lastScheduleTime: rfc3339(scheduled) });
   plan.requeueAfterMs = nextScheduleDelayMs({ ...cj, status: plan.status } as Obj, now, schedule);
   return plan;
 }

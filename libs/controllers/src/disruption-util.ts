@@ -11,7 +11,7 @@
  *   disruptionsAllowed = max(0, currentHealthy − desiredHealthy), and 0
  *                    while expectedPods is 0.
  */
-import { labelSelectorFromApi, matchesLabels } from "@kubeactor/api";
+import { labelSelectorFromApi, matchesLabels, rfc3339 } from "@kubeactor/api";
 import { scaledValue } from "./deployment-util.ts";
 import { controllerOf, isPodReady, meta, type Obj } from "./util.ts";
 
@@ -192,7 +192,7 @@ export const decideBudget = (pdb: Obj, pods: readonly Obj[], findScale: ScaleFin
     conditionsUpToDate(old, generation)
   )
     return base;
-  const at = new Date(now).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const at = rfc3339(now);
   const status: BudgetStatus = {
     ...(generation !== undefined ? { observedGeneration: generation } : {}),
     ...(Object.keys(disrupted).length > 0 ? { disruptedPods: disrupted } : {}),
@@ -208,7 +208,7 @@ export const decideBudget = (pdb: Obj, pods: readonly Obj[], findScale: ScaleFin
 /** failSafe: a budget that could not be computed allows no disruption (DisruptionAllowed False, SyncFailed). */
 export const failSafeStatus = (pdb: Obj, error: string, now: number): BudgetStatus => {
   const old = (pdb.status ?? { disruptionsAllowed: 0, currentHealthy: 0, desiredHealthy: 0, expectedPods: 0 }) as BudgetStatus;
-  const at = new Date(now).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const at = rfc3339(now);
   const cond: BudgetCondition = {
     type: DISRUPTION_ALLOWED,
     status: "False",

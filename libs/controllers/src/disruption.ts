@@ -14,6 +14,7 @@
  * (StatefulSet, ReplicationController, custom scale subresources) are not
  * served here, so their pods make the budget fail safe (SyncFailed).
  */
+import { rfc3339 } from "@kubeactor/api";
 import type { ResourceRef } from "@kubeactor/client";
 import { objectKey } from "@kubeactor/client";
 import { decideBudget, failSafeStatus, type ScaleFinder, selectsPod, staleDisruptionWait } from "./disruption-util.ts";
@@ -98,7 +99,7 @@ export const disruptionController: Controller = {
       const wait = staleDisruptionWait(pod, Date.now());
       if (wait === undefined) return;
       if (wait > 0) return { requeueAfterMs: wait };
-      const at = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+      const at = rfc3339();
       const conditions = ((pod.status?.conditions ?? []) as { type: string }[]).map((c) =>
         c.type === "DisruptionTarget" ? { type: "DisruptionTarget", status: "False", lastTransitionTime: at } : c,
       );

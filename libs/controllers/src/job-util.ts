@@ -12,7 +12,7 @@
  * then the uid moves into status.succeeded / status.failed. So a pod is
  * counted exactly once even if the controller stops between the steps.
  */
-import { JOB_COMPLETION_INDEX, JOB_TRACKING_FINALIZER } from "@kubeactor/api";
+import { JOB_COMPLETION_INDEX, JOB_TRACKING_FINALIZER, rfc3339 } from "@kubeactor/api";
 import { isPodReady, meta, type Obj, rankPodsForDeletion } from "./util.ts";
 
 /** Backoff before re-creating pods after failures: 10 s doubling, at most 6 min (DefaultJobPodFailureBackOff, MaxJobPodFailureBackOff). */
@@ -244,7 +244,7 @@ const condition = (job: Obj, type: string) => ((job.status?.conditions ?? []) as
  * created or deleted, but counting goes on.
  */
 export function planJob(job: Obj, pods: readonly Obj[], now: number, canManage = true): JobPlan {
-  const at = new Date(now).toISOString().replace(/\.\d{3}Z$/, "Z");
+  const at = rfc3339(now);
   const spec = job.spec ?? {};
   const old: JobStatus = job.status ?? {};
   const events: JobEvent[] = [];

@@ -3,7 +3,7 @@
  * controller references, pod readiness, the ranking that picks which pods a
  * ReplicaSet deletes first, and the label-selector bridge.
  */
-import { isStatusError, labelSelectorFromApi, matchesLabels, type Selector } from "@kubeactor/api";
+import { isStatusError, labelSelectorFromApi, matchesLabels, rfc3339, type Selector } from "@kubeactor/api";
 import type { JsonObject } from "@kubeactor/bus";
 
 export interface OwnerReference {
@@ -61,7 +61,7 @@ export const isNotFound = (e: unknown): boolean => isStatusError(e) && e.status.
 export const isAlreadyExists = (e: unknown): boolean => isStatusError(e) && e.status.reason === "AlreadyExists";
 
 /** metav1.Time at whole seconds. */
-export const now = (date = new Date()): string => date.toISOString().replace(/\.\d{3}Z$/, "Z");
+export const now = (date = new Date()): string => rfc3339(date);
 
 // ---- pods ----
 

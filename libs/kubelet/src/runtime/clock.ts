@@ -54,8 +54,5 @@ export class ManualClock implements Clock {
   }
 }
 
-/** Kubernetes' RFC 3339 timestamps, to the second. */
-export const rfc3339 = (ms: number): string => new Date(ms).toISOString().replace(/\.\d{3}Z$/, "Z");
-
-/** Lease MicroTime (`2024-01-02T03:04:05.000000Z`). */
-export const microTime = (ms: number): string => new Date(ms).toISOString().replace(/Z$/, "000Z");
+/** Kubernetes' timestamps (metav1.Time, and MicroTime for Leases), one definition for every component. */
+export { microTime, rfc3339 } from "@kubeactor/api";
