@@ -9,10 +9,8 @@ import { formatQuantity, parseQuantity } from "./quantity.ts";
 import type { ResourceInfo } from "./registry.ts";
 import { defaultRbacBinding } from "./validation-rbac.ts";
 import { defaultIngressClass, defaultNetworkPolicy } from "./validation-networking.ts";
+import { type Obj, isObj, objects } from "./plain.ts";
 
-type Obj = Record<string, unknown>;
-
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
 const objAt = (parent: Obj, key: string): Obj => {
   const v = parent[key];
   if (isObj(v)) return v;
@@ -20,7 +18,6 @@ const objAt = (parent: Obj, key: string): Obj => {
   parent[key] = fresh;
   return fresh;
 };
-const objects = (v: unknown): Obj[] => (Array.isArray(v) ? v.filter(isObj) : []);
 const setIfAbsent = (o: Obj, key: string, value: unknown): void => {
   if (o[key] === undefined || o[key] === "") o[key] = value;
 };

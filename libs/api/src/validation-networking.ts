@@ -17,11 +17,7 @@ import {
   regexError,
   requiredCause,
 } from "./validation.ts";
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
-const objects = (v: unknown): Obj[] => (Array.isArray(v) ? v.filter(isObj) : []);
-const str = (v: unknown): string => (typeof v === "string" ? v : "");
+import { type Obj, isObj, objects, str } from "./plain.ts";
 
 // Built on first use: validation.ts imports this module, so its constants are not ready at load time.
 let wildcard: { fmt: string; re: RegExp } | undefined;

@@ -7,12 +7,9 @@
 import { RBAC_GROUP } from "./resources/rbac.ts";
 import type { FieldCause } from "./status.ts";
 import { invalidCause, isDNS1123Subdomain, notSupportedCause, requiredCause } from "./validation.ts";
+import { type Obj, isObj, objects, str } from "./plain.ts";
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
-const objects = (v: unknown): Obj[] => (Array.isArray(v) ? v.filter(isObj) : []);
 const count = (v: unknown): number => (Array.isArray(v) ? v.length : 0);
-const str = (v: unknown): string => (typeof v === "string" ? v : "");
 
 /** IsValidPathSegmentName: the whole name rule for roles and bindings. */
 export const isValidPathSegmentName = (name: string): string[] => {

@@ -13,10 +13,8 @@ import { RBAC_GROUP } from "./resources/rbac.ts";
 import { isValidPathSegmentName, validateRbacObject, validateRbacUpdate } from "./validation-rbac.ts";
 import { validateNetworkingObject, validateNetworkingUpdate } from "./validation-networking.ts";
 import type { FieldCause } from "./status.ts";
+import { type Obj, isObj, objects } from "./plain.ts";
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
-const objects = (v: unknown): Obj[] => (Array.isArray(v) ? v.filter(isObj) : []);
 const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
 
 // ---- messages (apimachinery/pkg/util/validation) ----
