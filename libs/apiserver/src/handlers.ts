@@ -30,6 +30,7 @@ import { checkManagerOptions, isForced, writeContext } from "./apply/options.ts"
 import { admitPriorityClass, type PriorityClasses, storePriorityClasses } from "./priority.ts";
 import { addDefaultTolerations, admitPodPriority, admitRuntimeClass, bindPod, DEFAULT_TOLERATION_SECONDS, type DefaultTolerationSeconds, initialPodStatus } from "./pods.ts";
 import { applyScale, toScale } from "./scale.ts";
+import { admitDefaultStorageClass, type StorageClasses, storeStorageClasses } from "./storage-admission.ts";
 import { carryAllocatedValues, isServices, ServiceAllocator } from "./services.ts";
 import type { ResourceTarget } from "./routes.ts";
 import type { WatchCache } from "./watch-cache.ts";
@@ -97,6 +98,8 @@ const keyOf = (t: ResourceTarget, name: string): ObjectKey => ({
 
 const nsResource = { group: "", resource: "namespaces" };
 const nsInfo = findResource("", "v1", "namespaces")!;
+const scInfo = findResource("storage.k8s.io", "v1", "storageclasses")!;
+const isClaims = (info: ResourceInfo) => info.group === "" && info.resource === "persistentvolumeclaims";
 const pcInfo = findResource("scheduling.k8s.io", "v1", "priorityclasses")!;
 
 export const isDryRun = (q: URLSearchParams): boolean => q.getAll("dryRun").includes("All");
@@ -180,6 +183,11 @@ export class ResourceHandlers {
     list: async () => (await this.cache?.lister(pcInfo))?.list() ?? storePriorityClasses(this.store).list(),
   };
 
+  /** StorageClasses for the DefaultStorageClass admission plugin: from the watch cache's lister, else the store. */
+  private readonly storageClasses: StorageClasses = {
+    list: async () => (await this.cache?.lister(scInfo))?.list() ?? storeStorageClasses(this.store).list(),
+  };
+
   /** A write to the resource, known to the watch cache (see WatchCache.lister). */
   private tracked<T>(t: ResourceTarget, write: () => Promise<T>): Promise<T> {
     return this.cache ? this.cache.trackWrite(t.info, write) : write();
@@ -207,6 +215,7 @@ export class ResourceHandlers {
         initialPodStatus(obj);
         await admitPodPriority(this.priorityClasses, obj);
       }
+      if (isClaims(t.info)) await admitDefaultStorageClass(this.storageClasses, obj);
       const name = metaOf(obj).name!;
       await this.admitWrite(t, obj, "create");
       await this.admitNamespace(t, name, namespace);

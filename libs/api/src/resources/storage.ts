@@ -23,6 +23,10 @@ export const PVC_PROTECTION_FINALIZER = "kubernetes.io/pvc-protection";
 export const PV_PROTECTION_FINALIZER = "kubernetes.io/pv-protection";
 /** The deprecated annotation kube reads before spec.storageClassName. */
 export const BETA_STORAGE_CLASS_ANNOTATION = "volume.beta.kubernetes.io/storage-class";
+/** kubeactor's provisioner: a hostPath directory under the cluster's data dir per claim (rancher's local-path idea). */
+export const LOCAL_PATH_PROVISIONER = "kubeactor.io/local-path";
+/** The default StorageClass the API server creates at first start, named as kind names it. */
+export const DEFAULT_STORAGE_CLASS_NAME = "standard";
 export const PERSISTENT_VOLUME_ACCESS_MODES = ["ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod"] as const;
 
 export const TypedLocalObjectReference = Schema.Struct({
