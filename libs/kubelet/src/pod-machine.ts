@@ -18,6 +18,8 @@ import type { ContainerRuntime, PodSandboxConfig } from "./runtime/cri.ts";
 import { rfc3339 } from "./runtime/clock.ts";
 import { emptyLookup, type ObjectLookup } from "./runtime/lookup.ts";
 import { HANDLER_AUTO } from "./runtime/node-runtime.ts";
+import type { PodVolume } from "./runtime/cri.ts";
+import { VolumeMountError, waitForClaims } from "./runtime/volumes.ts";
 import { type Backoff, containerMachine, type ContainerReport, type Recorder } from "./container-machine.ts";
 import type { RunProbe } from "./probes.ts";
 import { computePodStatus, type ContainerSpec, type ContainerView, pendingView, podPhase, type PodPhase } from "./pod-status.ts";
@@ -137,10 +139,15 @@ export const podMachine = setup({
   actors: {
     container: containerMachine,
     /** Reuses the sandbox a previous kubelet left (same IP), else runs a new one. */
-    createSandbox: fromPromise<{ sandboxId: string; ip: string; handler: string }, { runtime: ContainerRuntime; config: PodSandboxConfig; runtimeClassName?: string; lookup: ObjectLookup }>(
+    createSandbox: fromPromise<
+      { sandboxId: string; ip: string; handler: string },
+      { runtime: ContainerRuntime; config: PodSandboxConfig; runtimeClassName?: string; lookup: ObjectLookup; volumes: readonly PodVolume[] }
+    >(
       async ({ input }) => {
         const existing = (await input.runtime.listPodSandboxes({ uid: input.config.uid })).find((s) => s.state === "SANDBOX_READY");
         if (existing) return { sandboxId: existing.id, ip: existing.ip, handler: existing.config.runtimeHandler ?? HANDLER_AUTO };
+        // The volume manager's WaitForAttachAndMount: claims must be bound before the sandbox (throws VolumeMountError).
+        await waitForClaims(input.config.namespace, input.volumes, input.lookup);
         // The RuntimeClass names the handler (the kubelet's runtimeclass manager); none → the node's default.
         let handler = HANDLER_AUTO;
         if (input.runtimeClassName) {
@@ -290,6 +297,7 @@ export const podMachine = setup({
           runtime: context.deps.runtime,
           config: sandboxConfig(context.pod),
           lookup: context.deps.lookup ?? emptyLookup,
+          volumes: ((podSpec(context.pod) as { volumes?: PodVolume[] }).volumes ?? []) as PodVolume[],
           ...(podSpec(context.pod).runtimeClassName ? { runtimeClassName: podSpec(context.pod).runtimeClassName! } : {}),
         }),
         onDone: {
@@ -298,7 +306,13 @@ export const podMachine = setup({
         },
         onError: {
           target: "SandboxBackOff",
-          actions: { type: "recordEvent", params: ({ event }) => ({ type: "Warning", reason: "FailedCreatePodSandBox", message: `Failed to create pod sandbox: ${(event.error as Error).message}` }) },
+          actions: {
+            type: "recordEvent",
+            params: ({ event }) =>
+              event.error instanceof VolumeMountError
+                ? { type: "Warning", reason: "FailedMount", message: event.error.message }
+                : { type: "Warning", reason: "FailedCreatePodSandBox", message: `Failed to create pod sandbox: ${(event.error as Error).message}` },
+          },
         },
       },
     },
