@@ -6,8 +6,12 @@
  * `storageclass.kubernetes.io/is-default-class: "true"`, the newest if
  * several are (by creationTimestamp, then name, as kube 1.28+ picks). With no
  * default class the claim is left alone: `""` would bind only class-less PVs.
+ *
+ * Also the PersistentVolumeClaimResize plugin: a claim's storage request may
+ * grow only when its StorageClass has `allowVolumeExpansion: true`
+ * (kubeactor then records the new request; nothing resizes the directory).
  */
-import { BETA_STORAGE_CLASS_ANNOTATION, DEFAULT_STORAGE_CLASS_ANNOTATION, BETA_DEFAULT_STORAGE_CLASS_ANNOTATION } from "@kubeactor/api";
+import { BETA_DEFAULT_STORAGE_CLASS_ANNOTATION, BETA_STORAGE_CLASS_ANNOTATION, DEFAULT_STORAGE_CLASS_ANNOTATION, forbidden, tryParseQuantity } from "@kubeactor/api";
 import type { StoreClient } from "@kubeactor/client";
 import { metaOf, type Obj } from "./objects.ts";
 
@@ -48,4 +52,20 @@ export const admitDefaultStorageClass = async (classes: StorageClasses, pvc: Obj
   if (metaOf(pvc).annotations?.[BETA_STORAGE_CLASS_ANNOTATION] !== undefined) return;
   const name = defaultStorageClassName(await classes.list());
   if (name !== undefined) spec.storageClassName = name;
+};
+
+const CLAIMS = { group: "", resource: "persistentvolumeclaims" };
+const requestOf = (pvc: Obj) => tryParseQuantity(((pvc.spec as { resources?: { requests?: { storage?: string } } } | undefined)?.resources?.requests?.storage) ?? "0");
+
+/** Refuses a claim update that grows its request unless its class allows expansion (403, kube's words). */
+export const admitClaimResize = async (classes: StorageClasses, pvc: Obj, old: Obj): Promise<void> => {
+  const next = requestOf(pvc);
+  const prev = requestOf(old);
+  if (!next || !prev || next.nanos <= prev.nanos) return;
+  const ann = metaOf(old).annotations ?? {};
+  const cls = BETA_STORAGE_CLASS_ANNOTATION in ann ? ann[BETA_STORAGE_CLASS_ANNOTATION] : (old.spec as { storageClassName?: string } | undefined)?.storageClassName;
+  const sc = cls ? ((await classes.list()) as Obj[]).find((c) => metaOf(c).name === cls) : undefined;
+  if (sc?.allowVolumeExpansion !== true) {
+    throw forbidden(CLAIMS, metaOf(old).name ?? "", "only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize");
+  }
 };

@@ -55,6 +55,21 @@ describe("storage API: the bootstrap StorageClass and DefaultStorageClass admiss
     expect(defaultStorageClassName([sc("c", "2024-01-03T00:00:00Z", false)])).toBeUndefined();
   });
 
+  it("lets a bound claim grow only when its class allows expansion (PersistentVolumeClaimResize)", async () => {
+    await call(c.url, "POST", SCS, { apiVersion: "storage.k8s.io/v1", kind: "StorageClass", metadata: { name: "growable" }, provisioner: "example.com/p", allowVolumeExpansion: true });
+    const grow = async (name: string, cls: string) => {
+      const created = (await call(c.url, "POST", PVCS, claim(name, { storageClassName: cls, volumeName: "pv-x" }))).body;
+      await call(c.url, "PUT", `${PVCS}/${name}/status`, { ...created, status: { phase: "Bound" } });
+      return call(c.url, "PATCH", `${PVCS}/${name}`, { spec: { resources: { requests: { storage: "2Gi" } } } }, { "Content-Type": "application/merge-patch+json" });
+    };
+    const refused = await grow("fixed", "standard");
+    expect(refused.code).toBe(403);
+    expect(refused.body.message).toBe('persistentvolumeclaims "fixed" is forbidden: only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc must support resize');
+    const grown = await grow("elastic", "growable");
+    expect(grown.code).toBe(200);
+    expect(grown.body.spec.resources.requests.storage).toBe("2Gi");
+  });
+
   it("answers bad claims with kube's 422", async () => {
     const bad = await call(c.url, "POST", PVCS, claim("bad", { accessModes: [], resources: {} }));
     expect(bad.code).toBe(422);
