@@ -130,6 +130,9 @@ export const desiredStatus = (ctx: PodContext, initializing: boolean): JsonObjec
 const isUnstarted = (v: ContainerView) => "waiting" in v.state && v.state.waiting.reason === "ContainerCreating" && v.restartCount === 0 && !("terminated" in v.lastState);
 
 
+/** How long a pod's unbound claims are waited for quietly before FailedMount (the binder acts once the pod is placed). */
+const CLAIM_GRACE_MS = 5000;
+
 export const podMachine = setup({
   types: {
     context: {} as PodContext,
@@ -143,11 +146,11 @@ export const podMachine = setup({
       { sandboxId: string; ip: string; handler: string },
       { runtime: ContainerRuntime; config: PodSandboxConfig; runtimeClassName?: string; lookup: ObjectLookup; volumes: readonly PodVolume[] }
     >(
-      async ({ input }) => {
+      async ({ input, signal }) => {
         const existing = (await input.runtime.listPodSandboxes({ uid: input.config.uid })).find((s) => s.state === "SANDBOX_READY");
         if (existing) return { sandboxId: existing.id, ip: existing.ip, handler: existing.config.runtimeHandler ?? HANDLER_AUTO };
         // The volume manager's WaitForAttachAndMount: claims must be bound before the sandbox (throws VolumeMountError).
-        await waitForClaims(input.config.namespace, input.volumes, input.lookup);
+        await waitForClaims(input.config.namespace, input.volumes, input.lookup, { graceMs: CLAIM_GRACE_MS, signal });
         // The RuntimeClass names the handler (the kubelet's runtimeclass manager); none → the node's default.
         let handler = HANDLER_AUTO;
         if (input.runtimeClassName) {

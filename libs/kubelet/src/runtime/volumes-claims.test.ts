@@ -30,6 +30,17 @@ describe("persistentVolumeClaim volumes", () => {
     expect(await waitForClaims("default", [{ name: "e", emptyDir: {} }], emptyLookup)).toBeUndefined();
   });
 
+  it("keeps asking during the grace period, so a claim bound meanwhile never fails the pod", async () => {
+    let asked = 0;
+    const lookup: ObjectLookup = {
+      ...emptyLookup,
+      persistentVolumeClaim: async () => (++asked < 3 ? { spec: {}, status: { phase: "Pending" } } : { spec: { volumeName: "v" }, status: { phase: "Bound" } }),
+      persistentVolume: async () => ({ spec: { hostPath: { path: join(dir, "v") } } }),
+    };
+    await waitForClaims("default", vols, lookup, { graceMs: 60_000, pollMs: 5 });
+    expect(asked).toBe(3);
+  });
+
   it("mounts the bound volume's hostPath through the pod's volume directory, so data outlives the pod", async () => {
     const path = join(dir, "volumes", "pvc-1");
     const lookup = lookupOf({ "default/data": { spec: { volumeName: "pvc-1" }, status: { phase: "Bound" } } }, { "pvc-1": { spec: { hostPath: { path, type: "DirectoryOrCreate" } } } });

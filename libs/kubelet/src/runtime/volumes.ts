@@ -56,19 +56,31 @@ const resolveClaim = async (namespace: string, claimName: string, lookup: Object
  * Resolves when every persistentVolumeClaim volume of the pod is bound to a
  * mountable volume; otherwise throws the kubelet's FailedMount message.
  */
-export const waitForClaims = async (namespace: string, volumes: readonly PodVolume[], lookup: ObjectLookup): Promise<void> => {
+export const waitForClaims = async (
+  namespace: string,
+  volumes: readonly PodVolume[],
+  lookup: ObjectLookup,
+  /** Keep asking this long before reporting (a WaitForFirstConsumer claim binds moments after its pod is placed). */
+  opts: { graceMs?: number; pollMs?: number; signal?: AbortSignal } = {},
+): Promise<void> => {
   const claims = volumes.filter((v) => v.persistentVolumeClaim);
   if (claims.length === 0) return;
-  const failed: string[] = [];
-  const errors: string[] = [];
-  for (const v of claims) {
-    const r = await resolveClaim(namespace, v.persistentVolumeClaim!.claimName, lookup);
-    if ("error" in r) {
-      failed.push(v.name);
-      errors.push(r.error);
+  const deadline = Date.now() + (opts.graceMs ?? 0);
+  for (;;) {
+    const failed: string[] = [];
+    const errors: string[] = [];
+    for (const v of claims) {
+      const r = await resolveClaim(namespace, v.persistentVolumeClaim!.claimName, lookup);
+      if ("error" in r) {
+        failed.push(v.name);
+        errors.push(r.error);
+      }
     }
-  }
-  if (failed.length > 0) {
+    if (failed.length === 0) return;
+    if (Date.now() < deadline && !opts.signal?.aborted) {
+      await new Promise((r) => setTimeout(r, opts.pollMs ?? 250));
+      continue;
+    }
     throw new VolumeMountError(`Unable to attach or mount volumes: unmounted volumes=[${failed.join(" ")}], unattached volumes=[], failed to process volumes=[${failed.join(" ")}]: ${errors.join("; ")}`);
   }
 };
