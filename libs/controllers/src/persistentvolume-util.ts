@@ -106,6 +106,17 @@ export const findMatchingVolume = (claim: Obj, volumes: readonly Obj[], node?: O
   return best;
 };
 
+/** checkVolumeSatisfyClaim: why a volume a claim names by volumeName cannot serve it, or undefined. */
+export const volumeMismatch = (pv: Obj, claim: Obj): string | undefined => {
+  const size = storageOf(pv.spec?.capacity);
+  const request = storageOf(claim.spec?.resources?.requests);
+  if (!size || !request || compareQuantity(size, request) < 0) return "requested PV is too small";
+  if (classOf(pv) !== classOf(claim)) return "storageClassName does not match";
+  if ((pv.spec?.volumeMode ?? "Filesystem") !== (claim.spec?.volumeMode ?? "Filesystem")) return "incompatible volumeMode";
+  if (!offersModes(pv, claim)) return "incompatible accessMode";
+  return undefined;
+};
+
 /** The phase a volume should show, from its claimRef and the claim the cache holds. */
 export const desiredVolumePhase = (pv: Obj, claim: Obj | undefined): "Available" | "Bound" | "Released" => {
   const ref = pv.spec?.claimRef;

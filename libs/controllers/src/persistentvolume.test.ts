@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { claimKeysOfPod, desiredVolumePhase, findMatchingVolume, podsUsingClaim, provisionedVolume } from "./persistentvolume-util.ts";
+import { claimKeysOfPod, desiredVolumePhase, findMatchingVolume, podsUsingClaim, provisionedVolume, volumeMismatch } from "./persistentvolume-util.ts";
 import type { Obj } from "./util.ts";
 
 const claim = (spec: Record<string, unknown> = {}, name = "data"): Obj =>
@@ -40,6 +40,16 @@ describe("findMatchingVolume", () => {
     const node = (name: string) => ({ metadata: { name, labels: { "kubernetes.io/hostname": name } } }) as unknown as Obj;
     expect(names(findMatchingVolume(claim(), [pinned], node("node-1")))).toBe("pinned");
     expect(findMatchingVolume(claim(), [pinned], node("node-2"))).toBeUndefined();
+  });
+});
+
+describe("volumeMismatch (a claim naming its volume)", () => {
+  it("says why the named volume cannot serve the claim, as checkVolumeSatisfyClaim", () => {
+    expect(volumeMismatch(volume("v", "1Gi"), claim())).toBeUndefined();
+    expect(volumeMismatch(volume("v", "512Mi"), claim())).toBe("requested PV is too small");
+    expect(volumeMismatch(volume("v", "1Gi", { storageClassName: "gold" }), claim())).toBe("storageClassName does not match");
+    expect(volumeMismatch(volume("v", "1Gi", { volumeMode: "Block" }), claim())).toBe("incompatible volumeMode");
+    expect(volumeMismatch(volume("v", "1Gi"), claim({ accessModes: ["ReadWriteMany"] }))).toBe("incompatible accessMode");
   });
 });
 

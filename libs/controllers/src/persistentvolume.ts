@@ -30,6 +30,7 @@ import {
   findMatchingVolume,
   isVolumeBoundToClaim,
   LOCAL_PATH_PROVISIONER,
+  volumeMismatch,
   podsUsingClaim,
   provisionedVolume,
 } from "./persistentvolume-util.ts";
@@ -182,7 +183,13 @@ export const persistentVolumeControllerWith = (opts: PersistentVolumeOptions): C
         else void events.record(claim, "Warning", "FailedBinding", `volume "${name}" not found`);
         return;
       }
-      if (!pv.spec?.claimRef || isVolumeBoundToClaim(pv, claim)) return bind(pv, claim);
+      if (!pv.spec?.claimRef) {
+        // The user named an unclaimed volume: it must fit the claim.
+        const mismatch = volumeMismatch(pv, claim);
+        if (mismatch) return void events.record(claim, "Warning", "VolumeMismatch", `Cannot bind to requested volume "${name}": ${mismatch}`);
+        return bind(pv, claim);
+      }
+      if (isVolumeBoundToClaim(pv, claim)) return bind(pv, claim);
       if (completed) await setClaimLost(claim, "ClaimMisbound", "Two claims are bound to the same volume, this one is bound incorrectly");
       else void events.record(claim, "Warning", "FailedBinding", `volume "${name}" already bound to a different claim.`);
     };

@@ -68,6 +68,23 @@ describe("persistent volumes: binding, local-path provisioning, reclaim, protect
     await until("volume Released", async () => (await get(PVS, "", "pv-fit"))?.status?.phase === "Released", 20_000);
   });
 
+  it("honours a claim's volumeName: binds the named volume, refuses one that does not fit (VolumeMismatch)", { timeout: 60_000 }, async () => {
+    await c.api.create(PVS, "", volume("pv-named", "3Gi", { storageClassName: "named" }));
+    await c.api.create(PVS, "", volume("pv-tiny", "100Mi", { storageClassName: "named" }));
+    await c.api.create(PVCS, "default", claim("wants-named", { storageClassName: "named", volumeName: "pv-named" }));
+    await c.api.create(PVCS, "default", claim("wants-tiny", { storageClassName: "named", volumeName: "pv-tiny" }));
+    await until("claim Bound", async () => (await get(PVCS, "default", "wants-named"))?.status?.phase === "Bound", 20_000);
+    const pv = await get(PVS, "", "pv-named");
+    expect(pv.spec.claimRef).toMatchObject({ name: "wants-named", namespace: "default" });
+    expect(pv.metadata.annotations["pv.kubernetes.io/bound-by-controller"]).toBe("yes");
+    expect((await get(PVCS, "default", "wants-named")).metadata.annotations["pv.kubernetes.io/bound-by-controller"]).toBeUndefined();
+    const mismatch = async () =>
+      ((await c.api.list({ group: "", version: "v1", resource: "events" }, "default")).items as any[]).find((e) => e.involvedObject.name === "wants-tiny" && e.reason === "VolumeMismatch");
+    await until("VolumeMismatch", async () => (await mismatch()) !== undefined, 20_000);
+    expect((await mismatch()).message).toBe('Cannot bind to requested volume "pv-tiny": requested PV is too small');
+    expect((await get(PVCS, "default", "wants-tiny")).status.phase).toBe("Pending");
+  });
+
   it("keeps a claim used by a scheduled pod until the pod goes (pvc-protection), and a Bound volume (pv-protection)", { timeout: 60_000 }, async () => {
     await c.api.create(PVS, "", volume("pv-used", "1Gi", { storageClassName: "slow" }));
     await c.api.create(PVCS, "default", claim("used", { storageClassName: "slow" }));
