@@ -95,6 +95,16 @@ describe("storage validation", () => {
     expect(messages(validateUpdate(PVCS, shrink, grow))).toEqual(["spec.resources.requests.storage: Forbidden: field can not be less than previous value"]);
   });
 
+  it("lets a claim created without a class get one once (retroactive default class), not change it", () => {
+    const old = create(PVCS, pvc({}));
+    const assigned = structuredClone(old);
+    assigned.spec.storageClassName = "standard";
+    expect(validateUpdate(PVCS, assigned, old)).toEqual([]);
+    const changed = structuredClone(assigned);
+    changed.spec.storageClassName = "fast";
+    expect(validateUpdate(PVCS, changed, assigned)).toHaveLength(1);
+  });
+
   it("validates StorageClasses and keeps provisioner, parameters, reclaim policy and binding mode fixed", () => {
     const sc = applyDefaults(SCS, { metadata: { name: "fast" }, provisioner: "kubeactor.io/local-path", parameters: { a: "b" } });
     expect(validateObject(SCS, sc)).toEqual([]);

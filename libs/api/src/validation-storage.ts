@@ -7,7 +7,7 @@
 import { formatQuantity, parseQuantity, QuantityParseError } from "./quantity.ts";
 import { labelSelectorFromApi } from "./selectors.ts";
 import type { FieldCause } from "./status.ts";
-import { PERSISTENT_VOLUME_ACCESS_MODES, PV_PROTECTION_FINALIZER, PVC_PROTECTION_FINALIZER } from "./resources/storage.ts";
+import { BETA_STORAGE_CLASS_ANNOTATION, PERSISTENT_VOLUME_ACCESS_MODES, PV_PROTECTION_FINALIZER, PVC_PROTECTION_FINALIZER } from "./resources/storage.ts";
 import { forbiddenCause, invalidCause, isDNS1123Subdomain, isQualifiedName, notSupportedCause, requiredCause } from "./validation.ts";
 
 type Obj = Record<string, unknown>;
@@ -198,13 +198,18 @@ const same = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === 
 
 /**
  * ValidatePersistentVolumeClaimUpdate: the spec is fixed once created, except
- * that volumeName may be set once (binding) and a bound claim's storage
- * request may grow (expansion; kubeactor records it, nothing resizes).
+ * that volumeName may be set once (binding), an absent storageClassName once
+ * (the retroactive default class) and a bound claim's storage request may
+ * grow (expansion; kubeactor records it, nothing resizes).
  */
 export const validatePersistentVolumeClaimUpdate = (pvc: Obj, old: Obj): FieldCause[] => {
   const ns = structuredClone(isObj(pvc["spec"]) ? pvc["spec"] : {});
   const os = structuredClone(isObj(old["spec"]) ? old["spec"] : {});
   if (!os["volumeName"]) os["volumeName"] = ns["volumeName"];
+  // validateStorageClassUpgradeFromNil: a claim created without a class may get one once (retroactive default class).
+  const oldAnn = isObj(old["metadata"]) && isObj(old["metadata"]["annotations"]) ? old["metadata"]["annotations"] : {};
+  if (os["storageClassName"] === undefined && typeof ns["storageClassName"] === "string" && oldAnn[BETA_STORAGE_CLASS_ANNOTATION] === undefined)
+    os["storageClassName"] = ns["storageClassName"];
   const phase = isObj(pvc["status"]) ? pvc["status"]["phase"] : undefined;
   const newReq = isObj(ns["resources"]) && isObj(ns["resources"]["requests"]) ? ns["resources"]["requests"] : undefined;
   const oldReq = isObj(os["resources"]) && isObj(os["resources"]["requests"]) ? os["resources"]["requests"] : undefined;

@@ -18,6 +18,21 @@ export const HOSTNAME_LABEL = "kubernetes.io/hostname";
 export { LOCAL_PATH_PROVISIONER, PV_PROTECTION_FINALIZER, PVC_PROTECTION_FINALIZER };
 
 const BETA_CLASS = "volume.beta.kubernetes.io/storage-class";
+const DEFAULT_CLASS_ANNOTATIONS = ["storageclass.kubernetes.io/is-default-class", "storageclass.beta.kubernetes.io/is-default-class"];
+
+/** GetDefaultClass: the newest class annotated default (then the first by name), or undefined. */
+export const defaultClassName = (classes: readonly Obj[]): string | undefined => {
+  const defaults = classes.filter((c) => DEFAULT_CLASS_ANNOTATIONS.some((a) => meta(c).annotations?.[a] === "true"));
+  defaults.sort((a, b) => {
+    const ta = meta(a).creationTimestamp ?? "";
+    const tb = meta(b).creationTimestamp ?? "";
+    return ta !== tb ? (ta > tb ? -1 : 1) : meta(a).name < meta(b).name ? -1 : 1;
+  });
+  return defaults[0] ? meta(defaults[0]).name : undefined;
+};
+
+/** A claim the retroactive default class applies to: no storageClassName at all and no beta class annotation. */
+export const wantsDefaultClass = (claim: Obj): boolean => claim.spec?.storageClassName === undefined && meta(claim).annotations?.[BETA_CLASS] === undefined;
 
 /** GetPersistentVolumeClaimClass / GetPersistentVolumeClass: the beta annotation wins. */
 export const classOf = (o: Obj): string => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { claimKeysOfPod, desiredVolumePhase, findMatchingVolume, podsUsingClaim, provisionedVolume, volumeMismatch } from "./persistentvolume-util.ts";
+import { claimKeysOfPod, defaultClassName, desiredVolumePhase, findMatchingVolume, podsUsingClaim, provisionedVolume, volumeMismatch, wantsDefaultClass } from "./persistentvolume-util.ts";
 import type { Obj } from "./util.ts";
 
 const claim = (spec: Record<string, unknown> = {}, name = "data"): Obj =>
@@ -50,6 +50,18 @@ describe("volumeMismatch (a claim naming its volume)", () => {
     expect(volumeMismatch(volume("v", "1Gi", { storageClassName: "gold" }), claim())).toBe("storageClassName does not match");
     expect(volumeMismatch(volume("v", "1Gi", { volumeMode: "Block" }), claim())).toBe("incompatible volumeMode");
     expect(volumeMismatch(volume("v", "1Gi"), claim({ accessModes: ["ReadWriteMany"] }))).toBe("incompatible accessMode");
+  });
+});
+
+describe("the retroactive default class", () => {
+  it("applies to claims without any class, and picks the newest default class, then the first by name", () => {
+    expect(wantsDefaultClass({ metadata: { name: "c" }, spec: {} } as unknown as Obj)).toBe(true);
+    expect(wantsDefaultClass(claim({ storageClassName: "" }))).toBe(false);
+    expect(wantsDefaultClass({ metadata: { name: "c", annotations: { "volume.beta.kubernetes.io/storage-class": "x" } }, spec: {} } as unknown as Obj)).toBe(false);
+    const sc = (name: string, t: string, isDefault = true) => ({ metadata: { name, creationTimestamp: t, annotations: isDefault ? { "storageclass.kubernetes.io/is-default-class": "true" } : {} } }) as unknown as Obj;
+    expect(defaultClassName([sc("a", "2024-01-01T00:00:00Z"), sc("b", "2024-01-02T00:00:00Z"), sc("c", "2024-01-03T00:00:00Z", false)])).toBe("b");
+    expect(defaultClassName([sc("z", "2024-01-01T00:00:00Z"), sc("y", "2024-01-01T00:00:00Z")])).toBe("y");
+    expect(defaultClassName([])).toBeUndefined();
   });
 });
 

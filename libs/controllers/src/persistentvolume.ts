@@ -26,13 +26,15 @@ import {
   claimKeyOf,
   claimKeysOfPod,
   classOf,
+  defaultClassName,
   desiredVolumePhase,
   findMatchingVolume,
   isVolumeBoundToClaim,
   LOCAL_PATH_PROVISIONER,
-  volumeMismatch,
   podsUsingClaim,
   provisionedVolume,
+  volumeMismatch,
+  wantsDefaultClass,
 } from "./persistentvolume-util.ts";
 import { type Controller, PODS } from "./runtime.ts";
 import { clone, isAlreadyExists, isNotFound, meta, now, type Obj } from "./util.ts";
@@ -75,6 +77,11 @@ export const persistentVolumeControllerWith = (opts: PersistentVolumeOptions): C
     };
     pvInf.addHandler({ onAdd: (pv) => onVolume(pv as Obj), onUpdate: (_, pv) => onVolume(pv as Obj), onDelete: (pv) => onVolume(pv as Obj) });
     pvcInf.addHandler({ onAdd: (c) => onClaim(c as Obj), onUpdate: (_, c) => onClaim(c as Obj), onDelete: (c) => onClaim(c as Obj) });
+    // A new or changed class may be the default an unclassed claim waits for, or the class a claim names.
+    const onClass = () => {
+      for (const c of pvcInf.list() as Obj[]) if (!c.spec?.volumeName) queue.add(`claim:${objectKey(c)}`);
+    };
+    scInf.addHandler({ onAdd: onClass, onUpdate: onClass });
     // A scheduled pod is a WaitForFirstConsumer claim's consumer.
     const onPod = (p: Obj) => {
       if (p.spec?.nodeName) for (const k of claimKeysOfPod(p)) queue.add(`claim:${k}`);
@@ -145,6 +152,16 @@ export const persistentVolumeControllerWith = (opts: PersistentVolumeOptions): C
     };
 
     const syncUnboundClaim = async (claim: Obj): Promise<void> => {
+      // Retroactive default class: a claim created while no class was the default gets the one there is now.
+      if (wantsDefaultClass(claim)) {
+        const name = defaultClassName(scInf.list() as Obj[]);
+        if (name !== undefined) {
+          const next = clone(claim);
+          next.spec.storageClassName = name;
+          await ctx.api.update(PERSISTENT_VOLUME_CLAIMS, meta(claim).namespace!, next);
+          return; // the update brings the claim back through the queue
+        }
+      }
       const cls = classOf(claim);
       const sc = cls ? (scInf.get(cls) as Obj | undefined) : undefined;
       let node: string | undefined;

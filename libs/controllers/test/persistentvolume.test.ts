@@ -136,4 +136,17 @@ describe("persistent volumes: binding, local-path provisioning, reclaim, protect
     expect(pv.spec.nodeAffinity.required.nodeSelectorTerms[0].matchExpressions[0]).toEqual({ key: "kubernetes.io/hostname", operator: "In", values: ["node-2"] });
     expect(pv.metadata.annotations["pv.kubernetes.io/provisioned-by"]).toBe("kubeactor.io/local-path");
   });
+
+  it("gives a claim created while no class was the default the default class that appears later (retroactive)", { timeout: 60_000 }, async () => {
+    await c.api.delete(STORAGE_CLASSES, "", "standard");
+    const created = (await c.api.create(PVCS, "default", claim("classless"))) as any;
+    expect(created.spec.storageClassName).toBeUndefined();
+    await c.api.create(STORAGE_CLASSES, "", {
+      apiVersion: "storage.k8s.io/v1",
+      kind: "StorageClass",
+      metadata: { name: "fresh", annotations: { "storageclass.kubernetes.io/is-default-class": "true" } },
+      provisioner: "example.com/elsewhere",
+    });
+    await until("class assigned", async () => (await get(PVCS, "default", "classless"))?.spec.storageClassName === "fresh", 20_000);
+  });
 });
