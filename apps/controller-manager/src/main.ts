@@ -1,9 +1,11 @@
 /** The controller manager process: `tsx apps/controller-manager/src/main.ts --nats URL --controllers '*'`. */
+import { resolve } from "node:path";
 import { nodeLifecycleFlags, nodeLifecycleOptionsFrom, startControllerManager } from "@kubeactor/controllers";
 import { chooseBus, defaultNatsUrl, FlagError, flagHelp, inspectFlag, leaderElectionFlags, leaderElectionFromFlags, onShutdown, parseFlags, connectComponent } from "@kubeactor/runtime";
 
 const flags = {
   nats: { type: "string", default: defaultNatsUrl(), help: "NATS server URL (default: loopback on KUBEACTOR_NATS_PORT, 4222)" },
+  "data-dir": { type: "string", default: ".kubeactor", help: "data dir: the local-path provisioner keeps volumes in volumes/ under it" },
   controllers: { type: "string", default: "*", help: "controllers to run: '*', names, '-name' to leave one out (comma-separated)" },
   ...nodeLifecycleFlags,
   ...leaderElectionFlags,
@@ -26,6 +28,7 @@ const main = async () => {
     ...component.options,
     controllers: values.controllers!.split(",").map((s) => s.trim()).filter(Boolean),
     nodeLifecycle,
+    volumesDir: resolve(values["data-dir"]!, "volumes"),
     log: (line) => console.error(`controller-manager: ${line}`),
     ...(leaderElection ? { leaderElection } : {}),
   });

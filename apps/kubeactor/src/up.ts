@@ -101,6 +101,7 @@ export const startCluster = async (opts: UpOptions, log: (line: string) => void 
       ...(await componentBus("controller-manager")),
       log: console.error,
       leaderElection,
+      volumesDir: join(dataDir, "volumes"),
       ...(opts.nodeLifecycle ? { nodeLifecycle: opts.nodeLifecycle } : {}),
     });
     stops.push(() => controllers.stop());

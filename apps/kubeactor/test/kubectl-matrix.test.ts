@@ -27,6 +27,8 @@ const REAL_API_RESOURCES = [
   ["events", "ev", "v1", "true", "Event"],
   ["namespaces", "ns", "v1", "false", "Namespace"],
   ["nodes", "no", "v1", "false", "Node"],
+  ["persistentvolumeclaims", "pvc", "v1", "true", "PersistentVolumeClaim"],
+  ["persistentvolumes", "pv", "v1", "false", "PersistentVolume"],
   ["pods", "po", "v1", "true", "Pod"],
   ["secrets", "", "v1", "true", "Secret"],
   ["serviceaccounts", "sa", "v1", "true", "ServiceAccount"],
@@ -51,6 +53,7 @@ const REAL_API_RESOURCES = [
   ["clusterroles", "", "rbac.authorization.k8s.io/v1", "false", "ClusterRole"],
   ["rolebindings", "", "rbac.authorization.k8s.io/v1", "true", "RoleBinding"],
   ["roles", "", "rbac.authorization.k8s.io/v1", "true", "Role"],
+  ["storageclasses", "sc", "storage.k8s.io/v1", "false", "StorageClass"],
 ];
 
 /** Splits a kubectl table by the header's column starts (so empty cells stay empty). */

@@ -9,15 +9,9 @@ import { formatQuantity, parseQuantity } from "./quantity.ts";
 import type { ResourceInfo } from "./registry.ts";
 import { defaultRbacBinding } from "./validation-rbac.ts";
 import { defaultIngressClass, defaultNetworkPolicy } from "./validation-networking.ts";
-import { type Obj, isObj, objects } from "./plain.ts";
+import { defaultPersistentVolume, defaultPersistentVolumeClaim, defaultStorageClass, prepareStorageForCreate } from "./validation-storage.ts";
+import { type Obj, isObj, objAt, objects } from "./plain.ts";
 
-const objAt = (parent: Obj, key: string): Obj => {
-  const v = parent[key];
-  if (isObj(v)) return v;
-  const fresh: Obj = {};
-  parent[key] = fresh;
-  return fresh;
-};
 const setIfAbsent = (o: Obj, key: string, value: unknown): void => {
   if (o[key] === undefined || o[key] === "") o[key] = value;
 };
@@ -316,9 +310,12 @@ export const generateJobSelector = (job: Obj): void => {
 /**
  * What registry strategies do on create once the server has set the uid and
  * before validation: jobs and cronjobs start with an empty status
- * (PrepareForCreate), jobs get their generated selector (Validate).
+ * (PrepareForCreate), jobs get their generated selector (Validate);
+ * volumes and claims start Pending with their protection finalizer.
  */
 export function prepareForCreate(info: ResourceInfo, obj: Record<string, unknown>): void {
+  if (info.group === "" && (info.kind === "PersistentVolume" || info.kind === "PersistentVolumeClaim"))
+    prepareStorageForCreate(info.kind, obj, new Date().toISOString().replace(/\.\d+Z$/, "Z"));
   if (info.group !== "batch") return;
   if (info.kind === "Job" || info.kind === "CronJob") obj["status"] = {};
   if (info.kind === "Job") generateJobSelector(obj);
@@ -341,6 +338,9 @@ const byKind: Record<string, (o: Obj) => void> = {
   "rbac.authorization.k8s.io/v1/ClusterRoleBinding": defaultRbacBinding,
   "networking.k8s.io/v1/NetworkPolicy": defaultNetworkPolicy,
   "networking.k8s.io/v1/IngressClass": defaultIngressClass,
+  "v1/PersistentVolume": defaultPersistentVolume,
+  "v1/PersistentVolumeClaim": defaultPersistentVolumeClaim,
+  "storage.k8s.io/v1/StorageClass": defaultStorageClass,
 };
 
 /**

@@ -8,6 +8,15 @@ export type Obj = Record<string, unknown>;
 /** A JSON object (not null, not an array). */
 export const isObj = (v: unknown): v is Obj => v !== null && typeof v === "object" && !Array.isArray(v);
 
+/** The object at `parent[key]`, put there first when missing or not an object (defaulting fills nested fields). */
+export const objAt = (parent: Obj, key: string): Obj => {
+  const v = parent[key];
+  if (isObj(v)) return v;
+  const fresh: Obj = {};
+  parent[key] = fresh;
+  return fresh;
+};
+
 /** The objects in `v` when it is an array; [] otherwise. */
 export const objects = (v: unknown): Obj[] => (Array.isArray(v) ? v.filter(isObj) : []);
 

@@ -11,6 +11,7 @@ import { EndpointSlice } from "./resources/discovery.ts";
 import { EventsV1Event, Lease } from "./resources/misc.ts";
 import { Pod } from "./resources/pod.ts";
 import { PodDisruptionBudget } from "./resources/policy.ts";
+import { PersistentVolume, PersistentVolumeClaim, StorageClass } from "./resources/storage.ts";
 import { PriorityClass } from "./resources/scheduling.ts";
 import { RuntimeClass } from "./resources/node.ts";
 import { Ingress, IngressClass, NetworkPolicy } from "./resources/networking.ts";
@@ -126,6 +127,14 @@ export const resources: readonly ResourceInfo[] = [
     group: "", version: "v1", resource: "serviceaccounts", singular: "serviceaccount", kind: "ServiceAccount", namespaced: true,
     shortNames: ["sa"], schema: ServiceAccount, hasGeneration: false,
   }),
+  info({
+    group: "", version: "v1", resource: "persistentvolumes", singular: "persistentvolume", kind: "PersistentVolume", namespaced: false,
+    shortNames: ["pv"], schema: PersistentVolume, hasGeneration: false, subresources: [status("", "v1", "PersistentVolume")],
+  }),
+  info({
+    group: "", version: "v1", resource: "persistentvolumeclaims", singular: "persistentvolumeclaim", kind: "PersistentVolumeClaim", namespaced: true,
+    shortNames: ["pvc"], schema: PersistentVolumeClaim, hasGeneration: false, subresources: [status("", "v1", "PersistentVolumeClaim")],
+  }),
   // core/v1 events and events.k8s.io/v1 events share one storage in Kubernetes
   // (the same objects seen through two shapes). Here they are separate entries
   // with separate storage; converting between the two is left to the apiserver.
@@ -186,6 +195,10 @@ export const resources: readonly ResourceInfo[] = [
   info({
     group: "networking.k8s.io", version: "v1", resource: "networkpolicies", singular: "networkpolicy", kind: "NetworkPolicy", namespaced: true,
     shortNames: ["netpol"], schema: NetworkPolicy, hasGeneration: true,
+  }),
+  info({
+    group: "storage.k8s.io", version: "v1", resource: "storageclasses", singular: "storageclass", kind: "StorageClass", namespaced: false,
+    shortNames: ["sc"], schema: StorageClass, hasGeneration: false,
   }),
   info({
     group: "rbac.authorization.k8s.io", version: "v1", resource: "clusterrolebindings", singular: "clusterrolebinding", kind: "ClusterRoleBinding", namespaced: false,

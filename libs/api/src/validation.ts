@@ -12,6 +12,14 @@ import { HIGHEST_USER_DEFINABLE_PRIORITY, SYSTEM_PRIORITY_CLASSES } from "./reso
 import { RBAC_GROUP } from "./resources/rbac.ts";
 import { isValidPathSegmentName, validateRbacObject, validateRbacUpdate } from "./validation-rbac.ts";
 import { validateNetworkingObject, validateNetworkingUpdate } from "./validation-networking.ts";
+import {
+  validatePersistentVolume,
+  validatePersistentVolumeClaim,
+  validatePersistentVolumeClaimUpdate,
+  validatePersistentVolumeUpdate,
+  validateStorageClass,
+  validateStorageClassUpdate,
+} from "./validation-storage.ts";
 import type { FieldCause } from "./status.ts";
 import { type Obj, isObj, objects } from "./plain.ts";
 
@@ -876,6 +884,15 @@ export function validateObject(info: ResourceInfo, obj: Record<string, unknown>,
     case "batch/CronJob":
       out.push(...validateCronJob(obj));
       break;
+    case "/PersistentVolume":
+      out.push(...validatePersistentVolume(obj));
+      break;
+    case "/PersistentVolumeClaim":
+      out.push(...validatePersistentVolumeClaim(obj));
+      break;
+    case "storage.k8s.io/StorageClass":
+      out.push(...validateStorageClass(obj));
+      break;
     default:
       if (info.group === RBAC_GROUP) out.push(...validateRbacObject(info.kind, obj));
       else if (info.group === "networking.k8s.io") out.push(...validateNetworkingObject(info.kind, obj, creating));
@@ -958,6 +975,15 @@ export function validateUpdate(info: ResourceInfo, newObj: Record<string, unknow
       out.push(...withOld);
       break;
     }
+    case "/PersistentVolume":
+      out.push(...validatePersistentVolumeUpdate(newObj, oldObj));
+      break;
+    case "/PersistentVolumeClaim":
+      out.push(...validatePersistentVolumeClaimUpdate(newObj, oldObj));
+      break;
+    case "storage.k8s.io/StorageClass":
+      out.push(...validateStorageClassUpdate(newObj, oldObj));
+      break;
     case "scheduling.k8s.io/PriorityClass":
       if (newObj["value"] !== oldObj["value"]) out.push(forbiddenCause("value", "may not be changed in an update."));
       out.push(...immutable("preemptionPolicy", newObj["preemptionPolicy"], oldObj["preemptionPolicy"]));

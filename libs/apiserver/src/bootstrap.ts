@@ -3,10 +3,12 @@
  * kube-public and kube-node-lease — kube-apiserver's bootstrap controller does
  * the same — the PriorityClasses system-node-critical and
  * system-cluster-critical, and the cluster-admin ClusterRole bound to
- * system:masters (RBAC's bootstrap policy; not enforced here). Idempotent: existing ones are left alone. Waits for the store
+ * system:masters (RBAC's bootstrap policy; not enforced here), and the
+ * default StorageClass `standard` of the local-path provisioner (as kind and
+ * k3s deploy theirs). Idempotent: existing ones are left alone. Waits for the store
  * (a component started before it, e.g. under `turbo dev`).
  */
-import { findResource, isStatusError, SYSTEM_PRIORITY_CLASSES } from "@kubeactor/api";
+import { DEFAULT_STORAGE_CLASS_ANNOTATION, DEFAULT_STORAGE_CLASS_NAME, findResource, isStatusError, LOCAL_PATH_PROVISIONER, SYSTEM_PRIORITY_CLASSES } from "@kubeactor/api";
 import { prepareCreate } from "./objects.ts";
 import type { Bus } from "@kubeactor/bus";
 import { StoreClient } from "@kubeactor/client";
@@ -47,6 +49,21 @@ export const bootstrapCluster = async (bus: Bus, log: (line: string) => void = (
     } catch (e) {
       if (!(isStatusError(e) && e.status.reason === "AlreadyExists")) throw e;
     }
+  }
+  // The default StorageClass, as kind's and k3s' installers deploy one: claims bind when a pod uses them.
+  const scInfo = findResource("storage.k8s.io", "v1", "storageclasses")!;
+  const standard = {
+    apiVersion: "storage.k8s.io/v1",
+    kind: "StorageClass",
+    metadata: { name: DEFAULT_STORAGE_CLASS_NAME, annotations: { [DEFAULT_STORAGE_CLASS_ANNOTATION]: "true" } },
+    provisioner: LOCAL_PATH_PROVISIONER,
+    reclaimPolicy: "Delete",
+    volumeBindingMode: "WaitForFirstConsumer",
+  };
+  try {
+    await store.create({ group: "storage.k8s.io", resource: "storageclasses", namespace: "", name: DEFAULT_STORAGE_CLASS_NAME }, prepareCreate(scInfo, standard, ""));
+  } catch (e) {
+    if (!(isStatusError(e) && e.status.reason === "AlreadyExists")) throw e;
   }
   // RBAC's bootstrap policy, as its post-start hook reconciles it (the part users name: cluster-admin).
   const bootstrapMeta = { name: "cluster-admin", labels: { "kubernetes.io/bootstrapping": "rbac-defaults" }, annotations: { "rbac.authorization.kubernetes.io/autoupdate": "true" } };

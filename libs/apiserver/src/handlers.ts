@@ -30,6 +30,7 @@ import { checkManagerOptions, isForced, writeContext } from "./apply/options.ts"
 import { admitPriorityClass, type PriorityClasses, storePriorityClasses } from "./priority.ts";
 import { addDefaultTolerations, admitPodPriority, admitRuntimeClass, bindPod, DEFAULT_TOLERATION_SECONDS, type DefaultTolerationSeconds, initialPodStatus } from "./pods.ts";
 import { applyScale, toScale } from "./scale.ts";
+import { admitClaimResize, admitDefaultStorageClass, type StorageClasses, storeStorageClasses } from "./storage-admission.ts";
 import { carryAllocatedValues, isServices, ServiceAllocator } from "./services.ts";
 import type { ResourceTarget } from "./routes.ts";
 import type { WatchCache } from "./watch-cache.ts";
@@ -97,6 +98,8 @@ const keyOf = (t: ResourceTarget, name: string): ObjectKey => ({
 
 const nsResource = { group: "", resource: "namespaces" };
 const nsInfo = findResource("", "v1", "namespaces")!;
+const scInfo = findResource("storage.k8s.io", "v1", "storageclasses")!;
+const isClaims = (info: ResourceInfo) => info.group === "" && info.resource === "persistentvolumeclaims";
 const pcInfo = findResource("scheduling.k8s.io", "v1", "priorityclasses")!;
 
 export const isDryRun = (q: URLSearchParams): boolean => q.getAll("dryRun").includes("All");
@@ -180,6 +183,11 @@ export class ResourceHandlers {
     list: async () => (await this.cache?.lister(pcInfo))?.list() ?? storePriorityClasses(this.store).list(),
   };
 
+  /** StorageClasses for the DefaultStorageClass admission plugin: from the watch cache's lister, else the store. */
+  private readonly storageClasses: StorageClasses = {
+    list: async () => (await this.cache?.lister(scInfo))?.list() ?? storeStorageClasses(this.store).list(),
+  };
+
   /** A write to the resource, known to the watch cache (see WatchCache.lister). */
   private tracked<T>(t: ResourceTarget, write: () => Promise<T>): Promise<T> {
     return this.cache ? this.cache.trackWrite(t.info, write) : write();
@@ -207,6 +215,7 @@ export class ResourceHandlers {
         initialPodStatus(obj);
         await admitPodPriority(this.priorityClasses, obj);
       }
+      if (isClaims(t.info)) await admitDefaultStorageClass(this.storageClasses, obj);
       const name = metaOf(obj).name!;
       await this.admitWrite(t, obj, "create");
       await this.admitNamespace(t, name, namespace);
@@ -225,9 +234,10 @@ export class ResourceHandlers {
     }
   }
 
-  /** Admission that reads other objects of the kind: only one globalDefault PriorityClass (create, update, patch). */
-  private async admitWrite(t: ResourceTarget, obj: Obj, operation: "create" | "update"): Promise<void> {
+  /** Admission that reads other objects: only one globalDefault PriorityClass (create, update, patch); a claim grows only if its class allows expansion (update, patch). */
+  private async admitWrite(t: ResourceTarget, obj: Obj, operation: "create" | "update", old?: Obj): Promise<void> {
     if (t.info.group === pcInfo.group && t.info.resource === pcInfo.resource) await admitPriorityClass(this.priorityClasses, obj, operation);
+    if (old && isClaims(t.info)) await admitClaimResize(this.storageClasses, obj, old);
   }
 
   /**
@@ -326,7 +336,7 @@ export class ResourceHandlers {
         wantedRv = rv !== currentRv ? rv : undefined;
         obj = recordUpdate(current, prepareUpdate(t.info, patched, current, part), ctx);
       }
-      if (part === "main") await this.admitWrite(t, obj, "update");
+      if (part === "main") await this.admitWrite(t, obj, "update", current);
       const present = (o: Obj) => (part === "scale" ? toScale(o) : o);
       const retryable = !wantedRv;
       return this.serviceWrite(t, part, async () => {
@@ -442,7 +452,7 @@ export class ResourceHandlers {
       const obj = recordUpdate(current, prepareUpdate(t.info, input, current, part), ctx);
       const rv = wanted ?? metaOf(current).resourceVersion;
       if (wanted) metaOf(obj).resourceVersion = wanted;
-      if (part === "main") await this.admitWrite(t, obj, "update");
+      if (part === "main") await this.admitWrite(t, obj, "update", current);
       return this.serviceWrite(t, part, async () => {
         if (isServices(t.info) && part === "main") await this.services.allocateUpdate(obj, current);
         if (isDryRun(q)) return { code: 200, body: obj };

@@ -21,3 +21,6 @@ export * from "./job.ts";
 export * from "./cronjob-util.ts";
 export * from "./cronjob.ts";
 export * from "./ttl-after-finished.ts";
+export * from "./persistentvolume-util.ts";
+export * from "./persistentvolume.ts";
+export * from "./storage-protection.ts";

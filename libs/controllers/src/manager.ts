@@ -33,6 +33,8 @@ import { nodeLifecycleController, nodeLifecycleControllerWith, type NodeLifecycl
 import { replicaSetController } from "./replicaset.ts";
 import { type Controller, ControllerRuntime, RESYNC_MS } from "./runtime.ts";
 import { serviceAccountController } from "./serviceaccount.ts";
+import { persistentVolumeController, persistentVolumeControllerWith } from "./persistentvolume.ts";
+import { pvcProtectionController, pvProtectionController } from "./storage-protection.ts";
 
 /** Every controller by the name `--controllers` uses (kube-controller-manager's names). */
 export const CONTROLLERS: Record<string, Controller> = {
@@ -49,6 +51,9 @@ export const CONTROLLERS: Record<string, Controller> = {
   job: jobController,
   cronjob: cronJobController,
   "ttl-after-finished": ttlAfterFinishedController,
+  "persistentvolume-binder": persistentVolumeController,
+  "pvc-protection": pvcProtectionController,
+  "pv-protection": pvProtectionController,
 };
 
 /** kube-controller-manager's `--controllers` syntax: `*`, names, `-name` to leave one out. */
@@ -147,6 +152,8 @@ export interface ControllerManagerOptions {
    * (`--leader-elect`): only the holder runs controllers. Off when absent.
    */
   readonly leaderElection?: LeaderElectionConfig;
+  /** Where the local-path provisioner keeps volumes (`<data-dir>/volumes`); without it, local-path claims wait. */
+  readonly volumesDir?: string;
 }
 
 
@@ -177,7 +184,10 @@ export const startControllerManager = (opts: ControllerManagerOptions): Promise<
       controllers,
       leaderElect: !!le,
       newRuntime,
-      ...(opts.nodeLifecycle ? { configured: { nodelifecycle: nodeLifecycleControllerWith(opts.nodeLifecycle) } } : {}),
+      configured: {
+        ...(opts.nodeLifecycle ? { nodelifecycle: nodeLifecycleControllerWith(opts.nodeLifecycle) } : {}),
+        ...(opts.volumesDir ? { "persistentvolume-binder": persistentVolumeControllerWith({ volumesDir: opts.volumesDir }) } : {}),
+      },
     },
     systemId: "controller-manager",
     ...(opts.inspect ? { inspect: opts.inspect } : {}),

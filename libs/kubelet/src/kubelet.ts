@@ -130,6 +130,8 @@ export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
     secret: (ns, name) => api.get({ group: "", version: "v1", resource: "secrets" }, ns, name).catch(orUndefined),
     services: async (ns) => ((await api.list({ group: "", version: "v1", resource: "services" }, ns)).items ?? []) as JsonObject[],
     runtimeClass: (name) => api.get({ group: "node.k8s.io", version: "v1", resource: "runtimeclasses" }, "", name).catch(orUndefined),
+    persistentVolumeClaim: (ns, name) => api.get({ group: "", version: "v1", resource: "persistentvolumeclaims" }, ns, name).catch(orUndefined),
+    persistentVolume: (name) => api.get({ group: "", version: "v1", resource: "persistentvolumes" }, "", name).catch(orUndefined),
   };
   const runtimes = new Map<string, NodeRuntime>();
   const nodeDirOf = (node: string) => join(dataDir, "kubelet", node);

@@ -18,6 +18,8 @@ import type { ContainerRuntime, PodSandboxConfig } from "./runtime/cri.ts";
 import { rfc3339 } from "./runtime/clock.ts";
 import { emptyLookup, type ObjectLookup } from "./runtime/lookup.ts";
 import { HANDLER_AUTO } from "./runtime/node-runtime.ts";
+import type { PodVolume } from "./runtime/cri.ts";
+import { VolumeMountError, waitForClaims } from "./runtime/volumes.ts";
 import { type Backoff, containerMachine, type ContainerReport, type Recorder } from "./container-machine.ts";
 import type { RunProbe } from "./probes.ts";
 import { computePodStatus, type ContainerSpec, type ContainerView, pendingView, podPhase, type PodPhase } from "./pod-status.ts";
@@ -128,6 +130,9 @@ export const desiredStatus = (ctx: PodContext, initializing: boolean): JsonObjec
 const isUnstarted = (v: ContainerView) => "waiting" in v.state && v.state.waiting.reason === "ContainerCreating" && v.restartCount === 0 && !("terminated" in v.lastState);
 
 
+/** How long a pod's unbound claims are waited for quietly before FailedMount (the binder acts once the pod is placed). */
+const CLAIM_GRACE_MS = 5000;
+
 export const podMachine = setup({
   types: {
     context: {} as PodContext,
@@ -137,10 +142,15 @@ export const podMachine = setup({
   actors: {
     container: containerMachine,
     /** Reuses the sandbox a previous kubelet left (same IP), else runs a new one. */
-    createSandbox: fromPromise<{ sandboxId: string; ip: string; handler: string }, { runtime: ContainerRuntime; config: PodSandboxConfig; runtimeClassName?: string; lookup: ObjectLookup }>(
-      async ({ input }) => {
+    createSandbox: fromPromise<
+      { sandboxId: string; ip: string; handler: string },
+      { runtime: ContainerRuntime; config: PodSandboxConfig; runtimeClassName?: string; lookup: ObjectLookup; volumes: readonly PodVolume[] }
+    >(
+      async ({ input, signal }) => {
         const existing = (await input.runtime.listPodSandboxes({ uid: input.config.uid })).find((s) => s.state === "SANDBOX_READY");
         if (existing) return { sandboxId: existing.id, ip: existing.ip, handler: existing.config.runtimeHandler ?? HANDLER_AUTO };
+        // The volume manager's WaitForAttachAndMount: claims must be bound before the sandbox (throws VolumeMountError).
+        await waitForClaims(input.config.namespace, input.volumes, input.lookup, { graceMs: CLAIM_GRACE_MS, signal });
         // The RuntimeClass names the handler (the kubelet's runtimeclass manager); none → the node's default.
         let handler = HANDLER_AUTO;
         if (input.runtimeClassName) {
@@ -290,6 +300,7 @@ export const podMachine = setup({
           runtime: context.deps.runtime,
           config: sandboxConfig(context.pod),
           lookup: context.deps.lookup ?? emptyLookup,
+          volumes: ((podSpec(context.pod) as { volumes?: PodVolume[] }).volumes ?? []) as PodVolume[],
           ...(podSpec(context.pod).runtimeClassName ? { runtimeClassName: podSpec(context.pod).runtimeClassName! } : {}),
         }),
         onDone: {
@@ -298,7 +309,13 @@ export const podMachine = setup({
         },
         onError: {
           target: "SandboxBackOff",
-          actions: { type: "recordEvent", params: ({ event }) => ({ type: "Warning", reason: "FailedCreatePodSandBox", message: `Failed to create pod sandbox: ${(event.error as Error).message}` }) },
+          actions: {
+            type: "recordEvent",
+            params: ({ event }) =>
+              event.error instanceof VolumeMountError
+                ? { type: "Warning", reason: "FailedMount", message: event.error.message }
+                : { type: "Warning", reason: "FailedCreatePodSandBox", message: `Failed to create pod sandbox: ${(event.error as Error).message}` },
+          },
         },
       },
     },

@@ -45,7 +45,8 @@ export const KINDS: Readonly<Record<string, string>> = {
   "networking.k8s.io/v1/Ingress": "networking.v1.Ingress",
   "networking.k8s.io/v1/IngressClass": "networking.v1.IngressClass",
   "networking.k8s.io/v1/NetworkPolicy": "networking.v1.NetworkPolicy",
-  "scheduling.k8s.io/v1/PriorityClass": "scheduling.v1.PriorityClass"
+  "scheduling.k8s.io/v1/PriorityClass": "scheduling.v1.PriorityClass",
+  "storage.k8s.io/v1/StorageClass": "storage.v1.StorageClass"
 };
 
 /** Messages whose JSON form is the bare array of their single repeated field (`type X []string`). */
@@ -354,6 +355,8 @@ export const MESSAGES: Readonly<Record<string, readonly FieldTuple[]>> = {
   "core.v1.TCPSocketAction": [["port",1,"util.intstr.IntOrString",0],["host",2,"string",8]],
   "core.v1.Taint": [["key",1,"string",0],["value",2,"string",8],["effect",3,"string",0],["timeAdded",4,"apis.meta.v1.Time",12]],
   "core.v1.Toleration": [["key",1,"string",8],["operator",2,"string",8],["value",3,"string",8],["effect",4,"string",8],["tolerationSeconds",5,"int64",12]],
+  "core.v1.TopologySelectorLabelRequirement": [["key",1,"string",0],["values",2,"string",1]],
+  "core.v1.TopologySelectorTerm": [["matchLabelExpressions",1,"core.v1.TopologySelectorLabelRequirement",9]],
   "core.v1.TopologySpreadConstraint": [["maxSkew",1,"int32",0],["topologyKey",2,"string",0],["whenUnsatisfiable",3,"string",0],["labelSelector",4,"apis.meta.v1.LabelSelector",12],["minDomains",5,"int32",12],["nodeAffinityPolicy",6,"string",12],["nodeTaintsPolicy",7,"string",12],["matchLabelKeys",8,"string",9]],
   "core.v1.TypedLocalObjectReference": [["apiGroup",1,"string",4],["kind",2,"string",0],["name",3,"string",0]],
   "core.v1.TypedObjectReference": [["apiGroup",1,"string",4],["kind",2,"string",0],["name",3,"string",0],["namespace",4,"string",12]],
@@ -417,4 +420,5 @@ export const MESSAGES: Readonly<Record<string, readonly FieldTuple[]>> = {
   "scheduling.v1alpha3.WorkloadPodGroupSchedulingConstraints": [["topology",1,"scheduling.v1alpha3.TopologyConstraint",9]],
   "scheduling.v1alpha3.WorkloadPodGroupSchedulingPolicy": [["basic",1,"scheduling.v1alpha3.WorkloadPodGroupBasicSchedulingPolicy",12],["gang",2,"scheduling.v1alpha3.WorkloadPodGroupGangSchedulingPolicy",12]],
   "scheduling.v1alpha3.WorkloadPodGroupSingleDisruptionMode": [],
+  "storage.v1.StorageClass": [["metadata",1,"apis.meta.v1.ObjectMeta",8],["provisioner",2,"string",0],["parameters",3,"string",10,"string"],["reclaimPolicy",4,"string",12],["mountOptions",5,"string",9],["allowVolumeExpansion",6,"bool",12],["volumeBindingMode",7,"string",12],["allowedTopologies",8,"core.v1.TopologySelectorTerm",9]],
 };

@@ -49,6 +49,7 @@ const ROOT_KINDS: Record<string, { dir: string; kinds: string[] }> = {
   "policy/v1": { dir: "policy/v1", kinds: ["PodDisruptionBudget", "Eviction"] },
   "networking.k8s.io/v1": { dir: "networking/v1", kinds: ["Ingress", "IngressClass", "NetworkPolicy"] },
   "scheduling.k8s.io/v1": { dir: "scheduling/v1", kinds: ["PriorityClass"] },
+  "storage.k8s.io/v1": { dir: "storage/v1", kinds: ["StorageClass"] },
 };
 
 /** Messages with hand-written JSON forms in the decoder (see SPECIAL in index.ts). */

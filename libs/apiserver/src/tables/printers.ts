@@ -12,6 +12,7 @@
 import { formatLabelSelector, type LabelSelector, labelSelectorFromApi } from "@kubeactor/api";
 import { D } from "./descriptions.ts";
 import { humanDuration, parseTime, translateTimestampSince } from "./duration.ts";
+import { storagePrinters } from "./printers-storage.ts";
 
 export interface TableColumn {
   name: string;
@@ -863,4 +864,5 @@ export const printers: ReadonlyMap<string, PrinterEntry> = new Map<string, Print
   ["networking.k8s.io/networkpolicies", { columns: networkPolicyColumns, print: printNetworkPolicy }],
   ["rbac.authorization.k8s.io/rolebindings", { columns: bindingColumns("roleBinding"), print: printBinding }],
   ["rbac.authorization.k8s.io/clusterrolebindings", { columns: bindingColumns("clusterRoleBinding"), print: printBinding }],
+  ...storagePrinters,
 ]);

@@ -76,6 +76,8 @@ export interface PodVolume {
   readonly hostPath?: { readonly path: string; readonly type?: string };
   readonly configMap?: { readonly name?: string; readonly items?: readonly KeyToPath[]; readonly defaultMode?: number; readonly optional?: boolean };
   readonly secret?: { readonly secretName?: string; readonly items?: readonly KeyToPath[]; readonly defaultMode?: number; readonly optional?: boolean };
+  /** A claim: mounted as its bound PersistentVolume's hostPath (or local path). */
+  readonly persistentVolumeClaim?: { readonly claimName: string; readonly readOnly?: boolean };
 }
 export interface KeyToPath {
   readonly key: string;

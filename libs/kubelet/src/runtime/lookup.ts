@@ -1,6 +1,7 @@
 /**
  * What a node reads from the API to start a container: ConfigMaps and
- * Secrets (env refs, volumes) and the namespace's Services (service links).
+ * Secrets (env refs, volumes), the namespace's Services (service links) and
+ * the claims and volumes behind persistentVolumeClaim volumes.
  * `undefined` means the object does not exist; other failures reject.
  */
 export type Obj = Record<string, unknown>;
@@ -11,6 +12,9 @@ export interface ObjectLookup {
   services(namespace: string): Promise<Obj[]>;
   /** node.k8s.io/v1 RuntimeClass by name. */
   runtimeClass(name: string): Promise<Obj | undefined>;
+  /** PersistentVolumeClaims and PersistentVolumes, for persistentVolumeClaim volumes (absent: such pods cannot start). */
+  persistentVolumeClaim?(namespace: string, name: string): Promise<Obj | undefined>;
+  persistentVolume?(name: string): Promise<Obj | undefined>;
 }
 
 /** A lookup that knows nothing (tests, and runtimes without an API). */
@@ -19,6 +23,8 @@ export const emptyLookup: ObjectLookup = {
   secret: async () => undefined,
   services: async () => [],
   runtimeClass: async () => undefined,
+  persistentVolumeClaim: async () => undefined,
+  persistentVolume: async () => undefined,
 };
 
 /** Wrong configuration of a container (a missing ConfigMap key, ...): the kubelet's CreateContainerConfigError. */

@@ -11,6 +11,14 @@
  * container's mounts are symlinks under its own root directory
  * (`<pod dir>/containers/<name>/rootfs<mountPath>`), handed to the process
  * as `KUBEACTOR_ROOTFS` and used as its default working directory.
+ *
+ * A persistentVolumeClaim volume is its bound PersistentVolume's hostPath
+ * (or local path): `<pod dir>/volumes/<name>` is a symlink to it, so the data
+ * outlives the pod. `waitForClaims` is the volume manager's
+ * WaitForAttachAndMount for claims: until each is bound the pod is not
+ * started (ContainerCreating, FailedMount events with the kubelet's words).
+ * readOnly cannot be enforced without a mount namespace: a process may write
+ * through a readOnly mount, as through any other here.
  */
 import { createHash } from "node:crypto";
 import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -19,6 +27,75 @@ import type { KeyToPath, PodVolume, VolumeMountSpec } from "./cri.ts";
 import { ContainerConfigError, type ObjectLookup, type Obj } from "./lookup.ts";
 
 export const volumeDir = (podDir: string, name: string) => join(podDir, "volumes", name);
+
+/** A volume that cannot be mounted yet (claim missing, unbound, ...): the kubelet's FailedMount, retried. */
+export class VolumeMountError extends Error {
+  readonly _tag = "VolumeMountError";
+}
+
+/** Why a claim cannot be mounted (the desired state populator's error), or its volume's directory. */
+const resolveClaim = async (namespace: string, claimName: string, lookup: ObjectLookup): Promise<{ path: string; type?: string } | { error: string }> => {
+  const what = `error processing PVC ${namespace}/${claimName}`;
+  if (!lookup.persistentVolumeClaim || !lookup.persistentVolume) return { error: `${what}: no API to read claims from` };
+  const claim = await lookup.persistentVolumeClaim(namespace, claimName);
+  if (!claim) return { error: `${what}: failed to fetch PVC from API server: persistentvolumeclaims "${claimName}" not found` };
+  if ((claim.metadata as { deletionTimestamp?: string } | undefined)?.deletionTimestamp)
+    return { error: `${what}: can't start pod because PVC ${namespace}/${claimName} is being deleted` };
+  const spec = (claim.spec ?? {}) as { volumeName?: string };
+  const phase = (claim.status as { phase?: string } | undefined)?.phase;
+  if (!spec.volumeName || phase !== "Bound") return { error: `${what}: PVC is not bound` };
+  const pv = await lookup.persistentVolume(spec.volumeName);
+  if (!pv) return { error: `${what}: failed to fetch PV ${spec.volumeName} from API server: persistentvolumes "${spec.volumeName}" not found` };
+  const pvSpec = (pv.spec ?? {}) as { hostPath?: { path: string; type?: string }; local?: { path: string } };
+  if (pvSpec.hostPath?.path) return { path: pvSpec.hostPath.path, ...(pvSpec.hostPath.type ? { type: pvSpec.hostPath.type } : {}) };
+  if (pvSpec.local?.path) return { path: pvSpec.local.path, type: "Directory" };
+  return { error: `${what}: volume ${spec.volumeName} has a source kubeactor cannot mount (only hostPath and local)` };
+};
+
+/**
+ * Resolves when every persistentVolumeClaim volume of the pod is bound to a
+ * mountable volume; otherwise throws the kubelet's FailedMount message.
+ */
+export const waitForClaims = async (
+  namespace: string,
+  volumes: readonly PodVolume[],
+  lookup: ObjectLookup,
+  /** Keep asking this long before reporting (a WaitForFirstConsumer claim binds moments after its pod is placed). */
+  opts: { graceMs?: number; pollMs?: number; signal?: AbortSignal } = {},
+): Promise<void> => {
+  const claims = volumes.filter((v) => v.persistentVolumeClaim);
+  if (claims.length === 0) return;
+  const deadline = Date.now() + (opts.graceMs ?? 0);
+  for (;;) {
+    const failed: string[] = [];
+    const errors: string[] = [];
+    for (const v of claims) {
+      const r = await resolveClaim(namespace, v.persistentVolumeClaim!.claimName, lookup);
+      if ("error" in r) {
+        failed.push(v.name);
+        errors.push(r.error);
+      }
+    }
+    if (failed.length === 0) return;
+    if (Date.now() < deadline && !opts.signal?.aborted) {
+      await new Promise((r) => setTimeout(r, opts.pollMs ?? 250));
+      continue;
+    }
+    throw new VolumeMountError(`Unable to attach or mount volumes: unmounted volumes=[${failed.join(" ")}], unattached volumes=[], failed to process volumes=[${failed.join(" ")}]: ${errors.join("; ")}`);
+  }
+};
+
+/** `<pod dir>/volumes/<name>` → the claim's volume directory (made if its type allows). */
+const linkClaim = async (podDir: string, namespace: string, vol: PodVolume, lookup: ObjectLookup): Promise<void> => {
+  const link = volumeDir(podDir, vol.name);
+  if (existsLink(link)) return;
+  const r = await resolveClaim(namespace, vol.persistentVolumeClaim!.claimName, lookup);
+  if ("error" in r) throw new ContainerConfigError(`MountVolume.SetUp failed for volume "${vol.name}" : ${r.error}`);
+  if (r.type === undefined || r.type === "" || r.type === "DirectoryOrCreate") mkdirSync(r.path, { recursive: true, mode: 0o777 });
+  else if (!existsSync(r.path)) throw new ContainerConfigError(`MountVolume.SetUp failed for volume "${vol.name}" : hostPath type check failed: ${r.path} is not a directory`);
+  mkdirSync(dirname(link), { recursive: true });
+  symlinkSync(r.path, link);
+};
 
 /** Files a configMap/secret volume should hold: relative path → content and mode; undefined when the (optional) source is missing. */
 const projection = async (vol: PodVolume, namespace: string, lookup: ObjectLookup): Promise<Map<string, { data: Buffer; mode: number }> | undefined> => {
@@ -132,7 +209,7 @@ export const syncVolumes = async (podDir: string, namespace: string, volumes: re
     } else if (vol.configMap || vol.secret) {
       const files = await projection(vol, namespace, lookup);
       if (files) writeAtomic(dir, files);
-    }
+    } else if (vol.persistentVolumeClaim) await linkClaim(podDir, namespace, vol, lookup);
   }
 };
 
@@ -146,7 +223,7 @@ export const prepareRootfs = (podDir: string, container: string, volumes: readon
   mkdirSync(root, { recursive: true });
   for (const m of mounts) {
     const vol = volumes.find((v) => v.name === m.name);
-    if (!vol || !(vol.emptyDir || vol.hostPath || vol.configMap || vol.secret)) continue;
+    if (!vol || !(vol.emptyDir || vol.hostPath || vol.configMap || vol.secret || vol.persistentVolumeClaim)) continue;
     const target = m.subPath ? join(volumeSource(podDir, vol), safeRelative(m.subPath)) : volumeSource(podDir, vol);
     if (m.subPath && vol.emptyDir) mkdirSync(target, { recursive: true });
     const link = join(root, safeRelative(m.mountPath.replace(/^\/+/, "")));
