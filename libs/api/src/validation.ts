@@ -12,6 +12,7 @@ import { HIGHEST_USER_DEFINABLE_PRIORITY, SYSTEM_PRIORITY_CLASSES } from "./reso
 import { RBAC_GROUP } from "./resources/rbac.ts";
 import { isValidPathSegmentName, validateRbacObject, validateRbacUpdate } from "./validation-rbac.ts";
 import { validateNetworkingObject, validateNetworkingUpdate } from "./validation-networking.ts";
+import { validateHorizontalPodAutoscaler } from "./validation-autoscaling.ts";
 import type { FieldCause } from "./status.ts";
 import { type Obj, isObj, objects } from "./plain.ts";
 
@@ -875,6 +876,9 @@ export function validateObject(info: ResourceInfo, obj: Record<string, unknown>,
       break;
     case "batch/CronJob":
       out.push(...validateCronJob(obj));
+      break;
+    case "autoscaling/HorizontalPodAutoscaler":
+      out.push(...validateHorizontalPodAutoscaler(obj));
       break;
     default:
       if (info.group === RBAC_GROUP) out.push(...validateRbacObject(info.kind, obj));
