@@ -1,11 +1,12 @@
 /** The controller manager process: `tsx apps/controller-manager/src/main.ts --nats URL --controllers '*'`. */
-import { nodeLifecycleFlags, nodeLifecycleOptionsFrom, startControllerManager } from "@kubeactor/controllers";
+import { horizontalPodAutoscalerFlags, horizontalPodAutoscalerOptionsFrom, nodeLifecycleFlags, nodeLifecycleOptionsFrom, startControllerManager } from "@kubeactor/controllers";
 import { chooseBus, defaultNatsUrl, FlagError, flagHelp, inspectFlag, leaderElectionFlags, leaderElectionFromFlags, onShutdown, parseFlags, connectComponent } from "@kubeactor/runtime";
 
 const flags = {
   nats: { type: "string", default: defaultNatsUrl(), help: "NATS server URL (default: loopback on KUBEACTOR_NATS_PORT, 4222)" },
   controllers: { type: "string", default: "*", help: "controllers to run: '*', names, '-name' to leave one out (comma-separated)" },
   ...nodeLifecycleFlags,
+  ...horizontalPodAutoscalerFlags,
   ...leaderElectionFlags,
   inspect: inspectFlag,
 } as const;
@@ -19,6 +20,13 @@ const main = async () => {
       throw new FlagError((e as Error).message);
     }
   })();
+  const horizontalPodAutoscaler = (() => {
+    try {
+      return horizontalPodAutoscalerOptionsFrom(values);
+    } catch (e) {
+      throw new FlagError((e as Error).message);
+    }
+  })();
   const leaderElection = leaderElectionFromFlags(values);
   const bus = await chooseBus({ nats: values.nats!, natsPort: 0, dataDir: "." });
   const component = await connectComponent(bus, "controller-manager", values.inspect);
@@ -26,6 +34,7 @@ const main = async () => {
     ...component.options,
     controllers: values.controllers!.split(",").map((s) => s.trim()).filter(Boolean),
     nodeLifecycle,
+    horizontalPodAutoscaler,
     log: (line) => console.error(`controller-manager: ${line}`),
     ...(leaderElection ? { leaderElection } : {}),
   });

@@ -21,3 +21,6 @@ export * from "./job.ts";
 export * from "./cronjob-util.ts";
 export * from "./cronjob.ts";
 export * from "./ttl-after-finished.ts";
+export * from "./hpa-util.ts";
+export * from "./hpa.ts";
+export * from "./hpa-flags.ts";
