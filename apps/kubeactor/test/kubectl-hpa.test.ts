@@ -4,7 +4,7 @@
  * from autoscaling/v2, which is not served) scales a Deployment whose
  * simulated pods report more CPU than the target, shows kube 1.32's `get hpa`
  * columns and `describe hpa`, and scales back down only once the downscale
- * stabilization window (20 s here, through the controller manager's flag)
+ * stabilization window (30 s here, through the controller manager's flag)
  * has passed.
  */
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "@kubeactor/bus";
 import { kubectlBinary, kubectlFor, startProcess, until, type RunningProcess } from "@kubeactor/testing";
 
-const STABILIZATION_S = 20;
+const STABILIZATION_S = 30;
 
 const deployment = (name: string, cpu: string) => ({
   apiVersion: "apps/v1",

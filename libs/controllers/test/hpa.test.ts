@@ -94,12 +94,10 @@ describe("horizontal pod autoscaler controller", () => {
 
     // 2 pods at 250% want 10; each sync may at most double (at least 4): 4, 8, then the maximum.
     await until("scaled to maxReplicas", async () => (await replicas()) === 10, 30_000);
-    // (events list by name, not in order)
-    expect((await rescales()).sort()).toEqual([
-      "New size: 4; reason: cpu resource utilization (percentage of request) above target",
-      "New size: 8; reason: cpu resource utilization (percentage of request) above target",
-      "New size: 10; reason: cpu resource utilization (percentage of request) above target",
-    ].sort());
+    // Events are recorded after the scale write and listed by name, not in order.
+    const expected = [4, 8, 10].map((n) => `New size: ${n}; reason: cpu resource utilization (percentage of request) above target`);
+    await until("three SuccessfulRescale events", async () => (await rescales()).length === 3, 30_000);
+    expect((await rescales()).sort()).toEqual(expected.sort());
     const up = await until("status after the last rescale", async () => {
       const s = await hpaStatus();
       return s?.currentReplicas === 10 ? s : undefined;
@@ -119,6 +117,6 @@ describe("horizontal pod autoscaler controller", () => {
     // Past the window, the low recommendation (2 pods at 20% of target → 1) wins.
     clock += WINDOW_MS + 1000;
     await until("scaled down", async () => (await replicas()) === 1, 30_000);
-    expect(await rescales()).toContain("New size: 1; reason: All metrics below target");
+    await until("the scale-down event", async () => (await rescales()).includes("New size: 1; reason: All metrics below target"), 30_000);
   });
 });
