@@ -1,6 +1,6 @@
 /** The controller manager process: `tsx apps/controller-manager/src/main.ts --nats URL --controllers '*'`. */
 import { resolve } from "node:path";
-import { nodeLifecycleFlags, nodeLifecycleOptionsFrom, startControllerManager } from "@kubeactor/controllers";
+import { horizontalPodAutoscalerFlags, horizontalPodAutoscalerOptionsFrom, nodeLifecycleFlags, nodeLifecycleOptionsFrom, startControllerManager } from "@kubeactor/controllers";
 import { chooseBus, defaultNatsUrl, FlagError, flagHelp, inspectFlag, leaderElectionFlags, leaderElectionFromFlags, onShutdown, parseFlags, connectComponent } from "@kubeactor/runtime";
 
 const flags = {
@@ -8,6 +8,7 @@ const flags = {
   "data-dir": { type: "string", default: ".kubeactor", help: "data dir: the local-path provisioner keeps volumes in volumes/ under it" },
   controllers: { type: "string", default: "*", help: "controllers to run: '*', names, '-name' to leave one out (comma-separated)" },
   ...nodeLifecycleFlags,
+  ...horizontalPodAutoscalerFlags,
   ...leaderElectionFlags,
   inspect: inspectFlag,
 } as const;
@@ -21,6 +22,13 @@ const main = async () => {
       throw new FlagError((e as Error).message);
     }
   })();
+  const horizontalPodAutoscaler = (() => {
+    try {
+      return horizontalPodAutoscalerOptionsFrom(values);
+    } catch (e) {
+      throw new FlagError((e as Error).message);
+    }
+  })();
   const leaderElection = leaderElectionFromFlags(values);
   const bus = await chooseBus({ nats: values.nats!, natsPort: 0, dataDir: "." });
   const component = await connectComponent(bus, "controller-manager", values.inspect);
@@ -29,6 +37,7 @@ const main = async () => {
     controllers: values.controllers!.split(",").map((s) => s.trim()).filter(Boolean),
     nodeLifecycle,
     volumesDir: resolve(values["data-dir"]!, "volumes"),
+    horizontalPodAutoscaler,
     log: (line) => console.error(`controller-manager: ${line}`),
     ...(leaderElection ? { leaderElection } : {}),
   });

@@ -2,7 +2,7 @@
  * The kubeactor CLI. `kubeactor up` runs the all-in-one cluster (what
  * `npm start` runs). Bad flags are a one-line error and exit code 2.
  */
-import { nodeLifecycleOptionsFrom } from "@kubeactor/controllers";
+import { horizontalPodAutoscalerOptionsFrom, nodeLifecycleOptionsFrom } from "@kubeactor/controllers";
 import { defaultNatsUrl, FlagError, flagHelp, parseFlags } from "@kubeactor/runtime";
 import { injectUsage, runInject } from "./inject.ts";
 import { inspectFlags, runInspect } from "./inspect.ts";
@@ -20,7 +20,7 @@ ${flagHelp(upFlags)}
 
 ${injectUsage}`;
 
-/** The node lifecycle flags' parse errors are flag errors (exit 2). */
+/** The controller flags' parse errors are flag errors (exit 2). */
 const asFlagError = <T>(f: () => T): T => {
   try {
     return f();
@@ -45,6 +45,7 @@ const main = async (argv: string[]) => {
         inspect: values.inspect,
         defaultTolerationSeconds: { notReady: values["default-not-ready-toleration-seconds"], unreachable: values["default-unreachable-toleration-seconds"] },
         nodeLifecycle: asFlagError(() => nodeLifecycleOptionsFrom(values)),
+        horizontalPodAutoscaler: asFlagError(() => horizontalPodAutoscalerOptionsFrom(values)),
         serviceClusterIpRange: values["service-cluster-ip-range"]!,
         dnsPort: values["dns-port"],
         storeBackend: { backend: values["store-backend"], bucket: values["jetstream-bucket"], replicas: values["jetstream-replicas"] },

@@ -10,7 +10,7 @@ import { mkdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { startApiServer } from "@kubeactor/apiserver";
-import { nodeLifecycleFlags, type NodeLifecycleOptions, startControllerManager } from "@kubeactor/controllers";
+import { type HorizontalPodAutoscalerOptions, horizontalPodAutoscalerFlags, nodeLifecycleFlags, type NodeLifecycleOptions, startControllerManager } from "@kubeactor/controllers";
 import { startDnsServer } from "@kubeactor/dns";
 import { startKubelet } from "@kubeactor/kubelet";
 import { startScheduler } from "@kubeactor/scheduler";
@@ -29,6 +29,7 @@ export const upFlags = {
   "default-not-ready-toleration-seconds": { type: "int", default: 300, help: "tolerationSeconds of the not-ready:NoExecute toleration added to pods without one" },
   "default-unreachable-toleration-seconds": { type: "int", default: 300, help: "tolerationSeconds of the unreachable:NoExecute toleration added to pods without one" },
   ...nodeLifecycleFlags,
+  ...horizontalPodAutoscalerFlags,
   "service-cluster-ip-range": { type: "string", default: "127.96.0.0/12", help: "ClusterIPs come from this range (inside 127.0.0.0/8, so kube-proxy can bind them)" },
   "dns-port": { type: "int", default: 10053, help: "cluster DNS on 127.0.0.1:<port>, UDP and TCP (0: no DNS server)" },
   ...storeBackendFlags,
@@ -47,6 +48,8 @@ export interface UpOptions {
   readonly defaultTolerationSeconds?: { readonly notReady?: number; readonly unreachable?: number };
   /** The node lifecycle controller's grace period and eviction rates. */
   readonly nodeLifecycle?: NodeLifecycleOptions;
+  /** The horizontal pod autoscaler's sync period and downscale stabilization window. */
+  readonly horizontalPodAutoscaler?: HorizontalPodAutoscalerOptions;
   /** Default 127.96.0.0/12. */
   readonly serviceClusterIpRange?: string;
   /** Default 10053; 0 turns DNS off. */
@@ -103,6 +106,7 @@ export const startCluster = async (opts: UpOptions, log: (line: string) => void 
       leaderElection,
       volumesDir: join(dataDir, "volumes"),
       ...(opts.nodeLifecycle ? { nodeLifecycle: opts.nodeLifecycle } : {}),
+      ...(opts.horizontalPodAutoscaler ? { horizontalPodAutoscaler: opts.horizontalPodAutoscaler } : {}),
     });
     stops.push(() => controllers.stop());
     log("controller-manager: ready");

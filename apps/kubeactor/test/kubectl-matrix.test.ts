@@ -40,6 +40,7 @@ const REAL_API_RESOURCES = [
   ["selfsubjectaccessreviews", "", "authorization.k8s.io/v1", "false", "SelfSubjectAccessReview"],
   ["selfsubjectrulesreviews", "", "authorization.k8s.io/v1", "false", "SelfSubjectRulesReview"],
   ["subjectaccessreviews", "", "authorization.k8s.io/v1", "false", "SubjectAccessReview"],
+  ["horizontalpodautoscalers", "hpa", "autoscaling/v1", "true", "HorizontalPodAutoscaler"],
   ["cronjobs", "cj", "batch/v1", "true", "CronJob"],
   ["jobs", "", "batch/v1", "true", "Job"],
   ["leases", "", "coordination.k8s.io/v1", "true", "Lease"],

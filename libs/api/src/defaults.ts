@@ -246,6 +246,17 @@ const defaultPodDisruptionBudget = (pdb: Obj): void => {
 };
 
 /**
+ * SetDefaults_HorizontalPodAutoscaler (autoscaling/v1): minReplicas 1. The
+ * status replica counts are plain int32s in Go, so every autoscaler
+ * kube-apiserver returns carries them, zero until the controller has synced.
+ */
+const defaultHorizontalPodAutoscaler = (hpa: Obj): void => {
+  setIfAbsent(objAt(hpa, "spec"), "minReplicas", 1);
+  const status = objAt(hpa, "status");
+  for (const f of ["currentReplicas", "desiredReplicas"]) setIfAbsent(status, f, 0);
+};
+
+/**
  * SetDefaults_Job (pkg/apis/batch/v1/defaults.go). A Job without labels takes
  * its template's: kube-apiserver applies defaults again when it reads the
  * stored object, after the selector generation has labelled the template, so
@@ -332,6 +343,7 @@ const byKind: Record<string, (o: Obj) => void> = {
   "apps/v1/ReplicaSet": defaultReplicaSet,
   "policy/v1/PodDisruptionBudget": defaultPodDisruptionBudget,
   "batch/v1/Job": defaultJob,
+  "autoscaling/v1/HorizontalPodAutoscaler": defaultHorizontalPodAutoscaler,
   "batch/v1/CronJob": defaultCronJob,
   "scheduling.k8s.io/v1/PriorityClass": (p) => setIfAbsent(p, "preemptionPolicy", "PreemptLowerPriority"),
   "rbac.authorization.k8s.io/v1/RoleBinding": defaultRbacBinding,

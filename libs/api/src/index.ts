@@ -15,6 +15,7 @@ export * from "./resources/networking.ts";
 export * from "./resources/metrics.ts";
 export * from "./resources/batch.ts";
 export * from "./resources/storage.ts";
+export * from "./resources/autoscaling.ts";
 export * from "./cron.ts";
 export * from "./registry.ts";
 export * from "./decode.ts";

@@ -5,6 +5,7 @@
  */
 import type * as Schema from "effect/Schema";
 import { Deployment, ReplicaSet } from "./resources/apps.ts";
+import { HorizontalPodAutoscaler } from "./resources/autoscaling.ts";
 import { CronJob, Job } from "./resources/batch.ts";
 import { ConfigMap, Endpoints, Event, Namespace, Node, Secret, Service, ServiceAccount } from "./resources/core.ts";
 import { EndpointSlice } from "./resources/discovery.ts";
@@ -159,6 +160,12 @@ export const resources: readonly ResourceInfo[] = [
     group: "apps", version: "v1", resource: "replicasets", singular: "replicaset", kind: "ReplicaSet", namespaced: true,
     shortNames: ["rs"], categories: ["all"], schema: ReplicaSet, hasGeneration: true,
     subresources: [scale, status("apps", "v1", "ReplicaSet")],
+  }),
+  // autoscaling/v1 only: autoscaling/v2 is not served (one version per resource), kubectl ≥ 1.33 falls back to v1.
+  info({
+    group: "autoscaling", version: "v1", resource: "horizontalpodautoscalers", singular: "horizontalpodautoscaler", kind: "HorizontalPodAutoscaler",
+    namespaced: true, shortNames: ["hpa"], categories: ["all"], schema: HorizontalPodAutoscaler, hasGeneration: true,
+    subresources: [status("autoscaling", "v1", "HorizontalPodAutoscaler")],
   }),
   info({
     group: "batch", version: "v1", resource: "jobs", singular: "job", kind: "Job", namespaced: true,

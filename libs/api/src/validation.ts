@@ -20,6 +20,7 @@ import {
   validateStorageClass,
   validateStorageClassUpdate,
 } from "./validation-storage.ts";
+import { validateHorizontalPodAutoscaler } from "./validation-autoscaling.ts";
 import type { FieldCause } from "./status.ts";
 import { type Obj, isObj, objects } from "./plain.ts";
 
@@ -892,6 +893,9 @@ export function validateObject(info: ResourceInfo, obj: Record<string, unknown>,
       break;
     case "storage.k8s.io/StorageClass":
       out.push(...validateStorageClass(obj));
+      break;
+    case "autoscaling/HorizontalPodAutoscaler":
+      out.push(...validateHorizontalPodAutoscaler(obj));
       break;
     default:
       if (info.group === RBAC_GROUP) out.push(...validateRbacObject(info.kind, obj));

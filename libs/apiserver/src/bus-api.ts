@@ -3,8 +3,9 @@
  * by the same handlers as HTTP, so a component's write gets exactly what a
  * kubectl write gets. Watches are not here: components read through informers.
  */
-import { badRequest, findResource, methodNotAllowed, methodNotSupported, notAcceptable } from "@kubeactor/api";
+import { badRequest, findResource, methodNotAllowed, methodNotSupported, notAcceptable, notFound } from "@kubeactor/api";
 import { answerReview, isReview } from "./reviews.ts";
+import { serveMetrics } from "./metrics.ts";
 import { apiRequest, type Bus, type BusSubscription, type JsonObject } from "@kubeactor/bus";
 import type { ResourceHandlers } from "./handlers.ts";
 import type { ResourceTarget } from "./routes.ts";
@@ -32,6 +33,18 @@ export const serveBusApi = (bus: Bus, handlers: ResourceHandlers): BusSubscripti
       if (isReview(info)) {
         if (req.verb !== "create") throw methodNotAllowed();
         return { object: answerReview(t, body).body as JsonObject };
+      }
+      // metrics.k8s.io, read live from the kubelets as over HTTP (the autoscaler reads PodMetrics here).
+      if (info.servedFrom === "kubelets") {
+        if (req.verb !== "get" && req.verb !== "list") throw methodNotAllowed();
+        return { object: (await serveMetrics(bus, handlers, t, "GET", q)).body as JsonObject };
+      }
+      // The scale subresource (autoscalers read and write replicas through it), as GET/PUT .../scale over HTTP.
+      if (req.subresource === "scale") {
+        if (!info.subresources.some((r) => r.name === "scale")) throw notFound({ group: info.group, resource: `${info.resource}/scale` }, needName());
+        if (req.verb === "get") return { object: (await handlers.getScale(t, needName())).body as JsonObject };
+        if (req.verb === "update") return { object: (await handlers.updateScale(t, needName(), body, q)).body as JsonObject };
+        throw methodNotSupported(info, `${req.verb} on scale`);
       }
       let reply;
       switch (req.verb) {

@@ -52,6 +52,17 @@ export class ApiClient {
     return this.call("updateStatus", r, { namespace, name, body });
   }
 
+  /** GET .../{name}/scale: the autoscaling/v1 Scale of a Deployment or ReplicaSet. */
+  getScale(r: ResourceRef, namespace: string, name: string): Promise<JsonObject> {
+    return this.call("get", r, { namespace, name, subresource: "scale" });
+  }
+
+  /** PUT .../{name}/scale: sets spec.replicas (conditional on the Scale's resourceVersion when set). */
+  updateScale(r: ResourceRef, namespace: string, scale: JsonObject): Promise<JsonObject> {
+    const name = (scale.metadata as { name?: string } | undefined)?.name ?? "";
+    return this.call("update", r, { namespace, name, subresource: "scale", body: scale });
+  }
+
   /** `options` is a DeleteOptions (propagationPolicy, gracePeriodSeconds, preconditions). */
   delete(r: ResourceRef, namespace: string, name: string, options?: JsonObject): Promise<JsonObject> {
     return this.call("delete", r, { namespace, name, ...(options ? { body: options } : {}) });

@@ -24,3 +24,6 @@ export * from "./ttl-after-finished.ts";
 export * from "./persistentvolume-util.ts";
 export * from "./persistentvolume.ts";
 export * from "./storage-protection.ts";
+export * from "./hpa-util.ts";
+export * from "./hpa.ts";
+export * from "./hpa-flags.ts";

@@ -28,6 +28,7 @@ import { garbageCollector } from "./garbage-collector.ts";
 import { jobController } from "./job.ts";
 import { cronJobController } from "./cronjob.ts";
 import { ttlAfterFinishedController } from "./ttl-after-finished.ts";
+import { horizontalPodAutoscalerController, horizontalPodAutoscalerControllerWith, type HorizontalPodAutoscalerOptions } from "./hpa.ts";
 import { namespaceController } from "./namespace.ts";
 import { nodeLifecycleController, nodeLifecycleControllerWith, type NodeLifecycleOptions } from "./node-lifecycle.ts";
 import { replicaSetController } from "./replicaset.ts";
@@ -54,6 +55,7 @@ export const CONTROLLERS: Record<string, Controller> = {
   "persistentvolume-binder": persistentVolumeController,
   "pvc-protection": pvcProtectionController,
   "pv-protection": pvProtectionController,
+  horizontalpodautoscaling: horizontalPodAutoscalerController,
 };
 
 /** kube-controller-manager's `--controllers` syntax: `*`, names, `-name` to leave one out. */
@@ -147,6 +149,8 @@ export interface ControllerManagerOptions {
   readonly resyncMs?: number;
   /** Node lifecycle flags (grace period, eviction rates); Kubernetes' defaults when absent. */
   readonly nodeLifecycle?: NodeLifecycleOptions;
+  /** Horizontal pod autoscaler flags (sync period, downscale stabilization, ...); Kubernetes' defaults when absent. */
+  readonly horizontalPodAutoscaler?: HorizontalPodAutoscalerOptions;
   /**
    * Leader election on the Lease kube-system/kube-controller-manager
    * (`--leader-elect`): only the holder runs controllers. Off when absent.
@@ -187,6 +191,7 @@ export const startControllerManager = (opts: ControllerManagerOptions): Promise<
       configured: {
         ...(opts.nodeLifecycle ? { nodelifecycle: nodeLifecycleControllerWith(opts.nodeLifecycle) } : {}),
         ...(opts.volumesDir ? { "persistentvolume-binder": persistentVolumeControllerWith({ volumesDir: opts.volumesDir }) } : {}),
+        ...(opts.horizontalPodAutoscaler ? { horizontalpodautoscaling: horizontalPodAutoscalerControllerWith(opts.horizontalPodAutoscaler) } : {}),
       },
     },
     systemId: "controller-manager",

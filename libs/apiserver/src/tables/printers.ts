@@ -505,6 +505,37 @@ const printPodDisruptionBudget: Printer = (o, now) => {
   return { cells: [nameOf(o), intOrStringCell(spec.minAvailable), intOrStringCell(spec.maxUnavailable), int(rec(o.status).disruptionsAllowed), ageOf(o, now)] };
 };
 
+// ---- horizontalpodautoscalers (printHorizontalPodAutoscaler, formatHPAMetrics; Kubernetes 1.32) ----
+const horizontalPodAutoscalerColumns = [
+  nameCol(),
+  col("Reference", "string", "The object the autoscaler scales, as Kind/name."),
+  col("Targets", "string", "Each metric's current value against its target."),
+  col("MinPods", "string", "The fewest replicas the autoscaler scales down to."),
+  col("MaxPods", "integer", "The most replicas the autoscaler scales up to."),
+  col("Replicas", "integer", "The replicas the target had at the last sync."),
+  ageCol(),
+];
+/**
+ * kube prints the internal (v2-shaped) object: a v1 targetCPUUtilizationPercentage
+ * is one cpu utilization metric, `<current>%/<target>%` (1.32; 1.33 prefixes
+ * `cpu: `), current `<unknown>` until the controller has measured; no target
+ * means no metrics, `<none>`.
+ */
+const hpaTargets = (spec: Obj, status: Obj): string => {
+  if (typeof spec.targetCPUUtilizationPercentage !== "number") return "<none>";
+  const current = typeof status.currentCPUUtilizationPercentage === "number" ? `${int(status.currentCPUUtilizationPercentage)}%` : "<unknown>";
+  return `${current}/${int(spec.targetCPUUtilizationPercentage)}%`;
+};
+const printHorizontalPodAutoscaler: Printer = (o, now) => {
+  const spec = rec(o.spec);
+  const ref = rec(spec.scaleTargetRef);
+  const status = rec(o.status);
+  const minPods = typeof spec.minReplicas === "number" ? String(int(spec.minReplicas)) : "<unset>";
+  return {
+    cells: [nameOf(o), `${str(ref.kind)}/${str(ref.name)}`, hpaTargets(spec, status), minPods, int(spec.maxReplicas), int(status.currentReplicas), ageOf(o, now)],
+  };
+};
+
 // ---- rolebindings and clusterrolebindings (printRoleBinding, printClusterRoleBinding) ----
 const bindingColumns = (kind: "roleBinding" | "clusterRoleBinding") => [
   nameCol(),
@@ -857,6 +888,7 @@ export const printers: ReadonlyMap<string, PrinterEntry> = new Map<string, Print
   ["apps/deployments", { columns: deploymentColumns, print: printDeployment }],
   ["batch/jobs", { columns: jobColumns, print: printJob }],
   ["batch/cronjobs", { columns: cronJobColumns, print: printCronJob }],
+  ["autoscaling/horizontalpodautoscalers", { columns: horizontalPodAutoscalerColumns, print: printHorizontalPodAutoscaler }],
   ["policy/poddisruptionbudgets", { columns: podDisruptionBudgetColumns, print: printPodDisruptionBudget }],
   ["scheduling.k8s.io/priorityclasses", { columns: priorityClassColumns, print: printPriorityClass }],
   ["networking.k8s.io/ingresses", { columns: ingressColumns, print: printIngress }],
