@@ -119,6 +119,7 @@ export const replacingNode = (source: NodeSource, replacement: NodeInfo): NodeSo
   nodeInfos: () => source.nodeInfos().map((n) => (n.name === replacement.name ? replacement : n)),
   objects: source.objects,
   ...(source.nominatedPods ? { nominatedPods: (node: string) => source.nominatedPods!(node) } : {}),
+  ...(source.hasNominatedPods ? { hasNominatedPods: () => source.hasNominatedPods!() } : {}),
 });
 
 /** Filters for a dry run on a changed node: PreFilter state is recomputed against the changed cluster. */
@@ -201,8 +202,10 @@ export const scheduleOne = (profile: Profile, source: NodeSource, pod: Pod, rand
   const filters: FilterRecord[] = [];
   const failures: { node: NodeInfo; status: Status }[] = [];
   const active = activeFilters(profile, state);
+  // Nominated pods are rare (a preemption in progress): when there are none, no node needs to be asked about them.
+  const withNominated = source.hasNominatedPods?.() !== false;
   const check = (info: NodeInfo) => {
-    const verdict = runFiltersWithNominatedPods(profile, state, pod, info, source, active);
+    const verdict = withNominated ? runFiltersWithNominatedPods(profile, state, pod, info, source, active) : runFilters(profile, state, pod, info, active);
     if (!verdict) feasible.push(info);
     else {
       filters.push({ node: info.name, plugin: verdict.plugin, code: verdict.status.code, reasons: verdict.status.reasons });

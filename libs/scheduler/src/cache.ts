@@ -44,6 +44,10 @@ export class SchedulerCache implements NodeSource {
     this.nominatedNode.set(key, node);
   }
 
+  hasNominatedPods(): boolean {
+    return this.nominatedNode.size > 0;
+  }
+
   nominatedPods(node: string): readonly PodInfo[] {
     const onNode = this.nominatedOn.get(node);
     return onNode ? [...onNode.values()] : NONE;

@@ -448,6 +448,8 @@ export interface NodeSource {
   readonly objects?: ClusterObjects | undefined;
   /** Pending pods nominated to this node by an earlier preemption (kube's nominator). */
   nominatedPods?(node: string): readonly PodInfo[];
+  /** false when no pod is nominated anywhere, so a cycle need not ask node by node (absent: ask). */
+  hasNominatedPods?(): boolean;
   /**
    * The nodes with a pod that has any pod (anti-)affinity, and those with a pod
    * that has required anti-affinity (kube's HavePodsWithAffinityNodeInfoList

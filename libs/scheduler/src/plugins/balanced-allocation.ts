@@ -4,7 +4,7 @@
  * placing the pod: score = (1 − standard deviation of the fractions) × 100,
  * on actual requests (not the non-zero defaults).
  */
-import { MAX_NODE_SCORE, podRequests, type ScorePlugin } from "../framework.ts";
+import { type CycleState, MAX_NODE_SCORE, podRequests, type Resources, type ScorePlugin } from "../framework.ts";
 
 export const BALANCED_ALLOCATION = "NodeResourcesBalancedAllocation";
 const REQUESTS_KEY = `${BALANCED_ALLOCATION}/requests`;
@@ -13,10 +13,18 @@ const addFraction = (fractions: number[], requested: number, capacity: number) =
   if (capacity !== 0) fractions.push(Math.min(1, requested / capacity));
 };
 
+/** The pod's requests for the cycle `state` belongs to, asked of the state once per cycle rather than per node (as NodeResourcesFit does). */
+let requestsState: CycleState | undefined;
+let requests: Resources;
+
 export const balancedAllocation: ScorePlugin = {
   name: BALANCED_ALLOCATION,
   score: (state, pod, node) => {
-    const req = state.memo(REQUESTS_KEY, podRequests, pod);
+    if (state !== requestsState) {
+      requests = state.memo(REQUESTS_KEY, podRequests, pod);
+      requestsState = state;
+    }
+    const req = requests;
     const [cpu, memory] = [node.allocatable.milliCPU, node.allocatable.memory];
     let std = 0;
     // The usual node (both resources): no array.

@@ -26,8 +26,29 @@ const REQUESTS_KEY = `${NODE_RESOURCES_FIT}/requests`;
 export const ErrReasonTooManyPods = "Too many pods";
 export const insufficient = (resource: string) => `Insufficient ${resource}`;
 
-const requestsOf = (state: CycleState, pod: Pod): Resources => state.memo(REQUESTS_KEY, podRequests, pod);
+/**
+ * The pod's requests for the cycle `state` belongs to. The filter and the score run on ~500 nodes per cycle:
+ * the last cycle's answer is kept beside its state, so each asks the state's map once per cycle, not once per node.
+ */
+let requestsState: CycleState | undefined;
+let requests: Resources;
+const requestsOf = (state: CycleState, pod: Pod): Resources => {
+  if (state !== requestsState) {
+    requests = state.memo(REQUESTS_KEY, podRequests, pod);
+    requestsState = state;
+  }
+  return requests;
+};
 const nonZeroRequests = (pod: Pod): Resources => podRequests(pod, true);
+let nonZeroState: CycleState | undefined;
+let nonZero: Resources;
+const nonZeroRequestsOf = (state: CycleState, pod: Pod): Resources => {
+  if (state !== nonZeroState) {
+    nonZero = state.memo(NON_ZERO_REQUESTS_KEY, nonZeroRequests, pod);
+    nonZeroState = state;
+  }
+  return nonZero;
+};
 
 /** One resource against the node's room (a top-level function: the filter runs per node). */
 const check = (reasons: string[], acc: { unresolvable: boolean }, name: string, want: number, allocatable: number, used: number) => {
@@ -119,7 +140,7 @@ export const nodeResourcesFitScore = (strategy: ScoringStrategy = { type: "Least
   return {
     name: NODE_RESOURCES_FIT,
     score: (state, pod, node: NodeInfo) => {
-      const req = state.memo(NON_ZERO_REQUESTS_KEY, nonZeroRequests, pod);
+      const req = nonZeroRequestsOf(state, pod);
       let total = 0;
       let weights = 0;
       for (const r of resources) {
