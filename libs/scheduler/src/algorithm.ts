@@ -120,6 +120,7 @@ export const replacingNode = (source: NodeSource, replacement: NodeInfo): NodeSo
   objects: source.objects,
   ...(source.nominatedPods ? { nominatedPods: (node: string) => source.nominatedPods!(node) } : {}),
   ...(source.hasNominatedPods ? { hasNominatedPods: () => source.hasNominatedPods!() } : {}),
+  ...(source.hasImages ? { hasImages: () => source.hasImages!() || replacement.imageStates.size > 0 } : {}),
 });
 
 /** Filters for a dry run on a changed node: PreFilter state is recomputed against the changed cluster. */

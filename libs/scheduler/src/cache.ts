@@ -44,6 +44,10 @@ export class SchedulerCache implements NodeSource {
     this.nominatedNode.set(key, node);
   }
 
+  hasImages(): boolean {
+    return this.images.size > 0;
+  }
+
   hasNominatedPods(): boolean {
     return this.nominatedNode.size > 0;
   }

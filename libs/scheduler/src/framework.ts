@@ -450,6 +450,8 @@ export interface NodeSource {
   nominatedPods?(node: string): readonly PodInfo[];
   /** false when no pod is nominated anywhere, so a cycle need not ask node by node (absent: ask). */
   hasNominatedPods?(): boolean;
+  /** false when no node reports any image (ImageLocality then need not look at each node; absent: look). */
+  hasImages?(): boolean;
   /**
    * The nodes with a pod that has any pod (anti-)affinity, and those with a pod
    * that has required anti-affinity (kube's HavePodsWithAffinityNodeInfoList

@@ -32,9 +32,12 @@ export const insufficient = (resource: string) => `Insufficient ${resource}`;
  */
 let requestsState: CycleState | undefined;
 let requests: Resources;
+/** The extended resources the pod requests (usually none), as a list: `for in` over an empty object per node was not free. */
+let requestedScalars: readonly string[] = [];
 const requestsOf = (state: CycleState, pod: Pod): Resources => {
   if (state !== requestsState) {
     requests = state.memo(REQUESTS_KEY, podRequests, pod);
+    requestedScalars = Object.keys(requests.scalar);
     requestsState = state;
   }
   return requests;
@@ -58,22 +61,29 @@ const check = (reasons: string[], acc: { unresolvable: boolean }, name: string, 
   }
 };
 
-const room = (want: number, allocatable: number, used: number) => !(want > 0 && want > allocatable - used);
-
-/** Whether every requested resource fits: the common answer, found without allocating (and without closures: tsx names each one it creates). */
-const fitsAll = (req: Resources, node: NodeInfo): boolean => {
+/**
+ * Whether every requested resource fits: the common answer, found without allocating (and without closures: tsx
+ * names each one it creates). A resource the pod does not request is not read from the node at all: each read
+ * reaches into another object (and memory, beyond small integers, into a boxed number), ~500 nodes per cycle.
+ */
+const fitsAll = (req: Resources, scalars: readonly string[], node: NodeInfo): boolean => {
   if (node.numPods + 1 > node.allowedPodNumber) return false;
-  if (!room(req.milliCPU, node.allocatable.milliCPU, node.requested.milliCPU)) return false;
-  if (!room(req.memory, node.allocatable.memory, node.requested.memory)) return false;
-  if (!room(req.ephemeralStorage, node.allocatable.ephemeralStorage, node.requested.ephemeralStorage)) return false;
-  for (const name in req.scalar) if (!room(req.scalar[name]!, node.allocatable.scalar[name] ?? 0, node.requested.scalar[name] ?? 0)) return false;
+  const { allocatable, requested } = node;
+  if (req.milliCPU > 0 && req.milliCPU > allocatable.milliCPU - requested.milliCPU) return false;
+  if (req.memory > 0 && req.memory > allocatable.memory - requested.memory) return false;
+  if (req.ephemeralStorage > 0 && req.ephemeralStorage > allocatable.ephemeralStorage - requested.ephemeralStorage) return false;
+  for (let i = 0; i < scalars.length; i++) {
+    const name = scalars[i]!;
+    const want = req.scalar[name]!;
+    if (want > 0 && want > (allocatable.scalar[name] ?? 0) - (requested.scalar[name] ?? 0)) return false;
+  }
   return true;
 };
 
 export const nodeResourcesFitFilter: FilterPlugin = {
   name: NODE_RESOURCES_FIT,
   filter: (state, pod, node): Status => {
-    if (fitsAll(requestsOf(state, pod), node)) return success;
+    if (fitsAll(requestsOf(state, pod), requestedScalars, node)) return success;
     const reasons: string[] = [];
     const acc = { unresolvable: false };
     if (node.pods.size + 1 > node.allowedPodNumber) reasons.push(ErrReasonTooManyPods);
