@@ -145,9 +145,25 @@ export const DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024;
 
 type ResourceList = Readonly<Record<string, string | number>> | undefined;
 
+/**
+ * Parsed quantities by their text: a cluster's pods repeat a few request strings ("100m", "500Mi"), and every pod
+ * was parsed ~6 times (its cycle, its assumption, its confirmation; requests with and without the scoring defaults).
+ * Bounded: cleared when full.
+ */
+const parsedQuantities = new Map<string, number>();
+const PARSED_QUANTITIES_MAX = 4096;
+
 const num = (q: string | number, milli: boolean): number => {
-  const parsed = parseQuantity(q);
-  return Number(milli ? milliValue(parsed) : value(parsed));
+  // A JSON number parses as its text does.
+  const key = milli ? `m${q}` : `${q}`;
+  let n = parsedQuantities.get(key);
+  if (n === undefined) {
+    const parsed = parseQuantity(q);
+    n = Number(milli ? milliValue(parsed) : value(parsed));
+    if (parsedQuantities.size >= PARSED_QUANTITIES_MAX) parsedQuantities.clear();
+    parsedQuantities.set(key, n);
+  }
+  return n;
 };
 
 /** What the scheduler accounts: cpu, memory, ephemeral-storage and extended/hugepages resources (not `pods`). */
