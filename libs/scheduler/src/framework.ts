@@ -305,6 +305,24 @@ export interface ImageState {
  * images the node has. Mutated only by the cache (and fake sources in tests).
  */
 const NO_TAINTS: readonly Taint[] = [];
+
+/**
+ * Indices into NodeInfo.amounts: allocatable, requested and non-zero-requested cpu (millicores), memory and
+ * ephemeral storage (bytes), side by side in one small typed array (kept on the heap next to its header).
+ * NodeResourcesFit and BalancedAllocation read them on ~500 nodes per cycle; through `allocatable`,
+ * `requested` and `nonZeroRequested` each read reached into another object, and memory (beyond small
+ * integers) into a boxed number: ~6 cache misses per node, most of the filter's time while other processes
+ * share the cores.
+ */
+export const ALLOC_CPU = 0;
+export const ALLOC_MEMORY = 1;
+export const ALLOC_EPHEMERAL = 2;
+export const REQ_CPU = 3;
+export const REQ_MEMORY = 4;
+export const REQ_EPHEMERAL = 5;
+export const NONZERO_CPU = 6;
+export const NONZERO_MEMORY = 7;
+const AMOUNTS = 8;
 const NO_LABELS: Labels = Object.freeze({});
 
 export class NodeInfo {
@@ -325,6 +343,8 @@ export class NodeInfo {
   nonZeroRequested: Resources = emptyResources();
   usedPorts: HostPort[] = [];
   allocatable: Resources = emptyResources();
+  /** The same figures for cpu, memory and ephemeral storage, dense (ALLOC_CPU, ...); kept in step by setNode, addPod and removePod. */
+  amounts = new Float64Array(AMOUNTS);
   allowedPodNumber = 0;
   /** Image name → state, for ImageLocality. */
   imageStates = new Map<string, ImageState>();
@@ -352,6 +372,9 @@ export class NodeInfo {
     a.memory = fresh.memory;
     a.ephemeralStorage = fresh.ephemeralStorage;
     a.scalar = fresh.scalar;
+    this.amounts[ALLOC_CPU] = a.milliCPU;
+    this.amounts[ALLOC_MEMORY] = a.memory;
+    this.amounts[ALLOC_EPHEMERAL] = a.ephemeralStorage;
     this.allowedPodNumber = list?.pods !== undefined ? num(list.pods, false) : 0;
     this.imageStates = new Map();
     for (const image of node.status?.images ?? [])
@@ -368,6 +391,7 @@ export class NodeInfo {
     }
     addResourcesInPlace(this.requested, info.requests, 1);
     addResourcesInPlace(this.nonZeroRequested, info.nonZeroRequests, 1);
+    this.syncRequested();
     if (info.ports.length > 0) this.usedPorts = [...this.usedPorts, ...info.ports];
   }
 
@@ -382,6 +406,7 @@ export class NodeInfo {
     }
     addResourcesInPlace(this.requested, info.requests, -1);
     addResourcesInPlace(this.nonZeroRequested, info.nonZeroRequests, -1);
+    this.syncRequested();
     if (info.ports.length === 0) return true;
     const remaining = [...info.ports];
     this.usedPorts = this.usedPorts.filter((p) => {
@@ -391,6 +416,15 @@ export class NodeInfo {
       return false;
     });
     return true;
+  }
+
+  private syncRequested(): void {
+    const v = this.amounts;
+    v[REQ_CPU] = this.requested.milliCPU;
+    v[REQ_MEMORY] = this.requested.memory;
+    v[REQ_EPHEMERAL] = this.requested.ephemeralStorage;
+    v[NONZERO_CPU] = this.nonZeroRequested.milliCPU;
+    v[NONZERO_MEMORY] = this.nonZeroRequested.memory;
   }
 
   /** A copy the caller may change (preemption dry runs, tests); the Node object and image states are shared. */
@@ -409,6 +443,7 @@ export class NodeInfo {
       nonZeroRequested: { ...this.nonZeroRequested, scalar: { ...this.nonZeroRequested.scalar } },
       usedPorts: this.usedPorts,
       allocatable: { ...this.allocatable, scalar: { ...this.allocatable.scalar } },
+      amounts: this.amounts.slice(),
       allowedPodNumber: this.allowedPodNumber,
       imageStates: this.imageStates,
       podsWithAffinity: this.podsWithAffinity,
