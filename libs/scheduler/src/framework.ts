@@ -234,6 +234,13 @@ const containerRequests = (c: Container, nonZero: boolean): Resources => {
  */
 export const podRequests = (pod: Pod, nonZero = false): Resources => {
   const spec = pod.spec;
+  // The usual pod (no init containers): the sum of its containers, plus the overhead, added up in one object.
+  if (!spec?.initContainers?.length) {
+    const total = emptyResources();
+    for (const c of spec?.containers ?? []) addResourcesInPlace(total, containerRequests(c, nonZero), 1);
+    if (spec?.overhead) addResourcesInPlace(total, resourcesFromList(spec.overhead as ResourceList), 1);
+    return total;
+  }
   let sum = emptyResources();
   for (const c of spec?.containers ?? []) sum = addResources(sum, containerRequests(c, nonZero));
   let sidecars = emptyResources();

@@ -209,6 +209,16 @@ export interface CycleHead {
 }
 
 const q = JSON.stringify;
+/** Node names as JSON strings: every record lists ~60 of them, and they repeat from cycle to cycle. Bounded: cleared when full. */
+const quotedNames = new Map<string, string>();
+const quotedName = (name: string): string => {
+  let quoted = quotedNames.get(name);
+  if (quoted === undefined) {
+    if (quotedNames.size >= 65_536) quotedNames.clear();
+    quotedNames.set(name, (quoted = q(name)));
+  }
+  return quoted;
+};
 
 /**
  * What the bus carries for a cycle (kube.scheduler.cycle, a SchedulingCycle),
@@ -241,9 +251,9 @@ export const encodeCycleRecord = (head: CycleHead, result: CycleResult): string 
     let sep = "";
     json += `,"scores":[`;
     for (const p of result.pluginScores!) {
-      const tail = `,"plugin":${q(p.plugin)},"weight":${p.weight}`;
+      const tail = `,"plugin":${q(p.plugin)},"weight":${p.weight},"raw":`;
       for (const i of scored) {
-        json += `${sep}{"node":${q(feasible[i]!)}${tail},"raw":${p.raw[i]!},"normalized":${p.normalized[i]!}}`;
+        json += sep + '{"node":' + quotedName(feasible[i]!) + tail + p.raw[i]! + ',"normalized":' + p.normalized[i]! + "}";
         sep = ",";
       }
     }
@@ -253,7 +263,7 @@ export const encodeCycleRecord = (head: CycleHead, result: CycleResult): string 
   let sep = "";
   json += `,"totals":[`;
   for (const i of which) {
-    json += `${sep}{"node":${q(feasible[i]!)},"score":${totals[i]!}}`;
+    json += sep + '{"node":' + quotedName(feasible[i]!) + ',"score":' + totals[i]! + "}";
     sep = ",";
   }
   return `${json}]}`;
