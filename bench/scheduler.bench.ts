@@ -39,8 +39,8 @@
  *     over the measured phase: cycles (retries show as more cycles than pods)
  *     and decisionMsPerCycle (their mean durationMs, wall clock)
  *   BENCH_CPU_PROFILE_DIR: every child node process (store, API server,
- *     scheduler) writes a .cpuprofile there when it stops (bench/lib/cpu-profile.mjs);
- *     the pid of each is printed
+ *     scheduler) writes a .cpuprofile there when it stops (bench/lib/cpu-profile.mjs),
+ *     covering the measured phase only (SIGUSR2 starts it over); the pid of each is printed
  *
  * CPU per measured pod, from the measured phase (first measured create, or
  * the scheduler's start with BENCH_PRECREATED, to the last bound), from
@@ -276,7 +276,8 @@ const runWorkload = async (w: Workload) => {
   // Create → bound, from watch events.
   const createdAt = new Map<string, number>();
   const boundAt = new Map<string, number>();
-  const watch = new Informer(benchBus, new StoreClient(benchBus), { group: "", resource: "pods", log: quiet });
+  // No indexes: only the handlers read it (the standard four cost this process CPU on every pod event).
+  const watch = new Informer(benchBus, new StoreClient(benchBus), { group: "", resource: "pods", log: quiet, indexes: {} });
   const onPod = (o: Obj) => {
     const name = o.metadata?.name as string;
     if (o.spec?.nodeName && !boundAt.has(name)) boundAt.set(name, performance.now());
@@ -310,6 +311,11 @@ const runWorkload = async (w: Workload) => {
     return out;
   };
   let scheduler = await startSched();
+  /** With BENCH_CPU_PROFILE_DIR: the children's profiles start over here, so they cover the measured phase only. */
+  const restartProfiles = () => {
+    if (!PROFILE_DIR) return;
+    for (const [role, pid] of Object.entries({ ...pids, scheduler: scheduler.pid })) if (role !== "nats" && pid) process.kill(pid, "SIGUSR2");
+  };
   if (PROFILE_DIR) console.error(`bench: profiles in ${PROFILE_DIR}: ${JSON.stringify({ ...pids, scheduler: scheduler.pid })}`);
   const createPods = (count: number, make: (i: number) => Obj) =>
     pool(count, async (i) => {
@@ -330,6 +336,7 @@ const runWorkload = async (w: Workload) => {
   if (PRECREATED) await scheduler.stop();
   let start = performance.now();
   let cpu0 = cpuNow();
+  restartProfiles();
   let cycles0 = { ...cycles };
   await createPods(w.measuredPods, w.measuredPod);
   const createdAll = performance.now();
@@ -341,6 +348,7 @@ const runWorkload = async (w: Workload) => {
     // Counted from the moment it is ready to schedule.
     start = performance.now();
     cpu0 = cpuNow();
+    restartProfiles();
     cycles0 = { ...cycles };
     for (const name of names) createdAt.set(name, start);
   }

@@ -21,6 +21,8 @@ if (dir) {
       writeFileSync(join(dir, `child-${process.pid}.cpuprofile`), JSON.stringify(res.profile));
     });
   };
+  // SIGUSR2: start over (a benchmark sends it when its measured phase begins, so the profile covers that phase only).
+  process.on("SIGUSR2", () => session.post("Profiler.stop", () => session.post("Profiler.start")));
   process.prependListener("SIGTERM", write);
   process.on("exit", write);
 }

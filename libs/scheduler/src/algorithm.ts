@@ -119,6 +119,8 @@ export const replacingNode = (source: NodeSource, replacement: NodeInfo): NodeSo
   nodeInfos: () => source.nodeInfos().map((n) => (n.name === replacement.name ? replacement : n)),
   objects: source.objects,
   ...(source.nominatedPods ? { nominatedPods: (node: string) => source.nominatedPods!(node) } : {}),
+  ...(source.hasNominatedPods ? { hasNominatedPods: () => source.hasNominatedPods!() } : {}),
+  ...(source.hasImages ? { hasImages: () => source.hasImages!() || replacement.imageStates.size > 0 } : {}),
 });
 
 /** Filters for a dry run on a changed node: PreFilter state is recomputed against the changed cluster. */
@@ -201,8 +203,10 @@ export const scheduleOne = (profile: Profile, source: NodeSource, pod: Pod, rand
   const filters: FilterRecord[] = [];
   const failures: { node: NodeInfo; status: Status }[] = [];
   const active = activeFilters(profile, state);
+  // Nominated pods are rare (a preemption in progress): when there are none, no node needs to be asked about them.
+  const withNominated = source.hasNominatedPods?.() !== false;
   const check = (info: NodeInfo) => {
-    const verdict = runFiltersWithNominatedPods(profile, state, pod, info, source, active);
+    const verdict = withNominated ? runFiltersWithNominatedPods(profile, state, pod, info, source, active) : runFilters(profile, state, pod, info, active);
     if (!verdict) feasible.push(info);
     else {
       filters.push({ node: info.name, plugin: verdict.plugin, code: verdict.status.code, reasons: verdict.status.reasons });
@@ -245,19 +249,21 @@ export const scheduleOne = (profile: Profile, source: NodeSource, pod: Pod, rand
     for (let i = 0; i < feasible.length; i++) totals[i]! += normalized[i]! * weight;
     pluginScores.push({ plugin: plugin.name, weight, raw, normalized });
   }
-  // selectHost: reservoir sampling among the highest totals.
-  let best = 0;
+  // selectHost: a node chosen uniformly among the highest totals, as kube's reservoir sampling chooses, with one
+  // draw instead of one per tie (SchedulingBasic ties hundreds of nodes: each draw allocated a number). The draw
+  // counts from the last tie, so a constant `random` picks the node the reservoir would: 0 the last, ~1 the first.
+  let highest = totals[0]!;
   let ties = 0;
   for (let i = 0; i < totals.length; i++) {
     const t = totals[i]!;
-    if (t > totals[best]!) {
-      best = i;
+    if (t > highest) {
+      highest = t;
       ties = 1;
-    } else if (t === totals[best]) {
-      ties++;
-      if (Math.floor(random() * ties) === 0) best = i;
-    }
+    } else if (t === highest) ties++;
   }
+  let skip = ties - 1 - Math.min(ties - 1, Math.floor(random() * ties));
+  let best = 0;
+  for (; best < totals.length; best++) if (totals[best] === highest && skip-- === 0) break;
   return withLazyScores({ ...base, pluginScores, totalScores: totals, node: feasible[best]!.name });
 };
 

@@ -44,6 +44,14 @@ export class SchedulerCache implements NodeSource {
     this.nominatedNode.set(key, node);
   }
 
+  hasImages(): boolean {
+    return this.images.size > 0;
+  }
+
+  hasNominatedPods(): boolean {
+    return this.nominatedNode.size > 0;
+  }
+
   nominatedPods(node: string): readonly PodInfo[] {
     const onNode = this.nominatedOn.get(node);
     return onNode ? [...onNode.values()] : NONE;

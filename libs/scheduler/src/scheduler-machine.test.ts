@@ -3,9 +3,15 @@ import { createActor, waitFor } from "xstate";
 import { SchedulerCache } from "./cache.ts";
 import { defaultProfile } from "./profile.ts";
 import { SchedulingQueue } from "./queue.ts";
-import { type BindInput, CYCLE_LISTED_NODES, CYCLE_SCORED_NODES, createSchedulerMachine, type ReportInput, schedulerIO } from "./scheduler-machine.ts";
-import type { SchedulingCycle } from "@kubeactor/bus";
+import * as Schema from "effect/Schema";
+import { type BindInput, CYCLE_LISTED_NODES, CYCLE_SCORED_NODES, createSchedulerMachine, encodeCycleRecord, type ReportInput, schedulerIO } from "./scheduler-machine.ts";
+import { SchedulingCycle } from "@kubeactor/bus";
+import { scheduleOne } from "./algorithm.ts";
+import { FakeNodeSource } from "./framework.ts";
 import { makeNode, makePod } from "./test-helpers.ts";
+
+/** As a subscriber reads it: the record must decode with the subject's schema. */
+const decodeCycle = (json: string): SchedulingCycle => Schema.decodeUnknownSync(SchedulingCycle)(JSON.parse(json));
 
 const setupMachine = (bind: (input: BindInput) => Promise<BindInput>, random?: () => number) => {
   let actor: ReturnType<typeof createActor<ReturnType<typeof createSchedulerMachine>>> | undefined;
@@ -13,7 +19,7 @@ const setupMachine = (bind: (input: BindInput) => Promise<BindInput>, random?: (
   const cache = new SchedulerCache();
   const cycles: SchedulingCycle[] = [];
   const reports: ReportInput[] = [];
-  const machine = createSchedulerMachine({ queue, cache, profile: defaultProfile(), publishCycle: (c) => cycles.push(c), ...(random ? { random } : {}) }).provide({
+  const machine = createSchedulerMachine({ queue, cache, profile: defaultProfile(), publishCycle: (_pod, json) => cycles.push(decodeCycle(json)), ...(random ? { random } : {}) }).provide({
     actors: {
       schedulerIO: schedulerIO({
         bind,
@@ -108,5 +114,19 @@ describe("scheduler machine", () => {
     expect(c.totals.find((t) => t.node === c.node)?.score).toBe(best);
     expect(new Set(c.scores.map((s) => s.node)).size).toBe(CYCLE_SCORED_NODES);
     actor.stop();
+  });
+
+  it("encodes the cycle's own figures: each listed node's per-plugin scores and total, the rejections, the outcome", () => {
+    const nodes = [...Array.from({ length: 3 }, (_, i) => makeNode(`tiny${i}`, { cpu: "500m" })), ...Array.from({ length: CYCLE_SCORED_NODES + 5 }, (_, i) => makeNode(`n${i}`, { cpu: String(2 + (i % 4)) }))];
+    const pod = makePod("p\"q", { cpu: "1" });
+    const result = scheduleOne(defaultProfile(), new FakeNodeSource(nodes), pod, () => 0);
+    const c = decodeCycle(encodeCycleRecord({ cycle: 7, pod: { namespace: "default", name: 'p"q' }, attempt: 2, startedAt: "2026-01-01T00:00:00.000Z", durationMs: 0.25 }, result));
+    expect(c).toMatchObject({ cycle: 7, pod: { namespace: "default", name: 'p"q' }, attempt: 2, durationMs: 0.25, result: "Assumed", node: result.node, numNodes: 18, numFeasible: 15 });
+    expect(c.totals).toEqual(result.totals);
+    expect(c.rejected).toEqual([{ plugin: "NodeResourcesFit", code: "UnschedulableAndUnresolvable", reasons: ["Insufficient cpu"], count: 3 }]);
+    expect(c.filters).toEqual(result.filters);
+    const scored = new Set(c.scores.map((s) => s.node));
+    expect(scored.size).toBe(CYCLE_SCORED_NODES);
+    expect(c.scores).toEqual(result.scores.filter((s) => scored.has(s.node)));
   });
 });

@@ -25,13 +25,12 @@
  * O(N²) (a quarter of the scheduler's CPU in bench:scheduler).
  */
 import { assign, enqueueActions, fromCallback, fromPromise, setup } from "xstate";
-import { type CycleResult, type FilterRecord, type NodeCursor, scheduleOne, scoreRecords } from "./algorithm.ts";
+import { type CycleResult, type FilterRecord, type NodeCursor, scheduleOne } from "./algorithm.ts";
 import type { SchedulerCache } from "./cache.ts";
 import { type Pod, podKey } from "./framework.ts";
 import type { Candidate } from "./preemption.ts";
 import type { Profile } from "./profile.ts";
 import type { QueuedPod, SchedulingQueue } from "./queue.ts";
-import type { SchedulingCycle } from "@kubeactor/bus";
 
 export interface SchedulerDeps {
   readonly queue: SchedulingQueue;
@@ -41,7 +40,8 @@ export interface SchedulerDeps {
   readonly profileFor?: (pod: Pod) => Profile;
   /** Tie-breaking among equal best scores. */
   readonly random?: () => number;
-  readonly publishCycle?: (cycle: SchedulingCycle) => void;
+  /** Each cycle's record (a SchedulingCycle, see encodeCycleRecord), as JSON, for the pod it decided. */
+  readonly publishCycle?: (pod: { readonly namespace: string; readonly name: string }, json: string) => void;
   readonly log?: (line: string) => void;
 }
 
@@ -101,19 +101,34 @@ export interface SchedulerIO {
 }
 
 /**
- * Requests the schedulerIO actor keeps in flight at once, bindings and
- * reports each (a report that preempts makes several calls, and must not hold
- * up bindings); the rest wait their turn. Without a bound, a backlog of thousands of
- * pods (a restarted scheduler) fired thousands of bindings at the API server
- * at once, every one timed out, went to backoff and came back together
- * (kube-scheduler's client is rate-limited the same way, by QPS).
+ * Requests the schedulerIO actor keeps in flight at once; the rest wait their
+ * turn. Bindings are bounded apart from reports (a report that preempts makes
+ * several calls, and must not hold up bindings). Without a bound, a backlog
+ * of thousands of pods (a restarted scheduler) fired thousands of bindings at
+ * the API server at once, every one timed out, went to backoff and came back
+ * together (kube-scheduler's client is rate-limited the same way, by QPS).
+ *
+ * Bindings get many more: a binding is two store round trips through the API
+ * server, ~50 ms under load and ~100 ms while pods are being created as fast
+ * as it can, so 64 in flight capped the scheduler at ~640 pods/s however fast
+ * it decided (bench:scheduler saw thousands of decided pods waiting for their
+ * turn to bind). 512 keep a 2-core cluster's API server busy, and stay far
+ * below what times out.
  */
-export const MAX_IO_IN_FLIGHT = 64;
+export const MAX_BINDINGS_IN_FLIGHT = 512;
+export const MAX_REPORTS_IN_FLIGHT = 64;
 
-/** The schedulerIO actor over plain async functions: up to `maxInFlight` bindings and as many reports at once; a binding's outcome goes back to the machine. */
-export const schedulerIO = (io: SchedulerIO, log: (line: string) => void = () => {}, maxInFlight = MAX_IO_IN_FLIGHT) =>
+/** The schedulerIO actor over plain async functions: up to `limits.bindings` bindings and `limits.reports` reports at once; a binding's outcome goes back to the machine. */
+export const schedulerIO = (
+  io: SchedulerIO,
+  log: (line: string) => void = () => {},
+  limits: { readonly bindings: number; readonly reports: number } = { bindings: MAX_BINDINGS_IN_FLIGHT, reports: MAX_REPORTS_IN_FLIGHT },
+) =>
   fromCallback<SchedulerIOEvent>(({ sendBack, receive }) => {
-    const lanes = { bindings: { waiting: [] as SchedulerIOEvent[], inFlight: 0 }, reports: { waiting: [] as SchedulerIOEvent[], inFlight: 0 } };
+    const lanes = {
+      bindings: { waiting: [] as SchedulerIOEvent[], inFlight: 0, max: limits.bindings },
+      reports: { waiting: [] as SchedulerIOEvent[], inFlight: 0, max: limits.reports },
+    };
     // Bindings answered in the same turn (one socket read carries many replies) go back as one BOUND.
     let bound: BindInput[] = [];
     const flushBound = () => {
@@ -134,7 +149,7 @@ export const schedulerIO = (io: SchedulerIO, log: (line: string) => void = () =>
       return report.catch((error: unknown) => log(`report for ${namespace}/${name} failed: ${(error as Error)?.message ?? error}`));
     };
     const pump = (lane: (typeof lanes)["bindings"]) => {
-      while (lane.inFlight < maxInFlight) {
+      while (lane.inFlight < lane.max) {
         const next = lane.waiting.shift();
         if (!next) return;
         lane.inFlight++;
@@ -184,12 +199,38 @@ const withChosen = (indices: number[], result: CycleResult): number[] => {
   return chosen >= 0 && !indices.includes(chosen) ? [...indices, chosen].sort((a, b) => a - b) : indices;
 };
 
-/** What the bus carries for a cycle (kube.scheduler.cycle): see CYCLE_LISTED_NODES. */
-export const cycleRecord = (result: CycleResult) => {
+/** The header of a cycle's record: which pod, which attempt, when and how long. */
+export interface CycleHead {
+  readonly cycle: number;
+  readonly pod: { readonly namespace: string; readonly name: string; readonly uid?: string };
+  readonly attempt: number;
+  readonly startedAt: string;
+  readonly durationMs: number;
+}
+
+const q = JSON.stringify;
+/** Node names as JSON strings: every record lists ~60 of them, and they repeat from cycle to cycle. Bounded: cleared when full. */
+const quotedNames = new Map<string, string>();
+const quotedName = (name: string): string => {
+  let quoted = quotedNames.get(name);
+  if (quoted === undefined) {
+    if (quotedNames.size >= 65_536) quotedNames.clear();
+    quotedNames.set(name, (quoted = q(name)));
+  }
+  return quoted;
+};
+
+/**
+ * What the bus carries for a cycle (kube.scheduler.cycle, a SchedulingCycle),
+ * as JSON: see CYCLE_LISTED_NODES for what is listed. Written straight from
+ * the cycle's arrays instead of building ~100 small objects for
+ * JSON.stringify: the record cost a third as much CPU as the decision.
+ */
+export const encodeCycleRecord = (head: CycleHead, result: CycleResult): string => {
   const { feasible, filters } = result;
-  const scores = result.totalScores ?? result.totals.map((t) => t.score);
-  const listed = feasible.length <= CYCLE_LISTED_NODES ? undefined : withChosen(bestIndices(scores, CYCLE_LISTED_NODES), result);
-  const scored = scores.length <= CYCLE_SCORED_NODES || !result.pluginScores ? undefined : withChosen(bestIndices(scores, CYCLE_SCORED_NODES), result);
+  const totals = result.totalScores ?? result.totals.map((t) => t.score);
+  const listed = feasible.length <= CYCLE_LISTED_NODES ? undefined : withChosen(bestIndices(totals, CYCLE_LISTED_NODES), result);
+  const scored = totals.length <= CYCLE_SCORED_NODES || !result.pluginScores ? undefined : withChosen(bestIndices(totals, CYCLE_SCORED_NODES), result);
   const rejected = new Map<string, { plugin: string; code: FilterRecord["code"]; reasons: readonly string[]; count: number }>();
   for (const f of filters) {
     const key = `${f.plugin}\u0000${f.code}\u0000${f.reasons.join("\u0000")}`;
@@ -197,14 +238,35 @@ export const cycleRecord = (result: CycleResult) => {
     if (r) r.count++;
     else rejected.set(key, { plugin: f.plugin, code: f.code, reasons: f.reasons, count: 1 });
   }
-  return {
-    numFeasible: feasible.length,
-    feasible: listed ? listed.map((i) => feasible[i]!) : feasible,
-    rejected: [...rejected.values()],
-    filters: filters.length <= CYCLE_LISTED_NODES ? filters : filters.slice(0, CYCLE_LISTED_NODES),
-    scores: scored ? scoreRecords(feasible, result.pluginScores!, scored) : result.scores,
-    totals: listed ? listed.map((i) => ({ node: feasible[i]!, score: scores[i]! })) : result.totals,
-  };
+  let json = `{"cycle":${head.cycle},"pod":${q(head.pod)},"attempt":${head.attempt},"startedAt":${q(head.startedAt)},"durationMs":${head.durationMs}`;
+  json += `,"result":"${result.node ? "Assumed" : "Unschedulable"}"`;
+  if (result.node) json += `,"node":${q(result.node)}`;
+  if (result.message) json += `,"message":${q(result.message)}`;
+  json += `,"numNodes":${result.numNodes},"numFeasible":${feasible.length}`;
+  json += `,"feasible":${q(listed ? listed.map((i) => feasible[i]!) : feasible)}`;
+  json += `,"rejected":${q([...rejected.values()])}`;
+  json += `,"filters":${q(filters.length <= CYCLE_LISTED_NODES ? filters : filters.slice(0, CYCLE_LISTED_NODES))}`;
+  if (scored) {
+    // scoreRecords' entries (plugin by plugin, in node order), without the objects.
+    let sep = "";
+    json += `,"scores":[`;
+    for (const p of result.pluginScores!) {
+      const tail = `,"plugin":${q(p.plugin)},"weight":${p.weight},"raw":`;
+      for (const i of scored) {
+        json += sep + '{"node":' + quotedName(feasible[i]!) + tail + p.raw[i]! + ',"normalized":' + p.normalized[i]! + "}";
+        sep = ",";
+      }
+    }
+    json += "]";
+  } else json += `,"scores":${q(result.scores)}`;
+  const which = listed ?? feasible.keys();
+  let sep = "";
+  json += `,"totals":[`;
+  for (const i of which) {
+    json += sep + '{"node":' + quotedName(feasible[i]!) + ',"score":' + totals[i]! + "}";
+    sep = ",";
+  }
+  return `${json}]}`;
 };
 
 const metaOf = (pod: Pod) => ({ namespace: pod.metadata?.namespace ?? "", name: pod.metadata?.name ?? "" });
@@ -268,19 +330,11 @@ export const createSchedulerMachine = (deps: SchedulerDeps) => {
         for (const { queued, result, startedAt, durationMs } of outcomesOf(event)) {
           cycles++;
           if (!result.node) unschedulable++;
-          const { namespace, name } = metaOf(queued.pod);
-          deps.publishCycle?.({
-            cycle: cycles,
-            pod: { namespace, name, ...(queued.pod.metadata?.uid ? { uid: queued.pod.metadata.uid } : {}) },
-            attempt: queued.attempts,
-            startedAt,
-            durationMs,
-            result: result.node ? "Assumed" : "Unschedulable",
-            ...(result.node ? { node: result.node } : {}),
-            ...(result.message ? { message: result.message } : {}),
-            numNodes: result.numNodes,
-            ...cycleRecord(result),
-          });
+          if (deps.publishCycle) {
+            const { namespace, name } = metaOf(queued.pod);
+            const pod = { namespace, name, ...(queued.pod.metadata?.uid ? { uid: queued.pod.metadata.uid } : {}) };
+            deps.publishCycle(pod, encodeCycleRecord({ cycle: cycles, pod, attempt: queued.attempts, startedAt, durationMs }, result));
+          }
           last = { pod: queued.key, ...(result.node ? { node: result.node } : {}), ...(result.message ? { message: result.message } : {}) };
         }
         return { cycles, unschedulable, ...(last ? { last } : {}) };

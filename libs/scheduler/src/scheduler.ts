@@ -136,7 +136,7 @@ export const startScheduler = async (opts: SchedulerOptions): Promise<RunningSch
     profileFor,
     log,
     ...(opts.random ? { random: opts.random } : {}),
-    publishCycle: (c) => opts.bus.publish(schedulerCycle, { namespace: c.pod.namespace, pod: c.pod.name }, c),
+    publishCycle: (pod, json) => opts.bus.publishEncoded(schedulerCycle, { namespace: pod.namespace, pod: pod.name }, json),
   }).provide({
     actors: {
       schedulerIO: schedulerIO(

@@ -55,6 +55,17 @@ describe("ImageLocality", () => {
     expect(scoreAll(imageLocality, p, new FakeNodeSource(nodes))).toEqual(want);
   });
 
+  it("skips the cycle when no feasible node reports any image, and not when one does", () => {
+    const skipped = (nodes: ReturnType<typeof makeNode>[]) => {
+      const src = new FakeNodeSource(nodes);
+      const st = new CycleState();
+      imageLocality.preScore!(st, pod("big:1"), src.nodeInfos(), src);
+      return imageLocality.skip!(st, pod("big:1"));
+    };
+    expect(skipped([makeNode("a"), makeNode("b")])).toBe(true);
+    expect(skipped([makeNode("a"), withImages(makeNode("b"), [{ names: ["other:1"], sizeBytes: 600 * MB }])])).toBe(false);
+  });
+
   it("the cache counts how many nodes have each image as nodes come, change and go", () => {
     const cache = new SchedulerCache();
     cache.addNode(withImages(makeNode("a"), [{ names: ["x:1"], sizeBytes: 500 * MB }]));

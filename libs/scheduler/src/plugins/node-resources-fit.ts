@@ -8,12 +8,20 @@
  * each): LeastAllocated (the default), MostAllocated or RequestedToCapacityRatio.
  */
 import {
+  ALLOC_CPU,
+  ALLOC_EPHEMERAL,
+  ALLOC_MEMORY,
   type CycleState,
   type FilterPlugin,
   MAX_NODE_SCORE,
   type NodeInfo,
+  NONZERO_CPU,
+  NONZERO_MEMORY,
   type Pod,
   podRequests,
+  REQ_CPU,
+  REQ_EPHEMERAL,
+  REQ_MEMORY,
   type Resources,
   type ScorePlugin,
   type Status,
@@ -26,8 +34,32 @@ const REQUESTS_KEY = `${NODE_RESOURCES_FIT}/requests`;
 export const ErrReasonTooManyPods = "Too many pods";
 export const insufficient = (resource: string) => `Insufficient ${resource}`;
 
-const requestsOf = (state: CycleState, pod: Pod): Resources => state.memo(REQUESTS_KEY, podRequests, pod);
+/**
+ * The pod's requests for the cycle `state` belongs to. The filter and the score run on ~500 nodes per cycle:
+ * the last cycle's answer is kept beside its state, so each asks the state's map once per cycle, not once per node.
+ */
+let requestsState: CycleState | undefined;
+let requests: Resources;
+/** The extended resources the pod requests (usually none), as a list: `for in` over an empty object per node was not free. */
+let requestedScalars: readonly string[] = [];
+const requestsOf = (state: CycleState, pod: Pod): Resources => {
+  if (state !== requestsState) {
+    requests = state.memo(REQUESTS_KEY, podRequests, pod);
+    requestedScalars = Object.keys(requests.scalar);
+    requestsState = state;
+  }
+  return requests;
+};
 const nonZeroRequests = (pod: Pod): Resources => podRequests(pod, true);
+let nonZeroState: CycleState | undefined;
+let nonZero: Resources;
+const nonZeroRequestsOf = (state: CycleState, pod: Pod): Resources => {
+  if (state !== nonZeroState) {
+    nonZero = state.memo(NON_ZERO_REQUESTS_KEY, nonZeroRequests, pod);
+    nonZeroState = state;
+  }
+  return nonZero;
+};
 
 /** One resource against the node's room (a top-level function: the filter runs per node). */
 const check = (reasons: string[], acc: { unresolvable: boolean }, name: string, want: number, allocatable: number, used: number) => {
@@ -37,22 +69,29 @@ const check = (reasons: string[], acc: { unresolvable: boolean }, name: string, 
   }
 };
 
-const room = (want: number, allocatable: number, used: number) => !(want > 0 && want > allocatable - used);
-
-/** Whether every requested resource fits: the common answer, found without allocating (and without closures: tsx names each one it creates). */
-const fitsAll = (req: Resources, node: NodeInfo): boolean => {
+/**
+ * Whether every requested resource fits: the common answer, found without allocating (and without closures: tsx
+ * names each one it creates), from the node's dense amounts (see ALLOC_CPU); a resource the pod does not
+ * request is not read at all.
+ */
+const fitsAll = (req: Resources, scalars: readonly string[], node: NodeInfo): boolean => {
   if (node.numPods + 1 > node.allowedPodNumber) return false;
-  if (!room(req.milliCPU, node.allocatable.milliCPU, node.requested.milliCPU)) return false;
-  if (!room(req.memory, node.allocatable.memory, node.requested.memory)) return false;
-  if (!room(req.ephemeralStorage, node.allocatable.ephemeralStorage, node.requested.ephemeralStorage)) return false;
-  for (const name in req.scalar) if (!room(req.scalar[name]!, node.allocatable.scalar[name] ?? 0, node.requested.scalar[name] ?? 0)) return false;
+  const v = node.amounts;
+  if (req.milliCPU > 0 && req.milliCPU > v[ALLOC_CPU]! - v[REQ_CPU]!) return false;
+  if (req.memory > 0 && req.memory > v[ALLOC_MEMORY]! - v[REQ_MEMORY]!) return false;
+  if (req.ephemeralStorage > 0 && req.ephemeralStorage > v[ALLOC_EPHEMERAL]! - v[REQ_EPHEMERAL]!) return false;
+  for (let i = 0; i < scalars.length; i++) {
+    const name = scalars[i]!;
+    const want = req.scalar[name]!;
+    if (want > 0 && want > (node.allocatable.scalar[name] ?? 0) - (node.requested.scalar[name] ?? 0)) return false;
+  }
   return true;
 };
 
 export const nodeResourcesFitFilter: FilterPlugin = {
   name: NODE_RESOURCES_FIT,
   filter: (state, pod, node): Status => {
-    if (fitsAll(requestsOf(state, pod), node)) return success;
+    if (fitsAll(requestsOf(state, pod), requestedScalars, node)) return success;
     const reasons: string[] = [];
     const acc = { unresolvable: false };
     if (node.pods.size + 1 > node.allowedPodNumber) reasons.push(ErrReasonTooManyPods);
@@ -83,6 +122,11 @@ const RESOURCES: ScoredResources = [
 
 const amount = (r: Resources, name: string) =>
   name === "cpu" ? r.milliCPU : name === "memory" ? r.memory : name === "ephemeral-storage" ? r.ephemeralStorage : (r.scalar[name] ?? 0);
+/** `amount` of the node's allocatable and non-zero requests, cpu and memory from its dense amounts. */
+const allocatableOf = (node: NodeInfo, name: string) =>
+  name === "cpu" ? node.amounts[ALLOC_CPU]! : name === "memory" ? node.amounts[ALLOC_MEMORY]! : amount(node.allocatable, name);
+const nonZeroRequestedOf = (node: NodeInfo, name: string) =>
+  name === "cpu" ? node.amounts[NONZERO_CPU]! : name === "memory" ? node.amounts[NONZERO_MEMORY]! : amount(node.nonZeroRequested, name);
 
 const leastRequested = (requested: number, capacity: number) =>
   capacity === 0 || requested > capacity ? 0 : Math.trunc(((capacity - requested) * MAX_NODE_SCORE) / capacity);
@@ -119,13 +163,13 @@ export const nodeResourcesFitScore = (strategy: ScoringStrategy = { type: "Least
   return {
     name: NODE_RESOURCES_FIT,
     score: (state, pod, node: NodeInfo) => {
-      const req = state.memo(NON_ZERO_REQUESTS_KEY, nonZeroRequests, pod);
+      const req = nonZeroRequestsOf(state, pod);
       let total = 0;
       let weights = 0;
       for (const r of resources) {
-        const capacity = amount(node.allocatable, r.name);
+        const capacity = allocatableOf(node, r.name);
         if (capacity === 0) continue; // kube skips resources the node does not have
-        total += one(amount(node.nonZeroRequested, r.name) + amount(req, r.name), capacity) * r.weight;
+        total += one(nonZeroRequestedOf(node, r.name) + amount(req, r.name), capacity) * r.weight;
         weights += r.weight;
       }
       return weights === 0 ? 0 : Math.trunc(total / weights);
