@@ -33,6 +33,7 @@ import { applyScale, toScale } from "./scale.ts";
 import { carryAllocatedValues, isServices, ServiceAllocator } from "./services.ts";
 import type { ResourceTarget } from "./routes.ts";
 import type { WatchCache } from "./watch-cache.ts";
+import { StoredJson } from "./stored-json.ts";
 
 const isPods = (info: ResourceInfo) => info.group === "" && info.resource === "pods";
 
@@ -214,7 +215,8 @@ export class ResourceHandlers {
       const write = async (): Promise<Reply> => {
         if (isServices(t.info)) await this.services.allocateCreate(obj);
         if (isDryRun(q)) return { code: 201, body: obj };
-        return { code: 201, body: await this.store.create(keyOf(t, name), obj) };
+        // The reply is the store's text of the object, relayed to the client as is (see stored-json.ts).
+        return { code: 201, body: new StoredJson(await this.store.createJson(keyOf(t, name), obj)) };
       };
       try {
         return await this.tracked(t, () => this.serviceWrite(t, "main", write));

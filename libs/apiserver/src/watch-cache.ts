@@ -47,7 +47,8 @@ export interface EncodedList {
 /** One object from the cache, with its JSON bytes. */
 export type EncodedObject = JsonObject & { readonly [ENCODED]: () => Buffer };
 
-export const isEncoded = (body: unknown): body is EncodedList | EncodedObject => typeof body === "object" && body !== null && ENCODED in body;
+/** A body `sendJson` writes as ready-made bytes: a cached list or object, or the store's text of an object (stored-json.ts). */
+export const isEncoded = (body: unknown): body is { readonly [ENCODED]: () => Buffer } => typeof body === "object" && body !== null && ENCODED in body;
 
 interface Entry {
   readonly object: JsonObject;
