@@ -75,6 +75,16 @@ export class StoreClient {
     return (await this.bus.request(storeUpdate, { key: storeKey(key), object, ...(resourceVersion ? { resourceVersion } : {}) })).object;
   }
 
+  /** `get`, answered with the stored object's JSON bytes, not decoded (see `createJson`). */
+  async getJson(key: ObjectKey): Promise<Uint8Array> {
+    return objectJson(await this.bus.requestJson(storeGet, { key: storeKey(key) }));
+  }
+
+  /** `update`, answered with the stored object's JSON bytes, not decoded (see `createJson`). */
+  async updateJson(key: ObjectKey, object: JsonObject, resourceVersion?: string): Promise<Uint8Array> {
+    return objectJson(await this.bus.requestJson(storeUpdate, { key: storeKey(key), object, ...(resourceVersion ? { resourceVersion } : {}) }));
+  }
+
   async delete(key: ObjectKey, precondition?: { uid?: string; resourceVersion?: string }): Promise<JsonObject> {
     return (await this.bus.request(storeDelete, { key: storeKey(key), ...(precondition ? { precondition } : {}) })).object;
   }
