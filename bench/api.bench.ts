@@ -261,7 +261,21 @@ const main = async () => {
     const listJson = await point("apiserver LIST (JSON)", 1, () => http(api, "GET", "/api/v1/namespaces/list/pods"), listDuration);
     const listTable = await point("apiserver LIST (Table, kubectl get)", 1, () => http(api, "GET", "/api/v1/namespaces/list/pods", undefined, { Accept: TABLE_ACCEPT }), listDuration);
     const storeList = await point("store list over the bus", 1, () => client.listAll({ group: "", resource: "pods", namespace: "list" }), listDuration);
-    results.list_10k = { pods: LIST_PODS, json: listJson, table: listTable, store: storeList, jsonVsStore: ratio(listJson, storeList), tableVsStore: ratio(listTable, storeList) };
+    // Selectors on a list the watch cache cannot answer (an exact resourceVersion): the store filters every pod.
+    const { revision } = await client.listPage({ group: "", resource: "pods", namespace: "list", limit: 1 });
+    const exact = `resourceVersion=${revision}&resourceVersionMatch=Exact`;
+    const byNode = await point("apiserver LIST spec.nodeName=node-7, Exact", 1, () => http(api, "GET", `/api/v1/namespaces/list/pods?fieldSelector=spec.nodeName%3Dnode-7&${exact}`), listDuration);
+    const byLabel = await point("apiserver LIST app=other (none), Exact", 1, () => http(api, "GET", `/api/v1/namespaces/list/pods?labelSelector=app%3Dother&${exact}`), listDuration);
+    results.list_10k = {
+      pods: LIST_PODS,
+      json: listJson,
+      table: listTable,
+      store: storeList,
+      jsonVsStore: ratio(listJson, storeList),
+      tableVsStore: ratio(listTable, storeList),
+      exactFieldSelector: byNode,
+      exactLabelSelector: byLabel,
+    };
   }
 
   if (POINTS.has("documents")) {

@@ -47,68 +47,98 @@ const itemModel = (m: Model | undefined): Model | undefined => (m?.kind === "arr
 
 interface Frame {
   readonly array: boolean;
-  readonly path: string;
+  /** How the parent reaches this value: a key, an array index, or undefined at the root. */
+  readonly seg: string | number | undefined;
   readonly model: Model | undefined;
-  readonly keys: Set<string>;
+  /** The object's keys so far (made on its first key; arrays have none). */
+  keys: Set<string> | undefined;
   /** Below an unknown field: nothing is reported. */
   readonly skip: boolean;
   index: number;
 }
 
+/** The path of the value `seg` leads to from the innermost frame of `stack` (built only for a report). */
+const pathAt = (stack: readonly Frame[], seg: string | number): string => {
+  let path = "";
+  const step = (s: string | number | undefined) => {
+    if (s === undefined) return;
+    path = typeof s === "number" ? `${path}[${s}]` : child(path, s);
+  };
+  for (const f of stack) step(f.seg);
+  step(seg);
+  return path;
+};
+
+const QUOTE = 34, BACKSLASH = 92, OPEN_BRACE = 123, OPEN_BRACKET = 91, CLOSE_BRACE = 125, CLOSE_BRACKET = 93, COMMA = 44;
+
 /**
  * Duplicate and (with a model) unknown fields of a JSON text, in document
  * order, as sigs.k8s.io/json reports them. The text must already be valid JSON.
+ * Every create and update body goes through it: paths are built only for a
+ * field that is reported.
  */
 export const scanJson = (text: string, model: Model | undefined): string[] => {
   const issues: string[] = [];
   const stack: Frame[] = [];
-  let pendingPath = "";
+  let pendingSeg: string | number | undefined;
   let pendingModel: Model | undefined = model;
   let pendingSkip = false;
   let expectKey = false;
-  const open = (array: boolean) => {
-    stack.push({ array, path: pendingPath, model: pendingModel, keys: new Set(), index: 0, skip: pendingSkip });
-    expectKey = !array;
-    if (array) [pendingPath, pendingModel] = [`${pendingPath}[0]`, itemModel(pendingModel)];
-  };
   for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (c === " " || c === "\n" || c === "\r" || c === "\t" || c === ":") continue;
-    if (c === "{" || c === "[") {
-      open(c === "[");
+    const c = text.charCodeAt(i);
+    if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      const array = c === OPEN_BRACKET;
+      stack.push({ array, seg: pendingSeg, model: pendingModel, keys: undefined, index: 0, skip: pendingSkip });
+      expectKey = !array;
+      if (array) {
+        pendingSeg = 0;
+        pendingModel = itemModel(pendingModel);
+      }
       continue;
     }
-    if (c === "}" || c === "]") {
+    if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
       stack.pop();
       continue;
     }
-    const top = stack[stack.length - 1];
-    if (c === ",") {
+    if (c === COMMA) {
+      const top = stack[stack.length - 1];
       if (!top) continue;
       if (top.array) {
-        top.index++;
-        [pendingPath, pendingModel, pendingSkip] = [`${top.path}[${top.index}]`, itemModel(top.model), top.skip];
+        pendingSeg = ++top.index;
+        pendingModel = itemModel(top.model);
+        pendingSkip = top.skip;
       } else expectKey = true;
       continue;
     }
-    if (c === '"') {
+    if (c === QUOTE) {
       let j = i + 1;
-      while (text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
+      let escaped = false;
+      for (;;) {
+        const d = text.charCodeAt(j);
+        if (d === QUOTE) break;
+        if (d === BACKSLASH) {
+          escaped = true;
+          j += 2;
+        } else j++;
+      }
+      const top = stack[stack.length - 1];
       if (expectKey && top && !top.array) {
-        const key = JSON.parse(text.slice(i, j + 1)) as string;
-        const path = child(top.path, key);
+        const key = escaped ? (JSON.parse(text.slice(i, j + 1)) as string) : text.slice(i + 1, j);
         const { model: m, unknown } = propertyModel(top.model, key);
+        const seen = top.keys?.has(key) ?? false;
         // Inside an unknown field nothing is reported; an unknown key repeated is reported once, as unknown.
-        if (!top.skip && unknown && !top.keys.has(key)) issues.push(`unknown field "${path}"`);
-        if (!top.skip && !unknown && top.keys.has(key)) issues.push(`duplicate field "${path}"`);
-        top.keys.add(key);
+        if (!top.skip && unknown && !seen) issues.push(`unknown field "${pathAt(stack, key)}"`);
+        if (!top.skip && !unknown && seen) issues.push(`duplicate field "${pathAt(stack, key)}"`);
+        (top.keys ??= new Set()).add(key);
         expectKey = false;
-        [pendingPath, pendingModel, pendingSkip] = [path, m, top.skip || unknown];
+        pendingSeg = key;
+        pendingModel = m;
+        pendingSkip = top.skip || unknown;
       }
       i = j;
       continue;
     }
-    // numbers, true, false, null: nothing to check
+    // whitespace, ':', numbers, true, false, null: nothing to check
   }
   return issues;
 };

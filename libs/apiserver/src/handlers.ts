@@ -34,6 +34,7 @@ import { admitClaimResize, admitDefaultStorageClass, type StorageClasses, storeS
 import { carryAllocatedValues, isServices, ServiceAllocator } from "./services.ts";
 import type { ResourceTarget } from "./routes.ts";
 import type { WatchCache } from "./watch-cache.ts";
+import { StoredJson } from "./stored-json.ts";
 
 const isPods = (info: ResourceInfo) => info.group === "" && info.resource === "pods";
 
@@ -223,7 +224,8 @@ export class ResourceHandlers {
       const write = async (): Promise<Reply> => {
         if (isServices(t.info)) await this.services.allocateCreate(obj);
         if (isDryRun(q)) return { code: 201, body: obj };
-        return { code: 201, body: await this.store.create(keyOf(t, name), obj) };
+        // The reply is the store's text of the object, relayed to the client as is (see stored-json.ts).
+        return { code: 201, body: new StoredJson(await this.store.createJson(keyOf(t, name), obj)) };
       };
       try {
         return await this.tracked(t, () => this.serviceWrite(t, "main", write));
@@ -343,7 +345,8 @@ export class ResourceHandlers {
         if (isServices(t.info) && part === "main") await this.services.allocateUpdate(obj, current);
         if (isDryRun(q)) return { code: 200, body: present(obj) };
         if (readyToRemove(obj)) return { code: 200, body: await cas(this.store.delete(key, { resourceVersion: (wantedRv ?? currentRv)! }), retryable) };
-        return { code: 200, body: present(await cas(this.store.update(key, obj, wantedRv ?? currentRv), retryable)) };
+        if (part === "scale") return { code: 200, body: present(await cas(this.store.update(key, obj, wantedRv ?? currentRv), retryable)) };
+        return { code: 200, body: new StoredJson(await cas(this.store.updateJson(key, obj, wantedRv ?? currentRv), retryable)) };
       });
     }));
     return warnings.length ? { ...reply, warnings } : reply;
@@ -370,15 +373,17 @@ export class ResourceHandlers {
   /**
    * GET. As kube-apiserver: a GET without resourceVersion reads the store;
    * with "0" (any revision will do) it is served from the watch cache when
-   * the resource is cached, else the store.
+   * the resource is cached, else the store. `relay`: the caller only sends
+   * the body to the client, so the store's text may stand for the object.
    */
-  async get(t: ResourceTarget, name: string, q?: URLSearchParams): Promise<Reply> {
+  async get(t: ResourceTarget, name: string, q?: URLSearchParams, relay = false): Promise<Reply> {
     const rv = q?.get("resourceVersion") ?? "";
     if (this.cache && q && rv === "0") {
       const cached = await this.cache.get(t.info, storeKey(keyOf(t, name)), rv === "0");
       if (cached === null) throw notFound(t.info, name);
       if (cached) return { code: 200, body: cached };
     }
+    if (relay) return { code: 200, body: new StoredJson(await this.store.getJson(keyOf(t, name))) };
     return { code: 200, body: await this.store.get(keyOf(t, name)) };
   }
 

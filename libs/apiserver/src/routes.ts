@@ -22,7 +22,26 @@ export type Target =
   | { readonly kind: "groupVersion"; readonly group: string; readonly version: string }
   | { readonly kind: "notFound" };
 
+/**
+ * Targets by path, remembered: clients send the same few paths over and over
+ * (every create in a namespace posts to one), and parsing one is a split,
+ * a decode per segment and a registry lookup. Targets are read-only; the
+ * map is bounded.
+ */
+const parsed = new Map<string, Target>();
+const PARSED_SIZE = 512;
+
 export const parseResourcePath = (pathname: string): Target => {
+  let t = parsed.get(pathname);
+  if (t === undefined) {
+    t = parsePath(pathname);
+    if (parsed.size >= PARSED_SIZE) parsed.clear();
+    parsed.set(pathname, t);
+  }
+  return t;
+};
+
+const parsePath = (pathname: string): Target => {
   const parts = pathname.split("/").filter((p) => p !== "").map(decodeURIComponent);
   let group: string;
   let version: string;

@@ -142,7 +142,8 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
           revisionChoice(q, true); // resourceVersionMatch is refused on watches
           return serveWatch(opts.bus, store, t, q, req, res, (o) => asTable(t.info, o, rep));
         }
-        reply = t.name === undefined ? await handlers.list(t, q) : await handlers.get(t, t.name, q);
+        // Plain JSON of one object: the store's bytes go to the client as they are (stored-json.ts).
+        reply = t.name === undefined ? await handlers.list(t, q) : await handlers.get(t, t.name, q, !rep.table);
         if (sub === undefined) reply = { code: reply.code, body: asTable(t.info, reply.body, rep) };
         break;
       }

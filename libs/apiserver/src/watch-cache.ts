@@ -47,7 +47,8 @@ export interface EncodedList {
 /** One object from the cache, with its JSON bytes. */
 export type EncodedObject = JsonObject & { readonly [ENCODED]: () => Buffer };
 
-export const isEncoded = (body: unknown): body is EncodedList | EncodedObject => typeof body === "object" && body !== null && ENCODED in body;
+/** A body `sendJson` writes as ready-made bytes: a cached list or object, or the store's text of an object (stored-json.ts). */
+export const isEncoded = (body: unknown): body is { readonly [ENCODED]: () => Buffer } => typeof body === "object" && body !== null && ENCODED in body;
 
 interface Entry {
   readonly object: JsonObject;
@@ -224,6 +225,13 @@ interface Slot {
   readonly cache: ResourceCache;
   readonly ready: Promise<void>;
   synced: number;
+  /** What `lister` hands out for this cache (one object, not one per call: admission asks on every create). */
+  readonly lister: CacheLister;
+}
+
+export interface CacheLister {
+  get(key: string): JsonObject | undefined;
+  list(): readonly JsonObject[];
 }
 
 export class WatchCache {
@@ -248,7 +256,7 @@ export class WatchCache {
       });
       const ready = cache.start();
       ready.catch(() => {});
-      c = { cache, ready, synced: -1 };
+      c = { cache, ready, synced: -1, lister: { get: (key) => cache.get(key), list: () => cache.select({ limit: 0, anyRevision: true }).map((e) => e.object) } };
       this.caches.set(id, c);
     }
     return c;
@@ -350,7 +358,7 @@ export class WatchCache {
    * a few milliseconds late, as with kube-apiserver's informers. Undefined
    * when the cache cannot answer (still filling, failed): ask the store.
    */
-  async lister(info: ResourceInfo): Promise<{ get(key: string): JsonObject | undefined; list(): readonly JsonObject[] } | undefined> {
+  async lister(info: ResourceInfo): Promise<CacheLister | undefined> {
     if (this.stopped) return undefined;
     const slot = this.cacheOf(info);
     const id = `${info.group}/${info.resource}`;
@@ -365,8 +373,7 @@ export class WatchCache {
     } catch {
       return undefined;
     }
-    const cache = slot.cache;
-    return { get: (key) => cache.get(key), list: () => cache.select({ limit: 0, anyRevision: true }).map((e) => e.object) };
+    return slot.lister;
   }
 
   stop(): void {

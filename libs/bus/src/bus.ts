@@ -38,6 +38,24 @@ const parseJson = (data: Uint8Array): Either.Either<unknown, string> => {
   }
 };
 
+/** How every success reply starts (`serve` writes it so, and so does JSON.stringify of `{ok, value}`). */
+const OK_VALUE = encoder.encode('{"ok":true,"value":');
+const CLOSE_BRACE = encoder.encode("}");
+
+/**
+ * The bytes of `data` between `head` and `tail` when it starts and ends with
+ * them, else undefined: a JSON value cut out of a known envelope. A copy
+ * unless `copy` is false, so it outlives whatever buffer the transport read
+ * the message into.
+ */
+export const jsonBetween = (data: Uint8Array, head: Uint8Array, tail: Uint8Array, copy = true): Uint8Array | undefined => {
+  if (data.length < head.length + tail.length) return undefined;
+  for (let i = 0; i < head.length; i++) if (data[i] !== head[i]) return undefined;
+  const end = data.length - tail.length;
+  for (let i = 0; i < tail.length; i++) if (data[end + i] !== tail[i]) return undefined;
+  return copy ? data.slice(head.length, end) : data.subarray(head.length, end);
+};
+
 /** One decoder per schema, built once: every message of a subject goes through it. */
 const decoders = new WeakMap<object, (u: unknown) => Either.Either<unknown, ParseResult.ParseError>>();
 const decoderOf = <A, I>(schema: Schema.Schema<A, I>) => {
@@ -130,19 +148,48 @@ export class Bus {
     opts: { params?: SubjectParams; timeoutMs?: number } = {},
   ): Promise<Res> {
     const subject = subjectFor(def, opts.params ?? {});
-    let msg;
+    return this.decodeReply(def, subject, await this.exchange(subject, payload, opts.timeoutMs));
+  }
+
+  /**
+   * `request` for a caller that only relays the answer (the API server
+   * sending the store's object text to its HTTP client): a success reply's
+   * `value` comes back as its JSON bytes, sliced out of the message without
+   * being decoded (the responder vouches for it, as `EncodedReply` does).
+   * Any other reply is decoded as `request` decodes it: errors are thrown
+   * as StatusError.
+   */
+  async requestJson<Req, Res, ReqI, ResI>(
+    def: RequestSubject<Req, Res, ReqI, ResI>,
+    payload: Req,
+    opts: { params?: SubjectParams; timeoutMs?: number } = {},
+  ): Promise<Uint8Array> {
+    const subject = subjectFor(def, opts.params ?? {});
+    const data = await this.exchange(subject, payload, opts.timeoutMs);
+    const value = jsonBetween(data, OK_VALUE, CLOSE_BRACE);
+    if (value) {
+      this.stats.received++;
+      return value;
+    }
+    return encoder.encode(JSON.stringify(this.decodeReply(def, subject, data)));
+  }
+
+  /** Sends a request; transport failures become Status errors (503 no responder or closed, 504 timeout). */
+  private async exchange(subject: string, payload: unknown, timeoutMs: number | undefined): Promise<Uint8Array> {
     try {
       this.stats.published++;
-      msg = await this.transport.request(subject, encoder.encode(JSON.stringify(payload)), {
-        timeoutMs: opts.timeoutMs ?? this.requestTimeoutMs,
-      });
+      const msg = await this.transport.request(subject, encoder.encode(JSON.stringify(payload)), { timeoutMs: timeoutMs ?? this.requestTimeoutMs });
+      return msg.data;
     } catch (e) {
       if (e instanceof BusError && e.code === "NoResponders") throw serviceUnavailable(`no responder on ${subject}: is the component running?`);
       if (e instanceof BusError && e.code === "Timeout") throw timeout(`request on ${subject} timed out`);
       if (e instanceof BusError && e.code === "Closed") throw serviceUnavailable("bus connection is closed");
       throw e;
     }
-    const reply = this.decode(def.reply, subject, msg.data);
+  }
+
+  private decodeReply<Req, Res, ReqI, ResI>(def: RequestSubject<Req, Res, ReqI, ResI>, subject: string, data: Uint8Array): Res {
+    const reply = this.decode(def.reply, subject, data);
     if (Either.isLeft(reply)) throw serviceUnavailable(`undecodable reply on ${subject}`);
     if (reply.right.ok) return reply.right.value;
     throw new StatusError(reply.right.status);

@@ -7,6 +7,7 @@ import {
   type Bus,
   type ChangeEvent,
   type JsonObject,
+  jsonBetween,
   type ObjectKey,
   storeCreate,
   storeDelete,
@@ -56,12 +57,32 @@ export class StoreClient {
     return (await this.bus.request(storeCreate, { key: storeKey(key), object })).object;
   }
 
+  /**
+   * `create`, answered with the stored object's JSON bytes exactly as the
+   * store keeps them, not decoded: for the API server, which relays them to
+   * its HTTP client (decoding and re-encoding them was a tenth of its work
+   * per create).
+   */
+  async createJson(key: ObjectKey, object: JsonObject): Promise<Uint8Array> {
+    return objectJson(await this.bus.requestJson(storeCreate, { key: storeKey(key), object }));
+  }
+
   async get(key: ObjectKey): Promise<JsonObject> {
     return (await this.bus.request(storeGet, { key: storeKey(key) })).object;
   }
 
   async update(key: ObjectKey, object: JsonObject, resourceVersion?: string): Promise<JsonObject> {
     return (await this.bus.request(storeUpdate, { key: storeKey(key), object, ...(resourceVersion ? { resourceVersion } : {}) })).object;
+  }
+
+  /** `get`, answered with the stored object's JSON bytes, not decoded (see `createJson`). */
+  async getJson(key: ObjectKey): Promise<Uint8Array> {
+    return objectJson(await this.bus.requestJson(storeGet, { key: storeKey(key) }));
+  }
+
+  /** `update`, answered with the stored object's JSON bytes, not decoded (see `createJson`). */
+  async updateJson(key: ObjectKey, object: JsonObject, resourceVersion?: string): Promise<Uint8Array> {
+    return objectJson(await this.bus.requestJson(storeUpdate, { key: storeKey(key), object, ...(resourceVersion ? { resourceVersion } : {}) }));
   }
 
   async delete(key: ObjectKey, precondition?: { uid?: string; resourceVersion?: string }): Promise<JsonObject> {
@@ -102,5 +123,13 @@ export class StoreClient {
     return this.bus.request(storeStatus, {}, timeoutMs ? { timeoutMs } : {});
   }
 }
+
+const encoder = new TextEncoder();
+const OBJECT_HEAD = encoder.encode('{"object":');
+const OBJECT_TAIL = encoder.encode("}");
+
+/** The object's bytes out of a `{"object":...}` reply value (as the store splices it; anything else is decoded). */
+const objectJson = (value: Uint8Array): Uint8Array =>
+  jsonBetween(value, OBJECT_HEAD, OBJECT_TAIL, false) ?? encoder.encode(JSON.stringify((JSON.parse(new TextDecoder().decode(value)) as { object: unknown }).object));
 
 export const prefixOf = (req: { group: string; resource: string; namespace?: string }): string => storePrefix(req.group, req.resource, req.namespace);

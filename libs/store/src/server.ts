@@ -37,6 +37,7 @@ import {
   watchChange,
 } from "@kubeactor/bus";
 import { isStoreError, type JsonChange, type JsonObject, type StoreBackend } from "./engine/types.ts";
+import { selectorPrecheck } from "./selector-precheck.ts";
 
 export interface StoreServerOptions {
   readonly bus: Bus;
@@ -112,11 +113,15 @@ const selectorFilter = (group: string, resource: string, labelSelector?: string,
   const labels = labelSelector ? parseLabelSelector(labelSelector) : undefined;
   const fields = fieldSelector ? parseFieldSelector(fieldSelector) : undefined;
   const info = resources.find((r) => r.group === group && r.resource === resource);
-  return (obj: JsonObject) => {
-    const meta = (obj.metadata ?? {}) as { labels?: Record<string, string> };
-    if (labels && !matchesLabels(labels, meta.labels ?? {})) return false;
-    if (fields && !(info ? matchesFields(fields, fieldsOf(info, obj)) : false)) return false;
-    return true;
+  const precheck = selectorPrecheck(labels, fields);
+  return {
+    filter: (obj: JsonObject) => {
+      const meta = (obj.metadata ?? {}) as { labels?: Record<string, string> };
+      if (labels && !matchesLabels(labels, meta.labels ?? {})) return false;
+      if (fields && !(info ? matchesFields(fields, fieldsOf(info, obj)) : false)) return false;
+      return true;
+    },
+    ...(precheck ? { precheck } : {}),
   };
 };
 
@@ -157,7 +162,7 @@ export const serveStore = (opts: StoreServerOptions): StoreServer => {
       storeList,
       (req) =>
         wrap(req.prefix, () => {
-          const filter = selectorFilter(req.group, req.resource, req.labelSelector, req.fieldSelector);
+          const selected = selectorFilter(req.group, req.resource, req.labelSelector, req.fieldSelector);
           const token = req.continue ? decodeContinue(req.continue) : undefined;
           const limit = req.limit && req.limit > 0 ? Math.min(req.limit, MAX_PAGE) : MAX_PAGE;
           const revision = token?.rv ?? req.revision;
@@ -170,7 +175,7 @@ export const serveStore = (opts: StoreServerOptions): StoreServer => {
             limit,
             ...(revision !== undefined ? { revision } : {}),
             ...(token ? { continueAfter: token.start } : {}),
-            ...(filter ? { filter } : {}),
+            ...selected,
           });
           // A caller that asked for everything gets everything: keep paging internally only when it gave a limit.
           let json = `{"items":[${result.items.join(",")}],"revision":${result.revision}`;

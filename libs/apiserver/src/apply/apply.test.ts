@@ -207,6 +207,27 @@ describe("what a write changed", () => {
     ]);
   });
 
+  it("alike creates in a run record alike fields, and any difference in what they set shows", () => {
+    const named = (name: string, labels: Record<string, string>, container = "web") => {
+      const d = structuredClone(deployment(2)) as any;
+      Object.assign(d.metadata, { name, uid: `uid-${name}`, creationTimestamp: "2026-01-02T03:04:05Z", labels });
+      d.spec.template.spec.containers[0].name = container;
+      return d;
+    };
+    const fields = (o: any) => o.metadata.managedFields[0].fieldsV1;
+    const first = recordUpdate(undefined, named("a", { app: "web" }), ctx("creator")) as any;
+    const second = recordUpdate(undefined, named("b", { app: "web" }), ctx("creator")) as any;
+    expect(second.metadata.managedFields).toEqual(first.metadata.managedFields);
+    first.metadata.managedFields[0].fieldsV1["f:spec"] = {}; // each create gets its own copy
+    const third = recordUpdate(undefined, named("c", { app: "web" }), ctx("creator")) as any;
+    expect(fields(third)["f:spec"]["f:replicas"]).toEqual({});
+
+    expect(fields(recordUpdate(undefined, named("d", { app: "web", tier: "x" }), ctx("creator")))["f:metadata"]["f:labels"]).toHaveProperty("f:tier");
+    expect(fields(recordUpdate(undefined, named("e", { app: "web" }, "db"), ctx("creator")))["f:spec"]["f:template"]["f:spec"]["f:containers"]).toHaveProperty(['k:{"name":"db"}']);
+    const later = recordUpdate(undefined, named("f", { app: "web" }), ctx("other", { now: "2026-01-02T03:04:06Z" })) as any;
+    expect(later.metadata.managedFields[0]).toMatchObject({ manager: "other", time: "2026-01-02T03:04:06Z" });
+  });
+
   it.each([
     { name: "a changed leaf", from: { a: 1, b: 2 }, to: { a: 3, b: 2 }, added: [], modified: [".a"], removed: [] },
     { name: "a new map and its leaves", from: {}, to: { m: { k: "v" } }, added: [".m", ".m.k"], modified: [], removed: [] },

@@ -165,6 +165,7 @@ const decodeOrEmpty = (mf: unknown): Managed => {
  */
 export const recordUpdate = (live: Obj | undefined, next: Obj, ctx: WriteContext): Obj => {
   const requested = (next.metadata as Obj | undefined)?.managedFields;
+  if (live === undefined && requested === undefined && ctx.subresource === undefined) return recordCreate(next, ctx);
   let managed: Managed;
   if (ctx.subresource !== undefined) managed = decodeOrEmpty(live ? metaOf(live).managedFields : undefined);
   else if (isReset(requested)) managed = new Map();
@@ -180,6 +181,44 @@ export const recordUpdate = (live: Obj | undefined, next: Obj, ctx: WriteContext
   update(managed, liveView, materialize(out, t), t, entry, ctx);
   const encoded = encodeManaged(capUpdateManagers(managed));
   if (encoded) metaOf(out).managedFields = encoded;
+  return out;
+};
+
+/** Metadata fields no manager owns (STRIP): they do not change what a create records. */
+const UNOWNED_META = new Set(["name", "namespace", "creationTimestamp", "selfLink", "uid", "clusterName", "generation", "resourceVersion"]);
+
+/**
+ * What creates recorded, by the object's text less the fields no manager
+ * owns and by the write context: a create's managedFields are a function of
+ * those alone, and creates come in runs of alike objects (a ReplicaSet's
+ * pods differ in name and uid only), where computing the field set was the
+ * larger part of the API server's own work per create. A miss costs one
+ * JSON.stringify; the map is bounded.
+ */
+const createMemo = new Map<string, string>();
+const CREATE_MEMO_SIZE = 256;
+
+const createKey = (out: Obj, ctx: WriteContext): string => {
+  const meta: Obj = {};
+  for (const [k, v] of Object.entries((out.metadata ?? {}) as Obj)) if (!UNOWNED_META.has(k)) meta[k] = v;
+  return `${ctx.manager}\n${ctx.apiVersion}\n${ctx.kind}\n${ctx.now}\n${ctx.statusSubresource}\n${JSON.stringify({ ...out, metadata: meta })}`;
+};
+
+/** recordUpdate of a create whose request carries no managedFields: the writer owns every field it set. */
+const recordCreate = (next: Obj, ctx: WriteContext): Obj => {
+  const out = handedOverWithoutManagedFields(next);
+  const key = createKey(out, ctx);
+  let encoded = createMemo.get(key);
+  if (encoded === undefined) {
+    const managed: Managed = new Map();
+    const t = rootType(ctx.kind);
+    update(managed, emptyView(ctx.kind, t), materialize(out, t), t, { manager: managerName(ctx.manager), operation: "Update", apiVersion: ctx.apiVersion }, ctx);
+    encoded = JSON.stringify(encodeManaged(capUpdateManagers(managed)) ?? null);
+    if (createMemo.size >= CREATE_MEMO_SIZE) createMemo.clear();
+    createMemo.set(key, encoded);
+  }
+  const managedFields = JSON.parse(encoded) as unknown[] | null; // a fresh copy: the caller owns the object it gets
+  if (managedFields) metaOf(out).managedFields = managedFields;
   return out;
 };
 

@@ -349,7 +349,7 @@ export class VersionedState {
       }
       const o = overrides.has(key) ? overrides.get(key) : this.objects.get(key)?.json;
       if (!o) continue;
-      if (filter && !filter(JSON.parse(o) as JsonObject)) continue;
+      if (filter && ((opts.precheck && !opts.precheck(o)) || !filter(JSON.parse(o) as JsonObject))) continue;
       items.push(o);
       lastKey = key;
     }

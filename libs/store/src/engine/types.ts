@@ -31,6 +31,11 @@ export interface ListOptions {
   readonly continueAfter?: string;
   /** Applied before limit, like Kubernetes' storage does. */
   readonly filter?: (obj: JsonObject) => boolean;
+  /**
+   * A cheap necessary condition for `filter` on the object's JSON text:
+   * objects it refuses are skipped without being decoded (see selector-precheck.ts).
+   */
+  readonly precheck?: (json: string) => boolean;
 }
 
 export interface ListResult {
