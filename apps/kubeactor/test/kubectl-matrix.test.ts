@@ -32,6 +32,8 @@ const REAL_API_RESOURCES = [
   ["secrets", "", "v1", "true", "Secret"],
   ["serviceaccounts", "sa", "v1", "true", "ServiceAccount"],
   ["services", "svc", "v1", "true", "Service"],
+  ["controllerrevisions", "", "apps/v1", "true", "ControllerRevision"],
+  ["daemonsets", "ds", "apps/v1", "true", "DaemonSet"],
   ["deployments", "deploy", "apps/v1", "true", "Deployment"],
   ["replicasets", "rs", "apps/v1", "true", "ReplicaSet"],
   ["selfsubjectreviews", "", "authentication.k8s.io/v1", "false", "SelfSubjectReview"],

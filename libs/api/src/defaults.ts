@@ -9,6 +9,7 @@ import { formatQuantity, parseQuantity } from "./quantity.ts";
 import type { ResourceInfo } from "./registry.ts";
 import { defaultRbacBinding } from "./validation-rbac.ts";
 import { defaultIngressClass, defaultNetworkPolicy } from "./validation-networking.ts";
+import { defaultDaemonSet, prepareDaemonSetCreate, prepareDaemonSetUpdate } from "./validation-apps.ts";
 
 type Obj = Record<string, unknown>;
 
@@ -322,9 +323,15 @@ export const generateJobSelector = (job: Obj): void => {
  * (PrepareForCreate), jobs get their generated selector (Validate).
  */
 export function prepareForCreate(info: ResourceInfo, obj: Record<string, unknown>): void {
+  if (info.group === "apps" && info.kind === "DaemonSet") return prepareDaemonSetCreate(obj);
   if (info.group !== "batch") return;
   if (info.kind === "Job" || info.kind === "CronJob") obj["status"] = {};
   if (info.kind === "Job") generateJobSelector(obj);
+}
+
+/** What registry strategies do on update before validation (PrepareForUpdate) beyond generation: a DaemonSet's template generation. */
+export function prepareForUpdate(info: ResourceInfo, obj: Record<string, unknown>, old: Record<string, unknown>): void {
+  if (info.group === "apps" && info.kind === "DaemonSet") prepareDaemonSetUpdate(obj, old);
 }
 
 const byKind: Record<string, (o: Obj) => void> = {
@@ -336,6 +343,10 @@ const byKind: Record<string, (o: Obj) => void> = {
   "v1/Secret": (s) => setIfAbsent(s, "type", "Opaque"),
   "apps/v1/Deployment": defaultDeployment,
   "apps/v1/ReplicaSet": defaultReplicaSet,
+  "apps/v1/DaemonSet": (ds) => {
+    defaultDaemonSet(ds);
+    defaultTemplate(objAt(ds, "spec"));
+  },
   "policy/v1/PodDisruptionBudget": defaultPodDisruptionBudget,
   "batch/v1/Job": defaultJob,
   "batch/v1/CronJob": defaultCronJob,

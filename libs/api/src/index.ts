@@ -13,6 +13,7 @@ export * from "./resources/rbac.ts";
 export * from "./resources/networking.ts";
 export * from "./resources/metrics.ts";
 export * from "./resources/batch.ts";
+export * from "./resources/workloads.ts";
 export * from "./cron.ts";
 export * from "./registry.ts";
 export * from "./decode.ts";

@@ -6,6 +6,7 @@
 import type * as Schema from "effect/Schema";
 import { Deployment, ReplicaSet } from "./resources/apps.ts";
 import { CronJob, Job } from "./resources/batch.ts";
+import { ControllerRevision, DaemonSet } from "./resources/workloads.ts";
 import { ConfigMap, Endpoints, Event, Namespace, Node, Secret, Service, ServiceAccount } from "./resources/core.ts";
 import { EndpointSlice } from "./resources/discovery.ts";
 import { EventsV1Event, Lease } from "./resources/misc.ts";
@@ -150,6 +151,14 @@ export const resources: readonly ResourceInfo[] = [
     group: "apps", version: "v1", resource: "replicasets", singular: "replicaset", kind: "ReplicaSet", namespaced: true,
     shortNames: ["rs"], categories: ["all"], schema: ReplicaSet, hasGeneration: true,
     subresources: [scale, status("apps", "v1", "ReplicaSet")],
+  }),
+  info({
+    group: "apps", version: "v1", resource: "daemonsets", singular: "daemonset", kind: "DaemonSet", namespaced: true,
+    shortNames: ["ds"], categories: ["all"], schema: DaemonSet, hasGeneration: true, subresources: [status("apps", "v1", "DaemonSet")],
+  }),
+  info({
+    group: "apps", version: "v1", resource: "controllerrevisions", singular: "controllerrevision", kind: "ControllerRevision", namespaced: true,
+    schema: ControllerRevision, hasGeneration: false,
   }),
   info({
     group: "batch", version: "v1", resource: "jobs", singular: "job", kind: "Job", namespaced: true,

@@ -12,6 +12,7 @@ import { HIGHEST_USER_DEFINABLE_PRIORITY, SYSTEM_PRIORITY_CLASSES } from "./reso
 import { RBAC_GROUP } from "./resources/rbac.ts";
 import { isValidPathSegmentName, validateRbacObject, validateRbacUpdate } from "./validation-rbac.ts";
 import { validateNetworkingObject, validateNetworkingUpdate } from "./validation-networking.ts";
+import { validateControllerRevision, validateControllerRevisionUpdate, validateDaemonSet, validateDaemonSetUpdate } from "./validation-apps.ts";
 import type { FieldCause } from "./status.ts";
 
 type Obj = Record<string, unknown>;
@@ -146,7 +147,7 @@ export const isValidPortName = (port: string): string[] => {
 };
 export const PORT_RANGE = "must be between 1 and 65535, inclusive";
 export const isValidPortNum = (p: unknown): boolean => typeof p === "number" && Number.isInteger(p) && p >= 1 && p <= 65535;
-const nonNegative = (field: string, v: unknown): FieldCause[] =>
+export const nonNegative = (field: string, v: unknown): FieldCause[] =>
   typeof v === "number" && v < 0 ? [invalidCause(field, v, "must be greater than or equal to 0")] : [];
 
 /** Total annotation size limit (keys + values), 256 KiB. */
@@ -175,7 +176,7 @@ export const validateLabels = (labels: unknown, field: string): FieldCause[] => 
   return out;
 };
 
-const validateAnnotations = (annotations: unknown, field: string): FieldCause[] => {
+export const validateAnnotations = (annotations: unknown, field: string): FieldCause[] => {
   const out: FieldCause[] = [];
   if (!isObj(annotations)) return out;
   let size = 0;
@@ -393,14 +394,14 @@ export const validatePodSpec = (spec: unknown, field: string): FieldCause[] => {
 
 // ---- apps ----
 
-const PERCENT_ERROR = regexError("a valid percent string must be a numeric string followed by an ending '%'", "[0-9]+%", "1%", "93%");
-const intOrPercent = (v: unknown): number | undefined => {
+export const PERCENT_ERROR = regexError("a valid percent string must be a numeric string followed by an ending '%'", "[0-9]+%", "1%", "93%");
+export const intOrPercent = (v: unknown): number | undefined => {
   if (typeof v === "number") return v;
   if (typeof v === "string" && /^[0-9]+%$/.test(v)) return Number(v.slice(0, -1));
   return undefined;
 };
 
-const validateIntOrPercent = (v: unknown, field: string): FieldCause[] => {
+export const validateIntOrPercent = (v: unknown, field: string): FieldCause[] => {
   if (v === undefined) return [];
   if (typeof v === "string" && !/^[0-9]+%$/.test(v)) return [invalidCause(field, v, PERCENT_ERROR)];
   const n = intOrPercent(v);
@@ -848,6 +849,12 @@ export function validateObject(info: ResourceInfo, obj: Record<string, unknown>,
     case "apps/ReplicaSet":
       out.push(...validateReplicaSetLike(obj, "ReplicaSet"));
       break;
+    case "apps/DaemonSet":
+      out.push(...validateDaemonSet(obj));
+      break;
+    case "apps/ControllerRevision":
+      out.push(...validateControllerRevision(obj));
+      break;
     case "/Service":
       out.push(...validateService(obj));
       break;
@@ -947,6 +954,12 @@ export function validateUpdate(info: ResourceInfo, newObj: Record<string, unknow
       break;
     case "/Pod":
       out.push(...validatePodSpecUpdate(newObj["spec"], oldObj["spec"]));
+      break;
+    case "apps/DaemonSet":
+      out.push(...validateDaemonSetUpdate(newObj, oldObj));
+      break;
+    case "apps/ControllerRevision":
+      out.push(...validateControllerRevisionUpdate(newObj, oldObj));
       break;
     case "batch/Job":
       out.push(...validateJobUpdate(ns, os));
