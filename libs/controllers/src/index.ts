@@ -20,4 +20,7 @@ export * from "./job-util.ts";
 export * from "./job.ts";
 export * from "./cronjob-util.ts";
 export * from "./cronjob.ts";
+export * from "./daemonset-util.ts";
+export * from "./daemonset.ts";
+export * from "./controller-history.ts";
 export * from "./ttl-after-finished.ts";

@@ -27,6 +27,7 @@ import { endpointSliceMirroringController } from "./endpointslice-mirroring.ts";
 import { garbageCollector } from "./garbage-collector.ts";
 import { jobController } from "./job.ts";
 import { cronJobController } from "./cronjob.ts";
+import { daemonSetController } from "./daemonset.ts";
 import { ttlAfterFinishedController } from "./ttl-after-finished.ts";
 import { namespaceController } from "./namespace.ts";
 import { nodeLifecycleController, nodeLifecycleControllerWith, type NodeLifecycleOptions } from "./node-lifecycle.ts";
@@ -49,6 +50,7 @@ export const CONTROLLERS: Record<string, Controller> = {
   job: jobController,
   cronjob: cronJobController,
   "ttl-after-finished": ttlAfterFinishedController,
+  daemonset: daemonSetController,
 };
 
 /** kube-controller-manager's `--controllers` syntax: `*`, names, `-name` to leave one out. */
