@@ -36,6 +36,7 @@ const REAL_API_RESOURCES = [
   ["daemonsets", "ds", "apps/v1", "true", "DaemonSet"],
   ["deployments", "deploy", "apps/v1", "true", "Deployment"],
   ["replicasets", "rs", "apps/v1", "true", "ReplicaSet"],
+  ["statefulsets", "sts", "apps/v1", "true", "StatefulSet"],
   ["selfsubjectreviews", "", "authentication.k8s.io/v1", "false", "SelfSubjectReview"],
   ["localsubjectaccessreviews", "", "authorization.k8s.io/v1", "true", "LocalSubjectAccessReview"],
   ["selfsubjectaccessreviews", "", "authorization.k8s.io/v1", "false", "SelfSubjectAccessReview"],

@@ -5,6 +5,7 @@ import { validateObject, validateUpdate } from "./validation.ts";
 
 const DS = findResource("apps", "v1", "daemonsets")!;
 const CR = findResource("apps", "v1", "controllerrevisions")!;
+const STS = findResource("apps", "v1", "statefulsets")!;
 const labels = { app: "agent" };
 const template = (extra: Record<string, unknown> = {}) => ({ metadata: { labels }, spec: { containers: [{ name: "c", image: "busybox" }], ...extra } });
 const daemonSet = (spec: Record<string, unknown>) => applyDefaults(DS, { metadata: { name: "agent", namespace: "default" }, spec }) as any;
@@ -101,5 +102,58 @@ describe("ControllerRevision validation", () => {
   it("never changes its data, may change its revision", () => {
     expect(validateUpdate(CR, { ...cr, revision: 4 }, cr)).toEqual([]);
     expect(messages(validateUpdate(CR, { ...cr, data: { spec: {} } }, cr))).toEqual(['data: Invalid value: {"spec":{}}: field is immutable']);
+  });
+});
+
+describe("StatefulSet defaults and validation", () => {
+  const statefulSet = (spec: Record<string, unknown>, name = "db") => applyDefaults(STS, { metadata: { name, namespace: "default" }, spec }) as any;
+  it("serves statefulsets (sts, category all, scale and status)", () => {
+    expect(STS).toMatchObject({ kind: "StatefulSet", shortNames: ["sts"], categories: ["all"], hasGeneration: true });
+    expect(STS.subresources.map((s) => s.name)).toEqual(["scale", "status"]);
+  });
+
+  it("defaults like SetDefaults_StatefulSet and starts with replicas/availableReplicas 0", () => {
+    const sts = statefulSet({ selector: { matchLabels: labels }, template: template() });
+    expect(sts.spec).toMatchObject({
+      replicas: 1, revisionHistoryLimit: 10, podManagementPolicy: "OrderedReady",
+      updateStrategy: { type: "RollingUpdate", rollingUpdate: { partition: 0 } },
+      persistentVolumeClaimRetentionPolicy: { whenDeleted: "Retain", whenScaled: "Retain" },
+    });
+    expect(statefulSet({ updateStrategy: { type: "OnDelete" } }).spec.updateStrategy).toEqual({ type: "OnDelete" });
+    prepareForCreate(STS, sts);
+    expect(sts.status).toEqual({ replicas: 0, availableReplicas: 0 });
+    expect(validateObject(STS, sts)).toEqual([]);
+  });
+
+  it("reports kube's paths and messages", () => {
+    const bad = statefulSet({
+      selector: { matchLabels: { app: "x" } },
+      template: template({ activeDeadlineSeconds: 3 }),
+      podManagementPolicy: "Sometimes",
+      updateStrategy: { type: "OnDelete", rollingUpdate: { partition: 1 } },
+      replicas: -1,
+    });
+    expect(messages(validateObject(STS, bad))).toEqual([
+      'spec.podManagementPolicy: Invalid value: "Sometimes": must be \'OrderedReady\' or \'Parallel\'',
+      'spec.updateStrategy.rollingUpdate: Invalid value: {"partition":1}: only allowed for updateStrategy \'RollingUpdate\'',
+      "spec.replicas: Invalid value: -1: must be greater than or equal to 0",
+      'spec.template.metadata.labels: Invalid value: {"app":"agent"}: `selector` does not match template `labels`',
+      "spec.template.spec.activeDeadlineSeconds: Forbidden: activeDeadlineSeconds in StatefulSet is not Supported",
+    ]);
+    expect(messages(validateObject(STS, statefulSet({ template: template() }))).slice(0, 1)).toEqual(["spec.selector: Required value"]);
+    expect(messages(validateObject(STS, statefulSet({ selector: { matchLabels: labels }, template: template() }, "db.v1")))[0]).toMatch(/^metadata.name: Invalid value: "db.v1": a lowercase RFC 1123 label/);
+  });
+
+  it("only lets replicas, template, updateStrategy, ordinals, retention and minReadySeconds change", () => {
+    const old = statefulSet({ selector: { matchLabels: labels }, template: template(), serviceName: "db" });
+    const scaled = structuredClone(old);
+    scaled.spec.replicas = 5;
+    scaled.spec.template.spec.containers[0].image = "busybox:2";
+    expect(validateUpdate(STS, scaled, old)).toEqual([]);
+    const renamed = structuredClone(old);
+    renamed.spec.serviceName = "other";
+    expect(messages(validateUpdate(STS, renamed, old))).toEqual([
+      "spec: Forbidden: updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden",
+    ]);
   });
 });

@@ -9,7 +9,7 @@ import { formatQuantity, parseQuantity } from "./quantity.ts";
 import type { ResourceInfo } from "./registry.ts";
 import { defaultRbacBinding } from "./validation-rbac.ts";
 import { defaultIngressClass, defaultNetworkPolicy } from "./validation-networking.ts";
-import { defaultDaemonSet, prepareDaemonSetCreate, prepareDaemonSetUpdate } from "./validation-apps.ts";
+import { defaultDaemonSet, defaultStatefulSet, prepareDaemonSetCreate, prepareDaemonSetUpdate, prepareStatefulSetCreate } from "./validation-apps.ts";
 
 type Obj = Record<string, unknown>;
 
@@ -324,6 +324,7 @@ export const generateJobSelector = (job: Obj): void => {
  */
 export function prepareForCreate(info: ResourceInfo, obj: Record<string, unknown>): void {
   if (info.group === "apps" && info.kind === "DaemonSet") return prepareDaemonSetCreate(obj);
+  if (info.group === "apps" && info.kind === "StatefulSet") return prepareStatefulSetCreate(obj);
   if (info.group !== "batch") return;
   if (info.kind === "Job" || info.kind === "CronJob") obj["status"] = {};
   if (info.kind === "Job") generateJobSelector(obj);
@@ -343,6 +344,10 @@ const byKind: Record<string, (o: Obj) => void> = {
   "v1/Secret": (s) => setIfAbsent(s, "type", "Opaque"),
   "apps/v1/Deployment": defaultDeployment,
   "apps/v1/ReplicaSet": defaultReplicaSet,
+  "apps/v1/StatefulSet": (sts) => {
+    defaultStatefulSet(sts);
+    defaultTemplate(objAt(sts, "spec"));
+  },
   "apps/v1/DaemonSet": (ds) => {
     defaultDaemonSet(ds);
     defaultTemplate(objAt(ds, "spec"));

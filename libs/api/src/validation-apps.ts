@@ -1,5 +1,5 @@
 /**
- * apps/v1 DaemonSet and ControllerRevision: defaulting (SetDefaults_DaemonSet),
+ * apps/v1 DaemonSet, StatefulSet and ControllerRevision: defaulting (SetDefaults_DaemonSet, SetDefaults_StatefulSet),
  * the registry strategies' create/update preparation (status reset, the
  * template generation kept in `deprecated.daemonset.template.generation`) and
  * validation with Kubernetes' field paths and messages
@@ -159,3 +159,107 @@ export const validateControllerRevision = (cr: Obj): FieldCause[] => {
 /** ValidateControllerRevisionUpdate: the recorded data never changes (the revision number may). */
 export const validateControllerRevisionUpdate = (cr: Obj, old: Obj): FieldCause[] =>
   jsonEqual(cr["data"], old["data"]) ? [] : [invalidCause("data", cr["data"] ?? "", "field is immutable")];
+
+// ---- StatefulSet ----
+
+/** SetDefaults_StatefulSet (1.32 gates: PVC retention policy on, maxUnavailable off). */
+export const defaultStatefulSet = (sts: Obj): void => {
+  const spec = objAt(sts, "spec");
+  if (!spec["podManagementPolicy"]) spec["podManagementPolicy"] = "OrderedReady";
+  const strategy = objAt(spec, "updateStrategy");
+  if (!strategy["type"]) {
+    strategy["type"] = "RollingUpdate";
+    if (strategy["rollingUpdate"] === undefined) strategy["rollingUpdate"] = {};
+  }
+  if (strategy["type"] === "RollingUpdate" && isObj(strategy["rollingUpdate"]) && strategy["rollingUpdate"]["partition"] === undefined) strategy["rollingUpdate"]["partition"] = 0;
+  const retention = objAt(spec, "persistentVolumeClaimRetentionPolicy");
+  if (!retention["whenDeleted"]) retention["whenDeleted"] = "Retain";
+  if (!retention["whenScaled"]) retention["whenScaled"] = "Retain";
+  if (spec["replicas"] === undefined) spec["replicas"] = 1;
+  if (spec["revisionHistoryLimit"] === undefined) spec["revisionHistoryLimit"] = 10;
+};
+
+/** The StatefulSet strategy's PrepareForCreate: an empty status (replicas and availableReplicas always serialise). */
+export const prepareStatefulSetCreate = (sts: Obj): void => {
+  sts["status"] = { replicas: 0, availableReplicas: 0 };
+};
+
+const RETENTION = ["Retain", "Delete"];
+
+/** ValidateStatefulSetSpec: policies, counts, selector and template labels (the pod spec itself is checked when pods are created, as kube). */
+export const validateStatefulSet = (sts: Obj): FieldCause[] => {
+  const out: FieldCause[] = [];
+  const spec = isObj(sts["spec"]) ? sts["spec"] : {};
+  const policy = spec["podManagementPolicy"];
+  if (!policy) out.push(requiredCause("spec.podManagementPolicy"));
+  else if (policy !== "OrderedReady" && policy !== "Parallel") out.push(invalidCause("spec.podManagementPolicy", policy, "must be 'OrderedReady' or 'Parallel'"));
+  const strategy = isObj(spec["updateStrategy"]) ? spec["updateStrategy"] : {};
+  const ru = strategy["rollingUpdate"];
+  switch (strategy["type"]) {
+    case undefined:
+    case "":
+      out.push(requiredCause("spec.updateStrategy"));
+      break;
+    case "OnDelete":
+      if (ru !== undefined) out.push(invalidCause("spec.updateStrategy.rollingUpdate", ru, "only allowed for updateStrategy 'RollingUpdate'"));
+      break;
+    case "RollingUpdate":
+      if (isObj(ru)) {
+        out.push(...nonNegative("spec.updateStrategy.rollingUpdate.partition", ru["partition"]));
+        if (ru["maxUnavailable"] !== undefined) {
+          const path = "spec.updateStrategy.rollingUpdate.maxUnavailable";
+          out.push(...validateIntOrPercent(ru["maxUnavailable"], path));
+          if (intOrPercent(ru["maxUnavailable"]) === 0) out.push(invalidCause(path, ru["maxUnavailable"], "cannot be 0"));
+        }
+      }
+      break;
+    default:
+      out.push(invalidCause("spec.updateStrategy", strategy, "must be 'RollingUpdate' or 'OnDelete'"));
+  }
+  const retention = spec["persistentVolumeClaimRetentionPolicy"];
+  if (isObj(retention))
+    for (const key of ["whenDeleted", "whenScaled"]) {
+      const v = retention[key];
+      if (v !== undefined && !RETENTION.includes(v as string)) out.push(notSupportedCause(`spec.persistentVolumeClaimRetentionPolicy.${key}`, v, RETENTION));
+    }
+  out.push(...nonNegative("spec.replicas", spec["replicas"]));
+  out.push(...nonNegative("spec.minReadySeconds", spec["minReadySeconds"]));
+  if (isObj(spec["ordinals"])) out.push(...nonNegative("spec.ordinals.start", spec["ordinals"]["start"]));
+  const selector = spec["selector"];
+  const template = isObj(spec["template"]) ? spec["template"] : {};
+  const templateMeta = isObj(template["metadata"]) ? template["metadata"] : {};
+  if (!isObj(selector)) out.push(requiredCause("spec.selector"));
+  else {
+    let parsed: ReturnType<typeof labelSelectorFromApi> | undefined;
+    try {
+      parsed = labelSelectorFromApi(selector as never);
+    } catch (e) {
+      out.push(invalidCause("spec.selector", selector, e instanceof Error ? e.message : String(e)));
+    }
+    if (parsed && parsed.requirements.length === 0) out.push(invalidCause("spec.selector", selector, "empty selector is invalid for statefulset"));
+    else if (parsed && !matchesLabels(parsed, (isObj(templateMeta["labels"]) ? templateMeta["labels"] : {}) as Record<string, string>))
+      out.push(invalidCause("spec.template.metadata.labels", templateMeta["labels"] ?? {}, "`selector` does not match template `labels`"));
+  }
+  out.push(...validateLabels(templateMeta["labels"], "spec.template.labels"));
+  out.push(...validateAnnotations(templateMeta["annotations"], "spec.template.annotations"));
+  const podSpec = isObj(template["spec"]) ? template["spec"] : {};
+  const restart = podSpec["restartPolicy"];
+  if (restart !== "Always") out.push(notSupportedCause("spec.template.spec.restartPolicy", restart ?? "", ["Always"]));
+  if (podSpec["activeDeadlineSeconds"] !== undefined)
+    out.push(forbiddenCause("spec.template.spec.activeDeadlineSeconds", "activeDeadlineSeconds in StatefulSet is not Supported"));
+  return out;
+};
+
+const STS_MUTABLE = ["replicas", "ordinals", "template", "updateStrategy", "persistentVolumeClaimRetentionPolicy", "minReadySeconds"];
+
+/** ValidateStatefulSetUpdate: only replicas, ordinals, template, updateStrategy, the retention policy and minReadySeconds may change. */
+export const validateStatefulSetUpdate = (sts: Obj, old: Obj): FieldCause[] => {
+  const rest = (o: Obj) => {
+    const spec = { ...(isObj(o["spec"]) ? o["spec"] : {}) };
+    for (const k of STS_MUTABLE) delete spec[k];
+    return spec;
+  };
+  return jsonEqual(rest(sts), rest(old))
+    ? []
+    : [forbiddenCause("spec", "updates to statefulset spec for fields other than 'replicas', 'ordinals', 'template', 'updateStrategy', 'persistentVolumeClaimRetentionPolicy' and 'minReadySeconds' are forbidden")];
+};

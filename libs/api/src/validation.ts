@@ -12,7 +12,9 @@ import { HIGHEST_USER_DEFINABLE_PRIORITY, SYSTEM_PRIORITY_CLASSES } from "./reso
 import { RBAC_GROUP } from "./resources/rbac.ts";
 import { isValidPathSegmentName, validateRbacObject, validateRbacUpdate } from "./validation-rbac.ts";
 import { validateNetworkingObject, validateNetworkingUpdate } from "./validation-networking.ts";
-import { validateControllerRevision, validateControllerRevisionUpdate, validateDaemonSet, validateDaemonSetUpdate } from "./validation-apps.ts";
+import {
+  validateControllerRevision, validateControllerRevisionUpdate, validateDaemonSet, validateDaemonSetUpdate, validateStatefulSet, validateStatefulSetUpdate,
+} from "./validation-apps.ts";
 import type { FieldCause } from "./status.ts";
 
 type Obj = Record<string, unknown>;
@@ -163,6 +165,8 @@ const nameValidatorFor = (info: ResourceInfo): NameValidator => {
   if (info.group === "" && info.kind === "Service") return isDNS1035Label;
   // Roles and bindings (minimalNameRequirements): `system:controller:x` is a valid name.
   if (info.group === RBAC_GROUP) return isValidPathSegmentName;
+  // ValidateStatefulSetName is NameIsDNSLabel: pod names and hostnames are <name>-<ordinal>.
+  if (info.group === "apps" && info.kind === "StatefulSet") return isDNS1123Label;
   return isDNS1123Subdomain;
 };
 
@@ -855,6 +859,9 @@ export function validateObject(info: ResourceInfo, obj: Record<string, unknown>,
     case "apps/ControllerRevision":
       out.push(...validateControllerRevision(obj));
       break;
+    case "apps/StatefulSet":
+      out.push(...validateStatefulSet(obj));
+      break;
     case "/Service":
       out.push(...validateService(obj));
       break;
@@ -960,6 +967,9 @@ export function validateUpdate(info: ResourceInfo, newObj: Record<string, unknow
       break;
     case "apps/ControllerRevision":
       out.push(...validateControllerRevisionUpdate(newObj, oldObj));
+      break;
+    case "apps/StatefulSet":
+      out.push(...validateStatefulSetUpdate(newObj, oldObj));
       break;
     case "batch/Job":
       out.push(...validateJobUpdate(ns, os));

@@ -23,4 +23,6 @@ export * from "./cronjob.ts";
 export * from "./daemonset-util.ts";
 export * from "./daemonset.ts";
 export * from "./controller-history.ts";
+export * from "./statefulset-util.ts";
+export * from "./statefulset.ts";
 export * from "./ttl-after-finished.ts";

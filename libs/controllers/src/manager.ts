@@ -28,6 +28,7 @@ import { garbageCollector } from "./garbage-collector.ts";
 import { jobController } from "./job.ts";
 import { cronJobController } from "./cronjob.ts";
 import { daemonSetController } from "./daemonset.ts";
+import { statefulSetController } from "./statefulset.ts";
 import { ttlAfterFinishedController } from "./ttl-after-finished.ts";
 import { namespaceController } from "./namespace.ts";
 import { nodeLifecycleController, nodeLifecycleControllerWith, type NodeLifecycleOptions } from "./node-lifecycle.ts";
@@ -51,6 +52,7 @@ export const CONTROLLERS: Record<string, Controller> = {
   cronjob: cronJobController,
   "ttl-after-finished": ttlAfterFinishedController,
   daemonset: daemonSetController,
+  statefulset: statefulSetController,
 };
 
 /** kube-controller-manager's `--controllers` syntax: `*`, names, `-name` to leave one out. */

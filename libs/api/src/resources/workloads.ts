@@ -75,3 +75,51 @@ export const DaemonSet = Schema.Struct({
   spec: d(DaemonSetSpec, "What the daemon set should run."),
   status: d(DaemonSetStatus, "What the daemon set controller last observed. Read-only."),
 }).annotations({ documentation: "A DaemonSet runs one copy of a pod on every node that matches its placement rules." });
+
+// ---- StatefulSet ----
+
+export const RollingUpdateStatefulSetStrategy = Schema.Struct({
+  partition: d(Int, "Only pods with an ordinal greater than or equal to the partition are updated; the others keep the old revision. Defaults to 0."),
+  maxUnavailable: d(IntOrString, "How many pods may be unavailable during the update (alpha in Kubernetes; accepted, not used here)."),
+}).annotations({ documentation: "Controls a StatefulSet rolling update." });
+
+export const StatefulSetUpdateStrategy = Schema.Struct({
+  type: d(Str, '"RollingUpdate" (the default: pods are replaced from the highest ordinal down) or "OnDelete" (new pods only where old ones were deleted by hand).'),
+  rollingUpdate: d(RollingUpdateStatefulSetStrategy, "Rolling update parameters; only used when type is RollingUpdate."),
+}).annotations({ documentation: "How a StatefulSet replaces its pods when the template changes." });
+
+export const StatefulSetSpec = Schema.Struct({
+  replicas: d(Int, "How many pods the stateful set should run, named <name>-0 to <name>-(replicas-1). Defaults to 1."),
+  selector: d(LabelSelector, "Label selector for the pods the stateful set manages. It must match the labels of the pod template."),
+  template: d(PodTemplateSpec, "The pod every ordinal runs. Changing it starts a rollout."),
+  volumeClaimTemplates: d(
+    Schema.Array(Loose),
+    "PersistentVolumeClaims each pod gets (<template>-<name>-<ordinal>). kubeactor does not serve PersistentVolumeClaims: a stateful set with claim templates records FailedCreate and creates no pods.",
+  ),
+  serviceName: d(Str, "The headless Service that gives the pods their network identity (<pod>.<serviceName>)."),
+  podManagementPolicy: d(Str, '"OrderedReady" (the default: one pod at a time, in ordinal order, each Ready before the next) or "Parallel" (all at once).'),
+  updateStrategy: d(StatefulSetUpdateStrategy, "How existing pods are replaced with new ones when the template changes."),
+  revisionHistoryLimit: d(Int, "How many old ControllerRevisions are kept. Defaults to 10."),
+  minReadySeconds: d(Int, "How long a new pod must be ready before it counts as available. Defaults to 0."),
+  persistentVolumeClaimRetentionPolicy: d(Loose, "What happens to claims from volumeClaimTemplates when the set is deleted or scaled down (whenDeleted, whenScaled: Retain or Delete)."),
+  ordinals: d(Schema.Struct({ start: d(Int, "The first ordinal. Defaults to 0.") }), "Where pod ordinals start."),
+}).annotations({ documentation: "The desired state of a StatefulSet." });
+
+export const StatefulSetStatus = Schema.Struct({
+  observedGeneration: d(Int, "The most recent generation the controller has acted on."),
+  replicas: d(Int, "Pods created by the controller."),
+  readyReplicas: d(Int, "Pods with a Ready condition."),
+  currentReplicas: d(Int, "Pods at the currentRevision."),
+  updatedReplicas: d(Int, "Pods at the updateRevision."),
+  currentRevision: d(Str, "The ControllerRevision of the pods up to currentReplicas."),
+  updateRevision: d(Str, "The ControllerRevision of the pods being rolled out."),
+  collisionCount: d(Int, "Counts hash collisions of the template."),
+  availableReplicas: d(Int, "Pods ready for at least minReadySeconds."),
+  conditions: d(Schema.Array(WorkloadCondition), "The latest observations of the stateful set's state."),
+}).annotations({ documentation: "What the StatefulSet controller last observed. Read-only." });
+
+export const StatefulSet = Schema.Struct({
+  ...objectFields,
+  spec: d(StatefulSetSpec, "What the stateful set should run."),
+  status: d(StatefulSetStatus, "What the stateful set controller last observed. Read-only."),
+}).annotations({ documentation: "A StatefulSet runs pods with stable names and ordinals, created, updated and deleted in order." });

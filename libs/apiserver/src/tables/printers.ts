@@ -743,7 +743,7 @@ const printDeployment: Printer = (o, now) => {
   };
 };
 
-// ---- daemonsets, controllerrevisions (apps/v1) ----
+// ---- daemonsets, statefulsets, controllerrevisions (apps/v1) ----
 const daemonSetColumns = [
   nameCol(),
   col("Desired", "integer", "The total number of nodes that should be running the daemon pod (including nodes correctly running the daemon pod). More info: https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/"),
@@ -778,6 +778,20 @@ const printDaemonSet: Printer = (o, now) => {
       formatApiLabelSelector(spec.selector),
     ],
   };
+};
+
+const statefulSetColumns = [
+  nameCol(),
+  col("Ready", "string", "Number of the pod with ready state"),
+  ageCol(),
+  col("Containers", "string", D.containers, 1),
+  col("Images", "string", D.images, 1),
+];
+
+const printStatefulSet: Printer = (o, now) => {
+  const spec = rec(o.spec);
+  const [names, images] = layoutContainerCells(rec(rec(spec.template).spec).containers);
+  return { cells: [nameOf(o), `${int(rec(o.status).readyReplicas)}/${desiredReplicas(spec)}`, ageOf(o, now), names, images] };
 };
 
 const controllerRevisionColumns = [
@@ -912,6 +926,7 @@ export const printers: ReadonlyMap<string, PrinterEntry> = new Map<string, Print
   ["apps/replicasets", { columns: replicaSetColumns, print: printReplicaSet }],
   ["apps/deployments", { columns: deploymentColumns, print: printDeployment }],
   ["apps/daemonsets", { columns: daemonSetColumns, print: printDaemonSet }],
+  ["apps/statefulsets", { columns: statefulSetColumns, print: printStatefulSet }],
   ["apps/controllerrevisions", { columns: controllerRevisionColumns, print: printControllerRevision }],
   ["batch/jobs", { columns: jobColumns, print: printJob }],
   ["batch/cronjobs", { columns: cronJobColumns, print: printCronJob }],
