@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bus } from "@kubeactor/bus";
+import { Informer, StoreClient } from "@kubeactor/client";
 import { type ControllerManager, startControllerManager } from "@kubeactor/controllers";
 import { type Kubelet, startKubelet } from "@kubeactor/kubelet";
 import { writeKubeconfig } from "@kubeactor/runtime";
@@ -148,7 +149,30 @@ describe.skipIf(!existsSync(KUBECTL))("kubectl and DaemonSets", () => {
     expect(await kubectl("rollout", "status", "ds/agent", "--timeout=30s")).toBe('daemon set "agent" successfully rolled out\n');
   });
 
+  it("keeps DaemonSet pods on a drained node (drain --ignore-daemonsets, the unschedulable toleration)", { timeout: 120_000 }, async () => {
+    const drained = await run(KUBECTL, ["--kubeconfig", join(dir, "kubeconfig"), "--cache-dir", mkdtempSync(join(tmpdir(), "kubectl-cache-")), "drain", "node-4", "--ignore-daemonsets"], { timeout: 120_000 });
+    expect(drained.stderr).toMatch(/Warning: ignoring DaemonSet-managed Pods: default\/(agent|infra)-[a-z0-9]{5}, default\/(agent|infra)-[a-z0-9]{5}/);
+    expect(drained.stdout).toContain("node/node-4 drained");
+    expect((await json("get", "node", "node-4")).spec.unschedulable).toBe(true);
+    expect(Object.keys(await podsByNode("agent")).sort()).toEqual(["node-1", "node-2", "node-3", "node-4"]);
+    await kubectl("uncordon", "node-4");
+  });
+
   it("rolls out a new image one node at a time, lists and undoes revisions", { timeout: 180_000 }, async () => {
+    // Watch every revision of the pods: never more than maxUnavailable (1) of the 4 nodes without an available agent pod.
+    const bus = await connect("observer");
+    const observer = new Informer(bus, new StoreClient(bus), { group: "", resource: "pods", namespace: "default", resyncMs: 0 });
+    let fewest = Infinity;
+    let checking = false;
+    const check = () => {
+      if (!checking) return;
+      const nodes = new Set(observer.list().filter((p: Obj) => p.metadata.labels?.app === "agent" && !p.metadata.deletionTimestamp && p.status?.conditions?.some((cd: Obj) => cd.type === "Ready" && cd.status === "True")).map((p: Obj) => p.spec.nodeName));
+      fewest = Math.min(fewest, nodes.size);
+    };
+    observer.addHandler({ onAdd: check, onUpdate: check, onDelete: check });
+    await observer.start();
+    checking = true;
+    check();
     const before = await podsByNode("agent");
     expect(await kubectl("set", "image", "ds/agent", "agent=nginx:1.28")).toBe("daemonset.apps/agent image updated\n");
     const status = await kubectl("rollout", "status", "ds/agent", "--timeout=90s");
@@ -158,6 +182,8 @@ describe.skipIf(!existsSync(KUBECTL))("kubectl and DaemonSets", () => {
     const after = await podsByNode("agent");
     for (const node of Object.keys(after)) expect(after[node].metadata.name).not.toBe(before[node].metadata.name);
     expect(after["node-1"].metadata.labels["pod-template-generation"]).toBe("2");
+    observer.stop();
+    expect(fewest).toBe(3);
 
     const revisions = (await kubectl("get", "controllerrevisions", "-l", "app=agent", "--no-headers")).trimEnd().split("\n").map((l) => l.split(/\s+/).slice(0, 3));
     expect(revisions.map((r) => r.slice(1)).sort()).toEqual([["daemonset.apps/agent", "1"], ["daemonset.apps/agent", "2"]]);

@@ -142,6 +142,8 @@ export const daemonSetController: Controller = {
       return out;
     };
 
+    const ownedInCache = (ds: Obj): Obj[] => (podInf.byIndex("namespace", meta(ds).namespace ?? "") as Obj[]).filter((p) => controllerOf(p)?.uid === meta(ds).uid);
+
     /** A failed pod on a node is deleted at most once per backoff period; the rest wait (and requeue). */
     const failedPodAllowed = (ds: Obj, pod: Obj, now: number): number => {
       const key = `${meta(ds).uid}/${targetNodeName(pod)}`;
@@ -261,7 +263,8 @@ export const daemonSetController: Controller = {
       try {
         retryInMs = await manage(key, ds, nodes, byNode, hash, now);
         if (expectations.satisfied(key) && ds.spec?.updateStrategy?.type === "RollingUpdate") {
-          const plan = planRollingUpdate(ds, nodes, byNode, hash, now);
+          // Re-read the cache, as kube's rollingUpdate does: a pod manage just created may already be there, and must count as unavailable.
+          const plan = planRollingUpdate(ds, nodes, podsByNode(ownedInCache(ds)), hash, Date.now());
           if (plan.create.length || plan.delete.length) await syncNodes(key, ds, hash, plan.create, plan.delete);
         }
         const live = new Set(pods.map((p) => meta(p).labels?.[REVISION_HASH_LABEL] ?? ""));
@@ -269,7 +272,7 @@ export const daemonSetController: Controller = {
       } catch (e) {
         failure = e;
       }
-      byNode = podsByNode(podInf.byIndex("namespace", meta(ds).namespace ?? "").filter((p) => controllerOf(p)?.uid === meta(ds).uid) as Obj[]);
+      byNode = podsByNode(ownedInCache(ds));
       const counts = daemonSetStatusCounts(ds, nodes, byNode, hash, now);
       await storeStatus(ds, counts, true);
       if (failure) throw failure;
