@@ -85,7 +85,7 @@ describe.skipIf(!existsSync(KUBECTL))("kubectl and StatefulSets", () => {
     c = await startTestCluster(tc);
     dir = mkdtempSync(join(tmpdir(), "kubectl-sts-"));
     writeKubeconfig(join(dir, "kubeconfig"), c.url);
-    manager = await startControllerManager({ bus: await connect("controller-manager"), controllers: ["statefulset", "garbagecollector"], log: () => {} });
+    manager = await startControllerManager({ bus: await connect("controller-manager"), controllers: ["statefulset", "garbagecollector", "disruption"], log: () => {} });
     scheduler = await startScheduler({ bus: await connect("scheduler"), log: () => {} });
     kubelet = await startKubelet({ bus: await connect("kubelet"), nodes: 3, pullMs: 50 });
     const bus = await connect("observer");
@@ -131,6 +131,13 @@ describe.skipIf(!existsSync(KUBECTL))("kubectl and StatefulSets", () => {
     const revision = pod.metadata.labels["controller-revision-hash"];
     expect(await kubectl("rollout", "status", "sts/web", "--timeout=30s")).toBe(`partitioned roll out complete: 3 new pods have been updated...\n`);
     expect((await json("get", "sts", "web")).status).toMatchObject({ replicas: 3, readyReplicas: 3, currentReplicas: 3, updatedReplicas: 3, currentRevision: revision, updateRevision: revision, observedGeneration: 1 });
+  });
+
+  it("counts a percentage budget against the stateful set's replicas", { timeout: 60_000 }, async () => {
+    await kubectl("create", "pdb", "web", "--selector=app=web", "--max-unavailable=34%");
+    await until("budget synced", async () => (await json("get", "pdb", "web")).status?.expectedPods === 3, 30_000);
+    expect((await json("get", "pdb", "web")).status).toMatchObject({ expectedPods: 3, desiredHealthy: 1, currentHealthy: 3, disruptionsAllowed: 2 });
+    await kubectl("delete", "pdb", "web");
   });
 
   it("scales up in order and down from the highest ordinal", { timeout: 120_000 }, async () => {
