@@ -147,6 +147,13 @@ describe.skipIf(!existsSync(KUBECTL))("kubectl and DaemonSets", () => {
     await waitReady("agent", ["node-1", "node-2", "node-3", "node-4"]);
     await waitReady("infra", ["node-1", "node-2", "node-3", "node-4", "infra-1"]);
     expect(await kubectl("rollout", "status", "ds/agent", "--timeout=30s")).toBe('daemon set "agent" successfully rolled out\n');
+    await until("status counts 4", async () => (await json("get", "ds", "agent")).status.numberAvailable === 4, 30_000);
+    const described = await kubectl("describe", "ds", "agent");
+    expect(described).toMatch(/^Desired Number of Nodes Scheduled: 4$/m);
+    expect(described).toMatch(/^Number of Nodes Scheduled with Up-to-date Pods: 4$/m);
+    expect(described).toMatch(/^Pods Status:\s+4 Running \/ 0 Waiting \/ 0 Succeeded \/ 0 Failed$/m);
+    expect(described).toMatch(/SuccessfulCreate\s+.*daemonset-controller\s+Created pod: agent-[a-z0-9]{5}/);
+    expect((await kubectl("get", "all", "--no-headers")).split("\n").filter((l) => l.startsWith("daemonset.apps/"))).toHaveLength(2);
   });
 
   it("keeps DaemonSet pods on a drained node (drain --ignore-daemonsets, the unschedulable toleration)", { timeout: 120_000 }, async () => {

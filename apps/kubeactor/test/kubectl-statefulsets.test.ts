@@ -131,6 +131,11 @@ describe.skipIf(!existsSync(KUBECTL))("kubectl and StatefulSets", () => {
     const revision = pod.metadata.labels["controller-revision-hash"];
     expect(await kubectl("rollout", "status", "sts/web", "--timeout=30s")).toBe(`partitioned roll out complete: 3 new pods have been updated...\n`);
     expect((await json("get", "sts", "web")).status).toMatchObject({ replicas: 3, readyReplicas: 3, currentReplicas: 3, updatedReplicas: 3, currentRevision: revision, updateRevision: revision, observedGeneration: 1 });
+    const described = await kubectl("describe", "sts", "web");
+    expect(described).toMatch(/^Replicas:\s+3 desired \| 3 total$/m);
+    expect(described).toMatch(/^Update Strategy:\s+RollingUpdate$/m);
+    expect(described).toMatch(/^Pods Status:\s+3 Running \/ 0 Waiting \/ 0 Succeeded \/ 0 Failed$/m);
+    expect(described).toMatch(/SuccessfulCreate\s+.*statefulset-controller\s+create Pod web-0 in StatefulSet web successful/);
   });
 
   it("counts a percentage budget against the stateful set's replicas", { timeout: 60_000 }, async () => {
