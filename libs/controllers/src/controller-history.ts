@@ -7,8 +7,39 @@
  * back — `kubectl rollout undo` — gets its revision renumbered to max + 1).
  */
 import type { ApiClient, ResourceRef } from "@kubeactor/client";
-import { REVISION_HASH_LABEL, revisionName } from "./daemonset-util.ts";
+import { podTemplateHash } from "./deployment-util.ts";
 import { clone, controllerRef, isAlreadyExists, isNotFound, jsonEqual, meta, type Obj } from "./util.ts";
+
+/** Pods and revisions carry the template's hash under this label (apps.ControllerRevisionHashLabelKey). */
+export const REVISION_HASH_LABEL = "controller-revision-hash";
+
+/** The hash of the owner's current template with its collision count (ComputeHash): revision names and labels use it. */
+export const templateRevisionHash = (owner: Obj): string => podTemplateHash(owner.spec?.template, owner.status?.collisionCount);
+
+/** Go's json.Marshal of a map: keys sorted at every level. */
+const sortedKeys = (v: unknown): unknown => {
+  if (Array.isArray(v)) return v.map(sortedKeys);
+  if (v === null || typeof v !== "object") return v;
+  return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortedKeys((v as Record<string, unknown>)[k])]));
+};
+
+/**
+ * getPatch: the revision data, a patch that replaces spec.template with the
+ * owner's, laid out as kube marshals it (sorted keys, the template's zero
+ * creationTimestamp as null) so that kubectl's byte comparison in `rollout
+ * undo` recognises the current revision.
+ */
+export const revisionData = (owner: Obj): Record<string, unknown> => {
+  const template = clone(owner.spec?.template ?? {});
+  template.metadata = { creationTimestamp: null, ...(template.metadata ?? {}) };
+  return sortedKeys({ spec: { template: { ...template, $patch: "replace" } } }) as Record<string, unknown>;
+};
+
+/** Match: does this ControllerRevision record the owner's current template? */
+export const revisionMatches = (owner: Obj, cr: Obj): boolean => jsonEqual(cr.data, revisionData(owner));
+
+/** ControllerRevisionName: `<prefix>-<hash>`, the prefix cut to 223 characters. */
+export const revisionName = (prefix: string, hash: string): string => `${prefix.length > 223 ? prefix.slice(0, 223) : prefix}-${hash}`;
 
 export const CONTROLLERREVISIONS: ResourceRef = { group: "apps", version: "v1", resource: "controllerrevisions" };
 

@@ -2,17 +2,16 @@
  * The DaemonSet controller's decisions as pure functions (pkg/controller/daemon
  * and its util package): which nodes should run the daemon pod, what pod to
  * create for a node, what `manage` creates and deletes per node, what a
- * rolling update deletes (maxSurge 0) or creates (maxSurge > 0), the status
- * counts, and the ControllerRevision data a template is recorded as.
+ * rolling update deletes (maxSurge 0) or creates (maxSurge > 0), and the
+ * status counts.
  */
-import { labelSelectorFromApi, requirementMatches } from "@kubeactor/api";
+import { requirementMatches } from "@kubeactor/api";
 import type { JsonObject } from "@kubeactor/bus";
-import { podTemplateHash, scaledValue } from "./deployment-util.ts";
+import { REVISION_HASH_LABEL } from "./controller-history.ts";
+import { scaledValue } from "./deployment-util.ts";
 import { type Taint, type Toleration, toleratesTaint } from "./node-lifecycle.ts";
-import { clone, isPodAvailable, isPodReady, jsonEqual, meta, type Obj } from "./util.ts";
+import { clone, isPodAvailable, isPodReady, meta, type Obj } from "./util.ts";
 
-/** Pods and revisions carry the template's hash under this label (apps.ControllerRevisionHashLabelKey). */
-export const REVISION_HASH_LABEL = "controller-revision-hash";
 /** Pods carry the DaemonSet's template generation under this label (deprecated, still set by kube). */
 export const TEMPLATE_GENERATION_LABEL = "pod-template-generation";
 export const TEMPLATE_GENERATION_ANNOTATION = "deprecated.daemonset.template.generation";
@@ -98,9 +97,6 @@ export const targetNodeName = (pod: Obj): string | undefined => {
 };
 
 export const templateGeneration = (ds: Obj): string | undefined => meta(ds).annotations?.[TEMPLATE_GENERATION_ANNOTATION];
-
-/** The revision hash of the DaemonSet's current template (ComputeHash with the collision count). */
-export const daemonSetHash = (ds: Obj): string => podTemplateHash(ds.spec?.template, ds.status?.collisionCount);
 
 /** CreatePodTemplate + the pin: the pod body the controller creates on `nodeName`. */
 export const daemonPodFor = (ds: Obj, nodeName: string, hash: string, ownerRef: unknown): JsonObject => {
@@ -310,37 +306,3 @@ export const daemonSetStatusCounts = (ds: Obj, nodes: readonly Obj[], nodeToPods
   };
 };
 
-/** Go's json.Marshal of a map: keys sorted at every level. */
-const sortedKeys = (v: unknown): unknown => {
-  if (Array.isArray(v)) return v.map(sortedKeys);
-  if (v === null || typeof v !== "object") return v;
-  return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortedKeys((v as Record<string, unknown>)[k])]));
-};
-
-/**
- * getPatch: the revision data, a patch that replaces spec.template with the
- * DaemonSet's, laid out as kube marshals it (sorted keys, the template's zero
- * creationTimestamp as null) so that kubectl's byte comparison in `rollout
- * undo` recognises the current revision.
- */
-export const revisionData = (ds: Obj): Record<string, unknown> => {
-  const template = clone(ds.spec?.template ?? {});
-  template.metadata = { creationTimestamp: null, ...(template.metadata ?? {}) };
-  return sortedKeys({ spec: { template: { ...template, $patch: "replace" } } }) as Record<string, unknown>;
-};
-
-/** Match: does this ControllerRevision record the DaemonSet's current template? */
-export const revisionMatches = (ds: Obj, cr: Obj): boolean => jsonEqual(cr.data, revisionData(ds));
-
-/** ControllerRevisionName: `<prefix>-<hash>`, the prefix cut to 223 characters. */
-export const revisionName = (prefix: string, hash: string): string => `${prefix.length > 223 ? prefix.slice(0, 223) : prefix}-${hash}`;
-
-/** The DaemonSet's selector as a predicate on labels (a bad selector selects nothing). */
-export const selects = (ds: Obj, labels: Record<string, string> | undefined): boolean => {
-  try {
-    const sel = labelSelectorFromApi(ds.spec?.selector);
-    return sel.requirements.length > 0 && sel.requirements.every((r) => requirementMatches(r, labels ?? {}));
-  } catch {
-    return false;
-  }
-};

@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { revisionsToDelete } from "./controller-history.ts";
+import { revisionData, revisionMatches, revisionsToDelete } from "./controller-history.ts";
 import {
-  daemonPodFor, daemonSetStatusCounts, nodeShouldRunDaemonPod, pinToNode, planNode, planRollingUpdate, revisionData, revisionMatches, surgeAndUnavailable,
-  targetNodeName, withDaemonTolerations,
+  daemonPodFor, daemonSetStatusCounts, nodeShouldRunDaemonPod, pinToNode, planNode, planRollingUpdate, surgeAndUnavailable, targetNodeName, withDaemonTolerations,
 } from "./daemonset-util.ts";
 import type { Obj } from "./util.ts";
 

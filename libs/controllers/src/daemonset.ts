@@ -10,14 +10,13 @@
  * seen its own creates and deletes.
  */
 import { objectKey, type ResourceRef, type WorkQueue } from "@kubeactor/client";
-import { CONTROLLERREVISIONS, RevisionCollision, deleteRevisions, ensureCurrentRevision, revisionsToDelete } from "./controller-history.ts";
 import {
-  REVISION_HASH_LABEL, daemonPodFor, daemonSetHash, daemonSetStatusCounts, nodeShouldRunDaemonPod, planNode, planRollingUpdate, revisionData, selects,
-  targetNodeName,
-} from "./daemonset-util.ts";
+  CONTROLLERREVISIONS, REVISION_HASH_LABEL, RevisionCollision, deleteRevisions, ensureCurrentRevision, revisionData, revisionsToDelete, templateRevisionHash,
+} from "./controller-history.ts";
+import { daemonPodFor, daemonSetStatusCounts, nodeShouldRunDaemonPod, planNode, planRollingUpdate, targetNodeName } from "./daemonset-util.ts";
 import { Expectations } from "./expectations.ts";
 import { type Controller, PODS } from "./runtime.ts";
-import { clone, controllerOf, controllerRef, isNotFound, jsonEqual, meta, type Obj, slowStartBatch } from "./util.ts";
+import { clone, controllerOf, controllerRef, isNotFound, jsonEqual, matches, meta, type Obj, selectorOf, slowStartBatch } from "./util.ts";
 
 export const DAEMONSETS: ResourceRef = { group: "apps", version: "v1", resource: "daemonsets" };
 const NODES: ResourceRef = { group: "", version: "v1", resource: "nodes" };
@@ -49,7 +48,7 @@ export const daemonSetController: Controller = {
       return meta(dsInf.get(key) ?? { metadata: {} }).uid === ref.uid ? key : undefined;
     };
     const enqueueMatching = (pod: Obj) => {
-      for (const ds of dsInf.byIndex("namespace", meta(pod).namespace ?? "") as Obj[]) if (selects(ds, meta(pod).labels)) queue.add(objectKey(ds));
+      for (const ds of dsInf.byIndex("namespace", meta(pod).namespace ?? "") as Obj[]) if (matches(selectorOf(ds), pod)) queue.add(objectKey(ds));
     };
     const podGone = (pod: Obj) => {
       const key = dsKeyOf(pod);
@@ -113,7 +112,7 @@ export const daemonSetController: Controller = {
       for (const pod of podInf.byIndex("namespace", meta(ds).namespace ?? "") as Obj[]) {
         const ref = controllerOf(pod);
         if (ref && ref.uid !== meta(ds).uid) continue;
-        const matching = selects(ds, meta(pod).labels);
+        const matching = matches(selectorOf(ds), pod);
         if (ref) {
           if (matching) owned.push(pod);
           else if (!meta(ds).deletionTimestamp) {
@@ -243,7 +242,7 @@ export const daemonSetController: Controller = {
       const histories = (crInf.byIndex("namespace", meta(ds).namespace ?? "") as Obj[]).filter((h) => controllerOf(h)?.uid === meta(ds).uid);
       let current: Obj;
       try {
-        current = await ensureCurrentRevision(ctx.api, ds, histories, revisionData(ds), daemonSetHash(ds));
+        current = await ensureCurrentRevision(ctx.api, ds, histories, revisionData(ds), templateRevisionHash(ds));
       } catch (e) {
         if (!(e instanceof RevisionCollision)) throw e;
         // A hash collision: count it, so the next hash (and revision name) differs.
@@ -252,7 +251,7 @@ export const daemonSetController: Controller = {
         await ctx.api.updateStatus(DAEMONSETS, meta(ds).namespace!, bumped);
         throw e;
       }
-      const hash = meta(current).labels?.[REVISION_HASH_LABEL] ?? daemonSetHash(ds);
+      const hash = meta(current).labels?.[REVISION_HASH_LABEL] ?? templateRevisionHash(ds);
       let byNode = podsByNode(pods);
       if (!expectations.satisfied(key)) {
         await storeStatus(ds, daemonSetStatusCounts(ds, nodes, byNode, hash, now), false);

@@ -7,7 +7,7 @@
  * the partition), OrderedReady stopping at the first pod that is not yet
  * healthy, and the status counts.
  */
-import { REVISION_HASH_LABEL } from "./daemonset-util.ts";
+import { REVISION_HASH_LABEL } from "./controller-history.ts";
 import { clone, isPodAvailable, isPodReady, meta, type Obj } from "./util.ts";
 
 export const POD_NAME_LABEL = "statefulset.kubernetes.io/pod-name";

@@ -10,11 +10,12 @@
  * event per claim and no pods, as kube's controller when claims cannot be made.
  */
 import { objectKey, type ResourceRef, type WorkQueue } from "@kubeactor/client";
-import { CONTROLLERREVISIONS, RevisionCollision, deleteRevisions, ensureCurrentRevision, revisionsToDelete } from "./controller-history.ts";
-import { REVISION_HASH_LABEL, daemonSetHash, revisionData, selects } from "./daemonset-util.ts";
+import {
+  CONTROLLERREVISIONS, REVISION_HASH_LABEL, RevisionCollision, deleteRevisions, ensureCurrentRevision, revisionData, revisionsToDelete, templateRevisionHash,
+} from "./controller-history.ts";
 import { type Controller, PODS } from "./runtime.ts";
 import { planStatefulSet, podNameFor, podRevision, statefulPodFor, statefulSetStatus, templateOfRevision } from "./statefulset-util.ts";
-import { clone, controllerOf, controllerRef, isAlreadyExists, isNotFound, jsonEqual, meta, type Obj } from "./util.ts";
+import { clone, controllerOf, controllerRef, isAlreadyExists, isNotFound, jsonEqual, matches, meta, type Obj, selectorOf } from "./util.ts";
 
 export const STATEFULSETS: ResourceRef = { group: "apps", version: "v1", resource: "statefulsets" };
 const PVCS: ResourceRef = { group: "", version: "v1", resource: "persistentvolumeclaims" };
@@ -41,7 +42,7 @@ export const statefulSetController: Controller = {
       const key = setKeyOf(pod);
       if (key) return queue.add(key);
       if (controllerOf(pod)) return;
-      for (const set of setInf.byIndex("namespace", meta(pod).namespace ?? "") as Obj[]) if (selects(set, meta(pod).labels)) queue.add(objectKey(set));
+      for (const set of setInf.byIndex("namespace", meta(pod).namespace ?? "") as Obj[]) if (matches(selectorOf(set), pod)) queue.add(objectKey(set));
     };
     setInf.addHandler({ onAdd: (s) => queue.add(objectKey(s)), onUpdate: (_, s) => queue.add(objectKey(s)), onDelete: (s) => queue.add(objectKey(s)) });
     podInf.addHandler({
@@ -61,7 +62,7 @@ export const statefulSetController: Controller = {
       for (const pod of podInf.byIndex("namespace", meta(set).namespace ?? "") as Obj[]) {
         const ref = controllerOf(pod);
         if (ref && ref.uid !== meta(set).uid) continue;
-        const matching = selects(set, meta(pod).labels);
+        const matching = matches(selectorOf(set), pod);
         if (ref && matching) owned.push(pod);
         else if (ref) {
           const released = clone(pod);
@@ -123,7 +124,7 @@ export const statefulSetController: Controller = {
       const histories = (crInf.byIndex("namespace", meta(set).namespace ?? "") as Obj[]).filter((h) => controllerOf(h)?.uid === meta(set).uid);
       let update: Obj;
       try {
-        update = await ensureCurrentRevision(ctx.api, set, histories, revisionData(set), daemonSetHash(set));
+        update = await ensureCurrentRevision(ctx.api, set, histories, revisionData(set), templateRevisionHash(set));
       } catch (e) {
         if (!(e instanceof RevisionCollision)) throw e;
         const bumped = clone(set);
