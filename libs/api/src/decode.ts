@@ -197,6 +197,8 @@ export function decodeObject(info: ResourceInfo, json: unknown): DecodeResult {
     };
   }
   const input = stripNulls(json) as Record<string, unknown>;
+  // A ControllerRevision's data is a RawExtension: kube keeps its bytes as sent, nulls included (kubectl compares them).
+  if (info.kind === "ControllerRevision" && (json as Record<string, unknown>)["data"] !== undefined) input["data"] = structuredClone((json as Record<string, unknown>)["data"]);
   const causes: FieldCause[] = [];
   const apiVersion = input["apiVersion"];
   const kind = input["kind"];

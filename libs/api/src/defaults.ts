@@ -11,6 +11,8 @@ import { defaultRbacBinding } from "./validation-rbac.ts";
 import { defaultIngressClass, defaultNetworkPolicy } from "./validation-networking.ts";
 import { defaultPersistentVolume, defaultPersistentVolumeClaim, defaultStorageClass, prepareStorageForCreate } from "./validation-storage.ts";
 import { type Obj, isObj, objAt, objects } from "./plain.ts";
+import { rfc3339 } from "./time.ts";
+import { defaultDaemonSet, defaultStatefulSet, prepareDaemonSetCreate, prepareDaemonSetUpdate, prepareStatefulSetCreate } from "./validation-apps.ts";
 
 const setIfAbsent = (o: Obj, key: string, value: unknown): void => {
   if (o[key] === undefined || o[key] === "") o[key] = value;
@@ -326,10 +328,17 @@ export const generateJobSelector = (job: Obj): void => {
  */
 export function prepareForCreate(info: ResourceInfo, obj: Record<string, unknown>): void {
   if (info.group === "" && (info.kind === "PersistentVolume" || info.kind === "PersistentVolumeClaim"))
-    prepareStorageForCreate(info.kind, obj, new Date().toISOString().replace(/\.\d+Z$/, "Z"));
+    prepareStorageForCreate(info.kind, obj, rfc3339());
+  if (info.group === "apps" && info.kind === "DaemonSet") return prepareDaemonSetCreate(obj);
+  if (info.group === "apps" && info.kind === "StatefulSet") return prepareStatefulSetCreate(obj);
   if (info.group !== "batch") return;
   if (info.kind === "Job" || info.kind === "CronJob") obj["status"] = {};
   if (info.kind === "Job") generateJobSelector(obj);
+}
+
+/** What registry strategies do on update before validation (PrepareForUpdate) beyond generation: a DaemonSet's template generation. */
+export function prepareForUpdate(info: ResourceInfo, obj: Record<string, unknown>, old: Record<string, unknown>): void {
+  if (info.group === "apps" && info.kind === "DaemonSet") prepareDaemonSetUpdate(obj, old);
 }
 
 const byKind: Record<string, (o: Obj) => void> = {
@@ -341,6 +350,14 @@ const byKind: Record<string, (o: Obj) => void> = {
   "v1/Secret": (s) => setIfAbsent(s, "type", "Opaque"),
   "apps/v1/Deployment": defaultDeployment,
   "apps/v1/ReplicaSet": defaultReplicaSet,
+  "apps/v1/StatefulSet": (sts) => {
+    defaultStatefulSet(sts);
+    defaultTemplate(objAt(sts, "spec"));
+  },
+  "apps/v1/DaemonSet": (ds) => {
+    defaultDaemonSet(ds);
+    defaultTemplate(objAt(ds, "spec"));
+  },
   "policy/v1/PodDisruptionBudget": defaultPodDisruptionBudget,
   "batch/v1/Job": defaultJob,
   "autoscaling/v1/HorizontalPodAutoscaler": defaultHorizontalPodAutoscaler,

@@ -16,6 +16,7 @@ export * from "./resources/metrics.ts";
 export * from "./resources/batch.ts";
 export * from "./resources/storage.ts";
 export * from "./resources/autoscaling.ts";
+export * from "./resources/workloads.ts";
 export * from "./cron.ts";
 export * from "./registry.ts";
 export * from "./decode.ts";

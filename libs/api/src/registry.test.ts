@@ -7,7 +7,7 @@ describe("registry", () => {
     expect(new Set(keys).size).toBe(keys.length);
     const short = Object.fromEntries(resources.map((r) => [`${r.group}/${r.resource}`, r.shortNames.join(",")]));
     expect(short).toMatchObject({ "/pods": "po", "/services": "svc", "apps/deployments": "deploy", "apps/replicasets": "rs", "/namespaces": "ns", "/nodes": "no", "/configmaps": "cm", "/events": "ev", "/serviceaccounts": "sa", "/endpoints": "ep", "/secrets": "", "coordination.k8s.io/leases": "" });
-    expect(resources.filter((r) => r.categories.includes("all")).map((r) => r.resource).sort()).toEqual(["cronjobs", "deployments", "horizontalpodautoscalers", "jobs", "pods", "replicasets", "services"]);
+    expect(resources.filter((r) => r.categories.includes("all")).map((r) => r.resource).sort()).toEqual(["cronjobs", "daemonsets", "deployments", "horizontalpodautoscalers", "jobs", "pods", "replicasets", "services", "statefulsets"]);
   });
 
   it("finds by path and by kind", () => {

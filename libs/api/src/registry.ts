@@ -7,6 +7,7 @@ import type * as Schema from "effect/Schema";
 import { Deployment, ReplicaSet } from "./resources/apps.ts";
 import { HorizontalPodAutoscaler } from "./resources/autoscaling.ts";
 import { CronJob, Job } from "./resources/batch.ts";
+import { ControllerRevision, DaemonSet, StatefulSet } from "./resources/workloads.ts";
 import { ConfigMap, Endpoints, Event, Namespace, Node, Secret, Service, ServiceAccount } from "./resources/core.ts";
 import { EndpointSlice } from "./resources/discovery.ts";
 import { EventsV1Event, Lease } from "./resources/misc.ts";
@@ -166,6 +167,19 @@ export const resources: readonly ResourceInfo[] = [
     group: "autoscaling", version: "v1", resource: "horizontalpodautoscalers", singular: "horizontalpodautoscaler", kind: "HorizontalPodAutoscaler",
     namespaced: true, shortNames: ["hpa"], categories: ["all"], schema: HorizontalPodAutoscaler, hasGeneration: true,
     subresources: [status("autoscaling", "v1", "HorizontalPodAutoscaler")],
+  }),
+  info({
+    group: "apps", version: "v1", resource: "daemonsets", singular: "daemonset", kind: "DaemonSet", namespaced: true,
+    shortNames: ["ds"], categories: ["all"], schema: DaemonSet, hasGeneration: true, subresources: [status("apps", "v1", "DaemonSet")],
+  }),
+  info({
+    group: "apps", version: "v1", resource: "statefulsets", singular: "statefulset", kind: "StatefulSet", namespaced: true,
+    shortNames: ["sts"], categories: ["all"], schema: StatefulSet, hasGeneration: true,
+    subresources: [scale, status("apps", "v1", "StatefulSet")],
+  }),
+  info({
+    group: "apps", version: "v1", resource: "controllerrevisions", singular: "controllerrevision", kind: "ControllerRevision", namespaced: true,
+    schema: ControllerRevision, hasGeneration: false,
   }),
   info({
     group: "batch", version: "v1", resource: "jobs", singular: "job", kind: "Job", namespaced: true,

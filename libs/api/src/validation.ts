@@ -21,6 +21,9 @@ import {
   validateStorageClassUpdate,
 } from "./validation-storage.ts";
 import { validateHorizontalPodAutoscaler } from "./validation-autoscaling.ts";
+import {
+  validateControllerRevision, validateControllerRevisionUpdate, validateDaemonSet, validateDaemonSetUpdate, validateStatefulSet, validateStatefulSetUpdate,
+} from "./validation-apps.ts";
 import type { FieldCause } from "./status.ts";
 import { type Obj, isObj, objects } from "./plain.ts";
 
@@ -153,7 +156,7 @@ export const isValidPortName = (port: string): string[] => {
 };
 export const PORT_RANGE = "must be between 1 and 65535, inclusive";
 export const isValidPortNum = (p: unknown): boolean => typeof p === "number" && Number.isInteger(p) && p >= 1 && p <= 65535;
-const nonNegative = (field: string, v: unknown): FieldCause[] =>
+export const nonNegative = (field: string, v: unknown): FieldCause[] =>
   typeof v === "number" && v < 0 ? [invalidCause(field, v, "must be greater than or equal to 0")] : [];
 
 /** Total annotation size limit (keys + values), 256 KiB. */
@@ -169,6 +172,8 @@ const nameValidatorFor = (info: ResourceInfo): NameValidator => {
   if (info.group === "" && info.kind === "Service") return isDNS1035Label;
   // Roles and bindings (minimalNameRequirements): `system:controller:x` is a valid name.
   if (info.group === RBAC_GROUP) return isValidPathSegmentName;
+  // ValidateStatefulSetName is NameIsDNSLabel: pod names and hostnames are <name>-<ordinal>.
+  if (info.group === "apps" && info.kind === "StatefulSet") return isDNS1123Label;
   return isDNS1123Subdomain;
 };
 
@@ -182,7 +187,7 @@ export const validateLabels = (labels: unknown, field: string): FieldCause[] => 
   return out;
 };
 
-const validateAnnotations = (annotations: unknown, field: string): FieldCause[] => {
+export const validateAnnotations = (annotations: unknown, field: string): FieldCause[] => {
   const out: FieldCause[] = [];
   if (!isObj(annotations)) return out;
   let size = 0;
@@ -400,14 +405,14 @@ export const validatePodSpec = (spec: unknown, field: string): FieldCause[] => {
 
 // ---- apps ----
 
-const PERCENT_ERROR = regexError("a valid percent string must be a numeric string followed by an ending '%'", "[0-9]+%", "1%", "93%");
-const intOrPercent = (v: unknown): number | undefined => {
+export const PERCENT_ERROR = regexError("a valid percent string must be a numeric string followed by an ending '%'", "[0-9]+%", "1%", "93%");
+export const intOrPercent = (v: unknown): number | undefined => {
   if (typeof v === "number") return v;
   if (typeof v === "string" && /^[0-9]+%$/.test(v)) return Number(v.slice(0, -1));
   return undefined;
 };
 
-const validateIntOrPercent = (v: unknown, field: string): FieldCause[] => {
+export const validateIntOrPercent = (v: unknown, field: string): FieldCause[] => {
   if (v === undefined) return [];
   if (typeof v === "string" && !/^[0-9]+%$/.test(v)) return [invalidCause(field, v, PERCENT_ERROR)];
   const n = intOrPercent(v);
@@ -855,6 +860,15 @@ export function validateObject(info: ResourceInfo, obj: Record<string, unknown>,
     case "apps/ReplicaSet":
       out.push(...validateReplicaSetLike(obj, "ReplicaSet"));
       break;
+    case "apps/DaemonSet":
+      out.push(...validateDaemonSet(obj));
+      break;
+    case "apps/ControllerRevision":
+      out.push(...validateControllerRevision(obj));
+      break;
+    case "apps/StatefulSet":
+      out.push(...validateStatefulSet(obj));
+      break;
     case "/Service":
       out.push(...validateService(obj));
       break;
@@ -966,6 +980,15 @@ export function validateUpdate(info: ResourceInfo, newObj: Record<string, unknow
       break;
     case "/Pod":
       out.push(...validatePodSpecUpdate(newObj["spec"], oldObj["spec"]));
+      break;
+    case "apps/DaemonSet":
+      out.push(...validateDaemonSetUpdate(newObj, oldObj));
+      break;
+    case "apps/ControllerRevision":
+      out.push(...validateControllerRevisionUpdate(newObj, oldObj));
+      break;
+    case "apps/StatefulSet":
+      out.push(...validateStatefulSetUpdate(newObj, oldObj));
       break;
     case "batch/Job":
       out.push(...validateJobUpdate(ns, os));

@@ -11,6 +11,7 @@ import {
   decodeObject,
   invalid,
   prepareForCreate,
+  prepareForUpdate,
   type ResourceInfo,
   validateObject,
   validateUpdate,
@@ -189,6 +190,7 @@ export const prepareUpdate = (info: ResourceInfo, body: Obj, current: Obj, part:
     const gen = old.generation ?? 1;
     next.generation = part === "main" && !sameJson(specPart(obj), specPart(current)) ? gen + 1 : gen;
   } else delete next.generation;
+  if (part === "main") prepareForUpdate(info, obj, current);
   throwIfInvalid(info, obj, [...validateObject(info, obj), ...validateUpdate(info, obj, current)]);
   return obj;
 };

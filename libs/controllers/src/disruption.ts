@@ -10,15 +10,17 @@
  * `stale-pod:` key. The decisions are the pure functions of disruption-util.ts.
  *
  * Percentages count against the owners' scale: a ReplicaSet's replicas, or
- * its Deployment's when the ReplicaSet belongs to one. Other owners
- * (StatefulSet, ReplicationController, custom scale subresources) are not
- * served here, so their pods make the budget fail safe (SyncFailed).
+ * its Deployment's when the ReplicaSet belongs to one, or a StatefulSet's
+ * replicas. Other owners (DaemonSets — kube has no finder for them either —,
+ * ReplicationControllers, custom scale subresources) make the budget fail
+ * safe (SyncFailed).
  */
 import { rfc3339 } from "@kubeactor/api";
 import type { ResourceRef } from "@kubeactor/client";
 import { objectKey } from "@kubeactor/client";
 import { decideBudget, failSafeStatus, type ScaleFinder, selectsPod, staleDisruptionWait } from "./disruption-util.ts";
 import { type Controller, DEPLOYMENTS, PODS, REPLICASETS } from "./runtime.ts";
+import { STATEFULSETS } from "./statefulset.ts";
 import { controllerOf, isNotFound, meta, type Obj } from "./util.ts";
 
 export const PODDISRUPTIONBUDGETS: ResourceRef = { group: "policy", version: "v1", resource: "poddisruptionbudgets" };
@@ -33,6 +35,7 @@ export const disruptionController: Controller = {
     const podInf = ctx.informer(PODS);
     const rsInf = ctx.informer(REPLICASETS);
     const depInf = ctx.informer(DEPLOYMENTS);
+    const stsInf = ctx.informer(STATEFULSETS);
     const events = ctx.recorder(COMPONENT);
 
     const budgetsIn = (namespace: string) => pdbInf.byIndex("namespace", namespace) as Obj[];
@@ -69,12 +72,17 @@ export const disruptionController: Controller = {
     };
     rsInf.addHandler({ onAdd: enqueueNamespace, onUpdate: scaleChanged, onDelete: enqueueNamespace });
     depInf.addHandler({ onAdd: enqueueNamespace, onUpdate: scaleChanged, onDelete: enqueueNamespace });
+    stsInf.addHandler({ onAdd: enqueueNamespace, onUpdate: scaleChanged, onDelete: enqueueNamespace });
 
-    /** The finders of upstream for the kinds served here: Deployment (through its ReplicaSet), then ReplicaSet. */
+    /** The finders of upstream for the kinds served here: Deployment (through its ReplicaSet), ReplicaSet, StatefulSet. */
     const findScale: ScaleFinder = (pod) => {
       const ref = controllerOf(pod);
-      if (ref?.kind !== "ReplicaSet") return undefined;
       const ns = meta(pod).namespace;
+      if (ref?.kind === "StatefulSet") {
+        const sts = stsInf.get(`${ns}/${ref.name}`) as Obj | undefined;
+        return sts && meta(sts).uid === ref.uid ? { uid: ref.uid, scale: sts.spec?.replicas ?? 1 } : undefined;
+      }
+      if (ref?.kind !== "ReplicaSet") return undefined;
       const rs = rsInf.get(`${ns}/${ref.name}`) as Obj | undefined;
       if (!rs || meta(rs).uid !== ref.uid) return undefined;
       const owner = controllerOf(rs);

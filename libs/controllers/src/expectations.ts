@@ -30,6 +30,11 @@ export class Expectations {
     this.byKey.set(key, { add: 0, deletes: new Set(podKeys), at: Date.now() });
   }
 
+  /** SetExpectations with both halves at once (the DaemonSet controller creates and deletes in one sync). */
+  expect(key: string, creations: number, podKeys: readonly string[]): void {
+    this.byKey.set(key, { add: creations, deletes: new Set(podKeys), at: Date.now() });
+  }
+
   creationObserved(key: string): void {
     const e = this.byKey.get(key);
     if (e) e.add--;

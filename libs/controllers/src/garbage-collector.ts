@@ -18,7 +18,7 @@ import { clone, isNotFound, jsonEqual, meta, type Obj, type OwnerReference } fro
 
 const core = (resource: string): ResourceRef => ({ group: "", version: "v1", resource });
 /** The resources whose owner references are followed. */
-export const GC_RESOURCES: readonly ResourceRef[] = [PODS, REPLICASETS, DEPLOYMENTS, SERVICEACCOUNTS, core("configmaps"), core("secrets"), core("services"), core("endpoints"), { group: "discovery.k8s.io", version: "v1", resource: "endpointslices" }, { group: "batch", version: "v1", resource: "jobs" }, { group: "batch", version: "v1", resource: "cronjobs" }];
+export const GC_RESOURCES: readonly ResourceRef[] = [PODS, REPLICASETS, DEPLOYMENTS, SERVICEACCOUNTS, core("configmaps"), core("secrets"), core("services"), core("endpoints"), { group: "discovery.k8s.io", version: "v1", resource: "endpointslices" }, { group: "batch", version: "v1", resource: "jobs" }, { group: "batch", version: "v1", resource: "cronjobs" }, { group: "apps", version: "v1", resource: "daemonsets" }, { group: "apps", version: "v1", resource: "statefulsets" }, { group: "apps", version: "v1", resource: "controllerrevisions" }];
 
 const ORPHAN = "orphan";
 const FOREGROUND = "foregroundDeletion";

@@ -27,6 +27,8 @@ import { endpointSliceMirroringController } from "./endpointslice-mirroring.ts";
 import { garbageCollector } from "./garbage-collector.ts";
 import { jobController } from "./job.ts";
 import { cronJobController } from "./cronjob.ts";
+import { daemonSetController } from "./daemonset.ts";
+import { statefulSetController } from "./statefulset.ts";
 import { ttlAfterFinishedController } from "./ttl-after-finished.ts";
 import { horizontalPodAutoscalerController, horizontalPodAutoscalerControllerWith, type HorizontalPodAutoscalerOptions } from "./hpa.ts";
 import { namespaceController } from "./namespace.ts";
@@ -56,6 +58,8 @@ export const CONTROLLERS: Record<string, Controller> = {
   "pvc-protection": pvcProtectionController,
   "pv-protection": pvProtectionController,
   horizontalpodautoscaling: horizontalPodAutoscalerController,
+  daemonset: daemonSetController,
+  statefulset: statefulSetController,
 };
 
 /** kube-controller-manager's `--controllers` syntax: `*`, names, `-name` to leave one out. */

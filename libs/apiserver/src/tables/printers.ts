@@ -775,6 +775,77 @@ const printDeployment: Printer = (o, now) => {
   };
 };
 
+// ---- daemonsets, statefulsets, controllerrevisions (apps/v1) ----
+const daemonSetColumns = [
+  nameCol(),
+  col("Desired", "integer", "The total number of nodes that should be running the daemon pod (including nodes correctly running the daemon pod). More info: https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/"),
+  col("Current", "integer", "The number of nodes that are running at least 1 daemon pod and are supposed to run the daemon pod. More info: https://kubernetes.io/docs/concepts/workloads/controllers/daemonset/"),
+  col("Ready", "integer", "numberReady is the number of nodes that should be running the daemon pod and have one or more of the daemon pod running with a Ready Condition."),
+  col("Up-to-date", "integer", "The total number of nodes that are running updated daemon pod"),
+  col("Available", "integer", "The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and available (ready for at least spec.minReadySeconds)"),
+  col("Node Selector", "string", "NodeSelector is a selector which must be true for the pod to fit on a node. Selector which must match a node's labels for the pod to be scheduled on that node. More info: https://kubernetes.io/docs/concepts/configuration/assign-pod-node/"),
+  ageCol(),
+  col("Containers", "string", D.containers, 1),
+  col("Images", "string", D.images, 1),
+  col("Selector", "string", "A label query over pods that are managed by the daemon set. Must match in order to be controlled. It must match the pod template's labels. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors", 1),
+];
+
+const printDaemonSet: Printer = (o, now) => {
+  const spec = rec(o.spec);
+  const status = rec(o.status);
+  const podSpec = rec(rec(spec.template).spec);
+  const [names, images] = layoutContainerCells(podSpec.containers);
+  return {
+    cells: [
+      nameOf(o),
+      int(status.desiredNumberScheduled),
+      int(status.currentNumberScheduled),
+      int(status.numberReady),
+      int(status.updatedNumberScheduled),
+      int(status.numberAvailable),
+      formatLabels(podSpec.nodeSelector),
+      ageOf(o, now),
+      names,
+      images,
+      formatApiLabelSelector(spec.selector),
+    ],
+  };
+};
+
+const statefulSetColumns = [
+  nameCol(),
+  col("Ready", "string", "Number of the pod with ready state"),
+  ageCol(),
+  col("Containers", "string", D.containers, 1),
+  col("Images", "string", D.images, 1),
+];
+
+const printStatefulSet: Printer = (o, now) => {
+  const spec = rec(o.spec);
+  const [names, images] = layoutContainerCells(rec(rec(spec.template).spec).containers);
+  return { cells: [nameOf(o), `${int(rec(o.status).readyReplicas)}/${desiredReplicas(spec)}`, ageOf(o, now), names, images] };
+};
+
+const controllerRevisionColumns = [
+  nameCol(),
+  col("Controller", "string", "Controller of the object"),
+  col("Revision", "string", "Revision indicates the revision of the state represented by Data."),
+  ageCol(),
+];
+
+/** printControllerRevision: the controller as `<kind>.<group>/<name>` in lower case (formatResourceName with kind), `<none>` without one. */
+const printControllerRevision: Printer = (o, now) => {
+  const ref = arr(rec(o.metadata).ownerReferences).map(rec).find((r) => r.controller === true);
+  let controller = "<none>";
+  if (ref) {
+    const apiVersion = str(ref.apiVersion);
+    const group = apiVersion.includes("/") ? apiVersion.slice(0, apiVersion.indexOf("/")) : "";
+    const kind = str(ref.kind);
+    controller = kind ? `${(group ? `${kind}.${group}` : kind).toLowerCase()}/${str(ref.name)}` : str(ref.name);
+  }
+  return { cells: [nameOf(o), controller, int(o.revision), ageOf(o, now)] };
+};
+
 // ---- jobs, cronjobs (batch/v1) ----
 const JOB_SELECTOR_DOC =
   "A label query over pods that should match the pod count. Normally, the system sets this field for you. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#label-selectors";
@@ -886,6 +957,9 @@ export const printers: ReadonlyMap<string, PrinterEntry> = new Map<string, Print
   ["coordination.k8s.io/leases", { columns: leaseColumns, print: printLease }],
   ["apps/replicasets", { columns: replicaSetColumns, print: printReplicaSet }],
   ["apps/deployments", { columns: deploymentColumns, print: printDeployment }],
+  ["apps/daemonsets", { columns: daemonSetColumns, print: printDaemonSet }],
+  ["apps/statefulsets", { columns: statefulSetColumns, print: printStatefulSet }],
+  ["apps/controllerrevisions", { columns: controllerRevisionColumns, print: printControllerRevision }],
   ["batch/jobs", { columns: jobColumns, print: printJob }],
   ["batch/cronjobs", { columns: cronJobColumns, print: printCronJob }],
   ["autoscaling/horizontalpodautoscalers", { columns: horizontalPodAutoscalerColumns, print: printHorizontalPodAutoscaler }],
