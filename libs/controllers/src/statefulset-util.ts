@@ -31,11 +31,35 @@ export const templateOfRevision = (revision: Obj): any => {
 };
 
 /** newVersionedStatefulSetPod: the template's pod with its identity (name, hostname, subdomain, labels) and revision. */
+/** getPersistentVolumeClaimName: `<template>-<set>-<ordinal>`, the claim a pod of this ordinal keeps for ever. */
+export const claimNameFor = (set: Obj, templateName: string, ordinal: number): string => `${templateName}-${podNameFor(set, ordinal)}`;
+
+/** getPersistentVolumeClaims: each volumeClaimTemplate as the claim of this ordinal, labelled with the set's selector. */
+export const statefulClaimsFor = (set: Obj, ordinal: number): Obj[] =>
+  ((set.spec?.volumeClaimTemplates ?? []) as any[]).map((t) => ({
+    apiVersion: "v1",
+    kind: "PersistentVolumeClaim",
+    metadata: {
+      ...clone(t.metadata ?? {}),
+      name: claimNameFor(set, t.metadata?.name ?? "", ordinal),
+      namespace: meta(set).namespace,
+      labels: { ...(t.metadata?.labels ?? {}), ...(set.spec?.selector?.matchLabels ?? {}) },
+    },
+    spec: clone(t.spec ?? {}),
+  })) as unknown as Obj[];
+
 export const statefulPodFor = (set: Obj, template: any, revisionName: string, ordinal: number, ownerRef: unknown): Obj => {
   const name = podNameFor(set, ordinal);
   const spec = clone(template.spec ?? {});
   spec.hostname = name;
   if (set.spec?.serviceName) spec.subdomain = set.spec.serviceName;
+  // updateStorage: a claim template's volume replaces a template volume of the same name.
+  const claims = ((set.spec?.volumeClaimTemplates ?? []) as any[]).map((t) => t.metadata?.name ?? "");
+  if (claims.length > 0)
+    spec.volumes = [
+      ...((spec.volumes ?? []) as { name: string }[]).filter((v) => !claims.includes(v.name)),
+      ...claims.map((c) => ({ name: c, persistentVolumeClaim: { claimName: claimNameFor(set, c, ordinal) } })),
+    ];
   return {
     apiVersion: "v1",
     kind: "Pod",

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ordinalOf, planStatefulSet, statefulPodFor, statefulSetStatus, templateOfRevision } from "./statefulset-util.ts";
+import { ordinalOf, planStatefulSet, statefulClaimsFor, statefulPodFor, statefulSetStatus, templateOfRevision } from "./statefulset-util.ts";
 import type { Obj } from "./util.ts";
 
 const T0 = Date.parse("2025-01-01T00:00:00Z");
@@ -85,6 +85,23 @@ describe("stateful pods and status", () => {
     expect(ordinalOf(set(), body)).toBe(2);
     expect(ordinalOf(set(), { metadata: { name: "web-02" } } as Obj)).toBeUndefined();
     expect(ordinalOf(set(), { metadata: { name: "webby-1" } } as Obj)).toBeUndefined();
+  });
+
+  it("makes a claim per template and ordinal, and mounts it in place of a template volume of the same name", () => {
+    const withClaims = set({ volumeClaimTemplates: [{ metadata: { name: "data", labels: { tier: "db" } }, spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } } }] });
+    expect(statefulClaimsFor(withClaims, 1)).toEqual([
+      {
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: { name: "data-web-1", namespace: "default", labels: { tier: "db", app: "web" } },
+        spec: { accessModes: ["ReadWriteOnce"], resources: { requests: { storage: "1Gi" } } },
+      },
+    ]);
+    const template = { metadata: { labels: { app: "web" } }, spec: { containers: [], volumes: [{ name: "data", emptyDir: {} }, { name: "tmp", emptyDir: {} }] } };
+    expect(statefulPodFor(withClaims, template, "web-abc", 1, { kind: "StatefulSet" }).spec.volumes).toEqual([
+      { name: "tmp", emptyDir: {} },
+      { name: "data", persistentVolumeClaim: { claimName: "data-web-1" } },
+    ]);
   });
 
   it("counts replicas, ready, available, current and updated, and completes the rollout", () => {

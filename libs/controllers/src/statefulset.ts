@@ -5,16 +5,17 @@
  * ordinal, and rolled from the highest ordinal down to the partition
  * (RollingUpdate) or only where the user deleted a pod (OnDelete). The
  * template's revisions live in ControllerRevisions; each pod's
- * `controller-revision-hash` label names its revision. kubeactor serves no
- * PersistentVolumeClaims: a set with volumeClaimTemplates gets a FailedCreate
- * event per claim and no pods, as kube's controller when claims cannot be made.
+ * `controller-revision-hash` label names its revision. Each
+ * volumeClaimTemplate becomes the claim `<template>-<set>-<ordinal>`, created
+ * before its pod and mounted by it; claims outlive their pods (the Retain
+ * retention policy: scaled-down or deleted sets keep their data).
  */
 import { objectKey, type ResourceRef, type WorkQueue } from "@kubeactor/client";
 import {
   CONTROLLERREVISIONS, REVISION_HASH_LABEL, RevisionCollision, deleteRevisions, ensureCurrentRevision, revisionData, revisionsToDelete, templateRevisionHash,
 } from "./controller-history.ts";
 import { type Controller, PODS } from "./runtime.ts";
-import { planStatefulSet, podNameFor, podRevision, statefulPodFor, statefulSetStatus, templateOfRevision } from "./statefulset-util.ts";
+import { planStatefulSet, podNameFor, podRevision, statefulClaimsFor, statefulPodFor, statefulSetStatus, templateOfRevision } from "./statefulset-util.ts";
 import { clone, controllerOf, controllerRef, isAlreadyExists, isNotFound, jsonEqual, matches, meta, type Obj, selectorOf } from "./util.ts";
 
 export const STATEFULSETS: ResourceRef = { group: "apps", version: "v1", resource: "statefulsets" };
@@ -77,15 +78,15 @@ export const statefulSetController: Controller = {
       return owned;
     };
 
-    /** createPersistentVolumeClaims: each claim template's claim must exist before the pod; here the create always fails. */
-    const createClaims = async (set: Obj, podName: string): Promise<void> => {
-      for (const t of (set.spec?.volumeClaimTemplates ?? []) as Obj[]) {
-        const claim = `${t.metadata?.name ?? ""}-${podName}`;
+    /** createPersistentVolumeClaims: each claim template's claim exists before the pod (an existing claim is kept, data and all). */
+    const createClaims = async (set: Obj, ordinal: number): Promise<void> => {
+      for (const claim of statefulClaimsFor(set, ordinal)) {
         try {
-          await ctx.api.create(PVCS, meta(set).namespace!, { apiVersion: "v1", kind: "PersistentVolumeClaim", metadata: { name: claim, labels: set.spec?.selector?.matchLabels ?? {} }, spec: t.spec ?? {} });
+          await ctx.api.create(PVCS, meta(set).namespace!, claim);
+          void events.record(set, "Normal", "SuccessfulCreate", `create Claim ${meta(claim).name} Pod ${podNameFor(set, ordinal)} in StatefulSet ${meta(set).name} success`);
         } catch (e) {
           if (isAlreadyExists(e)) continue;
-          void events.record(set, "Warning", "FailedCreate", `create Claim ${claim} for Pod ${podName} in StatefulSet ${meta(set).name} failed error: ${(e as Error).message}`);
+          void events.record(set, "Warning", "FailedCreate", `create Claim ${meta(claim).name} for Pod ${podNameFor(set, ordinal)} in StatefulSet ${meta(set).name} failed error: ${(e as Error).message}`);
           throw e;
         }
       }
@@ -93,7 +94,7 @@ export const statefulSetController: Controller = {
 
     const createPod = async (set: Obj, template: any, revisionName: string, ordinal: number): Promise<void> => {
       const name = podNameFor(set, ordinal);
-      await createClaims(set, name);
+      await createClaims(set, ordinal);
       try {
         await ctx.api.create(PODS, meta(set).namespace!, statefulPodFor(set, template, revisionName, ordinal, controllerRef(set)));
         void events.record(set, "Normal", "SuccessfulCreate", `create Pod ${name} in StatefulSet ${meta(set).name} successful`);
