@@ -6,11 +6,9 @@
  * image`, `rollout history` / `rollout undo` through ControllerRevisions, and
  * a cascading delete.
  */
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bus } from "@kubeactor/bus";
 import { Informer, StoreClient } from "@kubeactor/client";
@@ -18,10 +16,8 @@ import { type ControllerManager, startControllerManager } from "@kubeactor/contr
 import { type Kubelet, startKubelet } from "@kubeactor/kubelet";
 import { writeKubeconfig } from "@kubeactor/runtime";
 import { type RunningScheduler, startScheduler } from "@kubeactor/scheduler";
-import { memoryCase, startTestCluster, type TestCluster, until } from "@kubeactor/testing";
+import { type Kubectl, kubectlBinary, kubectlFor, memoryCase, startTestCluster, type TestCluster, until } from "@kubeactor/testing";
 
-const run = promisify(execFile);
-const KUBECTL = "/usr/lib/google-cloud-sdk/bin/kubectl.1.32";
 
 type Obj = any;
 
@@ -41,7 +37,7 @@ ${tolerations}      containers:
         image: ${image}
 `;
 
-describe.skipIf(!existsSync(KUBECTL))("kubectl and DaemonSets", () => {
+describe.skipIf(!existsSync(kubectlBinary(32)))("kubectl and DaemonSets", () => {
   const tc = memoryCase();
   let c: TestCluster;
   let manager: ControllerManager;
@@ -50,16 +46,9 @@ describe.skipIf(!existsSync(KUBECTL))("kubectl and DaemonSets", () => {
   let dir: string;
   const connect = async (name: string) => new Bus(await tc.connect(name), { log: () => {} });
 
-  const kubectl = async (...args: string[]) => {
-    const cache = mkdtempSync(join(tmpdir(), "kubectl-cache-"));
-    try {
-      return (await run(KUBECTL, ["--kubeconfig", join(dir, "kubeconfig"), "--cache-dir", cache, ...args], { timeout: 120_000 })).stdout;
-    } finally {
-      rmSync(cache, { recursive: true, force: true });
-    }
-  };
-  const failure = (...args: string[]) => kubectl(...args).then((out) => `unexpected success: ${out}`, (e: { stderr: string }) => e.stderr);
-  const json = async (...args: string[]) => JSON.parse(await kubectl(...args, "-o", "json"));
+  let kubectl: Kubectl;
+  const failure = (...args: string[]) => kubectl.fails(...args);
+  const json = (...args: string[]) => kubectl.json(...args);
   const createFile = (name: string, yaml: string) => {
     const file = join(dir, name);
     writeFileSync(file, yaml);
@@ -86,6 +75,7 @@ describe.skipIf(!existsSync(KUBECTL))("kubectl and DaemonSets", () => {
     c = await startTestCluster(tc);
     dir = mkdtempSync(join(tmpdir(), "kubectl-ds-"));
     writeKubeconfig(join(dir, "kubeconfig"), c.url);
+    kubectl = kubectlFor({ kubeconfig: join(dir, "kubeconfig"), timeoutMs: 120_000 });
     manager = await startControllerManager({ bus: await connect("controller-manager"), controllers: ["daemonset", "garbagecollector"], log: () => {} });
     scheduler = await startScheduler({ bus: await connect("scheduler"), log: () => {} });
     kubelets.push(await startKubelet({ bus: await connect("kubelet"), nodes: 3, pullMs: 50 }));
@@ -94,6 +84,7 @@ describe.skipIf(!existsSync(KUBECTL))("kubectl and DaemonSets", () => {
     );
   }, 60_000);
   afterAll(async () => {
+    kubectl?.dispose();
     for (const k of kubelets) await k.stop();
     await scheduler?.stop();
     await manager?.stop();
@@ -157,7 +148,7 @@ describe.skipIf(!existsSync(KUBECTL))("kubectl and DaemonSets", () => {
   });
 
   it("keeps DaemonSet pods on a drained node (drain --ignore-daemonsets, the unschedulable toleration)", { timeout: 120_000 }, async () => {
-    const drained = await run(KUBECTL, ["--kubeconfig", join(dir, "kubeconfig"), "--cache-dir", mkdtempSync(join(tmpdir(), "kubectl-cache-")), "drain", "node-4", "--ignore-daemonsets"], { timeout: 120_000 });
+    const drained = await kubectl.output("drain", "node-4", "--ignore-daemonsets");
     expect(drained.stderr).toMatch(/Warning: ignoring DaemonSet-managed Pods: default\/(agent|infra)-[a-z0-9]{5}, default\/(agent|infra)-[a-z0-9]{5}/);
     expect(drained.stdout).toContain("node/node-4 drained");
     expect((await json("get", "node", "node-4")).spec.unschedulable).toBe(true);

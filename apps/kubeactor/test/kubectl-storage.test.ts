@@ -6,17 +6,13 @@
  * prints them, a pod whose claim does not exist held in ContainerCreating
  * with FailedMount, and the volume and its directory removed with the claim.
  */
-import { execFile } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort } from "@kubeactor/bus";
-import { startProcess, until, type RunningProcess } from "@kubeactor/testing";
+import { kubectlBinary, kubectlFor, startProcess, until, type RunningProcess } from "@kubeactor/testing";
 
-const run = promisify(execFile);
-const KUBECTL = "/usr/lib/google-cloud-sdk/bin/kubectl.1.32";
 
 const CLAIM = `apiVersion: v1
 kind: PersistentVolumeClaim
@@ -48,13 +44,12 @@ spec:
       claimName: ${claim}
 `;
 
-describe.skipIf(!existsSync(KUBECTL))("kubectl persistent volumes against kubeactor up", () => {
+describe.skipIf(!existsSync(kubectlBinary(32)))("kubectl persistent volumes against kubeactor up", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "kubeactor-storage-"));
   const kubeconfig = join(dataDir, "kubeconfig");
-  const cache = mkdtempSync(join(tmpdir(), "kubectl-cache-"));
   let up: RunningProcess;
 
-  const kubectl = async (...args: string[]) => (await run(KUBECTL, ["--kubeconfig", kubeconfig, "--cache-dir", cache, ...args], { timeout: 90_000 })).stdout;
+  const kubectl = kubectlFor({ kubeconfig, timeoutMs: 90_000 });
   const json = async (...args: string[]) => JSON.parse(await kubectl(...args, "-o", "json"));
   const apply = (name: string, yaml: string) => {
     const file = join(dataDir, name);
@@ -72,7 +67,7 @@ describe.skipIf(!existsSync(KUBECTL))("kubectl persistent volumes against kubeac
   afterAll(async () => {
     await up?.stop();
     rmSync(dataDir, { recursive: true, force: true });
-    rmSync(cache, { recursive: true, force: true });
+    kubectl.dispose();
   });
 
   it("serves the default StorageClass and the storage kinds in discovery", { timeout: 60_000 }, async () => {
