@@ -120,7 +120,8 @@ export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
 
   const tempDir = opts.dataDir ? undefined : mkdtempSync(join(tmpdir(), "kubeactor-kubelet-"));
   const dataDir = opts.dataDir ?? tempDir!;
-  const catalogue = new ImageCatalogue(join(dataDir, CATALOGUE_FILE), log);
+  // Looked at once a second at most: an edit of images.json applies to pods started a second later.
+  const catalogue = new ImageCatalogue(join(dataDir, CATALOGUE_FILE), log, 1000);
   const orUndefined = (e: unknown) => {
     if ((e as { status?: { code?: number } }).status?.code === 404) return undefined;
     throw e;

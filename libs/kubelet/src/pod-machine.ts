@@ -79,6 +79,8 @@ export interface PodContext {
   /** The RuntimeClass handler the sandbox runs with (`auto` without runtimeClassName). */
   handler?: string;
   sandboxReady: boolean;
+  /** This actor created the sandbox (none was left by an earlier kubelet): its containers have nothing to adopt. */
+  freshSandbox?: boolean;
   /** Every init container completed (or there were none). */
   initialized: boolean;
   initIndex: number;
@@ -137,10 +139,10 @@ export const podMachine = setup({
   actors: {
     container: containerMachine,
     /** Reuses the sandbox a previous kubelet left (same IP), else runs a new one. */
-    createSandbox: fromPromise<{ sandboxId: string; ip: string; handler: string }, { runtime: ContainerRuntime; config: PodSandboxConfig; runtimeClassName?: string; lookup: ObjectLookup }>(
+    createSandbox: fromPromise<{ sandboxId: string; ip: string; handler: string; fresh: boolean }, { runtime: ContainerRuntime; config: PodSandboxConfig; runtimeClassName?: string; lookup: ObjectLookup }>(
       async ({ input }) => {
         const existing = (await input.runtime.listPodSandboxes({ uid: input.config.uid })).find((s) => s.state === "SANDBOX_READY");
-        if (existing) return { sandboxId: existing.id, ip: existing.ip, handler: existing.config.runtimeHandler ?? HANDLER_AUTO };
+        if (existing) return { sandboxId: existing.id, ip: existing.ip, handler: existing.config.runtimeHandler ?? HANDLER_AUTO, fresh: false };
         // The RuntimeClass names the handler (the kubelet's runtimeclass manager); none → the node's default.
         let handler = HANDLER_AUTO;
         if (input.runtimeClassName) {
@@ -150,7 +152,7 @@ export const podMachine = setup({
         }
         const config = { ...input.config, runtimeHandler: handler };
         const sandboxId = await input.runtime.runPodSandbox(config);
-        return { sandboxId, ip: (await input.runtime.podSandboxStatus(sandboxId)).ip, handler };
+        return { sandboxId, ip: (await input.runtime.podSandboxStatus(sandboxId)).ip, handler, fresh: true };
       },
     ),
     /** Stops every container (SIGTERM, SIGKILL after the grace period) and removes the sandbox, freeing its IP. */
@@ -294,7 +296,13 @@ export const podMachine = setup({
         }),
         onDone: {
           target: "Initializing",
-          actions: assign(({ event }) => ({ sandboxId: event.output.sandboxId, podIP: event.output.ip, handler: event.output.handler, sandboxReady: true })),
+          actions: assign(({ event }) => ({
+            sandboxId: event.output.sandboxId,
+            podIP: event.output.ip,
+            handler: event.output.handler,
+            sandboxReady: true,
+            freshSandbox: event.output.fresh,
+          })),
         },
         onError: {
           target: "SandboxBackOff",
@@ -419,6 +427,7 @@ const containerInput = (ctx: PodContext, kind: "init" | "regular", index: number
     runtime: ctx.deps.runtime,
     record: ((type, reason, message, fieldPath) => deps.record(latest.pod, type, reason, message, fieldPath)) as Recorder,
     restartCount: restartCountOf(ctx.pod, kind === "init" ? "initContainerStatuses" : "containerStatuses", spec.name),
+    ...(ctx.freshSandbox ? { freshSandbox: true } : {}),
     ...(ctx.deps.backoff ? { backoff: ctx.deps.backoff } : {}),
     ...(ctx.deps.now ? { now: ctx.deps.now } : {}),
     ...(ctx.deps.runProbe ? { runProbe: ctx.deps.runProbe } : {}),
