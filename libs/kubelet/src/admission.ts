@@ -16,7 +16,7 @@
 import type { JsonObject } from "@kubeactor/bus";
 import {
   CycleState, ErrReasonNodeName, ErrReasonNodePorts, ErrReasonPod, NODE_AFFINITY, NODE_NAME, NODE_PORTS, NodeInfo, nodePorts,
-  type Node, type Pod, podInfoOf, podMatchesNodeSelectorAndAffinity, podRequests, TAINT_TOLERATION, tolerationsTolerateTaint,
+  type Node, type Pod, type PodInfo, podInfoOf, podMatchesNodeSelectorAndAffinity, podRequests, TAINT_TOLERATION, tolerationsTolerateTaint,
 } from "@kubeactor/scheduler";
 
 export type AdmitResult = { readonly admit: true } | { readonly admit: false; readonly reason: string; readonly message: string };
@@ -42,6 +42,19 @@ const predicateFailed = (name: string, desc: string): AdmitResult => ({ admit: f
 /** Extended resources are outside the kubernetes.io namespace (IsExtendedResourceName). */
 const isExtended = (name: string) => name.includes("/") && !name.startsWith("kubernetes.io/") && !name.startsWith("requests.");
 
+/**
+ * The admitted pods' parsed requests and ports, per pod object: each admission sums every active
+ * pod of the node, so without this a node of 30–110 pods parsed the same quantities again for
+ * every pod it admitted. A pod object is replaced (so re-parsed) only when the informer delivers
+ * a newer version.
+ */
+const infos = new WeakMap<Pod, PodInfo>();
+const infoOf = (p: Pod): PodInfo => {
+  let info = infos.get(p);
+  if (!info) infos.set(p, (info = podInfoOf(p)));
+  return info;
+};
+
 /** Every check in upstream order; the first failure is the answer. */
 const check = (pod: Pod, node: Node, active: readonly Pod[]): AdmitResult => {
   // The node's OS label counts as the kubelet's own OS whatever it says (rejectPodAdmissionBasedOnOSSelector).
@@ -53,7 +66,7 @@ const check = (pod: Pod, node: Node, active: readonly Pod[]): AdmitResult => {
   if (os !== undefined && os !== NODE_OS) return { admit: false, reason: "PodOSNotSupported", message: "Failed to admit pod as the OS field doesn't match node OS" };
 
   const info = new NodeInfo(node);
-  for (const p of active) info.addPod(podInfoOf(p));
+  for (const p of active) info.addPod(infoOf(p));
 
   // NodeResourcesFit (noderesources.Fits with every failure; the first one is reported).
   if (info.pods.size + 1 > info.allowedPodNumber) return insufficient("pods", 1, info.pods.size, info.allowedPodNumber);

@@ -56,6 +56,11 @@ export interface ContainerInput {
   readonly backoff?: Backoff;
   /** The count reported before (a restarted kubelet keeps counting). */
   readonly restartCount?: number;
+  /**
+   * The sandbox was just created, so no earlier container of this name can be in it: skip
+   * looking for one to adopt (a listContainers and an actor per container start).
+   */
+  readonly freshSandbox?: boolean;
   readonly now?: () => number;
   /** What the environment and volumes are built from (absent: no env beyond the runtime's own). */
   readonly podEnv?: PodEnvSource;
@@ -297,8 +302,11 @@ export const containerMachine = setup({
     probeStarted: true,
     probeReady: true,
   }),
-  initial: "Adopting",
+  initial: "Start",
   states: {
+    Start: {
+      always: [{ guard: ({ context }) => !!context.freshSandbox, target: "Pulling" }, { target: "Adopting" }],
+    },
     Adopting: {
       invoke: {
         src: "findContainer",

@@ -107,7 +107,10 @@ export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
   const podApi: PodApi = {
     // Replies are kept by the status writer until the informer catches up: the same shape as the cache.
     getPod: (ns, name) => api.get(PODS, ns, name).then(stripManagedFields),
-    updatePodStatus: (pod) => api.updateStatus(PODS, (pod.metadata as { namespace: string }).namespace, pod).then(stripManagedFields),
+    // Without spec: a status update keeps the stored spec whatever the body says (kube's status strategy;
+    // the kubelet itself sends a patch of status only), so a third of the bytes would be decoded, defaulted
+    // and dropped by the API server on every status write.
+    updatePodStatus: ({ spec: _spec, ...pod }) => api.updateStatus(PODS, (pod.metadata as { namespace: string }).namespace, pod).then(stripManagedFields),
     deletePod: async (ns, name, uid) => {
       try {
         await api.delete(PODS, ns, name, { gracePeriodSeconds: 0, preconditions: { uid } });
@@ -120,7 +123,8 @@ export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
 
   const tempDir = opts.dataDir ? undefined : mkdtempSync(join(tmpdir(), "kubeactor-kubelet-"));
   const dataDir = opts.dataDir ?? tempDir!;
-  const catalogue = new ImageCatalogue(join(dataDir, CATALOGUE_FILE), log);
+  // Looked at once a second at most: an edit of images.json applies to pods started a second later.
+  const catalogue = new ImageCatalogue(join(dataDir, CATALOGUE_FILE), log, 1000);
   const orUndefined = (e: unknown) => {
     if ((e as { status?: { code?: number } }).status?.code === 404) return undefined;
     throw e;

@@ -17,7 +17,7 @@
  */
 import { assign, enqueueActions, fromCallback, fromPromise, setup } from "xstate";
 import type { JsonObject } from "@kubeactor/bus";
-import type { ApiClient } from "@kubeactor/client";
+import { type ApiClient, stripManagedFields } from "@kubeactor/client";
 import { admitPod, REJECTED_PREFIX } from "./admission.ts";
 import { podMachine, podMeta, type PodApi, type PodDeps } from "./pod-machine.ts";
 import { microTime, rfc3339 } from "./runtime/clock.ts";
@@ -303,7 +303,9 @@ export const nodeMachine = setup({
             });
             if (created) return lease;
           }
-          return await ctx.api.update(LEASES, LEASE_NAMESPACE, { ...lease, spec: { ...((lease.spec as object) ?? {}), ...spec } });
+          // Kept and sent without managedFields (an update without them keeps the stored ones): the API
+          // server would otherwise decode and compare them on every renewal, every 10 s on every node.
+          return stripManagedFields(await ctx.api.update(LEASES, LEASE_NAMESPACE, { ...stripManagedFields(lease), spec: { ...((lease.spec as object) ?? {}), ...spec } }));
         } catch (e) {
           if (codeOf(e) !== 409 && codeOf(e) !== 404) throw e;
           lease = undefined;
@@ -539,7 +541,9 @@ const writeNodeStatus = async (ctx: NodeContext, node: JsonObject, signal?: Abor
   for (let attempt = 0; ; attempt++) {
     if (signal?.aborted) return;
     try {
-      await ctx.api.updateStatus(NODES, "", { ...node, status: nodeStatus(ctx, node.status as JsonObject | undefined, (ctx.now ?? Date.now)()) });
+      // Without managedFields (kept as stored) and spec (a status update keeps the stored spec), as pod statuses.
+      const { spec: _spec, ...rest } = stripManagedFields(node);
+      await ctx.api.updateStatus(NODES, "", { ...rest, status: nodeStatus(ctx, node.status as JsonObject | undefined, (ctx.now ?? Date.now)()) });
       return;
     } catch (e) {
       if (codeOf(e) !== 409 || attempt >= 4) throw e;

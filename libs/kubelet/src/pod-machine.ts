@@ -81,6 +81,8 @@ export interface PodContext {
   /** The RuntimeClass handler the sandbox runs with (`auto` without runtimeClassName). */
   handler?: string;
   sandboxReady: boolean;
+  /** This actor created the sandbox (none was left by an earlier kubelet): its containers have nothing to adopt. */
+  freshSandbox?: boolean;
   /** Every init container completed (or there were none). */
   initialized: boolean;
   initIndex: number;
@@ -129,7 +131,6 @@ export const desiredStatus = (ctx: PodContext, initializing: boolean): JsonObjec
 /** A container that has not been created yet (first attempt): the state every container starts in. */
 const isUnstarted = (v: ContainerView) => "waiting" in v.state && v.state.waiting.reason === "ContainerCreating" && v.restartCount === 0 && !("terminated" in v.lastState);
 
-
 /** How long a pod's unbound claims are waited for quietly before FailedMount (the binder acts once the pod is placed). */
 const CLAIM_GRACE_MS = 5000;
 
@@ -143,12 +144,12 @@ export const podMachine = setup({
     container: containerMachine,
     /** Reuses the sandbox a previous kubelet left (same IP), else runs a new one. */
     createSandbox: fromPromise<
-      { sandboxId: string; ip: string; handler: string },
+      { sandboxId: string; ip: string; handler: string; fresh: boolean },
       { runtime: ContainerRuntime; config: PodSandboxConfig; runtimeClassName?: string; lookup: ObjectLookup; volumes: readonly PodVolume[] }
     >(
       async ({ input, signal }) => {
         const existing = (await input.runtime.listPodSandboxes({ uid: input.config.uid })).find((s) => s.state === "SANDBOX_READY");
-        if (existing) return { sandboxId: existing.id, ip: existing.ip, handler: existing.config.runtimeHandler ?? HANDLER_AUTO };
+        if (existing) return { sandboxId: existing.id, ip: existing.ip, handler: existing.config.runtimeHandler ?? HANDLER_AUTO, fresh: false };
         // The volume manager's WaitForAttachAndMount: claims must be bound before the sandbox (throws VolumeMountError).
         await waitForClaims(input.config.namespace, input.volumes, input.lookup, { graceMs: CLAIM_GRACE_MS, signal });
         // The RuntimeClass names the handler (the kubelet's runtimeclass manager); none → the node's default.
@@ -160,7 +161,7 @@ export const podMachine = setup({
         }
         const config = { ...input.config, runtimeHandler: handler };
         const sandboxId = await input.runtime.runPodSandbox(config);
-        return { sandboxId, ip: (await input.runtime.podSandboxStatus(sandboxId)).ip, handler };
+        return { sandboxId, ip: (await input.runtime.podSandboxStatus(sandboxId)).ip, handler, fresh: true };
       },
     ),
     /** Stops every container (SIGTERM, SIGKILL after the grace period) and removes the sandbox, freeing its IP. */
@@ -305,7 +306,13 @@ export const podMachine = setup({
         }),
         onDone: {
           target: "Initializing",
-          actions: assign(({ event }) => ({ sandboxId: event.output.sandboxId, podIP: event.output.ip, handler: event.output.handler, sandboxReady: true })),
+          actions: assign(({ event }) => ({
+            sandboxId: event.output.sandboxId,
+            podIP: event.output.ip,
+            handler: event.output.handler,
+            sandboxReady: true,
+            freshSandbox: event.output.fresh,
+          })),
         },
         onError: {
           target: "SandboxBackOff",
@@ -436,6 +443,7 @@ const containerInput = (ctx: PodContext, kind: "init" | "regular", index: number
     runtime: ctx.deps.runtime,
     record: ((type, reason, message, fieldPath) => deps.record(latest.pod, type, reason, message, fieldPath)) as Recorder,
     restartCount: restartCountOf(ctx.pod, kind === "init" ? "initContainerStatuses" : "containerStatuses", spec.name),
+    ...(ctx.freshSandbox ? { freshSandbox: true } : {}),
     ...(ctx.deps.backoff ? { backoff: ctx.deps.backoff } : {}),
     ...(ctx.deps.now ? { now: ctx.deps.now } : {}),
     ...(ctx.deps.runProbe ? { runProbe: ctx.deps.runProbe } : {}),

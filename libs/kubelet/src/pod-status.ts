@@ -184,18 +184,30 @@ export const mergePodStatus = (current: JsonObject | undefined, computed: JsonOb
 
 export const sameJson = (a: unknown, b: unknown): boolean => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
-/** Order-insensitive deep equality for status objects (the store may reorder keys). */
-export const sameStatus = (a: unknown, b: unknown): boolean => JSON.stringify(canon(a)) === JSON.stringify(canon(b));
-const canon = (v: unknown): unknown => {
-  if (Array.isArray(v)) return v.map(canon);
-  if (v && typeof v === "object") {
-    return Object.fromEntries(
-      Object.keys(v as object)
-        .sort()
-        .map((k) => [k, canon((v as Record<string, unknown>)[k])]),
-    );
+/**
+ * Order-insensitive deep equality for status objects (the store may reorder keys), as JSON sees
+ * them: a key whose value is undefined counts as absent. Compared in place, without building
+ * canonical copies and their JSON (every status write asks, with two whole statuses).
+ */
+export const sameStatus = (a: unknown, b: unknown): boolean => {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameStatus(a[i], b[i])) return false;
+    return true;
   }
-  return v;
+  if (Array.isArray(b)) return false;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let keys = 0;
+  for (const k in x) {
+    if (x[k] === undefined) continue;
+    keys++;
+    if (!sameStatus(x[k], y[k])) return false;
+  }
+  for (const k in y) if (y[k] !== undefined) keys--;
+  return keys === 0;
 };
 
 /** The runtime's own id inside a status containerID (`process://abc` → `abc`), which the runtime calls take. */

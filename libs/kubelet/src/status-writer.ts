@@ -39,6 +39,12 @@ export class PodStatusWriter {
   private latest: JsonObject | undefined;
   /** The newest resourceVersion the pod actor has seen from the informer. */
   private seenRv = 0;
+  /**
+   * The informer's newest object (the pod actor's own `pod`, so no extra copy): a status queued
+   * before the informer delivered our previous write carries an older object than this, and
+   * writing it would be a 409, a GET and a second write.
+   */
+  private seenPod: JsonObject | undefined;
 
   constructor(
     private readonly api: StatusApi,
@@ -55,7 +61,11 @@ export class PodStatusWriter {
 
   /** The informer caught up with this version: our own copy of an older or equal one can go. */
   seen(pod: JsonObject): void {
-    this.seenRv = Math.max(this.seenRv, rvOf(pod));
+    const rv = rvOf(pod);
+    if (rv >= this.seenRv) {
+      this.seenRv = rv;
+      this.seenPod = pod;
+    }
     if (this.latest && this.seenRv >= rvOf(this.latest)) this.latest = undefined;
   }
 
@@ -71,7 +81,9 @@ export class PodStatusWriter {
   }
 
   private async writeOne(job: Job): Promise<void> {
-    let pod = rvOf(this.latest) > rvOf(job.pod) ? this.latest! : job.pod;
+    let pod = job.pod;
+    if (this.seenPod && rvOf(this.seenPod) > rvOf(pod)) pod = this.seenPod;
+    if (this.latest && rvOf(this.latest) > rvOf(pod)) pod = this.latest;
     for (let attempt = 0; attempt < 5 && this.alive(); attempt++) {
       const current = pod.status as JsonObject | undefined;
       const next = mergePodStatus(current, job.status, rfc3339(this.now()));
