@@ -15,6 +15,7 @@ import {
 } from "./controller-history.ts";
 import { daemonPodFor, daemonSetStatusCounts, nodeShouldRunDaemonPod, planNode, planRollingUpdate, targetNodeName } from "./daemonset-util.ts";
 import { Expectations } from "./expectations.ts";
+import { followOwnedPods } from "./owned-pods.ts";
 import { type Controller, PODS } from "./runtime.ts";
 import { clone, controllerOf, controllerRef, isNotFound, jsonEqual, matches, meta, type Obj, selectorOf, slowStartBatch } from "./util.ts";
 
@@ -41,53 +42,11 @@ export const daemonSetController: Controller = {
     const expectations = new Expectations();
     const failedBackoff = new Map<string, { delayMs: number; at: number }>();
 
-    const dsKeyOf = (o: Obj): string | undefined => {
-      const ref = controllerOf(o);
-      if (ref?.kind !== "DaemonSet") return undefined;
-      const key = `${meta(o).namespace}/${ref.name}`;
-      return meta(dsInf.get(key) ?? { metadata: {} }).uid === ref.uid ? key : undefined;
-    };
-    const enqueueMatching = (pod: Obj) => {
-      for (const ds of dsInf.byIndex("namespace", meta(pod).namespace ?? "") as Obj[]) if (matches(selectorOf(ds), pod)) queue.add(objectKey(ds));
-    };
-    const podGone = (pod: Obj) => {
-      const key = dsKeyOf(pod);
-      if (!key) return;
-      expectations.deletionObserved(key, objectKey(pod));
-      queue.add(key);
-    };
+    const dsKeyOf = followOwnedPods({ owners: dsInf, pods: podInf, kind: "DaemonSet", queue, expectations });
     const enqueueAll = () => {
       for (const ds of dsInf.list()) queue.add(objectKey(ds));
     };
 
-    dsInf.addHandler({
-      onAdd: (ds) => queue.add(objectKey(ds)),
-      onUpdate: (_, ds) => queue.add(objectKey(ds)),
-      onDelete: (ds) => {
-        expectations.delete(objectKey(ds));
-        queue.add(objectKey(ds));
-      },
-    });
-    podInf.addHandler({
-      onAdd: (p) => {
-        const pod = p as Obj;
-        if (meta(pod).deletionTimestamp) return podGone(pod);
-        const key = dsKeyOf(pod);
-        if (key) {
-          expectations.creationObserved(key);
-          queue.add(key);
-        } else if (!controllerOf(pod)) enqueueMatching(pod);
-      },
-      onUpdate: (o, p) => {
-        const [old, pod] = [o as Obj, p as Obj];
-        if (meta(pod).deletionTimestamp && !meta(old).deletionTimestamp) return podGone(pod);
-        const oldKey = dsKeyOf(old), key = dsKeyOf(pod);
-        if (oldKey && oldKey !== key) queue.add(oldKey);
-        if (key) queue.add(key);
-        else if (!controllerOf(pod)) enqueueMatching(pod);
-      },
-      onDelete: (p) => podGone(p as Obj),
-    });
     nodeInf.addHandler({
       onAdd: enqueueAll,
       // shouldIgnoreNodeUpdate: only labels, taints and conditions change where daemons run (and the status counts).

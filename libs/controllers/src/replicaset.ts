@@ -9,6 +9,7 @@
 import { selectorFromSet } from "@kubeactor/api";
 import { objectKey, type WorkQueue } from "@kubeactor/client";
 import { Expectations } from "./expectations.ts";
+import { followOwnedPods } from "./owned-pods.ts";
 import { type Controller, PODS, REPLICASETS } from "./runtime.ts";
 import {
   clone, controllerOf, controllerRef, isNotFound, isPodActive, isPodAvailable, isPodReady, jsonEqual, matches, meta, now, type Obj,
@@ -27,51 +28,7 @@ export const replicaSetController: Controller = {
     const events = ctx.recorder("replicaset-controller");
     const expectations = new Expectations();
 
-    /** The key of the ReplicaSet controlling `pod`, when that ReplicaSet is in the cache. */
-    const ownerKey = (pod: Obj): string | undefined => {
-      const ref = controllerOf(pod);
-      if (ref?.kind !== "ReplicaSet") return undefined;
-      const key = `${meta(pod).namespace}/${ref.name}`;
-      return meta(rsInf.get(key) ?? { metadata: {} }).uid === ref.uid ? key : undefined;
-    };
-    const enqueueMatching = (pod: Obj) => {
-      for (const rs of rsInf.byIndex("namespace", meta(pod).namespace ?? "") as Obj[]) if (matches(selectorOf(rs), pod)) queue.add(objectKey(rs));
-    };
-    const podGone = (pod: Obj) => {
-      const key = ownerKey(pod);
-      if (!key) return;
-      expectations.deletionObserved(key, objectKey(pod));
-      queue.add(key);
-    };
-
-    rsInf.addHandler({
-      onAdd: (rs) => queue.add(objectKey(rs)),
-      onUpdate: (_, rs) => queue.add(objectKey(rs)),
-      onDelete: (rs) => {
-        expectations.delete(objectKey(rs));
-        queue.add(objectKey(rs));
-      },
-    });
-    podInf.addHandler({
-      onAdd: (p) => {
-        const pod = p as Obj;
-        if (meta(pod).deletionTimestamp) return podGone(pod);
-        const key = ownerKey(pod);
-        if (key) {
-          expectations.creationObserved(key);
-          queue.add(key);
-        } else if (!controllerOf(pod)) enqueueMatching(pod);
-      },
-      onUpdate: (o, p) => {
-        const [old, pod] = [o as Obj, p as Obj];
-        if (meta(pod).deletionTimestamp && !meta(old).deletionTimestamp) return podGone(pod);
-        const oldKey = ownerKey(old), key = ownerKey(pod);
-        if (oldKey && oldKey !== key) queue.add(oldKey);
-        if (key) queue.add(key);
-        else if (!controllerOf(pod)) enqueueMatching(pod);
-      },
-      onDelete: (p) => podGone(p as Obj),
-    });
+    followOwnedPods({ owners: rsInf, pods: podInf, kind: "ReplicaSet", queue, expectations });
 
     /** Adopt matching orphans, release owned pods that stopped matching; returns the pods this RS owns. */
     const claimPods = async (rs: Obj, pods: Obj[]): Promise<Obj[]> => {

@@ -14,6 +14,7 @@ import { objectKey, type ResourceRef, type WorkQueue } from "@kubeactor/client";
 import {
   CONTROLLERREVISIONS, REVISION_HASH_LABEL, RevisionCollision, deleteRevisions, ensureCurrentRevision, revisionData, revisionsToDelete, templateRevisionHash,
 } from "./controller-history.ts";
+import { cachedControllerKey } from "./owned-pods.ts";
 import { type Controller, PODS } from "./runtime.ts";
 import { planStatefulSet, podNameFor, podRevision, statefulClaimsFor, statefulPodFor, statefulSetStatus, templateOfRevision } from "./statefulset-util.ts";
 import { clone, controllerOf, controllerRef, isAlreadyExists, isNotFound, jsonEqual, matches, meta, type Obj, selectorOf } from "./util.ts";
@@ -32,12 +33,7 @@ export const statefulSetController: Controller = {
     const crInf = ctx.informer(CONTROLLERREVISIONS);
     const events = ctx.recorder("statefulset-controller");
 
-    const setKeyOf = (o: Obj): string | undefined => {
-      const ref = controllerOf(o);
-      if (ref?.kind !== "StatefulSet") return undefined;
-      const key = `${meta(o).namespace}/${ref.name}`;
-      return meta(setInf.get(key) ?? { metadata: {} }).uid === ref.uid ? key : undefined;
-    };
+    const setKeyOf = cachedControllerKey(setInf, "StatefulSet");
     const onPod = (p: unknown) => {
       const pod = p as Obj;
       const key = setKeyOf(pod);
