@@ -19,7 +19,7 @@
  * (graceful for bound pods), after marking the pod with the DisruptionTarget
  * condition; the answer is 201 with a Success Status.
  */
-import { badRequest, findResource, labelSelectorFromApi, matchesLabels, type Status, StatusError, isStatusError, timeout } from "@kubeactor/api";
+import { badRequest, findResource, labelSelectorFromApi, matchesLabels, type Status, StatusError, isStatusError, rfc3339, timeout } from "@kubeactor/api";
 import type { Reply, ResourceHandlers } from "./handlers.ts";
 import type { Obj } from "./objects.ts";
 import type { ResourceTarget } from "./routes.ts";
@@ -81,7 +81,6 @@ interface BudgetStatus {
   conditions?: { type: string; status: string; reason?: string; message?: string; observedGeneration?: number; lastTransitionTime?: string }[];
 }
 
-const timestamp = (d = new Date()) => d.toISOString().replace(/\.\d{3}Z$/, "Z");
 
 /**
  * checkAndDecrement as a pure step: the budget with one disruption spent and
@@ -103,7 +102,7 @@ export const spendDisruption = (pdb: Obj, podName: string, now = new Date()): Ob
     throw forbidden("DisruptedPods map too big - too many evictions not confirmed by PDB controller");
   if (allowed === 0)
     throw tooManyRequests(`The disruption budget ${name} needs ${status.desiredHealthy ?? 0} healthy pods and has ${status.currentHealthy ?? 0} currently`, 0);
-  const next: BudgetStatus = { ...status, disruptionsAllowed: allowed - 1, disruptedPods: { ...(status.disruptedPods ?? {}), [podName]: timestamp(now) } };
+  const next: BudgetStatus = { ...status, disruptionsAllowed: allowed - 1, disruptedPods: { ...(status.disruptedPods ?? {}), [podName]: rfc3339(now) } };
   if (next.disruptionsAllowed === 0) {
     // UpdateDisruptionAllowedCondition: the last allowed disruption flips the condition at once.
     const conditions = [...(status.conditions ?? [])];
@@ -111,7 +110,7 @@ export const spendDisruption = (pdb: Obj, podName: string, now = new Date()): Ob
     const cond = {
       type: "DisruptionAllowed", status: "False", reason: "InsufficientPods", message: "",
       ...(status.observedGeneration !== undefined ? { observedGeneration: status.observedGeneration } : {}),
-      lastTransitionTime: i >= 0 && conditions[i]!.status === "False" ? conditions[i]!.lastTransitionTime : timestamp(now),
+      lastTransitionTime: i >= 0 && conditions[i]!.status === "False" ? conditions[i]!.lastTransitionTime : rfc3339(now),
     };
     if (i >= 0) conditions[i] = cond;
     else conditions.push(cond);
@@ -150,7 +149,7 @@ export const evictPod = async (handlers: ResourceHandlers, t: ResourceTarget, na
       if (isTerminal(current)) break;
       try {
         const status = (current.status ?? {}) as { conditions?: Obj[] };
-        const at = timestamp();
+        const at = rfc3339();
         const conditions = (status.conditions ?? []).filter((c) => c.type !== "DisruptionTarget");
         const old = (status.conditions ?? []).find((c) => c.type === "DisruptionTarget");
         conditions.push({

@@ -6,6 +6,7 @@
  * is logged and dropped (events are best-effort in Kubernetes too).
  */
 import { createHash } from "node:crypto";
+import { rfc3339 } from "@kubeactor/api";
 import type { JsonObject } from "@kubeactor/bus";
 import type { ApiClient } from "./api-client.ts";
 
@@ -20,7 +21,6 @@ export interface EventSource {
 
 const EVENTS = { group: "", version: "v1", resource: "events" };
 const AGGREGATE_WINDOW_MS = 10 * 60 * 1000;
-const now = () => new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
 
 type Meta = { name?: string; namespace?: string; uid?: string; resourceVersion?: string };
 
@@ -117,11 +117,11 @@ export class EventRecorder {
     try {
       if (previous && this.clock() - previous.at < AGGREGATE_WINDOW_MS) {
         const count = previous.count + 1;
-        const updated = await this.api.update(EVENTS, namespace, build(previous.name, previous.firstTimestamp, now(), count, previous.objectVersion, previous.resourceVersion));
+        const updated = await this.api.update(EVENTS, namespace, build(previous.name, previous.firstTimestamp, rfc3339(), count, previous.objectVersion, previous.resourceVersion));
         remember(updated, count, previous.at);
         return;
       }
-      const time = now();
+      const time = rfc3339();
       const created = await this.api.create(EVENTS, namespace, build(eventName(meta.name), time, time, 1, meta.resourceVersion));
       // Re-inserted at the end, so the map stays in order of first occurrence (forgetExpired relies on it).
       this.recent.delete(key);

@@ -3,6 +3,7 @@
  * Scheduled events and the PodScheduled=False condition, worded as
  * kube-scheduler words them. Best effort: failures are logged, never thrown.
  */
+import { rfc3339 } from "@kubeactor/api";
 import type { JsonObject } from "@kubeactor/bus";
 import type { ApiClient, EventRecorder } from "@kubeactor/client";
 import type { Pod } from "./framework.ts";
@@ -41,7 +42,7 @@ export const setPodUnschedulable = async (api: ApiClient, pod: Pod, message: str
     const old = i >= 0 ? conditions[i] : undefined;
     const nominated = nominatedNodeName ?? current.status?.nominatedNodeName;
     if (old && old.status === "False" && old.reason === ReasonUnschedulable && old.message === message && nominated === current.status?.nominatedNodeName) return;
-    const now = new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
+    const now = rfc3339();
     const next: Condition = {
       type: "PodScheduled",
       status: "False",
@@ -87,7 +88,7 @@ export const evictVictims = async (
           status: "True",
           reason: REASON_PREEMPTION_BY_SCHEDULER,
           message: `${schedulerName}: preempting to accommodate a higher priority pod`,
-          lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, "Z"),
+          lastTransitionTime: rfc3339(),
         });
         return { ...current, status: { ...(current.status ?? {}), conditions } };
       };
