@@ -7,6 +7,17 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
+/**
+ * Children still running. A test whose setup fails or times out never gets
+ * to stop them (its afterAll sees no handle), so the test worker stops them
+ * as it exits: a `kubeactor up` left behind would keep its nats-server, its
+ * ports and a core busy for the rest of the run.
+ */
+const live = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of live) child.kill("SIGTERM");
+});
+
 /** The repository root, whatever the test's working directory. */
 export const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 
@@ -29,10 +40,21 @@ export const startProcess = async (
     env: { ...process.env, ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  live.add(child);
   let out = "";
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) =>
+    child.once("exit", (code) => {
+      live.delete(child);
+      resolve(code);
+    }),
+  );
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${entry} not ready after ${opts.timeoutMs ?? 20000}ms:\n${out}`)), opts.timeoutMs ?? 20_000);
+    const timer = setTimeout(() => {
+      // Not ready in time: the caller gets no handle to stop it, so stop it here (SIGTERM lets `up` stop its nats-server).
+      child.kill("SIGTERM");
+      setTimeout(() => child.kill("SIGKILL"), 5000).unref();
+      reject(new Error(`${entry} not ready after ${opts.timeoutMs ?? 20000}ms:\n${out}`));
+    }, opts.timeoutMs ?? 20_000);
     const onData = (d: Buffer) => {
       out += String(d);
       if (opts.ready.test(out)) {
