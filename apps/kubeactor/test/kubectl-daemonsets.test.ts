@@ -6,17 +6,15 @@
  * image`, `rollout history` / `rollout undo` through ControllerRevisions, and
  * a cascading delete.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bus } from "@kubeactor/bus";
 import { Informer, StoreClient } from "@kubeactor/client";
 import { type ControllerManager, startControllerManager } from "@kubeactor/controllers";
 import { type Kubelet, startKubelet } from "@kubeactor/kubelet";
-import { writeKubeconfig } from "@kubeactor/runtime";
 import { type RunningScheduler, startScheduler } from "@kubeactor/scheduler";
-import { type Kubectl, kubectlBinary, kubectlFor, memoryCase, startTestCluster, type TestCluster, until } from "@kubeactor/testing";
+import { type Kubectl, kubectlBinary, type KubectlCluster, kubectlFor, startKubectlCluster, until } from "@kubeactor/testing";
 
 
 type Obj = any;
@@ -38,19 +36,17 @@ ${tolerations}      containers:
 `;
 
 describe.skipIf(!existsSync(kubectlBinary(32)))("kubectl and DaemonSets", () => {
-  const tc = memoryCase();
-  let c: TestCluster;
+  let cluster: KubectlCluster;
   let manager: ControllerManager;
   let scheduler: RunningScheduler;
   const kubelets: Kubelet[] = [];
-  let dir: string;
-  const connect = async (name: string) => new Bus(await tc.connect(name), { log: () => {} });
+  const connect = async (name: string) => new Bus(await cluster.bus.connect(name), { log: () => {} });
 
   let kubectl: Kubectl;
   const failure = (...args: string[]) => kubectl.fails(...args);
   const json = (...args: string[]) => kubectl.json(...args);
   const createFile = (name: string, yaml: string) => {
-    const file = join(dir, name);
+    const file = join(cluster.dir, name);
     writeFileSync(file, yaml);
     return kubectl("create", "-f", file);
   };
@@ -71,11 +67,8 @@ describe.skipIf(!existsSync(kubectlBinary(32)))("kubectl and DaemonSets", () => 
     until(`${app} ready on ${nodes.join(",")}${image ? ` with ${image}` : ""}`, () => readyOn(app, nodes, image), 60_000);
 
   beforeAll(async () => {
-    await tc.setup();
-    c = await startTestCluster(tc);
-    dir = mkdtempSync(join(tmpdir(), "kubectl-ds-"));
-    writeKubeconfig(join(dir, "kubeconfig"), c.url);
-    kubectl = kubectlFor({ kubeconfig: join(dir, "kubeconfig"), timeoutMs: 120_000 });
+    cluster = await startKubectlCluster("kubectl-ds");
+    kubectl = kubectlFor({ kubeconfig: cluster.kubeconfig, timeoutMs: 120_000 });
     manager = await startControllerManager({ bus: await connect("controller-manager"), controllers: ["daemonset", "garbagecollector"], log: () => {} });
     scheduler = await startScheduler({ bus: await connect("scheduler"), log: () => {} });
     kubelets.push(await startKubelet({ bus: await connect("kubelet"), nodes: 3, pullMs: 50 }));
@@ -88,9 +81,7 @@ describe.skipIf(!existsSync(kubectlBinary(32)))("kubectl and DaemonSets", () => 
     for (const k of kubelets) await k.stop();
     await scheduler?.stop();
     await manager?.stop();
-    await c?.stop();
-    await tc.teardown();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await cluster?.stop();
   });
 
   it("serves daemonsets and controllerrevisions and validates like kube", { timeout: 60_000 }, async () => {

@@ -7,14 +7,12 @@
  * get -o yaml, and drain (cordon + eviction).
  */
 import { execFile } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { writeKubeconfig } from "@kubeactor/runtime";
 import { parse as parseYaml } from "yaml";
-import { call, installedKubectls, kubectlFor, memoryCase, startTestCluster, type TestCluster } from "@kubeactor/testing";
+import { call, installedKubectls, type KubectlCluster, kubectlFor, startKubectlCluster } from "@kubeactor/testing";
 
 const run = promisify(execFile);
 const MINORS = [27, 28, 29, 30, 31, 32, 33];
@@ -91,25 +89,18 @@ spec:
 `;
 
 describe.skipIf(installed.length === 0)("kubectl 1.27 … 1.33 against one cluster", () => {
-  const tc = memoryCase();
-  let c: TestCluster;
-  let dir: string;
+  let k: KubectlCluster;
   beforeAll(async () => {
-    await tc.setup();
-    c = await startTestCluster(tc);
-    dir = mkdtempSync(join(tmpdir(), "kubectl-matrix-"));
-    writeKubeconfig(join(dir, "kubeconfig"), c.url);
+    k = await startKubectlCluster("kubectl-matrix");
   });
   afterAll(async () => {
-    await c?.stop();
-    await tc.teardown();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await k?.stop();
   });
 
   it.each(installed)(
     "kubectl 1.%i",
     async (minor) => {
-      const client = kubectlFor({ kubeconfig: join(dir, "kubeconfig"), minor });
+      const client = kubectlFor({ kubeconfig: k.kubeconfig, minor });
       const kubectl = client.output;
       const failure = client.fails;
       try {
@@ -154,7 +145,7 @@ describe.skipIf(installed.length === 0)("kubectl 1.27 … 1.33 against one clust
 
         // files under kubectl's default (strict) validation
         const name = `web-${minor}`;
-        const file = join(dir, `${name}.yaml`);
+        const file = join(k.dir, `${name}.yaml`);
         writeFileSync(file, deploymentYaml(name, "nginx:1.27", "replica"));
         expect(await failure("apply", "-f", file)).toContain(
           `Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.replica"`,
@@ -173,7 +164,7 @@ describe.skipIf(installed.length === 0)("kubectl 1.27 … 1.33 against one clust
         expect(got.spec.template.spec.containers[0].image).toBe("nginx:1.29");
         expect(got.spec.replicas).toBe(2);
         // what get -o yaml printed goes back in unchanged
-        const roundTrip = join(dir, `${name}-got.yaml`);
+        const roundTrip = join(k.dir, `${name}-got.yaml`);
         writeFileSync(roundTrip, (await kubectl("get", "deployment", name, "-o", "yaml")).stdout);
         expect((await kubectl("replace", "-f", roundTrip)).stdout).toBe(`deployment.apps/${name} replaced\n`);
 
@@ -192,11 +183,11 @@ describe.skipIf(installed.length === 0)("kubectl 1.27 … 1.33 against one clust
           (e: { stderr: string }) => e.stderr,
         );
         expect(typo).toContain('strict decoding error: unknown field "spec.replicaz"');
-        expect((await call(c.url, "GET", `/apis/apps/v1/namespaces/default/deployments/${name}`)).body.spec.replicas).toBe(3);
+        expect((await call(k.cluster.url, "GET", `/apis/apps/v1/namespaces/default/deployments/${name}`)).body.spec.replicas).toBe(3);
 
         // drain: cordon, then evict every pod on the node (one without a controller needs --force)
         const node = `node-${minor}`;
-        const nodeFile = join(dir, `${node}.yaml`);
+        const nodeFile = join(k.dir, `${node}.yaml`);
         const podOn = (pod: string, owned: boolean) => `---
 apiVersion: v1
 kind: Pod
@@ -216,8 +207,8 @@ ${owned ? `  ownerReferences: [{apiVersion: apps/v1, kind: ReplicaSet, name: rs-
         expect(drained.stdout).toContain(`pod/bare-${minor} evicted`);
         expect(drained.stdout).toContain(`node/${node} drained`);
         expect(drained.stderr).toContain(`deleting Pods that declare no controller: default/bare-${minor}`);
-        expect((await call(c.url, "GET", `/api/v1/nodes/${node}`)).body.spec.unschedulable).toBe(true);
-        expect((await call(c.url, "GET", `/api/v1/pods?fieldSelector=spec.nodeName%3D${node}`)).body.items).toEqual([]);
+        expect((await call(k.cluster.url, "GET", `/api/v1/nodes/${node}`)).body.spec.unschedulable).toBe(true);
+        expect((await call(k.cluster.url, "GET", `/api/v1/pods?fieldSelector=spec.nodeName%3D${node}`)).body.items).toEqual([]);
       } finally {
         client.dispose();
       }

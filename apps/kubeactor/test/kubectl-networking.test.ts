@@ -4,12 +4,10 @@
  * IngressClass, the columns kube 1.32 prints, defaulting (policyTypes,
  * port protocol) and kube's validation messages. Stored, not acted on.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { writeKubeconfig } from "@kubeactor/runtime";
-import { call, installedKubectls, kubectlFor, memoryCase, startTestCluster, type TestCluster } from "@kubeactor/testing";
+import { call, installedKubectls, type KubectlCluster, kubectlFor, startKubectlCluster } from "@kubeactor/testing";
 
 const versions = installedKubectls([27, 33]);
 
@@ -32,25 +30,18 @@ spec:
 `;
 
 describe.skipIf(versions.length === 0)("networking.k8s.io through kubectl", () => {
-  const tc = memoryCase();
-  let c: TestCluster;
-  let dir: string;
+  let k: KubectlCluster;
   beforeAll(async () => {
-    await tc.setup();
-    c = await startTestCluster(tc);
-    dir = mkdtempSync(join(tmpdir(), "kubectl-networking-"));
-    writeKubeconfig(join(dir, "kubeconfig"), c.url);
+    k = await startKubectlCluster("kubectl-networking");
   });
   afterAll(async () => {
-    await c?.stop();
-    await tc.teardown();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await k?.stop();
   });
 
   it.each(versions)(
     "kubectl 1.%i",
     async (minor) => {
-      const kubectl = kubectlFor({ kubeconfig: join(dir, "kubeconfig"), minor });
+      const kubectl = kubectlFor({ kubeconfig: k.kubeconfig, minor });
       const failure = kubectl.fails;
       const ns = `net-${minor}`;
       try {
@@ -63,17 +54,17 @@ describe.skipIf(versions.length === 0)("networking.k8s.io through kubectl", () =
           ["web", "nginx", "foo.com,bar.com", "80, 443", expect.stringMatching(/^\d+s$/)],
           [""],
         ]);
-        const web = (await call(c.url, "GET", `/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses/web`)).body;
+        const web = (await call(k.cluster.url, "GET", `/apis/networking.k8s.io/v1/namespaces/${ns}/ingresses/web`)).body;
         expect(web.spec.rules[0].http.paths[0]).toEqual({ path: "/", pathType: "Prefix", backend: { service: { name: "svc1", port: { number: 80 } } } });
 
-        const file = join(dir, `${ns}.yaml`);
+        const file = join(k.dir, `${ns}.yaml`);
         writeFileSync(file, policies(ns));
         expect(await kubectl("apply", "-f", file)).toBe(`networkpolicy.networking.k8s.io/deny-all created\nnetworkpolicy.networking.k8s.io/web created\n`);
         expect(await kubectl("-n", ns, "get", "netpol")).toMatch(/^NAME\s+POD-SELECTOR\s+AGE\ndeny-all\s+<none>\s+\d+s\nweb\s+app=web\s+\d+s\n$/);
-        const policy = (await call(c.url, "GET", `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies/web`)).body;
+        const policy = (await call(k.cluster.url, "GET", `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies/web`)).body;
         expect(policy.spec.policyTypes).toEqual(["Ingress", "Egress"]);
         expect(policy.spec.ingress[0].ports).toEqual([{ port: 80, protocol: "TCP" }]);
-        expect((await call(c.url, "GET", `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies/deny-all`)).body.spec).toEqual({ podSelector: {}, policyTypes: ["Ingress"] });
+        expect((await call(k.cluster.url, "GET", `/apis/networking.k8s.io/v1/namespaces/${ns}/networkpolicies/deny-all`)).body.spec).toEqual({ podSelector: {}, policyTypes: ["Ingress"] });
 
         expect(await failure("-n", ns, "create", "ingress", "bad", "--rule=1.2.3.4/x=svc:80")).toBe(
           'error: failed to create ingress: Ingress.networking.k8s.io "bad" is invalid: spec.rules[0].host: Invalid value: "1.2.3.4": must be a DNS name, not an IP address\n',
@@ -86,7 +77,7 @@ describe.skipIf(versions.length === 0)("networking.k8s.io through kubectl", () =
   );
 
   it("validates rules, backends, peers and ports with kube's messages", async () => {
-    const post = (resource: string, body: unknown) => call(c.url, "POST", `/apis/networking.k8s.io/v1/namespaces/default/${resource}`, body);
+    const post = (resource: string, body: unknown) => call(k.cluster.url, "POST", `/apis/networking.k8s.io/v1/namespaces/default/${resource}`, body);
     const ing = (spec: unknown) => ({ apiVersion: "networking.k8s.io/v1", kind: "Ingress", metadata: { name: "i" }, spec });
     const causes = (r: { body: any }) => r.body.details.causes.map((x: any) => `${x.field}: ${x.message}`);
     expect(causes(await post("ingresses", ing({})))).toEqual(["spec: Invalid value: null: either `defaultBackend` or `rules` must be specified"]);

@@ -4,12 +4,10 @@
  * a manifest that ships its RBAC, kube's validation messages, and the
  * bootstrap cluster-admin role. RBAC is stored, not enforced (AlwaysAllow).
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { writeKubeconfig } from "@kubeactor/runtime";
-import { call, installedKubectls, kubectlFor, memoryCase, startTestCluster, type TestCluster } from "@kubeactor/testing";
+import { call, installedKubectls, type KubectlCluster, kubectlFor, startKubectlCluster } from "@kubeactor/testing";
 
 const versions = installedKubectls([27, 33]);
 
@@ -36,25 +34,18 @@ subjects:
 `;
 
 describe.skipIf(versions.length === 0)("RBAC through kubectl", () => {
-  const tc = memoryCase();
-  let c: TestCluster;
-  let dir: string;
+  let k: KubectlCluster;
   beforeAll(async () => {
-    await tc.setup();
-    c = await startTestCluster(tc);
-    dir = mkdtempSync(join(tmpdir(), "kubectl-rbac-"));
-    writeKubeconfig(join(dir, "kubeconfig"), c.url);
+    k = await startKubectlCluster("kubectl-rbac");
   });
   afterAll(async () => {
-    await c?.stop();
-    await tc.teardown();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await k?.stop();
   });
 
   it.each(versions)(
     "kubectl 1.%i",
     async (minor) => {
-      const kubectl = kubectlFor({ kubeconfig: join(dir, "kubeconfig"), minor });
+      const kubectl = kubectlFor({ kubeconfig: k.kubeconfig, minor });
       const failure = kubectl.fails;
       const ns = `team-${minor}`;
       try {
@@ -70,12 +61,12 @@ describe.skipIf(versions.length === 0)("RBAC through kubectl", () => {
         expect(await kubectl("-n", ns, "describe", "rolebinding", "readers")).toMatch(/Role:\n\s+Kind:\s+Role\n\s+Name:\s+pod-reader\nSubjects:/);
 
         // a manifest that ships its RBAC applies, names with colons included
-        const file = join(dir, `${ns}.yaml`);
+        const file = join(k.dir, `${ns}.yaml`);
         writeFileSync(file, manifest(ns));
         expect(await kubectl("apply", "-f", file)).toBe(
           `serviceaccount/operator created\nclusterrole.rbac.authorization.k8s.io/operator:${ns} created\nclusterrolebinding.rbac.authorization.k8s.io/operator:${ns} created\n`,
         );
-        const crb = (await call(c.url, "GET", `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/operator:${ns}`)).body;
+        const crb = (await call(k.cluster.url, "GET", `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/operator:${ns}`)).body;
         expect(crb.subjects).toEqual([{ kind: "ServiceAccount", name: "operator", namespace: ns }]);
 
         // kube's validation
@@ -98,7 +89,7 @@ describe.skipIf(versions.length === 0)("RBAC through kubectl", () => {
 
   it("refuses what kube-apiserver refuses, with its messages", async () => {
     const post = (resource: string, body: unknown, ns = "default") =>
-      call(c.url, "POST", `/apis/rbac.authorization.k8s.io/v1/${ns ? `namespaces/${ns}/` : ""}${resource}`, body);
+      call(k.cluster.url, "POST", `/apis/rbac.authorization.k8s.io/v1/${ns ? `namespaces/${ns}/` : ""}${resource}`, body);
     const role = await post("roles", { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name: "r" }, rules: [{ verbs: [], nonResourceURLs: ["/x"] }] });
     expect(role.code).toBe(422);
     expect(role.body.message).toBe(

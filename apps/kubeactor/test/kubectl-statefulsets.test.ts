@@ -8,17 +8,15 @@
  * ordinal, bound by the local-path provisioner, mounted by its pod and kept
  * when the set scales down.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bus } from "@kubeactor/bus";
 import { Informer, StoreClient } from "@kubeactor/client";
 import { type ControllerManager, startControllerManager } from "@kubeactor/controllers";
 import { type Kubelet, startKubelet } from "@kubeactor/kubelet";
-import { writeKubeconfig } from "@kubeactor/runtime";
 import { type RunningScheduler, startScheduler } from "@kubeactor/scheduler";
-import { type Kubectl, kubectlBinary, kubectlFor, memoryCase, startTestCluster, type TestCluster, until } from "@kubeactor/testing";
+import { type Kubectl, kubectlBinary, type KubectlCluster, kubectlFor, startKubectlCluster, until } from "@kubeactor/testing";
 
 type Obj = any;
 const isReady = (p: Obj) => p?.status?.conditions?.some((c: Obj) => c.type === "Ready" && c.status === "True");
@@ -42,21 +40,19 @@ ${opts.policy ? `  podManagementPolicy: ${opts.policy}\n` : ""}  selector:
 ${opts.claims ? "        volumeMounts: [{name: data, mountPath: /data}]\n  volumeClaimTemplates:\n  - metadata: {name: data}\n    spec:\n      accessModes: [ReadWriteOnce]\n      resources: {requests: {storage: 1Gi}}\n" : ""}`;
 
 describe.skipIf(!existsSync(kubectlBinary(32)))("kubectl and StatefulSets", () => {
-  const tc = memoryCase();
-  let c: TestCluster;
+  let cluster: KubectlCluster;
   let manager: ControllerManager;
   let scheduler: RunningScheduler;
   let kubelet: Kubelet;
   let pods: Informer;
-  let dir: string;
   /** Every ADDED and DELETED pod of set `web`, in the order the informer saw them, with the Ready state of the predecessor at creation. */
   const log: { op: "add" | "delete"; name: string; predecessorReady?: boolean }[] = [];
-  const connect = async (name: string) => new Bus(await tc.connect(name), { log: () => {} });
+  const connect = async (name: string) => new Bus(await cluster.bus.connect(name), { log: () => {} });
 
   let kubectl: Kubectl;
   const json = (...args: string[]) => kubectl.json(...args);
   const createFile = (name: string, yaml: string) => {
-    const file = join(dir, name);
+    const file = join(cluster.dir, name);
     writeFileSync(file, yaml);
     return kubectl("create", "-f", file);
   };
@@ -69,15 +65,12 @@ describe.skipIf(!existsSync(kubectlBinary(32)))("kubectl and StatefulSets", () =
     }, 60_000);
 
   beforeAll(async () => {
-    await tc.setup();
-    c = await startTestCluster(tc);
-    dir = mkdtempSync(join(tmpdir(), "kubectl-sts-"));
-    writeKubeconfig(join(dir, "kubeconfig"), c.url);
-    kubectl = kubectlFor({ kubeconfig: join(dir, "kubeconfig"), timeoutMs: 120_000 });
+    cluster = await startKubectlCluster("kubectl-sts");
+    kubectl = kubectlFor({ kubeconfig: cluster.kubeconfig, timeoutMs: 120_000 });
     manager = await startControllerManager({
       bus: await connect("controller-manager"),
       controllers: ["statefulset", "garbagecollector", "disruption", "persistentvolume-binder"],
-      volumesDir: join(dir, "volumes"),
+      volumesDir: join(cluster.dir, "volumes"),
       log: () => {},
     });
     scheduler = await startScheduler({ bus: await connect("scheduler"), log: () => {} });
@@ -103,9 +96,7 @@ describe.skipIf(!existsSync(kubectlBinary(32)))("kubectl and StatefulSets", () =
     await kubelet?.stop();
     await scheduler?.stop();
     await manager?.stop();
-    await c?.stop();
-    await tc.teardown();
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    await cluster?.stop();
   });
 
   it("creates web-0, web-1, web-2 in order, each after its predecessor is Ready, with stable identities", { timeout: 120_000 }, async () => {

@@ -8,6 +8,9 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { writeKubeconfig } from "@kubeactor/runtime";
+import { startTestCluster, type TestCluster } from "./cluster.ts";
+import { memoryCase, type TransportCase } from "./transports.ts";
 
 const execFileAsync = promisify(execFile);
 
@@ -74,4 +77,36 @@ export const kubectlFor = ({ kubeconfig, minor = 32, timeoutMs = 30_000 }: Kubec
     minor,
     dispose: () => rmSync(cacheDir, { recursive: true, force: true }),
   });
+};
+
+/** An in-process cluster (memory bus) with a kubeconfig for kubectl pointing at it. */
+export interface KubectlCluster {
+  readonly cluster: TestCluster;
+  /** The bus the cluster runs on: `connect` it to start other components (controllers, kubelets) beside the API server. */
+  readonly bus: TransportCase;
+  /** A temporary directory for the test's files; removed by `stop`. */
+  readonly dir: string;
+  readonly kubeconfig: string;
+  stop(): Promise<void>;
+}
+
+/** Starts store and API server on a fresh memory bus and writes `<dir>/kubeconfig` (dir named after `name`). */
+export const startKubectlCluster = async (name: string): Promise<KubectlCluster> => {
+  const bus = memoryCase();
+  await bus.setup();
+  const cluster = await startTestCluster(bus);
+  const dir = mkdtempSync(join(tmpdir(), `${name}-`));
+  const kubeconfig = join(dir, "kubeconfig");
+  writeKubeconfig(kubeconfig, cluster.url);
+  return {
+    cluster,
+    bus,
+    dir,
+    kubeconfig,
+    stop: async () => {
+      await cluster.stop();
+      await bus.teardown();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 };
