@@ -1,6 +1,7 @@
 export * from "./status.ts";
 export * from "./quantity.ts";
 export * from "./time.ts";
+export * from "./ip.ts";
 export * from "./meta.ts";
 export * from "./resources/pod.ts";
 export * from "./resources/core.ts";

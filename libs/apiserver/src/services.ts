@@ -10,7 +10,7 @@
  * Services per Service write, which is cheap next to a Service's life.
  * (One API server per cluster: two API servers would need the lock in the store.)
  */
-import { type FieldCause, internalError, invalid } from "@kubeactor/api";
+import { type FieldCause, internalError, intToIpv4, invalid, ipv4ToInt, isIPv4 } from "@kubeactor/api";
 import type { StoreClient } from "@kubeactor/client";
 import { metaOf, type Obj } from "./objects.ts";
 
@@ -23,10 +23,6 @@ import { metaOf, type Obj } from "./objects.ts";
 export const DEFAULT_SERVICE_CIDR = "127.96.0.0/12";
 export const DEFAULT_NODE_PORT_RANGE = { min: 30000, max: 32767 } as const;
 
-export const ipToInt = (ip: string): number => ip.split(".").reduce((n, o) => n * 256 + Number(o), 0);
-export const intToIp = (n: number): string => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join(".");
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-export const isIPv4 = (s: string): boolean => IPV4.test(s);
 
 export interface Cidr {
   readonly text: string;
@@ -41,7 +37,7 @@ export const parseCidr = (text: string): Cidr => {
   const bits = Number(bitsText);
   if (!ip || !isIPv4(ip) || !Number.isInteger(bits) || bits < 1 || bits > 30) throw new Error(`invalid service CIDR ${JSON.stringify(text)}: want an IPv4 range such as ${DEFAULT_SERVICE_CIDR}`);
   const size = 2 ** (32 - bits);
-  return { text, base: ipToInt(ip) - (ipToInt(ip) % size), size };
+  return { text, base: ipv4ToInt(ip) - (ipv4ToInt(ip) % size), size };
 };
 
 export interface ServiceAllocatorOptions {
@@ -86,7 +82,7 @@ export class ServiceAllocator {
 
   /** The first address of the range: the `kubernetes` Service's, as in Kubernetes. */
   get firstIP(): string {
-    return intToIp(this.cidr.base + 1);
+    return intToIpv4(this.cidr.base + 1);
   }
 
   /** Runs `fn` (allocate, then write) after every earlier Service write has finished. */
@@ -105,7 +101,7 @@ export class ServiceAllocator {
       const m = metaOf(svc);
       if (`${m.namespace}/${m.name}` === except) continue;
       const s = specOf(svc);
-      for (const ip of s.clusterIPs ?? (s.clusterIP ? [s.clusterIP] : [])) if (isIPv4(ip)) ips.add(ipToInt(ip));
+      for (const ip of s.clusterIPs ?? (s.clusterIP ? [s.clusterIP] : [])) if (isIPv4(ip)) ips.add(ipv4ToInt(ip));
       for (const p of s.ports ?? []) if (p.nodePort) ports.add(p.nodePort);
       if (s.healthCheckNodePort) ports.add(s.healthCheckNodePort);
     }
@@ -176,7 +172,7 @@ export class ServiceAllocator {
         causes.push(cause("spec.clusterIPs[0]", JSON.stringify(requested), "must be a valid IP address, (e.g. 10.9.8.7 or 2001:db8::ffff)"));
         return;
       }
-      const n = ipToInt(requested);
+      const n = ipv4ToInt(requested);
       const why =
         n <= this.cidr.base || n >= this.cidr.base + this.cidr.size - 1
           ? `the provided IP (${requested}) is not in the valid range. The range of valid IPs is ${this.cidr.text}`
@@ -186,7 +182,7 @@ export class ServiceAllocator {
       if (why) causes.push(cause("spec.clusterIPs", goStrings(s.clusterIPs), `failed to allocate IP ${requested}: ${why}`));
       return;
     }
-    const ip = intToIp(this.freeIP(used));
+    const ip = intToIpv4(this.freeIP(used));
     s.clusterIP = ip;
     s.clusterIPs = [ip];
   }

@@ -3,8 +3,7 @@
  * larger): the network address and .1 (the bridge) are never handed out,
  * allocation is round-robin so a freed address is not reused at once.
  */
-const toInt = (ip: string) => ip.split(".").reduce((n, o) => n * 256 + Number(o), 0);
-const toIp = (n: number) => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join(".");
+import { intToIpv4, ipv4ToInt } from "@kubeactor/api";
 
 export class IpAllocator {
   private readonly first: number;
@@ -15,7 +14,7 @@ export class IpAllocator {
   constructor(readonly cidr: string) {
     const [base, bits] = cidr.split("/");
     const size = 2 ** (32 - Number(bits));
-    const network = toInt(base!) - (toInt(base!) % size);
+    const network = ipv4ToInt(base!) - (ipv4ToInt(base!) % size);
     this.first = network + 2;
     this.last = network + size - 2;
     this.next = this.first;
@@ -29,14 +28,14 @@ export class IpAllocator {
       if (!this.used.has(n)) {
         this.used.add(n);
         this.next = n + 1 > this.last ? this.first : n + 1;
-        return toIp(n);
+        return intToIpv4(n);
       }
     }
     throw new Error(`no free IP addresses in ${this.cidr}`);
   }
 
   release(ip: string): void {
-    this.used.delete(toInt(ip));
+    this.used.delete(ipv4ToInt(ip));
   }
 
   get inUse(): number {
