@@ -19,12 +19,11 @@ import {
   type V1ConfigMap,
   Watch,
 } from "@kubernetes/client-node";
-import { memoryCase, startTestCluster, type TestCluster, until } from "@kubeactor/testing";
+import { startMemoryCluster, type TestCluster, until } from "@kubeactor/testing";
 
 const namespace = "client-node";
 
 describe("@kubernetes/client-node against kubeactor", () => {
-  const tc = memoryCase();
   let cluster: TestCluster;
   let kc: KubeConfig;
   let core: CoreV1Api;
@@ -35,8 +34,7 @@ describe("@kubernetes/client-node against kubeactor", () => {
   });
 
   beforeAll(async () => {
-    await tc.setup();
-    cluster = await startTestCluster(tc);
+    cluster = await startMemoryCluster();
     kc = new KubeConfig();
     kc.loadFromOptions({
       clusters: [{ name: "kubeactor", server: cluster.url, skipTLSVerify: true }],
@@ -50,7 +48,6 @@ describe("@kubernetes/client-node against kubeactor", () => {
   });
   afterAll(async () => {
     await cluster?.stop();
-    await tc.teardown();
   });
 
   it("lists with selectors, reads, and reports errors as ApiExceptions with the Status", async () => {

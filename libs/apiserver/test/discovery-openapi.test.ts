@@ -5,22 +5,17 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resources } from "@kubeactor/api";
-import { memoryCase, startTestCluster, type TestCluster } from "@kubeactor/testing";
+import { startMemoryCluster, type TestCluster } from "@kubeactor/testing";
 
 const V2 = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 const V2BETA1 = "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList";
 
 describe("discovery and OpenAPI", () => {
-  const tc = memoryCase();
   let c: TestCluster;
   beforeAll(async () => {
-    await tc.setup();
-    c = await startTestCluster(tc);
+    c = await startMemoryCluster();
   });
-  afterAll(async () => {
-    await c?.stop();
-    await tc.teardown();
-  });
+  afterAll(() => c?.stop());
   const get = (path: string, headers: Record<string, string> = {}) => fetch(`${c.url}${path}`, { headers, redirect: "manual" });
   const json = async (res: Response | Promise<Response>): Promise<any> => (await res).json();
 

@@ -3,7 +3,7 @@
  * lists, with kube-apiserver's codes and messages.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, memoryCase, startTestCluster, type TestCluster } from "@kubeactor/testing";
+import { call, startMemoryCluster, type TestCluster } from "@kubeactor/testing";
 
 const pod = (name: string, extra: Record<string, unknown> = {}) => ({
   apiVersion: "v1",
@@ -20,16 +20,11 @@ const eviction = (name: string, deleteOptions?: unknown) => ({
 const PODS = "/api/v1/namespaces/default/pods";
 
 describe("eviction and list resourceVersionMatch", () => {
-  const tc = memoryCase();
   let c: TestCluster;
   beforeAll(async () => {
-    await tc.setup();
-    c = await startTestCluster(tc);
+    c = await startMemoryCluster();
   });
-  afterAll(async () => {
-    await c?.stop();
-    await tc.teardown();
-  });
+  afterAll(() => c?.stop());
 
   it("evicts a pod: 201 with a Success Status, and the pod is deleted with the given options", async () => {
     expect((await call(c.url, "POST", PODS, pod("free"))).code).toBe(201);

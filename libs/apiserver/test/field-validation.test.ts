@@ -3,7 +3,7 @@
  * bodies of kube-apiserver's own field validation test and its messages.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, memoryCase, startTestCluster, type TestCluster } from "@kubeactor/testing";
+import { call, startMemoryCluster, type TestCluster } from "@kubeactor/testing";
 
 const invalidJson = (name: string) => `{
   "apiVersion": "apps/v1", "kind": "Deployment",
@@ -67,16 +67,11 @@ const warnings = (res: Response): string[] =>
     .map((w) => JSON.parse(w.replace(/^299 - /, "")) as string);
 
 describe("server-side field validation", () => {
-  const tc = memoryCase();
   let c: TestCluster;
   beforeAll(async () => {
-    await tc.setup();
-    c = await startTestCluster(tc);
+    c = await startMemoryCluster();
   });
-  afterAll(async () => {
-    await c?.stop();
-    await tc.teardown();
-  });
+  afterAll(() => c?.stop());
   const post = (query: string, body: string, type = "application/json") =>
     fetch(`${c.url}${DEPLOYMENTS}${query}`, { method: "POST", headers: { "Content-Type": type }, body });
 

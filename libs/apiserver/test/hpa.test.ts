@@ -7,23 +7,18 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { memoryCase, startTestCluster, type TestCluster } from "@kubeactor/testing";
+import { startMemoryCluster, type TestCluster } from "@kubeactor/testing";
 
 const fixture = (minor: number, file: string) => readFileSync(join(import.meta.dirname, "..", "src", "protobuf", "fixtures", `kubectl-1.${minor}`, file));
 const PB = { "Content-Type": "application/vnd.kubernetes.protobuf" };
 const DEPLOYMENTS = { group: "apps", version: "v1", resource: "deployments" };
 
 describe("HorizontalPodAutoscalers over REST", () => {
-  const tc = memoryCase();
   let c: TestCluster;
   beforeAll(async () => {
-    await tc.setup();
-    c = await startTestCluster(tc);
+    c = await startMemoryCluster();
   });
-  afterAll(async () => {
-    await c?.stop();
-    await tc.teardown();
-  });
+  afterAll(() => c?.stop());
 
   it("creates kubectl 1.32's protobuf autoscale body as autoscaling/v1", async () => {
     const res = await fetch(`${c.url}/apis/autoscaling/v1/namespaces/default/horizontalpodautoscalers`, { method: "POST", headers: PB, body: fixture(32, "autoscale.pb") });

@@ -4,7 +4,7 @@
  * budgets' status is written by the test, as the controller would.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, memoryCase, startTestCluster, type TestCluster } from "@kubeactor/testing";
+import { call, startMemoryCluster, type TestCluster } from "@kubeactor/testing";
 
 const PODS = "/api/v1/namespaces/default/pods";
 const PDBS = "/apis/policy/v1/namespaces/default/poddisruptionbudgets";
@@ -17,16 +17,11 @@ const eviction = (name: string, deleteOptions?: unknown) => ({
 });
 
 describe("eviction honours PodDisruptionBudgets", () => {
-  const tc = memoryCase();
   let c: TestCluster;
   beforeAll(async () => {
-    await tc.setup();
-    c = await startTestCluster(tc);
+    c = await startMemoryCluster();
   });
-  afterAll(async () => {
-    await c?.stop();
-    await tc.teardown();
-  });
+  afterAll(() => c?.stop());
 
   /** A pod on a node, Running, Ready or not — what a kubelet would have reported. */
   const runningPod = async (name: string, app: string, ready = true, phase = "Running") => {

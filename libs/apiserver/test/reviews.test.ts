@@ -4,22 +4,17 @@
  * (apps/kubeactor/test/kubectl-matrix.test.ts drives `kubectl auth` 1.27–1.33.)
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, memoryCase, startTestCluster, type TestCluster } from "@kubeactor/testing";
+import { call, startMemoryCluster, type TestCluster } from "@kubeactor/testing";
 
 const AUTHZ = "/apis/authorization.k8s.io/v1";
 const ssar = (spec: unknown, metadata: unknown = {}) => ({ apiVersion: "authorization.k8s.io/v1", kind: "SelfSubjectAccessReview", metadata, spec });
 
 describe("access and identity reviews", () => {
-  const tc = memoryCase();
   let c: TestCluster;
   beforeAll(async () => {
-    await tc.setup();
-    c = await startTestCluster(tc);
+    c = await startMemoryCluster();
   });
-  afterAll(async () => {
-    await c?.stop();
-    await tc.teardown();
-  });
+  afterAll(() => c?.stop());
 
   it("answers a SelfSubjectAccessReview allowed, echoing the spec, and stores nothing", async () => {
     const spec = { resourceAttributes: { namespace: "default", verb: "create", resource: "pods" } };

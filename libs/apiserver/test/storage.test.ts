@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, memoryCase, startTestCluster, type TestCluster } from "@kubeactor/testing";
+import { call, startMemoryCluster, type TestCluster } from "@kubeactor/testing";
 import { defaultStorageClassName } from "../src/storage-admission.ts";
 
 const PVCS = "/api/v1/namespaces/default/persistentvolumeclaims";
@@ -12,16 +12,11 @@ const claim = (name: string, spec: Record<string, unknown> = {}) => ({
 });
 
 describe("storage API: the bootstrap StorageClass and DefaultStorageClass admission", () => {
-  const tc = memoryCase();
   let c: TestCluster;
   beforeAll(async () => {
-    await tc.setup();
-    c = await startTestCluster(tc);
+    c = await startMemoryCluster();
   });
-  afterAll(async () => {
-    await c?.stop();
-    await tc.teardown();
-  });
+  afterAll(() => c?.stop());
 
   it("bootstraps the default class standard of the local-path provisioner, WaitForFirstConsumer", async () => {
     const sc = await call(c.url, "GET", `${SCS}/standard`);

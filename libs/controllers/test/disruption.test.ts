@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bus } from "@kubeactor/bus";
-import { call, memoryCase, startTestCluster, type TestCluster, until } from "@kubeactor/testing";
+import { call, type MemoryCluster, startMemoryCluster, until } from "@kubeactor/testing";
 import { type ControllerManager, DEPLOYMENTS, NAMESPACES, PODDISRUPTIONBUDGETS, PODS, startControllerManager } from "../src/index.ts";
 
 const deployment = (name: string, replicas: number) => ({
@@ -21,8 +21,7 @@ const budget = (name: string, app: string, spec: Record<string, unknown>) => ({
 });
 
 describe("PodDisruptionBudgets", () => {
-  const tc = memoryCase();
-  let c: TestCluster;
+  let c: MemoryCluster;
   let manager: ControllerManager;
   const items = async (ref: typeof PODS, ns: string, labelSelector?: string) =>
     (await c.api.list(ref, ns, labelSelector ? { labelSelector } : undefined)).items as any[];
@@ -41,14 +40,12 @@ describe("PodDisruptionBudgets", () => {
   const status = async (ns: string, name: string) => ((await c.api.get(PODDISRUPTIONBUDGETS, ns, name)) as any).status;
 
   beforeAll(async () => {
-    await tc.setup();
-    c = await startTestCluster(tc);
-    manager = await startControllerManager({ bus: new Bus(await tc.connect("controller-manager"), { log: () => {} }), controllers: ["replicaset", "deployment", "disruption"] });
+    c = await startMemoryCluster();
+    manager = await startControllerManager({ bus: new Bus(await c.connect("controller-manager"), { log: () => {} }), controllers: ["replicaset", "deployment", "disruption"] });
   });
   afterAll(async () => {
     await manager?.stop();
     await c?.stop();
-    await tc.teardown();
   });
 
   it("counts pods against the owning Deployment's scale and keeps the DisruptionAllowed condition", { timeout: 60_000 }, async () => {

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { rfc3339 } from "@kubeactor/api";
 import { Bus, type BusSubscription, nodeStats } from "@kubeactor/bus";
-import { memoryCase, startTestCluster, type TestCluster, until } from "@kubeactor/testing";
+import { type MemoryCluster, startMemoryCluster, until } from "@kubeactor/testing";
 import { type ControllerManager, DEPLOYMENTS, HORIZONTALPODAUTOSCALERS, NAMESPACES, PODS, startControllerManager } from "../src/index.ts";
 
 const NS = "autoscaled";
@@ -16,8 +16,7 @@ const WINDOW_MS = 60_000;
 const EVENTS = { group: "", version: "v1", resource: "events" };
 
 describe("horizontal pod autoscaler controller", () => {
-  const tc = memoryCase();
-  let c: TestCluster;
+  let c: MemoryCluster;
   let manager: ControllerManager;
   let kubelet: BusSubscription;
   /** The simulated clock the controller reads. */
@@ -31,9 +30,8 @@ describe("horizontal pod autoscaler controller", () => {
     (((await c.api.list(EVENTS, NS)) as any).items as { reason: string; message: string }[]).filter((e) => e.reason === "SuccessfulRescale").map((e) => e.message);
 
   beforeAll(async () => {
-    await tc.setup();
-    c = await startTestCluster(tc);
-    const bus = new Bus(await tc.connect("kubelet"), { log: () => {} });
+    c = await startMemoryCluster();
+    const bus = new Bus(await c.connect("kubelet"), { log: () => {} });
     // A kubelet's summary for node-a: every running pod of the namespace at podCpu.
     kubelet = bus.serve(
       nodeStats,
@@ -50,7 +48,7 @@ describe("horizontal pod autoscaler controller", () => {
       { params: { node: "node-a" } },
     );
     manager = await startControllerManager({
-      bus: new Bus(await tc.connect("controller-manager"), { log: () => {} }),
+      bus: new Bus(await c.connect("controller-manager"), { log: () => {} }),
       controllers: ["horizontalpodautoscaling"],
       horizontalPodAutoscaler: { syncPeriodMs: 100, downscaleStabilizationMs: WINDOW_MS, now: () => clock },
     });
@@ -59,7 +57,6 @@ describe("horizontal pod autoscaler controller", () => {
     await manager?.stop();
     kubelet?.unsubscribe();
     await c?.stop();
-    await tc.teardown();
   });
 
   it("scales up in steps to maxReplicas, then down only after the window", { timeout: 60_000 }, async () => {

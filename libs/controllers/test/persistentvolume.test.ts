@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bus } from "@kubeactor/bus";
-import { memoryCase, startTestCluster, type TestCluster, until } from "@kubeactor/testing";
+import { type MemoryCluster, startMemoryCluster, until } from "@kubeactor/testing";
 import { type ControllerManager, PERSISTENT_VOLUME_CLAIMS as PVCS, PERSISTENT_VOLUMES as PVS, PODS, STORAGE_CLASSES, startControllerManager } from "../src/index.ts";
 
 const claim = (name: string, spec: Record<string, unknown> = {}) => ({
@@ -25,8 +25,7 @@ const volume = (name: string, storage: string, spec: Record<string, unknown> = {
 });
 
 describe("persistent volumes: binding, local-path provisioning, reclaim, protection", () => {
-  const tc = memoryCase();
-  let c: TestCluster;
+  let c: MemoryCluster;
   let manager: ControllerManager;
   let dataDir: string;
   const get = async (ref: typeof PVS, ns: string, name: string) => (await c.api.get(ref, ns, name).catch(() => undefined)) as any;
@@ -34,10 +33,9 @@ describe("persistent volumes: binding, local-path provisioning, reclaim, protect
 
   beforeAll(async () => {
     dataDir = mkdtempSync(join(tmpdir(), "kubeactor-pv-"));
-    await tc.setup();
-    c = await startTestCluster(tc);
+    c = await startMemoryCluster();
     manager = await startControllerManager({
-      bus: new Bus(await tc.connect("controller-manager"), { log: () => {} }),
+      bus: new Bus(await c.connect("controller-manager"), { log: () => {} }),
       controllers: ["persistentvolume-binder", "pvc-protection", "pv-protection"],
       volumesDir: join(dataDir, "volumes"),
     });
@@ -45,7 +43,6 @@ describe("persistent volumes: binding, local-path provisioning, reclaim, protect
   afterAll(async () => {
     await manager?.stop();
     await c?.stop();
-    await tc.teardown();
     rmSync(dataDir, { recursive: true, force: true });
   });
 

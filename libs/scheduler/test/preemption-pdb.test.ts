@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bus } from "@kubeactor/bus";
 import { type ControllerManager, startControllerManager } from "@kubeactor/controllers";
 import { type Kubelet, startKubelet } from "@kubeactor/kubelet";
-import { memoryCase, startTestCluster, type TestCluster, until } from "@kubeactor/testing";
+import { type MemoryCluster, startMemoryCluster, until } from "@kubeactor/testing";
 import { type RunningScheduler, startScheduler } from "../src/index.ts";
 
 const PODS = { group: "", version: "v1", resource: "pods" };
@@ -17,8 +17,7 @@ const PDBS = { group: "policy", version: "v1", resource: "poddisruptionbudgets" 
 type PodObj = { metadata: { name: string; deletionTimestamp?: string }; spec: { nodeName?: string }; status?: { phase?: string; nominatedNodeName?: string } };
 
 describe("preemption and PodDisruptionBudgets", () => {
-  const tc = memoryCase();
-  let cluster: TestCluster;
+  let cluster: MemoryCluster;
   let controllers: ControllerManager;
   let kubelet: Kubelet;
   let scheduler: RunningScheduler;
@@ -26,18 +25,16 @@ describe("preemption and PodDisruptionBudgets", () => {
   const pod = async (name: string) => (await cluster.api.get(PODS, "default", name)) as unknown as PodObj;
 
   beforeAll(async () => {
-    await tc.setup();
-    cluster = await startTestCluster(tc);
-    controllers = await startControllerManager({ bus: new Bus(await tc.connect("controller-manager"), quiet), ...quiet });
-    kubelet = await startKubelet({ bus: new Bus(await tc.connect("kubelet"), quiet), nodes: 2, cpu: "1", pullMs: 10, ...quiet });
-    scheduler = await startScheduler({ bus: new Bus(await tc.connect("scheduler"), quiet), ...quiet });
+    cluster = await startMemoryCluster();
+    controllers = await startControllerManager({ bus: new Bus(await cluster.connect("controller-manager"), quiet), ...quiet });
+    kubelet = await startKubelet({ bus: new Bus(await cluster.connect("kubelet"), quiet), nodes: 2, cpu: "1", pullMs: 10, ...quiet });
+    scheduler = await startScheduler({ bus: new Bus(await cluster.connect("scheduler"), quiet), ...quiet });
   }, 60_000);
   afterAll(async () => {
     await scheduler?.stop();
     await kubelet?.stop();
     await controllers?.stop();
     await cluster?.stop();
-    await tc.teardown();
   });
 
   it("preempts the pod no budget protects", async () => {

@@ -5,11 +5,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Bus } from "@kubeactor/bus";
+import { Bus, type Transport } from "@kubeactor/bus";
 import { type ApiServer, type ApiServerOptions, startApiServer } from "@kubeactor/apiserver";
 import { ApiClient } from "@kubeactor/client";
 import { startStoreComponent, type StoreComponent } from "@kubeactor/store";
-import type { TransportCase } from "@kubeactor/testing";
+import { memoryCase, type TransportCase } from "./transports.ts";
 
 export interface TestCluster {
   readonly url: string;
@@ -36,6 +36,33 @@ export const startTestCluster = async (tc: TransportCase, apiOptions: Partial<Om
       await api.close();
       await store.stop();
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+};
+
+export interface MemoryCluster extends TestCluster {
+  /** Another connection to the same in-process bus (a controller manager, a kubelet, a scheduler). */
+  connect(name?: string): Promise<Transport>;
+}
+
+/**
+ * startTestCluster on an in-process bus of its own: the whole life of the
+ * usual `memoryCase()` + setup + startTestCluster + stop + teardown, for a
+ * test's beforeAll/afterAll.
+ */
+export const startMemoryCluster = async (apiOptions: Partial<Omit<ApiServerOptions, "bus">> = {}): Promise<MemoryCluster> => {
+  const tc = memoryCase();
+  await tc.setup();
+  const cluster = await startTestCluster(tc, apiOptions).catch(async (e) => {
+    await tc.teardown();
+    throw e;
+  });
+  return {
+    ...cluster,
+    connect: (name) => tc.connect(name),
+    stop: async () => {
+      await cluster.stop();
+      await tc.teardown();
     },
   };
 };
