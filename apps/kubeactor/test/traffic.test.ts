@@ -158,8 +158,9 @@ describe.skipIf(!existsSync(kubectlBinary(32)))("traffic through Services to pro
     await load;
     expect(failures).toEqual([]);
     expect(ok).toBeGreaterThan(20);
-    // (A readiness probe of a new pod may time out once on a loaded machine: it comes back at the next one.)
-    await until("3 ready pods", async () => ((await readyPods()).length === 3 ? true : undefined), 30_000);
+    // (A readiness probe of a new pod may time out once on a loaded machine: it comes back at the next one;
+    // a liveness restart there adds a 10 s back-off first, so the wait is generous.)
+    await until("3 ready pods", async () => ((await readyPods()).length === 3 ? true : undefined), 90_000);
   }, 200_000);
 
   it("a Service without a selector reaches the addresses of its hand-written Endpoints (mirrored into an EndpointSlice)", async () => {
