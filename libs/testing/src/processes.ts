@@ -30,6 +30,9 @@ export interface RunningProcess {
   exited: Promise<number | null>;
 }
 
+/** How long a child may take to print its ready line: a whole `kubeactor up` from TypeScript sources on two loaded cores has taken over 20 s. */
+const READY_TIMEOUT_MS = 60_000;
+
 export const startProcess = async (
   entry: string,
   args: readonly string[],
@@ -53,8 +56,8 @@ export const startProcess = async (
       // Not ready in time: the caller gets no handle to stop it, so stop it here (SIGTERM lets `up` stop its nats-server).
       child.kill("SIGTERM");
       setTimeout(() => child.kill("SIGKILL"), 5000).unref();
-      reject(new Error(`${entry} not ready after ${opts.timeoutMs ?? 20000}ms:\n${out}`));
-    }, opts.timeoutMs ?? 20_000);
+      reject(new Error(`${entry} not ready after ${opts.timeoutMs ?? READY_TIMEOUT_MS}ms:\n${out}`));
+    }, opts.timeoutMs ?? READY_TIMEOUT_MS);
     const onData = (d: Buffer) => {
       out += String(d);
       if (opts.ready.test(out)) {
