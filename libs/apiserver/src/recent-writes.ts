@@ -14,14 +14,14 @@
  * Only a copy whose resourceVersion is exactly the one a write is
  * conditional on is used, so a stale copy never decides anything: the store
  * compares the versions and answers 409 as it would have. Bounded in size and
- * age (a pod's start takes about a second): at 100 pod starts a second it
- * holds a few hundred pods.
+ * age (a pod's writes come within a second or two of each other): at 100 pod
+ * starts a second it holds at most ~500 pods, ~3 MiB.
  */
 import type { JsonObject } from "@kubeactor/bus";
 import { metaOf } from "./objects.ts";
 
-const MAX_ENTRIES = 2048;
-const MAX_AGE_MS = 10_000;
+const MAX_ENTRIES = 1024;
+const MAX_AGE_MS = 5000;
 
 export class RecentWrites {
   /** In order of last write (re-inserted on every write), so the oldest go first. */
