@@ -6,7 +6,8 @@
 import { badRequest, findResource, methodNotAllowed, methodNotSupported, notAcceptable, notFound } from "@kubeactor/api";
 import { answerReview, isReview } from "./reviews.ts";
 import { serveMetrics } from "./metrics.ts";
-import { apiRequest, type Bus, type BusSubscription, type JsonObject } from "@kubeactor/bus";
+import { apiRequest, type Bus, type BusSubscription, EncodedReply, type JsonObject } from "@kubeactor/bus";
+import { ENCODED, isEncoded } from "./watch-cache.ts";
 import type { ResourceHandlers } from "./handlers.ts";
 import type { ResourceTarget } from "./routes.ts";
 
@@ -75,6 +76,9 @@ export const serveBusApi = (bus: Bus, handlers: ResourceHandlers): BusSubscripti
         default:
           throw methodNotSupported(info, req.verb);
       }
+      // The store's text of the object (a create's answer) or the watch cache's bytes: relayed as they are,
+      // where JSON.stringify would decode the text only to encode it again.
+      if (isEncoded(reply.body)) return new EncodedReply(`{"object":${reply.body[ENCODED]().toString("utf8")}}`);
       return { object: reply.body as JsonObject };
     },
     { queue: "apiserver" },

@@ -34,6 +34,7 @@ import { admitClaimResize, admitDefaultStorageClass, type StorageClasses, storeS
 import { carryAllocatedValues, isServices, ServiceAllocator } from "./services.ts";
 import type { ResourceTarget } from "./routes.ts";
 import type { WatchCache } from "./watch-cache.ts";
+import { RecentWrites } from "./recent-writes.ts";
 import { StoredJson } from "./stored-json.ts";
 
 const isPods = (info: ResourceInfo) => info.group === "" && info.resource === "pods";
@@ -124,6 +125,8 @@ export const checkSelectors = (info: ResourceInfo, q: URLSearchParams): { labelS
 
 export class ResourceHandlers {
   readonly services: ServiceAllocator;
+  /** Pods as this server last wrote them: a status write conditional on that version skips the store read (see `known`). */
+  private readonly recentPods = new RecentWrites();
 
   constructor(
     private readonly store: StoreClient,
@@ -262,7 +265,7 @@ export class ResourceHandlers {
       }
       if (bound) {
         try {
-          await this.tracked(t, () => this.store.update(key, bound, metaOf(cached).resourceVersion));
+          this.recentPods.remember(storeKey(key), await this.tracked(t, () => this.store.update(key, bound, metaOf(cached).resourceVersion)));
           return { code: 201, body: success() };
         } catch (e) {
           if (!(isStatusError(e) && (e.status.reason === "Conflict" || e.status.code === 404))) throw e;
@@ -273,7 +276,7 @@ export class ResourceHandlers {
       const current = await this.store.get(key);
       const bound = bindPod(current, binding);
       if (isDryRun(q)) return { code: 201, body: success() };
-      await cas(this.store.update(key, bound, metaOf(current).resourceVersion));
+      this.recentPods.remember(storeKey(key), await cas(this.store.update(key, bound, metaOf(current).resourceVersion)));
       return { code: 201, body: success() };
     }));
   }
@@ -451,7 +454,7 @@ export class ResourceHandlers {
     const ctx = writeContext(t.info, q, userAgent, part === "main" ? undefined : part);
     // Without a resourceVersion in the body the update is unconditional: retry on races.
     return this.tracked(t, () => retryOnConflict(async () => {
-      const current = await this.store.get(key);
+      const current = (wanted && this.known(t, key, wanted)) || (await this.store.get(key));
       const input = structuredClone(body);
       if (isServices(t.info) && part === "main") carryAllocatedValues(input, current);
       const obj = recordUpdate(current, prepareUpdate(t.info, input, current, part), ctx);
@@ -465,9 +468,27 @@ export class ResourceHandlers {
           const removed = await cas(this.store.delete(key, { resourceVersion: rv!, ...(metaOf(current).uid ? { uid: metaOf(current).uid! } : {}) }), !wanted);
           return { code: 200, body: removed };
         }
-        return { code: 200, body: await cas(this.store.update(key, obj, rv), !wanted) };
+        const written = await cas(this.store.update(key, obj, rv), !wanted);
+        if (isPods(t.info)) this.recentPods.remember(storeKey(key), written);
+        return { code: 200, body: written };
       });
     }));
+  }
+
+  /**
+   * The pod as it is at `resourceVersion`, without a store read, when this
+   * server knows it: the watch cache's copy, else this server's own last
+   * write of it (recent-writes.ts). A write conditional on that version
+   * then needs only the store's compare-and-swap, as kube-apiserver's
+   * GuaranteedUpdate does from its cached object; if the store has moved
+   * on, the swap fails with the same 409 a read first would have led to.
+   */
+  private known(t: ResourceTarget, key: ObjectKey, resourceVersion: string): Obj | undefined {
+    if (!isPods(t.info)) return undefined;
+    const k = storeKey(key);
+    const cached = this.cache?.peek(t.info, k);
+    if (cached && metaOf(cached).resourceVersion === resourceVersion) return cached;
+    return this.recentPods.at(k, resourceVersion);
   }
 
   /**

@@ -33,6 +33,16 @@ export class ApiClient {
     return this.call("create", r, { namespace, body, ...(query ? { query } : {}) });
   }
 
+  /**
+   * `create` for a caller that needs only to know it succeeded (the event
+   * recorder): the created object's text is not decoded. Failures are thrown
+   * as from `create`.
+   */
+  async createAcknowledged(r: ResourceRef, namespace: string, body: JsonObject): Promise<void> {
+    const query = this.fieldManager ? { fieldManager: this.fieldManager } : undefined;
+    await this.bus.requestJson(apiRequest, { verb: "create", group: r.group, version: r.version, resource: r.resource, namespace, body, ...(query ? { query } : {}) });
+  }
+
   get(r: ResourceRef, namespace: string, name: string): Promise<JsonObject> {
     return this.call("get", r, { namespace, name });
   }

@@ -45,7 +45,6 @@ export const eventName = (objectName: string | undefined): string => {
  */
 interface Recent {
   readonly name: string;
-  readonly resourceVersion: string;
   readonly firstTimestamp: string;
   /** involvedObject.resourceVersion as first written (a repeat only bumps count and lastTimestamp). */
   readonly objectVersion: string | undefined;
@@ -86,10 +85,10 @@ export class EventRecorder {
     const key = createHash("sha1").update(`${meta.uid}|${type}|${reason}|${message}|${fieldPath ?? ""}`).digest("base64");
     this.forgetExpired();
     const previous = this.recent.get(key);
-    const build = (name: string, firstTimestamp: string, lastTimestamp: string, count: number, objectVersion: string | undefined, resourceVersion?: string): JsonObject => ({
+    const build = (name: string, firstTimestamp: string, lastTimestamp: string, count: number, objectVersion: string | undefined): JsonObject => ({
       apiVersion: "v1",
       kind: "Event",
-      metadata: { name, namespace, ...(resourceVersion ? { resourceVersion } : {}) },
+      metadata: { name, namespace },
       involvedObject: {
         apiVersion: object.apiVersion,
         kind: object.kind,
@@ -109,23 +108,22 @@ export class EventRecorder {
       reportingComponent: this.source.component,
       reportingInstance: this.source.host ?? "",
     });
-    const remember = (written: JsonObject, count: number, at: number) => {
-      const m = written.metadata as { name: string; resourceVersion: string };
-      const objectVersion = (written.involvedObject as { resourceVersion?: string } | undefined)?.resourceVersion;
-      this.recent.set(key, { name: m.name, resourceVersion: m.resourceVersion, firstTimestamp: String(written.firstTimestamp), objectVersion, count, at });
-    };
     try {
       if (previous && this.clock() - previous.at < AGGREGATE_WINDOW_MS) {
+        // A repeat replaces the Event unconditionally (client-go patches count and lastTimestamp without a
+        // resourceVersion): what it writes is rebuilt from what was remembered, so the answer is not needed.
         const count = previous.count + 1;
-        const updated = await this.api.update(EVENTS, namespace, build(previous.name, previous.firstTimestamp, rfc3339(), count, previous.objectVersion, previous.resourceVersion));
-        remember(updated, count, previous.at);
+        await this.api.update(EVENTS, namespace, build(previous.name, previous.firstTimestamp, rfc3339(), count, previous.objectVersion));
+        this.recent.set(key, { ...previous, count });
         return;
       }
       const time = rfc3339();
-      const created = await this.api.create(EVENTS, namespace, build(eventName(meta.name), time, time, 1, meta.resourceVersion));
+      const name = eventName(meta.name);
+      // Nothing of the created Event is read back (its text is not even decoded): a kubelet records four per pod start.
+      await this.api.createAcknowledged(EVENTS, namespace, build(name, time, time, 1, meta.resourceVersion));
       // Re-inserted at the end, so the map stays in order of first occurrence (forgetExpired relies on it).
       this.recent.delete(key);
-      remember(created, 1, this.clock());
+      this.recent.set(key, { name, firstTimestamp: time, objectVersion: meta.resourceVersion, count: 1, at: this.clock() });
       if (this.recent.size > 4096) this.recent.delete(this.recent.keys().next().value!);
     } catch (e) {
       this.recent.delete(key);

@@ -8,7 +8,7 @@ const fakeApi = () => {
   let rv = 0;
   const stamp = (o: JsonObject) => ({ ...o, metadata: { ...(o.metadata as object), resourceVersion: String(++rv) } });
   const api = {
-    create: async (_r: unknown, _ns: string, o: JsonObject) => (writes.push({ verb: "create", event: o }), stamp(o)),
+    createAcknowledged: async (_r: unknown, _ns: string, o: JsonObject) => void writes.push({ verb: "create", event: o }),
     update: async (_r: unknown, _ns: string, o: JsonObject) => (writes.push({ verb: "update", event: o }), stamp(o)),
   } as unknown as ApiClient;
   return { api, writes };
@@ -43,6 +43,9 @@ describe("EventRecorder", () => {
       ["create", 1, "Started container other"],
     ]);
     expect(writes[1]!.event.metadata).toMatchObject({ name: (writes[0]!.event.metadata as { name: string }).name });
+    // The repeat is unconditional, as client-go's patch of count and lastTimestamp, and keeps what the first said.
+    expect(writes[1]!.event.metadata).not.toHaveProperty("resourceVersion");
+    expect(writes[1]!.event).toMatchObject({ firstTimestamp: writes[0]!.event.firstTimestamp, involvedObject: { resourceVersion: "7" } });
     expect(recorder.remembered).toBe(2);
 
     // 10 minutes after the first: the first is past the window (forgotten, a repeat is a new Event); the second is not.

@@ -228,6 +228,31 @@ describe("what a write changed", () => {
     expect(later.metadata.managedFields[0]).toMatchObject({ manager: "other", time: "2026-01-02T03:04:06Z" });
   });
 
+  it("creates that differ in values only record the same fields: a kubelet's Events", () => {
+    const event = (pod: string, reason: string, message: string, fieldPath?: string) => ({
+      apiVersion: "v1",
+      kind: "Event",
+      metadata: { name: `${pod}.18a0`, namespace: "default" },
+      involvedObject: { apiVersion: "v1", kind: "Pod", name: pod, namespace: "default", uid: `uid-${pod}`, resourceVersion: "7", ...(fieldPath ? { fieldPath } : {}) },
+      reason,
+      message,
+      type: "Normal",
+      source: { component: "kubelet", host: "node-1" },
+      firstTimestamp: "2026-01-02T03:04:05Z",
+      lastTimestamp: "2026-01-02T03:04:05Z",
+      count: 1,
+    });
+    const fields = (o: any) => o.metadata.managedFields[0].fieldsV1;
+    const pulled = fields(recordUpdate(undefined, event("a", "Pulled", 'Container image "x" already present on machine', "spec.containers{app}"), ctx("kubelet", { kind: "Event", apiVersion: "v1" })));
+    const started = fields(recordUpdate(undefined, event("b", "Started", "Started container web", "spec.containers{web}"), ctx("kubelet", { kind: "Event", apiVersion: "v1" })));
+    expect(started).toEqual(pulled);
+    expect(pulled["f:source"]).toEqual({ "f:component": {}, "f:host": {} });
+    // A field more or less is another record (the scheduler's Events have no source.host).
+    const { host: _host, ...noHost } = event("d", "Scheduled", "Successfully assigned default/d to node-1").source;
+    const scheduled = fields(recordUpdate(undefined, { ...event("d", "Scheduled", "Successfully assigned default/d to node-1"), source: noHost }, ctx("kubelet", { kind: "Event", apiVersion: "v1" })));
+    expect(scheduled["f:source"]).toEqual({ "f:component": {} });
+  });
+
   it.each([
     { name: "a changed leaf", from: { a: 1, b: 2 }, to: { a: 3, b: 2 }, added: [], modified: [".a"], removed: [] },
     { name: "a new map and its leaves", from: {}, to: { m: { k: "v" } }, added: [".m", ".m.k"], modified: [], removed: [] },

@@ -192,16 +192,39 @@ const UNOWNED_META = new Set(["name", "namespace", "creationTimestamp", "selfLin
  * owns and by the write context: a create's managedFields are a function of
  * those alone, and creates come in runs of alike objects (a ReplicaSet's
  * pods differ in name and uid only), where computing the field set was the
- * larger part of the API server's own work per create. A miss costs one
- * JSON.stringify; the map is bounded.
+ * larger part of the API server's own work per create. The key is the
+ * object's shape (`shapeOf`), so objects that differ only in values outside
+ * lists share an entry: a kubelet's Events (`Pulled`, `Created`, `Started`
+ * of every pod) differ in every value and in none of their fields. A miss
+ * costs one walk of the object; the map is bounded.
  */
 const createMemo = new Map<string, string>();
 const CREATE_MEMO_SIZE = 256;
 
+/**
+ * The object's text with every scalar outside a list replaced by its kind:
+ * a field set names the fields present, never their values, except inside
+ * lists (a list's items are named by their keys or values, e.g.
+ * `k:{"name":"app"}`, `v:"x"`), which are kept whole. Maps keep their keys
+ * (labels, annotations, data: each key is a field).
+ */
+const shapeOf = (v: unknown): string => {
+  if (v === null) return "n";
+  if (Array.isArray(v)) return JSON.stringify(v);
+  if (typeof v !== "object") return typeof v === "string" ? "s" : "0";
+  let out = "{";
+  for (const k in v as Obj) {
+    const x = (v as Obj)[k];
+    if (x === undefined) continue;
+    out += `${JSON.stringify(k)}:${shapeOf(x)},`;
+  }
+  return `${out}}`;
+};
+
 const createKey = (out: Obj, ctx: WriteContext): string => {
   const meta: Obj = {};
   for (const [k, v] of Object.entries((out.metadata ?? {}) as Obj)) if (!UNOWNED_META.has(k)) meta[k] = v;
-  return `${ctx.manager}\n${ctx.apiVersion}\n${ctx.kind}\n${ctx.now}\n${ctx.statusSubresource}\n${JSON.stringify({ ...out, metadata: meta })}`;
+  return `${ctx.manager}\n${ctx.apiVersion}\n${ctx.kind}\n${ctx.now}\n${ctx.statusSubresource}\n${shapeOf({ ...out, metadata: meta })}`;
 };
 
 /** recordUpdate of a create whose request carries no managedFields: the writer owns every field it set. */
