@@ -6,9 +6,11 @@
 import { badRequest, findResource, methodNotAllowed, methodNotSupported, notAcceptable, notFound } from "@kubeactor/api";
 import { answerReview, isReview } from "./reviews.ts";
 import { serveMetrics } from "./metrics.ts";
-import { apiRequest, type Bus, type BusSubscription, type JsonObject } from "@kubeactor/bus";
+import { apiRequest, type Bus, type BusSubscription, EncodedReply, type JsonObject } from "@kubeactor/bus";
 import type { ResourceHandlers } from "./handlers.ts";
 import type { ResourceTarget } from "./routes.ts";
+import { StoredJson } from "./stored-json.ts";
+import { ENCODED } from "./watch-cache.ts";
 
 export const serveBusApi = (bus: Bus, handlers: ResourceHandlers): BusSubscription =>
   bus.serve(
@@ -58,10 +60,10 @@ export const serveBusApi = (bus: Bus, handlers: ResourceHandlers): BusSubscripti
           reply = await handlers.list(t, q);
           break;
         case "update":
-          reply = await handlers.update(t, needName(), body, q, "main");
+          reply = await handlers.update(t, needName(), body, q, "main", undefined, true);
           break;
         case "updateStatus":
-          reply = await handlers.update(t, needName(), body, q, "status");
+          reply = await handlers.update(t, needName(), body, q, "status", undefined, true);
           break;
         case "delete":
           reply = await handlers.delete(t, needName(), body, q);
@@ -75,6 +77,8 @@ export const serveBusApi = (bus: Bus, handlers: ResourceHandlers): BusSubscripti
         default:
           throw methodNotSupported(info, req.verb);
       }
+      // The store's text of the object (a create's or an update's reply) goes out as it is, not decoded and encoded again.
+      if (reply.body instanceof StoredJson) return new EncodedReply(`{"object":${reply.body[ENCODED]().toString("utf8")}}`);
       return { object: reply.body as JsonObject };
     },
     { queue: "apiserver" },

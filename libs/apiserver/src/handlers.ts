@@ -35,6 +35,7 @@ import { carryAllocatedValues, isServices, ServiceAllocator } from "./services.t
 import type { ResourceTarget } from "./routes.ts";
 import type { WatchCache } from "./watch-cache.ts";
 import { StoredJson } from "./stored-json.ts";
+import { LastWrites } from "./last-writes.ts";
 
 const isPods = (info: ResourceInfo) => info.group === "" && info.resource === "pods";
 
@@ -124,6 +125,7 @@ export const checkSelectors = (info: ResourceInfo, q: URLSearchParams): { labelS
 
 export class ResourceHandlers {
   readonly services: ServiceAllocator;
+  private readonly lastWrites = new LastWrites();
 
   constructor(
     private readonly store: StoreClient,
@@ -444,15 +446,22 @@ export class ResourceHandlers {
     };
   }
 
-  async update(t: ResourceTarget, name: string, body: Obj, q: URLSearchParams, part: "main" | "status", userAgent?: string): Promise<Reply> {
+  /**
+   * PUT of the object or its status. `relay`: the caller only sends the body
+   * to the client, so the store's text of the result may stand for it (see
+   * stored-json.ts); otherwise the body is the decoded object.
+   */
+  async update(t: ResourceTarget, name: string, body: Obj, q: URLSearchParams, part: "main" | "status", userAgent?: string, relay = false): Promise<Reply> {
     const key = keyOf(t, name);
     const wanted = metaOf(body).resourceVersion;
     checkManagerOptions(q, "UpdateOptions", false);
     const ctx = writeContext(t.info, q, userAgent, part === "main" ? undefined : part);
+    const known = wanted && !isDryRun(q) ? this.lastWrites.at(t.info, storeKey(key), wanted) : undefined;
     // Without a resourceVersion in the body the update is unconditional: retry on races.
     return this.tracked(t, () => retryOnConflict(async () => {
-      const current = await this.store.get(key);
-      const input = structuredClone(body);
+      const current = known ?? (await this.store.get(key));
+      // prepareUpdate decodes a copy of the body; only the Service allocator's carry-over writes into it.
+      const input = isServices(t.info) && part === "main" ? structuredClone(body) : body;
       if (isServices(t.info) && part === "main") carryAllocatedValues(input, current);
       const obj = recordUpdate(current, prepareUpdate(t.info, input, current, part), ctx);
       const rv = wanted ?? metaOf(current).resourceVersion;
@@ -462,10 +471,19 @@ export class ResourceHandlers {
         if (isServices(t.info) && part === "main") await this.services.allocateUpdate(obj, current);
         if (isDryRun(q)) return { code: 200, body: obj };
         if (readyToRemove(obj)) {
+          this.lastWrites.forget(storeKey(key));
           const removed = await cas(this.store.delete(key, { resourceVersion: rv!, ...(metaOf(current).uid ? { uid: metaOf(current).uid! } : {}) }), !wanted);
           return { code: 200, body: removed };
         }
-        return { code: 200, body: await cas(this.store.update(key, obj, rv), !wanted) };
+        try {
+          if (!relay && !this.lastWrites.keeps(t.info)) return { code: 200, body: await cas(this.store.update(key, obj, rv), !wanted) };
+          const json = await cas(this.store.updateJson(key, obj, rv), !wanted);
+          this.lastWrites.wrote(t.info, storeKey(key), json);
+          return { code: 200, body: relay ? new StoredJson(json) : JSON.parse(Buffer.from(json).toString("utf8")) };
+        } catch (e) {
+          this.lastWrites.forget(storeKey(key));
+          throw e;
+        }
       });
     }));
   }
