@@ -52,7 +52,7 @@ const main = async () => {
   });
   const kubelet = await startKubelet({ bus: new Bus(await tc.connect("kubelet"), quiet), nodes: NODES, maxPods: 110, leaseRenewMs: LEASE_MS, log: (l) => /lease|status/.test(l) && console.error(l) });
   console.error(`${NODES} nodes registered; one lease period to settle`);
-  await sleep(LEASE_MS + 1000);
+  await sleep(Math.min(LEASE_MS, 10_000) + 1000);
   const session = new Session();
   if (PROFILE_DIR) {
     mkdirSync(PROFILE_DIR, { recursive: true });
