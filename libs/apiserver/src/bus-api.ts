@@ -59,10 +59,10 @@ export const serveBusApi = (bus: Bus, handlers: ResourceHandlers): BusSubscripti
           reply = await handlers.list(t, q);
           break;
         case "update":
-          reply = await handlers.update(t, needName(), body, q, "main");
+          reply = await handlers.update(t, needName(), body, q, "main", undefined, true);
           break;
         case "updateStatus":
-          reply = await handlers.update(t, needName(), body, q, "status");
+          reply = await handlers.update(t, needName(), body, q, "status", undefined, true);
           break;
         case "delete":
           reply = await handlers.delete(t, needName(), body, q);
@@ -76,8 +76,8 @@ export const serveBusApi = (bus: Bus, handlers: ResourceHandlers): BusSubscripti
         default:
           throw methodNotSupported(info, req.verb);
       }
-      // The store's text of the object (a create's answer) or the watch cache's bytes: relayed as they are,
-      // where JSON.stringify would decode the text only to encode it again.
+      // The store's text of the object (a create's or an update's answer) or the watch cache's bytes: relayed
+      // as they are, where JSON.stringify would decode the text only to encode it again.
       if (isEncoded(reply.body)) return new EncodedReply(`{"object":${reply.body[ENCODED]().toString("utf8")}}`);
       return { object: reply.body as JsonObject };
     },

@@ -125,8 +125,19 @@ export const checkSelectors = (info: ResourceInfo, q: URLSearchParams): { labelS
 
 export class ResourceHandlers {
   readonly services: ServiceAllocator;
-  /** Pods as this server last wrote them: a status write conditional on that version skips the store read (see `known`). */
-  private readonly recentPods = new RecentWrites();
+  /**
+   * Objects as this server last wrote them, for the kinds rewritten in chains
+   * of conditional updates: a write conditional on that version skips the
+   * store read (see `known`). Pods: a kubelet's status writes during a
+   * start, so a few seconds of them. Leases: every node renews its own every
+   * 10 s (500 a second at 5000 nodes), so all of them, half a KiB each.
+   */
+  private readonly recentPods = new RecentWrites({ maxEntries: 1024, maxAgeMs: 5000 });
+  private readonly recentLeases = new RecentWrites({ maxEntries: 100_000 });
+  private recentFor(info: ResourceInfo): RecentWrites | undefined {
+    if (isPods(info)) return this.recentPods;
+    return info.group === "coordination.k8s.io" && info.resource === "leases" ? this.recentLeases : undefined;
+  }
 
   constructor(
     private readonly store: StoreClient,
@@ -447,15 +458,22 @@ export class ResourceHandlers {
     };
   }
 
-  async update(t: ResourceTarget, name: string, body: Obj, q: URLSearchParams, part: "main" | "status", userAgent?: string): Promise<Reply> {
+  /**
+   * PUT of the object or its status. `relay`: the caller only sends the body
+   * to the client, so the store's text of the result may stand for it (see
+   * stored-json.ts); otherwise the body is the decoded object.
+   */
+  async update(t: ResourceTarget, name: string, body: Obj, q: URLSearchParams, part: "main" | "status", userAgent?: string, relay = false): Promise<Reply> {
     const key = keyOf(t, name);
     const wanted = metaOf(body).resourceVersion;
     checkManagerOptions(q, "UpdateOptions", false);
     const ctx = writeContext(t.info, q, userAgent, part === "main" ? undefined : part);
+    const recent = this.recentFor(t.info);
     // Without a resourceVersion in the body the update is unconditional: retry on races.
     return this.tracked(t, () => retryOnConflict(async () => {
-      const current = (wanted && this.known(t, key, wanted)) || (await this.store.get(key));
-      const input = structuredClone(body);
+      const current = (wanted && !isDryRun(q) && this.known(t, key, wanted)) || (await this.store.get(key));
+      // prepareUpdate decodes a copy of the body; only the Service allocator's carry-over writes into it.
+      const input = isServices(t.info) && part === "main" ? structuredClone(body) : body;
       if (isServices(t.info) && part === "main") carryAllocatedValues(input, current);
       const obj = recordUpdate(current, prepareUpdate(t.info, input, current, part), ctx);
       const rv = wanted ?? metaOf(current).resourceVersion;
@@ -465,30 +483,42 @@ export class ResourceHandlers {
         if (isServices(t.info) && part === "main") await this.services.allocateUpdate(obj, current);
         if (isDryRun(q)) return { code: 200, body: obj };
         if (readyToRemove(obj)) {
+          recent?.forget(storeKey(key));
           const removed = await cas(this.store.delete(key, { resourceVersion: rv!, ...(metaOf(current).uid ? { uid: metaOf(current).uid! } : {}) }), !wanted);
           return { code: 200, body: removed };
         }
-        const written = await cas(this.store.update(key, obj, rv), !wanted);
-        if (isPods(t.info)) this.recentPods.remember(storeKey(key), written);
-        return { code: 200, body: written };
+        try {
+          if (!relay) {
+            const written = await cas(this.store.update(key, obj, rv), !wanted);
+            recent?.remember(storeKey(key), written);
+            return { code: 200, body: written };
+          }
+          const json = await cas(this.store.updateJson(key, obj, rv), !wanted);
+          recent?.remember(storeKey(key), JSON.parse(Buffer.from(json.buffer, json.byteOffset, json.byteLength).toString("utf8")) as Obj);
+          return { code: 200, body: new StoredJson(json) };
+        } catch (e) {
+          recent?.forget(storeKey(key));
+          throw e;
+        }
       });
     }));
   }
 
   /**
-   * The pod as it is at `resourceVersion`, without a store read, when this
-   * server knows it: the watch cache's copy, else this server's own last
+   * The pod or lease as it is at `resourceVersion`, without a store read, when
+   * this server knows it: the watch cache's copy, else this server's own last
    * write of it (recent-writes.ts). A write conditional on that version
    * then needs only the store's compare-and-swap, as kube-apiserver's
    * GuaranteedUpdate does from its cached object; if the store has moved
    * on, the swap fails with the same 409 a read first would have led to.
    */
   private known(t: ResourceTarget, key: ObjectKey, resourceVersion: string): Obj | undefined {
-    if (!isPods(t.info)) return undefined;
+    const recent = this.recentFor(t.info);
+    if (!recent) return undefined;
     const k = storeKey(key);
     const cached = this.cache?.peek(t.info, k);
     if (cached && metaOf(cached).resourceVersion === resourceVersion) return cached;
-    return this.recentPods.at(k, resourceVersion);
+    return recent.at(k, resourceVersion);
   }
 
   /**

@@ -155,7 +155,7 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
       case "PUT": {
         if (t.name === undefined) throw methodNotSupported(t.info, "update");
         const checked = parseValidatedBody(t.info, await readBody(req), req, q, "UpdateOptions");
-        reply = { ...(await handlers.update(t, t.name, checked.body, q, sub === "status" ? "status" : "main", req.headers["user-agent"])), warnings: checked.warnings };
+        reply = { ...(await handlers.update(t, t.name, checked.body, q, sub === "status" ? "status" : "main", req.headers["user-agent"], true)), warnings: checked.warnings };
         break;
       }
       case "DELETE": {

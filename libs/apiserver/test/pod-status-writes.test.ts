@@ -18,7 +18,7 @@ describe("RecentWrites", () => {
 
   it("answers only for the exact resourceVersion, and only while recent", () => {
     let now = 0;
-    const recent = new RecentWrites(() => now);
+    const recent = new RecentWrites({ maxEntries: 1024, maxAgeMs: 5000, clock: () => now });
     recent.remember("/core/pods/a/p", at("5"));
     expect(recent.at("/core/pods/a/p", "5")).toEqual(at("5"));
     expect(recent.at("/core/pods/a/p", "4")).toBeUndefined();
@@ -30,7 +30,7 @@ describe("RecentWrites", () => {
 
   it("keeps a bounded number of objects, dropping the oldest write first", () => {
     let now = 0;
-    const recent = new RecentWrites(() => now);
+    const recent = new RecentWrites({ maxEntries: 1024, maxAgeMs: 5000, clock: () => now });
     for (let i = 0; i < 1500; i++) {
       now = i;
       recent.remember(`/core/pods/a/p${i}`, at(String(i)));
@@ -40,6 +40,14 @@ describe("RecentWrites", () => {
     expect(recent.at("/core/pods/a/p1", "1")).toBeUndefined();
     expect(recent.at("/core/pods/a/p1499", "1499")).toBeDefined();
     expect(recent.at("/core/pods/a/p0", "9999")).toBeDefined();
+  });
+
+  it("without an age limit (node Leases, renewed every 10 s) an old copy still answers", () => {
+    let now = 0;
+    const recent = new RecentWrites({ maxEntries: 10, clock: () => now });
+    recent.remember("/coordination.k8s.io/leases/kube-node-lease/node-1", at("7"));
+    now = 3_600_000;
+    expect(recent.at("/coordination.k8s.io/leases/kube-node-lease/node-1", "7")).toEqual(at("7"));
   });
 });
 

@@ -4,10 +4,12 @@
  * (a microtask per message) and ordered per subscription, as with NATS.
  */
 import { BusError, type RequestOptions, type SubscribeOptions, type Transport, type TransportMsg, type TransportSubscription } from "./transport.ts";
-import { isValidSubject, subjectMatches } from "./subject.ts";
+import { isValidSubject, tokensMatch } from "./subject.ts";
 
 interface Sub {
   readonly pattern: string;
+  /** A wildcard pattern's tokens, split once: every message is matched against every wildcard subscription. */
+  readonly tokens?: readonly string[];
   readonly queue?: string;
   readonly handler: (msg: TransportMsg) => void;
   readonly inbox: TransportMsg[];
@@ -46,7 +48,10 @@ export class MemoryHub {
     let delivered = 0;
     const groups = new Map<string, Sub[]>();
     const matching: Sub[] = [...(this.exact.get(msg.subject) ?? [])];
-    for (const sub of this.wild) if (subjectMatches(sub.pattern, msg.subject)) matching.push(sub);
+    if (this.wild.size > 0) {
+      const subject = msg.subject.split(".");
+      for (const sub of this.wild) if (tokensMatch(sub.tokens!, subject)) matching.push(sub);
+    }
     for (const sub of matching) {
       if (sub.queue) {
         const g = groups.get(sub.queue) ?? [];
@@ -105,7 +110,15 @@ export const createMemoryTransport = (hub: MemoryHub = new MemoryHub()): Transpo
   const subscribe = (subject: string, handler: (msg: TransportMsg) => void, opts?: SubscribeOptions): TransportSubscription => {
     assertOpen();
     if (!isValidSubject(subject, true)) throw new BusError("BadSubject", `invalid subject "${subject}"`);
-    const sub: Sub = { pattern: subject, queue: opts?.queue, handler, inbox: [], draining: false, closed: false };
+    const sub: Sub = {
+      pattern: subject,
+      ...(hasWildcard(subject) ? { tokens: subject.split(".") } : {}),
+      queue: opts?.queue,
+      handler,
+      inbox: [],
+      draining: false,
+      closed: false,
+    };
     hub.add(sub);
     mine.add(sub);
     return {

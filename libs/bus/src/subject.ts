@@ -34,10 +34,10 @@ export const decodeToken = (token: string): string => {
 };
 
 /** True when a concrete subject matches a subscription pattern with NATS wildcards. */
-export const subjectMatches = (pattern: string, subject: string): boolean => {
-  if (pattern === subject) return true;
-  const p = pattern.split(".");
-  const s = subject.split(".");
+export const subjectMatches = (pattern: string, subject: string): boolean => pattern === subject || tokensMatch(pattern.split("."), subject.split("."));
+
+/** `subjectMatches` on subjects already split into tokens (the in-process bus splits each pattern once, each message once). */
+export const tokensMatch = (p: readonly string[], s: readonly string[]): boolean => {
   for (let i = 0; i < p.length; i++) {
     const tok = p[i];
     if (tok === ">") return s.length > i;

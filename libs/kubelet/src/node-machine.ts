@@ -3,8 +3,8 @@
  *
  *   Active ─ Registering → Registered (parallel regions)
  *     │        condition: Ready ↔ NotReady   (Ready=False forced by set-condition)
- *     │        lease:     Renewing → Waiting  (every 10 s, first one staggered by node index)
  *     │        status:    Reporting → Waiting (on entry, on every condition change, then every 5 min)
+ *     │        + the lease machine, invoked (lease-machine.ts: every 10 s, first one staggered by node index)
  *     └─ STOP → Stopped ─ START → Active     (a dead kubelet: no lease, no status, pod actors stopped;
  *                                             containers keep running and are adopted on START)
  *
@@ -20,12 +20,11 @@ import type { JsonObject } from "@kubeactor/bus";
 import { type ApiClient, stripManagedFields } from "@kubeactor/client";
 import { admitPod, REJECTED_PREFIX } from "./admission.ts";
 import { podMachine, podMeta, type PodApi, type PodDeps } from "./pod-machine.ts";
-import { microTime, rfc3339 } from "./runtime/clock.ts";
+import { leaseMachine } from "./lease-machine.ts";
+import { rfc3339 } from "./runtime/clock.ts";
 
+export { LEASES, LEASE_NAMESPACE, LEASE_DURATION_SECONDS } from "./lease-machine.ts";
 export const NODES = { group: "", version: "v1", resource: "nodes" };
-export const LEASES = { group: "coordination.k8s.io", version: "v1", resource: "leases" };
-export const LEASE_NAMESPACE = "kube-node-lease";
-export const LEASE_DURATION_SECONDS = 40;
 export const KUBELET_VERSION = "v1.32.0";
 
 export type NodeConditionType = "Ready" | "MemoryPressure" | "DiskPressure" | "PIDPressure";
@@ -70,10 +69,6 @@ export interface NodeContext extends NodeInput {
   /** Fault-injected condition statuses, over the healthy defaults. */
   overrides: Partial<Record<NodeConditionType, { status: ConditionStatus; reason?: string; message?: string }>>;
   nodeUid?: string;
-  lease?: JsonObject;
-  nextLeaseMs: number;
-  /** The first renewal after registration waited this node's stagger (a fraction of the period). */
-  staggered?: boolean;
   /** Pod actors by uid. */
   pods: Record<string, true>;
   /** Admitted pods that have not finished, by uid: what admission counts against allocatable. */
@@ -278,48 +273,13 @@ export const nodeMachine = setup({
     reportStatus: fromPromise<void, { ctx: NodeContext }>(async ({ input: { ctx }, signal }) => {
       await writeNodeStatus(ctx, await ctx.api.get(NODES, "", ctx.config.name), signal);
     }),
-    /** Renews kube-node-lease/<node>; a conflict or a missing lease re-reads or recreates it. */
-    renewLease: fromPromise<JsonObject, { ctx: NodeContext }>(async ({ input: { ctx } }) => {
-      const name = ctx.config.name;
-      const spec = { holderIdentity: name, leaseDurationSeconds: LEASE_DURATION_SECONDS, renewTime: microTime((ctx.now ?? Date.now)()) };
-      let lease = ctx.lease;
-      for (let attempt = 0; attempt < 3; attempt++) {
-        try {
-          if (!lease) {
-            let created = false;
-            lease = await ctx.api.get(LEASES, LEASE_NAMESPACE, name).catch(async (e) => {
-              if (codeOf(e) !== 404) throw e;
-              created = true;
-              return ctx.api.create(LEASES, LEASE_NAMESPACE, {
-                apiVersion: "coordination.k8s.io/v1",
-                kind: "Lease",
-                metadata: {
-                  name,
-                  namespace: LEASE_NAMESPACE,
-                  ...(ctx.nodeUid ? { ownerReferences: [{ apiVersion: "v1", kind: "Node", name, uid: ctx.nodeUid }] } : {}),
-                },
-                spec: { ...spec, acquireTime: spec.renewTime },
-              });
-            });
-            if (created) return lease;
-          }
-          // Kept and sent without managedFields (an update without them keeps the stored ones): the API
-          // server would otherwise decode and compare them on every renewal, every 10 s on every node.
-          return stripManagedFields(await ctx.api.update(LEASES, LEASE_NAMESPACE, { ...stripManagedFields(lease), spec: { ...((lease.spec as object) ?? {}), ...spec } }));
-        } catch (e) {
-          if (codeOf(e) !== 409 && codeOf(e) !== 404) throw e;
-          lease = undefined;
-        }
-      }
-      throw new Error(`lease ${name}: too many conflicts`);
-    }),
+    lease: leaseMachine,
   },
   guards: {
     readyOverridden: ({ context }) => (context.overrides.Ready?.status ?? "True") !== "True",
     knownPod: ({ context, event }) => "pod" in event && !!context.pods[podMeta(event.pod).uid],
   },
   delays: {
-    leaseRenew: ({ context }) => context.nextLeaseMs,
     nodeStatusReport: 5 * 60_000,
     registerRetry: 2000,
   },
@@ -419,12 +379,7 @@ export const nodeMachine = setup({
   },
 }).createMachine({
   id: "node",
-  context: ({ input }) => {
-    const period = input.leaseRenewMs ?? 10_000;
-    // Spread first renewals over the period (golden-ratio sequence) so thousands of nodes never renew together.
-    const stagger = Math.floor(((input.config.index * 0.618033988749895) % 1) * period);
-    return { ...input, overrides: {}, nextLeaseMs: stagger, pods: {}, active: {}, rejected: {}, evented: {} };
-  },
+  context: ({ input }) => ({ ...input, overrides: {}, pods: {}, active: {}, rejected: {}, evented: {} }),
   initial: "Active",
   states: {
     Active: {
@@ -451,9 +406,10 @@ export const nodeMachine = setup({
           },
         },
         RegisterBackOff: { after: { registerRetry: "Registering" } },
-        /** Registered: whether it is Ready, plus the lease and status loops, side by side. */
+        /** Registered: whether it is Ready and the status loop side by side, and the lease loop (its own machine). */
         Registered: {
           type: "parallel",
+          invoke: { id: "lease", src: "lease", input: ({ context }) => leaseInput(context) },
           entry: [
             { type: "record", params: { type: "Normal", reason: "NodeAllocatableEnforced", message: "Updated Node Allocatable limit across pods" } },
             "recordConditionEvents",
@@ -469,35 +425,6 @@ export const nodeMachine = setup({
                 NotReady: {
                   entry: { type: "record", params: ({ context }) => ({ type: "Normal", reason: "NodeNotReady", message: `Node ${context.config.name} status is now: NodeNotReady` }) },
                   always: { guard: ({ context }) => (context.overrides.Ready?.status ?? "True") === "True", target: "Ready" },
-                },
-              },
-            },
-            lease: {
-              initial: "Renewing",
-              states: {
-                Waiting: { after: { leaseRenew: "Renewing" } },
-                Renewing: {
-                  invoke: {
-                    src: "renewLease",
-                    input: ({ context }) => ({ ctx: context }),
-                    onDone: {
-                      target: "Waiting",
-                      // The first renewal (the Lease's creation) happens at registration; the next one waits the
-                      // node's stagger, so nodes registered together do not renew together for ever after.
-                      actions: assign(({ context, event }) => ({
-                        lease: event.output,
-                        nextLeaseMs: context.staggered ? (context.leaseRenewMs ?? 10_000) : context.nextLeaseMs || (context.leaseRenewMs ?? 10_000),
-                        staggered: true,
-                      })),
-                    },
-                    onError: {
-                      target: "Waiting",
-                      actions: [
-                        assign(({ context }) => ({ lease: undefined, nextLeaseMs: context.leaseRenewMs ?? 10_000 })),
-                        ({ context, event }) => context.log?.(`node ${context.config.name}: lease renewal failed: ${(event.error as Error).message}`),
-                      ],
-                    },
-                  },
                 },
               },
             },
@@ -535,6 +462,13 @@ export const nodeMachine = setup({
     },
   },
 });
+
+/** The lease machine's input: the period, and this node's stagger (a golden-ratio sequence over the period, so thousands of nodes never renew together). */
+const leaseInput = (ctx: NodeContext) => {
+  const period = ctx.leaseRenewMs ?? 10_000;
+  const stagger = Math.floor(((ctx.config.index * 0.618033988749895) % 1) * period);
+  return { api: ctx.api, node: ctx.config.name, nodeUid: ctx.nodeUid, now: ctx.now ?? Date.now, periodMs: period, staggerMs: stagger || period, log: ctx.log };
+};
 
 /** Writes the status subresource from a fresh read, retrying conflicts (the node lifecycle controller writes conditions too). */
 const writeNodeStatus = async (ctx: NodeContext, node: JsonObject, signal?: AbortSignal): Promise<void> => {
