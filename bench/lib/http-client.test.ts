@@ -28,6 +28,12 @@ describe("ResponseParser", () => {
     expect(feed(withExtras, 2)).toEqual([{ status: 200, body: "abc" }]);
   });
 
+  it("assembles a large body from many reads, Content-Length or chunked", () => {
+    const big = "x".repeat(300_000) + "end";
+    expect(feed(lengthReply(200, big), 65_536)).toEqual([{ status: 200, body: big }]);
+    expect(feed(chunkedReply([big.slice(0, 100_000), big.slice(100_000)]), 65_536)).toEqual([{ status: 200, body: big }]);
+  });
+
   it("returns responses that arrive in one read in order, keeping the rest for later", () => {
     const parser = new ResponseParser();
     const both = lengthReply(201, "a") + chunkedReply(["bc"]) + lengthReply(404, '{"reason":"NotFound"}').slice(0, 20);

@@ -32,12 +32,17 @@ export class ResponseParser {
   private mode: "head" | "length" | "chunked" | "close" = "head";
   private remaining = 0;
   private chunks: Buffer[] = [];
-  /** While chunked: waiting for a size line, for chunk data (+ CRLF), or for the trailer section. */
-  private chunkState: "size" | "data" | "trailer" = "size";
+  /** While chunked: waiting for a size line, for chunk data, for the CRLF after it, or for the trailer section. */
+  private chunkState: "size" | "data" | "crlf" | "trailer" = "size";
 
   /** `noBody(status)`: responses that never carry a body whatever their headers say (HEAD requests, 1xx, 204, 304). */
   constructor(private readonly noBody: (status: number) => boolean = (s) => s < 200 || s === 204 || s === 304) {}
 
+  /**
+   * Body bytes move from `buf` to `chunks` as they arrive (and are joined once,
+   * when the body is complete), so `buf` only ever holds a head or a chunk-size
+   * line in progress: a 10 MiB LIST in 64 KiB reads is not copied over and over.
+   */
   push(data: Buffer): HttpReply[] {
     this.buf = this.buf.length === 0 ? data : Buffer.concat([this.buf, data]);
     const out: HttpReply[] = [];
@@ -52,7 +57,7 @@ export class ResponseParser {
   /** The connection closed: a response delimited by the close is complete; any other partial response is an error. */
   end(): HttpReply | undefined {
     if (this.mode === "close") {
-      const body = Buffer.concat([...this.chunks, this.buf]);
+      const body = Buffer.concat(this.chunks);
       this.reset();
       return { status: this.status, body };
     }
@@ -80,12 +85,12 @@ export class ResponseParser {
           continue;
         }
         case "length": {
-          if (this.buf.length < this.remaining) return undefined;
-          const body = this.buf.subarray(0, this.remaining);
-          this.buf = this.buf.subarray(this.remaining);
-          return this.finish(body);
+          if (!this.take()) return undefined;
+          return this.finish(this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks));
         }
         case "close":
+          if (this.buf.length > 0) this.chunks.push(this.buf);
+          this.buf = EMPTY;
           return undefined;
         case "chunked": {
           if (this.chunkState === "size") {
@@ -104,9 +109,13 @@ export class ResponseParser {
             continue;
           }
           if (this.chunkState === "data") {
-            if (this.buf.length < this.remaining + 2) return undefined;
-            this.chunks.push(this.buf.subarray(0, this.remaining));
-            this.buf = this.buf.subarray(this.remaining + 2);
+            if (!this.take()) return undefined;
+            this.chunkState = "crlf";
+            continue;
+          }
+          if (this.chunkState === "crlf") {
+            if (this.buf.length < 2) return undefined;
+            this.buf = this.buf.subarray(2);
             this.chunkState = "size";
             continue;
           }
@@ -120,6 +129,17 @@ export class ResponseParser {
         }
       }
     }
+  }
+
+  /** Moves up to `remaining` body bytes from `buf` to `chunks`; true once all have arrived. */
+  private take(): boolean {
+    const n = Math.min(this.remaining, this.buf.length);
+    if (n > 0) {
+      this.chunks.push(this.buf.subarray(0, n));
+      this.buf = this.buf.subarray(n);
+      this.remaining -= n;
+    }
+    return this.remaining === 0;
   }
 
   /** Reads the status line and the framing headers; true when the response has no body at all. */
