@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 // live in each package's test/ folder and get a longer timeout there.
 export default defineConfig({
   test: {
-    include: ["libs/*/src/**/*.test.ts", "libs/*/test/**/*.test.ts", "apps/*/src/**/*.test.ts", "apps/*/test/**/*.test.ts"],
+    include: ["libs/*/src/**/*.test.ts", "libs/*/test/**/*.test.ts", "apps/*/src/**/*.test.ts", "apps/*/test/**/*.test.ts", "bench/**/*.test.ts"],
     testTimeout: 20_000,
     hookTimeout: 30_000,
     pool: "forks",

@@ -9,6 +9,10 @@
  *  - a bare node:http server (a child process) answering GET with the same
  *    bytes (the floor for any HTTP server in Node on this machine);
  * plus the latency of discovery (aggregated /apis) and OpenAPI documents.
+ * The load generator (this process) speaks keep-alive HTTP/1.1 through a lean
+ * client over `net` sockets (bench/lib/http-client.ts), one socket per
+ * concurrent client, to every server alike; it shares the machine's cores
+ * with the servers, so its own CPU per operation is reported too.
  * Run with `npm run bench:api`; figures go to bench/results/api.json.
  *
  *   BENCH_DURATION_MS  measured window per point (default 3000)
@@ -16,6 +20,10 @@
  *   BENCH_POINTS       comma-separated subset of get,create,pods,patch,list,documents (default all)
  *   BENCH_API_PROFILE  a directory: the API server runs under the CPU profiler (bench/lib/profiled.ts),
  *                      one profile of its measured window per point at 32 clients
+ *   BENCH_SERVER_NODE_OPTIONS  node options for the store and API server processes, after SERVER_V8_FLAGS
+ *                      (bench/lib/kubeactor.ts), so they win: e.g. --max-semi-space-size=16 for V8's default
+ *   BENCH_GC_STATS     1: the store and the API server count their garbage collections (bench/lib/gc-stats.mjs)
+ *                      and each point reports scavenges per 1000 operations and GC pause ms per operation
  *   BENCH_API_ENTRY    another build of the API server to run, relative to the repository (e.g. an esbuild
  *                      bundle, whose profile keeps function names and lines; or an older commit's, for A/B)
  *
@@ -24,16 +32,16 @@
  * the figure that holds on a busy machine where latency does not.
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { Agent, request } from "node:http";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, platform, release, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePort, type JsonObject } from "@kubeactor/bus";
 import { startProcess } from "@kubeactor/testing";
 import { cleanupAll, installCleanupHandlers, stopChild, tempDir, trackChild } from "./lib/cleanup.ts";
-import { connectClient, startNats, startStoreProcess, storeDirOf } from "./lib/kubeactor.ts";
+import { connectClient, SERVER_V8_FLAGS, serverEnv, startNats, startStoreProcess, storeDirOf } from "./lib/kubeactor.ts";
 import { cpuMeter } from "./lib/cpu.ts";
+import { HttpClient, type HttpReply } from "./lib/http-client.ts";
 import { type LoadResult, runClosedLoop } from "./lib/load.ts";
 import { round, summarise, type LatencySummary } from "./lib/stats.ts";
 
@@ -44,36 +52,42 @@ const CLIENTS = [1, 32] as const;
 const POINTS = new Set((process.env.BENCH_POINTS ?? "get,create,pods,patch,list,documents").split(","));
 const PROFILE_DIR = process.env.BENCH_API_PROFILE ? resolve(process.env.BENCH_API_PROFILE) : undefined;
 const here = dirname(fileURLToPath(import.meta.url));
+const GC_STATS_DIR = process.env.BENCH_GC_STATS === "1" ? tempDir("gc-stats") : undefined;
+/** Environment added for the store and API server processes (on top of SERVER_V8_FLAGS, see serverEnv). */
+const extraServerEnv: NodeJS.ProcessEnv = (() => {
+  const extra = [process.env.BENCH_SERVER_NODE_OPTIONS, GC_STATS_DIR ? `--import=${join(here, "lib", "gc-stats.mjs")}` : undefined].filter(Boolean);
+  return { ...(extra.length > 0 ? { NODE_OPTIONS: [process.env.NODE_OPTIONS, ...extra].filter(Boolean).join(" ") } : {}), ...(GC_STATS_DIR ? { BENCH_GC_STATS_DIR: GC_STATS_DIR } : {}) };
+})();
+interface GcTotals {
+  scavenges: number;
+  scavengeMs: number;
+  majors: number;
+  majorMs: number;
+}
+const gcTotalsOf = (pid: number | undefined): GcTotals => {
+  try {
+    return JSON.parse(readFileSync(join(GC_STATS_DIR!, `${pid}.json`), "utf8")) as GcTotals;
+  } catch {
+    return { scavenges: 0, scavengeMs: 0, majors: 0, majorMs: 0 };
+  }
+};
 const RESULTS = join(here, "results", "api.json");
 const TABLE_ACCEPT = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json";
 const AGGREGATED = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json";
 
-interface HttpReply {
-  readonly status: number;
-  readonly body: Buffer;
-}
-
-/** Keep-alive HTTP/1.1, as client-go talks to kube-apiserver; one socket per concurrent client. */
-const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-const http = (base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpReply> =>
-  new Promise((resolve, reject) => {
-    const data = body === undefined ? undefined : Buffer.from(typeof body === "string" ? body : JSON.stringify(body));
-    const req = request(
-      `${base}${path}`,
-      { method, agent, headers: { ...(data ? { "Content-Type": "application/json", "Content-Length": data.length } : {}), ...headers } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () => {
-          const reply = { status: res.statusCode ?? 0, body: Buffer.concat(chunks) };
-          if (reply.status >= 400) reject(new Error(`${method} ${path}: ${reply.status} ${reply.body.toString().slice(0, 200)}`));
-          else resolve(reply);
-        });
-      },
-    );
-    req.on("error", reject);
-    req.end(data);
-  });
+/**
+ * The load generator's HTTP client: lean keep-alive HTTP/1.1 over `net`
+ * sockets (bench/lib/http-client.ts; one socket per concurrent client, as
+ * client-go talks to kube-apiserver and as wrk/autocannon load servers), the
+ * same for every server measured so the ratios stay honest. node:http's
+ * `request()` spent ~0.09 CPU-ms per request here, on the cores the servers use.
+ */
+const httpClients = new Map<string, HttpClient>();
+const http = (base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpReply> => {
+  let c = httpClients.get(base);
+  if (!c) httpClients.set(base, (c = new HttpClient(base)));
+  return c.request(method, path, body, headers);
+};
 
 const configMap = (name: string) => ({ apiVersion: "v1", kind: "ConfigMap", metadata: { name, namespace: "bench" }, data: { key: "value".repeat(50) } });
 
@@ -136,6 +150,8 @@ const measured: Record<string, number | undefined> = {};
 const point = async (name: string, clients: number, op: (c: number, seq: number) => Promise<unknown>, durationMs = DURATION_MS) => {
   let done = 0;
   const meter = cpuMeter(measured);
+  const gcProcs = GC_STATS_DIR ? (["apiserver", "store"] as const).filter((p) => measured[p] !== undefined) : [];
+  const gcStart = gcProcs.map((p) => gcTotalsOf(measured[p]));
   const self = process.cpuUsage();
   const profiled = PROFILE_DIR && clients === 32 && name.startsWith("apiserver") ? measured.apiserver : undefined;
   const profileStart = profiled ? setTimeout(() => process.kill(profiled, "SIGUSR2"), WARMUP_MS) : undefined;
@@ -152,7 +168,16 @@ const point = async (name: string, clients: number, op: (c: number, seq: number)
     .map(([p, ms]) => `${p} ${ms}`)
     .join(", ");
   console.log(`  ${name.padEnd(34)} ${String(clients).padStart(3)} clients  ${String(r.opsPerSec).padStart(9)} req/s  p50 ${r.p50Ms} ms  p99 ${r.p99Ms} ms  cpu ms/op: ${cpu}`);
-  return { ...r, cpuMsPerOp };
+  const n = Math.max(done, 1);
+  const gcPerOp = Object.fromEntries(
+    gcProcs.map((p, i) => {
+      const end = gcTotalsOf(measured[p]);
+      const start = gcStart[i]!;
+      return [p, { scavengesPer1kOps: round(((end.scavenges - start.scavenges) * 1000) / n, 2), gcMsPerOp: round((end.scavengeMs - start.scavengeMs + end.majorMs - start.majorMs) / n, 4), majors: end.majors - start.majors }];
+    }),
+  );
+  if (gcProcs.length > 0) console.log(`  ${"".padEnd(34)} gc: ${gcProcs.map((p) => `${p} ${gcPerOp[p]!.scavengesPer1kOps} scavenges/1k ops, ${gcPerOp[p]!.gcMsPerOp} ms/op, ${gcPerOp[p]!.majors} major`).join("; ")}`);
+  return { ...r, cpuMsPerOp, ...(gcProcs.length > 0 ? { gcPerOp } : {}) };
 };
 
 /** Latency of one request repeated `n` times, one at a time. */
@@ -177,13 +202,14 @@ const main = async () => {
   const dir = tempDir("api");
   console.log("starting nats-server, the store and the API server (each its own process)...");
   const nats = await startNats();
-  const store = await startStoreProcess(storeDirOf(dir), nats.url);
+  const store = await startStoreProcess(storeDirOf(dir), nats.url, [], extraServerEnv);
+  const apiEnv = serverEnv(extraServerEnv);
   const port = await freePort();
   const apiArgs = ["--port", String(port), "--nats", nats.url];
   const apiEntry = process.env.BENCH_API_ENTRY ?? "apps/apiserver/src/main.ts";
   const apiProc = PROFILE_DIR
-    ? await startProcess("bench/lib/profiled.ts", [PROFILE_DIR, apiEntry, ...apiArgs], { ready: /serving the Kubernetes API/, timeoutMs: 60_000 })
-    : await startProcess(apiEntry, apiArgs, { ready: /serving the Kubernetes API/, timeoutMs: 60_000 });
+    ? await startProcess("bench/lib/profiled.ts", [PROFILE_DIR, apiEntry, ...apiArgs], { ready: /serving the Kubernetes API/, timeoutMs: 60_000, env: apiEnv })
+    : await startProcess(apiEntry, apiArgs, { ready: /serving the Kubernetes API/, timeoutMs: 60_000, env: apiEnv });
   trackChild(apiProc.child);
   const api = `http://127.0.0.1:${port}`;
   measured.apiserver = apiProc.child.pid;
@@ -208,6 +234,7 @@ const main = async () => {
       const bareGet = await point("bare node:http, same bytes", clients, () => http(bare.url, "GET", "/"));
       results[`get_${clients}`] = { apiserver: apiGet, store: storeGet, bareHttp: bareGet, vsStore: ratio(apiGet, storeGet), vsBareHttp: ratio(apiGet, bareGet) };
     }
+    httpClients.get(bare.url)?.close();
     await bare.stop();
     delete measured.bareHttp;
   }
@@ -294,7 +321,8 @@ const main = async () => {
   const out = {
     date: new Date().toISOString(),
     loadAverage: { start: loadAtStart, end: loadavg().map((l) => round(l, 2)) },
-    setup: "nats-server, store process and API server process on one machine; the load generator is this process (keep-alive HTTP/1.1)",
+    setup: "nats-server, store process and API server process on one machine; the load generator is this process: a lean keep-alive HTTP/1.1 client over net sockets (bench/lib/http-client.ts), one socket per concurrent client",
+    serverNodeOptions: [SERVER_V8_FLAGS, process.env.BENCH_SERVER_NODE_OPTIONS].filter(Boolean).join(" "),
     durationMsPerPoint: DURATION_MS,
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, totalMemGiB: round(totalmem() / 2 ** 30, 1), os: `${platform()} ${release()}`, node: process.version },
     results,
@@ -303,7 +331,7 @@ const main = async () => {
   writeFileSync(RESULTS, JSON.stringify(out, null, 2) + "\n");
   console.log(`\nwrote ${RESULTS}`);
 
-  agent.destroy();
+  for (const c of httpClients.values()) c.close();
   await bus.close();
   await stopChild(apiProc.child);
   await store.stop();
