@@ -5,7 +5,7 @@
  */
 import { createActor, type Actor, type InspectionEvent } from "xstate";
 import type { Bus, JsonObject } from "@kubeactor/bus";
-import { ApiClient, EventRecorder, Informer, StoreClient, stripManagedFields } from "@kubeactor/client";
+import { ApiClient, EventRecorder, Informer, StoreClient, standardIndexes, stripManagedFields } from "@kubeactor/client";
 import { nodeMachine, type PodSource, type PodSourceEvent } from "./node-machine.ts";
 import type { PodApi } from "./pod-machine.ts";
 import { SimRuntime } from "./runtime/sim.ts";
@@ -77,7 +77,16 @@ export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
   const names = typeof opts.nodes === "number" ? Array.from({ length: opts.nodes }, (_, i) => `${opts.namePrefix ?? "node-"}${(opts.firstIndex ?? 1) + i}`) : [...opts.nodes];
   // Without managedFields (40% of a running pod's object, never read here: pods are only written
   // through the status subresource, which keeps the stored ones), as node agents' pod caches do.
-  const informer = new Informer(opts.bus, new StoreClient(opts.bus), { group: "", resource: "pods", log, transform: stripManagedFields });
+  // Only the nodeName index is read (dispatch, stats): the standard namespace, owner and label indexes
+  // would each keep a key per pod of the cluster (a label set of 150k keys at 5000 × 30) and be
+  // recomputed on every pod event, for nothing.
+  const informer = new Informer(opts.bus, new StoreClient(opts.bus), {
+    group: "",
+    resource: "pods",
+    log,
+    transform: stripManagedFields,
+    indexes: { nodeName: standardIndexes.nodeName! },
+  });
 
   // One informer, many nodes: handlers dispatch by spec.nodeName.
   const listeners = new Map<string, (e: PodSourceEvent) => void>();
@@ -97,7 +106,7 @@ export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
     };
   };
   // The process' Node objects (labels, taints, allocatable), for admission.
-  const nodeInformer = new Informer(opts.bus, new StoreClient(opts.bus), { group: "", resource: "nodes", log });
+  const nodeInformer = new Informer(opts.bus, new StoreClient(opts.bus), { group: "", resource: "nodes", log, indexes: {} });
   await Promise.all([informer.start(), nodeInformer.start()]);
   // `kubeactor up` bootstraps kube-node-lease; a kubelet started against a bare API server makes sure it exists.
   await api
