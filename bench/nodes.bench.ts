@@ -48,7 +48,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, platform, release, totalmem } from "node:os";
 import { dirname, join } from "node:path";
-import { PerformanceObserver, performance } from "node:perf_hooks";
+import { constants, PerformanceObserver, performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { writeHeapSnapshot } from "node:v8";
 import { Bus, connectNats, startNatsServer, type JsonObject, type Transport } from "@kubeactor/bus";
@@ -106,8 +106,13 @@ const cpuMs = (): number => {
 };
 /** Main-thread GC pauses so far, in ms (V8's concurrent marking and sweeping threads are in the CPU figures only). */
 let gcPauseMs = 0;
+/** The part of it in scavenges (young generation); the rest is mark-compact work on the old generation. */
+let scavengeMs = 0;
 new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) gcPauseMs += e.duration;
+  for (const e of list.getEntries()) {
+    gcPauseMs += e.duration;
+    if ((e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) scavengeMs += e.duration;
+  }
 }).observe({ entryTypes: ["gc"] });
 const mem = () => {
   global.gc?.();
@@ -171,7 +176,7 @@ interface SizeResult {
   readonly registerSeconds: number;
   readonly perNode: { heapKiB: number; rssKiB: number };
   readonly steadyNodesOnly: SteadyState;
-  readonly fill: { pods: number; plannedPods?: number; stoppedBy?: string; seconds: number; podsPerSec: number; cpuMsPerPod: number; gcPauseMsPerPod: number; writesPerPod: number; podWritesPerPod: number; leaseRenewalsPerSec: number; loadAverage: number };
+  readonly fill: { pods: number; plannedPods?: number; stoppedBy?: string; seconds: number; podsPerSec: number; cpuMsPerPod: number; gcPauseMsPerPod: number; scavengePauseMsPerPod?: number; writesPerPod: number; podWritesPerPod: number; leaseRenewalsPerSec: number; loadAverage: number };
   readonly perPod: { heapKiB: number; rssKiB: number };
   readonly steadyWithPods: SteadyState;
   readonly startupLatency: LatencySummary & { offeredPerSec: number; achievedPerSec: number; notRunning: number; loadAverage: number };
@@ -303,7 +308,8 @@ const runSize = async (n: number): Promise<SizeResult> => {
   const f0 = performance.now();
   const fc0 = cpuMs();
   const gc0 = gcPauseMs;
-  let lastProgress = { t: performance.now(), cpu: fc0, gc: gc0, running: 0 };
+  const sc0 = scavengeMs;
+  let lastProgress = { t: performance.now(), cpu: fc0, gc: gc0, scavenge: sc0, running: 0 };
   const rev0 = store.backend.revision;
   const renewals0 = renewals;
   // Progress every 10 s: a 150k-pod fill runs for many minutes.
@@ -315,8 +321,8 @@ const runSize = async (n: number): Promise<SizeResult> => {
     const cpu = cpuMs();
     // The last 10 s on their own: the averages since the start hide how a pod's cost grows with the heap.
     const started = Math.max(1, fillRunning - lastProgress.running);
-    const recent = `last ${round((now - lastProgress.t) / 1000, 0)} s: ${round((started * 1000) / (now - lastProgress.t), 1)} pods/s, ${round((cpu - lastProgress.cpu) / started, 1)} CPU-ms and ${round((gcPauseMs - lastProgress.gc) / started, 1)} GC-pause-ms each`;
-    lastProgress = { t: now, cpu, gc: gcPauseMs, running: fillRunning };
+    const recent = `last ${round((now - lastProgress.t) / 1000, 0)} s: ${round((started * 1000) / (now - lastProgress.t), 1)} pods/s, ${round((cpu - lastProgress.cpu) / started, 1)} CPU-ms and ${round((gcPauseMs - lastProgress.gc) / started, 1)} GC-pause-ms each (${round((scavengeMs - lastProgress.scavenge) / started, 1)} of it scavenges)`;
+    lastProgress = { t: now, cpu, gc: gcPauseMs, scavenge: scavengeMs, running: fillRunning };
     log(
       `${next} created, ${fillRunning} of ${jobs.length} Running after ${round(secs, 0)} s (${round(fillRunning / secs, 1)} pods/s, ` +
         `${round((cpu - fc0) / Math.max(1, fillRunning), 2)} CPU-ms each; ${recent}); heap ${round(m.heapUsed / MiB, 0)} MiB, RSS ${round(rss / MiB, 0)} MiB${SPLIT ? " (sum)" : ""}, load ${round(loadavg()[0]!, 1)}`,
@@ -366,6 +372,8 @@ const runSize = async (n: number): Promise<SizeResult> => {
     cpuMsPerPod: round(fc / Math.max(1, filled), 2),
     /** Main-thread GC pauses per pod start (the bench process'). */
     gcPauseMsPerPod: round((gcPauseMs - gc0) / Math.max(1, filled), 2),
+    /** The scavenges' part of it (young generation); the rest is the old generation's mark-compact pauses. */
+    scavengePauseMsPerPod: round((scavengeMs - sc0) / Math.max(1, filled), 2),
     /** Store writes per pod start (create, status updates, events; lease renewals during the fill included). */
     writesPerPod: round((store.backend.revision - rev0) / Math.max(1, filled), 2),
     /** The same without the lease renewals seen during the fill (those depend on how long the fill took, not on the pods). */
