@@ -100,6 +100,14 @@ const procCpuMs = (pid: number): number => {
   }
 };
 /** CPU time so far of every process of the cluster under test, in ms. */
+/** CPU time so far of each process (this one first, then `others`), in ms: which side a split run saturates. */
+const cpuMsEach = (): number[] => {
+  const own = process.cpuUsage();
+  return [(own.user + own.system) / 1000, ...others.map(procCpuMs)];
+};
+/** Per-process shares of a CPU interval, e.g. "bench 40%, kubelet 70%, nats 10%" of one core (split mode only). */
+const shares = (before: number[], wallMs: number): string =>
+  SPLIT ? ` [${cpuMsEach().map((c, i) => `${["store+apiserver+bench", "nats-server", "kubelet"][i] ?? `process ${i}`} ${round(((c - before[i]!) / wallMs) * 100, 1)}%`).join(", ")} of one core]` : "";
 const cpuMs = (): number => {
   const own = process.cpuUsage();
   return (own.user + own.system) / 1000 + others.reduce((sum, pid) => sum + procCpuMs(pid), 0);
@@ -266,6 +274,7 @@ const runSize = async (n: number): Promise<SizeResult> => {
   const steady = async (what: string): Promise<SteadyState> => {
     const r0 = renewals;
     const c0 = cpuMs();
+    const each0 = cpuMsEach();
     const t0 = performance.now();
     await sleep(STEADY_S * 1000);
     const used = cpuMs() - c0;
@@ -277,7 +286,7 @@ const runSize = async (n: number): Promise<SizeResult> => {
       cpuMsPerRenewal: round(used / Math.max(1, renewals - r0), 3),
       loadAverage: round(loadavg()[0]!, 1),
     };
-    log(`steady state (${what}): CPU ${s.cpuPercentOfOneCore}% of one core, ${s.leaseRenewalsPerSec} lease renewals/s, ${s.cpuMsPerRenewal} CPU-ms each (load ${s.loadAverage})`);
+    log(`steady state (${what}): CPU ${s.cpuPercentOfOneCore}% of one core, ${s.leaseRenewalsPerSec} lease renewals/s, ${s.cpuMsPerRenewal} CPU-ms each (load ${s.loadAverage})${shares(each0, wall)}`);
     return s;
   };
 
@@ -309,7 +318,7 @@ const runSize = async (n: number): Promise<SizeResult> => {
   const fc0 = cpuMs();
   const gc0 = gcPauseMs;
   const sc0 = scavengeMs;
-  let lastProgress = { t: performance.now(), cpu: fc0, gc: gc0, scavenge: sc0, running: 0 };
+  let lastProgress = { t: performance.now(), cpu: fc0, each: cpuMsEach(), gc: gc0, scavenge: sc0, running: 0 };
   const rev0 = store.backend.revision;
   const renewals0 = renewals;
   // Progress every 10 s: a 150k-pod fill runs for many minutes.
@@ -321,8 +330,8 @@ const runSize = async (n: number): Promise<SizeResult> => {
     const cpu = cpuMs();
     // The last 10 s on their own: the averages since the start hide how a pod's cost grows with the heap.
     const started = Math.max(1, fillRunning - lastProgress.running);
-    const recent = `last ${round((now - lastProgress.t) / 1000, 0)} s: ${round((started * 1000) / (now - lastProgress.t), 1)} pods/s, ${round((cpu - lastProgress.cpu) / started, 1)} CPU-ms and ${round((gcPauseMs - lastProgress.gc) / started, 1)} GC-pause-ms each (${round((scavengeMs - lastProgress.scavenge) / started, 1)} of it scavenges)`;
-    lastProgress = { t: now, cpu, gc: gcPauseMs, scavenge: scavengeMs, running: fillRunning };
+    const recent = `last ${round((now - lastProgress.t) / 1000, 0)} s: ${round((started * 1000) / (now - lastProgress.t), 1)} pods/s, ${round((cpu - lastProgress.cpu) / started, 1)} CPU-ms and ${round((gcPauseMs - lastProgress.gc) / started, 1)} GC-pause-ms each (${round((scavengeMs - lastProgress.scavenge) / started, 1)} of it scavenges)${shares(lastProgress.each, now - lastProgress.t)}`;
+    lastProgress = { t: now, cpu, each: cpuMsEach(), gc: gcPauseMs, scavenge: scavengeMs, running: fillRunning };
     log(
       `${next} created, ${fillRunning} of ${jobs.length} Running after ${round(secs, 0)} s (${round(fillRunning / secs, 1)} pods/s, ` +
         `${round((cpu - fc0) / Math.max(1, fillRunning), 2)} CPU-ms each; ${recent}); heap ${round(m.heapUsed / MiB, 0)} MiB, RSS ${round(rss / MiB, 0)} MiB${SPLIT ? " (sum)" : ""}, load ${round(loadavg()[0]!, 1)}`,
