@@ -1,8 +1,16 @@
 /**
  * Node benchmark: N simulated nodes heartbeating (a Lease renewed every 10 s
- * each) with 10–30 pods per node, on a store + API server in the same process
- * on the in-process bus (as `kubeactor up --embedded` runs them). Run with
- * `npm run bench:nodes`; figures go to bench/results/nodes.json.
+ * each) with 10–30 pods per node, on a store + API server. Up to 1000 nodes
+ * everything runs in one process on the in-process bus (as `kubeactor up
+ * --embedded` runs them); from 5000 nodes the kubelet runs as its own process
+ * (apps/kubelet) on a nats-server, as `turbo dev` runs the components: one
+ * process has one main thread, and at 5000 nodes it cannot carry 500 lease
+ * renewals/s, 100 pod starts/s and a multi-GiB heap's GC (p99 2.8 s at 82.8/s
+ * achieved); split, the work and the heap are spread over two processes (and
+ * cores), and side by side at 1000 nodes × 30 (load 10–14) the split fill
+ * cost 4.5 CPU-ms per pod start summed over the processes against 7.5–8 in
+ * one. Run with `npm run bench:nodes`; figures go to bench/results/nodes.json
+ * (each result's `bus` says which shape it measured).
  *
  * Per size, in a fresh child process (so memory figures do not inherit the
  * previous size's garbage):
@@ -27,6 +35,8 @@
  *   BENCH_PODS_PER_NODE   "10-30" (default) or a fixed number; the issue's large target is
  *                         BENCH_NODES_SIZES=5000 BENCH_PODS_PER_NODE=30 (150k pods)
  *   BENCH_FILL_CONCURRENCY pod creates in flight during the fill (default 64)
+ *   BENCH_FILL_PENDING    at most this many fill pods created and not yet Running (default 1000), as a rollout's
+ *                         surge limit: with the kubelet in its own process the creates would otherwise outrun it
  *   BENCH_FILL_SECONDS    stop creating fill pods after this long (default: no limit); the run then goes on
  *                         with the pods created by then (fill.pods, fill.plannedPods and fill.stoppedBy say so),
  *                         so a size too large for the time at hand still gives every figure
@@ -39,10 +49,11 @@
  *   BENCH_HEAP_SNAPSHOTS  a directory: heap snapshots with nodes only and with pods (after both memory
  *                         figures), for attributing each pod's memory (libs/kubelet/README.md)
  *   BENCH_KUBELET_PROCESS=1 the kubelet runs in its own process (apps/kubelet, as `turbo dev` runs it) and
- *                         everything talks over a nats-server, so two cores work; RSS and CPU figures are then
+ *                         everything talks over a nats-server, so two cores work (=0: one process; default: split
+ *                         from 5000 nodes, one process below); RSS and CPU figures are then
  *                         the SUM over the bench process (store + API server + watches), the kubelet process
  *                         and nats-server; heap figures stay the bench process' own (the kubelet's heap is not
- *                         reachable from here). Default: one process on the in-process bus.
+ *                         reachable from here).
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -67,6 +78,7 @@ const NAMESPACES = { group: "", version: "v1", resource: "namespaces" };
 const LEASE_PERIOD_S = 10;
 const OFFERED_RATE = 100;
 const FILL_CONCURRENCY = Number(process.env.BENCH_FILL_CONCURRENCY ?? 64);
+const FILL_PENDING = Number(process.env.BENCH_FILL_PENDING ?? 1000);
 const HISTORY_LIMIT = process.env.BENCH_HISTORY_LIMIT ? Number(process.env.BENCH_HISTORY_LIMIT) : undefined;
 const STEADY_S = Number(process.env.BENCH_STEADY_SECONDS ?? 20);
 const FILL_SECONDS = Number(process.env.BENCH_FILL_SECONDS ?? Infinity);
@@ -74,7 +86,12 @@ const LATENCY_S = Number(process.env.BENCH_LATENCY_SECONDS ?? 10);
 const [PPN_MIN, PPN_MAX] = (process.env.BENCH_PODS_PER_NODE ?? "10-30").split("-").map(Number).concat([NaN]) as [number, number];
 const podsPerNodeMax = Number.isFinite(PPN_MAX) ? PPN_MAX : PPN_MIN;
 
-const SPLIT = process.env.BENCH_KUBELET_PROCESS === "1";
+/** The shape of a size: the kubelet in its own process on a nats-server, or everything in one process (see the header). */
+const kubeletProcessFor = (n: number): boolean =>
+  process.env.BENCH_KUBELET_PROCESS === "1" ? true : process.env.BENCH_KUBELET_PROCESS === "0" ? false : n >= SPLIT_FROM_NODES;
+const SPLIT_FROM_NODES = 5000;
+/** This child's size runs split (set by runSize). */
+let SPLIT = false;
 const KUBELET_MAIN = join(here, "..", "apps", "kubelet", "src", "main.ts");
 
 const MiB = 1048576;
@@ -189,6 +206,8 @@ interface SizeResult {
   readonly steadyWithPods: SteadyState;
   readonly startupLatency: LatencySummary & { offeredPerSec: number; achievedPerSec: number; notRunning: number; loadAverage: number };
   readonly totals: { heapMiB: number; rssMiB: number };
+  /** The shape measured (setup.components describes each): sizes run at different times may differ. */
+  readonly bus: "in-process" | "nats-server";
 }
 
 /** One seeded pods-per-node draw, so every run places the same pods. */
@@ -206,6 +225,7 @@ const podBody = (name: string, node: string, namespace: string): JsonObject => (
 });
 
 const runSize = async (n: number): Promise<SizeResult> => {
+  SPLIT = kubeletProcessFor(n);
   const log = (line: string) => console.error(`[${n} nodes] ${line}`);
   // Split mode: every component on a nats-server (the kubelet is another process); else the in-process bus.
   const nats = SPLIT ? await startNatsServer({ jetstream: false }) : undefined;
@@ -359,6 +379,10 @@ const runSize = async (n: number): Promise<SizeResult> => {
         // create and all it sets off is one chain of microtasks, and back-to-back creates would keep
         // timers (lease renewals, watch repairs) from ever running during the fill.
         await new Promise((r) => setImmediate(r));
+        // No more than FILL_PENDING pods created and not yet Running, as a rollout's surge limit keeps it: with the
+        // kubelet in its own process creates are cheap for the API server and would pile work onto the kubelet
+        // until its requests time out (in one process the creates wait for the CPU the pod starts take anyway).
+        while (next - fillRunning >= FILL_PENDING && performance.now() - f0 < FILL_SECONDS * 1000) await sleep(20);
         if (next >= jobs.length || performance.now() - f0 >= FILL_SECONDS * 1000) break;
         const [name, node] = jobs[next++]!;
         await createRetrying(name, node);
@@ -438,6 +462,7 @@ const runSize = async (n: number): Promise<SizeResult> => {
     steadyWithPods,
     startupLatency,
     totals: { heapMiB: round(final.heap / MiB, 0), rssMiB: round(final.rss / MiB, 0) },
+    bus: SPLIT ? "nats-server" : "in-process",
   };
 };
 
@@ -507,10 +532,14 @@ const main = async () => {
   }
 
   // Sizes not run this time keep their last figures (a 5000-node run need not repeat 100 and 1000).
-  const previous = existsSync(RESULTS) ? (JSON.parse(readFileSync(RESULTS, "utf8")) as { setup?: { podsPerNode?: string }; results?: (SizeResult | { nodes: number; error: string })[] }) : undefined;
+  const previous = existsSync(RESULTS)
+    ? (JSON.parse(readFileSync(RESULTS, "utf8")) as { setup?: { podsPerNode?: string; bus?: SizeResult["bus"] }; results?: (SizeResult | { nodes: number; error: string })[] })
+    : undefined;
   const kept = (previous?.results ?? [])
     .filter((r) => !sizes.includes(r.nodes))
-    .map((r) => ("error" in r || r.podsPerNode ? r : { ...r, podsPerNode: previous?.setup?.podsPerNode ?? "10-30" }));
+    .map((r) => ("error" in r || r.podsPerNode ? r : { ...r, podsPerNode: previous?.setup?.podsPerNode ?? "10-30" }))
+    // Files from before `bus` was recorded per size had one shape for all, in setup.
+    .map((r) => ("error" in r || r.bus ? r : { ...r, bus: previous?.setup?.bus ?? "in-process" }));
   const allResults = [...kept, ...results].sort((a, b) => a.nodes - b.nodes);
   mkdirSync(dirname(RESULTS), { recursive: true });
   writeFileSync(
@@ -520,10 +549,12 @@ const main = async () => {
         date: new Date().toISOString(),
         machine: { platform: `${platform()} ${release()}`, cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: round(totalmem() / 1024 ** 3, 1), node: process.version },
         setup: {
-          bus: SPLIT ? "nats-server" : "in-process",
-          components: SPLIT
-            ? "store + API server + the bench's watches in one process, one kubelet process (apps/kubelet) with all nodes, nats-server between them; no controllers, no scheduler; RSS and CPU summed over the three processes, heap the first one's only"
-            : "store + API server + one kubelet with all nodes, in one process; no controllers, no scheduler",
+          // Each result's `bus` says which of the two it measured.
+          components: {
+            "in-process": "store + API server + one kubelet with all nodes, in one process; no controllers, no scheduler",
+            "nats-server":
+              "store + API server + the bench's watches in one process, one kubelet process (apps/kubelet) with all nodes, nats-server between them; no controllers, no scheduler; RSS and CPU summed over the three processes, heap the first one's only",
+          },
           store: process.env.BENCH_NODES_DURABLE === "1" ? "file backend (fsync)" : "memory backend (no fsync)",
           podsCreatedBound: true,
           leaseRenewSeconds: LEASE_PERIOD_S,
