@@ -47,6 +47,8 @@ export interface KubeletOptions {
   readonly backoff?: Backoff;
   /** Lease renewal period (default 10 s). */
   readonly leaseRenewMs?: number;
+  /** Nodes registering at once: the next ones start once these registered (default 500). */
+  readonly startWave?: number;
   /** Resolve only once every node registered (default true). */
   readonly waitForReady?: boolean;
   /**
@@ -70,6 +72,10 @@ export interface Kubelet {
 }
 
 const PODS = { group: "", version: "v1", resource: "pods" };
+/** Nodes registering at once (see startKubelet); a process with fewer starts them all together. */
+const START_WAVE = 500;
+/** A wave that has not registered by then (API server down, say) does not hold the next one back longer. */
+const WAVE_WAIT_MS = 30_000;
 
 export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
   const log = opts.log ?? (() => {});
@@ -206,7 +212,35 @@ export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
     });
     actors.set(name, actor);
   });
-  for (const a of actors.values()) a.start();
+  /** Resolves once the node is registered (its Node and Lease written). */
+  const registered = (a: Actor<typeof nodeMachine>) =>
+    new Promise<void>((resolve) => {
+      const check = () => a.getSnapshot().matches({ Active: "Registered" });
+      if (check()) return resolve();
+      const sub = a.subscribe(() => {
+        if (check()) {
+          sub.unsubscribe();
+          resolve();
+        }
+      });
+    });
+  // Nodes start in waves, each once the previous one registered (or after WAVE_WAIT_MS): 5000 nodes
+  // registering at once sent ~40k requests (Nodes, Leases, statuses, Events) in one burst, which waited
+  // past the bus' timeout and were all retried on top (5000 nodes took 185 s to register over NATS, with
+  // 8000 timeouts; one process 17–32 s with 2400 lease renewals timed out).
+  let stopping = false;
+  let waveTimer: NodeJS.Timeout | undefined;
+  const starting = (async () => {
+    const all = [...actors.values()];
+    const size = Math.max(1, opts.startWave ?? START_WAVE);
+    for (let i = 0; i < all.length && !stopping; i += size) {
+      const wave = all.slice(i, i + size);
+      for (const a of wave) a.start();
+      if (i + size >= all.length) break;
+      await Promise.race([Promise.all(wave.map(registered)), new Promise<void>((r) => (waveTimer = setTimeout(r, WAVE_WAIT_MS)))]);
+      clearTimeout(waveTimer);
+    }
+  })();
 
   const inject = (node: string, e: NodeInjectEvent): string => {
     const actor = actors.get(node)!;
@@ -253,21 +287,8 @@ export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
   await opts.bus.transport.flush();
 
   if (opts.waitForReady ?? true) {
-    await Promise.all(
-      [...actors.values()].map(
-        (a) =>
-          new Promise<void>((resolve) => {
-            const check = () => a.getSnapshot().matches({ Active: "Registered" });
-            if (check()) return resolve();
-            const sub = a.subscribe(() => {
-              if (check()) {
-                sub.unsubscribe();
-                resolve();
-              }
-            });
-          }),
-      ),
-    );
+    await starting;
+    await Promise.all([...actors.values()].map(registered));
   }
 
   return {
@@ -275,6 +296,8 @@ export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
     runtime: (n) => runtimes.get(n),
     actor: (n) => actors.get(n),
     stop: async () => {
+      stopping = true;
+      clearTimeout(waveTimer);
       for (const s of subs) s.unsubscribe();
       informer.stop();
       nodeInformer.stop();
