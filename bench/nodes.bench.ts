@@ -1,8 +1,16 @@
 /**
  * Node benchmark: N simulated nodes heartbeating (a Lease renewed every 10 s
- * each) with 10–30 pods per node, on a store + API server in the same process
- * on the in-process bus (as `kubeactor up --embedded` runs them). Run with
- * `npm run bench:nodes`; figures go to bench/results/nodes.json.
+ * each) with 10–30 pods per node, on a store + API server. Up to 1000 nodes
+ * everything runs in one process on the in-process bus (as `kubeactor up
+ * --embedded` runs them); from 5000 nodes the kubelet runs as its own process
+ * (apps/kubelet) on a nats-server, as `turbo dev` runs the components: one
+ * process has one main thread, and at 5000 nodes it cannot carry 500 lease
+ * renewals/s, 100 pod starts/s and a multi-GiB heap's GC (p99 2.8 s at 82.8/s
+ * achieved); split, the work and the heap are spread over two processes (and
+ * cores), and side by side at 1000 nodes × 30 (load 10–14) the split fill
+ * cost 4.5 CPU-ms per pod start summed over the processes against 7.5–8 in
+ * one. Run with `npm run bench:nodes`; figures go to bench/results/nodes.json
+ * (each result's `bus` says which shape it measured).
  *
  * Per size, in a fresh child process (so memory figures do not inherit the
  * previous size's garbage):
@@ -27,6 +35,8 @@
  *   BENCH_PODS_PER_NODE   "10-30" (default) or a fixed number; the issue's large target is
  *                         BENCH_NODES_SIZES=5000 BENCH_PODS_PER_NODE=30 (150k pods)
  *   BENCH_FILL_CONCURRENCY pod creates in flight during the fill (default 64)
+ *   BENCH_FILL_PENDING    at most this many fill pods created and not yet Running (default 1000), as a rollout's
+ *                         surge limit: with the kubelet in its own process the creates would otherwise outrun it
  *   BENCH_FILL_SECONDS    stop creating fill pods after this long (default: no limit); the run then goes on
  *                         with the pods created by then (fill.pods, fill.plannedPods and fill.stoppedBy say so),
  *                         so a size too large for the time at hand still gives every figure
@@ -39,16 +49,17 @@
  *   BENCH_HEAP_SNAPSHOTS  a directory: heap snapshots with nodes only and with pods (after both memory
  *                         figures), for attributing each pod's memory (libs/kubelet/README.md)
  *   BENCH_KUBELET_PROCESS=1 the kubelet runs in its own process (apps/kubelet, as `turbo dev` runs it) and
- *                         everything talks over a nats-server, so two cores work; RSS and CPU figures are then
+ *                         everything talks over a nats-server, so two cores work (=0: one process; default: split
+ *                         from 5000 nodes, one process below); RSS and CPU figures are then
  *                         the SUM over the bench process (store + API server + watches), the kubelet process
  *                         and nats-server; heap figures stay the bench process' own (the kubelet's heap is not
- *                         reachable from here). Default: one process on the in-process bus.
+ *                         reachable from here).
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, platform, release, totalmem } from "node:os";
 import { dirname, join } from "node:path";
-import { PerformanceObserver, performance } from "node:perf_hooks";
+import { constants, PerformanceObserver, performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { writeHeapSnapshot } from "node:v8";
 import { Bus, connectNats, startNatsServer, type JsonObject, type Transport } from "@kubeactor/bus";
@@ -67,6 +78,7 @@ const NAMESPACES = { group: "", version: "v1", resource: "namespaces" };
 const LEASE_PERIOD_S = 10;
 const OFFERED_RATE = 100;
 const FILL_CONCURRENCY = Number(process.env.BENCH_FILL_CONCURRENCY ?? 64);
+const FILL_PENDING = Number(process.env.BENCH_FILL_PENDING ?? 1000);
 const HISTORY_LIMIT = process.env.BENCH_HISTORY_LIMIT ? Number(process.env.BENCH_HISTORY_LIMIT) : undefined;
 const STEADY_S = Number(process.env.BENCH_STEADY_SECONDS ?? 20);
 const FILL_SECONDS = Number(process.env.BENCH_FILL_SECONDS ?? Infinity);
@@ -74,7 +86,12 @@ const LATENCY_S = Number(process.env.BENCH_LATENCY_SECONDS ?? 10);
 const [PPN_MIN, PPN_MAX] = (process.env.BENCH_PODS_PER_NODE ?? "10-30").split("-").map(Number).concat([NaN]) as [number, number];
 const podsPerNodeMax = Number.isFinite(PPN_MAX) ? PPN_MAX : PPN_MIN;
 
-const SPLIT = process.env.BENCH_KUBELET_PROCESS === "1";
+/** The shape of a size: the kubelet in its own process on a nats-server, or everything in one process (see the header). */
+const kubeletProcessFor = (n: number): boolean =>
+  process.env.BENCH_KUBELET_PROCESS === "1" ? true : process.env.BENCH_KUBELET_PROCESS === "0" ? false : n >= SPLIT_FROM_NODES;
+const SPLIT_FROM_NODES = 5000;
+/** This child's size runs split (set by runSize). */
+let SPLIT = false;
 const KUBELET_MAIN = join(here, "..", "apps", "kubelet", "src", "main.ts");
 
 const MiB = 1048576;
@@ -100,14 +117,27 @@ const procCpuMs = (pid: number): number => {
   }
 };
 /** CPU time so far of every process of the cluster under test, in ms. */
+/** CPU time so far of each process (this one first, then `others`), in ms: which side a split run saturates. */
+const cpuMsEach = (): number[] => {
+  const own = process.cpuUsage();
+  return [(own.user + own.system) / 1000, ...others.map(procCpuMs)];
+};
+/** Per-process shares of a CPU interval, e.g. "bench 40%, kubelet 70%, nats 10%" of one core (split mode only). */
+const shares = (before: number[], wallMs: number): string =>
+  SPLIT ? ` [${cpuMsEach().map((c, i) => `${["store+apiserver+bench", "nats-server", "kubelet"][i] ?? `process ${i}`} ${round(((c - before[i]!) / wallMs) * 100, 1)}%`).join(", ")} of one core]` : "";
 const cpuMs = (): number => {
   const own = process.cpuUsage();
   return (own.user + own.system) / 1000 + others.reduce((sum, pid) => sum + procCpuMs(pid), 0);
 };
 /** Main-thread GC pauses so far, in ms (V8's concurrent marking and sweeping threads are in the CPU figures only). */
 let gcPauseMs = 0;
+/** The part of it in scavenges (young generation); the rest is mark-compact work on the old generation. */
+let scavengeMs = 0;
 new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) gcPauseMs += e.duration;
+  for (const e of list.getEntries()) {
+    gcPauseMs += e.duration;
+    if ((e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MINOR) scavengeMs += e.duration;
+  }
 }).observe({ entryTypes: ["gc"] });
 const mem = () => {
   global.gc?.();
@@ -171,11 +201,13 @@ interface SizeResult {
   readonly registerSeconds: number;
   readonly perNode: { heapKiB: number; rssKiB: number };
   readonly steadyNodesOnly: SteadyState;
-  readonly fill: { pods: number; plannedPods?: number; stoppedBy?: string; seconds: number; podsPerSec: number; cpuMsPerPod: number; gcPauseMsPerPod: number; writesPerPod: number; podWritesPerPod: number; leaseRenewalsPerSec: number; loadAverage: number };
+  readonly fill: { pods: number; plannedPods?: number; stoppedBy?: string; seconds: number; podsPerSec: number; cpuMsPerPod: number; gcPauseMsPerPod: number; scavengePauseMsPerPod?: number; writesPerPod: number; podWritesPerPod: number; leaseRenewalsPerSec: number; loadAverage: number };
   readonly perPod: { heapKiB: number; rssKiB: number };
   readonly steadyWithPods: SteadyState;
   readonly startupLatency: LatencySummary & { offeredPerSec: number; achievedPerSec: number; notRunning: number; loadAverage: number };
   readonly totals: { heapMiB: number; rssMiB: number };
+  /** The shape measured (setup.components describes each): sizes run at different times may differ. */
+  readonly bus: "in-process" | "nats-server";
 }
 
 /** One seeded pods-per-node draw, so every run places the same pods. */
@@ -193,6 +225,7 @@ const podBody = (name: string, node: string, namespace: string): JsonObject => (
 });
 
 const runSize = async (n: number): Promise<SizeResult> => {
+  SPLIT = kubeletProcessFor(n);
   const log = (line: string) => console.error(`[${n} nodes] ${line}`);
   // Split mode: every component on a nats-server (the kubelet is another process); else the in-process bus.
   const nats = SPLIT ? await startNatsServer({ jetstream: false }) : undefined;
@@ -261,6 +294,7 @@ const runSize = async (n: number): Promise<SizeResult> => {
   const steady = async (what: string): Promise<SteadyState> => {
     const r0 = renewals;
     const c0 = cpuMs();
+    const each0 = cpuMsEach();
     const t0 = performance.now();
     await sleep(STEADY_S * 1000);
     const used = cpuMs() - c0;
@@ -272,7 +306,7 @@ const runSize = async (n: number): Promise<SizeResult> => {
       cpuMsPerRenewal: round(used / Math.max(1, renewals - r0), 3),
       loadAverage: round(loadavg()[0]!, 1),
     };
-    log(`steady state (${what}): CPU ${s.cpuPercentOfOneCore}% of one core, ${s.leaseRenewalsPerSec} lease renewals/s, ${s.cpuMsPerRenewal} CPU-ms each (load ${s.loadAverage})`);
+    log(`steady state (${what}): CPU ${s.cpuPercentOfOneCore}% of one core, ${s.leaseRenewalsPerSec} lease renewals/s, ${s.cpuMsPerRenewal} CPU-ms each (load ${s.loadAverage})${shares(each0, wall)}`);
     return s;
   };
 
@@ -303,7 +337,8 @@ const runSize = async (n: number): Promise<SizeResult> => {
   const f0 = performance.now();
   const fc0 = cpuMs();
   const gc0 = gcPauseMs;
-  let lastProgress = { t: performance.now(), cpu: fc0, gc: gc0, running: 0 };
+  const sc0 = scavengeMs;
+  let lastProgress = { t: performance.now(), cpu: fc0, each: cpuMsEach(), gc: gc0, scavenge: sc0, running: 0 };
   const rev0 = store.backend.revision;
   const renewals0 = renewals;
   // Progress every 10 s: a 150k-pod fill runs for many minutes.
@@ -315,8 +350,8 @@ const runSize = async (n: number): Promise<SizeResult> => {
     const cpu = cpuMs();
     // The last 10 s on their own: the averages since the start hide how a pod's cost grows with the heap.
     const started = Math.max(1, fillRunning - lastProgress.running);
-    const recent = `last ${round((now - lastProgress.t) / 1000, 0)} s: ${round((started * 1000) / (now - lastProgress.t), 1)} pods/s, ${round((cpu - lastProgress.cpu) / started, 1)} CPU-ms and ${round((gcPauseMs - lastProgress.gc) / started, 1)} GC-pause-ms each`;
-    lastProgress = { t: now, cpu, gc: gcPauseMs, running: fillRunning };
+    const recent = `last ${round((now - lastProgress.t) / 1000, 0)} s: ${round((started * 1000) / (now - lastProgress.t), 1)} pods/s, ${round((cpu - lastProgress.cpu) / started, 1)} CPU-ms and ${round((gcPauseMs - lastProgress.gc) / started, 1)} GC-pause-ms each (${round((scavengeMs - lastProgress.scavenge) / started, 1)} of it scavenges)${shares(lastProgress.each, now - lastProgress.t)}`;
+    lastProgress = { t: now, cpu, each: cpuMsEach(), gc: gcPauseMs, scavenge: scavengeMs, running: fillRunning };
     log(
       `${next} created, ${fillRunning} of ${jobs.length} Running after ${round(secs, 0)} s (${round(fillRunning / secs, 1)} pods/s, ` +
         `${round((cpu - fc0) / Math.max(1, fillRunning), 2)} CPU-ms each; ${recent}); heap ${round(m.heapUsed / MiB, 0)} MiB, RSS ${round(rss / MiB, 0)} MiB${SPLIT ? " (sum)" : ""}, load ${round(loadavg()[0]!, 1)}`,
@@ -344,6 +379,10 @@ const runSize = async (n: number): Promise<SizeResult> => {
         // create and all it sets off is one chain of microtasks, and back-to-back creates would keep
         // timers (lease renewals, watch repairs) from ever running during the fill.
         await new Promise((r) => setImmediate(r));
+        // No more than FILL_PENDING pods created and not yet Running, as a rollout's surge limit keeps it: with the
+        // kubelet in its own process creates are cheap for the API server and would pile work onto the kubelet
+        // until its requests time out (in one process the creates wait for the CPU the pod starts take anyway).
+        while (next - fillRunning >= FILL_PENDING && performance.now() - f0 < FILL_SECONDS * 1000) await sleep(20);
         if (next >= jobs.length || performance.now() - f0 >= FILL_SECONDS * 1000) break;
         const [name, node] = jobs[next++]!;
         await createRetrying(name, node);
@@ -366,6 +405,8 @@ const runSize = async (n: number): Promise<SizeResult> => {
     cpuMsPerPod: round(fc / Math.max(1, filled), 2),
     /** Main-thread GC pauses per pod start (the bench process'). */
     gcPauseMsPerPod: round((gcPauseMs - gc0) / Math.max(1, filled), 2),
+    /** The scavenges' part of it (young generation); the rest is the old generation's mark-compact pauses. */
+    scavengePauseMsPerPod: round((scavengeMs - sc0) / Math.max(1, filled), 2),
     /** Store writes per pod start (create, status updates, events; lease renewals during the fill included). */
     writesPerPod: round((store.backend.revision - rev0) / Math.max(1, filled), 2),
     /** The same without the lease renewals seen during the fill (those depend on how long the fill took, not on the pods). */
@@ -421,6 +462,7 @@ const runSize = async (n: number): Promise<SizeResult> => {
     steadyWithPods,
     startupLatency,
     totals: { heapMiB: round(final.heap / MiB, 0), rssMiB: round(final.rss / MiB, 0) },
+    bus: SPLIT ? "nats-server" : "in-process",
   };
 };
 
@@ -490,10 +532,14 @@ const main = async () => {
   }
 
   // Sizes not run this time keep their last figures (a 5000-node run need not repeat 100 and 1000).
-  const previous = existsSync(RESULTS) ? (JSON.parse(readFileSync(RESULTS, "utf8")) as { setup?: { podsPerNode?: string }; results?: (SizeResult | { nodes: number; error: string })[] }) : undefined;
+  const previous = existsSync(RESULTS)
+    ? (JSON.parse(readFileSync(RESULTS, "utf8")) as { setup?: { podsPerNode?: string; bus?: SizeResult["bus"] }; results?: (SizeResult | { nodes: number; error: string })[] })
+    : undefined;
   const kept = (previous?.results ?? [])
     .filter((r) => !sizes.includes(r.nodes))
-    .map((r) => ("error" in r || r.podsPerNode ? r : { ...r, podsPerNode: previous?.setup?.podsPerNode ?? "10-30" }));
+    .map((r) => ("error" in r || r.podsPerNode ? r : { ...r, podsPerNode: previous?.setup?.podsPerNode ?? "10-30" }))
+    // Files from before `bus` was recorded per size had one shape for all, in setup.
+    .map((r) => ("error" in r || r.bus ? r : { ...r, bus: previous?.setup?.bus ?? "in-process" }));
   const allResults = [...kept, ...results].sort((a, b) => a.nodes - b.nodes);
   mkdirSync(dirname(RESULTS), { recursive: true });
   writeFileSync(
@@ -503,10 +549,12 @@ const main = async () => {
         date: new Date().toISOString(),
         machine: { platform: `${platform()} ${release()}`, cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: round(totalmem() / 1024 ** 3, 1), node: process.version },
         setup: {
-          bus: SPLIT ? "nats-server" : "in-process",
-          components: SPLIT
-            ? "store + API server + the bench's watches in one process, one kubelet process (apps/kubelet) with all nodes, nats-server between them; no controllers, no scheduler; RSS and CPU summed over the three processes, heap the first one's only"
-            : "store + API server + one kubelet with all nodes, in one process; no controllers, no scheduler",
+          // Each result's `bus` says which of the two it measured.
+          components: {
+            "in-process": "store + API server + one kubelet with all nodes, in one process; no controllers, no scheduler",
+            "nats-server":
+              "store + API server + the bench's watches in one process, one kubelet process (apps/kubelet) with all nodes, nats-server between them; no controllers, no scheduler; RSS and CPU summed over the three processes, heap the first one's only",
+          },
           store: process.env.BENCH_NODES_DURABLE === "1" ? "file backend (fsync)" : "memory backend (no fsync)",
           podsCreatedBound: true,
           leaseRenewSeconds: LEASE_PERIOD_S,

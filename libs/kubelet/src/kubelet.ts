@@ -5,7 +5,7 @@
  */
 import { createActor, type Actor, type InspectionEvent } from "xstate";
 import type { Bus, JsonObject } from "@kubeactor/bus";
-import { ApiClient, EventRecorder, Informer, StoreClient, stripManagedFields } from "@kubeactor/client";
+import { ApiClient, EventRecorder, Informer, StoreClient, standardIndexes, stripManagedFields } from "@kubeactor/client";
 import { nodeMachine, type PodSource, type PodSourceEvent } from "./node-machine.ts";
 import type { PodApi } from "./pod-machine.ts";
 import { SimRuntime } from "./runtime/sim.ts";
@@ -47,6 +47,8 @@ export interface KubeletOptions {
   readonly backoff?: Backoff;
   /** Lease renewal period (default 10 s). */
   readonly leaseRenewMs?: number;
+  /** Nodes registering at once: the next ones start once these registered (default 500). */
+  readonly startWave?: number;
   /** Resolve only once every node registered (default true). */
   readonly waitForReady?: boolean;
   /**
@@ -70,6 +72,10 @@ export interface Kubelet {
 }
 
 const PODS = { group: "", version: "v1", resource: "pods" };
+/** Nodes registering at once (see startKubelet); a process with fewer starts them all together. */
+const START_WAVE = 500;
+/** A wave that has not registered by then (API server down, say) does not hold the next one back longer. */
+const WAVE_WAIT_MS = 30_000;
 
 export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
   const log = opts.log ?? (() => {});
@@ -77,7 +83,16 @@ export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
   const names = typeof opts.nodes === "number" ? Array.from({ length: opts.nodes }, (_, i) => `${opts.namePrefix ?? "node-"}${(opts.firstIndex ?? 1) + i}`) : [...opts.nodes];
   // Without managedFields (40% of a running pod's object, never read here: pods are only written
   // through the status subresource, which keeps the stored ones), as node agents' pod caches do.
-  const informer = new Informer(opts.bus, new StoreClient(opts.bus), { group: "", resource: "pods", log, transform: stripManagedFields });
+  // Only the nodeName index is read (dispatch, stats): the standard namespace, owner and label indexes
+  // would each keep a key per pod of the cluster (a label set of 150k keys at 5000 × 30) and be
+  // recomputed on every pod event, for nothing.
+  const informer = new Informer(opts.bus, new StoreClient(opts.bus), {
+    group: "",
+    resource: "pods",
+    log,
+    transform: stripManagedFields,
+    indexes: { nodeName: standardIndexes.nodeName! },
+  });
 
   // One informer, many nodes: handlers dispatch by spec.nodeName.
   const listeners = new Map<string, (e: PodSourceEvent) => void>();
@@ -97,7 +112,7 @@ export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
     };
   };
   // The process' Node objects (labels, taints, allocatable), for admission.
-  const nodeInformer = new Informer(opts.bus, new StoreClient(opts.bus), { group: "", resource: "nodes", log });
+  const nodeInformer = new Informer(opts.bus, new StoreClient(opts.bus), { group: "", resource: "nodes", log, indexes: {} });
   await Promise.all([informer.start(), nodeInformer.start()]);
   // `kubeactor up` bootstraps kube-node-lease; a kubelet started against a bare API server makes sure it exists.
   await api
@@ -197,7 +212,35 @@ export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
     });
     actors.set(name, actor);
   });
-  for (const a of actors.values()) a.start();
+  /** Resolves once the node is registered (its Node and Lease written). */
+  const registered = (a: Actor<typeof nodeMachine>) =>
+    new Promise<void>((resolve) => {
+      const check = () => a.getSnapshot().matches({ Active: "Registered" });
+      if (check()) return resolve();
+      const sub = a.subscribe(() => {
+        if (check()) {
+          sub.unsubscribe();
+          resolve();
+        }
+      });
+    });
+  // Nodes start in waves, each once the previous one registered (or after WAVE_WAIT_MS): 5000 nodes
+  // registering at once sent ~40k requests (Nodes, Leases, statuses, Events) in one burst, which waited
+  // past the bus' timeout and were all retried on top (5000 nodes took 185 s to register over NATS, with
+  // 8000 timeouts; one process 17–32 s with 2400 lease renewals timed out).
+  let stopping = false;
+  let waveTimer: NodeJS.Timeout | undefined;
+  const starting = (async () => {
+    const all = [...actors.values()];
+    const size = Math.max(1, opts.startWave ?? START_WAVE);
+    for (let i = 0; i < all.length && !stopping; i += size) {
+      const wave = all.slice(i, i + size);
+      for (const a of wave) a.start();
+      if (i + size >= all.length) break;
+      await Promise.race([Promise.all(wave.map(registered)), new Promise<void>((r) => (waveTimer = setTimeout(r, WAVE_WAIT_MS)))]);
+      clearTimeout(waveTimer);
+    }
+  })();
 
   const inject = (node: string, e: NodeInjectEvent): string => {
     const actor = actors.get(node)!;
@@ -244,21 +287,8 @@ export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
   await opts.bus.transport.flush();
 
   if (opts.waitForReady ?? true) {
-    await Promise.all(
-      [...actors.values()].map(
-        (a) =>
-          new Promise<void>((resolve) => {
-            const check = () => a.getSnapshot().matches({ Active: "Registered" });
-            if (check()) return resolve();
-            const sub = a.subscribe(() => {
-              if (check()) {
-                sub.unsubscribe();
-                resolve();
-              }
-            });
-          }),
-      ),
-    );
+    await starting;
+    await Promise.all([...actors.values()].map(registered));
   }
 
   return {
@@ -266,6 +296,8 @@ export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
     runtime: (n) => runtimes.get(n),
     actor: (n) => actors.get(n),
     stop: async () => {
+      stopping = true;
+      clearTimeout(waveTimer);
       for (const s of subs) s.unsubscribe();
       informer.stop();
       nodeInformer.stop();

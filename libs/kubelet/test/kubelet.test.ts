@@ -48,6 +48,41 @@ describe.each(transportCases())("kubelet over $name", (tc) => {
     await tc.teardown();
   });
 
+  it("starts many nodes in waves: a wave registers before the next one starts", async () => {
+    const registering = new Map<string, number>();
+    const registered = new Map<string, number>();
+    let step = 0;
+    const waves = await startKubelet({
+      bus,
+      nodes: 5,
+      namePrefix: "wave-",
+      firstIndex: 10,
+      startWave: 2,
+      pullMs: 20,
+      inspect: (e) => {
+        if (e.type !== "@xstate.snapshot" || !(e.actorRef as unknown as { id?: string }).id?.startsWith("kubelet/wave-")) return;
+        const name = (e.actorRef as unknown as { id: string }).id.slice("kubelet/".length);
+        const s = e.snapshot as { matches?(v: unknown): boolean };
+        if (s.matches?.({ Active: "Registering" }) && !registering.has(name)) registering.set(name, ++step);
+        if (s.matches?.({ Active: "Registered" }) && !registered.has(name)) registered.set(name, ++step);
+      },
+    });
+    try {
+      expect(waves.nodes).toEqual(["wave-10", "wave-11", "wave-12", "wave-13", "wave-14"]);
+      // Every node registered once startKubelet resolved.
+      expect([...registered.keys()].sort()).toEqual(waves.nodes);
+      // wave-12 and wave-13 (the second wave) began registering only after wave-10 and wave-11 had; wave-14 after them.
+      const last = (names: string[], m: Map<string, number>) => Math.max(...names.map((n) => m.get(n)!));
+      const first = (names: string[], m: Map<string, number>) => Math.min(...names.map((n) => m.get(n)!));
+      expect(first(["wave-12", "wave-13"], registering)).toBeGreaterThan(last(["wave-10", "wave-11"], registered));
+      expect(registering.get("wave-14")!).toBeGreaterThan(last(["wave-12", "wave-13"], registered));
+      for (const name of waves.nodes) await cluster.api.get(NODES, "", name);
+    } finally {
+      await waves.stop();
+      for (const name of ["wave-10", "wave-11", "wave-12", "wave-13", "wave-14"]) await cluster.api.delete(NODES, "", name).catch(() => {});
+    }
+  });
+
   it("registers three Ready nodes with leases", async () => {
     expect(kubelet.nodes).toEqual(["node-1", "node-2", "node-3"]);
     for (const [i, name] of kubelet.nodes.entries()) {
