@@ -30,6 +30,7 @@ import { checkManagerOptions, isForced, writeContext } from "./apply/options.ts"
 import { admitPriorityClass, type PriorityClasses, storePriorityClasses } from "./priority.ts";
 import { addDefaultTolerations, admitPodPriority, admitRuntimeClass, bindPod, DEFAULT_TOLERATION_SECONDS, type DefaultTolerationSeconds, initialPodStatus } from "./pods.ts";
 import { applyScale, toScale } from "./scale.ts";
+import { NamespaceLimitsAdmission } from "./quota-admission.ts";
 import { admitClaimResize, admitDefaultStorageClass, type StorageClasses, storeStorageClasses } from "./storage-admission.ts";
 import { carryAllocatedValues, isServices, ServiceAllocator } from "./services.ts";
 import type { ResourceTarget } from "./routes.ts";
@@ -189,6 +190,16 @@ export class ResourceHandlers {
     list: async () => (await this.cache?.lister(scInfo))?.list() ?? storeStorageClasses(this.store).list(),
   };
 
+  /** LimitRanger and ResourceQuota admission, reading LimitRanges and quotas through the watch cache when there is one. */
+  private readonly namespaceLimits = new NamespaceLimitsAdmission(() => this.store, {
+    list: async (info, namespace) => {
+      const lister = await this.cache?.lister(info);
+      if (!lister) return (await this.store.listAll({ group: info.group, resource: info.resource, namespace })).items as Obj[];
+      return lister.list().filter((o) => metaOf(o as Obj).namespace === namespace) as Obj[];
+    },
+    tracked: (info, write) => (this.cache ? this.cache.trackWrite(info, write) : write()),
+  });
+
   /** A write to the resource, known to the watch cache (see WatchCache.lister). */
   private tracked<T>(t: ResourceTarget, write: () => Promise<T>): Promise<T> {
     return this.cache ? this.cache.trackWrite(t.info, write) : write();
@@ -221,6 +232,7 @@ export class ResourceHandlers {
       await this.admitWrite(t, obj, "create");
       await this.admitNamespace(t, name, namespace);
       if (isPods(t.info)) await admitRuntimeClass(this.store, t.info, name, obj);
+      await this.namespaceLimits.admitCreate(t.info, obj, isDryRun(q));
       const write = async (): Promise<Reply> => {
         if (isServices(t.info)) await this.services.allocateCreate(obj);
         if (isDryRun(q)) return { code: 201, body: obj };
