@@ -36,6 +36,7 @@ import { nodeLifecycleController, nodeLifecycleControllerWith, type NodeLifecycl
 import { replicaSetController } from "./replicaset.ts";
 import { type Controller, ControllerRuntime, RESYNC_MS } from "./runtime.ts";
 import { serviceAccountController } from "./serviceaccount.ts";
+import { resourceQuotaController } from "./resourcequota.ts";
 import { persistentVolumeController, persistentVolumeControllerWith } from "./persistentvolume.ts";
 import { pvcProtectionController, pvProtectionController } from "./storage-protection.ts";
 
@@ -60,6 +61,7 @@ export const CONTROLLERS: Record<string, Controller> = {
   horizontalpodautoscaling: horizontalPodAutoscalerController,
   daemonset: daemonSetController,
   statefulset: statefulSetController,
+  resourcequota: resourceQuotaController,
 };
 
 /** kube-controller-manager's `--controllers` syntax: `*`, names, `-name` to leave one out. */
