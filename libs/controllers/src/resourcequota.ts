@@ -65,7 +65,8 @@ export const resourceQuotaController: Controller = {
         onAdd: (o) => quotasIn(meta(o).namespace),
         onDelete: (o) => quotasIn(meta(o).namespace),
         onUpdate: (old, o) => {
-          if (old === o) return;
+          // Cheap tests first: pod status updates are the busiest event stream, and most namespaces have no quota.
+          if (old === o || quotaInf.byIndex("namespace", meta(o).namespace ?? "").length === 0) return;
           if (resource === "pods" && podUsageKey(old) === podUsageKey(o)) return;
           quotasIn(meta(o).namespace);
         },
