@@ -116,6 +116,17 @@ describe.skipIf(!existsSync(kubectlBinary(32)) || !existsSync(kubectlBinary(27))
     expect(err).toContain('deployments.apps "two" is forbidden: exceeded quota: objects, requested: count/deployments.apps=1, used: count/deployments.apps=1, limited: count/deployments.apps=1');
   });
 
+  it("charges what an update adds: a Service turning NodePort", { timeout: 60_000 }, async () => {
+    await kubectl("create", "quota", "ports", "--hard=services.nodeports=1,services=5", "-n", "legacy");
+    await until("ports counted", async () => (await used("ports", "legacy"))?.["services.nodeports"] === "0", 30_000);
+    await kubectl("create", "service", "clusterip", "web", "--tcp=80:8080,443:8443", "-n", "legacy");
+    const err = await kubectl("patch", "service", "web", "-n", "legacy", "-p", '{"spec":{"type":"NodePort"}}').then(() => "", (e) => String(e.stderr));
+    expect(err).toContain('services "web" is forbidden: exceeded quota: ports, requested: services.nodeports=2, used: services.nodeports=0, limited: services.nodeports=1');
+    await kubectl("patch", "service", "web", "-n", "legacy", "--type=json", "-p", '[{"op":"remove","path":"/spec/ports/1"},{"op":"replace","path":"/spec/type","value":"NodePort"}]');
+    await until("node port counted", async () => (await used("ports", "legacy"))?.["services.nodeports"] === "1", 30_000);
+    expect(await used("ports", "legacy")).toEqual({ services: "1", "services.nodeports": "1" });
+  });
+
   it("applies LimitRange defaults to pods and refuses a container over the max", { timeout: 60_000 }, async () => {
     await kubectl("create", "namespace", "limited");
     await createFile("lr.yaml", `apiVersion: v1

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { aggregateMessage, claimLimitRangeErrors, defaultPodFromLimitRange, LIMIT_RANGER_ANNOTATION, podLimitRangeErrors } from "./limitrange.ts";
-import { calculateUsage, chargeQuota, objectUsage, podConstraintError, resourceListJson } from "./quota.ts";
+import { calculateUsage, chargeQuota, objectUsage, podConstraintError, resourceListJson, subtractUsage } from "./quota.ts";
 import { applyDefaults } from "./defaults.ts";
 import { findResource } from "./registry.ts";
 import { validateObject } from "./validation.ts";
@@ -45,6 +45,16 @@ describe("quota usage", () => {
     expect(chargeQuota(q, "", "pods", p, objectUsage("", "pods", p))).toEqual({ error: "failed quota: q: must specify limits.memory for: app; requests.cpu for: app" });
     const fresh = { ...quota({ pods: "5" }), status: { hard: { pods: "5" } } };
     expect(chargeQuota(fresh, "", "pods", p, objectUsage("", "pods", p))).toEqual({ error: "status unknown for quota: q, resources: pods" });
+  });
+
+  it("charges an update only what it adds (a Service turning NodePort, never a negative)", () => {
+    const svc = (type: string, ports: number) => ({ spec: { type, ports: Array.from({ length: ports }, (_, i) => ({ port: 80 + i })) } });
+    const added = subtractUsage(objectUsage("", "services", svc("NodePort", 2)), objectUsage("", "services", svc("ClusterIP", 3)));
+    expect(resourceListJson(added)).toEqual({ "count/services": "0", services: "0", "services.nodeports": "2" });
+    const q = quota({ "services.nodeports": "1" }, { "services.nodeports": "0" });
+    expect(chargeQuota(q, "", "services", svc("NodePort", 2), added)).toEqual({
+      error: "exceeded quota: q, requested: services.nodeports=2, used: services.nodeports=0, limited: services.nodeports=1",
+    });
   });
 
   it("recounts a namespace: zero for names nothing uses, memory in the pods' own units", () => {

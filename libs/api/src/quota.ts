@@ -39,6 +39,16 @@ export const addUsage = (a: Usage, b: Usage): Usage => {
   return out;
 };
 
+/** quota.SubtractWithNonNegativeResult: a - b per name of `a`, never below zero (what an update adds). */
+export const subtractUsage = (a: Usage, b: Usage): Usage => {
+  const out: Usage = new Map();
+  for (const [k, v] of a) {
+    const rest = b.has(k) ? v.nanos - b.get(k)!.nanos : v.nanos;
+    out.set(k, { nanos: rest > 0n ? rest : 0n, format: v.format });
+  }
+  return out;
+};
+
 /** quota.Mask: only the given names. */
 export const maskUsage = (u: Usage, names: Iterable<string>): Usage => {
   const out: Usage = new Map();

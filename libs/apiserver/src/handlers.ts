@@ -248,10 +248,11 @@ export class ResourceHandlers {
     }
   }
 
-  /** Admission that reads other objects: only one globalDefault PriorityClass (create, update, patch); a claim grows only if its class allows expansion (update, patch). */
-  private async admitWrite(t: ResourceTarget, obj: Obj, operation: "create" | "update", old?: Obj): Promise<void> {
+  /** Admission that reads other objects: only one globalDefault PriorityClass (create, update, patch); a claim grows only if its class allows expansion (update, patch); LimitRanger and ResourceQuota for Services and claims (update, patch; see quota-admission.ts). */
+  private async admitWrite(t: ResourceTarget, obj: Obj, operation: "create" | "update", old?: Obj, dryRun = false): Promise<void> {
     if (t.info.group === pcInfo.group && t.info.resource === pcInfo.resource) await admitPriorityClass(this.priorityClasses, obj, operation);
     if (old && isClaims(t.info)) await admitClaimResize(this.storageClasses, obj, old);
+    if (old) await this.namespaceLimits.admitUpdate(t.info, obj, old, dryRun);
   }
 
   /**
@@ -350,7 +351,7 @@ export class ResourceHandlers {
         wantedRv = rv !== currentRv ? rv : undefined;
         obj = recordUpdate(current, prepareUpdate(t.info, patched, current, part), ctx);
       }
-      if (part === "main") await this.admitWrite(t, obj, "update", current);
+      if (part === "main") await this.admitWrite(t, obj, "update", current, isDryRun(q));
       const present = (o: Obj) => (part === "scale" ? toScale(o) : o);
       const retryable = !wantedRv;
       return this.serviceWrite(t, part, async () => {
@@ -469,7 +470,7 @@ export class ResourceHandlers {
       const obj = recordUpdate(current, prepareUpdate(t.info, input, current, part), ctx);
       const rv = wanted ?? metaOf(current).resourceVersion;
       if (wanted) metaOf(obj).resourceVersion = wanted;
-      if (part === "main") await this.admitWrite(t, obj, "update", current);
+      if (part === "main") await this.admitWrite(t, obj, "update", current, isDryRun(q));
       return this.serviceWrite(t, part, async () => {
         if (isServices(t.info) && part === "main") await this.services.allocateUpdate(obj, current);
         if (isDryRun(q)) return { code: 200, body: obj };

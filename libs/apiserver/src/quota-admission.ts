@@ -17,7 +17,7 @@
  */
 import {
   aggregateMessage, chargeQuota, claimLimitRangeErrors, defaultPodFromLimitRange, findResource, forbidden, invalid, isStatusError,
-  objectUsage, podLimitRangeErrors, type ResourceInfo, resourceListJson, validateObject,
+  objectUsage, podLimitRangeErrors, subtractUsage, type ResourceInfo, type Usage, resourceListJson, validateObject,
 } from "@kubeactor/api";
 import type { StoreClient } from "@kubeactor/client";
 import { metaOf, type Obj } from "./objects.ts";
@@ -48,6 +48,7 @@ export const storeReads = (store: StoreClient): AdmissionReads => ({
 
 const isPods = (info: ResourceInfo) => info.group === "" && info.resource === "pods";
 const isClaims = (info: ResourceInfo) => info.group === "" && info.resource === "persistentvolumeclaims";
+const isServices = (info: ResourceInfo) => info.group === "" && info.resource === "services";
 
 export class NamespaceLimitsAdmission {
   constructor(
@@ -65,7 +66,21 @@ export class NamespaceLimitsAdmission {
     if (!info.namespaced) return;
     const namespace = metaOf(obj).namespace ?? "";
     if (isPods(info) || isClaims(info)) await this.limitRanger(info, obj, namespace);
-    await this.resourceQuota(info, obj, namespace, dryRun);
+    await this.resourceQuota(info, obj, namespace, dryRun, objectUsage(info.group, info.resource, obj));
+  }
+
+  /**
+   * Both plugins for an update of the main resource. As kube's evaluators
+   * handle updates only for Services and claims, only those are checked:
+   * LimitRanger's claim min/max, and quota for what the update adds
+   * (a Service turning NodePort / LoadBalancer, a claim's larger request).
+   */
+  async admitUpdate(info: ResourceInfo, obj: Obj, old: Obj, dryRun: boolean): Promise<void> {
+    if (!(isClaims(info) || isServices(info))) return;
+    const namespace = metaOf(obj).namespace ?? "";
+    if (isClaims(info)) await this.limitRanger(info, obj, namespace);
+    const added = subtractUsage(objectUsage(info.group, info.resource, obj), objectUsage(info.group, info.resource, old));
+    await this.resourceQuota(info, obj, namespace, dryRun, added);
   }
 
   private async limitRanger(info: ResourceInfo, obj: Obj, namespace: string): Promise<void> {
@@ -85,11 +100,11 @@ export class NamespaceLimitsAdmission {
     if (errors.length) throw forbidden(info, name, aggregateMessage(errors));
   }
 
-  private async resourceQuota(info: ResourceInfo, obj: Obj, namespace: string, dryRun: boolean): Promise<void> {
+  /** Checks `delta` (what the write adds) against every matching quota and charges it. */
+  private async resourceQuota(info: ResourceInfo, obj: Obj, namespace: string, dryRun: boolean, delta: Usage): Promise<void> {
     let quotas = await this.reads.list(quotaInfo, namespace);
     if (quotas.length === 0) return;
     const name = metaOf(obj).name ?? "";
-    const delta = objectUsage(info.group, info.resource, obj);
     for (let attempt = 0; ; attempt++) {
       const charges: { quota: Obj; used: Record<string, string> }[] = [];
       for (const quota of quotas) {
