@@ -18,6 +18,7 @@ import {
 import type { JsonObject } from "@kubeactor/bus";
 import { type ResourceRef, standardIndexes } from "@kubeactor/client";
 import { type Controller, PODS } from "./runtime.ts";
+import { parseGoDuration } from "./node-lifecycle-flags.ts";
 import { clone, isNotFound, meta, type Obj } from "./util.ts";
 
 export const RESOURCE_QUOTAS: ResourceRef = { group: "", version: "v1", resource: "resourcequotas" };
@@ -41,7 +42,25 @@ const COUNTABLE = resources.filter((r) => r.namespaced && r.servedFrom === "stor
 const podUsageKey = (p: JsonObject): string =>
   JSON.stringify([(p.status as { phase?: string } | undefined)?.phase, meta(p).deletionTimestamp, (p.spec as Obj | undefined)?.containers]);
 
-export const resourceQuotaController: Controller = {
+export interface ResourceQuotaOptions {
+  /** How often every quota is recounted (`--resource-quota-sync-period`). */
+  readonly syncPeriodMs: number;
+}
+
+export const resourceQuotaFlags = {
+  "resource-quota-sync-period": { type: "string", default: "5m0s", help: "how often every ResourceQuota's usage is recounted in full (Go duration)" },
+} as const;
+
+/** The controller options the parsed flag values ask for; a bad value throws the one-line flag error. */
+export const resourceQuotaOptionsFrom = (v: { "resource-quota-sync-period"?: string | undefined }): ResourceQuotaOptions => {
+  const raw = String(v["resource-quota-sync-period"] ?? resourceQuotaFlags["resource-quota-sync-period"].default);
+  const ms = parseGoDuration(raw);
+  if (ms === undefined) throw new Error(`invalid value "${raw}" for flag --resource-quota-sync-period: time: invalid duration "${raw}"`);
+  if (ms <= 0) throw new Error(`invalid value "${raw}" for flag --resource-quota-sync-period: must be positive`);
+  return { syncPeriodMs: ms };
+};
+
+export const resourceQuotaControllerWith = ({ syncPeriodMs }: ResourceQuotaOptions): Controller => ({
   name: "resourcequota-controller",
   workers: 2,
   setup(ctx, queue) {
@@ -101,7 +120,7 @@ export const resourceQuotaController: Controller = {
       }
       const statusHard = parseResourceList(status.hard);
       if (status.hard !== undefined && status.used !== undefined && sameUsage(statusHard, hard) && sameUsage(oldUsed, used)) {
-        return { requeueAfterMs: RESOURCE_QUOTA_SYNC_MS };
+        return { requeueAfterMs: syncPeriodMs };
       }
       const next = clone(quota);
       next.status = { hard: resourceListJson(hard), used: resourceListJson(used) };
@@ -112,7 +131,9 @@ export const resourceQuotaController: Controller = {
         if (isNotFound(e)) return;
         throw e;
       }
-      return { requeueAfterMs: RESOURCE_QUOTA_SYNC_MS };
+      return { requeueAfterMs: syncPeriodMs };
     };
   },
-};
+});
+
+export const resourceQuotaController: Controller = resourceQuotaControllerWith({ syncPeriodMs: RESOURCE_QUOTA_SYNC_MS });
