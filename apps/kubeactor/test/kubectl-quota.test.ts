@@ -87,6 +87,8 @@ describe.skipIf(!existsSync(kubectlBinary(32)) || !existsSync(kubectlBinary(27))
     expect(await kubectl("get", "quota", "-n", "team")).toMatch(
       /^NAME\s+AGE\s+REQUEST\s+LIMIT\nq\s+\S+\s+pods: 2\/2, requests\.cpu: 200m\/1\s+limits\.memory: 256Mi\/1Gi\n$/,
     );
+    // the namespace describer lists the namespace's quotas (and would its LimitRanges)
+    expect(await kubectl("describe", "namespace", "team")).toMatch(/Resource Quotas\n\s*Name:\s+q\n\s*Resource\s+Used\s+Hard\n[\s\S]*pods\s+2\s+2\n/);
     const described = await kubectl("describe", "quota", "q", "-n", "team");
     expect(described).toMatch(/Resource\s+Used\s+Hard\n\s*--------\s+----\s+----\n\s*limits\.memory\s+256Mi\s+1Gi\n\s*pods\s+2\s+2\n\s*requests\.cpu\s+200m\s+1\n/);
   });
