@@ -2,9 +2,10 @@
  * The resourcequota controller (pkg/controller/resourcequota): keeps each
  * ResourceQuota's status — hard copied from spec.hard, used recounted from
  * the namespace's objects (libs/api quota.ts, the evaluators admission uses
- * too). A quota is recounted when it is created or its spec changes, when an
- * object it counts is added, deleted or changes what it uses (a pod turning
- * Succeeded / Failed or being deleted), and every 5 minutes
+ * too). A quota is recounted when it is created or its spec.hard changes,
+ * when an object it counts is deleted or changes what it uses (a pod turning
+ * Succeeded / Failed or being deleted; adds were charged by admission), and
+ * every 5 minutes
  * (`--resource-quota-sync-period`) to repair a charge admission made for an
  * object whose write then failed.
  *
@@ -72,16 +73,20 @@ export const resourceQuotaControllerWith = ({ syncPeriodMs }: ResourceQuotaOptio
     };
     quotaInf.addHandler({
       onAdd: (q) => queue.add(`${meta(q).namespace}/${meta(q).name}`),
-      // A resync hands the same object: the periodic recount is the reconcile's own requeue.
-      onUpdate: (old, q) => old !== q && queue.add(`${meta(q).namespace}/${meta(q).name}`),
+      // Only a change of spec.hard, as kube: status changes are admission's charges and this
+      // controller's own writes, and a recount on each could undo a charge whose object the
+      // informers do not hold yet (letting a racing create in).
+      onUpdate: (old, q) => {
+        if (JSON.stringify((old.spec as Obj | undefined)?.hard ?? {}) !== JSON.stringify((q.spec as Obj | undefined)?.hard ?? {})) queue.add(`${meta(q).namespace}/${meta(q).name}`);
+      },
     });
     for (const [resource, inf] of informers) {
       if (resource === "resourcequotas") {
         inf.addHandler({ onDelete: (q) => quotasIn(meta(q).namespace) });
         continue;
       }
+      // Replenishment, as kube's: deletes and usage-changing updates free quota; adds were charged by admission.
       inf.addHandler({
-        onAdd: (o) => quotasIn(meta(o).namespace),
         onDelete: (o) => quotasIn(meta(o).namespace),
         onUpdate: (old, o) => {
           // Cheap tests first: pod status updates are the busiest event stream, and most namespaces have no quota.
