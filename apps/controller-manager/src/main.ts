@@ -1,6 +1,8 @@
 /** The controller manager process: `tsx apps/controller-manager/src/main.ts --nats URL --controllers '*'`. */
 import { resolve } from "node:path";
-import { horizontalPodAutoscalerFlags, horizontalPodAutoscalerOptionsFrom, nodeLifecycleFlags, nodeLifecycleOptionsFrom, startControllerManager } from "@kubeactor/controllers";
+import {
+  horizontalPodAutoscalerFlags, horizontalPodAutoscalerOptionsFrom, nodeLifecycleFlags, nodeLifecycleOptionsFrom, resourceQuotaFlags, resourceQuotaOptionsFrom, startControllerManager,
+} from "@kubeactor/controllers";
 import { chooseBus, defaultNatsUrl, FlagError, flagHelp, inspectFlag, leaderElectionFlags, leaderElectionFromFlags, onShutdown, parseFlags, connectComponent } from "@kubeactor/runtime";
 
 const flags = {
@@ -9,6 +11,7 @@ const flags = {
   controllers: { type: "string", default: "*", help: "controllers to run: '*', names, '-name' to leave one out (comma-separated)" },
   ...nodeLifecycleFlags,
   ...horizontalPodAutoscalerFlags,
+  ...resourceQuotaFlags,
   ...leaderElectionFlags,
   inspect: inspectFlag,
 } as const;
@@ -29,6 +32,13 @@ const main = async () => {
       throw new FlagError((e as Error).message);
     }
   })();
+  const resourceQuota = (() => {
+    try {
+      return resourceQuotaOptionsFrom(values);
+    } catch (e) {
+      throw new FlagError((e as Error).message);
+    }
+  })();
   const leaderElection = leaderElectionFromFlags(values);
   const bus = await chooseBus({ nats: values.nats!, natsPort: 0, dataDir: "." });
   const component = await connectComponent(bus, "controller-manager", values.inspect);
@@ -38,6 +48,7 @@ const main = async () => {
     nodeLifecycle,
     volumesDir: resolve(values["data-dir"]!, "volumes"),
     horizontalPodAutoscaler,
+    resourceQuota,
     log: (line) => console.error(`controller-manager: ${line}`),
     ...(leaderElection ? { leaderElection } : {}),
   });

@@ -9,6 +9,7 @@ import { formatQuantity, parseQuantity } from "./quantity.ts";
 import type { ResourceInfo } from "./registry.ts";
 import { defaultRbacBinding } from "./validation-rbac.ts";
 import { defaultIngressClass, defaultNetworkPolicy } from "./validation-networking.ts";
+import { defaultLimitRange, defaultResourceQuota } from "./validation-quota.ts";
 import { defaultPersistentVolume, defaultPersistentVolumeClaim, defaultStorageClass, prepareStorageForCreate } from "./validation-storage.ts";
 import { type Obj, isObj, objAt, objects } from "./plain.ts";
 import { rfc3339 } from "./time.ts";
@@ -329,6 +330,8 @@ export const generateJobSelector = (job: Obj): void => {
 export function prepareForCreate(info: ResourceInfo, obj: Record<string, unknown>): void {
   if (info.group === "" && (info.kind === "PersistentVolume" || info.kind === "PersistentVolumeClaim"))
     prepareStorageForCreate(info.kind, obj, rfc3339());
+  // ResourceQuota's strategy: usage is the controller's (and quota admission's) to fill.
+  if (info.group === "" && info.kind === "ResourceQuota") obj["status"] = {};
   if (info.group === "apps" && info.kind === "DaemonSet") return prepareDaemonSetCreate(obj);
   if (info.group === "apps" && info.kind === "StatefulSet") return prepareStatefulSetCreate(obj);
   if (info.group !== "batch") return;
@@ -369,6 +372,8 @@ const byKind: Record<string, (o: Obj) => void> = {
   "networking.k8s.io/v1/IngressClass": defaultIngressClass,
   "v1/PersistentVolume": defaultPersistentVolume,
   "v1/PersistentVolumeClaim": defaultPersistentVolumeClaim,
+  "v1/ResourceQuota": defaultResourceQuota,
+  "v1/LimitRange": defaultLimitRange,
   "storage.k8s.io/v1/StorageClass": defaultStorageClass,
 };
 

@@ -14,6 +14,7 @@ import { EventsV1Event, Lease } from "./resources/misc.ts";
 import { Pod } from "./resources/pod.ts";
 import { PodDisruptionBudget } from "./resources/policy.ts";
 import { PersistentVolume, PersistentVolumeClaim, StorageClass } from "./resources/storage.ts";
+import { LimitRange, ResourceQuota } from "./resources/quota.ts";
 import { PriorityClass } from "./resources/scheduling.ts";
 import { RuntimeClass } from "./resources/node.ts";
 import { Ingress, IngressClass, NetworkPolicy } from "./resources/networking.ts";
@@ -136,6 +137,14 @@ export const resources: readonly ResourceInfo[] = [
   info({
     group: "", version: "v1", resource: "persistentvolumeclaims", singular: "persistentvolumeclaim", kind: "PersistentVolumeClaim", namespaced: true,
     shortNames: ["pvc"], schema: PersistentVolumeClaim, hasGeneration: false, subresources: [status("", "v1", "PersistentVolumeClaim")],
+  }),
+  info({
+    group: "", version: "v1", resource: "resourcequotas", singular: "resourcequota", kind: "ResourceQuota", namespaced: true,
+    shortNames: ["quota"], schema: ResourceQuota, hasGeneration: false, subresources: [status("", "v1", "ResourceQuota")],
+  }),
+  info({
+    group: "", version: "v1", resource: "limitranges", singular: "limitrange", kind: "LimitRange", namespaced: true,
+    shortNames: ["limits"], schema: LimitRange, hasGeneration: false,
   }),
   // core/v1 events and events.k8s.io/v1 events share one storage in Kubernetes
   // (the same objects seen through two shapes). Here they are separate entries

@@ -20,6 +20,7 @@ import {
   validateStorageClass,
   validateStorageClassUpdate,
 } from "./validation-storage.ts";
+import { validateLimitRange, validateResourceQuota } from "./validation-quota.ts";
 import { validateHorizontalPodAutoscaler } from "./validation-autoscaling.ts";
 import {
   validateControllerRevision, validateControllerRevisionUpdate, validateDaemonSet, validateDaemonSetUpdate, validateStatefulSet, validateStatefulSetUpdate,
@@ -904,6 +905,12 @@ export function validateObject(info: ResourceInfo, obj: Record<string, unknown>,
       break;
     case "/PersistentVolumeClaim":
       out.push(...validatePersistentVolumeClaim(obj));
+      break;
+    case "/ResourceQuota":
+      out.push(...validateResourceQuota(obj));
+      break;
+    case "/LimitRange":
+      out.push(...validateLimitRange(obj));
       break;
     case "storage.k8s.io/StorageClass":
       out.push(...validateStorageClass(obj));

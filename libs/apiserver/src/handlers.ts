@@ -30,6 +30,7 @@ import { checkManagerOptions, isForced, writeContext } from "./apply/options.ts"
 import { admitPriorityClass, type PriorityClasses, storePriorityClasses } from "./priority.ts";
 import { addDefaultTolerations, admitPodPriority, admitRuntimeClass, bindPod, DEFAULT_TOLERATION_SECONDS, type DefaultTolerationSeconds, initialPodStatus } from "./pods.ts";
 import { applyScale, toScale } from "./scale.ts";
+import { NamespaceLimitsAdmission } from "./quota-admission.ts";
 import { admitClaimResize, admitDefaultStorageClass, type StorageClasses, storeStorageClasses } from "./storage-admission.ts";
 import { carryAllocatedValues, isServices, ServiceAllocator } from "./services.ts";
 import type { ResourceTarget } from "./routes.ts";
@@ -203,6 +204,16 @@ export class ResourceHandlers {
     list: async () => (await this.cache?.lister(scInfo))?.list() ?? storeStorageClasses(this.store).list(),
   };
 
+  /** LimitRanger and ResourceQuota admission, reading LimitRanges and quotas through the watch cache when there is one. */
+  private readonly namespaceLimits = new NamespaceLimitsAdmission(() => this.store, {
+    list: async (info, namespace) => {
+      const lister = await this.cache?.lister(info);
+      if (!lister) return (await this.store.listAll({ group: info.group, resource: info.resource, namespace })).items as Obj[];
+      return lister.list().filter((o) => metaOf(o as Obj).namespace === namespace) as Obj[];
+    },
+    tracked: (info, write) => (this.cache ? this.cache.trackWrite(info, write) : write()),
+  });
+
   /** A write to the resource, known to the watch cache (see WatchCache.lister). */
   private tracked<T>(t: ResourceTarget, write: () => Promise<T>): Promise<T> {
     return this.cache ? this.cache.trackWrite(t.info, write) : write();
@@ -235,6 +246,7 @@ export class ResourceHandlers {
       await this.admitWrite(t, obj, "create");
       await this.admitNamespace(t, name, namespace);
       if (isPods(t.info)) await admitRuntimeClass(this.store, t.info, name, obj);
+      await this.namespaceLimits.admitCreate(t.info, obj, isDryRun(q));
       const write = async (): Promise<Reply> => {
         if (isServices(t.info)) await this.services.allocateCreate(obj);
         if (isDryRun(q)) return { code: 201, body: obj };
@@ -250,10 +262,11 @@ export class ResourceHandlers {
     }
   }
 
-  /** Admission that reads other objects: only one globalDefault PriorityClass (create, update, patch); a claim grows only if its class allows expansion (update, patch). */
-  private async admitWrite(t: ResourceTarget, obj: Obj, operation: "create" | "update", old?: Obj): Promise<void> {
+  /** Admission that reads other objects: only one globalDefault PriorityClass (create, update, patch); a claim grows only if its class allows expansion (update, patch); LimitRanger and ResourceQuota for Services and claims (update, patch; see quota-admission.ts). */
+  private async admitWrite(t: ResourceTarget, obj: Obj, operation: "create" | "update", old?: Obj, dryRun = false): Promise<void> {
     if (t.info.group === pcInfo.group && t.info.resource === pcInfo.resource) await admitPriorityClass(this.priorityClasses, obj, operation);
     if (old && isClaims(t.info)) await admitClaimResize(this.storageClasses, obj, old);
+    if (old) await this.namespaceLimits.admitUpdate(t.info, obj, old, dryRun);
   }
 
   /**
@@ -352,7 +365,7 @@ export class ResourceHandlers {
         wantedRv = rv !== currentRv ? rv : undefined;
         obj = recordUpdate(current, prepareUpdate(t.info, patched, current, part), ctx);
       }
-      if (part === "main") await this.admitWrite(t, obj, "update", current);
+      if (part === "main") await this.admitWrite(t, obj, "update", current, isDryRun(q));
       const present = (o: Obj) => (part === "scale" ? toScale(o) : o);
       const retryable = !wantedRv;
       return this.serviceWrite(t, part, async () => {
@@ -478,7 +491,7 @@ export class ResourceHandlers {
       const obj = recordUpdate(current, prepareUpdate(t.info, input, current, part), ctx);
       const rv = wanted ?? metaOf(current).resourceVersion;
       if (wanted) metaOf(obj).resourceVersion = wanted;
-      if (part === "main") await this.admitWrite(t, obj, "update", current);
+      if (part === "main") await this.admitWrite(t, obj, "update", current, isDryRun(q));
       return this.serviceWrite(t, part, async () => {
         if (isServices(t.info) && part === "main") await this.services.allocateUpdate(obj, current);
         if (isDryRun(q)) return { code: 200, body: obj };

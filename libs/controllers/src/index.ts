@@ -32,3 +32,4 @@ export * from "./storage-protection.ts";
 export * from "./hpa-util.ts";
 export * from "./hpa.ts";
 export * from "./hpa-flags.ts";
+export * from "./resourcequota.ts";

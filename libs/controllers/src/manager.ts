@@ -36,6 +36,7 @@ import { nodeLifecycleController, nodeLifecycleControllerWith, type NodeLifecycl
 import { replicaSetController } from "./replicaset.ts";
 import { type Controller, ControllerRuntime, RESYNC_MS } from "./runtime.ts";
 import { serviceAccountController } from "./serviceaccount.ts";
+import { resourceQuotaController, resourceQuotaControllerWith, type ResourceQuotaOptions } from "./resourcequota.ts";
 import { persistentVolumeController, persistentVolumeControllerWith } from "./persistentvolume.ts";
 import { pvcProtectionController, pvProtectionController } from "./storage-protection.ts";
 
@@ -60,6 +61,7 @@ export const CONTROLLERS: Record<string, Controller> = {
   horizontalpodautoscaling: horizontalPodAutoscalerController,
   daemonset: daemonSetController,
   statefulset: statefulSetController,
+  resourcequota: resourceQuotaController,
 };
 
 /** kube-controller-manager's `--controllers` syntax: `*`, names, `-name` to leave one out. */
@@ -160,6 +162,8 @@ export interface ControllerManagerOptions {
    * (`--leader-elect`): only the holder runs controllers. Off when absent.
    */
   readonly leaderElection?: LeaderElectionConfig;
+  /** The resourcequota controller's full recount period (`--resource-quota-sync-period`); 5 minutes when absent. */
+  readonly resourceQuota?: ResourceQuotaOptions;
   /** Where the local-path provisioner keeps volumes (`<data-dir>/volumes`); without it, local-path claims wait. */
   readonly volumesDir?: string;
 }
@@ -196,6 +200,7 @@ export const startControllerManager = (opts: ControllerManagerOptions): Promise<
         ...(opts.nodeLifecycle ? { nodelifecycle: nodeLifecycleControllerWith(opts.nodeLifecycle) } : {}),
         ...(opts.volumesDir ? { "persistentvolume-binder": persistentVolumeControllerWith({ volumesDir: opts.volumesDir }) } : {}),
         ...(opts.horizontalPodAutoscaler ? { horizontalpodautoscaling: horizontalPodAutoscalerControllerWith(opts.horizontalPodAutoscaler) } : {}),
+        ...(opts.resourceQuota ? { resourcequota: resourceQuotaControllerWith(opts.resourceQuota) } : {}),
       },
     },
     systemId: "controller-manager",

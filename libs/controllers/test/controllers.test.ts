@@ -53,7 +53,7 @@ describe.each(transportCases())("controllers over the $name bus", (tc) => {
 
   it("runs the manager machine to Running", () => {
     expect(manager.actor.getSnapshot().value).toBe("Running");
-    expect(manager.controllers).toEqual(["replicaset", "deployment", "garbagecollector", "namespace", "serviceaccount", "nodelifecycle", "endpoints", "endpointslice", "endpointslicemirroring", "disruption", "job", "cronjob", "ttl-after-finished", "persistentvolume-binder", "pvc-protection", "pv-protection", "horizontalpodautoscaling", "daemonset", "statefulset"]);
+    expect(manager.controllers).toEqual(["replicaset", "deployment", "garbagecollector", "namespace", "serviceaccount", "nodelifecycle", "endpoints", "endpointslice", "endpointslicemirroring", "disruption", "job", "cronjob", "ttl-after-finished", "persistentvolume-binder", "pvc-protection", "pv-protection", "horizontalpodautoscaling", "daemonset", "statefulset", "resourcequota"]);
   });
 
   it("a ReplicaSet creates its pods, repairs a deleted one and scales down", async () => {

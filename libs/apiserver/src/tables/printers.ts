@@ -13,6 +13,7 @@ import { formatLabelSelector, type LabelSelector, labelSelectorFromApi } from "@
 import { D } from "./descriptions.ts";
 import { humanDuration, parseTime, translateTimestampSince } from "./duration.ts";
 import { storagePrinters } from "./printers-storage.ts";
+import { quotaPrinters } from "./printers-quota.ts";
 
 export interface TableColumn {
   name: string;
@@ -971,4 +972,5 @@ export const printers: ReadonlyMap<string, PrinterEntry> = new Map<string, Print
   ["rbac.authorization.k8s.io/rolebindings", { columns: bindingColumns("roleBinding"), print: printBinding }],
   ["rbac.authorization.k8s.io/clusterrolebindings", { columns: bindingColumns("clusterRoleBinding"), print: printBinding }],
   ...storagePrinters,
+  ...quotaPrinters,
 ]);
