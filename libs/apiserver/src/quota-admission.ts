@@ -66,7 +66,7 @@ export class NamespaceLimitsAdmission {
     if (!info.namespaced) return;
     const namespace = metaOf(obj).namespace ?? "";
     if (isPods(info) || isClaims(info)) await this.limitRanger(info, obj, namespace);
-    await this.resourceQuota(info, obj, namespace, dryRun, objectUsage(info.group, info.resource, obj));
+    await this.resourceQuota(info, obj, namespace, dryRun, () => objectUsage(info.group, info.resource, obj));
   }
 
   /**
@@ -79,8 +79,7 @@ export class NamespaceLimitsAdmission {
     if (!(isClaims(info) || isServices(info))) return;
     const namespace = metaOf(obj).namespace ?? "";
     if (isClaims(info)) await this.limitRanger(info, obj, namespace);
-    const added = subtractUsage(objectUsage(info.group, info.resource, obj), objectUsage(info.group, info.resource, old));
-    await this.resourceQuota(info, obj, namespace, dryRun, added);
+    await this.resourceQuota(info, obj, namespace, dryRun, () => subtractUsage(objectUsage(info.group, info.resource, obj), objectUsage(info.group, info.resource, old)));
   }
 
   private async limitRanger(info: ResourceInfo, obj: Obj, namespace: string): Promise<void> {
@@ -101,9 +100,11 @@ export class NamespaceLimitsAdmission {
   }
 
   /** Checks `delta` (what the write adds) against every matching quota and charges it. */
-  private async resourceQuota(info: ResourceInfo, obj: Obj, namespace: string, dryRun: boolean, delta: Usage): Promise<void> {
+  /** `usage`: what the write adds, worked out only when the namespace has quotas (most creates meet none). */
+  private async resourceQuota(info: ResourceInfo, obj: Obj, namespace: string, dryRun: boolean, usage: () => Usage): Promise<void> {
     let quotas = await this.reads.list(quotaInfo, namespace);
     if (quotas.length === 0) return;
+    const delta = usage();
     const name = metaOf(obj).name ?? "";
     for (let attempt = 0; ; attempt++) {
       const charges: { quota: Obj; used: Record<string, string> }[] = [];
