@@ -2,7 +2,7 @@
  * The kubeactor CLI. `kubeactor up` runs the all-in-one cluster (what
  * `npm start` runs). Bad flags are a one-line error and exit code 2.
  */
-import { horizontalPodAutoscalerOptionsFrom, nodeLifecycleOptionsFrom } from "@kubeactor/controllers";
+import { horizontalPodAutoscalerOptionsFrom, nodeLifecycleOptionsFrom, resourceQuotaOptionsFrom } from "@kubeactor/controllers";
 import { defaultNatsUrl, FlagError, flagHelp, parseFlags } from "@kubeactor/runtime";
 import { injectUsage, runInject } from "./inject.ts";
 import { inspectFlags, runInspect } from "./inspect.ts";
@@ -46,6 +46,7 @@ const main = async (argv: string[]) => {
         defaultTolerationSeconds: { notReady: values["default-not-ready-toleration-seconds"], unreachable: values["default-unreachable-toleration-seconds"] },
         nodeLifecycle: asFlagError(() => nodeLifecycleOptionsFrom(values)),
         horizontalPodAutoscaler: asFlagError(() => horizontalPodAutoscalerOptionsFrom(values)),
+        resourceQuota: asFlagError(() => resourceQuotaOptionsFrom(values)),
         serviceClusterIpRange: values["service-cluster-ip-range"]!,
         dnsPort: values["dns-port"],
         storeBackend: { backend: values["store-backend"], bucket: values["jetstream-bucket"], replicas: values["jetstream-replicas"] },

@@ -10,7 +10,15 @@ import { mkdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { startApiServer } from "@kubeactor/apiserver";
-import { type HorizontalPodAutoscalerOptions, horizontalPodAutoscalerFlags, nodeLifecycleFlags, type NodeLifecycleOptions, startControllerManager } from "@kubeactor/controllers";
+import {
+  type HorizontalPodAutoscalerOptions,
+  horizontalPodAutoscalerFlags,
+  nodeLifecycleFlags,
+  type NodeLifecycleOptions,
+  resourceQuotaFlags,
+  type ResourceQuotaOptions,
+  startControllerManager,
+} from "@kubeactor/controllers";
 import { startDnsServer } from "@kubeactor/dns";
 import { startKubelet } from "@kubeactor/kubelet";
 import { startScheduler } from "@kubeactor/scheduler";
@@ -30,6 +38,7 @@ export const upFlags = {
   "default-unreachable-toleration-seconds": { type: "int", default: 300, help: "tolerationSeconds of the unreachable:NoExecute toleration added to pods without one" },
   ...nodeLifecycleFlags,
   ...horizontalPodAutoscalerFlags,
+  ...resourceQuotaFlags,
   "service-cluster-ip-range": { type: "string", default: "127.96.0.0/12", help: "ClusterIPs come from this range (inside 127.0.0.0/8, so kube-proxy can bind them)" },
   "dns-port": { type: "int", default: 10053, help: "cluster DNS on 127.0.0.1:<port>, UDP and TCP (0: no DNS server)" },
   ...storeBackendFlags,
@@ -50,6 +59,8 @@ export interface UpOptions {
   readonly nodeLifecycle?: NodeLifecycleOptions;
   /** The horizontal pod autoscaler's sync period and downscale stabilization window. */
   readonly horizontalPodAutoscaler?: HorizontalPodAutoscalerOptions;
+  /** The resourcequota controller's full recount period. */
+  readonly resourceQuota?: ResourceQuotaOptions;
   /** Default 127.96.0.0/12. */
   readonly serviceClusterIpRange?: string;
   /** Default 10053; 0 turns DNS off. */
@@ -107,6 +118,7 @@ export const startCluster = async (opts: UpOptions, log: (line: string) => void 
       volumesDir: join(dataDir, "volumes"),
       ...(opts.nodeLifecycle ? { nodeLifecycle: opts.nodeLifecycle } : {}),
       ...(opts.horizontalPodAutoscaler ? { horizontalPodAutoscaler: opts.horizontalPodAutoscaler } : {}),
+      ...(opts.resourceQuota ? { resourceQuota: opts.resourceQuota } : {}),
     });
     stops.push(() => controllers.stop());
     log("controller-manager: ready");
