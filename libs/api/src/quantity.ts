@@ -211,3 +211,20 @@ export const formatQuantity = (q: Quantity): string => {
 
 /** Canonical form of any accepted input (throws like parseQuantity). */
 export const canonicalQuantity = (input: string | number): string => formatQuantity(parseQuantity(input));
+
+/**
+ * A resource list's quantities made canonical in place, as kube stores them
+ * (`1024Mi` → `1Gi`); values that do not parse stay for validation to report.
+ */
+export const canonicalQuantities = (list: unknown): void => {
+  if (typeof list !== "object" || list === null || Array.isArray(list)) return;
+  const entries = list as Record<string, unknown>;
+  for (const [k, v] of Object.entries(entries)) {
+    if (typeof v !== "string" && typeof v !== "number") continue;
+    try {
+      entries[k] = formatQuantity(parseQuantity(v));
+    } catch {
+      // reported by validation
+    }
+  }
+};

@@ -4,7 +4,7 @@
  * messages of pkg/apis/core/validation (ValidateResourceQuota,
  * ValidateLimitRange).
  */
-import { compareQuantity, formatQuantity, parseQuantity, QuantityParseError, type Quantity } from "./quantity.ts";
+import { canonicalQuantities, compareQuantity, formatQuantity, parseQuantity, QuantityParseError, type Quantity } from "./quantity.ts";
 import type { FieldCause } from "./status.ts";
 import { LIMIT_TYPES } from "./resources/quota.ts";
 import { duplicateCause, forbiddenCause, invalidCause, isQualifiedName, notSupportedCause } from "./validation.ts";
@@ -13,24 +13,11 @@ import { type Obj, isObj, objects } from "./plain.ts";
 /** ResourceQuota scopes kube knows (core.ResourceQuotaScope). */
 export const QUOTA_SCOPES = ["Terminating", "NotTerminating", "BestEffort", "NotBestEffort", "PriorityClass", "CrossNamespacePodAffinity"] as const;
 
-/** Quantities canonical as kube stores them (`1024Mi` → `1Gi`); invalid ones stay for validation. */
-const canonical = (list: unknown): void => {
-  if (!isObj(list)) return;
-  for (const [k, v] of Object.entries(list)) {
-    if (typeof v !== "string" && typeof v !== "number") continue;
-    try {
-      list[k] = formatQuantity(parseQuantity(v));
-    } catch {
-      // reported by validation
-    }
-  }
-};
-
 export const defaultResourceQuota = (rq: Obj): void => {
-  if (isObj(rq["spec"])) canonical(rq["spec"]["hard"]);
+  if (isObj(rq["spec"])) canonicalQuantities(rq["spec"]["hard"]);
   if (isObj(rq["status"])) {
-    canonical(rq["status"]["hard"]);
-    canonical(rq["status"]["used"]);
+    canonicalQuantities(rq["status"]["hard"]);
+    canonicalQuantities(rq["status"]["used"]);
   }
 };
 
@@ -40,7 +27,7 @@ export const defaultResourceQuota = (rq: Obj): void => {
  */
 export const defaultLimitRange = (lr: Obj): void => {
   for (const item of objects(isObj(lr["spec"]) ? lr["spec"]["limits"] : undefined)) {
-    for (const f of ["max", "min", "default", "defaultRequest", "maxLimitRequestRatio"]) canonical(item[f]);
+    for (const f of ["max", "min", "default", "defaultRequest", "maxLimitRequestRatio"]) canonicalQuantities(item[f]);
     if (item["type"] !== "Container") continue;
     const dflt: Obj = isObj(item["default"]) ? { ...item["default"] } : {};
     const req: Obj = isObj(item["defaultRequest"]) ? { ...item["defaultRequest"] } : {};

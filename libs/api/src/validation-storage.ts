@@ -4,7 +4,7 @@
  * strategies' create-time status, and validation with the field paths and
  * messages of pkg/apis/core/validation and pkg/apis/storage/validation.
  */
-import { formatQuantity, parseQuantity, QuantityParseError } from "./quantity.ts";
+import { canonicalQuantities, formatQuantity, parseQuantity, QuantityParseError } from "./quantity.ts";
 import { labelSelectorFromApi } from "./selectors.ts";
 import type { FieldCause } from "./status.ts";
 import { BETA_STORAGE_CLASS_ANNOTATION, PERSISTENT_VOLUME_ACCESS_MODES, PV_PROTECTION_FINALIZER, PVC_PROTECTION_FINALIZER } from "./resources/storage.ts";
@@ -22,24 +22,11 @@ const PV_SOURCES = [
   "storageos", "csi",
 ];
 
-/** Quantities canonical as kube stores them (`1024Mi` → `1Gi`); invalid ones stay for validation. */
-const canonical = (list: unknown): void => {
-  if (!isObj(list)) return;
-  for (const [k, v] of Object.entries(list)) {
-    if (typeof v !== "string" && typeof v !== "number") continue;
-    try {
-      list[k] = formatQuantity(parseQuantity(v));
-    } catch {
-      // reported by validation
-    }
-  }
-};
-
 export const defaultPersistentVolume = (pv: Obj): void => {
   const spec = objAt(pv, "spec");
   if (!spec["persistentVolumeReclaimPolicy"]) spec["persistentVolumeReclaimPolicy"] = "Retain";
   if (!spec["volumeMode"]) spec["volumeMode"] = "Filesystem";
-  canonical(spec["capacity"]);
+  canonicalQuantities(spec["capacity"]);
   const status = objAt(pv, "status");
   if (!status["phase"]) status["phase"] = "Pending";
 };
@@ -48,12 +35,12 @@ export const defaultPersistentVolumeClaim = (pvc: Obj): void => {
   const spec = objAt(pvc, "spec");
   if (!spec["volumeMode"]) spec["volumeMode"] = "Filesystem";
   if (isObj(spec["resources"])) {
-    canonical(spec["resources"]["requests"]);
-    canonical(spec["resources"]["limits"]);
+    canonicalQuantities(spec["resources"]["requests"]);
+    canonicalQuantities(spec["resources"]["limits"]);
   }
   const status = objAt(pvc, "status");
   if (!status["phase"]) status["phase"] = "Pending";
-  canonical(status["capacity"]);
+  canonicalQuantities(status["capacity"]);
 };
 
 export const defaultStorageClass = (sc: Obj): void => {
