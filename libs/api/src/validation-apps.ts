@@ -19,6 +19,7 @@ import {
   validateIntOrPercent,
   validateLabels,
   validatePodSpec,
+  validateSelectorForTemplate,
 } from "./validation.ts";
 import { type Obj, isObj, objAt } from "./plain.ts";
 
@@ -219,18 +220,7 @@ export const validateStatefulSet = (sts: Obj): FieldCause[] => {
   const selector = spec["selector"];
   const template = isObj(spec["template"]) ? spec["template"] : {};
   const templateMeta = isObj(template["metadata"]) ? template["metadata"] : {};
-  if (!isObj(selector)) out.push(requiredCause("spec.selector"));
-  else {
-    let parsed: ReturnType<typeof labelSelectorFromApi> | undefined;
-    try {
-      parsed = labelSelectorFromApi(selector as never);
-    } catch (e) {
-      out.push(invalidCause("spec.selector", selector, e instanceof Error ? e.message : String(e)));
-    }
-    if (parsed && parsed.requirements.length === 0) out.push(invalidCause("spec.selector", selector, "empty selector is invalid for statefulset"));
-    else if (parsed && !matchesLabels(parsed, (isObj(templateMeta["labels"]) ? templateMeta["labels"] : {}) as Record<string, string>))
-      out.push(invalidCause("spec.template.metadata.labels", templateMeta["labels"] ?? {}, "`selector` does not match template `labels`"));
-  }
+  out.push(...validateSelectorForTemplate(selector, templateMeta, "empty selector is invalid for statefulset"));
   out.push(...validateLabels(templateMeta["labels"], "spec.template.labels"));
   out.push(...validateAnnotations(templateMeta["annotations"], "spec.template.annotations"));
   const podSpec = isObj(template["spec"]) ? template["spec"] : {};

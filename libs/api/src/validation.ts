@@ -420,6 +420,26 @@ export const validateIntOrPercent = (v: unknown, field: string): FieldCause[] =>
   return n !== undefined && n < 0 ? [invalidCause(field, v, "must be greater than or equal to 0")] : [];
 };
 
+/**
+ * A workload's spec.selector against its pod template (Deployments,
+ * ReplicaSets, StatefulSets): required, must parse, must not be empty
+ * (`emptyMessage` names the kind as kube does) and must match the template's
+ * labels. (DaemonSets differ: a missing selector is a mismatch there.)
+ */
+export const validateSelectorForTemplate = (selector: unknown, templateMeta: Obj, emptyMessage: string): FieldCause[] => {
+  if (!isObj(selector)) return [requiredCause("spec.selector")];
+  let parsed: ReturnType<typeof labelSelectorFromApi>;
+  try {
+    parsed = labelSelectorFromApi(selector as never);
+  } catch (e) {
+    return [invalidCause("spec.selector", selector, e instanceof Error ? e.message : String(e))];
+  }
+  if (parsed.requirements.length === 0) return [invalidCause("spec.selector", selector, emptyMessage)];
+  if (!matchesLabels(parsed, (isObj(templateMeta["labels"]) ? templateMeta["labels"] : {}) as Record<string, string>))
+    return [invalidCause("spec.template.metadata.labels", templateMeta["labels"] ?? {}, "`selector` does not match template `labels`")];
+  return [];
+};
+
 const validateReplicaSetLike = (obj: Obj, kind: "Deployment" | "ReplicaSet"): FieldCause[] => {
   const out: FieldCause[] = [];
   const spec = isObj(obj["spec"]) ? obj["spec"] : {};
@@ -428,20 +448,7 @@ const validateReplicaSetLike = (obj: Obj, kind: "Deployment" | "ReplicaSet"): Fi
   const selector = spec["selector"];
   const template = isObj(spec["template"]) ? spec["template"] : undefined;
   const templateMeta = template && isObj(template["metadata"]) ? template["metadata"] : {};
-  if (!isObj(selector)) out.push(requiredCause("spec.selector"));
-  else {
-    let parsed: ReturnType<typeof labelSelectorFromApi> | undefined;
-    try {
-      parsed = labelSelectorFromApi(selector as never);
-    } catch (e) {
-      out.push(invalidCause("spec.selector", selector, e instanceof Error ? e.message : String(e)));
-    }
-    if (parsed) {
-      if (parsed.requirements.length === 0) out.push(invalidCause("spec.selector", selector, `empty selector is invalid for ${kind === "Deployment" ? "deployment" : "replicaset"}`));
-      else if (!matchesLabels(parsed, (isObj(templateMeta["labels"]) ? templateMeta["labels"] : {}) as Record<string, string>))
-        out.push(invalidCause("spec.template.metadata.labels", templateMeta["labels"] ?? {}, "`selector` does not match template `labels`"));
-    }
-  }
+  out.push(...validateSelectorForTemplate(selector, templateMeta, `empty selector is invalid for ${kind === "Deployment" ? "deployment" : "replicaset"}`));
   if (!template) out.push(requiredCause("spec.template"));
   else {
     out.push(...validateLabels(templateMeta["labels"], "spec.template.metadata.labels"));
