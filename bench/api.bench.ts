@@ -23,7 +23,8 @@
  *   BENCH_SERVER_NODE_OPTIONS  node options for the store and API server processes, after SERVER_V8_FLAGS
  *                      (bench/lib/kubeactor.ts), so they win: e.g. --max-semi-space-size=16 for V8's default
  *   BENCH_GC_STATS     1: the store and the API server count their garbage collections (bench/lib/gc-stats.mjs)
- *                      and each point reports scavenges per 1000 operations and GC pause ms per operation
+ *                      and each point reports scavenges per 1000 operations, GC pause ms per operation, and how
+ *                      many pauses of 1 ms or more fell in its measured window (with the longest three)
  *   BENCH_API_ENTRY    another build of the API server to run, relative to the repository (e.g. an esbuild
  *                      bundle, whose profile keeps function names and lines; or an older commit's, for A/B)
  *
@@ -63,12 +64,14 @@ interface GcTotals {
   scavengeMs: number;
   majors: number;
   majorMs: number;
+  /** [epoch ms, pause ms] of pauses ≥ 1 ms (bench/lib/gc-stats.mjs). */
+  longPauses: [number, number][];
 }
 const gcTotalsOf = (pid: number | undefined): GcTotals => {
   try {
     return JSON.parse(readFileSync(join(GC_STATS_DIR!, `${pid}.json`), "utf8")) as GcTotals;
   } catch {
-    return { scavenges: 0, scavengeMs: 0, majors: 0, majorMs: 0 };
+    return { scavenges: 0, scavengeMs: 0, majors: 0, majorMs: 0, longPauses: [] };
   }
 };
 const RESULTS = join(here, "results", "api.json");
@@ -152,6 +155,7 @@ const point = async (name: string, clients: number, op: (c: number, seq: number)
   const meter = cpuMeter(measured);
   const gcProcs = GC_STATS_DIR ? (["apiserver", "store"] as const).filter((p) => measured[p] !== undefined) : [];
   const gcStart = gcProcs.map((p) => gcTotalsOf(measured[p]));
+  const windowStart = Date.now() + WARMUP_MS;
   const self = process.cpuUsage();
   const profiled = PROFILE_DIR && clients === 32 && name.startsWith("apiserver") ? measured.apiserver : undefined;
   const profileStart = profiled ? setTimeout(() => process.kill(profiled, "SIGUSR2"), WARMUP_MS) : undefined;
@@ -173,10 +177,21 @@ const point = async (name: string, clients: number, op: (c: number, seq: number)
     gcProcs.map((p, i) => {
       const end = gcTotalsOf(measured[p]);
       const start = gcStart[i]!;
-      return [p, { scavengesPer1kOps: round(((end.scavenges - start.scavenges) * 1000) / n, 2), gcMsPerOp: round((end.scavengeMs - start.scavengeMs + end.majorMs - start.majorMs) / n, 4), majors: end.majors - start.majors }];
+      // Pauses inside the measured window (after the warm-up), longest first.
+      const pauses = end.longPauses.filter(([t]) => t >= windowStart).map(([, ms]) => ms).sort((a, b) => b - a);
+      return [
+        p,
+        {
+          scavengesPer1kOps: round(((end.scavenges - start.scavenges) * 1000) / n, 2),
+          gcMsPerOp: round((end.scavengeMs - start.scavengeMs + end.majorMs - start.majorMs) / n, 4),
+          majors: end.majors - start.majors,
+          pausesOver1Ms: pauses.length,
+          longestPausesMs: pauses.slice(0, 3),
+        },
+      ];
     }),
   );
-  if (gcProcs.length > 0) console.log(`  ${"".padEnd(34)} gc: ${gcProcs.map((p) => `${p} ${gcPerOp[p]!.scavengesPer1kOps} scavenges/1k ops, ${gcPerOp[p]!.gcMsPerOp} ms/op, ${gcPerOp[p]!.majors} major`).join("; ")}`);
+  if (gcProcs.length > 0) console.log(`  ${"".padEnd(34)} gc: ${gcProcs.map((p) => `${p} ${gcPerOp[p]!.scavengesPer1kOps} scavenges/1k ops, ${gcPerOp[p]!.gcMsPerOp} ms/op, ${gcPerOp[p]!.majors} major, ${gcPerOp[p]!.pausesOver1Ms} pauses ≥ 1 ms (longest ${gcPerOp[p]!.longestPausesMs.join(", ") || "-"})`).join("; ")}`);
   return { ...r, cpuMsPerOp, ...(gcProcs.length > 0 ? { gcPerOp } : {}) };
 };
 
