@@ -220,6 +220,28 @@ describe("probes in the pod's containers (simulated clock)", () => {
     p.stop();
   });
 
+  it("a container killed from outside restarts once: the old run's liveness failures do not count against the new run, and a replacement slower than one period is not killed", async () => {
+    // The traffic test's pod: tcpSocket liveness every 5 s, 3 failures kill. The run fails its probes at 10 and
+    // 15 s (two of three), is killed from outside at 16 s (exit 137); the replacement does not answer its first
+    // two probes (16 and 21 s: slow to listen), then does. Kubernetes counts one restart and kills nothing.
+    let killedAt = Infinity;
+    const p = setupPod({ livenessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 5, failureThreshold: 3 } }, (_k, t) =>
+      (t >= 10_000 && t < killedAt) || (t >= killedAt && t < killedAt + 6_000) ? "failure" : "success",
+    );
+    await p.advance(16_000, 250);
+    expect(p.calls).toEqual(["liveness@0", "liveness@5", "liveness@10", "liveness@15"]);
+    killedAt = p.elapsed();
+    expect(p.runtime.crash({ namespace: "default", pod: "web", container: "web" }, 137)).toBe(true);
+    await p.advance(60_000, 250);
+    expect(p.status()).toMatchObject({ restartCount: 1, lastState: { terminated: { exitCode: 137, reason: "Error" } } });
+    expect(p.status().state.running).toBeDefined();
+    expect(p.events.filter((e) => e.includes("Killing"))).toEqual([]);
+    // The new run probes at once and every 5 s from its own start (two failures, then successes).
+    expect(p.calls.slice(4, 7)).toEqual(["liveness@16", "liveness@21", "liveness@26"]);
+    expect(p.events.filter((e) => e.startsWith("Warning Unhealthy")).length).toBe(4);
+    p.stop();
+  });
+
   it("a liveness failure kills the container with the Killing event and restarts it", async () => {
     const p = setupPod({ livenessProbe: { httpGet: { port: 80, path: "/healthz" }, initialDelaySeconds: 3, periodSeconds: 1, failureThreshold: 3 } }, (_k, t) =>
       t < 5_000 ? "success" : "failure",
