@@ -29,7 +29,7 @@ const simClock = () => {
 };
 
 /** Runs a worker with a scripted probe; answers[i] is the i-th probe's outcome (`hang`: never answers). */
-const runWorker = (kind: ProbeKind, probe: ProbeSpec, answers: (ProbeOutcome["result"] | "hang" | "slow")[]) => {
+const runWorker = (kind: ProbeKind, probe: ProbeSpec, answers: (ProbeOutcome["result"] | "hang" | "slow")[], ports: { name?: string; containerPort: number }[] = []) => {
   const c = simClock();
   const calls: number[] = [];
   const failures: string[] = [];
@@ -47,7 +47,7 @@ const runWorker = (kind: ProbeKind, probe: ProbeSpec, answers: (ProbeOutcome["re
     context: { reports: [] },
     invoke: {
       src: "probeWorker",
-      input: { kind, probe, runProbe, initialDelayMs: (probe.initialDelaySeconds ?? 0) * 1000, host: "127.244.1.5", onFailure: (_k: ProbeKind, o: string) => failures.push(o) },
+      input: { kind, probe, runProbe, initialDelayMs: (probe.initialDelaySeconds ?? 0) * 1000, host: "127.244.1.5", ports, onFailure: (_k: ProbeKind, o: string) => failures.push(o) },
     },
     on: { PROBE: { actions: assign({ reports: ({ context, event }) => [...context.reports, event] }) } },
   });
@@ -115,6 +115,18 @@ describe("probe worker", () => {
     expect(w.reports()).toEqual(["liveness:failure"]);
     expect(w.failures).toEqual(['Get "http://127.244.1.5:8080/healthz": context deadline exceeded (Client.Timeout exceeded while awaiting headers)']);
     w.actor.stop();
+  });
+
+  it("words the timeout of a probe given a port name with the port's number, as the kubelet dials it", async () => {
+    const ports = [{ name: "http", containerPort: 8080 }];
+    const w = runWorker("readiness", { httpGet: { port: "http", path: "/healthz" }, periodSeconds: 10, failureThreshold: 1 }, ["hang"], ports);
+    await w.advance(1000, 250);
+    expect(w.failures).toEqual(['Get "http://127.244.1.5:8080/healthz": context deadline exceeded (Client.Timeout exceeded while awaiting headers)']);
+    w.actor.stop();
+    const t = runWorker("liveness", { tcpSocket: { port: "http" }, periodSeconds: 10, failureThreshold: 1 }, ["hang"], ports);
+    await t.advance(1000, 250);
+    expect(t.failures).toEqual(["dial tcp 127.244.1.5:8080: i/o timeout"]);
+    t.actor.stop();
   });
 
   it("stops a startup probe once it succeeded", async () => {
