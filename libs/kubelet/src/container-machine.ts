@@ -580,6 +580,7 @@ const probeInput = (c: ContainerContext, kind: ProbeKind, probe: ProbeSpec) => {
     probe,
     runProbe,
     host: podIP,
+    ports: c.spec.ports ?? [],
     // Measured from the container's start, so a liveness probe gated by a slow startup probe does not wait twice.
     initialDelayMs: Math.max(0, (probe.initialDelaySeconds ?? 0) * 1000 - Math.max(0, now - startedAt)),
     onFailure: (k: ProbeKind, output: string) => c.record("Warning", "Unhealthy", `${probeTitle(k)} probe failed: ${output}`, fieldPath(c)),

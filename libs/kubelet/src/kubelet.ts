@@ -10,6 +10,7 @@ import { nodeMachine, type PodSource, type PodSourceEvent } from "./node-machine
 import type { PodApi } from "./pod-machine.ts";
 import { SimRuntime } from "./runtime/sim.ts";
 import { hostIpFor, podCidrFor } from "./runtime/ipam.ts";
+import { NodeIndexClaims } from "./runtime/node-indexes.ts";
 import { NO_REPLY, nodeInject, type NodeInjectEvent } from "@kubeactor/bus";
 import { badRequest } from "@kubeactor/api";
 import type { Backoff } from "./container-machine.ts";
@@ -30,7 +31,11 @@ export interface KubeletOptions {
   readonly nodes: number | readonly string[];
   /** Node names are `<namePrefix><index>`; default "node-", so node-1 … node-N. */
   readonly namePrefix?: string;
-  /** Index of the first node: decides podCIDR, InternalIP and zone, so processes sharing a cluster must not overlap. */
+  /**
+   * Index of the first node: decides podCIDR, InternalIP and zone, so processes sharing a cluster must not
+   * overlap. Addresses are the host's (loopback): when another kubelet process on this host (another cluster)
+   * holds these indexes, podCIDR and InternalIP come from the next free ones instead (runtime/node-indexes.ts).
+   */
   readonly firstIndex?: number;
   readonly cpu?: string;
   readonly memory?: string;
@@ -157,9 +162,22 @@ export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
   const reaped = reapOrphans(names.map(nodeDirOf));
   if (reaped) log(`kubelet: killed ${reaped} process group(s) a previous kubelet left running`);
   const actors = new Map<string, Actor<typeof nodeMachine>>();
+  // Pod IPs and InternalIPs are host addresses: another kubelet on this host must not hand out the same ones.
+  const firstIndex = opts.firstIndex ?? 1;
+  const claims = new NodeIndexClaims();
+  let firstAddress = firstIndex;
+  try {
+    firstAddress = claims.claim(firstIndex, names.length);
+  } catch (e) {
+    log(`kubelet: could not claim node indexes on this host (${(e as Error).message}); pod IPs may clash with another kubelet's`);
+  }
+  if (firstAddress !== firstIndex)
+    log(`kubelet: another kubelet on this host uses pod CIDRs from ${podCidrFor(firstIndex)}: this one's start at ${podCidrFor(firstAddress)}`);
+  const releaseClaims = () => claims.release();
+  process.once("exit", releaseClaims);
   names.forEach((name, i) => {
-    const index = (opts.firstIndex ?? 1) + i;
-    const podCIDR = podCidrFor(index);
+    const index = firstIndex + i;
+    const podCIDR = podCidrFor(firstAddress + i);
     const sim = new SimRuntime({ podCIDR, ...(opts.pullMs !== undefined ? { pullMs: opts.pullMs } : {}) });
     // Sandboxes do not outlive the kubelet process: what a previous run left is stale.
     const nodeDir = nodeDirOf(name);
@@ -183,7 +201,7 @@ export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
           name,
           index,
           podCIDR,
-          hostIP: hostIpFor(index),
+          hostIP: hostIpFor(firstAddress + i),
           cpu: opts.cpu ?? "4",
           memory: opts.memory ?? "8Gi",
           maxPods: opts.maxPods ?? 110,
@@ -303,6 +321,8 @@ export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
       nodeInformer.stop();
       for (const a of actors.values()) a.stop();
       for (const r of runtimes.values()) r.close();
+      claims.release();
+      process.off("exit", releaseClaims);
       if (tempDir) rmSync(tempDir, { recursive: true, force: true });
     },
   };

@@ -11,7 +11,7 @@ import { connect } from "node:net";
 import type { ContainerRuntime } from "./runtime/cri.ts";
 import { SimAnnotations, simSetting } from "./runtime/sim.ts";
 import { grpcHealthCheck } from "./probes-grpc.ts";
-import { httpUrl, type ProbeKind, type ProbeOutcome, type ProbeSpec, type RunProbe } from "./probes.ts";
+import { httpUrl, type ProbeKind, type ProbeOutcome, type ProbeSpec, resolvePort, type RunProbe } from "./probes.ts";
 
 /** The kubelet's User-Agent for HTTP probes (`kube-probe/<major>.<minor>`). */
 export const PROBE_USER_AGENT = "kube-probe/1.32";
@@ -33,15 +33,6 @@ export interface ProbeTarget {
 
 const failure = (output: string): ProbeOutcome => ({ result: "failure", output });
 const success = (output = ""): ProbeOutcome => ({ result: "success", output });
-
-/** A port given by number or by the name of one of the container's ports (kubelet's findPortByName). */
-export const resolvePort = (port: number | string, ports: ProbeTarget["ports"]): number => {
-  if (typeof port === "number") return port;
-  if (/^\d+$/.test(port)) return Number(port);
-  const found = ports.find((p) => p.name === port);
-  if (!found) throw new Error(`couldn't find port: ${port} in ${JSON.stringify(ports)}`);
-  return found.containerPort;
-};
 
 /** Go's net error wording for a failed dial (`dial tcp 127.0.0.1:81: connect: connection refused`). */
 const dialError = (host: string, port: number, e: NodeJS.ErrnoException): string => {

@@ -29,7 +29,7 @@ const simClock = () => {
 };
 
 /** Runs a worker with a scripted probe; answers[i] is the i-th probe's outcome (`hang`: never answers). */
-const runWorker = (kind: ProbeKind, probe: ProbeSpec, answers: (ProbeOutcome["result"] | "hang" | "slow")[]) => {
+const runWorker = (kind: ProbeKind, probe: ProbeSpec, answers: (ProbeOutcome["result"] | "hang" | "slow")[], ports: { name?: string; containerPort: number }[] = []) => {
   const c = simClock();
   const calls: number[] = [];
   const failures: string[] = [];
@@ -47,7 +47,7 @@ const runWorker = (kind: ProbeKind, probe: ProbeSpec, answers: (ProbeOutcome["re
     context: { reports: [] },
     invoke: {
       src: "probeWorker",
-      input: { kind, probe, runProbe, initialDelayMs: (probe.initialDelaySeconds ?? 0) * 1000, host: "127.244.1.5", onFailure: (_k: ProbeKind, o: string) => failures.push(o) },
+      input: { kind, probe, runProbe, initialDelayMs: (probe.initialDelaySeconds ?? 0) * 1000, host: "127.244.1.5", ports, onFailure: (_k: ProbeKind, o: string) => failures.push(o) },
     },
     on: { PROBE: { actions: assign({ reports: ({ context, event }) => [...context.reports, event] }) } },
   });
@@ -115,6 +115,18 @@ describe("probe worker", () => {
     expect(w.reports()).toEqual(["liveness:failure"]);
     expect(w.failures).toEqual(['Get "http://127.244.1.5:8080/healthz": context deadline exceeded (Client.Timeout exceeded while awaiting headers)']);
     w.actor.stop();
+  });
+
+  it("words the timeout of a probe given a port name with the port's number, as the kubelet dials it", async () => {
+    const ports = [{ name: "http", containerPort: 8080 }];
+    const w = runWorker("readiness", { httpGet: { port: "http", path: "/healthz" }, periodSeconds: 10, failureThreshold: 1 }, ["hang"], ports);
+    await w.advance(1000, 250);
+    expect(w.failures).toEqual(['Get "http://127.244.1.5:8080/healthz": context deadline exceeded (Client.Timeout exceeded while awaiting headers)']);
+    w.actor.stop();
+    const t = runWorker("liveness", { tcpSocket: { port: "http" }, periodSeconds: 10, failureThreshold: 1 }, ["hang"], ports);
+    await t.advance(1000, 250);
+    expect(t.failures).toEqual(["dial tcp 127.244.1.5:8080: i/o timeout"]);
+    t.actor.stop();
   });
 
   it("stops a startup probe once it succeeded", async () => {
@@ -217,6 +229,28 @@ describe("probes in the pod's containers (simulated clock)", () => {
     failing = false;
     await p.advance(2000, 250);
     expect(p.ready()).toBe("True");
+    p.stop();
+  });
+
+  it("a container killed from outside restarts once: the old run's liveness failures do not count against the new run, and a replacement slower than one period is not killed", async () => {
+    // The traffic test's pod: tcpSocket liveness every 5 s, 3 failures kill. The run fails its probes at 10 and
+    // 15 s (two of three), is killed from outside at 16 s (exit 137); the replacement does not answer its first
+    // two probes (16 and 21 s: slow to listen), then does. Kubernetes counts one restart and kills nothing.
+    let killedAt = Infinity;
+    const p = setupPod({ livenessProbe: { tcpSocket: { port: 8080 }, periodSeconds: 5, failureThreshold: 3 } }, (_k, t) =>
+      (t >= 10_000 && t < killedAt) || (t >= killedAt && t < killedAt + 6_000) ? "failure" : "success",
+    );
+    await p.advance(16_000, 250);
+    expect(p.calls).toEqual(["liveness@0", "liveness@5", "liveness@10", "liveness@15"]);
+    killedAt = p.elapsed();
+    expect(p.runtime.crash({ namespace: "default", pod: "web", container: "web" }, 137)).toBe(true);
+    await p.advance(60_000, 250);
+    expect(p.status()).toMatchObject({ restartCount: 1, lastState: { terminated: { exitCode: 137, reason: "Error" } } });
+    expect(p.status().state.running).toBeDefined();
+    expect(p.events.filter((e) => e.includes("Killing"))).toEqual([]);
+    // The new run probes at once and every 5 s from its own start (two failures, then successes).
+    expect(p.calls.slice(4, 7)).toEqual(["liveness@16", "liveness@21", "liveness@26"]);
+    expect(p.events.filter((e) => e.startsWith("Warning Unhealthy")).length).toBe(4);
     p.stop();
   });
 

@@ -49,6 +49,8 @@ export interface ProbeWorkerInput {
   readonly initialDelayMs: number;
   /** The pod IP (probes' default host), for the wording of timeouts. */
   readonly host?: string;
+  /** The container's ports, for the wording of timeouts (a port given by name shows as its number). */
+  readonly ports?: readonly ContainerPort[];
   /** Unhealthy events, one per failed probe as the kubelet records them. */
   readonly onFailure?: (kind: ProbeKind, output: string) => void;
   /** ProbeWarning events (a success with a warning). */
@@ -78,12 +80,33 @@ export const probeDefaults = (p: ProbeSpec) => ({
 
 const title = (k: ProbeKind) => k[0]!.toUpperCase() + k.slice(1);
 
-/** The failure output of a probe that did not answer in time, worded per handler as the kubelet's probers. */
-export const timeoutOutput = (p: ProbeSpec, host: string | undefined): string => {
+export interface ContainerPort {
+  readonly name?: string;
+  readonly containerPort: number;
+}
+
+/** A port given by number or by the name of one of the container's ports (kubelet's findPortByName). */
+export const resolvePort = (port: number | string, ports: readonly ContainerPort[]): number => {
+  if (typeof port === "number") return port;
+  if (/^\d+$/.test(port)) return Number(port);
+  const found = ports.find((p) => p.name === port);
+  if (!found) throw new Error(`couldn't find port: ${port} in ${JSON.stringify(ports)}`);
+  return found.containerPort;
+};
+
+/** The failure output of a probe that did not answer in time, worded per handler as the kubelet's probers (which dial the port's number). */
+export const timeoutOutput = (p: ProbeSpec, host: string | undefined, ports: readonly ContainerPort[] = []): string => {
   const t = `${probeDefaults(p).timeoutSeconds}s`;
+  const number = (port: number | string) => {
+    try {
+      return resolvePort(port, ports);
+    } catch {
+      return port;
+    }
+  };
   if (p.exec) return `command ${JSON.stringify((p.exec.command ?? []).join(" "))} timed out`;
-  if (p.httpGet) return `Get ${JSON.stringify(httpUrl(p.httpGet, host ?? "", p.httpGet.port))}: context deadline exceeded (Client.Timeout exceeded while awaiting headers)`;
-  if (p.tcpSocket) return `dial tcp ${p.tcpSocket.host || host}:${p.tcpSocket.port}: i/o timeout`;
+  if (p.httpGet) return `Get ${JSON.stringify(httpUrl(p.httpGet, host ?? "", number(p.httpGet.port)))}: context deadline exceeded (Client.Timeout exceeded while awaiting headers)`;
+  if (p.tcpSocket) return `dial tcp ${p.tcpSocket.host || host}:${number(p.tcpSocket.port)}: i/o timeout`;
   if (p.grpc) return `timeout: health rpc did not complete within ${t}`;
   return "probe timed out";
 };
@@ -163,7 +186,7 @@ export const probeWorker = setup({
               after: {
                 probeTimeout: {
                   target: "Judging",
-                  actions: { type: "count", params: ({ context }) => ({ result: "failure" as const, output: timeoutOutput(context.probe, context.host) }) },
+                  actions: { type: "count", params: ({ context }) => ({ result: "failure" as const, output: timeoutOutput(context.probe, context.host, context.ports) }) },
                 },
               },
             },
