@@ -4,8 +4,9 @@
  * the replication manager, garbage collector and resourcequota controller,
  * scheduler, simulated nodes): api-resources, `apply -f` of an RC without a
  * selector (defaulted from the template), get / get all / -o wide, scale with
- * --current-replicas, describe, validation errors, quota by both names, a
- * cascading delete, and `create -f` / get of a PodTemplate.
+ * --current-replicas, expose over the selector map, patch, server-side apply,
+ * describe, validation errors, quota by both names, a cascading delete, and
+ * `create -f` / get of a PodTemplate. (Also passes with kubectl 1.27.)
  */
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -136,6 +137,20 @@ describe.skipIf(!existsSync(kubectlBinary(MINOR)))("kubectl and ReplicationContr
     expect((await kubectl.json("get", "rc", "web")).status.observedGeneration).toBe(2);
     expect(await kubectl("scale", "rc/web", "--replicas=2")).toBe("replicationcontroller/web scaled\n");
     await until("2 ready pods", async () => (await livePods("app=web")).filter(isReady).length === 2, 60_000);
+  });
+
+  it("exposes an RC as a Service over its selector map, and patches and server-side applies it", { timeout: 120_000 }, async () => {
+    expect(await kubectl("expose", "rc", "web", "--port=80", "--name=web-svc")).toBe("service/web-svc exposed\n");
+    expect((await kubectl.json("get", "svc", "web-svc")).spec.selector).toEqual({ app: "web" });
+    expect(await kubectl("patch", "rc", "web", "-p", '{"metadata":{"annotations":{"team":"a"}}}')).toBe("replicationcontroller/web patched\n");
+    expect((await kubectl.json("get", "rc", "web")).metadata.annotations).toEqual(expect.objectContaining({ team: "a" }));
+    const ssa = rcYaml("web", 2).replace("metadata:\n  name: web\n", "metadata:\n  name: web\n  labels: {app: web, owner: ssa}\n");
+    expect(await apply("web-ssa.yaml", ssa, "--server-side", "--force-conflicts")).toBe("replicationcontroller/web serverside-applied\n");
+    const rc = await kubectl.json("get", "rc", "web");
+    expect(rc.metadata.labels).toEqual({ app: "web", owner: "ssa" });
+    expect(rc.spec.replicas).toBe(2);
+    const managed = (await kubectl.json("get", "rc", "web", "--show-managed-fields")).metadata.managedFields;
+    expect(managed.map((f: Obj) => `${f.manager}:${f.operation}`)).toContain("kubectl:Apply");
   });
 
   it("describes an RC: selector, replicas, pod statuses, template and events", { timeout: 60_000 }, async () => {
