@@ -4,7 +4,8 @@
  * the replication manager, garbage collector and resourcequota controller,
  * scheduler, simulated nodes): api-resources, `apply -f` of an RC without a
  * selector (defaulted from the template), get / get all / -o wide, scale with
- * --current-replicas, expose over the selector map, patch, server-side apply,
+ * --current-replicas, kubectl autoscale (the autoscaler reads the RC scale),
+ * expose over the selector map, patch, server-side apply,
  * describe, validation errors, quota by both names, a cascading delete, and
  * `create -f` / get of a PodTemplate. (Also passes with kubectl 1.27.)
  */
@@ -76,7 +77,7 @@ describe.skipIf(!existsSync(kubectlBinary(MINOR)))("kubectl and ReplicationContr
   beforeAll(async () => {
     cluster = await startKubectlCluster("kubectl-rc");
     kubectl = kubectlFor({ kubeconfig: cluster.kubeconfig, minor: MINOR, timeoutMs: 120_000 });
-    manager = await startControllerManager({ bus: await connect("controller-manager"), controllers: ["replicationcontroller", "garbagecollector", "resourcequota"], log: () => {} });
+    manager = await startControllerManager({ bus: await connect("controller-manager"), controllers: ["replicationcontroller", "garbagecollector", "resourcequota", "horizontalpodautoscaling"], log: () => {} });
     scheduler = await startScheduler({ bus: await connect("scheduler"), log: () => {} });
     kubelet = await startKubelet({ bus: await connect("kubelet"), nodes: 2, pullMs: 50 });
   }, 60_000);
@@ -137,6 +138,15 @@ describe.skipIf(!existsSync(kubectlBinary(MINOR)))("kubectl and ReplicationContr
     expect((await kubectl.json("get", "rc", "web")).status.observedGeneration).toBe(2);
     expect(await kubectl("scale", "rc/web", "--replicas=2")).toBe("replicationcontroller/web scaled\n");
     await until("2 ready pods", async () => (await livePods("app=web")).filter(isReady).length === 2, 60_000);
+  });
+
+  it("is a target for kubectl autoscale: the autoscaler reads the RC's scale", { timeout: 120_000 }, async () => {
+    expect(await kubectl("autoscale", "rc", "web", "--min=2", "--max=3", "--cpu-percent=80")).toBe("horizontalpodautoscaler.autoscaling/web autoscaled\n");
+    const hpa = await kubectl.json("get", "hpa", "web");
+    expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: "v1", kind: "ReplicationController", name: "web" });
+    await until("the autoscaler saw 2 replicas", async () => (await kubectl.json("get", "hpa", "web")).status?.currentReplicas === 2, 60_000);
+    expect(await kubectl("get", "hpa", "web", "--no-headers")).toMatch(/^web\s+ReplicationController\/web\s+\S+\s+2\s+3\s+2\s+\d+s$/m);
+    expect(await kubectl("delete", "hpa", "web")).toBe('horizontalpodautoscaler.autoscaling "web" deleted\n');
   });
 
   it("exposes an RC as a Service over its selector map, and patches and server-side applies it", { timeout: 120_000 }, async () => {
