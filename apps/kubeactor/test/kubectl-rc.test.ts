@@ -1,7 +1,7 @@
 /**
  * ReplicationControllers and PodTemplates with the real kubectl (1.33, or
  * 1.32) on an in-process cluster (store, API server, controller manager with
- * the replication manager, garbage collector and resourcequota controller,
+ * the replication manager, garbage collector, resourcequota and autoscaler,
  * scheduler, simulated nodes): api-resources, `apply -f` of an RC without a
  * selector (defaulted from the template), get / get all / -o wide, scale with
  * --current-replicas, kubectl autoscale (the autoscaler reads the RC scale),
