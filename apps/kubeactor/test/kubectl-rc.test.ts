@@ -203,6 +203,17 @@ describe.skipIf(!existsSync(kubectlBinary(MINOR)))("kubectl and ReplicationContr
     const pt = await kubectl.json("get", "podtemplate", "batch-worker");
     expect(pt.template.spec).toMatchObject({ restartPolicy: "Never", dnsPolicy: "ClusterFirst", schedulerName: "default-scheduler" });
     expect(pt.metadata.generation).toBe(1);
+    const described = await kubectl("describe", "podtemplate", "batch-worker");
+    expect(described).toMatch(/^Name:\s+batch-worker$/m);
+    // kubectl has no PodTemplate describer: its generic one prints the object's fields
+    expect(described).toMatch(/^Kind:\s+PodTemplate$/m);
+    expect(described).toMatch(/^\s+Role:\s+worker$/m);
+    expect(described).toMatch(/^\s+Image:\s+envoyproxy\/envoy:v1\.30$/m);
+    // A template change moves the generation (podTemplateStrategy.PrepareForUpdate); a label change does not.
+    await kubectl("label", "podtemplate", "batch-worker", "team=a");
+    expect((await kubectl.json("get", "podtemplate", "batch-worker")).metadata.generation).toBe(1);
+    await kubectl("patch", "podtemplate", "batch-worker", "--type=merge", "-p", '{"template":{"metadata":{"labels":{"role":"worker2"}}}}');
+    expect((await kubectl.json("get", "podtemplate", "batch-worker")).metadata.generation).toBe(2);
     const bad = podTemplateYaml.replace("batch-worker", "broken").replace(/    containers:[\s\S]*$/, "    containers: []\n");
     const err = await createFile("bad-pt.yaml", bad).then((o) => `succeeded: ${o}`, (e) => String(e.stderr));
     expect(err).toContain('The PodTemplate "broken" is invalid: template.spec.containers: Required value');
