@@ -29,6 +29,8 @@ const REAL_API_RESOURCES = [
   ["persistentvolumeclaims", "pvc", "v1", "true", "PersistentVolumeClaim"],
   ["persistentvolumes", "pv", "v1", "false", "PersistentVolume"],
   ["pods", "po", "v1", "true", "Pod"],
+  ["podtemplates", "", "v1", "true", "PodTemplate"],
+  ["replicationcontrollers", "rc", "v1", "true", "ReplicationController"],
   ["resourcequotas", "quota", "v1", "true", "ResourceQuota"],
   ["secrets", "", "v1", "true", "Secret"],
   ["serviceaccounts", "sa", "v1", "true", "ServiceAccount"],

@@ -12,6 +12,7 @@ import { defaultIngressClass, defaultNetworkPolicy } from "./validation-networki
 import { defaultLimitRange, defaultResourceQuota } from "./validation-quota.ts";
 import { defaultPersistentVolume, defaultPersistentVolumeClaim, defaultStorageClass, prepareStorageForCreate } from "./validation-storage.ts";
 import { type Obj, isObj, objAt, objects } from "./plain.ts";
+import { defaultReplicationController } from "./validation-replication.ts";
 import { rfc3339 } from "./time.ts";
 import { defaultDaemonSet, defaultStatefulSet, prepareDaemonSetCreate, prepareDaemonSetUpdate, prepareStatefulSetCreate } from "./validation-apps.ts";
 
@@ -351,6 +352,14 @@ const byKind: Record<string, (o: Obj) => void> = {
   "v1/Node": defaultNode,
   "v1/Endpoints": defaultEndpoints,
   "v1/Secret": (s) => setIfAbsent(s, "type", "Opaque"),
+  "v1/ReplicationController": (rc) => {
+    defaultReplicationController(rc);
+    defaultTemplate(objAt(rc, "spec"));
+  },
+  "v1/PodTemplate": (pt) => {
+    const template = pt["template"];
+    if (isObj(template)) defaultPodSpec(objAt(template, "spec"));
+  },
   "apps/v1/Deployment": defaultDeployment,
   "apps/v1/ReplicaSet": defaultReplicaSet,
   "apps/v1/StatefulSet": (sts) => {

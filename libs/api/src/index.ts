@@ -19,6 +19,7 @@ export * from "./resources/storage.ts";
 export * from "./resources/quota.ts";
 export * from "./resources/autoscaling.ts";
 export * from "./resources/workloads.ts";
+export * from "./resources/replication.ts";
 export * from "./cron.ts";
 export * from "./registry.ts";
 export * from "./decode.ts";

@@ -6,8 +6,8 @@ describe("registry", () => {
     const keys = resources.map((r) => `${r.group}/${r.resource}`);
     expect(new Set(keys).size).toBe(keys.length);
     const short = Object.fromEntries(resources.map((r) => [`${r.group}/${r.resource}`, r.shortNames.join(",")]));
-    expect(short).toMatchObject({ "/pods": "po", "/services": "svc", "apps/deployments": "deploy", "apps/replicasets": "rs", "/namespaces": "ns", "/nodes": "no", "/configmaps": "cm", "/events": "ev", "/serviceaccounts": "sa", "/endpoints": "ep", "/secrets": "", "coordination.k8s.io/leases": "" });
-    expect(resources.filter((r) => r.categories.includes("all")).map((r) => r.resource).sort()).toEqual(["cronjobs", "daemonsets", "deployments", "horizontalpodautoscalers", "jobs", "pods", "replicasets", "services", "statefulsets"]);
+    expect(short).toMatchObject({ "/pods": "po", "/services": "svc", "apps/deployments": "deploy", "apps/replicasets": "rs", "/namespaces": "ns", "/nodes": "no", "/configmaps": "cm", "/events": "ev", "/serviceaccounts": "sa", "/endpoints": "ep", "/secrets": "", "coordination.k8s.io/leases": "", "/replicationcontrollers": "rc", "/podtemplates": "" });
+    expect(resources.filter((r) => r.categories.includes("all")).map((r) => r.resource).sort()).toEqual(["cronjobs", "daemonsets", "deployments", "horizontalpodautoscalers", "jobs", "pods", "replicasets", "replicationcontrollers", "services", "statefulsets"]);
   });
 
   it("finds by path and by kind", () => {
@@ -31,5 +31,10 @@ describe("registry", () => {
     expect(findResource("", "v1", "namespaces")!.subresources.map((s) => s.name).sort()).toEqual(["finalize", "status"]);
     expect(findResource("", "v1", "configmaps")!.hasGeneration).toBe(false);
     expect(findResource("apps", "v1", "replicasets")!.hasGeneration).toBe(true);
+    const rc = findResource("", "v1", "replicationcontrollers")!;
+    expect(rc.subresources.map((s) => `${s.name}:${s.group}/${s.version}/${s.kind}`).sort()).toEqual(["scale:autoscaling/v1/Scale", "status:/v1/ReplicationController"]);
+    expect(rc.hasGeneration).toBe(true);
+    // A PodTemplate's generation moves with its template (podTemplateStrategy.PrepareForUpdate).
+    expect(findResource("", "v1", "podtemplates")!.hasGeneration).toBe(true);
   });
 });

@@ -15,6 +15,7 @@ import { Pod } from "./resources/pod.ts";
 import { PodDisruptionBudget } from "./resources/policy.ts";
 import { PersistentVolume, PersistentVolumeClaim, StorageClass } from "./resources/storage.ts";
 import { LimitRange, ResourceQuota } from "./resources/quota.ts";
+import { PodTemplate, ReplicationController } from "./resources/replication.ts";
 import { PriorityClass } from "./resources/scheduling.ts";
 import { RuntimeClass } from "./resources/node.ts";
 import { Ingress, IngressClass, NetworkPolicy } from "./resources/networking.ts";
@@ -145,6 +146,16 @@ export const resources: readonly ResourceInfo[] = [
   info({
     group: "", version: "v1", resource: "limitranges", singular: "limitrange", kind: "LimitRange", namespaced: true,
     shortNames: ["limits"], schema: LimitRange, hasGeneration: false,
+  }),
+  info({
+    group: "", version: "v1", resource: "podtemplates", singular: "podtemplate", kind: "PodTemplate", namespaced: true,
+    schema: PodTemplate, hasGeneration: true,
+  }),
+  // The ReplicaSet's predecessor: same controller, a plain label map as selector.
+  info({
+    group: "", version: "v1", resource: "replicationcontrollers", singular: "replicationcontroller", kind: "ReplicationController", namespaced: true,
+    shortNames: ["rc"], categories: ["all"], schema: ReplicationController, hasGeneration: true,
+    subresources: [scale, status("", "v1", "ReplicationController")],
   }),
   // core/v1 events and events.k8s.io/v1 events share one storage in Kubernetes
   // (the same objects seen through two shapes). Here they are separate entries

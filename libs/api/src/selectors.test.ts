@@ -121,6 +121,7 @@ describe("field selectors", () => {
     });
     expect(fieldsOf(findResource("", "v1", "nodes")!, { metadata: { name: "n" }, spec: { unschedulable: true } })).toEqual({ "metadata.name": "n", "spec.unschedulable": "true" });
     expect(fieldsOf(findResource("apps", "v1", "replicasets")!, { status: { replicas: 3 } })["status.replicas"]).toBe("3");
+    expect(fieldsOf(findResource("", "v1", "replicationcontrollers")!, { metadata: { name: "rc", namespace: "ns" }, status: { replicas: 2 } })).toEqual({ "metadata.name": "rc", "metadata.namespace": "ns", "status.replicas": "2" });
     expect(fieldsOf(findResource("", "v1", "secrets")!, { type: "Opaque" })["type"]).toBe("Opaque");
   });
 });

@@ -443,6 +443,8 @@ const extraFields: Record<string, (obj: unknown) => Record<string, string>> = {
   "/namespaces": (o) => copyFields(o, ["status.phase"]),
   "/services": (o) => copyFields(o, ["spec.clusterIP", "spec.type"]),
   "apps/replicasets": (o) => ({ "status.replicas": String(get(o, "status.replicas") ?? 0) }),
+  // ControllerToSelectableFields (pkg/registry/core/replicationcontroller).
+  "/replicationcontrollers": (o) => ({ "status.replicas": String(get(o, "status.replicas") ?? 0) }),
   // JobToSelectableFields: status.successful is status.succeeded.
   "batch/jobs": (o) => ({ "status.successful": String(get(o, "status.succeeded") ?? 0) }),
 };

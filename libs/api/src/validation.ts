@@ -22,6 +22,7 @@ import {
 } from "./validation-storage.ts";
 import { validateLimitRange, validateResourceQuota } from "./validation-quota.ts";
 import { validateHorizontalPodAutoscaler } from "./validation-autoscaling.ts";
+import { validatePodTemplateObject, validateReplicationController } from "./validation-replication.ts";
 import {
   validateControllerRevision, validateControllerRevisionUpdate, validateDaemonSet, validateDaemonSetUpdate, validateStatefulSet, validateStatefulSetUpdate,
 } from "./validation-apps.ts";
@@ -440,6 +441,34 @@ export const validateSelectorForTemplate = (selector: unknown, templateMeta: Obj
   return [];
 };
 
+/** ValidatePodTemplateSpec: a pod template's labels, annotations and pod spec, under `field` (e.g. "spec.template", "template"). */
+export const validatePodTemplate = (template: Obj, field: string): FieldCause[] => {
+  const templateMeta = isObj(template["metadata"]) ? template["metadata"] : {};
+  return [
+    ...validateLabels(templateMeta["labels"], `${field}.metadata.labels`),
+    ...validateAnnotations(templateMeta["annotations"], `${field}.metadata.annotations`),
+    ...validatePodSpec(template["spec"], `${field}.spec`),
+  ];
+};
+
+/**
+ * The pod template of a replicated workload (ValidatePodTemplateSpecForReplicaSet
+ * and ForRC): a valid pod template whose pods restart Always and have no
+ * deadline. `ownerKind` names the kind in the deadline message as kube does
+ * (Deployments say "ReplicaSet" too).
+ */
+export const validateReplicatedPodTemplate = (template: Obj, field: string, ownerKind: "ReplicaSet" | "ReplicationController"): FieldCause[] => {
+  const out = validatePodTemplate(template, field);
+  const podSpec = template["spec"];
+  if (isObj(podSpec)) {
+    const restart = str(podSpec["restartPolicy"]);
+    if (restart !== undefined && restart !== "Always") out.push(notSupportedCause(`${field}.spec.restartPolicy`, restart, ["Always"]));
+    if (podSpec["activeDeadlineSeconds"] !== undefined)
+      out.push(forbiddenCause(`${field}.spec.activeDeadlineSeconds`, `activeDeadlineSeconds in ${ownerKind} is not Supported`));
+  }
+  return out;
+};
+
 const validateReplicaSetLike = (obj: Obj, kind: "Deployment" | "ReplicaSet"): FieldCause[] => {
   const out: FieldCause[] = [];
   const spec = isObj(obj["spec"]) ? obj["spec"] : {};
@@ -450,18 +479,7 @@ const validateReplicaSetLike = (obj: Obj, kind: "Deployment" | "ReplicaSet"): Fi
   const templateMeta = template && isObj(template["metadata"]) ? template["metadata"] : {};
   out.push(...validateSelectorForTemplate(selector, templateMeta, `empty selector is invalid for ${kind === "Deployment" ? "deployment" : "replicaset"}`));
   if (!template) out.push(requiredCause("spec.template"));
-  else {
-    out.push(...validateLabels(templateMeta["labels"], "spec.template.metadata.labels"));
-    out.push(...validateAnnotations(templateMeta["annotations"], "spec.template.metadata.annotations"));
-    const podSpec = template["spec"];
-    out.push(...validatePodSpec(podSpec, "spec.template.spec"));
-    if (isObj(podSpec)) {
-      const restart = str(podSpec["restartPolicy"]);
-      if (restart !== undefined && restart !== "Always") out.push(notSupportedCause("spec.template.spec.restartPolicy", restart, ["Always"]));
-      if (podSpec["activeDeadlineSeconds"] !== undefined)
-        out.push(forbiddenCause("spec.template.spec.activeDeadlineSeconds", "activeDeadlineSeconds in ReplicaSet is not Supported"));
-    }
-  }
+  else out.push(...validateReplicatedPodTemplate(template, "spec.template", "ReplicaSet"));
   if (kind === "Deployment") {
     out.push(...nonNegative("spec.revisionHistoryLimit", spec["revisionHistoryLimit"]));
     const pds = spec["progressDeadlineSeconds"];
@@ -867,6 +885,12 @@ export function validateObject(info: ResourceInfo, obj: Record<string, unknown>,
       break;
     case "apps/ReplicaSet":
       out.push(...validateReplicaSetLike(obj, "ReplicaSet"));
+      break;
+    case "/ReplicationController":
+      out.push(...validateReplicationController(obj));
+      break;
+    case "/PodTemplate":
+      out.push(...validatePodTemplateObject(obj));
       break;
     case "apps/DaemonSet":
       out.push(...validateDaemonSet(obj));

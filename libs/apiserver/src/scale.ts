@@ -1,9 +1,10 @@
 /**
- * The `scale` subresource of Deployments and ReplicaSets: an autoscaling/v1
- * Scale view of `spec.replicas` (what `kubectl scale` and autoscalers use),
- * with `status.selector` as a label-selector string.
+ * The `scale` subresource of Deployments, ReplicaSets, StatefulSets and
+ * ReplicationControllers: an autoscaling/v1 Scale view of `spec.replicas`
+ * (what `kubectl scale` and autoscalers use), with `status.selector` as a
+ * label-selector string.
  */
-import { formatLabelSelector, labelSelectorFromApi, badRequest } from "@kubeactor/api";
+import { formatLabelSelector, labelSelectorFromApi, badRequest, selectorFromSet } from "@kubeactor/api";
 import { metaOf, type Obj } from "./objects.ts";
 
 export const toScale = (obj: Obj): Obj => {
@@ -12,7 +13,9 @@ export const toScale = (obj: Obj): Obj => {
   const status = (obj.status ?? {}) as { replicas?: number };
   let selector = "";
   try {
-    selector = spec.selector ? formatLabelSelector(labelSelectorFromApi(spec.selector as never)) : "";
+    // A ReplicationController's selector is a plain label map (labels.SelectorFromSet in its scale storage).
+    if (obj.kind === "ReplicationController") selector = formatLabelSelector(selectorFromSet((spec.selector ?? {}) as Record<string, string>));
+    else selector = spec.selector ? formatLabelSelector(labelSelectorFromApi(spec.selector as never)) : "";
   } catch {
     selector = "";
   }

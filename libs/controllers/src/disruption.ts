@@ -10,16 +10,16 @@
  * `stale-pod:` key. The decisions are the pure functions of disruption-util.ts.
  *
  * Percentages count against the owners' scale: a ReplicaSet's replicas, or
- * its Deployment's when the ReplicaSet belongs to one, or a StatefulSet's
- * replicas. Other owners (DaemonSets — kube has no finder for them either —,
- * ReplicationControllers, custom scale subresources) make the budget fail
- * safe (SyncFailed).
+ * its Deployment's when the ReplicaSet belongs to one, a ReplicationController's
+ * or a StatefulSet's replicas. Other owners (DaemonSets — kube has no finder
+ * for them either —, custom scale subresources) make the budget fail safe
+ * (SyncFailed).
  */
 import { rfc3339 } from "@kubeactor/api";
 import type { ResourceRef } from "@kubeactor/client";
 import { objectKey } from "@kubeactor/client";
 import { decideBudget, failSafeStatus, type ScaleFinder, selectsPod, staleDisruptionWait } from "./disruption-util.ts";
-import { type Controller, DEPLOYMENTS, PODS, REPLICASETS } from "./runtime.ts";
+import { type Controller, DEPLOYMENTS, PODS, REPLICASETS, REPLICATIONCONTROLLERS } from "./runtime.ts";
 import { STATEFULSETS } from "./statefulset.ts";
 import { controllerOf, isNotFound, meta, type Obj } from "./util.ts";
 
@@ -36,6 +36,7 @@ export const disruptionController: Controller = {
     const rsInf = ctx.informer(REPLICASETS);
     const depInf = ctx.informer(DEPLOYMENTS);
     const stsInf = ctx.informer(STATEFULSETS);
+    const rcInf = ctx.informer(REPLICATIONCONTROLLERS);
     const events = ctx.recorder(COMPONENT);
 
     const budgetsIn = (namespace: string) => pdbInf.byIndex("namespace", namespace) as Obj[];
@@ -73,14 +74,16 @@ export const disruptionController: Controller = {
     rsInf.addHandler({ onAdd: enqueueNamespace, onUpdate: scaleChanged, onDelete: enqueueNamespace });
     depInf.addHandler({ onAdd: enqueueNamespace, onUpdate: scaleChanged, onDelete: enqueueNamespace });
     stsInf.addHandler({ onAdd: enqueueNamespace, onUpdate: scaleChanged, onDelete: enqueueNamespace });
+    rcInf.addHandler({ onAdd: enqueueNamespace, onUpdate: scaleChanged, onDelete: enqueueNamespace });
 
-    /** The finders of upstream for the kinds served here: Deployment (through its ReplicaSet), ReplicaSet, StatefulSet. */
+    /** The finders of upstream for the kinds served here: Deployment (through its ReplicaSet), ReplicaSet, ReplicationController, StatefulSet. */
     const findScale: ScaleFinder = (pod) => {
       const ref = controllerOf(pod);
       const ns = meta(pod).namespace;
-      if (ref?.kind === "StatefulSet") {
-        const sts = stsInf.get(`${ns}/${ref.name}`) as Obj | undefined;
-        return sts && meta(sts).uid === ref.uid ? { uid: ref.uid, scale: sts.spec?.replicas ?? 1 } : undefined;
+      const direct = ref?.kind === "StatefulSet" ? stsInf : ref?.kind === "ReplicationController" && ref.apiVersion === "v1" ? rcInf : undefined;
+      if (ref && direct) {
+        const owner = direct.get(`${ns}/${ref.name}`) as Obj | undefined;
+        return owner && meta(owner).uid === ref.uid ? { uid: ref.uid, scale: owner.spec?.replicas ?? 1 } : undefined;
       }
       if (ref?.kind !== "ReplicaSet") return undefined;
       const rs = rsInf.get(`${ns}/${ref.name}`) as Obj | undefined;

@@ -13,12 +13,12 @@
 import { findResourceByKind, parseApiVersion } from "@kubeactor/api";
 import type { JsonObject } from "@kubeactor/bus";
 import { objectKey, type Informer, type ResourceRef } from "@kubeactor/client";
-import { type Controller, DEPLOYMENTS, PODS, REPLICASETS, SERVICEACCOUNTS } from "./runtime.ts";
+import { type Controller, DEPLOYMENTS, PODS, REPLICASETS, REPLICATIONCONTROLLERS, SERVICEACCOUNTS } from "./runtime.ts";
 import { clone, isNotFound, jsonEqual, meta, type Obj, type OwnerReference } from "./util.ts";
 
 const core = (resource: string): ResourceRef => ({ group: "", version: "v1", resource });
 /** The resources whose owner references are followed. */
-export const GC_RESOURCES: readonly ResourceRef[] = [PODS, REPLICASETS, DEPLOYMENTS, SERVICEACCOUNTS, core("configmaps"), core("secrets"), core("services"), core("endpoints"), { group: "discovery.k8s.io", version: "v1", resource: "endpointslices" }, { group: "batch", version: "v1", resource: "jobs" }, { group: "batch", version: "v1", resource: "cronjobs" }, { group: "apps", version: "v1", resource: "daemonsets" }, { group: "apps", version: "v1", resource: "statefulsets" }, { group: "apps", version: "v1", resource: "controllerrevisions" }];
+export const GC_RESOURCES: readonly ResourceRef[] = [PODS, REPLICASETS, REPLICATIONCONTROLLERS, DEPLOYMENTS, SERVICEACCOUNTS, core("configmaps"), core("secrets"), core("services"), core("endpoints"), { group: "discovery.k8s.io", version: "v1", resource: "endpointslices" }, { group: "batch", version: "v1", resource: "jobs" }, { group: "batch", version: "v1", resource: "cronjobs" }, { group: "apps", version: "v1", resource: "daemonsets" }, { group: "apps", version: "v1", resource: "statefulsets" }, { group: "apps", version: "v1", resource: "controllerrevisions" }];
 
 const ORPHAN = "orphan";
 const FOREGROUND = "foregroundDeletion";

@@ -5,8 +5,8 @@ import type { ControllerRuntime } from "./runtime.ts";
 
 describe("controller manager", () => {
   it("selects controllers like --controllers", () => {
-    expect(selectControllers()).toEqual(["replicaset", "deployment", "garbagecollector", "namespace", "serviceaccount", "nodelifecycle", "endpoints", "endpointslice", "endpointslicemirroring", "disruption", "job", "cronjob", "ttl-after-finished", "persistentvolume-binder", "pvc-protection", "pv-protection", "horizontalpodautoscaling", "daemonset", "statefulset", "resourcequota"]);
-    expect(selectControllers(["*", "-namespace"])).toEqual(["replicaset", "deployment", "garbagecollector", "serviceaccount", "nodelifecycle", "endpoints", "endpointslice", "endpointslicemirroring", "disruption", "job", "cronjob", "ttl-after-finished", "persistentvolume-binder", "pvc-protection", "pv-protection", "horizontalpodautoscaling", "daemonset", "statefulset", "resourcequota"]);
+    expect(selectControllers()).toEqual(["replicaset", "replicationcontroller", "deployment", "garbagecollector", "namespace", "serviceaccount", "nodelifecycle", "endpoints", "endpointslice", "endpointslicemirroring", "disruption", "job", "cronjob", "ttl-after-finished", "persistentvolume-binder", "pvc-protection", "pv-protection", "horizontalpodautoscaling", "daemonset", "statefulset", "resourcequota"]);
+    expect(selectControllers(["*", "-namespace"])).toEqual(["replicaset", "replicationcontroller", "deployment", "garbagecollector", "serviceaccount", "nodelifecycle", "endpoints", "endpointslice", "endpointslicemirroring", "disruption", "job", "cronjob", "ttl-after-finished", "persistentvolume-binder", "pvc-protection", "pv-protection", "horizontalpodautoscaling", "daemonset", "statefulset", "resourcequota"]);
     expect(selectControllers(["deployment", "replicaset"])).toEqual(["replicaset", "deployment"]);
     expect(() => selectControllers(["nope"])).toThrow(/unknown controller "nope"/);
   });

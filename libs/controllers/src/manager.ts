@@ -33,7 +33,7 @@ import { ttlAfterFinishedController } from "./ttl-after-finished.ts";
 import { horizontalPodAutoscalerController, horizontalPodAutoscalerControllerWith, type HorizontalPodAutoscalerOptions } from "./hpa.ts";
 import { namespaceController } from "./namespace.ts";
 import { nodeLifecycleController, nodeLifecycleControllerWith, type NodeLifecycleOptions } from "./node-lifecycle.ts";
-import { replicaSetController } from "./replicaset.ts";
+import { replicaSetController, replicationManager } from "./replicaset.ts";
 import { type Controller, ControllerRuntime, RESYNC_MS } from "./runtime.ts";
 import { serviceAccountController } from "./serviceaccount.ts";
 import { resourceQuotaController, resourceQuotaControllerWith, type ResourceQuotaOptions } from "./resourcequota.ts";
@@ -43,6 +43,7 @@ import { pvcProtectionController, pvProtectionController } from "./storage-prote
 /** Every controller by the name `--controllers` uses (kube-controller-manager's names). */
 export const CONTROLLERS: Record<string, Controller> = {
   replicaset: replicaSetController,
+  replicationcontroller: replicationManager,
   deployment: deploymentController,
   garbagecollector: garbageCollector,
   namespace: namespaceController,

@@ -80,3 +80,30 @@ describe("replicaSetStatus (observed pods → status)", () => {
     expect(replicaSetStatus(rs(2, { conditions: failed.conditions }), [pod("a")], new Error("again"), at).conditions).toEqual(failed.conditions);
   });
 });
+
+describe("the same machine for a ReplicationController (selector: a plain label map)", () => {
+  const rc = (replicas: number, selector: Record<string, string> | null = { app: "web" }): Obj =>
+    ({
+      apiVersion: "v1",
+      kind: "ReplicationController",
+      metadata: { name: "web", namespace: "ns", uid: "rs-uid", generation: 2 },
+      spec: { replicas, ...(selector ? { selector } : {}), template: { metadata: { labels: { app: "web", tier: "front" } } } },
+    }) as unknown as Obj;
+  const cases: [string, Obj, Obj, ReturnType<typeof claimAction>][] = [
+    ["ours and matching the map", rc(1), pod("p", { owner: "rs-uid" }), "own"],
+    ["ours, a map value changed", rc(1), pod("p", { owner: "rs-uid", labels: { app: "api", tier: "front" } }), "release"],
+    ["orphan carrying every pair (and more)", rc(1, { app: "web" }), pod("p", { labels: { app: "web", tier: "front", x: "y" } }), "adopt"],
+    ["orphan missing a pair", rc(1, { app: "web", tier: "back" }), pod("p"), "ignore"],
+    ["no selector selects nothing", rc(1, null), pod("p"), "ignore"],
+  ];
+  it.each(cases)("claimAction: %s", (_, owner, p, want) => expect(claimAction(owner, p)).toBe(want));
+
+  it("plans creates and deletes and reports the RC's status fields", () => {
+    expect(replicaPlan(rc(3), [pod("a", { owner: "rs-uid" })]).create).toBe(2);
+    expect(replicaPlan(rc(0), [pod("a", { owner: "rs-uid" })]).delete.map((p) => p.metadata.name)).toEqual(["a"]);
+    const at = Date.parse("2025-01-01T00:01:00Z");
+    expect(replicaSetStatus(rc(2), [pod("a", { ready: true }), pod("b", { labels: { app: "web" } })], undefined, at)).toEqual({
+      replicas: 2, fullyLabeledReplicas: 1, readyReplicas: 1, availableReplicas: 1, observedGeneration: 2,
+    });
+  });
+});

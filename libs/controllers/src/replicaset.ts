@@ -1,16 +1,22 @@
 /**
- * The ReplicaSet controller: keeps `spec.replicas` active pods matching the
+ * The replica machine: keeps `spec.replicas` active pods matching the
  * selector. Creates in slow-start batches (1, 2, 4, ...), deletes the pods
  * ranked cheapest first, adopts matching orphans and releases pods that no
  * longer match, and writes status (replicas, fullyLabeled, ready, available,
  * observedGeneration, ReplicaFailure). Expectations keep a reconcile from
  * acting again before the informer has seen its own creates and deletes.
+ *
+ * It serves apps/v1 ReplicaSets and, as kube's replication manager does by
+ * running the ReplicaSet controller (pkg/controller/replication), core/v1
+ * ReplicationControllers: the two differ only in their resource, the owner
+ * kind on their pods, their event source, and a selector that is a plain
+ * label map (util.selectorOf reads it as matchLabels).
  */
 import { selectorFromSet } from "@kubeactor/api";
-import { objectKey, type WorkQueue } from "@kubeactor/client";
+import { objectKey, type ResourceRef, type WorkQueue } from "@kubeactor/client";
 import { Expectations } from "./expectations.ts";
 import { followOwnedPods } from "./owned-pods.ts";
-import { type Controller, PODS, REPLICASETS } from "./runtime.ts";
+import { type Controller, PODS, REPLICASETS, REPLICATIONCONTROLLERS } from "./runtime.ts";
 import {
   clone, controllerOf, controllerRef, isNotFound, isPodActive, isPodAvailable, isPodReady, jsonEqual, matches, meta, now, type Obj,
   rankPodsForDeletion, selectorOf, slowStartBatch,
@@ -19,16 +25,25 @@ import {
 /** Most pods created or deleted in one reconcile (Kubernetes' burstReplicas). */
 export const BURST_REPLICAS = 500;
 
-export const replicaSetController: Controller = {
-  name: "replicaset-controller",
+/** What one kind of replica owner brings to the machine. */
+export interface ReplicaKind {
+  /** The kind on its pods' controller references (the apiVersion comes from the object). */
+  readonly kind: "ReplicaSet" | "ReplicationController";
+  readonly resource: ResourceRef;
+  /** Controller name and event source (kube's recorder component). */
+  readonly component: string;
+}
+
+const replicaController = (k: ReplicaKind): Controller => ({
+  name: k.component,
   workers: 5,
   setup(ctx, queue: WorkQueue) {
-    const rsInf = ctx.informer(REPLICASETS);
+    const rsInf = ctx.informer(k.resource);
     const podInf = ctx.informer(PODS);
-    const events = ctx.recorder("replicaset-controller");
+    const events = ctx.recorder(k.component);
     const expectations = new Expectations();
 
-    followOwnedPods({ owners: rsInf, pods: podInf, kind: "ReplicaSet", queue, expectations });
+    followOwnedPods({ owners: rsInf, pods: podInf, kind: k.kind, queue, expectations });
 
     /** Adopt matching orphans, release owned pods that stopped matching; returns the pods this RS owns. */
     const claimPods = async (rs: Obj, pods: Obj[]): Promise<Obj[]> => {
@@ -110,13 +125,18 @@ export const replicaSetController: Controller = {
       let failure: unknown;
       if (needsSync) await manageReplicas(key, rs, pods).catch((e) => (failure = e));
       const status = replicaSetStatus(rs, pods, failure);
-      if (!jsonEqual(status, rs.status ?? {})) await ctx.api.updateStatus(REPLICASETS, meta(rs).namespace!, { ...clone(rs), status });
+      if (!jsonEqual(status, rs.status ?? {})) await ctx.api.updateStatus(k.resource, meta(rs).namespace!, { ...clone(rs), status });
       if (failure) throw failure;
       const minReady = rs.spec?.minReadySeconds ?? 0;
       if (minReady > 0 && status.readyReplicas === status.replicas && status.availableReplicas !== status.replicas) return { requeueAfterMs: minReady * 1000 };
     };
   },
-};
+});
+
+export const replicaSetController: Controller = replicaController({ kind: "ReplicaSet", resource: REPLICASETS, component: "replicaset-controller" });
+
+/** kube's replication manager: the same machine for ReplicationControllers. */
+export const replicationManager: Controller = replicaController({ kind: "ReplicationController", resource: REPLICATIONCONTROLLERS, component: "replication-controller" });
 
 /**
  * ClaimPods' verdict on one active pod in the ReplicaSet's namespace: `own`

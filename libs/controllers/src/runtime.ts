@@ -14,6 +14,7 @@ export const PODS: ResourceRef = { group: "", version: "v1", resource: "pods" };
 export const NAMESPACES: ResourceRef = { group: "", version: "v1", resource: "namespaces" };
 export const SERVICEACCOUNTS: ResourceRef = { group: "", version: "v1", resource: "serviceaccounts" };
 export const REPLICASETS: ResourceRef = { group: "apps", version: "v1", resource: "replicasets" };
+export const REPLICATIONCONTROLLERS: ResourceRef = { group: "", version: "v1", resource: "replicationcontrollers" };
 export const DEPLOYMENTS: ResourceRef = { group: "apps", version: "v1", resource: "deployments" };
 
 /** Resync period of every informer: a level-triggered repair for anything a lost event missed. */

@@ -47,8 +47,14 @@ export const controllerRef = (owner: JsonObject): OwnerReference => ({
   blockOwnerDeletion: true,
 });
 
+/**
+ * A workload's spec.selector as a Selector: a LabelSelector, or a
+ * ReplicationController's plain label map read as its matchLabels (kube's
+ * RC → ReplicaSet conversion). An invalid selector selects nothing.
+ */
 export const selectorOf = (o: Obj): Selector => {
   try {
+    if (o.kind === "ReplicationController" && o.apiVersion === "v1") return labelSelectorFromApi(o.spec?.selector ? { matchLabels: o.spec.selector } : undefined);
     return labelSelectorFromApi(o.spec?.selector);
   } catch {
     return { requirements: [], nothing: true };

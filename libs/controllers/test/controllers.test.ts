@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bus } from "@kubeactor/bus";
 import { startTestCluster, type TestCluster, transportCases, until } from "@kubeactor/testing";
-import { type ControllerManager, DEPLOYMENTS, NAMESPACES, PODS, REPLICASETS, SERVICEACCOUNTS, startControllerManager } from "../src/index.ts";
+import { type ControllerManager, DEPLOYMENTS, NAMESPACES, PODS, REPLICASETS, REPLICATIONCONTROLLERS, SERVICEACCOUNTS, startControllerManager } from "../src/index.ts";
 
 const CONFIGMAPS = { group: "", version: "v1", resource: "configmaps" };
 const EVENTS = { group: "", version: "v1", resource: "events" };
@@ -53,7 +53,7 @@ describe.each(transportCases())("controllers over the $name bus", (tc) => {
 
   it("runs the manager machine to Running", () => {
     expect(manager.actor.getSnapshot().value).toBe("Running");
-    expect(manager.controllers).toEqual(["replicaset", "deployment", "garbagecollector", "namespace", "serviceaccount", "nodelifecycle", "endpoints", "endpointslice", "endpointslicemirroring", "disruption", "job", "cronjob", "ttl-after-finished", "persistentvolume-binder", "pvc-protection", "pv-protection", "horizontalpodautoscaling", "daemonset", "statefulset", "resourcequota"]);
+    expect(manager.controllers).toEqual(["replicaset", "replicationcontroller", "deployment", "garbagecollector", "namespace", "serviceaccount", "nodelifecycle", "endpoints", "endpointslice", "endpointslicemirroring", "disruption", "job", "cronjob", "ttl-after-finished", "persistentvolume-binder", "pvc-protection", "pv-protection", "horizontalpodautoscaling", "daemonset", "statefulset", "resourcequota"]);
   });
 
   it("a ReplicaSet creates its pods, repairs a deleted one and scales down", async () => {
@@ -90,6 +90,40 @@ describe.each(transportCases())("controllers over the $name bus", (tc) => {
       return s.replicas === 1 && s.observedGeneration === 2;
     });
     expect(await until("2 SuccessfulDelete events", async () => ((await eventMessages(ns, "SuccessfulDelete")).length === 2 ? true : undefined))).toBe(true);
+  });
+
+  it("a ReplicationController (selector a label map) adopts an orphan, creates the rest, reports status, scales down, and its pods go with it", async () => {
+    const ns = `rc-${tc.name}`;
+    await newNamespace(ns);
+    await c.api.create(PODS, ns, { apiVersion: "v1", kind: "Pod", metadata: { name: "stray", labels: { app: "web", extra: "x" } }, spec: { containers: [{ name: "c", image: "x" }] } });
+    // No selector: the API server defaults it (and the RC's labels) from the template.
+    const rc = (await c.api.create(REPLICATIONCONTROLLERS, ns, { apiVersion: "v1", kind: "ReplicationController", metadata: { name: "web" }, spec: { replicas: 3, template: template("web") } })) as any;
+    expect(rc.spec.selector).toEqual({ app: "web" });
+    const ownerRef = { apiVersion: "v1", kind: "ReplicationController", name: "web", uid: rc.metadata.uid, controller: true, blockOwnerDeletion: true };
+    const pods = await until("3 owned pods", async () => {
+      const list = await items(PODS, ns);
+      return list.length === 3 && list.every((p) => p.metadata.ownerReferences?.length === 1) ? list : undefined;
+    });
+    for (const p of pods) expect(p.metadata.ownerReferences).toEqual([ownerRef]);
+    expect(pods.filter((p) => p.metadata.name !== "stray").map((p) => p.metadata.name)).toEqual([expect.stringMatching(/^web-[a-z0-9]{5}$/), expect.stringMatching(/^web-[a-z0-9]{5}$/)]);
+    expect(await until("2 SuccessfulCreate events", async () => ((await eventMessages(ns, "SuccessfulCreate")).length === 2 ? true : undefined))).toBe(true);
+
+    await markReady(ns);
+    await until("ready status", async () => {
+      const s = ((await c.api.get(REPLICATIONCONTROLLERS, ns, "web")) as any).status;
+      return s?.replicas === 3 && s.readyReplicas === 3 && s.availableReplicas === 3 && s.fullyLabeledReplicas === 3 && s.observedGeneration === 1;
+    });
+    const current = (await c.api.get(REPLICATIONCONTROLLERS, ns, "web")) as any;
+    await put(REPLICATIONCONTROLLERS, ns, { ...current, spec: { ...current.spec, replicas: 1 } });
+    await until("1 pod", async () => (await items(PODS, ns)).length === 1);
+    await until("status replicas 1", async () => {
+      const s = ((await c.api.get(REPLICATIONCONTROLLERS, ns, "web")) as any).status;
+      return s.replicas === 1 && s.observedGeneration === 2;
+    });
+
+    // Background deletion: the garbage collector follows the pods' v1 ReplicationController owner.
+    await c.api.delete(REPLICATIONCONTROLLERS, ns, "web");
+    await until("pods collected", async () => (await items(PODS, ns)).length === 0);
   });
 
   it("a ReplicaSet adopts matching orphans and releases pods that stop matching", async () => {

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Bus } from "@kubeactor/bus";
 import { call, type MemoryCluster, startMemoryCluster, until } from "@kubeactor/testing";
-import { type ControllerManager, DEPLOYMENTS, NAMESPACES, PODDISRUPTIONBUDGETS, PODS, startControllerManager } from "../src/index.ts";
+import { type ControllerManager, DEPLOYMENTS, NAMESPACES, PODDISRUPTIONBUDGETS, PODS, REPLICATIONCONTROLLERS, startControllerManager } from "../src/index.ts";
 
 const deployment = (name: string, replicas: number) => ({
   apiVersion: "apps/v1",
@@ -41,7 +41,7 @@ describe("PodDisruptionBudgets", () => {
 
   beforeAll(async () => {
     c = await startMemoryCluster();
-    manager = await startControllerManager({ bus: new Bus(await c.connect("controller-manager"), { log: () => {} }), controllers: ["replicaset", "deployment", "disruption"] });
+    manager = await startControllerManager({ bus: new Bus(await c.connect("controller-manager"), { log: () => {} }), controllers: ["replicaset", "replicationcontroller", "deployment", "disruption"] });
   });
   afterAll(async () => {
     await manager?.stop();
@@ -102,5 +102,20 @@ describe("PodDisruptionBudgets", () => {
       return s?.disruptionsAllowed === 1 && s.currentHealthy === 2 && s.disruptedPods === undefined;
     }, 30_000);
     expect((await evict(second!)).code).toBe(201);
+  });
+
+  it("counts a percentage against a ReplicationController's replicas, following its scale", { timeout: 60_000 }, async () => {
+    const ns = "rc-budgets";
+    await c.api.create(NAMESPACES, "", { apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+    const rc = { apiVersion: "v1", kind: "ReplicationController", metadata: { name: "legacy" }, spec: { replicas: 4, template: deployment("legacy", 0).spec.template } };
+    await c.api.create(REPLICATIONCONTROLLERS, ns, rc);
+    await c.api.create(PODDISRUPTIONBUDGETS, ns, budget("legacy-pct", "legacy", { maxUnavailable: "50%" }));
+    await until("4 pods", async () => (await items(PODS, ns, "app=legacy")).length === 4, 30_000);
+    await setReady(ns, "app=legacy");
+    await until("budget counted", async () => (await status(ns, "legacy-pct"))?.currentHealthy === 4, 30_000);
+    expect(await status(ns, "legacy-pct")).toMatchObject({ expectedPods: 4, desiredHealthy: 2, disruptionsAllowed: 2, conditions: [{ status: "True", reason: "SufficientPods" }] });
+    const current = (await c.api.get(REPLICATIONCONTROLLERS, ns, "legacy")) as any;
+    await c.api.update(REPLICATIONCONTROLLERS, ns, { ...current, metadata: { ...current.metadata, resourceVersion: undefined }, spec: { ...current.spec, replicas: 6 } });
+    await until("expected follows the scale", async () => (await status(ns, "legacy-pct"))?.expectedPods === 6, 30_000);
   });
 });

@@ -14,6 +14,7 @@ import { D } from "./descriptions.ts";
 import { humanDuration, parseTime, translateTimestampSince } from "./duration.ts";
 import { storagePrinters } from "./printers-storage.ts";
 import { quotaPrinters } from "./printers-quota.ts";
+import { legacyCorePrinters } from "./printers-core-legacy.ts";
 
 export interface TableColumn {
   name: string;
@@ -86,7 +87,7 @@ export function formatApiLabelSelector(sel: unknown): string {
 }
 
 /** layoutContainerCells: container names and images, each comma-joined. */
-function layoutContainerCells(containers: unknown): [string, string] {
+export function layoutContainerCells(containers: unknown): [string, string] {
   const cs = arr(containers).map(rec);
   return [cs.map((c) => str(c.name)).join(","), cs.map((c) => str(c.image)).join(",")];
 }
@@ -973,4 +974,5 @@ export const printers: ReadonlyMap<string, PrinterEntry> = new Map<string, Print
   ["rbac.authorization.k8s.io/clusterrolebindings", { columns: bindingColumns("clusterRoleBinding"), print: printBinding }],
   ...storagePrinters,
   ...quotaPrinters,
+  ...legacyCorePrinters,
 ]);
