@@ -1,10 +1,9 @@
 /**
  * The scheduler's view of the objects plugins read besides nodes and pods:
- * namespaces (pod affinity's namespaceSelector), Services and ReplicaSets
- * (the selector of the system default topology spreading), PodDisruptionBudgets
- * (which victims preemption prefers), each from its
- * informer's cache. StatefulSets and ReplicationControllers are read the same
- * way when an informer for them is given (kubeactor does not serve them yet).
+ * namespaces (pod affinity's namespaceSelector), Services, ReplicaSets,
+ * StatefulSets and ReplicationControllers (the selector of the system default
+ * topology spreading), PodDisruptionBudgets (which victims preemption
+ * prefers), each from its informer's cache.
  */
 import type { JsonObject } from "@kubeactor/bus";
 import type { Informer } from "@kubeactor/client";

@@ -75,6 +75,8 @@ export const startScheduler = async (opts: SchedulerOptions): Promise<RunningSch
     namespaces: new Informer(opts.bus, store, { group: "", resource: "namespaces", log }),
     services: new Informer(opts.bus, store, { group: "", resource: "services", log }),
     replicaSets: new Informer(opts.bus, store, { group: "apps", resource: "replicasets", log }),
+    statefulSets: new Informer(opts.bus, store, { group: "apps", resource: "statefulsets", log }),
+    replicationControllers: new Informer(opts.bus, store, { group: "", resource: "replicationcontrollers", log }),
     // Preemption prefers victims whose eviction violates no budget.
     podDisruptionBudgets: new Informer(opts.bus, store, { group: "policy", resource: "poddisruptionbudgets", log }),
   };
