@@ -20,7 +20,7 @@
  *   BENCH_POINTS       comma-separated subset of get,create,pods,patch,list,documents (default all)
  *   BENCH_API_PROFILE  a directory: the API server runs under the CPU profiler (bench/lib/profiled.ts),
  *                      one profile of its measured window per point at 32 clients
- *   BENCH_SERVER_NODE_OPTIONS  node options for the store and API server processes, after SERVER_V8_FLAGS
+ *   BENCH_SERVER_NODE_OPTIONS  node options for the store and API server processes, after their V8_FLAGS
  *                      (bench/lib/kubeactor.ts), so they win: e.g. --max-semi-space-size=16 for V8's default
  *   BENCH_GC_STATS     1: the store and the API server count their garbage collections (bench/lib/gc-stats.mjs)
  *                      and each point reports scavenges per 1000 operations, GC pause ms per operation, and how
@@ -40,7 +40,7 @@ import { fileURLToPath } from "node:url";
 import { freePort, type JsonObject } from "@kubeactor/bus";
 import { startProcess } from "@kubeactor/testing";
 import { cleanupAll, installCleanupHandlers, stopChild, tempDir, trackChild } from "./lib/cleanup.ts";
-import { connectClient, SERVER_V8_FLAGS, serverEnv, startNats, startStoreProcess, storeDirOf } from "./lib/kubeactor.ts";
+import { connectClient, serverEnv, V8_FLAGS, startNats, startStoreProcess, storeDirOf } from "./lib/kubeactor.ts";
 import { cpuMeter } from "./lib/cpu.ts";
 import { HttpClient, type HttpReply } from "./lib/http-client.ts";
 import { type LoadResult, runClosedLoop } from "./lib/load.ts";
@@ -54,7 +54,7 @@ const POINTS = new Set((process.env.BENCH_POINTS ?? "get,create,pods,patch,list,
 const PROFILE_DIR = process.env.BENCH_API_PROFILE ? resolve(process.env.BENCH_API_PROFILE) : undefined;
 const here = dirname(fileURLToPath(import.meta.url));
 const GC_STATS_DIR = process.env.BENCH_GC_STATS === "1" ? tempDir("gc-stats") : undefined;
-/** Environment added for the store and API server processes (on top of SERVER_V8_FLAGS, see serverEnv). */
+/** Environment added for the store and API server processes (on top of their V8_FLAGS, see serverEnv). */
 const extraServerEnv: NodeJS.ProcessEnv = (() => {
   const extra = [process.env.BENCH_SERVER_NODE_OPTIONS, GC_STATS_DIR ? `--import=${join(here, "lib", "gc-stats.mjs")}` : undefined].filter(Boolean);
   return { ...(extra.length > 0 ? { NODE_OPTIONS: [process.env.NODE_OPTIONS, ...extra].filter(Boolean).join(" ") } : {}), ...(GC_STATS_DIR ? { BENCH_GC_STATS_DIR: GC_STATS_DIR } : {}) };
@@ -218,7 +218,7 @@ const main = async () => {
   console.log("starting nats-server, the store and the API server (each its own process)...");
   const nats = await startNats();
   const store = await startStoreProcess(storeDirOf(dir), nats.url, [], extraServerEnv);
-  const apiEnv = serverEnv(extraServerEnv);
+  const apiEnv = serverEnv("apiserver", extraServerEnv);
   const port = await freePort();
   const apiArgs = ["--port", String(port), "--nats", nats.url];
   const apiEntry = process.env.BENCH_API_ENTRY ?? "apps/apiserver/src/main.ts";
@@ -337,7 +337,7 @@ const main = async () => {
     date: new Date().toISOString(),
     loadAverage: { start: loadAtStart, end: loadavg().map((l) => round(l, 2)) },
     setup: "nats-server, store process and API server process on one machine; the load generator is this process: a lean keep-alive HTTP/1.1 client over net sockets (bench/lib/http-client.ts), one socket per concurrent client",
-    serverNodeOptions: [SERVER_V8_FLAGS, process.env.BENCH_SERVER_NODE_OPTIONS].filter(Boolean).join(" "),
+    serverNodeOptions: Object.fromEntries(Object.entries(V8_FLAGS).map(([c, flags]) => [c, [flags, process.env.BENCH_SERVER_NODE_OPTIONS].filter(Boolean).join(" ")])),
     durationMsPerPoint: DURATION_MS,
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, totalMemGiB: round(totalmem() / 2 ** 30, 1), os: `${platform()} ${release()}`, node: process.version },
     results,
