@@ -3,31 +3,18 @@
  * Kubernetes 1.33 (printReplicationController: NAME DESIRED CURRENT READY AGE,
  * wide CONTAINERS IMAGES SELECTOR with the selector map as `k=v,...`;
  * printPodTemplate: NAME CONTAINERS IMAGES POD LABELS).
- *
- * printers.ts spreads `legacyCorePrinters` into its map and this file uses its
- * cell helpers at print time only, so the two may import each other; import
- * the `printers` map, not this file, first.
  */
 import { D } from "./descriptions.ts";
-import { translateTimestampSince } from "./duration.ts";
-import { formatLabels, layoutContainerCells, type Printer, type PrinterEntry, type TableColumn } from "./printers.ts";
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
-const rec = (v: unknown): Obj => (isObj(v) ? v : {});
-const str = (v: unknown): string => (typeof v === "string" ? v : "");
-const int = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? Math.trunc(v) : 0);
-
-const col = (name: string, type: TableColumn["type"], description: string, priority = 0, format = ""): TableColumn => ({ name, type, format, description, priority });
+import { ageCol, ageOf, col, formatLabels, int, layoutContainerCells, nameCol, nameOf, type Printer, type PrinterEntry, rec, type TableColumn } from "./cells.ts";
 
 const RC_DOCS = "https://kubernetes.io/docs/concepts/workloads/controllers/replicationcontroller#what-is-a-replicationcontroller";
 
 const replicationControllerColumns: TableColumn[] = [
-  col("Name", "string", D.name, 0, "name"),
+  nameCol(),
   col("Desired", "integer", `Replicas is the number of desired replicas. This is a pointer to distinguish between explicit zero and unspecified. Defaults to 1. More info: ${RC_DOCS}`),
   col("Current", "integer", `Replicas is the most recently observed number of replicas. More info: ${RC_DOCS}`),
   col("Ready", "integer", "The number of ready replicas for this replication controller."),
-  col("Age", "string", D.creationTimestamp),
+  ageCol(),
   col("Containers", "string", D.containers, 1),
   col("Images", "string", D.images, 1),
   col(
@@ -44,12 +31,12 @@ const printReplicationController: Printer = (o, now) => {
   const [names, images] = layoutContainerCells(rec(rec(spec.template).spec).containers);
   return {
     cells: [
-      str(rec(o.metadata).name),
+      nameOf(o),
       // The internal type's replicas is defaulted to 1 (SetDefaults_ReplicationController).
       typeof spec.replicas === "number" ? int(spec.replicas) : 1,
       int(status.replicas),
       int(status.readyReplicas),
-      translateTimestampSince(rec(o.metadata).creationTimestamp, now),
+      ageOf(o, now),
       names,
       images,
       formatLabels(spec.selector),
@@ -58,7 +45,7 @@ const printReplicationController: Printer = (o, now) => {
 };
 
 const podTemplateColumns: TableColumn[] = [
-  col("Name", "string", D.name, 0, "name"),
+  nameCol(),
   col("Containers", "string", D.containers),
   col("Images", "string", D.images),
   col("Pod Labels", "string", "The labels for the pod template."),
@@ -67,7 +54,7 @@ const podTemplateColumns: TableColumn[] = [
 const printPodTemplate: Printer = (o) => {
   const template = rec(o.template);
   const [names, images] = layoutContainerCells(rec(template.spec).containers);
-  return { cells: [str(rec(o.metadata).name), names, images, formatLabels(rec(template.metadata).labels)] };
+  return { cells: [nameOf(o), names, images, formatLabels(rec(template.metadata).labels)] };
 };
 
 /** Entries for the printers map, keyed `${group}/${resource}`. */

@@ -6,15 +6,7 @@
  */
 import { canonicalQuantity } from "@kubeactor/api";
 import { D } from "./descriptions.ts";
-import { translateTimestampSince } from "./duration.ts";
-import type { Printer, PrinterEntry, TableColumn } from "./printers.ts";
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
-const rec = (v: unknown): Obj => (isObj(v) ? v : {});
-const str = (v: unknown): string => (typeof v === "string" ? v : "");
-
-const col = (name: string, description: string, format = "", type: TableColumn["type"] = "string"): TableColumn => ({ name, type, format, description, priority: 0 });
+import { ageCol, ageOf, col, nameCol, nameOf, type Obj, type Printer, type PrinterEntry, rec, str, type TableColumn } from "./cells.ts";
 
 /** Quantity.String() of a list entry: "0" when absent. */
 const quantityOf = (list: Obj, key: string): string => {
@@ -28,10 +20,10 @@ const quantityOf = (list: Obj, key: string): string => {
 };
 
 const quotaColumns: TableColumn[] = [
-  col("Name", D.name, "name"),
-  col("Age", D.creationTimestamp),
-  col("Request", "Request represents a minimum amount of cpu/memory that a container may consume."),
-  col("Limit", "Limits control the maximum amount of cpu/memory that a container may use independent of contention on the node."),
+  nameCol(),
+  ageCol(),
+  col("Request", "string", "Request represents a minimum amount of cpu/memory that a container may consume."),
+  col("Limit", "string", "Limits control the maximum amount of cpu/memory that a container may use independent of contention on the node."),
 ];
 
 /** The REQUEST and LIMIT cells: `name: used/hard` joined by ", ", names sorted. */
@@ -50,12 +42,12 @@ export const quotaCells = (o: Obj): [string, string] => {
 
 const printResourceQuota: Printer = (o, now) => {
   const [request, limit] = quotaCells(o);
-  return { cells: [str(rec(o.metadata).name), translateTimestampSince(rec(o.metadata).creationTimestamp, now), request, limit] };
+  return { cells: [nameOf(o), ageOf(o, now), request, limit] };
 };
 
-const limitRangeColumns: TableColumn[] = [col("Name", D.name, "name"), col("Created At", D.creationTimestamp, "", "date")];
+const limitRangeColumns: TableColumn[] = [nameCol(), col("Created At", "date", D.creationTimestamp)];
 
-const printLimitRange: Printer = (o) => ({ cells: [str(rec(o.metadata).name), str(rec(o.metadata).creationTimestamp)] });
+const printLimitRange: Printer = (o) => ({ cells: [nameOf(o), str(rec(o.metadata).creationTimestamp)] });
 
 /** Entries for the printers map, keyed `${group}/${resource}`. */
 export const quotaPrinters: [string, PrinterEntry][] = [

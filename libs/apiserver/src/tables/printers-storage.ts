@@ -5,19 +5,7 @@
  * types' SwaggerDoc texts.
  */
 import { BETA_DEFAULT_STORAGE_CLASS_ANNOTATION, BETA_STORAGE_CLASS_ANNOTATION, canonicalQuantity, DEFAULT_STORAGE_CLASS_ANNOTATION } from "@kubeactor/api";
-import { D } from "./descriptions.ts";
-import { translateTimestampSince } from "./duration.ts";
-import type { Printer, PrinterEntry, TableColumn } from "./printers.ts";
-
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
-const rec = (v: unknown): Obj => (isObj(v) ? v : {});
-const str = (v: unknown): string => (typeof v === "string" ? v : "");
-
-const col = (name: string, description: string, priority = 0, format = ""): TableColumn => ({ name, type: "string", format, description, priority });
-const nameCol = col("Name", D.name, 0, "name");
-const ageCol = col("Age", D.creationTimestamp);
-const ageOf = (o: Obj, now: Date) => translateTimestampSince(rec(o.metadata).creationTimestamp, now);
+import { ageCol, ageOf, col, isObj, nameCol, nameOf, type Obj, type Printer, type PrinterEntry, rec, str, type TableColumn } from "./cells.ts";
 
 const MODE_SHORT: [string, string][] = [["ReadWriteOnce", "RWO"], ["ReadOnlyMany", "ROX"], ["ReadWriteMany", "RWX"], ["ReadWriteOncePod", "RWOP"]];
 /** helper.GetAccessModesAsString: the short names in a fixed order, joined by ",". */
@@ -44,39 +32,39 @@ const phaseOf = (o: Obj): string => (rec(o.metadata).deletionTimestamp ? "Termin
 const unsetOr = (v: unknown): string => (typeof v === "string" ? v : "<unset>");
 
 const pvColumns = [
-  nameCol,
-  col("Capacity", "capacity is the description of the persistent volume's resources and capacity. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#capacity"),
-  col("Access Modes", "accessModes contains all ways the volume can be mounted. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#access-modes"),
-  col("Reclaim Policy", "persistentVolumeReclaimPolicy defines what happens to a persistent volume when released from its claim. Valid options are Retain (default for manually created PersistentVolumes), Delete (default for dynamically provisioned PersistentVolumes), and Recycle (deprecated). Recycle must be supported by the volume plugin underlying this PersistentVolume. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#reclaiming"),
-  col("Status", "phase indicates if a volume is available, bound to a claim, or released by a claim. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#phase"),
-  col("Claim", "claimRef is part of a bi-directional binding between PersistentVolume and PersistentVolumeClaim. Expected to be non-nil when bound. claim.VolumeName is the authoritative bind between PV and PVC. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#binding"),
-  col("StorageClass", "StorageClass of the pv"),
-  col("VolumeAttributesClass", "VolumeAttributesClass of the pv"),
-  col("Reason", "reason is a brief CamelCase string that describes any failure and is meant for machine parsing and tidy display in the CLI."),
-  ageCol,
-  col("VolumeMode", "volumeMode defines if a volume is intended to be used with a formatted filesystem or to remain in raw block state. Value of Filesystem is implied when not included in spec.", 1),
+  nameCol(),
+  col("Capacity", "string", "capacity is the description of the persistent volume's resources and capacity. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#capacity"),
+  col("Access Modes", "string", "accessModes contains all ways the volume can be mounted. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#access-modes"),
+  col("Reclaim Policy", "string", "persistentVolumeReclaimPolicy defines what happens to a persistent volume when released from its claim. Valid options are Retain (default for manually created PersistentVolumes), Delete (default for dynamically provisioned PersistentVolumes), and Recycle (deprecated). Recycle must be supported by the volume plugin underlying this PersistentVolume. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#reclaiming"),
+  col("Status", "string", "phase indicates if a volume is available, bound to a claim, or released by a claim. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#phase"),
+  col("Claim", "string", "claimRef is part of a bi-directional binding between PersistentVolume and PersistentVolumeClaim. Expected to be non-nil when bound. claim.VolumeName is the authoritative bind between PV and PVC. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#binding"),
+  col("StorageClass", "string", "StorageClass of the pv"),
+  col("VolumeAttributesClass", "string", "VolumeAttributesClass of the pv"),
+  col("Reason", "string", "reason is a brief CamelCase string that describes any failure and is meant for machine parsing and tidy display in the CLI."),
+  ageCol(),
+  col("VolumeMode", "string", "volumeMode defines if a volume is intended to be used with a formatted filesystem or to remain in raw block state. Value of Filesystem is implied when not included in spec.", 1),
 ];
 const printPersistentVolume: Printer = (o, now) => {
   const spec = rec(o.spec);
   const ref = isObj(spec.claimRef) ? `${str(spec.claimRef.namespace)}/${str(spec.claimRef.name)}` : "";
   return {
     cells: [
-      str(rec(o.metadata).name), storageOf(spec.capacity), accessModesString(spec.accessModes), str(spec.persistentVolumeReclaimPolicy),
+      nameOf(o), storageOf(spec.capacity), accessModesString(spec.accessModes), str(spec.persistentVolumeReclaimPolicy),
       phaseOf(o), ref, classOf(o), unsetOr(spec.volumeAttributesClassName), str(rec(o.status).reason), ageOf(o, now), unsetOr(spec.volumeMode),
     ],
   };
 };
 
 const pvcColumns = [
-  nameCol,
-  col("Status", "phase represents the current phase of PersistentVolumeClaim."),
-  col("Volume", "volumeName is the binding reference to the PersistentVolume backing this claim."),
-  col("Capacity", "capacity represents the actual resources of the underlying volume."),
-  col("Access Modes", "accessModes contains the actual access modes the volume backing the PVC has. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#access-modes-1"),
-  col("StorageClass", "StorageClass of the pvc"),
-  col("VolumeAttributesClass", "VolumeAttributesClass of the pvc"),
-  ageCol,
-  col("VolumeMode", "volumeMode defines what type of volume is required by the claim. Value of Filesystem is implied when not included in claim spec.", 1),
+  nameCol(),
+  col("Status", "string", "phase represents the current phase of PersistentVolumeClaim."),
+  col("Volume", "string", "volumeName is the binding reference to the PersistentVolume backing this claim."),
+  col("Capacity", "string", "capacity represents the actual resources of the underlying volume."),
+  col("Access Modes", "string", "accessModes contains the actual access modes the volume backing the PVC has. More info: https://kubernetes.io/docs/concepts/storage/persistent-volumes#access-modes-1"),
+  col("StorageClass", "string", "StorageClass of the pvc"),
+  col("VolumeAttributesClass", "string", "VolumeAttributesClass of the pvc"),
+  ageCol(),
+  col("VolumeMode", "string", "volumeMode defines what type of volume is required by the claim. Value of Filesystem is implied when not included in claim spec.", 1),
 ];
 const printPersistentVolumeClaim: Printer = (o, now) => {
   const spec = rec(o.spec);
@@ -84,19 +72,19 @@ const printPersistentVolumeClaim: Printer = (o, now) => {
   const bound = str(spec.volumeName) !== "";
   return {
     cells: [
-      str(rec(o.metadata).name), phaseOf(o), str(spec.volumeName), bound ? storageOf(status.capacity) : "", bound ? accessModesString(status.accessModes) : "",
+      nameOf(o), phaseOf(o), str(spec.volumeName), bound ? storageOf(status.capacity) : "", bound ? accessModesString(status.accessModes) : "",
       classOf(o), unsetOr(spec.volumeAttributesClassName), ageOf(o, now), unsetOr(spec.volumeMode),
     ],
   };
 };
 
 const scColumns: TableColumn[] = [
-  nameCol,
-  col("Provisioner", "provisioner indicates the type of the provisioner."),
-  col("ReclaimPolicy", "reclaimPolicy controls the reclaimPolicy for dynamically provisioned PersistentVolumes of this storage class. Defaults to Delete."),
-  col("VolumeBindingMode", "volumeBindingMode indicates how PersistentVolumeClaims should be provisioned and bound.  When unset, VolumeBindingImmediate is used. This field is only honored by servers that enable the VolumeScheduling feature."),
-  col("AllowVolumeExpansion", "allowVolumeExpansion shows whether the storage class allow volume expand."),
-  ageCol,
+  nameCol(),
+  col("Provisioner", "string", "provisioner indicates the type of the provisioner."),
+  col("ReclaimPolicy", "string", "reclaimPolicy controls the reclaimPolicy for dynamically provisioned PersistentVolumes of this storage class. Defaults to Delete."),
+  col("VolumeBindingMode", "string", "volumeBindingMode indicates how PersistentVolumeClaims should be provisioned and bound.  When unset, VolumeBindingImmediate is used. This field is only honored by servers that enable the VolumeScheduling feature."),
+  col("AllowVolumeExpansion", "string", "allowVolumeExpansion shows whether the storage class allow volume expand."),
+  ageCol(),
 ];
 /** storageutil.IsDefaultAnnotation: the GA or the beta annotation is "true". */
 export const isDefaultStorageClass = (o: Obj): boolean => {
@@ -104,7 +92,7 @@ export const isDefaultStorageClass = (o: Obj): boolean => {
   return ann[DEFAULT_STORAGE_CLASS_ANNOTATION] === "true" || ann[BETA_DEFAULT_STORAGE_CLASS_ANNOTATION] === "true";
 };
 const printStorageClass: Printer = (o, now) => {
-  const name = str(rec(o.metadata).name) + (isDefaultStorageClass(o) ? " (default)" : "");
+  const name = nameOf(o) + (isDefaultStorageClass(o) ? " (default)" : "");
   const reclaim = typeof o.reclaimPolicy === "string" ? o.reclaimPolicy : "Delete";
   const binding = typeof o.volumeBindingMode === "string" ? o.volumeBindingMode : "Immediate";
   return { cells: [name, str(o.provisioner), reclaim, binding, o.allowVolumeExpansion === true, ageOf(o, now)] };

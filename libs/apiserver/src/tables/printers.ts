@@ -11,70 +11,18 @@
  */
 import { formatLabelSelector, type LabelSelector, labelSelectorFromApi } from "@kubeactor/api";
 import { D } from "./descriptions.ts";
+import {
+  ageCol, ageOf, arr, col, formatLabels, int, isObj, keyCount, layoutContainerCells, nameCol, nameOf, type Obj, type PrintedRow, type Printer, type PrinterEntry,
+  rec, str, type TableColumn, type TableRowCondition,
+} from "./cells.ts";
 import { humanDuration, parseTime, translateTimestampSince } from "./duration.ts";
 import { storagePrinters } from "./printers-storage.ts";
 import { quotaPrinters } from "./printers-quota.ts";
 import { legacyCorePrinters } from "./printers-core-legacy.ts";
 
-export interface TableColumn {
-  name: string;
-  type: "string" | "integer" | "number" | "boolean" | "date";
-  format: string;
-  description: string;
-  priority: number;
-}
+export type { Cell, Printer, PrinterEntry, PrintedRow, TableColumn, TableRowCondition } from "./cells.ts";
 
-export type Cell = string | number | boolean;
-
-export interface TableRowCondition {
-  type: string;
-  status: string;
-  reason?: string;
-  message?: string;
-}
-
-export interface PrintedRow {
-  cells: Cell[];
-  conditions?: TableRowCondition[];
-}
-
-export type Printer = (obj: Record<string, unknown>, now: Date) => PrintedRow;
-
-export interface PrinterEntry {
-  columns: TableColumn[];
-  print: Printer;
-}
-
-// ---- JSON access helpers ----
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
-const rec = (v: unknown): Obj => (isObj(v) ? v : {});
-const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const str = (v: unknown): string => (typeof v === "string" ? v : "");
-const int = (v: unknown): number => (typeof v === "number" && Number.isFinite(v) ? Math.trunc(v) : 0);
-const keyCount = (v: unknown): number => (isObj(v) ? Object.keys(v).length : 0);
-
-const col = (name: string, type: TableColumn["type"], description: string, priority = 0, format = ""): TableColumn => ({
-  name,
-  type,
-  format,
-  description,
-  priority,
-});
-const nameCol = (priority = 0) => col("Name", "string", D.name, priority, "name");
-const ageCol = () => col("Age", "string", D.creationTimestamp);
-
-const nameOf = (o: Obj) => str(rec(o.metadata).name);
-const ageOf = (o: Obj, now: Date) => translateTimestampSince(rec(o.metadata).creationTimestamp, now);
-
-/** labels.FormatLabels: sorted `k=v` joined by ",", `<none>` when empty. */
-export function formatLabels(m: unknown): string {
-  const entries = Object.entries(rec(m))
-    .map(([k, v]) => [k, str(v)] as const)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  const s = entries.map(([k, v]) => `${k}=${v}`).join(",");
-  return s === "" ? "<none>" : s;
-}
+export { formatLabels } from "./cells.ts";
 
 /** metav1.FormatLabelSelector: `<none>` for a nil or empty selector, `<error>` for an invalid one. */
 export function formatApiLabelSelector(sel: unknown): string {
@@ -84,12 +32,6 @@ export function formatApiLabelSelector(sel: unknown): string {
   } catch {
     return "<error>";
   }
-}
-
-/** layoutContainerCells: container names and images, each comma-joined. */
-export function layoutContainerCells(containers: unknown): [string, string] {
-  const cs = arr(containers).map(rec);
-  return [cs.map((c) => str(c.name)).join(","), cs.map((c) => str(c.image)).join(",")];
 }
 
 // ---- pods ----
