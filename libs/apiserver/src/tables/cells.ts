@@ -75,3 +75,20 @@ export function layoutContainerCells(containers: unknown): [string, string] {
   const cs = arr(containers).map(rec);
   return [cs.map((c) => str(c.name)).join(","), cs.map((c) => str(c.image)).join(",")];
 }
+
+/** spec.replicas, defaulted to 1 as SetDefaults_ReplicaSet / _Deployment / _ReplicationController do. */
+export const desiredReplicas = (spec: Obj) => (typeof spec.replicas === "number" ? int(spec.replicas) : 1);
+
+/**
+ * printReplicaSet and printReplicationController: NAME DESIRED CURRENT READY
+ * AGE, wide CONTAINERS IMAGES SELECTOR; `selector` prints the kind's selector
+ * (a LabelSelector, or a ReplicationController's label map).
+ */
+export const replicaOwnerRow = (o: Obj, now: Date, selector: (s: unknown) => string): PrintedRow => {
+  const spec = rec(o.spec);
+  const status = rec(o.status);
+  const [names, images] = layoutContainerCells(rec(rec(spec.template).spec).containers);
+  return {
+    cells: [nameOf(o), desiredReplicas(spec), int(status.replicas), int(status.readyReplicas), ageOf(o, now), names, images, selector(spec.selector)],
+  };
+};

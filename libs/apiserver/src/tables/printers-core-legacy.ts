@@ -5,7 +5,7 @@
  * printPodTemplate: NAME CONTAINERS IMAGES POD LABELS).
  */
 import { D } from "./descriptions.ts";
-import { ageCol, ageOf, col, formatLabels, int, layoutContainerCells, nameCol, nameOf, type Printer, type PrinterEntry, rec, type TableColumn } from "./cells.ts";
+import { ageCol, col, formatLabels, layoutContainerCells, nameCol, nameOf, type Printer, type PrinterEntry, rec, replicaOwnerRow, type TableColumn } from "./cells.ts";
 
 const RC_DOCS = "https://kubernetes.io/docs/concepts/workloads/controllers/replicationcontroller#what-is-a-replicationcontroller";
 
@@ -25,24 +25,7 @@ const replicationControllerColumns: TableColumn[] = [
   ),
 ];
 
-const printReplicationController: Printer = (o, now) => {
-  const spec = rec(o.spec);
-  const status = rec(o.status);
-  const [names, images] = layoutContainerCells(rec(rec(spec.template).spec).containers);
-  return {
-    cells: [
-      nameOf(o),
-      // The internal type's replicas is defaulted to 1 (SetDefaults_ReplicationController).
-      typeof spec.replicas === "number" ? int(spec.replicas) : 1,
-      int(status.replicas),
-      int(status.readyReplicas),
-      ageOf(o, now),
-      names,
-      images,
-      formatLabels(spec.selector),
-    ],
-  };
-};
+const printReplicationController: Printer = (o, now) => replicaOwnerRow(o, now, formatLabels);
 
 const podTemplateColumns: TableColumn[] = [
   nameCol(),

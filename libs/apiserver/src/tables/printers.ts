@@ -13,7 +13,7 @@ import { formatLabelSelector, type LabelSelector, labelSelectorFromApi } from "@
 import { D } from "./descriptions.ts";
 import {
   ageCol, ageOf, arr, col, formatLabels, int, isObj, keyCount, layoutContainerCells, nameCol, nameOf, type Obj, type PrintedRow, type Printer, type PrinterEntry,
-  rec, str, type TableColumn, type TableRowCondition,
+  desiredReplicas, rec, replicaOwnerRow, str, type TableColumn, type TableRowCondition,
 } from "./cells.ts";
 import { humanDuration, parseTime, translateTimestampSince } from "./duration.ts";
 import { storagePrinters } from "./printers-storage.ts";
@@ -662,26 +662,7 @@ const replicaSetColumns = [
   col("Selector", "string", D.rsSelector, 1),
 ];
 
-/** spec.replicas, defaulted to 1 as SetDefaults_ReplicaSet / SetDefaults_Deployment do. */
-const desiredReplicas = (spec: Obj) => (typeof spec.replicas === "number" ? int(spec.replicas) : 1);
-
-const printReplicaSet: Printer = (o, now) => {
-  const spec = rec(o.spec);
-  const status = rec(o.status);
-  const [names, images] = layoutContainerCells(rec(rec(spec.template).spec).containers);
-  return {
-    cells: [
-      nameOf(o),
-      desiredReplicas(spec),
-      int(status.replicas),
-      int(status.readyReplicas),
-      ageOf(o, now),
-      names,
-      images,
-      formatApiLabelSelector(spec.selector),
-    ],
-  };
-};
+const printReplicaSet: Printer = (o, now) => replicaOwnerRow(o, now, formatApiLabelSelector);
 
 const deploymentColumns = [
   nameCol(),
