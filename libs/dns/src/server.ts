@@ -35,6 +35,8 @@ export interface DnsServer {
 }
 
 export const DEFAULT_DNS_PORT = 10053;
+/** Ports tried when the caller asks for any free one (port 0) and the one UDP picked is taken for TCP. */
+const PICK_ATTEMPTS = 10;
 type Obj = Record<string, any>;
 
 /** The reply bytes for one query message; never throws. */
@@ -106,14 +108,21 @@ export const startDnsServer = async (opts: DnsServerOptions): Promise<DnsServer>
   const stopInformers = () => [services, slices, pods].forEach((i) => i.stop());
   let udp: Socket | undefined;
   const tcp = createServer((sock) => serveTcp(zone, sock));
-  try {
-    // Port 0: let UDP pick, then take the same number for TCP.
-    udp = await bindUdp(host, opts.port ?? DEFAULT_DNS_PORT);
-    await listenTcp(tcp, host, udp.address().port);
-  } catch (e) {
-    udp?.close();
-    stopInformers();
-    throw new Error(`dns: cannot listen on ${host}:${opts.port ?? DEFAULT_DNS_PORT}: ${(e as Error).message}`);
+  const port = opts.port ?? DEFAULT_DNS_PORT;
+  // Port 0: let UDP pick, then take the same number for TCP. That number may
+  // be taken for TCP by another process, so a picked port is tried again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      udp = await bindUdp(host, port);
+      await listenTcp(tcp, host, udp.address().port);
+      break;
+    } catch (e) {
+      udp?.close();
+      udp = undefined;
+      if (port === 0 && attempt < PICK_ATTEMPTS && (e as NodeJS.ErrnoException).code === "EADDRINUSE") continue;
+      stopInformers();
+      throw new Error(`dns: cannot listen on ${host}:${port}: ${(e as Error).message}`);
+    }
   }
   const sock = udp;
   sock.on("error", (e) => log(`udp: ${e.message}`));
