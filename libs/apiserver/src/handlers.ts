@@ -28,17 +28,15 @@ import { applyPatch, isNotFound, type PatchType } from "./patching.ts";
 import { deepEqual, recordApply, recordUpdate } from "./apply/index.ts";
 import { checkManagerOptions, isForced, writeContext } from "./apply/options.ts";
 import { admitPriorityClass, type PriorityClasses, storePriorityClasses } from "./priority.ts";
-import { addDefaultTolerations, admitPodPriority, admitRuntimeClass, bindPod, DEFAULT_TOLERATION_SECONDS, type DefaultTolerationSeconds, initialPodStatus } from "./pods.ts";
+import { addDefaultTolerations, admitPodPriority, admitRuntimeClass, bindPod, DEFAULT_TOLERATION_SECONDS, type DefaultTolerationSeconds, initialPodStatus, isPods } from "./pods.ts";
 import { applyScale, toScale } from "./scale.ts";
 import { NamespaceLimitsAdmission } from "./quota-admission.ts";
-import { admitClaimResize, admitDefaultStorageClass, type StorageClasses, storeStorageClasses } from "./storage-admission.ts";
+import { admitClaimResize, admitDefaultStorageClass, isClaims, type StorageClasses, storeStorageClasses } from "./storage-admission.ts";
 import { carryAllocatedValues, isServices, ServiceAllocator } from "./services.ts";
 import type { ResourceTarget } from "./routes.ts";
 import type { WatchCache } from "./watch-cache.ts";
 import { RecentWrites } from "./recent-writes.ts";
 import { StoredJson } from "./stored-json.ts";
-
-const isPods = (info: ResourceInfo) => info.group === "" && info.resource === "pods";
 
 export interface Reply {
   readonly code: number;
@@ -102,7 +100,6 @@ const keyOf = (t: ResourceTarget, name: string): ObjectKey => ({
 const nsResource = { group: "", resource: "namespaces" };
 const nsInfo = findResource("", "v1", "namespaces")!;
 const scInfo = findResource("storage.k8s.io", "v1", "storageclasses")!;
-const isClaims = (info: ResourceInfo) => info.group === "" && info.resource === "persistentvolumeclaims";
 const pcInfo = findResource("scheduling.k8s.io", "v1", "priorityclasses")!;
 
 export const isDryRun = (q: URLSearchParams): boolean => q.getAll("dryRun").includes("All");
@@ -484,7 +481,7 @@ export class ResourceHandlers {
     const recent = this.recentFor(t.info);
     // Without a resourceVersion in the body the update is unconditional: retry on races.
     return this.tracked(t, () => retryOnConflict(async () => {
-      const current = (wanted && !isDryRun(q) && this.known(t, key, wanted)) || (await this.store.get(key));
+      const current = (wanted && recent && !isDryRun(q) && this.known(t, key, wanted, recent)) || (await this.store.get(key));
       // prepareUpdate decodes a copy of the body; only the Service allocator's carry-over writes into it.
       const input = isServices(t.info) && part === "main" ? structuredClone(body) : body;
       if (isServices(t.info) && part === "main") carryAllocatedValues(input, current);
@@ -525,9 +522,7 @@ export class ResourceHandlers {
    * GuaranteedUpdate does from its cached object; if the store has moved
    * on, the swap fails with the same 409 a read first would have led to.
    */
-  private known(t: ResourceTarget, key: ObjectKey, resourceVersion: string): Obj | undefined {
-    const recent = this.recentFor(t.info);
-    if (!recent) return undefined;
+  private known(t: ResourceTarget, key: ObjectKey, resourceVersion: string, recent: RecentWrites): Obj | undefined {
     const k = storeKey(key);
     const cached = this.cache?.peek(t.info, k);
     if (cached && metaOf(cached).resourceVersion === resourceVersion) return cached;

@@ -14,6 +14,9 @@ type Resources = { requests?: Record<string, string | number>; limits?: Record<s
 type Container = { resources?: Resources };
 
 /** Guaranteed: every container limits cpu and memory and requests equal limits; BestEffort: nothing set; else Burstable. */
+/** The core/v1 pods resource. */
+export const isPods = (info: { group: string; resource: string }): boolean => info.group === "" && info.resource === "pods";
+
 export const qosClass = (spec: { containers?: Container[]; initContainers?: Container[] }): string => {
   const all = [...(spec.containers ?? []), ...(spec.initContainers ?? [])];
   let anySet = false;

@@ -21,6 +21,9 @@ import {
 } from "@kubeactor/api";
 import type { StoreClient } from "@kubeactor/client";
 import { metaOf, type Obj } from "./objects.ts";
+import { isPods } from "./pods.ts";
+import { isServices } from "./services.ts";
+import { isClaims } from "./storage-admission.ts";
 
 const quotaInfo = findResource("", "v1", "resourcequotas")!;
 const limitRangeInfo = findResource("", "v1", "limitranges")!;
@@ -45,10 +48,6 @@ export const storeReads = (store: StoreClient): AdmissionReads => ({
   list: async (info, namespace) => (await store.listAll({ group: info.group, resource: info.resource, namespace })).items as Obj[],
   tracked: (_info, write) => write(),
 });
-
-const isPods = (info: ResourceInfo) => info.group === "" && info.resource === "pods";
-const isClaims = (info: ResourceInfo) => info.group === "" && info.resource === "persistentvolumeclaims";
-const isServices = (info: ResourceInfo) => info.group === "" && info.resource === "services";
 
 export class NamespaceLimitsAdmission {
   constructor(
@@ -99,8 +98,10 @@ export class NamespaceLimitsAdmission {
     if (errors.length) throw forbidden(info, name, aggregateMessage(errors));
   }
 
-  /** Checks `delta` (what the write adds) against every matching quota and charges it. */
-  /** `usage`: what the write adds, worked out only when the namespace has quotas (most creates meet none). */
+  /**
+   * Checks what the write adds against every matching quota and charges it.
+   * `usage` works that out, called only when the namespace has quotas (most creates meet none).
+   */
   private async resourceQuota(info: ResourceInfo, obj: Obj, namespace: string, dryRun: boolean, usage: () => Usage): Promise<void> {
     let quotas = await this.reads.list(quotaInfo, namespace);
     if (quotas.length === 0) return;

@@ -20,6 +20,9 @@ export interface StorageClasses {
   list(): Promise<readonly object[]>;
 }
 
+/** The core/v1 persistentvolumeclaims resource. */
+export const isClaims = (info: { group: string; resource: string }): boolean => info.group === "" && info.resource === "persistentvolumeclaims";
+
 export const storeStorageClasses = (store: StoreClient): StorageClasses => ({
   list: async () => (await store.listAll({ group: "storage.k8s.io", resource: "storageclasses" })).items,
 });
