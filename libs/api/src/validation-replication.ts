@@ -7,6 +7,7 @@
  * from the template), and it matches when every pair is among the template's
  * labels.
  */
+import { matchesLabels, selectorFromSet } from "./selectors.ts";
 import type { FieldCause } from "./status.ts";
 import { invalidCause, nonNegative, requiredCause, validatePodTemplate, validateReplicatedPodTemplate } from "./validation.ts";
 import { type Obj, isObj, objAt } from "./plain.ts";
@@ -31,10 +32,6 @@ export const defaultReplicationController = (rc: Obj): void => {
   if (spec["replicas"] === undefined) spec["replicas"] = 1;
 };
 
-/** The selector as a map matches `labels` when each of its pairs is there (labels.SelectorFromSet). */
-export const selectorMapMatches = (selector: Record<string, string>, labels: Record<string, string>): boolean =>
-  Object.entries(selector).every(([k, v]) => labels[k] === v);
-
 export const validateReplicationController = (rc: Obj): FieldCause[] => {
   const out: FieldCause[] = [];
   const spec = isObj(rc["spec"]) ? rc["spec"] : {};
@@ -45,7 +42,7 @@ export const validateReplicationController = (rc: Obj): FieldCause[] => {
   const template = spec["template"];
   if (!isObj(template)) return [...out, requiredCause("spec.template")];
   const templateLabels = labelMap(isObj(template["metadata"]) ? template["metadata"]["labels"] : undefined);
-  if (!isEmpty(selector) && !selectorMapMatches(selector, templateLabels))
+  if (!isEmpty(selector) && !matchesLabels(selectorFromSet(selector), templateLabels))
     out.push(invalidCause("spec.template.metadata.labels", templateLabels, "`selector` does not match template `labels`"));
   out.push(...validateReplicatedPodTemplate(template, "spec.template", "ReplicationController"));
   return out;
