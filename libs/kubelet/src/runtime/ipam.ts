@@ -43,6 +43,9 @@ export class IpAllocator {
   }
 }
 
+/** The last node index podCidrFor has a range for. */
+export const MAX_NODE_INDEX = 32767;
+
 /**
  * `127.244.<n>.0/24` for node n (n ≥ 256 continues in 127.245.x, ... up to
  * 127.255.x, then from 127.128.x up to 127.243.x — room for 32768 nodes):
@@ -54,7 +57,7 @@ export class IpAllocator {
 export const podCidrFor = (index: number): string => {
   const block = Math.floor(index / 256);
   const second = block < 12 ? 244 + block : 128 + (block - 12);
-  if (second > 243 && block >= 12) throw new Error(`node index ${index} is beyond the 32768 pod CIDRs of 127.128.0.0/9`);
+  if (index > MAX_NODE_INDEX) throw new Error(`node index ${index} is beyond the 32768 pod CIDRs of 127.128.0.0/9`);
   return `127.${second}.${index % 256}.0/24`;
 };
 

@@ -16,6 +16,7 @@
 import { closeSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { MAX_NODE_INDEX } from "./ipam.ts";
 
 /** One directory per user (a directory another user made may not be writable). */
 export const defaultClaimDir = (): string => join(tmpdir(), `kubeactor-node-indexes-${process.getuid?.() ?? "user"}`);
@@ -46,9 +47,9 @@ export class NodeIndexClaims {
   /**
    * The first index ≥ `first` starting `count` consecutive indexes that no
    * other live claim holds, now held by this one (`first` itself when free).
-   * Throws past `max` (podCidrFor's last index) or when the directory is unusable.
+   * Throws past `max` or when the directory is unusable.
    */
-  claim(first: number, count: number, max = 32767): number {
+  claim(first: number, count: number, max = MAX_NODE_INDEX): number {
     mkdirSync(this.dir, { recursive: true });
     // Written once, then hard-linked as each index's claim: a link either appears whole or fails with EEXIST.
     const source = join(this.dir, `.claim-${process.pid}-${Math.random().toString(36).slice(2)}`);
