@@ -44,6 +44,9 @@ export class StatusError extends Error {
 export const isStatusError = (e: unknown): e is StatusError =>
   e instanceof StatusError || (typeof e === "object" && e !== null && (e as { _tag?: unknown })._tag === "StatusError");
 
+/** The HTTP code of a failed API call's Status (404, 409, ...); undefined for any other error. */
+export const statusCodeOf = (e: unknown): number | undefined => (e as { status?: { code?: number } } | null | undefined)?.status?.code;
+
 /** What a resource is called in messages: `configmaps "x"`, `deployments.apps "web"`. */
 export interface QualifiedResource {
   readonly group: string;

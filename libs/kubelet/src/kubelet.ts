@@ -12,7 +12,7 @@ import { SimRuntime } from "./runtime/sim.ts";
 import { hostIpFor, podCidrFor } from "./runtime/ipam.ts";
 import { NodeIndexClaims } from "./runtime/node-indexes.ts";
 import { NO_REPLY, nodeInject, type NodeInjectEvent } from "@kubeactor/bus";
-import { badRequest } from "@kubeactor/api";
+import { badRequest, statusCodeOf } from "@kubeactor/api";
 import type { Backoff } from "./container-machine.ts";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -135,7 +135,7 @@ export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
       try {
         await api.delete(PODS, ns, name, { gracePeriodSeconds: 0, preconditions: { uid } });
       } catch (e) {
-        const code = (e as { status?: { code?: number } }).status?.code;
+        const code = statusCodeOf(e);
         if (code !== 404 && code !== 409) throw e; // 409: a newer pod of the same name; ours is gone
       }
     },
@@ -146,7 +146,7 @@ export const startKubelet = async (opts: KubeletOptions): Promise<Kubelet> => {
   // Looked at once a second at most: an edit of images.json applies to pods started a second later.
   const catalogue = new ImageCatalogue(join(dataDir, CATALOGUE_FILE), log, 1000);
   const orUndefined = (e: unknown) => {
-    if ((e as { status?: { code?: number } }).status?.code === 404) return undefined;
+    if (statusCodeOf(e) === 404) return undefined;
     throw e;
   };
   const lookup: ObjectLookup = {

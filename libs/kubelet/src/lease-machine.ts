@@ -18,6 +18,7 @@
  * renewal. A conflict (409) or a missing Lease (404) re-reads or recreates it.
  */
 import { fromCallback, sendTo, setup } from "xstate";
+import { statusCodeOf } from "@kubeactor/api";
 import type { JsonObject } from "@kubeactor/bus";
 import { type ApiClient, stripManagedFields } from "@kubeactor/client";
 import { microTime } from "./runtime/clock.ts";
@@ -42,7 +43,6 @@ export interface LeaseInput {
 type RenewerEvent = { type: "RENEW" };
 export type LeaseEvent = { type: "RENEWED" } | { type: "FAILED"; message: string };
 
-const codeOf = (e: unknown) => (e as { status?: { code?: number } }).status?.code;
 
 /** One renewal from `lease` (the Lease as last written, or undefined: read it, or create it when missing); resolves with the Lease written. */
 export const renewLease = async (input: LeaseInput, lease: JsonObject | undefined): Promise<JsonObject> => {
@@ -53,7 +53,7 @@ export const renewLease = async (input: LeaseInput, lease: JsonObject | undefine
       if (!lease) {
         let created = false;
         lease = await api.get(LEASES, LEASE_NAMESPACE, name).catch(async (e) => {
-          if (codeOf(e) !== 404) throw e;
+          if (statusCodeOf(e) !== 404) throw e;
           created = true;
           return api.create(LEASES, LEASE_NAMESPACE, {
             apiVersion: "coordination.k8s.io/v1",
@@ -72,7 +72,7 @@ export const renewLease = async (input: LeaseInput, lease: JsonObject | undefine
       // server would otherwise decode and compare them on every renewal, every 10 s on every node.
       return stripManagedFields(await api.update(LEASES, LEASE_NAMESPACE, { ...stripManagedFields(lease), spec: { ...((lease.spec as object) ?? {}), ...spec } }));
     } catch (e) {
-      if (codeOf(e) !== 409 && codeOf(e) !== 404) throw e;
+      if (statusCodeOf(e) !== 409 && statusCodeOf(e) !== 404) throw e;
       lease = undefined;
     }
   }

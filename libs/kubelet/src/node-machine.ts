@@ -16,6 +16,7 @@
  * deleted, removed at once (`deleteRejected`) — it never ran.
  */
 import { assign, enqueueActions, fromCallback, fromPromise, setup } from "xstate";
+import { statusCodeOf } from "@kubeactor/api";
 import type { JsonObject } from "@kubeactor/bus";
 import { type ApiClient, stripManagedFields } from "@kubeactor/client";
 import { admitPod, REJECTED_PREFIX } from "./admission.ts";
@@ -186,7 +187,6 @@ export const nodeStatus = (ctx: NodeContext, previous: JsonObject | undefined, n
   };
 };
 
-const codeOf = (e: unknown) => (e as { status?: { code?: number } }).status?.code;
 
 const phaseOf = (pod: JsonObject) => (pod.status as { phase?: string } | undefined)?.phase;
 const isTerminal = (pod: JsonObject) => phaseOf(pod) === "Succeeded" || phaseOf(pod) === "Failed";
@@ -232,8 +232,8 @@ export const nodeMachine = setup({
             await input.api.updatePodStatus({ ...pod, status: rejectedStatus(pod, input.reason, input.message, input.now()) });
             return;
           } catch (e) {
-            if (codeOf(e) === 404) return;
-            if (codeOf(e) !== 409) throw e;
+            if (statusCodeOf(e) === 404) return;
+            if (statusCodeOf(e) !== 409) throw e;
             pod = await input.api.getPod(m.namespace, m.name);
             if (podMeta(pod).uid !== m.uid) return;
           }
@@ -258,7 +258,7 @@ export const nodeMachine = setup({
         node = await ctx.api.create(NODES, "", { ...want, status: nodeStatus(ctx, undefined, now) });
         return (node.metadata as { uid: string }).uid;
       } catch (e) {
-        if (codeOf(e) !== 409) throw e;
+        if (statusCodeOf(e) !== 409) throw e;
         const existing = await ctx.api.get(NODES, "", ctx.config.name);
         const meta = existing.metadata as { labels?: Record<string, string> };
         node = await ctx.api.update(NODES, "", {
@@ -480,7 +480,7 @@ const writeNodeStatus = async (ctx: NodeContext, node: JsonObject, signal?: Abor
       await ctx.api.updateStatus(NODES, "", { ...rest, status: nodeStatus(ctx, node.status as JsonObject | undefined, (ctx.now ?? Date.now)()) });
       return;
     } catch (e) {
-      if (codeOf(e) !== 409 || attempt >= 4) throw e;
+      if (statusCodeOf(e) !== 409 || attempt >= 4) throw e;
       node = await ctx.api.get(NODES, "", ctx.config.name);
     }
   }

@@ -11,6 +11,7 @@
  * went through XState's event queue. It writes only while `alive()` (the pod
  * actor is running), as the invoked actor stopped with the pod actor.
  */
+import { statusCodeOf } from "@kubeactor/api";
 import type { JsonObject } from "@kubeactor/bus";
 import { rfc3339 } from "./runtime/clock.ts";
 import { mergePodStatus, sameStatus } from "./pod-status.ts";
@@ -30,7 +31,6 @@ const metaOf = (o: JsonObject) => o.metadata as { name: string; namespace: strin
 const rvOf = (o: JsonObject | undefined) => Number(o ? (metaOf(o)?.resourceVersion ?? 0) : 0);
 /** Pause before writing again after a failure that is not a conflict (the kubelet syncs pods every 10 s; sooner here). */
 const RETRY_MS = 1000;
-const codeOf = (e: unknown) => (e as { status?: { code?: number } }).status?.code;
 
 export class PodStatusWriter {
   private queued: Job | undefined;
@@ -94,8 +94,8 @@ export class PodStatusWriter {
         this.latest = rvOf(written) > this.seenRv ? written : undefined;
         return;
       } catch (e) {
-        if (codeOf(e) === 404) return;
-        if (codeOf(e) !== 409) {
+        if (statusCodeOf(e) === 404) return;
+        if (statusCodeOf(e) !== 409) {
           // A timeout or a server error: the kubelet's status manager tries again on its next sync, unless a
           // newer status replaced this one meanwhile (a pod whose Running status is lost would stay Pending).
           this.log?.(`status of ${metaOf(pod).namespace}/${metaOf(pod).name}: ${(e as Error).message}; retrying in ${RETRY_MS / 1000} s`);
