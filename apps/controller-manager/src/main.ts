@@ -3,7 +3,7 @@ import { resolve } from "node:path";
 import {
   horizontalPodAutoscalerFlags, horizontalPodAutoscalerOptionsFrom, nodeLifecycleFlags, nodeLifecycleOptionsFrom, resourceQuotaFlags, resourceQuotaOptionsFrom, startControllerManager,
 } from "@kubeactor/controllers";
-import { chooseBus, defaultNatsUrl, FlagError, flagHelp, inspectFlag, leaderElectionFlags, leaderElectionFromFlags, onShutdown, parseFlags, connectComponent } from "@kubeactor/runtime";
+import { asFlagError, chooseBus, defaultNatsUrl, FlagError, flagHelp, inspectFlag, leaderElectionFlags, leaderElectionFromFlags, onShutdown, parseFlags, connectComponent } from "@kubeactor/runtime";
 
 const flags = {
   nats: { type: "string", default: defaultNatsUrl(), help: "NATS server URL (default: loopback on KUBEACTOR_NATS_PORT, 4222)" },
@@ -18,27 +18,9 @@ const flags = {
 
 const main = async () => {
   const { values } = parseFlags(flags, process.argv.slice(2));
-  const nodeLifecycle = (() => {
-    try {
-      return nodeLifecycleOptionsFrom(values);
-    } catch (e) {
-      throw new FlagError((e as Error).message);
-    }
-  })();
-  const horizontalPodAutoscaler = (() => {
-    try {
-      return horizontalPodAutoscalerOptionsFrom(values);
-    } catch (e) {
-      throw new FlagError((e as Error).message);
-    }
-  })();
-  const resourceQuota = (() => {
-    try {
-      return resourceQuotaOptionsFrom(values);
-    } catch (e) {
-      throw new FlagError((e as Error).message);
-    }
-  })();
+  const nodeLifecycle = asFlagError(() => nodeLifecycleOptionsFrom(values));
+  const horizontalPodAutoscaler = asFlagError(() => horizontalPodAutoscalerOptionsFrom(values));
+  const resourceQuota = asFlagError(() => resourceQuotaOptionsFrom(values));
   const leaderElection = leaderElectionFromFlags(values);
   const bus = await chooseBus({ nats: values.nats!, natsPort: 0, dataDir: "." });
   const component = await connectComponent(bus, "controller-manager", values.inspect);

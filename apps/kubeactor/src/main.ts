@@ -3,7 +3,7 @@
  * `npm start` runs). Bad flags are a one-line error and exit code 2.
  */
 import { horizontalPodAutoscalerOptionsFrom, nodeLifecycleOptionsFrom, resourceQuotaOptionsFrom } from "@kubeactor/controllers";
-import { defaultNatsUrl, FlagError, flagHelp, parseFlags } from "@kubeactor/runtime";
+import { asFlagError, defaultNatsUrl, FlagError, flagHelp, parseFlags } from "@kubeactor/runtime";
 import { injectUsage, runInject } from "./inject.ts";
 import { inspectFlags, runInspect } from "./inspect.ts";
 import { runUp, upFlags } from "./up.ts";
@@ -19,15 +19,6 @@ flags for up:
 ${flagHelp(upFlags)}
 
 ${injectUsage}`;
-
-/** The controller flags' parse errors are flag errors (exit 2). */
-const asFlagError = <T>(f: () => T): T => {
-  try {
-    return f();
-  } catch (e) {
-    throw new FlagError((e as Error).message);
-  }
-};
 
 const main = async (argv: string[]) => {
   const [command, ...rest] = argv;

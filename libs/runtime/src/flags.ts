@@ -17,6 +17,15 @@ export class FlagError extends Error {
   readonly _tag = "FlagError";
 }
 
+/** Runs a flag-value check (e.g. a controller's options from its flags): whatever it throws becomes a FlagError (a one-line error, exit 2). */
+export const asFlagError = <T>(f: () => T): T => {
+  try {
+    return f();
+  } catch (e) {
+    throw new FlagError((e as Error).message);
+  }
+};
+
 const envName = (flag: string) => `KUBEACTOR_${flag.replace(/-/g, "_").toUpperCase()}`;
 
 const convert = (flag: string, spec: FlagSpec, raw: string): string | number | boolean => {
