@@ -116,7 +116,6 @@ const procCpuMs = (pid: number): number => {
     return 0;
   }
 };
-/** CPU time so far of every process of the cluster under test, in ms. */
 /** CPU time so far of each process (this one first, then `others`), in ms: which side a split run saturates. */
 const cpuMsEach = (): number[] => {
   const own = process.cpuUsage();
@@ -125,10 +124,8 @@ const cpuMsEach = (): number[] => {
 /** Per-process shares of a CPU interval, e.g. "bench 40%, kubelet 70%, nats 10%" of one core (split mode only). */
 const shares = (before: number[], wallMs: number): string =>
   SPLIT ? ` [${cpuMsEach().map((c, i) => `${["store+apiserver+bench", "nats-server", "kubelet"][i] ?? `process ${i}`} ${round(((c - before[i]!) / wallMs) * 100, 1)}%`).join(", ")} of one core]` : "";
-const cpuMs = (): number => {
-  const own = process.cpuUsage();
-  return (own.user + own.system) / 1000 + others.reduce((sum, pid) => sum + procCpuMs(pid), 0);
-};
+/** CPU time so far of every process of the cluster under test, in ms. */
+const cpuMs = (): number => cpuMsEach().reduce((sum, ms) => sum + ms, 0);
 /** Main-thread GC pauses so far, in ms (V8's concurrent marking and sweeping threads are in the CPU figures only). */
 let gcPauseMs = 0;
 /** The part of it in scavenges (young generation); the rest is mark-compact work on the old generation. */
