@@ -4,10 +4,10 @@
  * messages of pkg/apis/core/validation (ValidateResourceQuota,
  * ValidateLimitRange).
  */
-import { canonicalQuantities, compareQuantity, formatQuantity, parseQuantity, QuantityParseError, type Quantity } from "./quantity.ts";
+import { canonicalQuantities, compareQuantity, formatQuantity, type Quantity } from "./quantity.ts";
 import type { FieldCause } from "./status.ts";
 import { LIMIT_TYPES } from "./resources/quota.ts";
-import { duplicateCause, forbiddenCause, invalidCause, isQualifiedName, notSupportedCause } from "./validation.ts";
+import { duplicateCause, forbiddenCause, invalidCause, isQualifiedName, notSupportedCause, validateResourceList } from "./validation.ts";
 import { type Obj, isObj, objects } from "./plain.ts";
 
 /** ResourceQuota scopes kube knows (core.ResourceQuotaScope). */
@@ -40,24 +40,10 @@ export const defaultLimitRange = (lr: Obj): void => {
   }
 };
 
-
-/** ValidateResourceQuantityValue (syntax, not negative) of every entry; the parsed list. */
+/** A quota's or LimitRange's ResourceList: names qualified, quantities valid; the parsed list. */
 const validateList = (list: unknown, field: string, out: FieldCause[]): Map<string, Quantity> => {
-  const parsed = new Map<string, Quantity>();
-  if (!isObj(list)) return parsed;
-  for (const [k, v] of Object.entries(list)) {
-    const path = `${field}[${k}]`;
-    for (const m of isQualifiedName(k)) out.push(invalidCause(path, k, m));
-    let quantity: Quantity;
-    try {
-      quantity = parseQuantity(v as string | number);
-    } catch (e) {
-      out.push(invalidCause(path, v, e instanceof QuantityParseError ? e.message : String(e)));
-      continue;
-    }
-    if (quantity.nanos < 0n) out.push(invalidCause(path, formatQuantity(quantity), "must be greater than or equal to 0"));
-    parsed.set(k, quantity);
-  }
+  const { causes, parsed } = validateResourceList(list, field, (name, path) => isQualifiedName(name).map((m) => invalidCause(path, name, m)));
+  out.push(...causes);
   return parsed;
 };
 

@@ -242,12 +242,22 @@ const parseQ = (v: unknown): Quantity | QuantityParseError => {
   }
 };
 
-const validateResourceList = (list: unknown, field: string): { causes: FieldCause[]; parsed: Map<string, Quantity> } => {
+/**
+ * ValidateResourceQuantityValue (syntax, not negative) of every entry of a
+ * ResourceList, with the parsed list; `nameCauses` checks each resource name
+ * first where the kind validates names too (quotas, LimitRanges).
+ */
+export const validateResourceList = (
+  list: unknown,
+  field: string,
+  nameCauses?: (name: string, path: string) => FieldCause[],
+): { causes: FieldCause[]; parsed: Map<string, Quantity> } => {
   const causes: FieldCause[] = [];
   const parsed = new Map<string, Quantity>();
   if (!isObj(list)) return { causes, parsed };
   for (const [name, raw] of Object.entries(list)) {
     const p = `${field}[${name}]`;
+    if (nameCauses) causes.push(...nameCauses(name, p));
     const qty = parseQ(raw);
     if (qty instanceof QuantityParseError) {
       causes.push(invalidCause(p, raw, qty.message));
