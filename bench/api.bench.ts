@@ -18,8 +18,8 @@
  *   BENCH_DURATION_MS  measured window per point (default 3000)
  *   BENCH_LIST_PODS    pods in the LIST test (default 10000)
  *   BENCH_POINTS       comma-separated subset of get,create,pods,patch,list,documents (default all)
- *   BENCH_API_PROFILE  a directory: the API server runs under the CPU profiler (bench/lib/profiled.ts),
- *                      one profile of its measured window per point at 32 clients
+ *   BENCH_API_PROFILE  a directory: the API server and the store run under the CPU profiler (bench/lib/profiled.ts),
+ *                      one profile of each one's measured window per point at 32 clients (DIR/apiserver, DIR/store)
  *   BENCH_SERVER_NODE_OPTIONS  node options for the store and API server processes, after their V8_FLAGS
  *                      (bench/lib/kubeactor.ts), so they win: e.g. --max-semi-space-size=16 for V8's default
  *   BENCH_GC_STATS     1: the store and the API server count their garbage collections (bench/lib/gc-stats.mjs)
@@ -157,13 +157,14 @@ const point = async (name: string, clients: number, op: (c: number, seq: number)
   const gcStart = gcProcs.map((p) => gcTotalsOf(measured[p]));
   const windowStart = Date.now() + WARMUP_MS;
   const self = process.cpuUsage();
-  const profiled = PROFILE_DIR && clients === 32 && name.startsWith("apiserver") ? measured.apiserver : undefined;
-  const profileStart = profiled ? setTimeout(() => process.kill(profiled, "SIGUSR2"), WARMUP_MS) : undefined;
+  // Every process a point exercises is profiled: the API server's points also drive the store.
+  const profiled = PROFILE_DIR && clients === 32 ? [name.startsWith("apiserver") ? measured.apiserver : undefined, name.startsWith("apiserver") || name.startsWith("store") ? measured.store : undefined].filter((p) => p !== undefined) : [];
+  const profileStart = profiled.length > 0 ? setTimeout(() => profiled.forEach((p) => process.kill(p, "SIGUSR2")), WARMUP_MS) : undefined;
   const r = await runClosedLoop({ clients, warmupMs: WARMUP_MS, durationMs, op: (c, seq) => op(c, seq).then(() => done++) });
   const own = process.cpuUsage(self);
-  if (profiled) {
+  if (profileStart) {
     clearTimeout(profileStart);
-    process.kill(profiled, "SIGUSR2");
+    profiled.forEach((p) => process.kill(p, "SIGUSR2"));
   }
   const used = { ...meter.since(), loadGenerator: (own.user + own.system) / 1000 };
   const cpuMsPerOp = Object.fromEntries(Object.entries(used).map(([p, ms]) => [p, round(ms / Math.max(done, 1), 4)]));
@@ -217,13 +218,13 @@ const main = async () => {
   const dir = tempDir("api");
   console.log("starting nats-server, the store and the API server (each its own process)...");
   const nats = await startNats();
-  const store = await startStoreProcess(storeDirOf(dir), nats.url, [], extraServerEnv);
+  const store = await startStoreProcess(storeDirOf(dir), nats.url, [], extraServerEnv, PROFILE_DIR && join(PROFILE_DIR, "store"));
   const apiEnv = serverEnv("apiserver", extraServerEnv);
   const port = await freePort();
   const apiArgs = ["--port", String(port), "--nats", nats.url];
   const apiEntry = process.env.BENCH_API_ENTRY ?? "apps/apiserver/src/main.ts";
   const apiProc = PROFILE_DIR
-    ? await startProcess("bench/lib/profiled.ts", [PROFILE_DIR, apiEntry, ...apiArgs], { ready: /serving the Kubernetes API/, timeoutMs: 60_000, env: apiEnv })
+    ? await startProcess("bench/lib/profiled.ts", [join(PROFILE_DIR, "apiserver"), apiEntry, ...apiArgs], { ready: /serving the Kubernetes API/, timeoutMs: 60_000, env: apiEnv })
     : await startProcess(apiEntry, apiArgs, { ready: /serving the Kubernetes API/, timeoutMs: 60_000, env: apiEnv });
   trackChild(apiProc.child);
   const api = `http://127.0.0.1:${port}`;

@@ -46,11 +46,15 @@ export const startNats = async (opts: { jetstream?: boolean } = {}): Promise<Run
   return nats;
 };
 
-/** `extraArgs` e.g. `--store-backend jetstream` (then natsUrl must have JetStream). */
-/** `env` is added to the child's environment (e.g. a profiling NODE_OPTIONS). */
-export const startStoreProcess = async (dataDir: string, natsUrl: string, extraArgs: readonly string[] = [], env: NodeJS.ProcessEnv = {}): Promise<RunningStore> => {
+/**
+ * `extraArgs` e.g. `--store-backend jetstream` (then natsUrl must have JetStream).
+ * `env` is added to the child's environment (e.g. a profiling NODE_OPTIONS).
+ * `profileDir` runs the store under bench/lib/profiled.ts (SIGUSR2 starts and stops a profile).
+ */
+export const startStoreProcess = async (dataDir: string, natsUrl: string, extraArgs: readonly string[] = [], env: NodeJS.ProcessEnv = {}, profileDir?: string): Promise<RunningStore> => {
   const t0 = performance.now();
-  const proc = await startProcess("apps/store/src/main.ts", ["--data-dir", dataDir, "--nats", natsUrl, ...extraArgs], {
+  const args = ["--data-dir", dataDir, "--nats", natsUrl, ...extraArgs];
+  const proc = await startProcess(profileDir ? "bench/lib/profiled.ts" : "apps/store/src/main.ts", profileDir ? [profileDir, "apps/store/src/main.ts", ...args] : args, {
     ready: /store: serving/,
     timeoutMs: 60_000,
     env: serverEnv("store", env),
