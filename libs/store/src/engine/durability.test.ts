@@ -132,6 +132,21 @@ describe("file backend durability", () => {
     expect((await b.create(cmKey("ns", "after"), cm("ns", "after"))).revision).toBe(rev + 1);
   });
 
+  it("moves log appends to the thread pool after a slow one, and loses nothing either way", async () => {
+    const lines: string[] = [];
+    // Every append is "slow" against a 0 ms budget: the first runs on the store's thread, the rest on the pool.
+    const a = await openStore({ slowAppendMs: 0, log: (l) => lines.push(l) });
+    await writeSome(a, 200);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^store: a log append took [\d.]+ ms; appends go through the thread pool for the next 30 s$/);
+    const state = dump(a);
+    const rev = a.revision;
+    await a.close();
+    const b = await openStore();
+    expect(b.revision).toBe(rev);
+    expect(dump(b)).toEqual(state);
+  });
+
   it("recovers from a snapshot plus the log after it, and drops covered segments", async () => {
     const a = await openStore();
     await writeSome(a, 200);

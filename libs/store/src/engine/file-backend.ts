@@ -2,6 +2,8 @@
  * The embedded durable backend: append-only checksummed log segments with
  * group commit, periodic snapshots, and recovery that drops a torn tail but
  * refuses (StoreError "Corrupt", naming file and byte offset) anything else.
+ * A batch is written and fdatasync'd on the store's thread unless the disk
+ * has lately been slow (see FilePersistence.appendOnThisThread).
  *
  * Files under `dir`:
  *   wal-<firstRevision, 16 digits>.log   records `[u32 len][u32 crc32][payload]` (see codec.ts)
@@ -12,7 +14,7 @@
  * the newest snapshot (snapshots do not carry history), so `oldestRevision` can
  * jump forward across a restart and old watchers get Expired and re-list.
  */
-import { constants as fsc } from "node:fs";
+import { constants as fsc, fdatasyncSync, writeSync } from "node:fs";
 import { mkdir, open, readdir, readFile, rename, unlink, type FileHandle } from "node:fs/promises";
 import { join } from "node:path";
 import { crc32 } from "node:zlib";
@@ -31,6 +33,10 @@ const SNAPSHOT_CHUNK_CHARS = 256 * 1024;
 const SNAPSHOT_SYNC_BYTES = 1024 * 1024;
 
 export const DEFAULT_SNAPSHOT_EVERY = 50_000;
+/** A log append slower than this moves appends to the thread pool (see FilePersistence.append). */
+export const DEFAULT_SLOW_APPEND_MS = 10;
+/** How long appends stay on the thread pool after a slow one. */
+const SLOW_DISK_BACKOFF_MS = 30_000;
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 
 async function fsyncDir(dir: string): Promise<void> {
@@ -123,11 +129,17 @@ class FilePersistence implements Persistence {
   private segmentSize = 0;
   private rollPending = true;
   private closed = false;
+  /** A snapshot is being written: its syncs share the filesystem journal with the log's. */
+  private snapshotting = false;
+  /** performance.now() until which appends go through the thread pool (a slow one was seen). */
+  private threadPoolUntil = 0;
 
   constructor(
     private readonly dir: string,
     private readonly fsync: boolean,
     private readonly segmentBytes: number,
+    private readonly slowAppendMs: number,
+    private readonly log: (line: string) => void,
   ) {}
 
   async recover(state: VersionedState): Promise<void> {
@@ -226,13 +238,38 @@ class FilePersistence implements Persistence {
       if (this.fsync) await fsyncDir(this.dir);
     }
     const buf = records.length === 1 ? records[0]! : Buffer.concat(records);
-    await writeAll(this.fh, buf);
-    if (this.fsync) {
-      await this.fh.datasync();
-      this.fsyncs++;
+    if (this.snapshotting || performance.now() < this.threadPoolUntil) {
+      await writeAll(this.fh, buf);
+      if (this.fsync) await this.fh.datasync();
+    } else {
+      this.appendOnThisThread(this.fh, buf);
     }
+    if (this.fsync) this.fsyncs++;
     this.segmentSize += buf.length;
     this.logBytes += buf.length;
+  }
+
+  /**
+   * A batch written and synced on the store's own thread, which has nothing
+   * to do meanwhile but wait: every write in the batch waits for the sync
+   * before it is committed. The thread pool costs more than the I/O here:
+   * measured on a 2-vCPU VM for a batch of ten 1.1 KiB records, fh.write +
+   * fh.datasync took 165–200 µs of CPU (two hand-offs to a pool thread and
+   * back), writeSync + fdatasyncSync 78 µs, for the same wall time. What
+   * the thread gives up is reading requests during the sync, so a disk that
+   * takes longer than `slowAppendMs` sends appends back to the thread pool
+   * for a while (as does a snapshot in progress, whose syncs can hold the
+   * journal for long): a slow disk never stalls the store's reads for long.
+   */
+  private appendOnThisThread(fh: FileHandle, buf: Buffer): void {
+    const t0 = performance.now();
+    for (let off = 0; off < buf.length; ) off += writeSync(fh.fd, buf, off, buf.length - off);
+    if (this.fsync) fdatasyncSync(fh.fd);
+    const ms = performance.now() - t0;
+    if (ms > this.slowAppendMs) {
+      this.threadPoolUntil = performance.now() + SLOW_DISK_BACKOFF_MS;
+      this.log(`store: a log append took ${ms.toFixed(1)} ms; appends go through the thread pool for the next ${SLOW_DISK_BACKOFF_MS / 1000} s`);
+    }
   }
 
   roll(): void {
@@ -246,6 +283,7 @@ class FilePersistence implements Persistence {
     const fh = await open(tmp, "w");
     let crc = 0;
     let unsynced = 0;
+    this.snapshotting = true;
     try {
       const put = async (text: string): Promise<void> => {
         const b = Buffer.from(text, "utf8");
@@ -278,6 +316,8 @@ class FilePersistence implements Persistence {
       await fh.close().catch(() => undefined);
       await unlink(tmp).catch(() => undefined);
       throw err;
+    } finally {
+      this.snapshotting = false;
     }
     await fh.close();
     await rename(tmp, final);
@@ -317,7 +357,13 @@ class MemoryPersistence implements Persistence {
 }
 
 export function createFileBackend(opts: FileBackendOptions): StoreBackend {
-  const persistence = new FilePersistence(opts.dir, opts.fsync ?? true, opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES);
+  const persistence = new FilePersistence(
+    opts.dir,
+    opts.fsync ?? true,
+    opts.segmentBytes ?? DEFAULT_SEGMENT_BYTES,
+    opts.slowAppendMs ?? DEFAULT_SLOW_APPEND_MS,
+    opts.log ?? ((line) => console.warn(line)),
+  );
   return new Engine(persistence, {
     historyLimit: opts.historyLimit ?? DEFAULT_HISTORY_LIMIT,
     snapshotEvery: opts.snapshotEvery ?? DEFAULT_SNAPSHOT_EVERY,

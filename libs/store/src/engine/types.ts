@@ -177,6 +177,10 @@ export interface FileBackendOptions {
   fsync?: boolean;
   /** Roll to a new log segment past this size, default 64 MiB. */
   segmentBytes?: number;
+  /** A log append (write + fdatasync) slower than this sends appends to the thread pool for 30 s; default 10. */
+  slowAppendMs?: number;
+  /** Where the backend reports such a switch (default console.warn). */
+  log?: (line: string) => void;
 }
 
 export interface MemoryBackendOptions {
