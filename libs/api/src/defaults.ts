@@ -324,8 +324,8 @@ export const generateJobSelector = (job: Obj): void => {
 
 /**
  * What registry strategies do on create once the server has set the uid and
- * before validation: jobs and cronjobs start with an empty status
- * (PrepareForCreate), jobs get their generated selector (Validate);
+ * before validation: jobs, cronjobs, replica sets, replication controllers,
+ * daemon sets and stateful sets start with an empty status (PrepareForCreate), jobs get their generated selector (Validate);
  * volumes and claims start Pending with their protection finalizer.
  */
 export function prepareForCreate(info: ResourceInfo, obj: Record<string, unknown>): void {
@@ -333,6 +333,8 @@ export function prepareForCreate(info: ResourceInfo, obj: Record<string, unknown
     prepareStorageForCreate(info.kind, obj, rfc3339());
   // ResourceQuota's strategy: usage is the controller's (and quota admission's) to fill.
   if (info.group === "" && info.kind === "ResourceQuota") obj["status"] = {};
+  // ReplicaSet and ReplicationController strategies: an empty status, whose `replicas` always serialises.
+  if ((info.group === "" && info.kind === "ReplicationController") || (info.group === "apps" && info.kind === "ReplicaSet")) obj["status"] = { replicas: 0 };
   if (info.group === "apps" && info.kind === "DaemonSet") return prepareDaemonSetCreate(obj);
   if (info.group === "apps" && info.kind === "StatefulSet") return prepareStatefulSetCreate(obj);
   if (info.group !== "batch") return;

@@ -25,6 +25,7 @@ export * from "./registry.ts";
 export * from "./decode.ts";
 export * from "./defaults.ts";
 export * from "./validation.ts";
+export { validateStatusUpdate } from "./validation-status.ts";
 export * from "./selectors.ts";
 export * from "./quota.ts";
 export * from "./limitrange.ts";

@@ -14,6 +14,7 @@ import {
   prepareForUpdate,
   type ResourceInfo,
   validateObject,
+  validateStatusUpdate,
   validateUpdate,
 } from "@kubeactor/api";
 
@@ -191,7 +192,9 @@ export const prepareUpdate = (info: ResourceInfo, body: Obj, current: Obj, part:
     next.generation = part === "main" && !sameJson(specPart(obj), specPart(current)) ? gen + 1 : gen;
   } else delete next.generation;
   if (part === "main") prepareForUpdate(info, obj, current);
-  throwIfInvalid(info, obj, [...validateObject(info, obj), ...validateUpdate(info, obj, current)]);
+  const causes = [...validateObject(info, obj), ...validateUpdate(info, obj, current)];
+  if (part === "status") causes.push(...validateStatusUpdate(info, obj, current));
+  throwIfInvalid(info, obj, causes);
   return obj;
 };
 
