@@ -325,7 +325,8 @@ export const generateJobSelector = (job: Obj): void => {
 /**
  * What registry strategies do on create once the server has set the uid and
  * before validation: jobs, cronjobs, replica sets, replication controllers,
- * daemon sets and stateful sets start with an empty status (PrepareForCreate), jobs get their generated selector (Validate);
+ * daemon sets and stateful sets start with an empty status (PrepareForCreate),
+ * jobs get their generated selector (Validate);
  * volumes and claims start Pending with their protection finalizer.
  */
 export function prepareForCreate(info: ResourceInfo, obj: Record<string, unknown>): void {

@@ -33,7 +33,7 @@ const SNAPSHOT_CHUNK_CHARS = 256 * 1024;
 const SNAPSHOT_SYNC_BYTES = 1024 * 1024;
 
 export const DEFAULT_SNAPSHOT_EVERY = 50_000;
-/** A log append slower than this moves appends to the thread pool (see FilePersistence.append). */
+/** A log append slower than this moves appends to the thread pool (see FilePersistence.appendOnThisThread). */
 export const DEFAULT_SLOW_APPEND_MS = 10;
 /** How long appends stay on the thread pool after a slow one. */
 const SLOW_DISK_BACKOFF_MS = 30_000;
