@@ -6,6 +6,8 @@ import { validateStatusUpdate } from "./validation-status.ts";
 const RS = findResource("apps", "v1", "replicasets")!;
 const RC = findResource("", "v1", "replicationcontrollers")!;
 const DEPLOY = findResource("apps", "v1", "deployments")!;
+const STS = findResource("apps", "v1", "statefulsets")!;
+const DS = findResource("apps", "v1", "daemonsets")!;
 const CM = findResource("", "v1", "configmaps")!;
 const withStatus = (status: Record<string, unknown>) => ({ metadata: { name: "x" }, status });
 const messages = (cs: { field: string; message: string }[]) => cs.map((c) => `${c.field}: ${c.message}`);
@@ -53,6 +55,27 @@ describe("workload status validation (writes to /status)", () => {
       "status.collisionCount: Invalid value: 0: cannot be decremented",
     ]);
     expect(validateStatusUpdate(DEPLOY, withStatus({ collisionCount: 3 }), withStatus({ collisionCount: 2 }))).toEqual([]);
+  });
+
+  it("checks StatefulSet counts (availableReplicas over readyReplicas worded with status.) and its collisionCount", () => {
+    expect(validateStatusUpdate(STS, withStatus({ replicas: 3, readyReplicas: 3, currentReplicas: 3, updatedReplicas: 3, availableReplicas: 3 }), withStatus({}))).toEqual([]);
+    expect(messages(validateStatusUpdate(STS, withStatus({ replicas: 2, currentReplicas: -1, readyReplicas: 1, availableReplicas: 3 }), withStatus({})))).toEqual([
+      "status.currentReplicas: Invalid value: -1: must be greater than or equal to 0",
+      "status.availableReplicas: Invalid value: 3: cannot be greater than status.replicas",
+      "status.availableReplicas: Invalid value: 3: cannot be greater than status.readyReplicas",
+    ]);
+    expect(messages(validateStatusUpdate(STS, withStatus({ collisionCount: 0 }), withStatus({ collisionCount: 1 })))).toEqual([
+      "status.collisionCount: Invalid value: 0: cannot be decremented",
+    ]);
+  });
+
+  it("checks only the signs of DaemonSet counts, and its collisionCount", () => {
+    expect(validateStatusUpdate(DS, withStatus({ desiredNumberScheduled: 1, numberReady: 5, numberAvailable: 9 }), withStatus({}))).toEqual([]);
+    expect(messages(validateStatusUpdate(DS, withStatus({ numberMisscheduled: -1, numberUnavailable: -2 }), withStatus({ collisionCount: 4 })))).toEqual([
+      "status.numberMisscheduled: Invalid value: -1: must be greater than or equal to 0",
+      "status.numberUnavailable: Invalid value: -2: must be greater than or equal to 0",
+      "status.collisionCount: Invalid value: 0: cannot be decremented",
+    ]);
   });
 
   it("leaves other kinds alone", () => {

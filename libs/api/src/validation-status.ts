@@ -1,7 +1,8 @@
 /**
  * What Kubernetes checks on a write to a workload's `/status` (the strategies'
  * ValidateStatusUpdate: ValidateReplicaSetStatus, ValidateReplicationControllerStatus,
- * ValidateDeploymentStatus), with its field paths and messages. Writes to the
+ * ValidateDeploymentStatus, ValidateStatefulSetStatus, validateDaemonSetStatus),
+ * with its field paths and messages. Writes to the
  * main resource keep the old status, so these run for `/status` only.
  */
 import type { ResourceInfo } from "./registry.ts";
@@ -13,21 +14,52 @@ const count = (status: Obj, field: string): number => (typeof status[field] === 
 
 const OVER_REPLICAS = "cannot be greater than status.replicas";
 
-/** Each field never negative; each of `boundedByReplicas` at most `replicas`; `availableReplicas` at most `readyReplicas`. */
-const validateReplicaCounts = (status: Obj, fields: readonly string[], boundedByReplicas: readonly string[]): FieldCause[] => {
+/**
+ * Each field never negative; each of `boundedByReplicas` at most `replicas`;
+ * `availableReplicas` at most `readyReplicas` (kube words that last one
+ * differently per kind: `availableOverReady`).
+ */
+const validateReplicaCounts = (
+  status: Obj,
+  fields: readonly string[],
+  boundedByReplicas: readonly string[],
+  availableOverReady = "cannot be greater than readyReplicas",
+): FieldCause[] => {
   const out: FieldCause[] = [];
   for (const f of fields) out.push(...nonNegative(`status.${f}`, status[f]));
   for (const f of boundedByReplicas)
     if (count(status, f) > count(status, "replicas")) out.push(invalidCause(`status.${f}`, count(status, f), OVER_REPLICAS));
   if (count(status, "availableReplicas") > count(status, "readyReplicas"))
-    out.push(invalidCause("status.availableReplicas", count(status, "availableReplicas"), "cannot be greater than readyReplicas"));
+    out.push(invalidCause("status.availableReplicas", count(status, "availableReplicas"), availableOverReady));
   return out;
+};
+
+/** A collision count only grows: it salts the names of the revisions (ReplicaSets, ControllerRevisions) a controller creates. */
+const collisionCountDecremented = (status: Obj, old: Obj): FieldCause[] => {
+  const before = isObj(old["status"]) ? old["status"]["collisionCount"] : undefined;
+  const after = status["collisionCount"];
+  return typeof before === "number" && (typeof after !== "number" || after < before)
+    ? [invalidCause("status.collisionCount", typeof after === "number" ? after : 0, "cannot be decremented")]
+    : [];
 };
 
 const REPLICA_SET_COUNTS = ["replicas", "fullyLabeledReplicas", "readyReplicas", "availableReplicas", "observedGeneration"];
 const REPLICA_SET_BOUNDED = ["fullyLabeledReplicas", "readyReplicas", "availableReplicas"];
 const DEPLOYMENT_COUNTS = ["observedGeneration", "replicas", "updatedReplicas", "readyReplicas", "availableReplicas", "unavailableReplicas", "collisionCount"];
 const DEPLOYMENT_BOUNDED = ["updatedReplicas", "readyReplicas", "availableReplicas"];
+const STATEFUL_SET_COUNTS = ["replicas", "readyReplicas", "currentReplicas", "updatedReplicas", "availableReplicas", "observedGeneration", "collisionCount"];
+const STATEFUL_SET_BOUNDED = ["readyReplicas", "currentReplicas", "updatedReplicas", "availableReplicas"];
+const DAEMON_SET_COUNTS = [
+  "currentNumberScheduled",
+  "numberMisscheduled",
+  "desiredNumberScheduled",
+  "numberReady",
+  "observedGeneration",
+  "updatedNumberScheduled",
+  "numberAvailable",
+  "numberUnavailable",
+  "collisionCount",
+];
 
 export function validateStatusUpdate(info: ResourceInfo, obj: Obj, old: Obj): FieldCause[] {
   const status = isObj(obj["status"]) ? obj["status"] : {};
@@ -35,15 +67,16 @@ export function validateStatusUpdate(info: ResourceInfo, obj: Obj, old: Obj): Fi
     case "apps/ReplicaSet":
     case "/ReplicationController":
       return validateReplicaCounts(status, REPLICA_SET_COUNTS, REPLICA_SET_BOUNDED);
-    case "apps/Deployment": {
-      const out = validateReplicaCounts(status, DEPLOYMENT_COUNTS, DEPLOYMENT_BOUNDED);
-      // A collision count only grows: it salts the names of new ReplicaSets.
-      const before = isObj(old["status"]) ? old["status"]["collisionCount"] : undefined;
-      const after = status["collisionCount"];
-      if (typeof before === "number" && (typeof after !== "number" || after < before))
-        out.push(invalidCause("status.collisionCount", typeof after === "number" ? after : 0, "cannot be decremented"));
-      return out;
-    }
+    case "apps/Deployment":
+      return [...validateReplicaCounts(status, DEPLOYMENT_COUNTS, DEPLOYMENT_BOUNDED), ...collisionCountDecremented(status, old)];
+    case "apps/StatefulSet":
+      return [
+        ...validateReplicaCounts(status, STATEFUL_SET_COUNTS, STATEFUL_SET_BOUNDED, "cannot be greater than status.readyReplicas"),
+        ...collisionCountDecremented(status, old),
+      ];
+    case "apps/DaemonSet":
+      // Only signs are checked: a DaemonSet's counts have no replicas to be bounded by.
+      return [...validateReplicaCounts(status, DAEMON_SET_COUNTS, []), ...collisionCountDecremented(status, old)];
     default:
       return [];
   }
