@@ -107,7 +107,11 @@ export const startNatsServer = async (opts: { port?: number; jetstream?: boolean
   mkdirSync(storeDir, { recursive: true });
   const confPath = join(storeDir, "nats.conf");
   writeFileSync(confPath, natsConfig({ port, storeDir, jetstream: opts.jetstream !== false }) + `pid_file: "${join(storeDir, "nats-server.pid")}"\n`);
-  const child = spawn(bin, ["-c", confPath], { stdio: ["ignore", "ignore", "pipe"], env: natsServerEnv() });
+  // Its own process group: Ctrl-C in a terminal signals the whole foreground
+  // group, and a nats-server gone at once left every component's shutdown
+  // writes waiting for bus timeouts (20 s of "timed out" lines). The parent
+  // stops it last (`stop`); if the parent is SIGKILLed, `reapStale` ends it.
+  const child = spawn(bin, ["-c", confPath], { stdio: ["ignore", "ignore", "pipe"], env: natsServerEnv(), detached: true });
   let stderr = "";
   child.stderr?.on("data", (d) => (stderr += String(d)));
   try {

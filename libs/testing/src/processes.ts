@@ -36,12 +36,19 @@ const READY_TIMEOUT_MS = 60_000;
 export const startProcess = async (
   entry: string,
   args: readonly string[],
-  opts: { ready: RegExp; timeoutMs?: number; env?: NodeJS.ProcessEnv } = { ready: /./ },
+  opts: {
+    ready: RegExp;
+    timeoutMs?: number;
+    env?: NodeJS.ProcessEnv;
+    /** Leader of its own process group, as a command started from a shell is: `process.kill(-pid, sig)` then signals it and all it spawned, as Ctrl-C does. */
+    processGroup?: boolean;
+  } = { ready: /./ },
 ): Promise<RunningProcess> => {
   const child = spawn(process.execPath, ["--import", "tsx", join(repoRoot, entry), ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...opts.env },
     stdio: ["ignore", "pipe", "pipe"],
+    detached: opts.processGroup === true,
   });
   live.add(child);
   let out = "";
