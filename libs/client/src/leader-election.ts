@@ -31,7 +31,7 @@
 import { hostname } from "node:os";
 import { randomUUID } from "node:crypto";
 import { type ActorOptions, type ActorRefFrom, type AnyActorLogic, assign, createActor, emit, enqueueActions, fromPromise, setup } from "xstate";
-import { microTime } from "@kubeactor/api";
+import { microTime, statusCodeOf } from "@kubeactor/api";
 import type { JsonObject } from "@kubeactor/bus";
 import type { ApiClient, ResourceRef } from "./api-client.ts";
 import type { EventRecorder } from "./events.ts";
@@ -263,7 +263,7 @@ export const leaderElectionMachine = setup({
 
 export type LeaderElectionActor = ActorRefFrom<typeof leaderElectionMachine>;
 
-const isNotFound = (e: unknown) => (e as { status?: { code?: number } }).status?.code === 404 || (e as { code?: number }).code === 404;
+const isNotFound = (e: unknown) => statusCodeOf(e) === 404;
 
 /** The machine with its I/O bound to the Kubernetes API. */
 export const leaseMachine = (api: ApiClient) =>

@@ -17,12 +17,11 @@ import {
 import { cachedControllerKey } from "./owned-pods.ts";
 import { type Controller, PODS } from "./runtime.ts";
 import { planStatefulSet, podNameFor, podRevision, statefulClaimsFor, statefulPodFor, statefulSetStatus, templateOfRevision } from "./statefulset-util.ts";
-import { clone, controllerOf, controllerRef, isAlreadyExists, isNotFound, jsonEqual, matches, meta, type Obj, selectorOf } from "./util.ts";
+import { clone, controllerOf, controllerRef, isAlreadyExists, isConflict, isNotFound, jsonEqual, matches, meta, type Obj, selectorOf } from "./util.ts";
 
 export const STATEFULSETS: ResourceRef = { group: "apps", version: "v1", resource: "statefulsets" };
 const PVCS: ResourceRef = { group: "", version: "v1", resource: "persistentvolumeclaims" };
 
-const isConflict = (e: unknown): boolean => (e as { status?: { code?: number } })?.status?.code === 409;
 
 export const statefulSetController: Controller = {
   name: "statefulset-controller",

@@ -64,6 +64,7 @@ export const selectorOf = (o: Obj): Selector => {
 export const matches = (sel: Selector, o: JsonObject): boolean => matchesLabels(sel, meta(o).labels);
 
 export const isNotFound = (e: unknown): boolean => isStatusError(e) && e.status.code === 404;
+export const isConflict = (e: unknown): boolean => isStatusError(e) && e.status.code === 409;
 export const isAlreadyExists = (e: unknown): boolean => isStatusError(e) && e.status.reason === "AlreadyExists";
 
 /** metav1.Time at whole seconds. */

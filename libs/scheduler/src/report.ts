@@ -3,7 +3,7 @@
  * Scheduled events and the PodScheduled=False condition, worded as
  * kube-scheduler words them. Best effort: failures are logged, never thrown.
  */
-import { rfc3339 } from "@kubeactor/api";
+import { rfc3339, statusCodeOf } from "@kubeactor/api";
 import type { JsonObject } from "@kubeactor/bus";
 import type { ApiClient, EventRecorder } from "@kubeactor/client";
 import type { Pod } from "./framework.ts";
@@ -57,7 +57,7 @@ export const setPodUnschedulable = async (api: ApiClient, pod: Pod, message: str
       await api.updateStatus(PODS, namespace, { ...current, status: { ...(current.status ?? {}), conditions, ...(nominated ? { nominatedNodeName: nominated } : {}) } });
       return;
     } catch (e) {
-      if ((e as { status?: { code?: number } }).status?.code !== 409) throw e;
+      if (statusCodeOf(e) !== 409) throw e;
     }
   }
 };
@@ -95,13 +95,13 @@ export const evictVictims = async (
       try {
         // The cached copy first (one call instead of two); on a conflict, read and try once more. Best effort either way.
         await api.updateStatus(PODS, namespace, marked(await latest(api, victim, namespace, name))).catch(async (e: unknown) => {
-          if ((e as { status?: { code?: number } }).status?.code !== 409) return;
+          if (statusCodeOf(e) !== 409) return;
           await api.updateStatus(PODS, namespace, marked((await api.get(PODS, namespace, name)) as PodObj)).catch(() => {});
         });
         await api.delete(PODS, namespace, name);
         await recorder.record(victim as unknown as JsonObject, "Normal", Preempted, preemptedMessage(preemptor, node));
       } catch (e) {
-        if ((e as { status?: { code?: number } }).status?.code === 404) return;
+        if (statusCodeOf(e) === 404) return;
         failed++;
         log(`preempting ${namespace}/${name} failed: ${(e as Error).message}`);
       }

@@ -24,6 +24,7 @@
  * map on every spawn and stop, which made a burst of N in-flight bindings cost
  * O(N²) (a quarter of the scheduler's CPU in bench:scheduler).
  */
+import { statusCodeOf } from "@kubeactor/api";
 import { assign, enqueueActions, fromCallback, fromPromise, setup } from "xstate";
 import { type CycleResult, type FilterRecord, type NodeCursor, scheduleOne } from "./algorithm.ts";
 import type { SchedulerCache } from "./cache.ts";
@@ -371,7 +372,7 @@ export const createSchedulerMachine = (deps: SchedulerDeps) => {
       bindingFailed: assign(({ context, event }) => {
         const { input, error } = event as Extract<SchedulerEvent, { type: "BIND_FAILED" }>;
         const key = `${metaOf(input.pod).namespace}/${metaOf(input.pod).name}`;
-        const code = (error as { status?: { code?: number } }).status?.code;
+        const code = statusCodeOf(error);
         log(`binding ${key} failed: ${(error as Error)?.message ?? error}`);
         deps.cache.forget(key);
         if (code === 404) deps.queue.done(key);
