@@ -111,7 +111,7 @@ export const podLimitRangeErrors = (pod: Obj, lr: Obj): string[] => {
         checkAll(item, "Container", parseResourceList(res["requests"]), parseResourceList(res["limits"]), out);
       }
     } else if (item["type"] === "Pod") {
-      checkAll(item, "Pod", podResources(pod, "requests"), podResources(pod, "limits"), out);
+      checkAll(item, "Pod", podResources(pod, "requests", false), podResources(pod, "limits", false), out);
     }
   }
   return out;

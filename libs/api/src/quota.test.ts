@@ -27,6 +27,31 @@ describe("quota usage", () => {
     expect(resourceListJson(objectUsage("", "configmaps", {}))).toEqual({ "count/configmaps": "1", configmaps: "1" });
   });
 
+  it("sizes a pod as kube's PodRequests / PodLimits: an init container runs beside the sidecars before it; overhead only on limits that are set", () => {
+    const p = {
+      metadata: { name: "side", namespace: "team" },
+      spec: {
+        containers: [{ name: "app", image: "busybox", resources: { requests: { cpu: "200m" }, limits: { memory: "64Mi" } } }],
+        initContainers: [
+          { name: "proxy", image: "busybox", restartPolicy: "Always", resources: { requests: { cpu: "500m" }, limits: { memory: "32Mi" } } },
+          { name: "migrate", image: "busybox", resources: { requests: { cpu: "1" }, limits: { memory: "128Mi" } } },
+        ],
+        overhead: { cpu: "100m", memory: "10Mi" },
+      },
+    };
+    expect(resourceListJson(objectUsage("", "pods", p))).toEqual({
+      "count/pods": "1",
+      pods: "1",
+      // requests: max(200m + 500m, 500m + 1) + 100m overhead; memory only from the overhead
+      cpu: "1600m",
+      "requests.cpu": "1600m",
+      memory: "10Mi",
+      "requests.memory": "10Mi",
+      // limits: max(64Mi + 32Mi, 32Mi + 128Mi) + 10Mi overhead; no cpu limit, so no cpu overhead either
+      "limits.memory": "170Mi",
+    });
+  });
+
   it("refuses the pod over the limit with kube's exceeded-quota text, and charges the one under it", () => {
     const q = quota({ pods: "2", "requests.cpu": "1" }, { pods: "2", "requests.cpu": "200m" });
     const p = pod("p3", { requests: { cpu: "100m" } });
@@ -96,6 +121,17 @@ describe("LimitRange", () => {
     expect(podLimitRangeErrors(p, range)).toEqual([]);
     const big = pod("y", { limits: { cpu: "1" } });
     expect(aggregateMessage(podLimitRangeErrors(big, range))).toBe("maximum cpu usage per Container is 500m, but limit is 1");
+    // A Pod item sizes the pod as kube's LimitRanger does: sidecars counted, the RuntimeClass overhead not
+    const podMax = lr([{ type: "Pod", max: { cpu: "1" } }]);
+    const withOverhead = { spec: { containers: [{ name: "app", resources: { limits: { cpu: "900m" } } }], overhead: { cpu: "200m" } } };
+    expect(podLimitRangeErrors(withOverhead, podMax)).toEqual([]);
+    const withSidecar = {
+      spec: {
+        containers: [{ name: "app", resources: { limits: { cpu: "900m" } } }],
+        initContainers: [{ name: "proxy", restartPolicy: "Always", resources: { limits: { cpu: "200m" } } }],
+      },
+    };
+    expect(aggregateMessage(podLimitRangeErrors(withSidecar, podMax))).toBe("maximum cpu usage per Pod is 1, but limit is 1100m");
     const claim = { spec: { resources: { requests: { storage: "5Gi" } } } };
     expect(claimLimitRangeErrors(claim, lr([{ type: "PersistentVolumeClaim", max: { storage: "2Gi" } }]))).toEqual([
       "maximum storage usage per PersistentVolumeClaim is 2Gi, but request is 5Gi",

@@ -104,27 +104,44 @@ export const matchingResources = (group: string, resource: string, hard: Iterabl
   return out;
 };
 
-const sumInto = (into: Usage, list: unknown) => {
-  for (const [k, v] of parseResourceList(list)) into.set(k, into.has(k) ? addQuantity(into.get(k)!, v) : v);
+const sumInto = (into: Usage, u: Usage) => {
+  for (const [k, v] of u) into.set(k, into.has(k) ? addQuantity(into.get(k)!, v) : v);
 };
-const maxInto = (into: Usage, list: unknown) => {
-  for (const [k, v] of parseResourceList(list)) if (!into.has(k) || compareQuantity(v, into.get(k)!) > 0) into.set(k, v);
+const maxInto = (into: Usage, u: Usage) => {
+  for (const [k, v] of u) if (!into.has(k) || compareQuantity(v, into.get(k)!) > 0) into.set(k, v);
 };
 
-/** resourcehelper.PodRequests / PodLimits: containers summed, then the larger of that and each init container, plus overhead. */
-export const podResources = (pod: Obj, field: "requests" | "limits"): Usage => {
+/**
+ * resourcehelper.PodRequests / PodLimits (k8s.io/component-helpers, the
+ * scheduler's `podRequests` follows the same rule in its own units): app
+ * containers and restartable init containers (sidecars) summed; each regular
+ * init container counts with the sidecars started before it, and the pod
+ * needs the larger of that and the sum. Overhead is added to every request,
+ * but only to non-zero limits the pod sets (an absent limit means unlimited);
+ * the LimitRanger leaves it out (`withOverhead` false), as kube's does.
+ */
+export const podResources = (pod: Obj, field: "requests" | "limits", withOverhead = true): Usage => {
   const spec = isObj(pod["spec"]) ? pod["spec"] : {};
+  const listOf = (c: Obj) => parseResourceList(isObj(c["resources"]) ? c["resources"][field] : undefined);
   const sum: Usage = new Map();
-  for (const c of objects(spec["containers"])) sumInto(sum, isObj(c["resources"]) ? c["resources"][field] : undefined);
-  // Restartable init containers (sidecars) run alongside the app containers: they add up.
+  for (const c of objects(spec["containers"])) sumInto(sum, listOf(c));
+  const sidecars: Usage = new Map();
   const init: Usage = new Map();
   for (const c of objects(spec["initContainers"])) {
-    const list = isObj(c["resources"]) ? c["resources"][field] : undefined;
-    if (c["restartPolicy"] === "Always") sumInto(sum, list);
-    else maxInto(init, list);
+    if (c["restartPolicy"] === "Always") {
+      sumInto(sum, listOf(c));
+      sumInto(sidecars, listOf(c));
+      maxInto(init, sidecars);
+    } else {
+      const running = new Map(sidecars);
+      sumInto(running, listOf(c));
+      maxInto(init, running);
+    }
   }
-  for (const [k, v] of init) if (!sum.has(k) || compareQuantity(v, sum.get(k)!) > 0) sum.set(k, v);
-  if (isObj(spec["overhead"])) sumInto(sum, spec["overhead"]);
+  maxInto(sum, init);
+  if (withOverhead)
+    for (const [k, v] of parseResourceList(spec["overhead"]))
+      if (field === "requests" || (sum.has(k) && sum.get(k)!.nanos !== 0n)) sumInto(sum, new Map([[k, v]]));
   return sum;
 };
 
