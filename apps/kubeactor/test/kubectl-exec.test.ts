@@ -157,6 +157,31 @@ describe.skipIf(!haveKubectl).each([
       await closed2;
     }, 90_000);
 
+    it("debug adds an ephemeral container to a running pod: it runs and is reported; -i talks to it", async () => {
+      const r = await kubectlRun(["debug", "bb", "--image=busybox", "--profile=general", "--container=dbg", "--", "sleep", "300"]);
+      expect(r.code).toBe(0);
+      const status = await until(
+        "the ephemeral container running",
+        async () => {
+          const pod = JSON.parse(await kubectl(["get", "pod", "bb", "-o", "json"]));
+          return pod.status.ephemeralContainerStatuses?.find((s: { name: string; state: object }) => s.name === "dbg" && "running" in s.state);
+        },
+        30_000,
+      );
+      expect(status).toMatchObject({ name: "dbg", image: "busybox", ready: false, restartCount: 0 });
+      const pod = JSON.parse(await kubectl(["get", "pod", "bb", "-o", "json"]));
+      expect(pod.spec.ephemeralContainers).toEqual([expect.objectContaining({ name: "dbg", image: "busybox", command: ["sleep", "300"] })]);
+      expect(pod.status.phase).toBe("Running");
+      // The same name again patches the existing one (the list merges by name), which is refused.
+      const again = await kubectlRun(["debug", "bb", "--image=busybox", "--profile=general", "--container=dbg", "--", "true"]);
+      expect(again.code).not.toBe(0);
+      expect(again.stderr).toContain('The Pod "bb" is invalid: spec.ephemeralContainers: Forbidden: existing ephemeral containers "dbg" may not be changed');
+      // -i: stdin reaches the debug shell, its output comes back, and kubectl ends with it.
+      const shell = await kubectlRun(["debug", "bb", "-i", "--image=busybox", "--profile=general", "--container=sh1", "--", "sh"], "echo from-debug-shell; exit 0\n");
+      expect(shell.stdout).toContain("from-debug-shell");
+      expect(shell.code).toBe(0);
+    }, 90_000);
+
     /** `kubectl port-forward pod/<pod> :<port>`: the local port kubectl picked, and a stop. */
     const portForward = async (pod: string, remote: number) => {
       // Its process must be up: the previous cluster's echo server on the same pod IP may still be

@@ -25,7 +25,7 @@ describe("registry", () => {
 
   it("lists subresources and generation behaviour", () => {
     const pods = findResource("", "v1", "pods")!;
-    expect(pods.subresources.map((s) => s.name).sort()).toEqual(["attach", "binding", "eviction", "exec", "log", "portforward", "status"]);
+    expect(pods.subresources.map((s) => s.name).sort()).toEqual(["attach", "binding", "ephemeralcontainers", "eviction", "exec", "log", "portforward", "status"]);
     expect(pods.subresources.find((s) => s.name === "eviction")).toMatchObject({ kind: "Eviction", group: "policy", version: "v1" });
     expect(findResource("apps", "v1", "deployments")!.subresources.find((s) => s.name === "scale")).toMatchObject({ kind: "Scale", group: "autoscaling", version: "v1" });
     expect(findResource("", "v1", "namespaces")!.subresources.map((s) => s.name).sort()).toEqual(["finalize", "status"]);

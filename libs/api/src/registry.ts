@@ -103,6 +103,8 @@ export const resources: readonly ResourceInfo[] = [
     hasGeneration: true,
     subresources: [
       { name: "binding", kind: "Binding", group: "", version: "v1", verbs: ["create"] },
+      // kubectl debug: writes that may only add containers to spec.ephemeralContainers.
+      { name: "ephemeralcontainers", kind: "Pod", group: "", version: "v1", verbs: STATUS_VERBS },
       { name: "eviction", kind: "Eviction", group: "policy", version: "v1", verbs: ["create"] },
       { name: "log", kind: "Pod", group: "", version: "v1", verbs: ["get"] },
       { name: "exec", kind: "PodExecOptions", group: "", version: "v1", verbs: ["create", "get"] },

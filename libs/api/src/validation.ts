@@ -362,8 +362,43 @@ const validateContainers = (containers: Obj[], field: string, names: Set<string>
   return out;
 };
 
-/** ValidatePodSpec for the parts modelled here; `field` is the spec's path ("spec" or "spec.template.spec"). */
-export const validatePodSpec = (spec: unknown, field: string): FieldCause[] => {
+/**
+ * The fields an ephemeral container may set (kube's allowedEphemeralContainerFields):
+ * it is for debugging, so nothing the pod's service could come to rely on
+ * (ports, probes, lifecycle hooks, resources) is accepted.
+ */
+const EPHEMERAL_CONTAINER_FIELDS = new Set([
+  "name", "image", "command", "args", "workingDir", "envFrom", "env", "volumeMounts", "volumeDevices",
+  "terminationMessagePath", "terminationMessagePolicy", "imagePullPolicy", "securityContext", "stdin", "stdinOnce", "tty",
+  "targetContainerName",
+]);
+/** Set means not Go's zero value: an empty list or object counts as unset. */
+const isSet = (v: unknown): boolean =>
+  v !== undefined && v !== null && v !== false && v !== "" && v !== 0 && !(Array.isArray(v) && v.length === 0) && !(isObj(v) && Object.keys(v).length === 0);
+
+/** validateEphemeralContainers: containers first, then names unique among all, a target that is a regular container, only allowed fields. */
+const validateEphemeralContainers = (spec: Obj, field: string, names: Set<string>, volumes: Set<string>): FieldCause[] => {
+  const ephemeral = objects(spec["ephemeralContainers"]);
+  const others = new Set([...objects(spec["containers"]), ...objects(spec["initContainers"])].map((c) => str(c["name"]) ?? ""));
+  const out = validateContainers(ephemeral, field, names, volumes);
+  ephemeral.forEach((c, i) => {
+    const p = `${field}[${i}]`;
+    const target = str(c["targetContainerName"]);
+    if (target && !others.has(target)) out.push(notFoundCause(`${p}.targetContainerName`, target));
+    for (const [k, v] of Object.entries(c)) if (!EPHEMERAL_CONTAINER_FIELDS.has(k) && isSet(v)) out.push(forbiddenCause(`${p}.${k}`, "cannot be set for an Ephemeral Container"));
+    objects(c["volumeMounts"]).forEach((vm, j) => {
+      for (const k of ["subPath", "subPathExpr"]) if (isSet(vm[k])) out.push(forbiddenCause(`${p}.volumeMounts[${j}].${k}`, "cannot be set for an Ephemeral Container"));
+    });
+  });
+  return out;
+};
+
+/**
+ * ValidatePodSpec for the parts modelled here; `field` is the spec's path
+ * ("spec" or "spec.template.spec"). Only a pod's own spec (`pod`) may have
+ * ephemeral containers; a template's may not (ValidatePodTemplateSpec).
+ */
+export const validatePodSpec = (spec: unknown, field: string, pod = false): FieldCause[] => {
   if (!isObj(spec)) return [requiredCause(field)];
   const out: FieldCause[] = [];
   const volumes = new Set<string>();
@@ -381,6 +416,8 @@ export const validatePodSpec = (spec: unknown, field: string): FieldCause[] => {
   const names = new Set<string>();
   out.push(...validateContainers(objects(spec["initContainers"]), `${field}.initContainers`, names, volumes));
   out.push(...validateContainers(containers, `${field}.containers`, names, volumes));
+  if (pod) out.push(...validateEphemeralContainers(spec, `${field}.ephemeralContainers`, names, volumes));
+  else if (objects(spec["ephemeralContainers"]).length > 0) out.push(forbiddenCause(`${field}.ephemeralContainers`, "ephemeral containers not allowed in pod template"));
   const restart = str(spec["restartPolicy"]);
   if (restart === undefined) out.push(requiredCause(`${field}.restartPolicy`));
   else if (!RESTART_POLICIES.includes(restart)) out.push(notSupportedCause(`${field}.restartPolicy`, restart, RESTART_POLICIES));
@@ -888,7 +925,10 @@ export function validateObject(info: ResourceInfo, obj: Record<string, unknown>,
   const out = validateObjectMeta(info, meta);
   switch (kindKey(info)) {
     case "/Pod":
-      out.push(...validatePodSpec(obj["spec"], "spec"));
+      out.push(...validatePodSpec(obj["spec"], "spec", true));
+      // Added to a running pod only, through the ephemeralcontainers subresource.
+      if (creating && isObj(obj["spec"]) && objects(obj["spec"]["ephemeralContainers"]).length > 0)
+        out.push(forbiddenCause("spec.ephemeralContainers", "cannot be set on create"));
       break;
     case "apps/Deployment":
       out.push(...validateReplicaSetLike(obj, "Deployment"));
@@ -1001,6 +1041,24 @@ const validatePodSpecUpdate = (newSpec: unknown, oldSpec: unknown): FieldCause[]
   const oldGrace = oldSpec["terminationGracePeriodSeconds"];
   if (typeof oldGrace === "number" && oldGrace < 0 && newSpec["terminationGracePeriodSeconds"] === 1) mutable["terminationGracePeriodSeconds"] = oldGrace;
   if (!deepEqual(mutable, oldSpec)) out.push(forbiddenCause("spec", POD_UPDATE_FORBIDDEN));
+  return out;
+};
+
+/**
+ * ValidatePodEphemeralContainersUpdate's own rule: ephemeral containers are
+ * only ever added. Each existing one must be there, unchanged (a patch may
+ * reorder them, so they are matched by name).
+ */
+export const validateEphemeralContainersUpdate = (newObj: Obj, oldObj: Obj): FieldCause[] => {
+  const ephemeral = (o: Obj) => objects(isObj(o["spec"]) ? o["spec"]["ephemeralContainers"] : undefined);
+  const byName = new Map(ephemeral(newObj).map((c) => [str(c["name"]) ?? "", c]));
+  const out: FieldCause[] = [];
+  for (const old of ephemeral(oldObj)) {
+    const name = str(old["name"]) ?? "";
+    const now = byName.get(name);
+    if (!now) out.push(forbiddenCause("spec.ephemeralContainers", `existing ephemeral containers ${JSON.stringify(name)} may not be removed`));
+    else if (!deepEqual(now, old)) out.push(forbiddenCause("spec.ephemeralContainers", `existing ephemeral containers ${JSON.stringify(name)} may not be changed`));
+  }
   return out;
 };
 

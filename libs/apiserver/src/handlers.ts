@@ -23,7 +23,7 @@ import { type ObjectKey, storeKey } from "@kubeactor/bus";
 import type { StoreClient } from "@kubeactor/client";
 import { fieldValidationOf, validatePatched } from "./field-validation.ts";
 import { awaitRevision, exactListError, revisionChoice } from "./list-options.ts";
-import { metaOf, nowTimestamp, type Obj, prepareCreate, prepareUpdate, readyToRemove } from "./objects.ts";
+import { metaOf, nowTimestamp, type Obj, prepareCreate, prepareUpdate, readyToRemove, type WritePart } from "./objects.ts";
 import { applyPatch, isNotFound, type PatchType } from "./patching.ts";
 import { deepEqual, recordApply, recordUpdate } from "./apply/index.ts";
 import { checkManagerOptions, isForced, writeContext } from "./apply/options.ts";
@@ -313,7 +313,7 @@ export class ResourceHandlers {
     type: PatchType,
     patch: unknown,
     q: URLSearchParams,
-    part: "main" | "status" | "scale",
+    part: WritePart | "scale",
     userAgent?: string,
     patchIssues: readonly string[] = [],
   ): Promise<Reply> {
@@ -473,7 +473,7 @@ export class ResourceHandlers {
    * to the client, so the store's text of the result may stand for it (see
    * stored-json.ts); otherwise the body is the decoded object.
    */
-  async update(t: ResourceTarget, name: string, body: Obj, q: URLSearchParams, part: "main" | "status", userAgent?: string, relay = false): Promise<Reply> {
+  async update(t: ResourceTarget, name: string, body: Obj, q: URLSearchParams, part: WritePart, userAgent?: string, relay = false): Promise<Reply> {
     const key = keyOf(t, name);
     const wanted = metaOf(body).resourceVersion;
     checkManagerOptions(q, "UpdateOptions", false);

@@ -13,6 +13,7 @@ import {
   prepareForCreate,
   prepareForUpdate,
   type ResourceInfo,
+  validateEphemeralContainersUpdate,
   validateObject,
   validateStatusUpdate,
   validateUpdate,
@@ -153,11 +154,28 @@ const specPart = (o: Obj) => {
 };
 
 /**
- * A full replacement (PUT) of `current`. `part` says which half the caller may
- * change when the resource has a status subresource: the main resource keeps
- * the old status, `/status` keeps the old spec.
+ * What a write may change: the object (`main`, status excepted when the
+ * resource has a status subresource), its `status`, or a pod's
+ * `ephemeralcontainers` (spec.ephemeralContainers and nothing else).
  */
-export const prepareUpdate = (info: ResourceInfo, body: Obj, current: Obj, part: "main" | "status"): Obj => {
+export type WritePart = "main" | "status" | "ephemeralcontainers";
+
+/** dropNonEphemeralContainerUpdates: the stored pod with the body's metadata and ephemeral containers. */
+const withEphemeralContainersOf = (obj: Obj, current: Obj): Obj => {
+  const spec: Obj = { ...((current.spec ?? {}) as Obj) };
+  const wanted = ((obj.spec ?? {}) as Obj).ephemeralContainers;
+  delete spec.ephemeralContainers;
+  if (wanted !== undefined) spec.ephemeralContainers = wanted;
+  return { ...current, metadata: obj.metadata, spec };
+};
+
+/**
+ * A full replacement (PUT) of `current`. `part` says which part the caller may
+ * change when the resource has a status subresource: the main resource keeps
+ * the old status, `/status` keeps the old spec, `/ephemeralcontainers` keeps
+ * all but the pod's ephemeral containers.
+ */
+export const prepareUpdate = (info: ResourceInfo, body: Obj, current: Obj, part: WritePart): Obj => {
   let obj = defaultInPlace(info, decodeBody(info, body)); // decodeBody's result is a fresh copy
   const meta = metaOf(obj);
   const old = metaOf(current);
@@ -167,7 +185,8 @@ export const prepareUpdate = (info: ResourceInfo, body: Obj, current: Obj, part:
   if (info.namespaced && meta.namespace !== undefined && meta.namespace !== old.namespace) {
     throw badRequest("the namespace of the provided object does not match the namespace sent on the request");
   }
-  if (hasStatusSubresource(info)) {
+  if (part === "ephemeralcontainers") obj = withEphemeralContainersOf(obj, current);
+  else if (hasStatusSubresource(info)) {
     if (part === "main") {
       if (current.status === undefined) delete obj.status;
       else obj.status = current.status;
@@ -189,10 +208,14 @@ export const prepareUpdate = (info: ResourceInfo, body: Obj, current: Obj, part:
   }
   if (info.hasGeneration) {
     const gen = old.generation ?? 1;
-    next.generation = part === "main" && !sameJson(specPart(obj), specPart(current)) ? gen + 1 : gen;
+    next.generation = part !== "status" && !sameJson(specPart(obj), specPart(current)) ? gen + 1 : gen;
   } else delete next.generation;
   if (part === "main") prepareForUpdate(info, obj, current);
-  const causes = [...validateObject(info, obj), ...validateUpdate(info, obj, current)];
+  // The ephemeral containers' own rules stand in for the pod's update rules, which forbid any spec change but images.
+  const causes =
+    part === "ephemeralcontainers"
+      ? [...validateObject(info, obj, false), ...validateEphemeralContainersUpdate(obj, current)]
+      : validateUpdate(info, obj, current); // validateObject's checks (as an update's) and the update's own
   if (part === "status") causes.push(...validateStatusUpdate(info, obj, current));
   throwIfInvalid(info, obj, causes);
   return obj;

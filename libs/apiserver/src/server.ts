@@ -119,7 +119,7 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
     if (sub === "eviction" && method === "POST" && t.name !== undefined) {
       return sendReply(res, await evictPod(handlers, t, t.name, parseObjectBody(await readBody(req), req), q));
     }
-    if (method === "PATCH" && t.name !== undefined && (sub === undefined || sub === "status" || sub === "scale")) {
+    if (method === "PATCH" && t.name !== undefined && (sub === undefined || sub === "status" || sub === "scale" || sub === "ephemeralcontainers")) {
       const type = patchTypeOf(req.headers["content-type"]);
       const raw = await readBody(req);
       const patch = parsePatch(type, raw);
@@ -133,7 +133,10 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
     }
     if (sub === "log" && method === "GET" && t.name !== undefined) return servePodLog(opts.bus, (await handlers.get(t, t.name)).body as Record<string, unknown>, q, req, res);
     if (sub === "exec" || sub === "attach" || sub === "portforward") throw badRequest("Upgrade request required");
-    if (sub !== undefined && sub !== "status") throw methodNotSupported(t.info, `${method} on ${sub}`);
+    // What is left of the subresources (status, ephemeralcontainers) is read and replaced, never created or deleted.
+    const part = sub === "status" || sub === "ephemeralcontainers" ? sub : sub === undefined ? "main" : undefined;
+    if (part === undefined) throw methodNotSupported(t.info, `${method} on ${sub}`);
+    if (part !== "main" && method !== "GET" && method !== "PUT") throw methodNotAllowed();
     let reply;
     switch (method) {
       case "GET": {
@@ -155,7 +158,7 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
       case "PUT": {
         if (t.name === undefined) throw methodNotSupported(t.info, "update");
         const checked = parseValidatedBody(t.info, await readBody(req), req, q, "UpdateOptions");
-        reply = { ...(await handlers.update(t, t.name, checked.body, q, sub === "status" ? "status" : "main", req.headers["user-agent"], true)), warnings: checked.warnings };
+        reply = { ...(await handlers.update(t, t.name, checked.body, q, part, req.headers["user-agent"], true)), warnings: checked.warnings };
         break;
       }
       case "DELETE": {

@@ -167,6 +167,12 @@ describe.each(transportCases())("core REST over the $name bus", (tc) => {
     // A main-resource PUT cannot change status.
     const sneaky = await call(url, "PUT", "/apis/apps/v1/namespaces/default/deployments/web", { ...status.body, status: { replicas: 99 } });
     expect(sneaky.body.status).toEqual({ replicas: 5, observedGeneration: 2 });
+    // /status is read and replaced, never created or deleted: the Deployment survives a DELETE sent there.
+    for (const method of ["DELETE", "POST"]) {
+      const wrong = await call(url, method, "/apis/apps/v1/namespaces/default/deployments/web/status", {});
+      expect([wrong.code, wrong.body.reason]).toEqual([405, "MethodNotAllowed"]);
+    }
+    expect((await call(url, "GET", "/apis/apps/v1/namespaces/default/deployments/web")).code).toBe(200);
 
     const scale = await call(url, "GET", "/apis/apps/v1/namespaces/default/deployments/web/scale");
     expect(scale.body).toMatchObject({ kind: "Scale", apiVersion: "autoscaling/v1", spec: { replicas: 5 }, status: { replicas: 5, selector: "app=web" } });

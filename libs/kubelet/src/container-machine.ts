@@ -27,7 +27,7 @@ import { SimAnnotations, simSetting } from "./runtime/sim.ts";
 import { containerEnv, expand } from "./runtime/envvars.ts";
 import { ContainerConfigError, emptyLookup, type ObjectLookup } from "./runtime/lookup.ts";
 import { HANDLER_AUTO, REASON_SIMULATED, simulatedMessage } from "./runtime/node-runtime.ts";
-import type { PodVolume } from "./runtime/cri.ts";
+import type { ContainerKind, PodVolume } from "./runtime/cri.ts";
 import { parseQuantity } from "@kubeactor/api";
 import type { ContainerSpec, ContainerView, K8sContainerState } from "./pod-status.ts";
 import { type ProbeKind, type ProbeReport, type ProbeSpec, probeTitle, probeWorker, type RunProbe } from "./probes.ts";
@@ -45,7 +45,7 @@ export const defaultBackoff: Backoff = { initialMs: 10_000, maxMs: 300_000, rese
 export type Recorder = (type: "Normal" | "Warning", reason: string, message: string, fieldPath?: string) => void;
 
 export interface ContainerInput {
-  readonly kind: "init" | "regular";
+  readonly kind: ContainerKind;
   readonly index: number;
   readonly spec: ContainerSpec;
   readonly sandboxId: string;
@@ -104,9 +104,10 @@ export interface ContainerContext extends ContainerInput {
 
 export type ContainerMachineEvent = { type: "EXITED"; status: ContainerStatus } | ProbeReport;
 
-export type ContainerReport = { type: "CONTAINER"; kind: "init" | "regular"; index: number; view: ContainerView };
+export type ContainerReport = { type: "CONTAINER"; kind: ContainerKind; index: number; view: ContainerView };
 
-const fieldPath = (c: ContainerContext) => `spec.${c.kind === "init" ? "initContainers" : "containers"}{${c.spec.name}}`;
+const SPEC_LISTS = { init: "initContainers", regular: "containers", ephemeral: "ephemeralContainers" } as const;
+const fieldPath = (c: ContainerContext) => `spec.${SPEC_LISTS[c.kind]}{${c.spec.name}}`;
 const podRef = (c: ContainerContext) => `${c.sandbox.name}_${c.sandbox.namespace}(${c.sandbox.uid})`;
 const ts = (ms: number | undefined) => rfc3339(ms ?? Date.now());
 /** `sim` or `process`: the containerID scheme, from the image ref the runtime gave. */
@@ -140,8 +141,9 @@ export const viewOf = (c: ContainerContext): ContainerView => {
     ...(c.containerId ? { containerID: `${schemeOf(c.imageRef)}://${c.containerId}` } : {}),
     state: c.state,
     lastState: c.lastState,
-    ready: c.kind === "init" ? completedInit : running && simReady && c.probeStarted && c.probeReady,
-    started: c.kind === "regular" && running && c.probeStarted,
+    ready: c.kind === "init" ? completedInit : c.kind === "regular" && running && simReady && c.probeStarted && c.probeReady,
+    // The kubelet reports no `started` for an ephemeral container (nothing probes it).
+    ...(c.kind === "ephemeral" ? {} : { started: c.kind === "regular" && running && c.probeStarted }),
     restartCount: c.restartCount,
     done: c.done,
   };
@@ -537,6 +539,7 @@ export const containerMachine = setup({
 
 const shouldRestart = (c: ContainerContext): boolean => {
   const code = c.lastExit?.exitCode ?? 0;
+  if (c.kind === "ephemeral") return false; // never restarted, whatever the pod's policy
   if (c.kind === "init") return code !== 0 && c.restartPolicy !== "Never";
   if (c.restartPolicy === "Always") return true;
   if (c.restartPolicy === "OnFailure") return code !== 0;

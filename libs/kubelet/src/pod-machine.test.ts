@@ -177,4 +177,36 @@ describe("pod machine", () => {
     expect(await runtime.listContainers()).toEqual([]);
     expect(events).toContain("Killing: Stopping container app");
   });
+
+  it("runs an ephemeral container added to a running pod (kubectl debug): reported apart, never restarted, the phase unchanged", async () => {
+    const p = pod("debugged");
+    const { actor, current, events } = start(p);
+    await until("Running", () => current().status.phase === "Running");
+    const spec = (current().spec ?? (p.spec as any)) as any;
+    const debug = {
+      name: "debugger",
+      image: "busybox",
+      imagePullPolicy: "IfNotPresent",
+      targetContainerName: "app",
+      command: ["sh"],
+    };
+    // A simulated container runs for as long as its annotation says: this one exits after a moment.
+    const withDebugger = {
+      ...p,
+      metadata: { ...(p.metadata as object), annotations: { "sim.kubeactor.io/debugger.run-seconds": "0.2" } },
+      spec: { ...spec, ephemeralContainers: [debug] },
+    } as JsonObject;
+    actor.send({ type: "POD_UPDATED", pod: withDebugger });
+    await until("the debugger running", () => current().status.ephemeralContainerStatuses?.[0]?.state.running !== undefined);
+    const running = current().status.ephemeralContainerStatuses[0];
+    expect(running).toMatchObject({ name: "debugger", image: "busybox", ready: false, restartCount: 0 });
+    expect(running).not.toHaveProperty("started");
+    expect(current().status.containerStatuses).toHaveLength(1);
+    expect(events).toContain("Started: Started container debugger");
+    await until("the debugger exited", () => current().status.ephemeralContainerStatuses[0].state.terminated !== undefined);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(current().status.ephemeralContainerStatuses[0]).toMatchObject({ restartCount: 0, state: { terminated: { exitCode: 0, reason: "Completed" } } });
+    expect(current().status.phase).toBe("Running");
+    actor.stop();
+  });
 });

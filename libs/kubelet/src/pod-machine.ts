@@ -7,6 +7,10 @@
  *         period) → Deleting (delete with grace 0) → Deleted
  *   any → Cleanup (the object vanished without us: tear down) → Deleted
  *
+ * Ephemeral containers (kubectl debug) are started whenever the pod gains one
+ * after its containers were started; they never restart and never count
+ * towards the phase.
+ *
  * Containers are child actors (container-machine.ts) that report their view;
  * the pod derives phase and conditions from those views and hands the status
  * to its status writer (status-writer.ts), which writes only changes and
@@ -14,7 +18,7 @@
  */
 import { assign, enqueueActions, fromPromise, setup, type ActorRefFrom } from "xstate";
 import type { JsonObject } from "@kubeactor/bus";
-import type { ContainerRuntime, PodSandboxConfig } from "./runtime/cri.ts";
+import type { ContainerKind, ContainerRuntime, PodSandboxConfig } from "./runtime/cri.ts";
 import { rfc3339 } from "./runtime/clock.ts";
 import { emptyLookup, type ObjectLookup } from "./runtime/lookup.ts";
 import { HANDLER_AUTO } from "./runtime/node-runtime.ts";
@@ -58,7 +62,7 @@ export interface PodInput {
 }
 
 type Meta = { name: string; namespace: string; uid: string; deletionTimestamp?: string; deletionGracePeriodSeconds?: number; annotations?: Record<string, string>; labels?: Record<string, string>; resourceVersion?: string };
-type Spec = { containers?: ContainerSpec[]; initContainers?: ContainerSpec[]; restartPolicy?: string; terminationGracePeriodSeconds?: number; runtimeClassName?: string };
+type Spec = { containers?: ContainerSpec[]; initContainers?: ContainerSpec[]; ephemeralContainers?: ContainerSpec[]; restartPolicy?: string; terminationGracePeriodSeconds?: number; runtimeClassName?: string };
 
 export const podMeta = (pod: JsonObject) => pod.metadata as unknown as Meta;
 export const podSpec = (pod: JsonObject) => (pod.spec ?? {}) as Spec;
@@ -88,6 +92,8 @@ export interface PodContext {
   initIndex: number;
   initViews: ContainerView[];
   views: ContainerView[];
+  /** kubectl debug's containers, in the order they were started (they are only ever added). */
+  ephemeralViews: ContainerView[];
   /** The first status (at the start of the first sync) was handed to the writer. */
   published?: boolean;
   /** Set once the phase is terminal; never goes back (Kubernetes forbids it). */
@@ -105,7 +111,9 @@ const sandboxConfig = (pod: JsonObject): PodSandboxConfig => {
   return { name: m.name, namespace: m.namespace, uid: m.uid, labels: m.labels ?? {}, annotations: m.annotations ?? {}, ...(hostname ? { hostname } : {}) };
 };
 
-const restartCountOf = (pod: JsonObject, field: "containerStatuses" | "initContainerStatuses", name: string): number =>
+const STATUS_LISTS = { init: "initContainerStatuses", regular: "containerStatuses", ephemeral: "ephemeralContainerStatuses" } as const;
+
+const restartCountOf = (pod: JsonObject, field: (typeof STATUS_LISTS)[keyof typeof STATUS_LISTS], name: string): number =>
   (((pod.status as Record<string, unknown> | undefined)?.[field] ?? []) as { name: string; restartCount?: number }[]).find((s) => s.name === name)?.restartCount ?? 0;
 
 export const phaseOf = (ctx: PodContext, initializing: boolean): PodPhase => {
@@ -123,6 +131,7 @@ export const desiredStatus = (ctx: PodContext, initializing: boolean): JsonObjec
     initialized: !initializing,
     initViews: ctx.initViews,
     views: ctx.views,
+    ephemeralViews: ctx.ephemeralViews,
     hostIP: ctx.hostIP,
     ...(ctx.podIP ? { podIP: ctx.podIP } : {}),
     startTime: ctx.startTime,
@@ -222,6 +231,11 @@ export const podMachine = setup({
         initViews[event.index] = event.view;
         return { initViews };
       }
+      if (event.kind === "ephemeral") {
+        const ephemeralViews = context.ephemeralViews.slice();
+        ephemeralViews[event.index] = event.view;
+        return { ephemeralViews };
+      }
       const views = context.views.slice();
       views[event.index] = event.view;
       return { views };
@@ -248,9 +262,26 @@ export const podMachine = setup({
         enqueue.spawnChild("container", { id: `container:${spec.name}`, input: containerInput(context, "regular", index, spec) }),
       );
     }),
+    /**
+     * Starts the ephemeral containers the pod has and this actor has not
+     * started yet (kubectl debug adds them to a running pod), once the pod's
+     * own containers were started and until it finishes.
+     */
+    spawnEphemeral: enqueueActions(({ context, enqueue }) => {
+      if (!context.initialized || context.terminalPhase || podMeta(context.pod).deletionTimestamp) return;
+      const started = new Set(context.ephemeralViews.map((v) => v.name));
+      const added = (podSpec(context.pod).ephemeralContainers ?? []).filter((c) => !started.has(c.name));
+      if (added.length === 0) return;
+      const ctx = { ...context, ephemeralViews: [...context.ephemeralViews, ...added.map((c) => pendingView(c, "ContainerCreating"))] };
+      enqueue.assign({ ephemeralViews: ctx.ephemeralViews });
+      added.forEach((spec, i) =>
+        enqueue.spawnChild("container", { id: `ephemeral:${spec.name}`, input: containerInput(ctx, "ephemeral", context.ephemeralViews.length + i, spec) }),
+      );
+    }),
     stopContainers: enqueueActions(({ context, enqueue }) => {
       for (const c of podSpec(context.pod).initContainers ?? []) enqueue.stopChild(`init:${c.name}`);
       for (const c of podSpec(context.pod).containers ?? []) enqueue.stopChild(`container:${c.name}`);
+      for (const v of context.ephemeralViews) enqueue.stopChild(`ephemeral:${v.name}`);
     }),
   },
 }).createMachine({
@@ -269,6 +300,7 @@ export const podMachine = setup({
       initIndex: 0,
       initViews: inits.map((c) => pendingView(c, "PodInitializing")),
       views: (spec.containers ?? []).map((c) => pendingView(c, inits.length > 0 ? "PodInitializing" : "ContainerCreating")),
+      ephemeralViews: [],
     };
     // XState keeps an actor's input for its whole life (options.input): without this, every
     // long-running pod would keep the version of its object it was started with alive.
@@ -278,7 +310,7 @@ export const podMachine = setup({
   on: {
     POD_UPDATED: [
       { guard: "updateMarksDeletion", target: ".Terminating", actions: "takePod" },
-      { actions: "takePod" },
+      { actions: ["takePod", "spawnEphemeral"] },
     ],
     POD_REMOVED: ".Cleanup",
     CONTAINER: { actions: ["storeContainerView", "publishStatus"] },
@@ -344,7 +376,7 @@ export const podMachine = setup({
       },
     },
     Starting: {
-      entry: [assign({ initialized: true }), "spawnContainers", "publishStatus"],
+      entry: [assign({ initialized: true }), "spawnContainers", "spawnEphemeral", "publishStatus"],
       always: "Running",
     },
     Running: {
@@ -421,7 +453,7 @@ export const podMachine = setup({
 
 export type PodActor = ActorRefFrom<typeof podMachine>;
 
-const containerInput = (ctx: PodContext, kind: "init" | "regular", index: number, spec: ContainerSpec) => {
+const containerInput = (ctx: PodContext, kind: ContainerKind, index: number, spec: ContainerSpec) => {
   const { latest, deps } = ctx;
   return {
     kind,
@@ -439,10 +471,10 @@ const containerInput = (ctx: PodContext, kind: "init" | "regular", index: number
       ...(ctx.deps.lookup ? { lookup: ctx.deps.lookup } : {}),
       ...(ctx.deps.nodeAllocatable ? { nodeAllocatable: ctx.deps.nodeAllocatable } : {}),
     },
-    restartPolicy: podSpec(ctx.pod).restartPolicy ?? "Always",
+    restartPolicy: kind === "ephemeral" ? "Never" : (podSpec(ctx.pod).restartPolicy ?? "Always"),
     runtime: ctx.deps.runtime,
     record: ((type, reason, message, fieldPath) => deps.record(latest.pod, type, reason, message, fieldPath)) as Recorder,
-    restartCount: restartCountOf(ctx.pod, kind === "init" ? "initContainerStatuses" : "containerStatuses", spec.name),
+    restartCount: restartCountOf(ctx.pod, STATUS_LISTS[kind], spec.name),
     ...(ctx.freshSandbox ? { freshSandbox: true } : {}),
     ...(ctx.deps.backoff ? { backoff: ctx.deps.backoff } : {}),
     ...(ctx.deps.now ? { now: ctx.deps.now } : {}),

@@ -22,7 +22,8 @@ export interface ContainerView {
   readonly state: K8sContainerState;
   readonly lastState: Partial<K8sContainerState>;
   readonly ready: boolean;
-  readonly started: boolean;
+  /** Absent for ephemeral containers, as the kubelet reports them. */
+  readonly started?: boolean;
   readonly restartCount: number;
   /** Terminated for good (restartPolicy says no more restarts). */
   readonly done: boolean;
@@ -80,7 +81,7 @@ export const toApiContainerStatus = (v: ContainerView): JsonObject => ({
   name: v.name,
   ready: v.ready,
   restartCount: v.restartCount,
-  started: v.started,
+  ...(v.started === undefined ? {} : { started: v.started }),
   state: v.state,
 });
 
@@ -119,6 +120,8 @@ export interface PodStatusInput {
   readonly initialized: boolean;
   readonly initViews: readonly ContainerView[];
   readonly views: readonly ContainerView[];
+  /** kubectl debug's containers: reported, never part of the phase or readiness. */
+  readonly ephemeralViews?: readonly ContainerView[];
   readonly hostIP: string;
   readonly podIP?: string;
   readonly startTime: string;
@@ -152,6 +155,7 @@ export const computePodStatus = (s: PodStatusInput): JsonObject => {
   return {
     conditions: conditions as unknown as JsonObject[],
     containerStatuses: s.views.map(toApiContainerStatus),
+    ...(s.ephemeralViews?.length ? { ephemeralContainerStatuses: s.ephemeralViews.map(toApiContainerStatus) } : {}),
     hostIP: s.hostIP,
     hostIPs: [{ ip: s.hostIP }],
     ...(s.initViews.length > 0 ? { initContainerStatuses: s.initViews.map(toApiContainerStatus) } : {}),

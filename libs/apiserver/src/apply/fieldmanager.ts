@@ -35,7 +35,7 @@ export interface WriteContext {
   /** The version written through, e.g. `apps/v1`. */
   readonly apiVersion: string;
   readonly kind: string;
-  readonly subresource?: "status" | "scale";
+  readonly subresource?: "status" | "scale" | "ephemeralcontainers";
   /** Whether the resource has a status subresource (then main writes never own status, and status writes own only status). */
   readonly statusSubresource: boolean;
   /** RFC 3339 time of this write. */

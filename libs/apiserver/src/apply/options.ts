@@ -69,7 +69,7 @@ const managerOf = (userAgent: string | undefined): string => {
 };
 
 /** Who and what a write is recorded as. */
-export const writeContext = (info: ResourceInfo, q: URLSearchParams, userAgent: string | undefined, subresource?: "status" | "scale"): WriteContext => ({
+export const writeContext = (info: ResourceInfo, q: URLSearchParams, userAgent: string | undefined, subresource?: "status" | "scale" | "ephemeralcontainers"): WriteContext => ({
   manager: q.get("fieldManager") || managerOf(userAgent),
   apiVersion: apiVersionOf(info),
   kind: info.kind,

@@ -10,6 +10,9 @@
  */
 
 /** CRI labels the kubelet puts on containers; the runtime only stores them. */
+/** Which list of the pod spec a container comes from: initContainers, containers or ephemeralContainers (kubectl debug). */
+export type ContainerKind = "init" | "regular" | "ephemeral";
+
 export const LABEL_POD_NAME = "io.kubernetes.pod.name";
 export const LABEL_POD_NAMESPACE = "io.kubernetes.pod.namespace";
 export const LABEL_POD_UID = "io.kubernetes.pod.uid";
@@ -42,7 +45,7 @@ export interface ContainerConfig {
   readonly name: string;
   readonly image: string;
   /** Which of the pod's containers this is: regular or init (the sim scripts them differently). */
-  readonly kind: "init" | "regular";
+  readonly kind: ContainerKind;
   /** The restart attempt, as CRI's ContainerMetadata.attempt. */
   readonly attempt: number;
   readonly labels?: Readonly<Record<string, string>>;
