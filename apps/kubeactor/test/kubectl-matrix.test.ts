@@ -137,6 +137,16 @@ describe.skipIf(installed.length === 0)("kubectl 1.27 … 1.33 against one clust
           expect((await kubectl("auth", "whoami", "--as", "alice", "--as-group", "dev")).stdout).toMatch(/Username\s+alice\nGroups\s+\[dev system:authenticated\]/);
         }
 
+        // create token: a signed service account JWT (1.32+ sends the TokenRequest as protobuf)
+        await kubectl("create", "serviceaccount", `robot-${minor}`);
+        const token = (await kubectl("create", "token", `robot-${minor}`, "--audience=vault", "--duration=20m")).stdout.trim();
+        const claims = JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString("utf8"));
+        expect(claims).toMatchObject({ aud: ["vault"], sub: `system:serviceaccount:default:robot-${minor}` });
+        expect(claims.exp - claims.iat).toBe(1200);
+        expect(await failure("create", "token", `robot-${minor}`, "--duration=1m")).toContain(
+          'error: failed to create token: TokenRequest.authentication.k8s.io "" is invalid: spec.expirationSeconds: Invalid value: 60: may not specify a duration less than 10 minutes',
+        );
+
         // explain: ≤ 1.28 reads the v2 protobuf document, newer ones the v3 JSON documents
         const strategy = (await kubectl("explain", "deployment.spec.strategy")).stdout;
         expect(strategy).toContain("FIELD: strategy <DeploymentStrategy>");

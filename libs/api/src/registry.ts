@@ -132,6 +132,8 @@ export const resources: readonly ResourceInfo[] = [
   info({
     group: "", version: "v1", resource: "serviceaccounts", singular: "serviceaccount", kind: "ServiceAccount", namespaced: true,
     shortNames: ["sa"], schema: ServiceAccount, hasGeneration: false,
+    // kubectl create token.
+    subresources: [{ name: "token", kind: "TokenRequest", group: "authentication.k8s.io", version: "v1", verbs: ["create"] }],
   }),
   info({
     group: "", version: "v1", resource: "persistentvolumes", singular: "persistentvolume", kind: "PersistentVolume", namespaced: false,

@@ -14,6 +14,7 @@ import { aggregatedContentType, aggregatedDocument, apiGroup, apiGroupList, apiR
 import { bootstrapCluster } from "./bootstrap.ts";
 import { serveBusApi } from "./bus-api.ts";
 import { evictPod } from "./eviction.ts";
+import { createToken, jwks, openidConfiguration } from "./token-request.ts";
 import { patchBodyIssues, parseValidatedBody, warningHeaders } from "./field-validation.ts";
 import { type Reply, ResourceHandlers } from "./handlers.ts";
 import { DEFAULT_TOLERATION_SECONDS, type DefaultTolerationSeconds } from "./pods.ts";
@@ -116,6 +117,9 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
       const reply = await handlers.bind(t, t.name, parseObjectBody(await readBody(req), req), q);
       return sendJson(res, reply.code, reply.body);
     }
+    if (sub === "token" && method === "POST" && t.name !== undefined) {
+      return sendReply(res, await createToken(handlers, t, t.name, parseObjectBody(await readBody(req), req)));
+    }
     if (sub === "eviction" && method === "POST" && t.name !== undefined) {
       return sendReply(res, await evictPod(handlers, t, t.name, parseObjectBody(await readBody(req), req), q));
     }
@@ -181,6 +185,11 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
       switch (path) {
         case "/version":
           return sendJson(res, 200, versionInfo);
+        // Service account issuer discovery: how a token from `kubectl create token` is verified.
+        case "/.well-known/openid-configuration":
+          return sendJson(res, 200, openidConfiguration());
+        case "/openid/v1/jwks":
+          return sendJson(res, 200, await jwks());
         case "/livez":
         case "/healthz":
           return sendText(res, 200, "ok");
