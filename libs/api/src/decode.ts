@@ -198,7 +198,9 @@ export function decodeObject(info: ResourceInfo, json: unknown): DecodeResult {
   }
   const input = stripNulls(json) as Record<string, unknown>;
   // A ControllerRevision's data is a RawExtension: kube keeps its bytes as sent, nulls included (kubectl compares them).
-  if (info.kind === "ControllerRevision" && (json as Record<string, unknown>)["data"] !== undefined) input["data"] = structuredClone((json as Record<string, unknown>)["data"]);
+  // `data: null` itself is no extension at all, as for any other field.
+  const data = (json as Record<string, unknown>)["data"];
+  if (info.kind === "ControllerRevision" && data !== undefined && data !== null) input["data"] = structuredClone(data);
   const causes: FieldCause[] = [];
   const apiVersion = input["apiVersion"];
   const kind = input["kind"];
