@@ -147,6 +147,17 @@ describe.skipIf(installed.length === 0)("kubectl 1.27 … 1.33 against one clust
           'error: failed to create token: TokenRequest.authentication.k8s.io "" is invalid: spec.expirationSeconds: Invalid value: 60: may not specify a duration less than 10 minutes',
         );
 
+        // get cs: the deprecated ComponentStatus, with kube's warning on stderr (this cluster runs no scheduler or controller manager)
+        const cs = await kubectl("get", "componentstatuses");
+        expect(cs.stdout.split("\n").map((l) => l.trim().split(/\s{2,}/))).toEqual([
+          ["NAME", "STATUS", "MESSAGE", "ERROR"],
+          ["scheduler", "Unhealthy", "no leader: lease kube-system/kube-scheduler not found"],
+          ["controller-manager", "Unhealthy", "no leader: lease kube-system/kube-controller-manager not found"],
+          ["etcd-0", "Healthy", "ok"],
+          [""],
+        ]);
+        expect(cs.stderr).toContain("Warning: v1 ComponentStatus is deprecated in v1.19+");
+
         // explain: ≤ 1.28 reads the v2 protobuf document, newer ones the v3 JSON documents
         const strategy = (await kubectl("explain", "deployment.spec.strategy")).stdout;
         expect(strategy).toContain("FIELD: strategy <DeploymentStrategy>");

@@ -10,7 +10,7 @@ import { CronJob, Job } from "./resources/batch.ts";
 import { ControllerRevision, DaemonSet, StatefulSet } from "./resources/workloads.ts";
 import { ConfigMap, Endpoints, Event, Namespace, Node, Secret, Service, ServiceAccount } from "./resources/core.ts";
 import { EndpointSlice } from "./resources/discovery.ts";
-import { EventsV1Event, Lease } from "./resources/misc.ts";
+import { ComponentStatus, EventsV1Event, Lease } from "./resources/misc.ts";
 import { Pod } from "./resources/pod.ts";
 import { PodDisruptionBudget } from "./resources/policy.ts";
 import { PersistentVolume, PersistentVolumeClaim, StorageClass } from "./resources/storage.ts";
@@ -55,9 +55,11 @@ export interface ResourceInfo {
    * kind); "request" for the review kinds (SelfSubjectAccessReview, ...): a
    * create is a question the API server answers in its response, nothing is
    * stored and create is the only verb; "kubelets" for metrics.k8s.io, read
-   * live from the nodes (get and list only).
+   * live from the nodes (get and list only); "components" for v1
+   * ComponentStatus, the control plane's health as the API server sees it
+   * when asked (get and list only).
    */
-  readonly servedFrom: "store" | "request" | "kubelets";
+  readonly servedFrom: "store" | "request" | "kubelets" | "components";
 }
 
 /** create, delete, deletecollection, get, list, patch, update, watch. */
@@ -128,6 +130,10 @@ export const resources: readonly ResourceInfo[] = [
   info({
     group: "", version: "v1", resource: "secrets", singular: "secret", kind: "Secret", namespaced: true,
     schema: Secret, hasGeneration: false,
+  }),
+  info({
+    group: "", version: "v1", resource: "componentstatuses", singular: "componentstatus", kind: "ComponentStatus", namespaced: false,
+    shortNames: ["cs"], schema: ComponentStatus, hasGeneration: false, verbs: ["get", "list"], servedFrom: "components",
   }),
   info({
     group: "", version: "v1", resource: "serviceaccounts", singular: "serviceaccount", kind: "ServiceAccount", namespaced: true,

@@ -15,6 +15,7 @@ import { bootstrapCluster } from "./bootstrap.ts";
 import { serveBusApi } from "./bus-api.ts";
 import { evictPod } from "./eviction.ts";
 import { createToken, jwks, openidConfiguration } from "./token-request.ts";
+import { serveComponentStatuses } from "./component-status.ts";
 import { patchBodyIssues, parseValidatedBody, warningHeaders } from "./field-validation.ts";
 import { type Reply, ResourceHandlers } from "./handlers.ts";
 import { DEFAULT_TOLERATION_SECONDS, type DefaultTolerationSeconds } from "./pods.ts";
@@ -107,6 +108,10 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
       return;
     }
     if (t.info.servedFrom === "kubelets") return sendReply(res, await serveMetrics(opts.bus, handlers, t, method, q));
+    if (t.info.servedFrom === "components") {
+      const reply = await serveComponentStatuses(store, handlers, t, method, q);
+      return sendReply(res, { ...reply, body: asTable(t.info, reply.body, negotiate(req, q)) });
+    }
     if (isReview(t.info)) {
       // A question answered in the response (kubectl auth can-i / whoami); any other method has no route.
       if (method !== "POST") throw methodNotAllowed();

@@ -1,4 +1,4 @@
-/** coordination.k8s.io/v1 Lease and events.k8s.io/v1 Event. */
+/** coordination.k8s.io/v1 Lease, events.k8s.io/v1 Event and the deprecated v1 ComponentStatus. */
 import * as Schema from "effect/Schema";
 import { Int, Time, objectFields } from "../meta.ts";
 import { ObjectReference } from "./core.ts";
@@ -20,6 +20,12 @@ export const Lease = Schema.Struct({
       preferredHolder: o(Str),
     }),
   ),
+});
+
+/** v1 ComponentStatus (`kubectl get cs`, deprecated since 1.19): one condition, `Healthy`, per control-plane component. */
+export const ComponentStatus = Schema.Struct({
+  ...objectFields,
+  conditions: o(Schema.Array(Schema.Struct({ type: Str, status: Str, message: o(Str), error: o(Str) }))),
 });
 
 /** events.k8s.io/v1 Event: same object as core/v1 Event with renamed fields (regarding, note, deprecated*). */

@@ -2,7 +2,8 @@
  * ReplicationController and PodTemplate rows, as printers.go prints them in
  * Kubernetes 1.33 (printReplicationController: NAME DESIRED CURRENT READY AGE,
  * wide CONTAINERS IMAGES SELECTOR with the selector map as `k=v,...`;
- * printPodTemplate: NAME CONTAINERS IMAGES POD LABELS).
+ * printPodTemplate: NAME CONTAINERS IMAGES POD LABELS; printComponentStatus:
+ * NAME STATUS MESSAGE ERROR from the Healthy condition, Unknown without one).
  */
 import { D } from "./descriptions.ts";
 import { ageCol, col, formatLabels, layoutContainerCells, nameCol, nameOf, type Printer, type PrinterEntry, rec, replicaOwnerRow, type TableColumn } from "./cells.ts";
@@ -41,7 +42,21 @@ const printPodTemplate: Printer = (o) => {
 };
 
 /** Entries for the printers map, keyed `${group}/${resource}`. */
+const componentStatusColumns: TableColumn[] = [
+  nameCol(),
+  col("Status", "string", "Status of the component conditions"),
+  col("Message", "string", "Message of the component conditions"),
+  col("Error", "string", "Error of the component conditions"),
+];
+
+const printComponentStatus: Printer = (o) => {
+  const healthy = (Array.isArray(o.conditions) ? (o.conditions as unknown[]) : []).map(rec).find((c) => c.type === "Healthy");
+  if (!healthy) return { cells: [nameOf(o), "Unknown", "", ""] };
+  return { cells: [nameOf(o), healthy.status === "True" ? "Healthy" : "Unhealthy", String(healthy.message ?? ""), String(healthy.error ?? "")] };
+};
+
 export const legacyCorePrinters: [string, PrinterEntry][] = [
   ["/replicationcontrollers", { columns: replicationControllerColumns, print: printReplicationController }],
   ["/podtemplates", { columns: podTemplateColumns, print: printPodTemplate }],
+  ["/componentstatuses", { columns: componentStatusColumns, print: printComponentStatus }],
 ];
