@@ -27,6 +27,7 @@ export * from "./defaults.ts";
 export * from "./validation.ts";
 export { validateStatusUpdate } from "./validation-status.ts";
 export * from "./selectors.ts";
+export { isObj } from "./plain.ts";
 export * from "./quota.ts";
 export * from "./limitrange.ts";
 export { defaultLimitRange, defaultResourceQuota, validateLimitRange, validateResourceQuota } from "./validation-quota.ts";

@@ -9,7 +9,7 @@
  * everywhere — what `kubectl auth can-i` / `auth can-i --list` /
  * `auth whoami` print against such a cluster.
  */
-import { decodeObject, type FieldCause, invalid, invalidCause, methodNotSupported, type ResourceInfo } from "@kubeactor/api";
+import { decodeObject, type FieldCause, invalid, invalidCause, isObj, methodNotSupported, type ResourceInfo } from "@kubeactor/api";
 import type { Reply } from "./handlers.ts";
 import type { ResourceTarget } from "./routes.ts";
 
@@ -48,7 +48,6 @@ export const requestUser = (headers: Record<string, string | string[] | undefine
   return { username, ...(uid ? { uid } : {}), groups, ...(Object.keys(extra).length > 0 ? { extra } : {}) };
 };
 
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /** metadata must be empty (managedFields aside; namespace too for a LocalSubjectAccessReview), as ValidateSubjectAccessReview has it. */
 const metadataCauses = (obj: Obj, allowNamespace: boolean): FieldCause[] => {

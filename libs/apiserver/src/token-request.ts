@@ -15,7 +15,7 @@
  */
 import { createHash, generateKeyPair, type KeyObject, randomUUID, sign } from "node:crypto";
 import { promisify } from "node:util";
-import { badRequest, findResource, type FieldCause, invalid, invalidCause, type ResourceInfo } from "@kubeactor/api";
+import { badRequest, findResource, type FieldCause, invalid, invalidCause, isObj, type ResourceInfo, rfc3339 } from "@kubeactor/api";
 import type { Reply, ResourceHandlers } from "./handlers.ts";
 import type { ResourceTarget } from "./routes.ts";
 
@@ -56,8 +56,6 @@ const signJwt = (key: SigningKey, claims: Obj): string => {
   return `${unsigned}.${sign("sha256", Buffer.from(unsigned), key.privateKey).toString("base64url")}`;
 };
 
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
-const rfc3339 = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace(".000Z", "Z");
 
 /** The request's spec as kube decodes and validates it (unknown kinds of bound object are 400s, as in kube). */
 const specOf = (body: Obj): { audiences: string[]; expirationSeconds: number; boundObjectRef?: Obj } => {
