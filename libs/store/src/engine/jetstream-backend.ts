@@ -124,7 +124,7 @@ class JetStreamPersistence implements Persistence {
     let said = false;
     for (;;) {
       try {
-        const { lastSeq, values } = await this.readBucket(nc);
+        const { lastSeq, values } = await this.readBucket(nc, Math.max(5_000, deadline - Date.now()));
         for (const v of values) this.load(state, v.key, v.value, v.revision);
         state.revision = lastSeq;
         return;
@@ -139,8 +139,11 @@ class JetStreamPersistence implements Persistence {
     }
   }
 
-  /** Binds (or creates) the bucket and reads the last value of every key and the stream's last sequence. */
-  private async readBucket(nc: NatsConnection): Promise<{ lastSeq: number; values: { key: string; value: Uint8Array; revision: number }[] }> {
+  /**
+   * Binds (or creates) the bucket and reads the last value of every key and
+   * the stream's last sequence; fails if that takes over `timeoutMs`.
+   */
+  private async readBucket(nc: NatsConnection, timeoutMs: number): Promise<{ lastSeq: number; values: { key: string; value: Uint8Array; revision: number }[] }> {
     const jsm = await jetstreamManager(nc);
     const kvm = new Kvm(nc);
     // Creating an existing bucket with the same settings binds to it; one made with other settings is still ours.
@@ -152,15 +155,27 @@ class JetStreamPersistence implements Persistence {
     const lastSeq = info.state.last_seq;
     const values: { key: string; value: Uint8Array; revision: number }[] = [];
     if (info.state.messages > 0) {
-      const entries = await kv.watch({ key: ">", include: KvWatchInclude.LastValue, ignoreDeletes: true });
+      // Every message of a history-1 bucket is the last value of its key, so
+      // the one at lastSeq (a value or a delete marker) comes, and comes last:
+      // read until it. Not until the watcher says nothing is pending: a
+      // consumer on a replica still catching up after an election counts only
+      // what that replica has (it once stopped after 46 of 100 keys).
+      const entries = await kv.watch({ key: ">", include: KvWatchInclude.LastValue });
+      const timer = setTimeout(() => entries.stop(), timeoutMs);
+      let complete = false;
       try {
         for await (const e of entries) {
           if (e.operation === "PUT") values.push({ key: e.key, value: e.value, revision: e.revision });
-          if (e.delta === 0 || e.revision >= lastSeq) break;
+          if (e.revision >= lastSeq) {
+            complete = true;
+            break;
+          }
         }
       } finally {
+        clearTimeout(timer);
         entries.stop();
       }
+      if (!complete) throw new Error(`the bucket's keys up to revision ${lastSeq} did not arrive within ${timeoutMs} ms`);
     }
     return { lastSeq, values };
   }
