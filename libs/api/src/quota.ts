@@ -104,8 +104,9 @@ export const matchingResources = (group: string, resource: string, hard: Iterabl
   return out;
 };
 
+const addTo = (into: Usage, k: string, v: Quantity) => into.set(k, into.has(k) ? addQuantity(into.get(k)!, v) : v);
 const sumInto = (into: Usage, u: Usage) => {
-  for (const [k, v] of u) into.set(k, into.has(k) ? addQuantity(into.get(k)!, v) : v);
+  for (const [k, v] of u) addTo(into, k, v);
 };
 const maxInto = (into: Usage, u: Usage) => {
   for (const [k, v] of u) if (!into.has(k) || compareQuantity(v, into.get(k)!) > 0) into.set(k, v);
@@ -141,7 +142,7 @@ export const podResources = (pod: Obj, field: "requests" | "limits", withOverhea
   maxInto(sum, init);
   if (withOverhead)
     for (const [k, v] of parseResourceList(spec["overhead"]))
-      if (field === "requests" || (sum.has(k) && sum.get(k)!.nanos !== 0n)) sumInto(sum, new Map([[k, v]]));
+      if (field === "requests" || (sum.get(k)?.nanos ?? 0n) !== 0n) addTo(sum, k, v);
   return sum;
 };
 

@@ -14,6 +14,7 @@ import { findResource, methodNotAllowed, notFound } from "@kubeactor/api";
 import type { StoreClient } from "@kubeactor/client";
 import type { Reply, ResourceHandlers } from "./handlers.ts";
 import type { ResourceTarget } from "./routes.ts";
+import { isWatchRequest } from "./watch.ts";
 
 type Obj = Record<string, unknown>;
 
@@ -47,7 +48,8 @@ const leaderHealth = async (handlers: ResourceHandlers, lease: string): Promise<
   return ok;
 };
 
-const storeHealth = async (store: StoreClient): Promise<Health> => {
+/** The store serves (also while it writes a snapshot): /readyz asks the same. */
+export const storeHealth = async (store: StoreClient): Promise<Health> => {
   try {
     const s = await store.status(STORE_TIMEOUT_MS);
     return s.phase === "Serving" || s.phase === "Snapshotting" ? ok : { healthy: false, error: `store is ${s.phase}` };
@@ -71,7 +73,7 @@ const componentStatus = (name: string, h: Health): Obj => ({
 
 /** GET componentstatuses[/name]: checked now, nothing stored, with kube's deprecation warning. */
 export const serveComponentStatuses = async (store: StoreClient, handlers: ResourceHandlers, t: ResourceTarget, method: string, q: URLSearchParams): Promise<Reply> => {
-  if (method !== "GET" || q.get("watch") === "true" || q.get("watch") === "1" || t.subresource !== undefined) throw methodNotAllowed();
+  if (method !== "GET" || isWatchRequest(t, q) || t.subresource !== undefined) throw methodNotAllowed();
   const warnings = [COMPONENT_STATUS_DEPRECATED];
   if (t.name !== undefined) {
     const component = COMPONENTS.find((c) => c.name === t.name);

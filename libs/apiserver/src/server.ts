@@ -15,7 +15,7 @@ import { bootstrapCluster } from "./bootstrap.ts";
 import { serveBusApi } from "./bus-api.ts";
 import { evictPod } from "./eviction.ts";
 import { createToken, jwks, openidConfiguration } from "./token-request.ts";
-import { serveComponentStatuses } from "./component-status.ts";
+import { serveComponentStatuses, storeHealth } from "./component-status.ts";
 import { patchBodyIssues, parseValidatedBody, warningHeaders } from "./field-validation.ts";
 import { type Reply, ResourceHandlers } from "./handlers.ts";
 import { DEFAULT_TOLERATION_SECONDS, type DefaultTolerationSeconds } from "./pods.ts";
@@ -91,13 +91,9 @@ export const startApiServer = async (opts: ApiServerOptions): Promise<ApiServer>
   let address = `127.0.0.1:${opts.port}`;
 
   const readyz = async (res: ServerResponse) => {
-    try {
-      const s = await store.status(2000);
-      if (s.phase !== "Serving" && s.phase !== "Snapshotting") throw new Error(`store is ${s.phase}`);
-      sendText(res, 200, "ok");
-    } catch (e) {
-      sendText(res, 500, `[-]store failed: ${(e as Error).message}\nreadyz check failed\n`);
-    }
+    const health = await storeHealth(store);
+    if (health.healthy) sendText(res, 200, "ok");
+    else sendText(res, 500, `[-]store failed: ${health.error}\nreadyz check failed\n`);
   };
 
   const resource = async (t: ResourceTarget, req: IncomingMessage, res: ServerResponse, q: URLSearchParams) => {

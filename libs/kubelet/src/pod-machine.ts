@@ -272,10 +272,9 @@ export const podMachine = setup({
       const started = new Set(context.ephemeralViews.map((v) => v.name));
       const added = (podSpec(context.pod).ephemeralContainers ?? []).filter((c) => !started.has(c.name));
       if (added.length === 0) return;
-      const ctx = { ...context, ephemeralViews: [...context.ephemeralViews, ...added.map((c) => pendingView(c, "ContainerCreating"))] };
-      enqueue.assign({ ephemeralViews: ctx.ephemeralViews });
+      enqueue.assign({ ephemeralViews: [...context.ephemeralViews, ...added.map((c) => pendingView(c, "ContainerCreating"))] });
       added.forEach((spec, i) =>
-        enqueue.spawnChild("container", { id: `ephemeral:${spec.name}`, input: containerInput(ctx, "ephemeral", context.ephemeralViews.length + i, spec) }),
+        enqueue.spawnChild("container", { id: `ephemeral:${spec.name}`, input: containerInput(context, "ephemeral", context.ephemeralViews.length + i, spec) }),
       );
     }),
     stopContainers: enqueueActions(({ context, enqueue }) => {
@@ -471,7 +470,7 @@ const containerInput = (ctx: PodContext, kind: ContainerKind, index: number, spe
       ...(ctx.deps.lookup ? { lookup: ctx.deps.lookup } : {}),
       ...(ctx.deps.nodeAllocatable ? { nodeAllocatable: ctx.deps.nodeAllocatable } : {}),
     },
-    restartPolicy: kind === "ephemeral" ? "Never" : (podSpec(ctx.pod).restartPolicy ?? "Always"),
+    restartPolicy: podSpec(ctx.pod).restartPolicy ?? "Always",
     runtime: ctx.deps.runtime,
     record: ((type, reason, message, fieldPath) => deps.record(latest.pod, type, reason, message, fieldPath)) as Recorder,
     restartCount: restartCountOf(ctx.pod, STATUS_LISTS[kind], spec.name),
